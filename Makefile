@@ -1,0 +1,50 @@
+# Pod/Runner — top-level Makefile.
+#
+# Every layer is a folder with its own Makefile (targets: all test bench clean);
+# this file only walks them in order. A layer takes part once it has a Makefile.
+#
+#   make            build every layer          make test    every layer's tests
+#   make bench      every layer's benchmark    make docs    Doxygen site in docs/html
+#   make fuzz       bounded fuzzing runs       make deps    install what is missing
+#   make clean      remove build outputs       make SAN=1 test   ASan + UBSan
+
+LAYERS := 01-ring 02-ipc 03-sandbox 04-policy 05-proxy 06-ebpf 07-runner
+ACTIVE := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,$(LAYERS))))
+
+.PHONY: all test bench fuzz docs deps deps-ensure clean
+
+all: deps-ensure
+	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l; done
+
+# Runs every layer's suite even when one fails, then reports and fails.
+test: deps-ensure
+	@pass=0; fail=0; failed=; \
+	for l in $(ACTIVE); do \
+	  echo "=== $$l: make test"; \
+	  if $(MAKE) --no-print-directory -C $$l test; then pass=$$((pass+1)); \
+	  else fail=$$((fail+1)); failed="$$failed $$l"; fi; \
+	done; \
+	[ -z "$$failed" ] || echo "failed layers:$$failed"; \
+	echo "layers: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+bench: all
+	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l bench; done
+
+fuzz: deps-ensure
+	@set -e; for l in $(ACTIVE); do \
+	  if $(MAKE) -C $$l -n fuzz >/dev/null 2>&1; then $(MAKE) --no-print-directory -C $$l fuzz; fi; \
+	done
+
+docs: deps-ensure
+	@$(MAKE) --no-print-directory -C docs
+
+deps:
+	@.mk/deps.sh
+
+deps-ensure:
+	@.mk/deps.sh --check || .mk/deps.sh
+
+clean:
+	@for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l clean; done
+	@[ ! -f docs/Makefile ] || $(MAKE) --no-print-directory -C docs clean
