@@ -1,0 +1,370 @@
+/*
+ * sysaudit.h — public API of layer 06-ebpf: syscall auditing of one pod with CO-RE eBPF.
+ *
+ * Layer 06. Builds on libbpf (loader, ring buffer) and the kernel's BTF; no other
+ * Pod/Runner layer. Used by 07-runner, which owns one sysaudit_t per pod and
+ * drives it from its single epoll loop.
+ *
+ * What it does: BPF programs on the raw syscall tracepoints (tp_btf/sys_enter,
+ * tp_btf/sys_exit; no tracefs needed) and on sched_process_fork/exit see every
+ * syscall on the machine, keep only those made by tasks inside the pod's pid
+ * namespace (checked in the kernel through task->thread_pid, CO-RE), and either
+ * count them per syscall number (SYSAUDIT_COUNTERS) or send structured events
+ * through a BPF ring buffer (SYSAUDIT_DETAILED, SYSAUDIT_ALL).
+ *
+ * Life of an auditor (each step returns 0 or a negative errno):
+ *
+ *     sysaudit_t *a = NULL;
+ *     sysaudit_new(&a);
+ *     struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED, .target_pid = pod_init_host_pid };
+ *     if (sysaudit_open(a, &o) < 0 || sysaudit_attach(a) < 0)
+ *             fprintf(stderr, "audit: %s\n", sysaudit_last_error(a));
+ *     epoll_ctl(ep, EPOLL_CTL_ADD, sysaudit_epoll_fd(a), ...);
+ *     ... on EPOLLIN: sysaudit_consume(a, on_event, ctx);
+ *     ... at pod end: sysaudit_consume() once more, sysaudit_counts(), sysaudit_lost()
+ *     sysaudit_destroy(a);              detaches every link, frees every map
+ *
+ * Threading: one thread drives one sysaudit_t. Different handles are independent.
+ * Events and strings in events come from the pod (paths, argv): they are bounded
+ * and NUL-terminated here, but remain attacker-chosen text (see sysaudit_format_line).
+ */
+#ifndef POD_SYSAUDIT_H
+#define POD_SYSAUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque auditor handle: BPF object, links, ring buffer, last error. */
+typedef struct sysaudit sysaudit_t;
+
+/** What the kernel side collects. */
+enum sysaudit_mode {
+	SYSAUDIT_COUNTERS = 0, /**< per-syscall counts in a map; no per-event traffic */
+	SYSAUDIT_DETAILED = 1, /**< counts + events for exec, open, connect, PROT_EXEC maps, fork, exit */
+	SYSAUDIT_ALL = 2,      /**< DETAILED + one SYSAUDIT_EV_SYSCALL event for every other syscall */
+};
+
+/** Load-time settings for sysaudit_open(). Zero-initialise, then set what you need. */
+struct sysaudit_opts {
+	enum sysaudit_mode mode; /**< what to collect */
+	/**
+	 * Host pid of any process inside the pod's pid namespace (normally the pod's
+	 * init, pid 1 inside). Its pid namespace (/proc/PID/ns/pid) is the target:
+	 * every task in it and in namespaces nested below it is audited; nothing else.
+	 */
+	pid_t target_pid;
+	/** Ring buffer size in bytes; 0 = 1 MiB. Rounded up to a power of two >= page size. */
+	uint32_t ringbuf_bytes;
+	/** Kernel BTF to use; NULL = /sys/kernel/btf/vmlinux. Tests point it at a missing file. */
+	const char *btf_path;
+	/** Tests only: also load a program the verifier must reject (exercises that error path). */
+	int selftest_verifier_reject;
+};
+
+/** Why the last call failed (sysaudit_last_error_kind()). */
+enum sysaudit_errkind {
+	SYSAUDIT_OK = 0,
+	SYSAUDIT_E_NOT_ROOT,   /**< effective uid is not 0 */
+	SYSAUDIT_E_NO_CAP,     /**< root, but CAP_BPF/CAP_PERFMON (or CAP_SYS_ADMIN) missing */
+	SYSAUDIT_E_NO_BTF,     /**< kernel BTF (/sys/kernel/btf/vmlinux) missing or unreadable */
+	SYSAUDIT_E_VERIFIER,   /**< the BPF verifier rejected a program (log kept in the message) */
+	SYSAUDIT_E_TARGET,     /**< target pid missing or its pid namespace unreadable */
+	SYSAUDIT_E_ATTACH,     /**< attaching to a tracepoint failed */
+	SYSAUDIT_E_STATE,      /**< call out of order (attach before open, open twice, ...) */
+	SYSAUDIT_E_OTHER,      /**< anything else (ENOMEM, a libbpf error); see the message */
+};
+
+/** Kinds of events delivered by sysaudit_consume(). */
+enum sysaudit_kind {
+	SYSAUDIT_EV_EXEC = 1,      /**< execve/execveat: path, argv (first args), ret */
+	SYSAUDIT_EV_OPEN,          /**< openat/openat2/open/creat: path, flags, mode, ret (fd or -errno) */
+	SYSAUDIT_EV_CONNECT,       /**< connect: family, address, port (or unix path), ret */
+	SYSAUDIT_EV_MMAP_EXEC,     /**< mmap with PROT_EXEC: file (if any), prot, flags, ret */
+	SYSAUDIT_EV_MPROTECT_EXEC, /**< mprotect adding PROT_EXEC: file of the mapping (if any), ret */
+	SYSAUDIT_EV_FORK,          /**< a new process (not thread) in the pod: child_pid */
+	SYSAUDIT_EV_EXIT,          /**< a process (thread group leader) ended: exit_status */
+	SYSAUDIT_EV_SYSCALL,       /**< SYSAUDIT_ALL only: any other syscall: nr, args, ret */
+};
+
+/** Bounds of the strings carried by events (bytes, including the NUL). */
+#define SYSAUDIT_PATH_MAX 256
+#define SYSAUDIT_ARGV_MAX 8   /**< exec: at most this many argv entries are captured */
+#define SYSAUDIT_ARG_LEN 128  /**< exec: each captured argv entry, truncated to this */
+#define SYSAUDIT_COMM_LEN 16
+
+/** Event flags (sysaudit_event.eflags). */
+#define SYSAUDIT_F_PATH_TRUNC 0x1  /**< path was longer than SYSAUDIT_PATH_MAX - 1 */
+#define SYSAUDIT_F_ARGV_TRUNC 0x2  /**< more args than captured, or an arg was truncated */
+#define SYSAUDIT_F_COMPAT 0x4      /**< a 32-bit (int 0x80 / compat) syscall: nr is i386 numbering */
+#define SYSAUDIT_F_WRITE 0x8       /**< open: flags ask for write access (O_WRONLY/O_RDWR/O_CREAT/O_TRUNC) */
+#define SYSAUDIT_F_FILE_BASENAME 0x10 /**< mmap/mprotect: path holds only the file's last component */
+
+/**
+ * One decoded event. All strings are NUL-terminated and bounded; pointers stay
+ * valid only during the callback. Fields that do not apply to a kind are zero.
+ */
+struct sysaudit_event {
+	enum sysaudit_kind kind; /**< what happened */
+	uint32_t eflags;         /**< SYSAUDIT_F_* */
+	uint64_t ts_ns;          /**< CLOCK_REALTIME nanoseconds (kernel monotonic time + offset) */
+	uint32_t pid;            /**< process id as seen inside the pod */
+	uint32_t tid;            /**< thread id as seen inside the pod */
+	uint32_t host_pid;       /**< process id in the runner's view */
+	char comm[SYSAUDIT_COMM_LEN]; /**< task command name (pod-controlled) */
+	int nr;                  /**< syscall number (x86-64), -1 for fork/exit */
+	const char *syscall;     /**< syscall name ("openat"), or "fork"/"exit"; never NULL */
+	int64_t ret;             /**< syscall result: value or -errno */
+	uint64_t args[6];        /**< raw syscall arguments */
+	char path[SYSAUDIT_PATH_MAX]; /**< exec/open path, unix socket path, mapped file; "" if none */
+	int64_t flags;           /**< open flags / mmap flags */
+	uint32_t mode;           /**< open mode */
+	uint32_t prot;           /**< mmap/mprotect prot */
+	int argc;                /**< exec: captured argv entries (<= SYSAUDIT_ARGV_MAX) */
+	const char *argv[SYSAUDIT_ARGV_MAX]; /**< exec: captured argv entries */
+	int family;              /**< connect: AF_INET, AF_INET6, AF_UNIX, or other value */
+	uint16_t port;           /**< connect: port (host order) for AF_INET/AF_INET6 */
+	char addr[48];           /**< connect: numeric address text ("127.0.0.1", "::1") */
+	uint32_t child_pid;      /**< fork: the new process, pod view */
+	int exit_status;         /**< exit: raw wait status (exit code << 8 | signal) */
+};
+
+/** Decisions a classifier can give an event (CONTRACTS.md §3 `action`). */
+enum sysaudit_action {
+	SYSAUDIT_INFO = 0, /**< observed, no policy applies (the default) */
+	SYSAUDIT_ALLOW,
+	SYSAUDIT_WARN,
+	SYSAUDIT_DENY,
+};
+
+/** A classifier's answer for one event. */
+struct sysaudit_verdict {
+	enum sysaudit_action action; /**< allow/warn/deny/info */
+	char rule[160];              /**< matching rule text; "" is printed as "default" */
+};
+
+/**
+ * Classification hook. Called by sysaudit_classify() (and so by the formatters'
+ * callers) with @p v pre-filled as { SYSAUDIT_INFO, "" }; change it as the policy says.
+ * @param ctx the pointer given to sysaudit_set_classifier()
+ * @param ev the event (read-only)
+ * @param v the verdict to fill
+ */
+typedef void (*sysaudit_classify_fn)(void *ctx, const struct sysaudit_event *ev,
+				     struct sysaudit_verdict *v);
+
+/**
+ * Event callback of sysaudit_consume()/sysaudit_poll().
+ * @param ctx the caller's pointer
+ * @param ev the event, valid only during the call
+ * @return 0 to continue; a non-zero value stops this consume call, which returns it
+ */
+typedef int (*sysaudit_event_fn)(void *ctx, const struct sysaudit_event *ev);
+
+/**
+ * Allocate an auditor. No kernel resources are taken yet.
+ * @param out receives the handle
+ * @return 0, or -ENOMEM
+ */
+int sysaudit_new(sysaudit_t **out);
+
+/**
+ * Check privileges and BTF, resolve the target pid namespace, open and load
+ * the BPF programs (the verifier runs here). Nothing is attached yet.
+ * @param a the auditor (from sysaudit_new)
+ * @param opts settings (copied)
+ * @return 0; -EPERM (not root, or a capability missing), -ENOENT (no BTF or no
+ *         target), -EACCES/-EINVAL (verifier rejection), -EALREADY (opened twice),
+ *         other negative errno. sysaudit_last_error() names the cause.
+ */
+int sysaudit_open(sysaudit_t *a, const struct sysaudit_opts *opts);
+
+/**
+ * Attach the loaded programs to their tracepoints. From here on the pod's
+ * syscalls are counted (and events produced in the detailed modes).
+ * @param a an opened auditor
+ * @return 0, or a negative errno (SYSAUDIT_E_ATTACH / SYSAUDIT_E_STATE)
+ */
+int sysaudit_attach(sysaudit_t *a);
+
+/**
+ * The ring buffer's epoll fd, for the caller's epoll set (EPOLLIN = events
+ * waiting). Valid after sysaudit_open(), in every mode (in SYSAUDIT_COUNTERS it
+ * simply never becomes readable). Owned by the auditor: do not close it.
+ * @param a an opened auditor
+ * @return the fd, or -EBADFD when not opened
+ */
+int sysaudit_epoll_fd(const sysaudit_t *a);
+
+/**
+ * Deliver every event waiting in the ring buffer, without blocking.
+ * Each event is decoded and validated before @p cb sees it.
+ * @param a an opened auditor
+ * @param cb called once per event (may be NULL: events are drained and dropped)
+ * @param ctx passed to @p cb
+ * @return number of events delivered, the callback's non-zero value, or a negative errno
+ */
+int sysaudit_consume(sysaudit_t *a, sysaudit_event_fn cb, void *ctx);
+
+/**
+ * Wait up to @p timeout_ms for events, then deliver them like sysaudit_consume().
+ * For callers without their own epoll loop (tests, tools).
+ * @param a an opened auditor
+ * @param timeout_ms milliseconds to wait; 0 = do not wait; -1 = forever
+ * @param cb called once per event (may be NULL)
+ * @param ctx passed to @p cb
+ * @return number of events delivered (0 on timeout), or a negative errno (-EINTR)
+ */
+int sysaudit_poll(sysaudit_t *a, int timeout_ms, sysaudit_event_fn cb, void *ctx);
+
+/** One syscall's count (sysaudit_counts()). */
+struct sysaudit_count {
+	int nr;           /**< syscall number; SYSAUDIT_NR_COMPAT for all 32-bit syscalls together */
+	const char *name; /**< its name, "compat32" or "nr_<N>" if unknown */
+	uint64_t count;   /**< times the pod entered it */
+};
+
+/** Count slot used for every 32-bit (compat) syscall, whatever its number. */
+#define SYSAUDIT_NR_COMPAT 1023
+/** Count slot used for syscall numbers outside 0..1021 (e.g. x32). */
+#define SYSAUDIT_NR_OTHER 1022
+
+/**
+ * Read the per-syscall counters (kept in every mode): every non-zero counter,
+ * highest count first.
+ * @param a an opened auditor
+ * @param out array to fill (may be NULL when @p max is 0)
+ * @param max capacity of @p out
+ * @return the number of non-zero counters (may exceed @p max: only @p max are
+ *         written), or a negative errno
+ */
+int sysaudit_counts(const sysaudit_t *a, struct sysaudit_count *out, size_t max);
+
+/**
+ * Read one syscall's counter.
+ * @param a an opened auditor
+ * @param nr syscall number (0..1023)
+ * @param out receives the count
+ * @return 0, -EINVAL for a bad nr, or a negative errno
+ */
+int sysaudit_count_of(const sysaudit_t *a, int nr, uint64_t *out);
+
+/**
+ * Events the kernel side could not deliver (ring buffer full, or the enter/exit
+ * table full). Never silently dropped: report this number with the summary.
+ * @param a an opened auditor
+ * @param out receives the count since sysaudit_open()
+ * @return 0, or a negative errno
+ */
+int sysaudit_lost(const sysaudit_t *a, uint64_t *out);
+
+/**
+ * Set (or clear, with NULL) the classification hook used by sysaudit_classify().
+ * @param a the auditor
+ * @param fn the hook; NULL = every event is SYSAUDIT_INFO
+ * @param ctx passed to @p fn
+ */
+void sysaudit_set_classifier(sysaudit_t *a, sysaudit_classify_fn fn, void *ctx);
+
+/**
+ * Classify one event with the hook (or the default INFO verdict).
+ * @param a the auditor
+ * @param ev the event
+ * @param out receives the verdict
+ */
+void sysaudit_classify(const sysaudit_t *a, const struct sysaudit_event *ev,
+		       struct sysaudit_verdict *out);
+
+/**
+ * The audit category of an event (CONTRACTS.md §3 `cat`): "run" for exec,
+ * "fs" for open, "net" for connect, "ffi" for PROT_EXEC maps, "life" for
+ * fork, exit and generic syscalls.
+ * @param ev the event
+ * @return a static string
+ */
+const char *sysaudit_event_cat(const struct sysaudit_event *ev);
+
+/**
+ * The audit `what` of an event: the path (exec, open, mapped file), "addr:port"
+ * ("[addr]:port" for IPv6) or the unix path (connect), the syscall name otherwise.
+ * @param ev the event
+ * @param buf output buffer
+ * @param len its size
+ * @return the length written (truncated to fit, always NUL-terminated), or -EINVAL
+ */
+int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len);
+
+/**
+ * Format an event as the inside of a JSON object, without braces, `ts` and
+ * `pod`: `"src":"ebpf","cat":...,"action":...,"what":...,"rule":...,"pid":...,
+ * "syscall":...,"ret":...` plus kind-specific fields (flags, argv, port, ...).
+ * All pod-controlled strings are JSON-escaped (control bytes and bytes >= 0x80
+ * as \\u00XX), so the output is always valid JSON text.
+ * @param ev the event
+ * @param v its verdict (NULL = INFO, "default")
+ * @param buf output buffer
+ * @param len its size
+ * @return length written (excluding NUL), -ENOSPC if it does not fit, -EINVAL
+ */
+int sysaudit_format_fields(const struct sysaudit_event *ev, const struct sysaudit_verdict *v,
+			   char *buf, size_t len);
+
+/**
+ * Format a whole audit line (CONTRACTS.md §3): `{"ts":"<RFC 3339 from ev->ts_ns>",
+ * "pod":"<pod_id>",<sysaudit_format_fields>}` followed by '\n'.
+ * @param ev the event
+ * @param v its verdict (NULL = INFO, "default")
+ * @param pod_id the pod's id (escaped like the rest)
+ * @param buf output buffer
+ * @param len its size
+ * @return length written (excluding NUL), -ENOSPC if it does not fit, -EINVAL
+ */
+int sysaudit_format_line(const struct sysaudit_event *ev, const struct sysaudit_verdict *v,
+			 const char *pod_id, char *buf, size_t len);
+
+/**
+ * Name of an x86-64 syscall number, from the table generated at build time
+ * from <asm/unistd_64.h>.
+ * @param nr syscall number
+ * @return the name ("getppid"), or NULL when unknown
+ */
+const char *sysaudit_syscall_name(int nr);
+
+/**
+ * Number of a syscall by name (reverse of sysaudit_syscall_name()).
+ * @param name syscall name
+ * @return the number, or -ENOENT
+ */
+int sysaudit_syscall_nr(const char *name);
+
+/**
+ * Why the last failing call on @p a failed, as a category.
+ * @param a the auditor (NULL gives SYSAUDIT_E_STATE)
+ * @return the kind of the last error, SYSAUDIT_OK when the last call succeeded
+ */
+enum sysaudit_errkind sysaudit_last_error_kind(const sysaudit_t *a);
+
+/**
+ * Human sentence naming the cause of the last failure, e.g. "not root: loading
+ * BPF programs needs uid 0 with CAP_BPF and CAP_PERFMON". For a verifier
+ * rejection it ends with the last lines of the verifier log.
+ * @param a the auditor (NULL allowed)
+ * @return a string owned by @p a (valid until the next call), "" when no error
+ */
+const char *sysaudit_last_error(const sysaudit_t *a);
+
+/**
+ * Detach every link, free the ring buffer, maps and programs, free @p a.
+ * @param a the auditor, or NULL
+ */
+void sysaudit_destroy(sysaudit_t *a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
