@@ -1,0 +1,371 @@
+/*
+ * podrun.h — public API of layer 07-runner: the supervisor as a library.
+ *
+ * Layer 07 (the top of Pod/Runner). Builds on every layer below: 01-ring (the
+ * shared-memory rings), 02-ipc (control socket), 03-sandbox (spawn, mount plan,
+ * limits), 04-policy (decisions), 05-proxy (egress proxy, pod DNS, veth) and
+ * 06-ebpf (syscall audit). Used by the `podrun` command (a thin client of this
+ * API: one code path, not two) and by embedders such as the Bun supervisor
+ * module (bun:ffi), so every call takes and returns plain C types.
+ *
+ * Life of a pod:
+ *
+ *     podrun_t *pod = NULL;
+ *     podrun_new(&pod);
+ *     podrun_set_program(pod, "worker.py");          // kind from the extension
+ *     podrun_add_arg(pod, "--verbose");              // worker arguments
+ *     podrun_set_policy_file(pod, "policy.json");    // and/or podrun_add_policy_flag()
+ *     if (podrun_start(pod) < 0)                     // policy, rings, mounts, net, audit, spawn
+ *             fprintf(stderr, "%s\n", podrun_error(pod));
+ *     podrun_send(pod, "hi", 2);                     // one message to the pod
+ *     while (podrun_state(pod) != PODRUN_EXITED) {
+ *             podrun_dispatch(pod, -1);              // or poll podrun_fd() in your own loop
+ *             while ((n = podrun_recv(pod, buf, sizeof buf)) >= 0) ...;   // pod's messages
+ *             while ((n = podrun_next_event(pod, line, sizeof line)) >= 0) ...; // JSON lines
+ *     }
+ *     int status = podrun_exit_code(pod);            // CONTRACTS.md §1 exit status
+ *     podrun_free(pod);                              // stops the pod if needed, cleans up
+ *
+ * Threading: one thread drives one podrun_t. Different pods are independent.
+ * Errors: functions return 0 (or a count/length) on success and a negative errno
+ * on failure; podrun_error() holds a human sentence about the last failure.
+ * Stability: this header is a contract for bindings (bun:ffi). Calls are only
+ * ever added; existing signatures and constants do not change.
+ */
+#ifndef POD_PODRUN_H
+#define POD_PODRUN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One pod and everything the runner holds for it. Opaque. */
+typedef struct podrun podrun_t;
+
+/** Where a pod is in its life (podrun_state()). Values are stable. */
+enum podrun_state {
+	PODRUN_CONFIGURING = 0, /**< created, not started: setters allowed */
+	PODRUN_STARTING = 1,    /**< podrun_start() in progress, or the worker has not said HELLO yet */
+	PODRUN_RUNNING = 2,     /**< the worker runs */
+	PODRUN_STOPPING = 3,    /**< STOP sent (or a signal forwarded); waiting for the grace period */
+	PODRUN_EXITED = 4,      /**< the pod is gone and cleaned up; podrun_exit_code() is final */
+	PODRUN_FAILED = 5,      /**< podrun_start() failed; nothing is running; podrun_error() says why */
+};
+
+/** Exit status of a pod stopped by its timeout (CONTRACTS.md §1). */
+#define PODRUN_EXIT_TIMEOUT 124
+/** Exit status when the runner itself failed (spawn, setup). */
+#define PODRUN_EXIT_RUNNER 125
+/** Exit status for a usage or policy error (nothing was started). */
+#define PODRUN_EXIT_USAGE 2
+
+/** Verbosity levels for podrun_set_verbosity(). */
+#define PODRUN_QUIET (-1)  /**< errors only */
+#define PODRUN_NORMAL 0    /**< one line per warn or deny (the default) */
+#define PODRUN_VERBOSE 1   /**< also allows and lifecycle steps */
+
+/** Default grace period between STOP and SIGKILL, in milliseconds. */
+#define PODRUN_GRACE_MS_DEFAULT 2000
+
+/* ---- configuration (before podrun_start) ------------------------------ */
+
+/**
+ * Allocate a pod description with defaults: no program, every category denied,
+ * no limits, no audit file, stdio to /dev/null (stdin) and the runner's
+ * stdout/stderr, normal verbosity, no event queue.
+ * @param out receives the handle
+ * @return 0, or -ENOMEM
+ */
+int podrun_new(podrun_t **out);
+
+/**
+ * Set the program to run. Its name picks the worker kind: `*.py` Python,
+ * `*.js`/`*.ts`/`*.mjs` Bun, `*.so` C-lib (service mode implied), anything
+ * else a native executable. A name without '/' is looked up in PATH.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param program path of the script, library or executable
+ * @return 0, -EINVAL (empty), -EBUSY (already started), -ENOMEM
+ */
+int podrun_set_program(podrun_t *p, const char *program);
+
+/**
+ * Append one argument for the worker (after the program).
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param arg the argument (copied)
+ * @return 0, -EBUSY, -ENOMEM, -E2BIG (more than 4096 arguments)
+ */
+int podrun_add_arg(podrun_t *p, const char *arg);
+
+/**
+ * Use a JSON policy file (CONTRACTS.md §2). Loaded by podrun_start(); flags
+ * from podrun_add_policy_flag() are applied on top of it.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param path the file
+ * @return 0, -EBUSY, -ENOMEM
+ */
+int podrun_set_policy_file(podrun_t *p, const char *path);
+
+/**
+ * Use a JSON policy given as text instead of a file (for embedders).
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param json the policy document (copied)
+ * @return 0, -EBUSY, -ENOMEM
+ */
+int podrun_set_policy_json(podrun_t *p, const char *json);
+
+/**
+ * Add one Deno-style policy flag, e.g. "--allow-net=example.com:443",
+ * "--warn-env=HOME", "--allow-all". The flag's syntax is checked now.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param flag the flag text
+ * @return 0; -ENOENT when @p flag is not a policy flag; -EINVAL for a bad
+ *         value (podrun_error() explains); -EBUSY; -ENOMEM
+ */
+int podrun_add_policy_flag(podrun_t *p, const char *flag);
+
+/**
+ * Set resource limits; each overrides the policy file's `limits` entry when
+ * non-zero.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param timeout_s wall-clock seconds before the pod is stopped (exit 124); 0 = unset
+ * @param memory_bytes memory limit of the pod's cgroup; 0 = unset
+ * @param pids maximum number of tasks in the pod; 0 = unset
+ * @return 0, -EBUSY
+ */
+int podrun_set_limits(podrun_t *p, uint32_t timeout_s, uint64_t memory_bytes, uint32_t pids);
+
+/**
+ * Write audit events as JSON lines (CONTRACTS.md §3) and run the eBPF syscall
+ * audit (06). Without this call no audit file is written and eBPF is not used.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param path a file (created or truncated, mode 0600), or "-" for stderr
+ * @return 0, -EBUSY, -ENOMEM
+ */
+int podrun_set_audit(podrun_t *p, const char *path);
+
+/**
+ * Service mode: each line read from the stdin descriptor is one message to the
+ * pod, each message from the pod is written as one line to the stdout
+ * descriptor (and the worker's own stdout goes to the stderr descriptor).
+ * Implied for `*.so` programs unless set to 0 explicitly.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param on 1 = on, 0 = off, -1 = automatic (the default)
+ * @return 0, -EBUSY
+ */
+int podrun_set_serve(podrun_t *p, int on);
+
+/**
+ * Descriptors the stdio relay uses on the runner side. The pod never gets
+ * them: its stdin/stdout/stderr are pipes the runner relays. The runner does
+ * not close them.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param in_fd read and forwarded to the pod's stdin (-1 = the pod gets EOF)
+ * @param out_fd receives the pod's stdout (-1 = discarded)
+ * @param err_fd receives the pod's stderr (-1 = discarded)
+ * @return 0, -EBUSY
+ */
+int podrun_set_stdio(podrun_t *p, int in_fd, int out_fd, int err_fd);
+
+/**
+ * Human log on the runner's stderr: PODRUN_QUIET, PODRUN_NORMAL or PODRUN_VERBOSE
+ * (values above 1 are more verbose still).
+ * @param p the pod
+ * @param level the level
+ * @return 0
+ */
+int podrun_set_verbosity(podrun_t *p, int level);
+
+/**
+ * Keep every event (the audit JSON lines, with or without an audit file) in a
+ * queue read by podrun_next_event(). Off by default. When the queue is full
+ * (4096 lines) the oldest line is dropped and counted.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param on 1 = queue events, 0 = do not
+ * @return 0, -EBUSY
+ */
+int podrun_set_events(podrun_t *p, int on);
+
+/**
+ * Set a less common option by name. Known names and values:
+ *  - "audit-best-effort" "1": run without eBPF when it cannot start (a warning
+ *    event says so) instead of failing podrun_start()
+ *  - "debug-ui" "ADDR:PORT" or "": serve the debug page (loopback by default)
+ *  - "grace-ms" "N": STOP grace period for signals, timeout and podrun_free()
+ *  - "pod-id" "ID": the pod id used in events (default: random, 12 hex digits)
+ *  - "allow-all-ack" "1": suppress the --allow-all warning on stderr
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @param name option name
+ * @param value option value
+ * @return 0, -ENOENT (unknown name), -EINVAL (bad value), -EBUSY
+ */
+int podrun_set_option(podrun_t *p, const char *name, const char *value);
+
+/* ---- life ------------------------------------------------------------- */
+
+/**
+ * Start the pod: load and normalize the policy, create rings and the control
+ * socket, build the mount plan, start the network (when the policy can allow
+ * any) and the eBPF audit (with an audit file), spawn the sandboxed worker.
+ * Returns once the worker has been released (it may not have said HELLO yet).
+ * On failure everything created so far is removed again.
+ * @param p the pod (PODRUN_CONFIGURING)
+ * @return 0; -EINVAL for a usage or policy error (podrun_exit_code() is then 2,
+ *         podrun_error() names file:line:col); another negative errno when setup
+ *         failed (exit code 125); -EBUSY when already started
+ */
+int podrun_start(podrun_t *p);
+
+/**
+ * One descriptor for a host event loop: it is readable whenever
+ * podrun_dispatch() has work or messages/events are waiting. Level-triggered
+ * (an epoll descriptor). Owned by the pod; do not close it.
+ * @param p a started pod
+ * @return the descriptor, or -EBADFD before podrun_start()
+ */
+int podrun_fd(const podrun_t *p);
+
+/**
+ * Run the runner's event loop once: wait up to @p timeout_ms for activity
+ * (signals of the pod, control socket, doorbells, proxy, audit ring buffer,
+ * stdio, FFI queries, timers) and handle everything that is ready.
+ * @param p a started pod
+ * @param timeout_ms 0 = do not wait, -1 = wait until something happened
+ * @return number of sources handled (0 on timeout), or a negative errno
+ *         (-EBADFD when not started). After the pod ended, the state is
+ *         PODRUN_EXITED and further calls return 0 at once.
+ */
+int podrun_dispatch(podrun_t *p, int timeout_ms);
+
+/**
+ * Run the event loop until the pod has exited (what `podrun` does).
+ * @param p a started pod
+ * @return the exit status (podrun_exit_code()), or a negative errno
+ */
+int podrun_wait(podrun_t *p);
+
+/**
+ * Send one message (one ring frame) to the pod, ringing the doorbell when the
+ * pod sleeps.
+ * @param p a started pod
+ * @param buf the bytes
+ * @param len their number (at most the ring's frame limit)
+ * @return 0; -EAGAIN when the ring is full (dispatch, then retry); -EMSGSIZE;
+ *         -EPIPE when the pod has ended; -EBADFD when not started
+ */
+int podrun_send(podrun_t *p, const void *buf, uint32_t len);
+
+/**
+ * Receive the next message from the pod (copied out of the ring; the pod's
+ * bytes are untrusted data). Messages written before the pod exited can still
+ * be read after PODRUN_EXITED until podrun_free().
+ * @param p a started pod
+ * @param buf where to copy it
+ * @param cap size of @p buf
+ * @return the message length; -EAGAIN when none waits; -EMSGSIZE when @p cap is
+ *         too small (the message stays); -EPROTO when the pod corrupted the ring
+ *         (the pod is stopped); -EBADFD when not started
+ */
+int podrun_recv(podrun_t *p, void *buf, uint32_t cap);
+
+/**
+ * Zero-copy look at the next message in the shared mapping. The pod can still
+ * write that memory: copy before parsing. Follow with podrun_release().
+ * @param p a started pod
+ * @param payload receives a pointer into the ring
+ * @return the length, -EAGAIN, -EPROTO, -EBADFD
+ */
+int podrun_peek(podrun_t *p, const void **payload);
+
+/**
+ * Consume the message returned by the last podrun_peek().
+ * @param p a started pod
+ * @return 0, -EBADFD
+ */
+int podrun_release(podrun_t *p);
+
+/**
+ * Take the next queued event (needs podrun_set_events(p, 1)): one JSON object
+ * per CONTRACTS.md §3, NUL-terminated, without newline.
+ * @param p the pod
+ * @param buf where to copy it
+ * @param cap size of @p buf
+ * @return the line length (excluding the NUL); -EAGAIN when the queue is empty;
+ *         -EMSGSIZE when @p cap is too small (the event stays)
+ */
+int podrun_next_event(podrun_t *p, char *buf, uint32_t cap);
+
+/**
+ * Ask the pod to stop: send STOP with a deadline, forward SIGTERM to the
+ * worker, and SIGKILL the pod after @p grace_ms. Does not block; keep calling
+ * podrun_dispatch() (or podrun_wait()) until PODRUN_EXITED.
+ * @param p a started pod
+ * @param grace_ms grace period; 0 = SIGKILL at once; negative = the default
+ * @return 0; -EBADFD when not started; 0 when already stopping or exited
+ */
+int podrun_stop(podrun_t *p, int grace_ms);
+
+/**
+ * Current state (enum podrun_state).
+ * @param p the pod
+ * @return the state
+ */
+int podrun_state(const podrun_t *p);
+
+/**
+ * Exit status per CONTRACTS.md §1: the worker's status, 128+N for signal N,
+ * 124 after --timeout, 125 when the runner failed, 2 for a usage/policy error.
+ * @param p the pod
+ * @return the status once PODRUN_EXITED or PODRUN_FAILED, else -EBUSY
+ */
+int podrun_exit_code(const podrun_t *p);
+
+/**
+ * The pod's id, as used in events and object names.
+ * @param p the pod
+ * @return a string owned by @p p
+ */
+const char *podrun_id(const podrun_t *p);
+
+/**
+ * Host pid of the pod's init (pid 1 inside), for diagnostics.
+ * @param p the pod
+ * @return the pid, or -ESRCH when not running
+ */
+int podrun_pid(const podrun_t *p);
+
+/**
+ * A human sentence about the last failure (policy errors carry file:line:col).
+ * @param p the pod (NULL allowed)
+ * @return a string owned by @p p, "" when there was no error
+ */
+const char *podrun_error(const podrun_t *p);
+
+/**
+ * URL of the debug page, when the "debug-ui" option was given.
+ * @param p the pod
+ * @return a string owned by @p p, or NULL
+ */
+const char *podrun_debug_ui_url(const podrun_t *p);
+
+/**
+ * Count of decisions so far in one category and action.
+ * @param p the pod
+ * @param cat "net", "fs", "run", "env", "ffi", "ipc" or "life"
+ * @param action "allow", "warn", "deny" or "info"
+ * @return the count, or -EINVAL for an unknown name
+ */
+int64_t podrun_count(const podrun_t *p, const char *cat, const char *action);
+
+/**
+ * Free the pod. A pod still running is stopped first (STOP, grace, SIGKILL;
+ * this call then blocks up to the grace period) and every resource is removed.
+ * @param p the pod, or NULL
+ */
+void podrun_free(podrun_t *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* POD_PODRUN_H */
