@@ -49,8 +49,8 @@ enum pol_action {
 /** A rich error from loading or flag parsing. line/column are 1-based, 0 when unknown. */
 struct pol_error {
 	char file[256];  /**< policy file name, or "<flags>" / "<string>" */
-	int line;
-	int column;
+	int line;        /**< 1-based line of the error, 0 when unknown */
+	int column;      /**< 1-based column of the error, 0 when unknown */
 	char path[256];  /**< JSON path of the offending value, e.g. "$.net.allow[2]" */
 	char msg[512];   /**< what is wrong */
 	char hint[256];  /**< how to fix it, or "" (e.g. "did you mean `allow`?") */
@@ -58,23 +58,23 @@ struct pol_error {
 
 /** One normalized rule, as stored in the policy. */
 struct pol_rule {
-	enum pol_cat cat;
-	enum pol_action action;
+	enum pol_cat cat;       /**< the category the rule belongs to */
+	enum pol_action action; /**< what the rule decides */
 	const char *pattern; /**< normalized text (what `podpolicy fmt` prints) */
 };
 
 /** The outcome of one decision. */
 struct pol_decision {
-	enum pol_action action;
+	enum pol_action action; /**< the decision */
 	const char *rule;  /**< the matching rule's normalized pattern, or "default"; owned by the policy */
 	char reason[192];  /**< one human sentence */
 };
 
 /** The limits section, passed through to the runner. A zero field means "not set". */
 struct pol_limits {
-	uint32_t timeout_s;
-	uint64_t memory_bytes;
-	uint32_t pids;
+	uint32_t timeout_s;    /**< wall-clock limit in seconds */
+	uint64_t memory_bytes; /**< memory limit in bytes */
+	uint32_t pids;         /**< maximum number of processes/threads */
 };
 
 /** Allocate an empty policy (every category default deny). */
