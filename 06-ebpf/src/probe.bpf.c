@@ -1,0 +1,584 @@
+/*
+ * probe.bpf.c — kernel side of layer 06-ebpf: count and record the syscalls of
+ * one pod.
+ *
+ * Part of the CO-RE trio probe.bpf.c / probe.h / probe.c (CONVENTIONS.md §8).
+ * Builds on vmlinux.h (generated at build time from the running kernel's BTF)
+ * and libbpf's bpf_helpers/bpf_tracing/bpf_core_read. Loaded and attached by
+ * probe.c through the skeleton that `bpftool gen skeleton` makes from this
+ * object.
+ *
+ * Hooks (all BTF-typed raw tracepoints: no tracefs/debugfs mount is needed):
+ *
+ *   tp_btf/sys_enter          every syscall on the machine:
+ *                               1. is the caller in the pod?   (pod_view)
+ *                               2. count it                    (counts[nr]++)
+ *                               3. detailed modes: copy the arguments and the
+ *                                  strings they point to into `pending[tid]`
+ *   tp_btf/sys_exit           detailed modes: if `pending[tid]` exists, add the
+ *                             return value and copy the record to the ring buffer
+ *   tp_btf/sched_process_fork detailed modes: a new process in the pod
+ *   tp_btf/sched_process_exit detailed modes: a pod process ended; also drops
+ *                             pending entries of the dying thread
+ *
+ * The pod filter: a task belongs to the pod when its pid (task->thread_pid) has
+ * a number in the target pid namespace, i.e. when
+ * thread_pid->numbers[target_level].ns has inode target_ns_ino. That holds for
+ * every task created in the pod and in any namespace nested below it, and for
+ * nothing else. The pod cannot leave its pid namespace (setns to an ancestor is
+ * impossible), so the filter cannot be escaped from inside.
+ *
+ * Strings (paths, argv) are read from pod memory at syscall entry: a second
+ * thread in the pod may change them after we read and before the kernel does
+ * (the usual tracing TOCTOU). The chapter says so; this is evidence, the
+ * sandbox boundary (03-sandbox) is the enforcement.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <asm/unistd_64.h>
+#include "probe.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define PROT_EXEC_BIT 0x4
+#define MAP_ANONYMOUS_BIT 0x20
+#define TS_COMPAT_BIT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
+#define CREAT_FLAGS 01101    /* O_CREAT | O_WRONLY | O_TRUNC */
+
+/* Load-time settings (rodata, frozen before the verifier runs: it prunes the
+ * branches of the modes not in use). Written only by probe.c before load. */
+const volatile __u32 target_ns_ino = 0; /* inode of the pod's pid namespace */
+const volatile __u32 target_level = 0;  /* its depth (0 = initial namespace) */
+const volatile __u32 mode = PROBE_MODE_COUNTERS;
+
+/* Per-syscall counts. Per-CPU: each CPU increments its own copy with no atomic
+ * (a BPF program is not preempted on its CPU); user space sums the copies. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROBE_NR_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+/* Records that could not be delivered (PROBE_LOST_* slots), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Kernel -> user records. Size set by probe.c before load (power of two). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} rb SEC(".maps");
+
+union probe_any {
+	struct probe_hdr h;
+	struct probe_path p;
+	struct probe_connect c;
+	struct probe_exec e;
+};
+
+/* Typed records between sys_enter and sys_exit, keyed by host tid. An entry
+ * lives while its syscall runs; sys_exit or the thread's exit removes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2048);
+	__type(key, __u32);
+	__type(value, union probe_any);
+} pending SEC(".maps");
+
+/* Generic records (SYSAUDIT_ALL and compat syscalls), keyed by host tid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct probe_sys);
+} pending_sys SEC(".maps");
+
+/* Per-CPU scratch: a record is built here (too big for the 512-byte stack),
+ * then copied into `pending`. Used only within one program run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union probe_any);
+} scratch SEC(".maps");
+
+static __always_inline void count_lost(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&lost, &slot);
+
+	if (c)
+		(*c)++;
+}
+
+/* Is task @t in the pod? If so, *nr = its id as the pod sees it. */
+static __always_inline bool pod_view(struct task_struct *t, __u32 *nr)
+{
+	struct pid *p = BPF_CORE_READ(t, thread_pid);
+	__u32 tl = target_level;
+	struct upid up;
+
+	if (!p || BPF_CORE_READ(p, level) < tl)
+		return false;
+	/* numbers[] is a flexible array indexed by namespace level. */
+	if (bpf_probe_read_kernel(&up, sizeof(up),
+				  (void *)p + bpf_core_field_offset(struct pid, numbers) +
+					  (__u64)tl * bpf_core_type_size(struct upid)))
+		return false;
+	if (!up.ns || BPF_CORE_READ(up.ns, ns.inum) != target_ns_ino)
+		return false;
+	*nr = up.nr;
+	return true;
+}
+
+static __always_inline bool is_compat(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->thread_info.status))
+		return false;
+	return BPF_CORE_READ(t, thread_info.status) & TS_COMPAT_BIT;
+}
+
+static __always_inline void count_syscall(long id, bool compat)
+{
+	__u32 slot = compat ? PROBE_SLOT_COMPAT
+			    : (id >= 0 && id < PROBE_SLOT_OTHER ? (__u32)id : PROBE_SLOT_OTHER);
+	__u64 *c = bpf_map_lookup_elem(&counts, &slot);
+
+	if (c)
+		(*c)++;
+}
+
+/* Fill the common head for task @t (pod-view thread id @tid). */
+static __always_inline void fill_hdr(struct probe_hdr *h, struct task_struct *t, __u32 kind,
+				     long nr, __u32 tid)
+{
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	__u32 pid = 0;
+
+	h->kind = kind;
+	h->eflags = 0;
+	h->nr = nr;
+	h->ret = 0;
+	h->ts = 0;
+	h->tid = tid;
+	if (!leader || !pod_view(leader, &pid))
+		pid = 0;
+	h->pid = pid;
+	h->host_pid = BPF_CORE_READ(t, tgid);
+	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+}
+
+static __always_inline void read_args(struct pt_regs *regs, __u64 *a, bool compat)
+{
+	if (compat) { /* i386 syscall ABI */
+		a[0] = BPF_CORE_READ(regs, bx);
+		a[1] = BPF_CORE_READ(regs, cx);
+		a[2] = BPF_CORE_READ(regs, dx);
+		a[3] = BPF_CORE_READ(regs, si);
+		a[4] = BPF_CORE_READ(regs, di);
+		a[5] = BPF_CORE_READ(regs, bp);
+		return;
+	}
+	a[0] = BPF_CORE_READ(regs, di);
+	a[1] = BPF_CORE_READ(regs, si);
+	a[2] = BPF_CORE_READ(regs, dx);
+	a[3] = BPF_CORE_READ(regs, r10);
+	a[4] = BPF_CORE_READ(regs, r8);
+	a[5] = BPF_CORE_READ(regs, r9);
+}
+
+static __always_inline union probe_any *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline void stash(union probe_any *s)
+{
+	__u32 key = (__u32)bpf_get_current_pid_tgid();
+
+	if (bpf_map_update_elem(&pending, &key, s, BPF_ANY))
+		count_lost(PROBE_LOST_PENDING);
+}
+
+static __always_inline void read_path(struct probe_hdr *h, char *dst, const char *src)
+{
+	long n = bpf_probe_read_user_str(dst, PROBE_PATH_MAX, src);
+
+	if (n < 0)
+		dst[0] = '\0';
+	else if (n == PROBE_PATH_MAX)
+		h->eflags |= PROBE_F_PATH_TRUNC;
+}
+
+static __always_inline void stash_sys(struct pt_regs *regs, struct task_struct *t, long id,
+				      __u32 tid, bool compat)
+{
+	struct probe_sys s = {};
+	__u32 key = (__u32)bpf_get_current_pid_tgid();
+
+	fill_hdr(&s.h, t, PROBE_SYSCALL, id, tid);
+	if (compat)
+		s.h.eflags |= PROBE_F_COMPAT;
+	read_args(regs, s.h.args, compat);
+	if (bpf_map_update_elem(&pending_sys, &key, &s, BPF_ANY))
+		count_lost(PROBE_LOST_PENDING);
+}
+
+static __always_inline void stash_exec(struct pt_regs *regs, struct task_struct *t, long id,
+				       __u32 tid)
+{
+	union probe_any *s = scratch_get();
+	struct probe_exec *e;
+	const char *const *argv;
+	const char *arg;
+	long n;
+
+	if (!s)
+		return;
+	e = &s->e;
+	fill_hdr(&e->h, t, PROBE_EXEC, id, tid);
+	read_args(regs, e->h.args, false);
+	/* execve(path, argv, envp); execveat(dirfd, path, argv, envp, flags) */
+	read_path(&e->h, e->path, (const char *)e->h.args[id == __NR_execve ? 0 : 1]);
+	argv = (const char *const *)e->h.args[id == __NR_execve ? 1 : 2];
+	e->argc = 0;
+	for (int i = 0; i < PROBE_ARGV_MAX; i++) {
+		arg = NULL;
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			goto done;
+		n = bpf_probe_read_user_str(e->argv[i], PROBE_ARG_LEN, arg);
+		if (n < 0)
+			goto done;
+		if (n == PROBE_ARG_LEN)
+			e->h.eflags |= PROBE_F_ARGV_TRUNC;
+		e->argc = i + 1;
+	}
+	arg = NULL;
+	if (!bpf_probe_read_user(&arg, sizeof(arg), &argv[PROBE_ARGV_MAX]) && arg)
+		e->h.eflags |= PROBE_F_ARGV_TRUNC;
+done:
+	stash(s);
+}
+
+static __always_inline void stash_open(struct pt_regs *regs, struct task_struct *t, long id,
+				       __u32 tid)
+{
+	union probe_any *s = scratch_get();
+	struct probe_path *o;
+	__u64 how[2] = {}; /* struct open_how: flags, mode, resolve */
+	const char *path;
+
+	if (!s)
+		return;
+	o = &s->p;
+	fill_hdr(&o->h, t, PROBE_OPEN, id, tid);
+	read_args(regs, o->h.args, false);
+	o->prot = 0;
+	switch (id) {
+	case __NR_open: /* open(path, flags, mode) */
+		path = (const char *)o->h.args[0];
+		o->flags = (__s64)(int)o->h.args[1];
+		o->mode = o->h.args[2];
+		break;
+	case __NR_creat: /* creat(path, mode) */
+		path = (const char *)o->h.args[0];
+		o->flags = CREAT_FLAGS;
+		o->mode = o->h.args[1];
+		break;
+	case __NR_openat2: /* openat2(dirfd, path, how, size) */
+		path = (const char *)o->h.args[1];
+		bpf_probe_read_user(how, sizeof(how), (const void *)o->h.args[2]);
+		o->flags = how[0];
+		o->mode = how[1];
+		break;
+	default: /* openat(dirfd, path, flags, mode) */
+		path = (const char *)o->h.args[1];
+		o->flags = (__s64)(int)o->h.args[2];
+		o->mode = o->h.args[3];
+		break;
+	}
+	read_path(&o->h, o->path, path);
+	stash(s);
+}
+
+static __always_inline void stash_connect(struct pt_regs *regs, struct task_struct *t, long id,
+					  __u32 tid)
+{
+	union probe_any *s = scratch_get();
+	struct probe_connect *c;
+	__u32 len;
+
+	if (!s)
+		return;
+	c = &s->c;
+	fill_hdr(&c->h, t, PROBE_CONNECT, id, tid);
+	read_args(regs, c->h.args, false);
+	/* connect(fd, addr, addrlen) */
+	len = (__u32)c->h.args[2];
+	if (len > PROBE_SA_MAX)
+		len = PROBE_SA_MAX;
+	if (bpf_probe_read_user(c->sa, len & (PROBE_SA_MAX * 2 - 1), (const void *)c->h.args[1]))
+		len = 0;
+	c->sa_len = len;
+	stash(s);
+}
+
+/* bpf_find_vma callback: remember the file mapped at the address. */
+struct vma_ctx {
+	struct file *file;
+};
+
+static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_ctx *ctx = data;
+
+	ctx->file = BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* The file behind fd @fd of task @t, or NULL. */
+static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+static __always_inline void stash_map(struct pt_regs *regs, struct task_struct *t, long id,
+				      __u32 tid)
+{
+	union probe_any *s = scratch_get();
+	struct vma_ctx vc = {};
+	struct probe_path *m;
+	const unsigned char *name;
+	struct file *file;
+
+	if (!s)
+		return;
+	m = &s->p;
+	fill_hdr(&m->h, t, id == __NR_mmap ? PROBE_MMAP : PROBE_MPROTECT, id, tid);
+	read_args(regs, m->h.args, false);
+	m->mode = 0;
+	m->path[0] = '\0';
+	if (id == __NR_mmap) { /* mmap(addr, len, prot, flags, fd, off) */
+		m->prot = m->h.args[2];
+		m->flags = m->h.args[3];
+		if (!(m->flags & MAP_ANONYMOUS_BIT))
+			vc.file = fd_file(t, m->h.args[4]);
+	} else { /* mprotect(addr, len, prot) */
+		m->prot = m->h.args[2];
+		m->flags = 0;
+		bpf_find_vma(t, m->h.args[0], vma_file_cb, &vc, 0);
+	}
+	file = vc.file;
+	if (file) {
+		name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+		if (name && bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, name) > 0)
+			m->h.eflags |= PROBE_F_BASENAME;
+	}
+	stash(s);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	bool compat;
+	__u32 tid;
+
+	/* 1. only the pod */
+	if (!pod_view(t, &tid))
+		return 0;
+	/* 2. count */
+	compat = is_compat(t);
+	count_syscall(id, compat);
+	if (mode == PROBE_MODE_COUNTERS)
+		return 0;
+	/* 3. detailed: stash the entry for sys_exit. A 32-bit syscall is always
+	 * reported (generic record, flagged): it is a known way to hide calls. */
+	if (compat) {
+		stash_sys(regs, t, id, tid, true);
+		return 0;
+	}
+	switch (id) {
+	case __NR_execve:
+	case __NR_execveat:
+		stash_exec(regs, t, id, tid);
+		return 0;
+	case __NR_open:
+	case __NR_openat:
+	case __NR_openat2:
+	case __NR_creat:
+		stash_open(regs, t, id, tid);
+		return 0;
+	case __NR_connect:
+		stash_connect(regs, t, id, tid);
+		return 0;
+	case __NR_mmap:
+	case __NR_mprotect:
+		if (BPF_CORE_READ(regs, dx) & PROT_EXEC_BIT) {
+			stash_map(regs, t, id, tid);
+			return 0;
+		}
+		break;
+	case __NR_exit:
+	case __NR_exit_group:
+		return 0; /* never return: the process exit record reports them */
+	}
+	if (mode == PROBE_MODE_ALL)
+		stash_sys(regs, t, id, tid, false);
+	return 0;
+}
+
+static __always_inline bool is_typed(long id)
+{
+	switch (id) {
+	case __NR_execve:
+	case __NR_execveat:
+	case __NR_open:
+	case __NR_openat:
+	case __NR_openat2:
+	case __NR_creat:
+	case __NR_connect:
+	case __NR_mmap:
+	case __NR_mprotect:
+		return true;
+	}
+	return false;
+}
+
+static __always_inline void emit_typed(union probe_any *e, long ret)
+{
+	long rc;
+
+	e->h.ret = ret;
+	e->h.ts = bpf_ktime_get_ns();
+	switch (e->h.kind) {
+	case PROBE_EXEC:
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_exec), 0);
+		break;
+	case PROBE_CONNECT:
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_connect), 0);
+		break;
+	default:
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_path), 0);
+		break;
+	}
+	if (rc)
+		count_lost(PROBE_LOST_RINGBUF);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = BPF_CORE_READ(regs, orig_ax);
+	__u32 key = (__u32)bpf_get_current_pid_tgid();
+	union probe_any *e;
+	struct probe_sys *s;
+
+	/* Cheap test first: most syscalls on the machine stop here. */
+	if (is_typed(id)) {
+		e = bpf_map_lookup_elem(&pending, &key);
+		if (e) {
+			emit_typed(e, ret);
+			bpf_map_delete_elem(&pending, &key);
+			return 0;
+		}
+	}
+	if (mode != PROBE_MODE_ALL && !is_compat(bpf_get_current_task_btf()))
+		return 0;
+	s = bpf_map_lookup_elem(&pending_sys, &key);
+	if (!s)
+		return 0;
+	s->h.ret = ret;
+	s->h.ts = bpf_ktime_get_ns();
+	if (bpf_ringbuf_output(&rb, s, sizeof(*s), 0))
+		count_lost(PROBE_LOST_RINGBUF);
+	bpf_map_delete_elem(&pending_sys, &key);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct probe_task *r;
+	__u32 cpid, ptid = 0;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a thread, not a process */
+	if (!pod_view(child, &cpid))
+		return 0;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count_lost(PROBE_LOST_RINGBUF);
+		return 0;
+	}
+	if (!pod_view(parent, &ptid))
+		ptid = 0; /* the runner created the pod's first process */
+	fill_hdr(&r->h, parent, PROBE_FORK, -1, ptid);
+	__builtin_memset(r->h.args, 0, sizeof(r->h.args));
+	r->h.ret = cpid;
+	r->h.ts = bpf_ktime_get_ns();
+	r->child_pid = cpid;
+	r->exit_status = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(task_exit, struct task_struct *p)
+{
+	struct probe_task *r;
+	__u32 tid, key;
+
+	if (!pod_view(p, &tid))
+		return 0;
+	/* A dying thread's syscall never returns: drop what it left pending. */
+	key = BPF_CORE_READ(p, pid);
+	bpf_map_delete_elem(&pending, &key);
+	bpf_map_delete_elem(&pending_sys, &key);
+	/* Report the process once, when its last thread goes (signal->live is
+	 * decremented in do_exit before this tracepoint fires). */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count_lost(PROBE_LOST_RINGBUF);
+		return 0;
+	}
+	fill_hdr(&r->h, p, PROBE_EXIT, -1, tid);
+	__builtin_memset(r->h.args, 0, sizeof(r->h.args));
+	r->h.ret = 0;
+	r->h.ts = bpf_ktime_get_ns();
+	r->child_pid = 0;
+	r->exit_status = BPF_CORE_READ(p, exit_code);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* Test hook (autoload off unless sysaudit_opts.selftest_verifier_reject): a
+ * program the verifier must refuse — it reads 8 bytes past the end of an
+ * 8-byte map value. Lets the tests prove the verifier error path. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(selftest_reject, struct pt_regs *regs, long id)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&lost, &zero);
+
+	return c ? (int)c[1] : 0;
+}

@@ -1,0 +1,835 @@
+/*
+ * check_sysaudit.c — Check suite of layer 06-ebpf.
+ *
+ * Builds on libsysaudit.a, libbpf and tests/pidns_child.c. Privileged tests
+ * load real BPF programs, run known workloads in a child that is pid 1 of its
+ * own pid namespace (a pod without the rest of the sandbox), and assert the
+ * exact events and counts the kernel side produced.
+ *
+ * TCases: names (syscall table), format (JSON rendering, hostile strings),
+ * errors (each failure cause has its own message), counters, events
+ * (exec/open/connect/mmap/fork/exit), isolation (nothing from outside the pod),
+ * loss (lost-event accounting), lifecycle (destroy detaches every link).
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "podtest.h"
+#include "pidns_child.h"
+#include "sysaudit.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+static int bpf_possible(void)
+{
+	return pod_is_root() && access(BTF_PATH, R_OK) == 0;
+}
+
+#define REQUIRE_BPF() POD_REQUIRE(bpf_possible(), "needs root and kernel BTF for real BPF programs")
+
+/* ---- collected events ---------------------------------------------------- */
+
+#define MAX_EVENTS 4096
+
+struct copy {
+	struct sysaudit_event ev;
+	char argv[SYSAUDIT_ARGV_MAX][SYSAUDIT_ARG_LEN];
+	char syscall[32];
+};
+
+struct sink {
+	struct copy *ev;
+	int n;
+	long total; /* every event seen, also past MAX_EVENTS */
+};
+
+static int collect(void *ctx, const struct sysaudit_event *ev)
+{
+	struct sink *s = ctx;
+	struct copy *c;
+
+	s->total++;
+	if (s->n >= MAX_EVENTS)
+		return 0;
+	c = &s->ev[s->n++];
+	c->ev = *ev;
+	for (int i = 0; i < ev->argc; i++) {
+		snprintf(c->argv[i], sizeof(c->argv[i]), "%s", ev->argv[i]);
+		c->ev.argv[i] = c->argv[i];
+	}
+	snprintf(c->syscall, sizeof(c->syscall), "%s", ev->syscall);
+	c->ev.syscall = c->syscall;
+	return 0;
+}
+
+static void sink_init(struct sink *s)
+{
+	s->ev = calloc(MAX_EVENTS, sizeof(*s->ev));
+	ck_assert_ptr_nonnull(s->ev);
+	s->n = 0;
+	s->total = 0;
+}
+
+static const struct sysaudit_event *find(const struct sink *s, enum sysaudit_kind kind,
+					 const char *path)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->ev[i].ev.kind == kind && (!path || strcmp(s->ev[i].ev.path, path) == 0))
+			return &s->ev[i].ev;
+	return NULL;
+}
+
+/* ---- a pod run: start gated child, open + attach, release, drain -------- */
+
+struct run {
+	sysaudit_t *a;
+	struct ns_child child;
+	int status;
+};
+
+static void run_start(struct run *r, enum sysaudit_mode mode, uint32_t rb_bytes, ns_child_fn fn,
+		      void *arg)
+{
+	struct sysaudit_opts o = { .mode = mode, .ringbuf_bytes = rb_bytes };
+
+	ck_assert_int_eq(ns_child_start(&r->child, 0, fn, arg), 0);
+	o.target_pid = r->child.pid;
+	ck_assert_int_eq(sysaudit_new(&r->a), 0);
+	ck_assert_msg(sysaudit_open(r->a, &o) == 0, "open: %s", sysaudit_last_error(r->a));
+	ck_assert_msg(sysaudit_attach(r->a) == 0, "attach: %s", sysaudit_last_error(r->a));
+}
+
+/* Release the child, wait for it, then deliver everything into @s (may be NULL). */
+static void run_finish(struct run *r, struct sink *s)
+{
+	int rc;
+
+	ck_assert_int_eq(ns_child_go(&r->child), 0);
+	ck_assert_int_eq(ns_child_wait(&r->child, &r->status), 0);
+	do
+		rc = sysaudit_consume(r->a, s ? collect : NULL, s);
+	while (rc > 0);
+	ck_assert_int_ge(rc, 0);
+}
+
+static void run_end(struct run *r)
+{
+	ns_child_kill(&r->child);
+	sysaudit_destroy(r->a);
+	r->a = NULL;
+}
+
+/* ---- workloads (run as pid 1 of the child's pid namespace) -------------- */
+
+static int wl_exec_echo(void *arg)
+{
+	char *const argv[] = { "echo", "hello", "sysaudit world", NULL };
+	int fd = open("/dev/null", O_WRONLY);
+
+	(void)arg;
+	dup2(fd, 1);
+	execv("/bin/echo", argv);
+	return 127;
+}
+
+static int wl_open_missing(void *arg)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, (const char *)arg, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 && errno == ENOENT ? 0 : 1;
+}
+
+static int wl_connect(void *arg)
+{
+	struct sockaddr_in *sin = arg;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int rc = connect(s, (struct sockaddr *)sin, sizeof(*sin));
+
+	close(s);
+	return rc == 0 ? 0 : 1;
+}
+
+static long n_getppid;
+
+static int wl_getppid(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < n_getppid; i++)
+		syscall(SYS_getppid);
+	return 0;
+}
+
+static int wl_fork_child(void *arg)
+{
+	pid_t p = fork();
+	int st;
+
+	(void)arg;
+	if (p == 0)
+		_exit(7);
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 7 ? 3 : 1;
+}
+
+static int wl_mmap_exec(void *arg)
+{
+	int fd = open((const char *)arg, O_RDONLY | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return 1;
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? 1 : 0;
+}
+
+/* ---- TCase names ---------------------------------------------------------- */
+
+START_TEST(test_syscall_table_is_generated_from_kernel_headers)
+{
+	ck_assert_str_eq(sysaudit_syscall_name(SYS_getppid), "getppid");
+	ck_assert_str_eq(sysaudit_syscall_name(SYS_openat), "openat");
+	ck_assert_str_eq(sysaudit_syscall_name(0), "read");
+	ck_assert_int_eq(sysaudit_syscall_nr("execve"), SYS_execve);
+	ck_assert_int_eq(sysaudit_syscall_nr("connect"), SYS_connect);
+	ck_assert_ptr_null(sysaudit_syscall_name(-1));
+	ck_assert_ptr_null(sysaudit_syscall_name(100000));
+	ck_assert_int_eq(sysaudit_syscall_nr("no_such_call"), -ENOENT);
+}
+END_TEST
+
+/* ---- TCase format --------------------------------------------------------- */
+
+static struct sysaudit_event sample_open(void)
+{
+	struct sysaudit_event ev = { 0 };
+
+	ev.kind = SYSAUDIT_EV_OPEN;
+	ev.ts_ns = 1700000000123456789ULL;
+	ev.pid = 1;
+	ev.tid = 1;
+	ev.host_pid = 4242;
+	snprintf(ev.comm, sizeof(ev.comm), "worker");
+	ev.nr = SYS_openat;
+	ev.syscall = "openat";
+	ev.ret = -ENOENT;
+	snprintf(ev.path, sizeof(ev.path), "/etc/x");
+	ev.flags = O_RDONLY;
+	return ev;
+}
+
+START_TEST(test_format_line_is_the_audit_contract)
+{
+	struct sysaudit_event ev = sample_open();
+	char buf[1024];
+	int n = sysaudit_format_line(&ev, NULL, "pod-7", buf, sizeof(buf));
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq((int)strlen(buf), n);
+	ck_assert_str_eq(buf,
+			 "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"pod\":\"pod-7\",\"src\":\"ebpf\","
+			 "\"cat\":\"fs\",\"action\":\"info\",\"what\":\"/etc/x\",\"rule\":\"default\","
+			 "\"pid\":1,\"tid\":1,\"host_pid\":4242,\"comm\":\"worker\",\"syscall\":\"openat\","
+			 "\"ret\":-2,\"errno\":\"ENOENT\",\"flags\":0,\"mode\":0,\"access\":\"read\"}\n");
+}
+END_TEST
+
+START_TEST(test_format_escapes_hostile_path_bytes)
+{
+	struct sysaudit_event ev = sample_open();
+	char buf[1024];
+
+	snprintf(ev.path, sizeof(ev.path), "/a\"b\\c\nd\x01\xff");
+	ck_assert_int_gt(sysaudit_format_fields(&ev, NULL, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"what\":\"/a\\\"b\\\\c\\u000ad\\u0001\\u00ff\""));
+	ck_assert_ptr_null(strchr(buf, '\n'));
+}
+END_TEST
+
+START_TEST(test_format_reports_enospc_and_stays_terminated)
+{
+	struct sysaudit_event ev = sample_open();
+	char buf[40];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(sysaudit_format_line(&ev, NULL, "pod", buf, sizeof(buf)), -ENOSPC);
+	ck_assert_ptr_nonnull(memchr(buf, '\0', sizeof(buf)));
+	ck_assert_int_eq(sysaudit_format_fields(NULL, NULL, buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_format_connect_what_is_addr_port)
+{
+	struct sysaudit_event ev = { 0 };
+	char what[64];
+
+	ev.kind = SYSAUDIT_EV_CONNECT;
+	ev.family = AF_INET6;
+	ev.port = 443;
+	snprintf(ev.addr, sizeof(ev.addr), "::1");
+	ck_assert_int_gt(sysaudit_event_what(&ev, what, sizeof(what)), 0);
+	ck_assert_str_eq(what, "[::1]:443");
+	ck_assert_str_eq(sysaudit_event_cat(&ev), "net");
+	ev.family = AF_INET;
+	snprintf(ev.addr, sizeof(ev.addr), "127.0.0.1");
+	sysaudit_event_what(&ev, what, sizeof(what));
+	ck_assert_str_eq(what, "127.0.0.1:443");
+}
+END_TEST
+
+static void warn_etc(void *ctx, const struct sysaudit_event *ev, struct sysaudit_verdict *v)
+{
+	(void)ctx;
+	if (ev->kind == SYSAUDIT_EV_OPEN && strncmp(ev->path, "/etc/", 5) == 0) {
+		v->action = SYSAUDIT_WARN;
+		snprintf(v->rule, sizeof(v->rule), "/etc");
+	}
+}
+
+START_TEST(test_classifier_hook_turns_open_into_warn)
+{
+	struct sysaudit_event ev = sample_open();
+	struct sysaudit_verdict v;
+	sysaudit_t *a = NULL;
+	char buf[1024];
+
+	ck_assert_int_eq(sysaudit_new(&a), 0);
+	sysaudit_classify(a, &ev, &v);
+	ck_assert_int_eq(v.action, SYSAUDIT_INFO);
+	sysaudit_set_classifier(a, warn_etc, NULL);
+	sysaudit_classify(a, &ev, &v);
+	ck_assert_int_eq(v.action, SYSAUDIT_WARN);
+	ck_assert_int_gt(sysaudit_format_fields(&ev, &v, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"action\":\"warn\",\"what\":\"/etc/x\",\"rule\":\"/etc\""));
+	sysaudit_destroy(a);
+	sysaudit_destroy(NULL);
+}
+END_TEST
+
+/* ---- TCase errors ------------------------------------------------------- */
+
+/* Run open() in a forked child after @prep; the child exits with the error kind
+ * and writes the message to @msg through a pipe. */
+static int open_in_child(void (*prep)(void), const struct sysaudit_opts *o, char *msg, size_t len)
+{
+	int p[2], st = 0;
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		sysaudit_t *a = NULL;
+		int rc;
+
+		close(p[0]);
+		if (prep)
+			prep();
+		if (sysaudit_new(&a))
+			_exit(100);
+		rc = sysaudit_open(a, o);
+		if (write(p[1], sysaudit_last_error(a), strlen(sysaudit_last_error(a))) < 0)
+			_exit(101);
+		_exit(rc == 0 ? 0 : (int)sysaudit_last_error_kind(a));
+	}
+	close(p[1]);
+	n = read(p[0], msg, len - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void drop_to_nobody(void)
+{
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		_exit(102);
+}
+
+static void drop_bpf_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		_exit(103);
+	d[CAP_BPF / 32].effective &= ~(1u << (CAP_BPF % 32));
+	d[CAP_PERFMON / 32].effective &= ~(1u << (CAP_PERFMON % 32));
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &h, d))
+		_exit(104);
+}
+
+START_TEST(test_not_root_is_named)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_COUNTERS, .target_pid = getpid() };
+	char msg[2048];
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_eq(open_in_child(drop_to_nobody, &o, msg, sizeof(msg)), SYSAUDIT_E_NOT_ROOT);
+	ck_assert_msg(strncmp(msg, "not root", 8) == 0, "message: %s", msg);
+}
+END_TEST
+
+START_TEST(test_missing_cap_bpf_is_named)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_COUNTERS, .target_pid = getpid() };
+	char msg[2048];
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_eq(open_in_child(drop_bpf_caps, &o, msg, sizeof(msg)), SYSAUDIT_E_NO_CAP);
+	ck_assert_msg(strstr(msg, "no CAP_BPF") && strstr(msg, "CAP_PERFMON"), "message: %s", msg);
+}
+END_TEST
+
+START_TEST(test_missing_btf_is_named)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_COUNTERS, .target_pid = getpid(),
+				   .btf_path = "/nonexistent/sysaudit/vmlinux" };
+	char msg[2048];
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_eq(open_in_child(NULL, &o, msg, sizeof(msg)), SYSAUDIT_E_NO_BTF);
+	ck_assert_msg(strstr(msg, "no BTF") && strstr(msg, "/nonexistent/sysaudit/vmlinux"),
+		      "message: %s", msg);
+}
+END_TEST
+
+START_TEST(test_verifier_rejection_is_named_with_its_log)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED, .target_pid = getpid(),
+				   .selftest_verifier_reject = 1 };
+	sysaudit_t *a = NULL;
+
+	REQUIRE_BPF();
+	ck_assert_int_eq(sysaudit_new(&a), 0);
+	ck_assert_int_lt(sysaudit_open(a, &o), 0);
+	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_VERIFIER);
+	ck_assert_msg(strstr(sysaudit_last_error(a), "verifier rejection") &&
+			      strstr(sysaudit_last_error(a), "selftest_reject"),
+		      "message: %s", sysaudit_last_error(a));
+	/* nothing half-open: a second open without the broken program works */
+	o.selftest_verifier_reject = 0;
+	ck_assert_msg(sysaudit_open(a, &o) == 0, "reopen: %s", sysaudit_last_error(a));
+	sysaudit_destroy(a);
+}
+END_TEST
+
+START_TEST(test_bad_target_and_order_are_named)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_COUNTERS, .target_pid = 0 };
+	sysaudit_t *a = NULL;
+	pid_t dead = fork();
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_ge(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	ck_assert_int_eq(sysaudit_new(&a), 0);
+	ck_assert_int_eq(sysaudit_attach(a), -EBADFD);
+	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_STATE);
+	ck_assert_int_eq(sysaudit_epoll_fd(a), -EBADFD);
+	ck_assert_int_eq(sysaudit_open(a, &o), -EINVAL);
+	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_TARGET);
+	o.target_pid = dead;
+	ck_assert_int_eq(sysaudit_open(a, &o), -ENOENT);
+	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_TARGET);
+	ck_assert_msg(strstr(sysaudit_last_error(a), "target pid"), "%s", sysaudit_last_error(a));
+	sysaudit_destroy(a);
+}
+END_TEST
+
+/* ---- TCase counters --------------------------------------------------------- */
+
+START_TEST(test_counters_match_a_known_getppid_loop)
+{
+	struct run r = { 0 };
+	uint64_t c = 0, lost = 1;
+	struct sysaudit_count top[4];
+
+	REQUIRE_BPF();
+	n_getppid = 123457;
+	run_start(&r, SYSAUDIT_COUNTERS, 0, wl_getppid, NULL);
+	ck_assert_int_ge(sysaudit_epoll_fd(r.a), 0);
+	run_finish(&r, NULL);
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYS_getppid, &c), 0);
+	ck_assert_uint_eq(c, 123457);
+	ck_assert_int_ge(sysaudit_counts(r.a, top, 4), 2);
+	ck_assert_int_eq(top[0].nr, SYS_getppid);
+	ck_assert_str_eq(top[0].name, "getppid");
+	ck_assert_uint_eq(top[0].count, 123457);
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYS_exit_group, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	ck_assert_int_eq(sysaudit_lost(r.a, &lost), 0);
+	ck_assert_uint_eq(lost, 0);
+	run_end(&r);
+}
+END_TEST
+
+/* ---- TCase events -------------------------------------------------------- */
+
+START_TEST(test_exec_event_has_binary_and_arguments)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	char line[2048];
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_echo, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	e = find(&s, SYSAUDIT_EV_EXEC, "/bin/echo");
+	ck_assert_msg(e != NULL, "no exec event among %d", s.n);
+	ck_assert_int_eq(e->ret, 0);
+	ck_assert_uint_eq(e->pid, 1);
+	ck_assert_uint_eq(e->tid, 1);
+	ck_assert_str_eq(e->syscall, "execve");
+	ck_assert_int_eq(e->argc, 3);
+	ck_assert_str_eq(e->argv[0], "echo");
+	ck_assert_str_eq(e->argv[1], "hello");
+	ck_assert_str_eq(e->argv[2], "sysaudit world");
+	ck_assert_int_gt(sysaudit_format_line(e, NULL, "p1", line, sizeof(line)), 0);
+	ck_assert_ptr_nonnull(strstr(line, "\"cat\":\"run\",\"action\":\"info\",\"what\":\"/bin/echo\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"argv\":[\"echo\",\"hello\",\"sysaudit world\"]"));
+	/* the exit event of the same process closes the story */
+	e = find(&s, SYSAUDIT_EV_EXIT, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->pid, 1);
+	ck_assert_int_eq(e->exit_status, 0);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_openat_event_has_path_flags_and_enoent)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char path[128];
+	const struct sysaudit_event *e;
+
+	REQUIRE_BPF();
+	snprintf(path, sizeof(path), "/nonexistent/sysaudit-%d/file", (int)getpid());
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_open_missing, path);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	e = find(&s, SYSAUDIT_EV_OPEN, path);
+	ck_assert_msg(e != NULL, "no open event among %d", s.n);
+	ck_assert_int_eq(e->ret, -ENOENT);
+	ck_assert_int_eq(e->flags, O_RDONLY | O_CLOEXEC);
+	ck_assert_str_eq(e->syscall, "openat");
+	ck_assert_int_eq((int)e->args[0], AT_FDCWD);
+	ck_assert_uint_eq(e->pid, 1);
+	ck_assert(!(e->eflags & SYSAUDIT_F_WRITE));
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_connect_event_has_address_and_port)
+{
+	struct run r = { 0 };
+	struct sink s;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	const struct sysaudit_event *e = NULL;
+	int l;
+
+	REQUIRE_BPF();
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_connect, &sin);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n && !e; i++)
+		if (s.ev[i].ev.kind == SYSAUDIT_EV_CONNECT)
+			e = &s.ev[i].ev;
+	ck_assert_msg(e != NULL, "no connect event among %d", s.n);
+	ck_assert_int_eq(e->family, AF_INET);
+	ck_assert_str_eq(e->addr, "127.0.0.1");
+	ck_assert_uint_eq(e->port, ntohs(sin.sin_port));
+	ck_assert_int_eq(e->ret, 0);
+	ck_assert_str_eq(sysaudit_event_cat(e), "net");
+	close(l);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_fork_and_exit_events_carry_pod_pids_and_status)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *f;
+	int exits = 0, seen7 = 0, seen3 = 0;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_fork_child, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 3);
+	f = find(&s, SYSAUDIT_EV_FORK, NULL);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->pid, 1);
+	ck_assert_uint_eq(f->child_pid, 2);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		if (e->kind != SYSAUDIT_EV_EXIT)
+			continue;
+		exits++;
+		seen7 |= e->pid == 2 && WEXITSTATUS(e->exit_status) == 7;
+		seen3 |= e->pid == 1 && WEXITSTATUS(e->exit_status) == 3;
+	}
+	ck_assert_int_eq(exits, 2);
+	ck_assert(seen7 && seen3);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_mmap_prot_exec_names_the_file)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e = NULL;
+	const char *lib = "/bin/true";
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_mmap_exec, (void *)lib);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	e = find(&s, SYSAUDIT_EV_MMAP_EXEC, "true");
+	ck_assert_msg(e != NULL, "no mmap event among %d", s.n);
+	ck_assert(e->prot & PROT_EXEC);
+	ck_assert(e->eflags & SYSAUDIT_F_FILE_BASENAME);
+	ck_assert_int_gt(e->ret, 0);
+	ck_assert_str_eq(sysaudit_event_cat(e), "ffi");
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+/* ---- TCase isolation ------------------------------------------------------ */
+
+START_TEST(test_busy_process_outside_the_pod_is_not_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char pod_path[128];
+	pid_t outside, pod;
+	int pod_opens = 0;
+
+	REQUIRE_BPF();
+	snprintf(pod_path, sizeof(pod_path), "/nonexistent/sysaudit-pod-%d", (int)getpid());
+	outside = fork();
+	ck_assert_int_ge(outside, 0);
+	if (outside == 0) { /* busy, same binary, same paths, but not in the pod */
+		for (;;) {
+			syscall(SYS_openat, AT_FDCWD, pod_path, O_RDONLY);
+			syscall(SYS_getppid);
+		}
+	}
+	sink_init(&s);
+	n_getppid = 1000;
+	run_start(&r, SYSAUDIT_ALL, 0, wl_open_missing, pod_path);
+	pod = r.child.pid;
+	usleep(100000); /* the outside process runs while the auditor is attached */
+	run_finish(&r, &s);
+	kill(outside, SIGKILL);
+	waitpid(outside, NULL, 0);
+	ck_assert_int_gt(s.n, 0);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		ck_assert_msg(e->host_pid == (uint32_t)pod, "event from host pid %u", e->host_pid);
+		ck_assert_uint_ne(e->host_pid, (uint32_t)outside);
+		ck_assert_uint_eq(e->pid, 1);
+		pod_opens += e->kind == SYSAUDIT_EV_OPEN && strcmp(e->path, pod_path) == 0;
+	}
+	ck_assert_int_eq(pod_opens, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+/* ---- TCase loss ------------------------------------------------------------- */
+
+START_TEST(test_lost_events_are_counted_under_a_flood)
+{
+	struct run r = { 0 };
+	struct sink s;
+	struct sysaudit_count cnt[64];
+	uint64_t lost = 0, syscalls = 0, exits = 0;
+	int n;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	n_getppid = 20000;
+	/* one page of ring buffer, nobody reading during the flood */
+	run_start(&r, SYSAUDIT_ALL, 4096, wl_getppid, NULL);
+	run_finish(&r, &s);
+	ck_assert_int_eq(sysaudit_lost(r.a, &lost), 0);
+	n = sysaudit_counts(r.a, cnt, 64);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_le(n, 64);
+	for (int i = 0; i < n; i++) {
+		if (cnt[i].nr == SYS_exit_group || cnt[i].nr == SYS_exit)
+			exits += cnt[i].count;
+		else
+			syscalls += cnt[i].count;
+	}
+	ck_assert_uint_ge(syscalls, 20000);
+	ck_assert_uint_gt(lost, 10000);
+	ck_assert_uint_gt(s.total, 0);
+	/* every syscall gives one record, exit_group none, the process exit one:
+	 * delivered + lost must account for each of them exactly */
+	ck_assert_uint_eq(exits, 1);
+	ck_assert_uint_eq((uint64_t)s.total + lost, syscalls + 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+/* ---- TCase lifecycle ------------------------------------------------------ */
+
+static int collect_link_ids(__u32 *ids, int max)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (n < max && bpf_link_get_next_id(id, &id) == 0)
+		ids[n++] = id;
+	return n;
+}
+
+START_TEST(test_destroy_detaches_every_link)
+{
+	struct run r = { 0 };
+	__u32 before[512], after[512], ours[16];
+	int nb, na, no = 0;
+
+	REQUIRE_BPF();
+	nb = collect_link_ids(before, 512);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_getppid, NULL);
+	na = collect_link_ids(after, 512);
+	for (int i = 0; i < na && no < 16; i++) {
+		int old = 0;
+
+		for (int j = 0; j < nb; j++)
+			old |= before[j] == after[i];
+		if (!old)
+			ours[no++] = after[i];
+	}
+	ck_assert_int_ge(no, 4); /* sys_enter, sys_exit, fork, exit */
+	n_getppid = 10;
+	run_finish(&r, NULL);
+	run_end(&r);
+	for (int i = 0; i < no; i++) {
+		int fd = -1;
+
+		for (int t = 0; t < 100; t++) { /* links are freed after an RCU grace period */
+			fd = bpf_link_get_fd_by_id(ours[i]);
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(10000);
+		}
+		ck_assert_msg(fd < 0, "link %u still exists after destroy", ours[i]);
+	}
+}
+END_TEST
+
+static Suite *sysaudit_suite(void)
+{
+	Suite *s = suite_create("06-ebpf sysaudit");
+	TCase *tc;
+
+	tc = tcase_create("names");
+	tcase_add_test(tc, test_syscall_table_is_generated_from_kernel_headers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("format");
+	tcase_add_test(tc, test_format_line_is_the_audit_contract);
+	tcase_add_test(tc, test_format_escapes_hostile_path_bytes);
+	tcase_add_test(tc, test_format_reports_enospc_and_stays_terminated);
+	tcase_add_test(tc, test_format_connect_what_is_addr_port);
+	tcase_add_test(tc, test_classifier_hook_turns_open_into_warn);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_not_root_is_named);
+	tcase_add_test(tc, test_missing_cap_bpf_is_named);
+	tcase_add_test(tc, test_missing_btf_is_named);
+	tcase_add_test(tc, test_verifier_rejection_is_named_with_its_log);
+	tcase_add_test(tc, test_bad_target_and_order_are_named);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("counters");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_counters_match_a_known_getppid_loop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("events");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exec_event_has_binary_and_arguments);
+	tcase_add_test(tc, test_openat_event_has_path_flags_and_enoent);
+	tcase_add_test(tc, test_connect_event_has_address_and_port);
+	tcase_add_test(tc, test_fork_and_exit_events_carry_pod_pids_and_status);
+	tcase_add_test(tc, test_mmap_prot_exec_names_the_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("isolation");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_busy_process_outside_the_pod_is_not_reported);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("loss");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_lost_events_are_counted_under_a_flood);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lifecycle");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_destroy_detaches_every_link);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sysaudit_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
