@@ -1,0 +1,80 @@
+/*
+ * rt_internal.h — private declarations of the runtime discovery module (07-runner).
+ *
+ * Shared by rt_elf.c (ELF parsing, ld.so.cache, library search), rt_util.c
+ * (string vectors, paths, running the trusted Python interpreter) and
+ * rt_plan.c (per-kind plans). Nothing here is public API; see runtime.h.
+ */
+#ifndef POD_RT_INTERNAL_H
+#define POD_RT_INTERNAL_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "runtime.h"
+
+/** A growable NULL-terminated vector of malloc'd strings. */
+struct strv {
+	char **v;   /**< v[n] == NULL whenever v != NULL */
+	size_t n;   /**< entries in use */
+	size_t cap; /**< allocated entries (excluding the terminator) */
+};
+
+int strv_push(struct strv *s, const char *str);
+int strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int strv_contains(const struct strv *s, const char *str);
+void strv_free(struct strv *s);
+/** A vector that is never NULL when read (empty vector -> static { NULL }). */
+char *const *strv_view(const struct strv *s);
+
+/** Fill err with a formatted message (err may be NULL). Returns @p ret. */
+int rt_fail(struct rt_error *err, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Lexically normalize an absolute path into @p out (no ".", "..", "//"). */
+int rt_path_normalize(const char *in, char *out, size_t cap);
+/** Directory part of @p path into @p out ("/" for "/x"). */
+int rt_path_dirname(const char *path, char *out, size_t cap);
+/** Whether @p path equals @p dir or lies beneath it (both normalized). */
+int rt_path_under(const char *path, const char *dir);
+/** Join a directory and a name into @p out. */
+int rt_path_join(const char *dir, const char *name, char *out, size_t cap);
+
+/* ---- ELF ---------------------------------------------------------------- */
+
+/** What rt_elf_read() extracts from one ELF file. */
+struct rt_elf {
+	char interp[PATH_MAX]; /**< PT_INTERP, or "" */
+	struct strv needed;    /**< DT_NEEDED names, in order */
+	char *rpath;           /**< DT_RPATH string or NULL */
+	char *runpath;         /**< DT_RUNPATH string or NULL */
+	int type;              /**< e_type (ET_EXEC, ET_DYN) */
+};
+
+/**
+ * Parse one ELF file with bounds checks (untrusted input). Only ELF files of
+ * this machine (class, byte order, e_machine) are accepted.
+ * @return 0; -ENOEXEC not an ELF of this machine or malformed; -errno of open
+ */
+int rt_elf_read(const char *path, struct rt_elf *e);
+void rt_elf_clear(struct rt_elf *e);
+
+/* ---- trusted Python interpreter ------------------------------------------ */
+
+/** What the system Python reports about itself. */
+struct rt_pyinfo {
+	char executable[PATH_MAX]; /**< realpath of the interpreter */
+	struct strv dirs;          /**< stdlib, platstdlib, purelib, platlib, site dirs (existing) */
+	struct strv dynload;       /**< lib-dynload directories (extension modules of the stdlib) */
+};
+
+/**
+ * Run `python -I -S -c CODE` once (clean environment, no stdin) and parse what
+ * it prints. The interpreter is the trusted system one, never the worker's.
+ * @return 0; -EIO it failed or printed nonsense; -errno
+ */
+int rt_python_describe(const char *python, struct rt_pyinfo *info);
+void rt_pyinfo_clear(struct rt_pyinfo *info);
+
+#endif

@@ -1,0 +1,557 @@
+/*
+ * check_runtime.c — Check suite of the runtime discovery module (07-runner/runtime).
+ *
+ * TCases:
+ *   kind    worker kind from the program name
+ *   elf     ELF parsing (hostile files) and library resolution against the
+ *           system loader's own answer (`ld.so --list`)
+ *   plan    what each kind's plan contains (argv, env, mounts, exec, trusted)
+ *   run     real runs: each plan executed in bubblewrap with exactly the planned
+ *           read-only mounts (plus /dev, /proc, /tmp) — root only
+ *
+ * Builds on runtime.h and the fixtures built by the Makefile into RT_TEST_BUILD.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "podtest.h"
+#include "runtime.h"
+
+static char g_build[PATH_MAX]; /* where the fixtures are */
+static char g_tests[PATH_MAX]; /* this folder (scripts) */
+
+static void fixture(char *out, const char *name)
+{
+	snprintf(out, PATH_MAX, "%s/tests/%s", g_build, name);
+}
+
+static void script(char *out, const char *name)
+{
+	snprintf(out, PATH_MAX, "%s/%s", g_tests, name);
+}
+
+static int argv_has(const rt_plan_t *p, const char *s)
+{
+	for (char *const *a = rt_plan_argv(p); *a; a++)
+		if (strcmp(*a, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int vec_has(char *const *v, const char *s)
+{
+	for (; *v; v++)
+		if (strcmp(*v, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int env_prefix(const rt_plan_t *p, const char *prefix)
+{
+	for (char *const *a = rt_plan_env(p); *a; a++)
+		if (strncmp(*a, prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+/* The mount at pod path @p pod, or NULL. */
+static const struct rt_mount *mount_at(const rt_plan_t *p, const char *pod)
+{
+	const struct rt_mount *m;
+	size_t n = rt_plan_mounts(p, &m);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m[i].pod, pod) == 0)
+			return &m[i];
+	return NULL;
+}
+
+static rt_plan_t *plan_or_fail(const struct rt_config *cfg, const char *program, char *const *args)
+{
+	rt_plan_t *p = NULL;
+	struct rt_error err;
+	int ret = rt_plan_new(cfg, program, args, &p, &err);
+	ck_assert_msg(ret == 0, "plan for %s: %d %s", program, ret, err.msg);
+	return p;
+}
+
+/* ---- kind ------------------------------------------------------------------ */
+
+START_TEST(test_kind_follows_the_extension)
+{
+	ck_assert_int_eq(rt_kind_of("a/b/worker.py"), RT_KIND_PYTHON);
+	ck_assert_int_eq(rt_kind_of("w.ts"), RT_KIND_BUN);
+	ck_assert_int_eq(rt_kind_of("w.js"), RT_KIND_BUN);
+	ck_assert_int_eq(rt_kind_of("w.mjs"), RT_KIND_BUN);
+	ck_assert_int_eq(rt_kind_of("libecho.so"), RT_KIND_CLIB);
+	ck_assert_int_eq(rt_kind_of("/usr/bin/ls"), RT_KIND_NATIVE);
+	ck_assert_int_eq(rt_kind_of(".py"), RT_KIND_NATIVE); /* no name before the dot */
+	ck_assert_int_eq(rt_kind_of("x.so.1"), RT_KIND_NATIVE);
+	ck_assert_str_eq(rt_kind_name(RT_KIND_CLIB), "clib");
+}
+END_TEST
+
+/* ---- elf ------------------------------------------------------------------- */
+
+struct set {
+	char items[256][PATH_MAX];
+	int n;
+};
+
+static void collect(const char *found, const char *real, void *arg)
+{
+	struct set *s = arg;
+	(void)found;
+	if (s->n < 256)
+		snprintf(s->items[s->n++], PATH_MAX, "%s", real);
+}
+
+static int set_has(const struct set *s, const char *real)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->items[i], real) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every library `ld.so --list` loads for @p prog is in our closure. */
+static void compare_with_loader(const char *prog)
+{
+	static struct set ours;
+	char cmd[PATH_MAX + 64], line[PATH_MAX + 64];
+	int ret, checked = 0;
+	ours.n = 0;
+	ret = rt_elf_closure(prog, collect, &ours, NULL);
+	ck_assert_int_gt(ret, 0);
+	snprintf(cmd, sizeof(cmd), "/lib64/ld-linux-x86-64.so.2 --list '%s' 2>&1", prog);
+	FILE *f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		char path[PATH_MAX], real[PATH_MAX];
+		const char *arrow = strstr(line, "=> ");
+		const char *start = arrow ? arrow + 3 : line + strspn(line, " \t");
+		if (sscanf(start, "%4095s", path) != 1 || path[0] != '/')
+			continue; /* linux-vdso.so.1 has no file */
+		ck_assert_ptr_nonnull(realpath(path, real));
+		ck_assert_msg(set_has(&ours, real), "%s: loader loads %s, closure misses it", prog, real);
+		checked++;
+	}
+	pclose(f);
+	ck_assert_int_gt(checked, 1);
+}
+
+START_TEST(test_closure_matches_the_system_loader)
+{
+	char prog[PATH_MAX];
+	compare_with_loader("/usr/bin/python3");
+	fixture(prog, "fixture_native");
+	compare_with_loader(prog);
+	fixture(prog, "fixture_lib/fixture_rpath");
+	compare_with_loader(prog);
+}
+END_TEST
+
+START_TEST(test_closure_follows_runpath_origin)
+{
+	static struct set s;
+	char prog[PATH_MAX], dep[PATH_MAX], real[PATH_MAX];
+	s.n = 0;
+	fixture(prog, "fixture_lib/fixture_rpath");
+	fixture(dep, "fixture_lib/libfixdep.so");
+	ck_assert_int_gt(rt_elf_closure(prog, collect, &s, NULL), 0);
+	ck_assert_ptr_nonnull(realpath(dep, real));
+	ck_assert(set_has(&s, real));
+}
+END_TEST
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+START_TEST(test_hostile_elf_files_are_rejected_not_followed)
+{
+	char path[] = "/tmp/rt_test_elf_XXXXXX";
+	struct rt_error err;
+	unsigned char buf[4096];
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* 1. garbage */
+	memset(buf, 0x41, sizeof(buf));
+	write_file(path, buf, sizeof(buf));
+	ck_assert_int_eq(rt_elf_closure(path, NULL, NULL, &err), -ENOEXEC);
+	/* 2. a real ELF header, truncated right after it */
+	int src = open("/usr/bin/python3", O_RDONLY);
+	ck_assert_int_ge(src, 0);
+	ck_assert_int_eq(read(src, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(src);
+	write_file(path, buf, 64);
+	ck_assert_int_eq(rt_elf_closure(path, NULL, NULL, &err), -ENOEXEC);
+	/* 3. program headers pointing far past the end of the file */
+	buf[32] = 0xff; /* e_phoff low byte */
+	buf[38] = 0xff; /* e_phoff byte 6 */
+	write_file(path, buf, sizeof(buf));
+	ck_assert_int_eq(rt_elf_closure(path, NULL, NULL, &err), -ENOEXEC);
+	/* 4. a native plan for it is refused, naming the file */
+	chmod(path, 0700);
+	rt_plan_t *p = NULL;
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.audit_lib = "";
+	ck_assert_int_eq(rt_plan_new(&cfg, path, NULL, &p, &err), -ENOEXEC);
+	ck_assert_ptr_null(p);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	unlink(path);
+}
+END_TEST
+
+/* ---- plan ------------------------------------------------------------------ */
+
+START_TEST(test_python_plan_has_interpreter_stdlib_sdk_and_boot)
+{
+	char prog[PATH_MAX], py[PATH_MAX];
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.audit_lib = "";
+	char *args[] = { "x", NULL };
+	script(prog, "fixture_py.py");
+	rt_plan_t *p = plan_or_fail(&cfg, prog, args);
+	ck_assert_int_eq(rt_plan_kind(p), RT_KIND_PYTHON);
+	ck_assert_ptr_nonnull(realpath("/usr/bin/python3", py));
+	char *const *argv = rt_plan_argv(p);
+	ck_assert_str_eq(argv[0], py);
+	ck_assert_str_eq(argv[1], "-I");
+	ck_assert_str_eq(argv[2], RT_POD_BOOT "/podboot.py");
+	ck_assert_str_eq(argv[3], RT_POD_APP "/fixture_py.py");
+	ck_assert_str_eq(argv[4], "x");
+	ck_assert_ptr_null(argv[5]);
+	ck_assert_ptr_nonnull(mount_at(p, py));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_APP));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_SDK_PYTHON));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_BOOT));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_RING_LIB));
+	/* the stdlib landmark is under some directory mount */
+	int found = 0;
+	const struct rt_mount *m;
+	size_t n = rt_plan_mounts(p, &m);
+	for (size_t i = 0; i < n; i++) {
+		char os_py[PATH_MAX];
+		snprintf(os_py, sizeof(os_py), "%s/os.py", m[i].host);
+		found |= m[i].is_dir && access(os_py, F_OK) == 0;
+		if (i > 0) /* sorted: parents before children */
+			ck_assert_int_lt(strcmp(m[i - 1].pod, m[i].pod), 0);
+	}
+	ck_assert(found);
+	ck_assert(vec_has(rt_plan_exec_paths(p), py));
+	ck_assert(env_prefix(p, "PYTHONPATH=" RT_POD_SDK_PYTHON));
+	ck_assert(env_prefix(p, "POD_RING_LIB=" RT_POD_RING_LIB));
+	ck_assert(!env_prefix(p, "LD_AUDIT="));
+	rt_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_bun_plan_mounts_the_real_binary_not_the_symlink)
+{
+	char prog[PATH_MAX], bun[PATH_MAX], real[PATH_MAX];
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	script(prog, "fixture_bun.ts");
+	snprintf(bun, sizeof(bun), "%s/.deps/bun/node_modules/.bin/bun", RT_DEFAULT_TOP);
+	ck_assert_ptr_nonnull(realpath(bun, real));
+	cfg.audit_lib = "";
+	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
+	ck_assert_int_eq(rt_plan_kind(p), RT_KIND_BUN);
+	const struct rt_mount *m = mount_at(p, RT_POD_BUN);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m->host, real);
+	ck_assert_str_eq(rt_plan_argv(p)[0], RT_POD_BUN);
+	ck_assert(argv_has(p, RT_POD_APP "/fixture_bun.ts"));
+	ck_assert(!argv_has(p, "--preload")); /* FFI gates off */
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_SDK_BUN));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_BUN_MODULE));
+	ck_assert_ptr_nonnull(mount_at(p, "/lib64/ld-linux-x86-64.so.2"));
+	rt_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_native_plan_mounts_only_the_file_and_its_libraries)
+{
+	char prog[PATH_MAX];
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.audit_lib = "";
+	fixture(prog, "fixture_lib/fixture_rpath");
+	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
+	ck_assert_int_eq(rt_plan_kind(p), RT_KIND_NATIVE);
+	ck_assert_str_eq(rt_plan_argv(p)[0], RT_POD_APP "/fixture_rpath");
+	ck_assert_ptr_null(mount_at(p, RT_POD_APP)); /* not the whole directory */
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_APP "/fixture_rpath"));
+	/* the $ORIGIN library appears next to it inside the pod */
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_APP "/libfixdep.so"));
+	ck_assert(vec_has(rt_plan_exec_paths(p), RT_POD_APP "/fixture_rpath"));
+	ck_assert(vec_has(rt_plan_exec_paths(p), "/lib64/ld-linux-x86-64.so.2"));
+	rt_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_shebang_script_gets_its_interpreter)
+{
+	char prog[PATH_MAX], sh[PATH_MAX];
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.audit_lib = "";
+	script(prog, "fixture_script.sh");
+	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
+	ck_assert_ptr_nonnull(realpath("/bin/sh", sh));
+	const struct rt_mount *m = mount_at(p, "/bin/sh");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m->host, sh);
+	ck_assert(vec_has(rt_plan_exec_paths(p), "/bin/sh"));
+	ck_assert(vec_has(rt_plan_exec_paths(p), RT_POD_APP "/fixture_script.sh"));
+	rt_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_clib_plan_runs_the_pod_host_and_trusts_only_the_library)
+{
+	char lib[PATH_MAX], host[PATH_MAX];
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	fixture(lib, "fixture_lib/libfixdep.so");
+	fixture(host, "fixture_native"); /* stands in for the pod host binary */
+	cfg.podhost = host;
+	cfg.audit_lib = lib; /* any existing library stands in for libpodaudit.so */
+	cfg.ffi_socket = "/run/pod/x/query.sock";
+	char *wargs[] = { "--pod-socket=/s", NULL };
+	cfg.worker_args = wargs;
+	char *args[] = { "arg1", NULL };
+	rt_plan_t *p = plan_or_fail(&cfg, lib, args);
+	ck_assert_int_eq(rt_plan_kind(p), RT_KIND_CLIB);
+	char *const *argv = rt_plan_argv(p);
+	ck_assert_str_eq(argv[0], RT_POD_PODHOST);
+	ck_assert_str_eq(argv[1], RT_POD_APP "/libfixdep.so");
+	ck_assert_str_eq(argv[2], "--pod-socket=/s");
+	ck_assert_str_eq(argv[3], "arg1");
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_PODHOST));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_AUDIT_LIB));
+	ck_assert(vec_has(rt_plan_ffi_trusted(p), RT_POD_APP "/libfixdep.so"));
+	ck_assert(env_prefix(p, "LD_AUDIT=" RT_POD_AUDIT_LIB));
+	ck_assert(env_prefix(p, "POD_FFI_SOCKET=/run/pod/x/query.sock"));
+	ck_assert(env_prefix(p, "POD_FFI_TRUSTED="));
+	/* a pod path maps back to the host file */
+	char out[PATH_MAX], real[PATH_MAX];
+	ck_assert_int_eq(rt_plan_host_path(p, RT_POD_APP "//./libfixdep.so", out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(realpath(lib, real));
+	ck_assert_str_eq(out, real);
+	ck_assert_int_eq(rt_plan_host_path(p, "/pod/app/../../etc/passwd", out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(rt_plan_host_path(p, "/etc/passwd", out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(rt_plan_host_path(p, "relative.so", out, sizeof(out)), -EINVAL);
+	rt_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_missing_or_unrunnable_programs_are_refused)
+{
+	char prog[PATH_MAX];
+	struct rt_error err;
+	rt_plan_t *p = NULL;
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.audit_lib = "";
+	ck_assert_int_eq(rt_plan_new(&cfg, "/nonexistent/w.py", NULL, &p, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/w.py"));
+	ck_assert_int_eq(rt_plan_new(&cfg, "no-such-program-anywhere", NULL, &p, &err), -ENOENT);
+	script(prog, "fixture_py.py"); /* not executable, so not a native program */
+	char copy[] = "/tmp/rt_test_noexec_XXXXXX";
+	int fd = mkstemp(copy);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	chmod(copy, 0600);
+	ck_assert_int_eq(rt_plan_new(&cfg, copy, NULL, &p, &err), -EACCES);
+	unlink(copy);
+	/* a C-lib that is an executable, not a library: refused */
+	cfg.podhost = "/bin/true";
+	ck_assert_int_eq(rt_plan_new(&cfg, "/nonexistent/x.so", NULL, &p, &err), -ENOENT);
+	/* a missing LD_AUDIT library is named */
+	cfg.audit_lib = "/nonexistent/libpodaudit.so";
+	ck_assert_int_eq(rt_plan_new(&cfg, prog, NULL, &p, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/libpodaudit.so"));
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* ---- run ------------------------------------------------------------------- */
+
+/* Run a plan in bubblewrap with exactly its mounts; return stdout and status. */
+static int run_plan(const rt_plan_t *p, char *out, size_t cap)
+{
+	char *argv[1024];
+	int n = 0, pipefd[2];
+	const struct rt_mount *m;
+	size_t nm = rt_plan_mounts(p, &m);
+	argv[n++] = "bwrap";
+	argv[n++] = "--unshare-all";
+	argv[n++] = "--die-with-parent";
+	argv[n++] = "--clearenv";
+	argv[n++] = "--dev";
+	argv[n++] = "/dev";
+	argv[n++] = "--proc";
+	argv[n++] = "/proc";
+	for (size_t i = 0; i < nm && n < 900; i++) {
+		argv[n++] = "--ro-bind";
+		argv[n++] = (char *)m[i].host;
+		argv[n++] = (char *)m[i].pod;
+	}
+	static char envs[64][4096];
+	int ne = 0;
+	for (char *const *e = rt_plan_env(p); *e && ne < 64; e++, ne++) {
+		const char *eq = strchr(*e, '=');
+		snprintf(envs[ne], sizeof(envs[ne]), "%.*s", (int)(eq - *e), *e);
+		argv[n++] = "--setenv";
+		argv[n++] = envs[ne];
+		argv[n++] = (char *)eq + 1;
+	}
+	argv[n++] = "--chdir";
+	argv[n++] = (char *)rt_plan_cwd(p);
+	argv[n++] = "--";
+	for (char *const *a = rt_plan_argv(p); *a && n < 1020; a++)
+		argv[n++] = *a;
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execvp("bwrap", argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	size_t used = 0;
+	ssize_t r;
+	while (used + 1 < cap && (r = read(pipefd[0], out + used, cap - 1 - used)) > 0)
+		used += (size_t)r;
+	out[used] = '\0';
+	close(pipefd[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void require_bwrap(void)
+{
+	POD_REQUIRE_ROOT();
+	POD_REQUIRE(system("bwrap --version >/dev/null 2>&1") == 0, "needs bubblewrap");
+}
+
+static void run_and_expect(const char *program, char *const *args, const char *want)
+{
+	char out[4096];
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.audit_lib = "";
+	rt_plan_t *p = plan_or_fail(&cfg, program, args);
+	int status = run_plan(p, out, sizeof(out));
+	ck_assert_msg(status == 0, "%s exited %d, output: %s", program, status, out);
+	ck_assert_msg(strstr(out, want), "%s printed '%s', expected '%s'", program, out, want);
+	rt_plan_free(p);
+}
+
+START_TEST(test_python_runs_with_only_the_planned_mounts)
+{
+	char prog[PATH_MAX];
+	char *args[] = { "a1", "a2", NULL };
+	require_bwrap();
+	if (!pod_is_root())
+		return;
+	script(prog, "fixture_py.py");
+	/* crc32("pod") via zlib, sha256 via _hashlib/libcrypto, ctypes via libffi */
+	run_and_expect(prog, args, "python {\"crc\": 51012459} 425c89ed 4 a1 a2");
+}
+END_TEST
+
+START_TEST(test_bun_runs_with_only_the_planned_mounts)
+{
+	char prog[PATH_MAX];
+	char *args[] = { "b1", NULL };
+	require_bwrap();
+	if (!pod_is_root())
+		return;
+	script(prog, "fixture_bun.ts");
+	run_and_expect(prog, args, "bun sum=6 b1");
+}
+END_TEST
+
+START_TEST(test_native_programs_run_with_only_the_planned_mounts)
+{
+	char prog[PATH_MAX];
+	char *args[] = { "n1", NULL };
+	require_bwrap();
+	if (!pod_is_root())
+		return;
+	fixture(prog, "fixture_native");
+	run_and_expect(prog, args, "native sqrt=1.414 argc=2 n1");
+	fixture(prog, "fixture_lib/fixture_rpath");
+	run_and_expect(prog, NULL, "rpath answer=42");
+	script(prog, "fixture_script.sh");
+	run_and_expect(prog, args, "script n1");
+}
+END_TEST
+
+static Suite *runtime_suite(void)
+{
+	Suite *s = suite_create("07-runner/runtime");
+	TCase *tc = tcase_create("kind");
+	tcase_add_test(tc, test_kind_follows_the_extension);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("elf");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_closure_matches_the_system_loader);
+	tcase_add_test(tc, test_closure_follows_runpath_origin);
+	tcase_add_test(tc, test_hostile_elf_files_are_rejected_not_followed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("plan");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_python_plan_has_interpreter_stdlib_sdk_and_boot);
+	tcase_add_test(tc, test_bun_plan_mounts_the_real_binary_not_the_symlink);
+	tcase_add_test(tc, test_native_plan_mounts_only_the_file_and_its_libraries);
+	tcase_add_test(tc, test_shebang_script_gets_its_interpreter);
+	tcase_add_test(tc, test_clib_plan_runs_the_pod_host_and_trusts_only_the_library);
+	tcase_add_test(tc, test_missing_or_unrunnable_programs_are_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("run");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_python_runs_with_only_the_planned_mounts);
+	tcase_add_test(tc, test_bun_runs_with_only_the_planned_mounts);
+	tcase_add_test(tc, test_native_programs_run_with_only_the_planned_mounts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	const char *b = getenv("RT_TEST_BUILD");
+	snprintf(g_build, sizeof(g_build), "%s", b ? b : "build");
+	if (!realpath("tests", g_tests))
+		snprintf(g_tests, sizeof(g_tests), "tests");
+	SRunner *sr = srunner_create(runtime_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
