@@ -54,6 +54,21 @@ enum ring_dir {
 int ring_shm_create(uint32_t capacity, ring_shm_t **out);
 
 /**
+ * Like ring_shm_create(), but the object is an anonymous memfd sealed against
+ * resizing (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL). A peer holding a
+ * descriptor of a plain shm_open() object can ftruncate() it to zero, and the
+ * next access of this side to the mapping then dies with SIGBUS; with the
+ * seals the kernel refuses that ftruncate(). The object has no name (nothing
+ * to unlink): hand the descriptor (ring_shm_fd()) to the peer, which attaches
+ * with ring_shm_attach_fd(). Added after the first API freeze; the runner
+ * should prefer it.
+ * @param capacity  data bytes per ring; a power of two in [RING_MIN_CAPACITY, RING_MAX_CAPACITY]
+ * @param out       receives the handle
+ * @return 0, or -EINVAL (bad capacity), -errno from memfd_create/ftruncate/fcntl/mmap
+ */
+int ring_shm_create_sealed(uint32_t capacity, ring_shm_t **out);
+
+/**
  * Map an existing object from a descriptor (e.g. inherited by the pod). The
  * descriptor is duplicated; the caller keeps its own. The header (magic,
  * version, capacity, size) is validated against the object's real size.

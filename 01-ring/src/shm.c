@@ -2,7 +2,8 @@
  * shm.c — the shared-memory object behind the rings: create, attach, unlink,
  * destroy, and the validation of a header written by someone else.
  *
- * Layer 01-ring. Builds on POSIX shared memory (shm_open, ftruncate, mmap).
+ * Layer 01-ring. Builds on POSIX shared memory (shm_open, ftruncate, mmap)
+ * and, for the sealed variant, on memfd_create + F_ADD_SEALS.
  * The data path on top of the mapping is src/ring.c. Used by 02-ipc and
  * 07-runner through include/ring.h.
  *
@@ -101,10 +102,39 @@ static int init_rings(struct ring_shm *shm)
 	return 0;
 }
 
-int ring_shm_create(uint32_t capacity, ring_shm_t **out)
+/* Open a new shm_open() object under a random name, never an existing one (O_EXCL). */
+static int open_named(struct ring_shm *shm)
+{
+	int ret = -EEXIST;
+	for (int tries = 0; tries < 16 && shm->fd < 0; tries++) {
+		if ((ret = random_name(shm->name, sizeof(shm->name))) < 0)
+			return ret;
+		shm->fd = shm_open(shm->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (shm->fd < 0 && (ret = -errno) != -EEXIST)
+			return ret;
+	}
+	if (shm->fd < 0)
+		return ret;
+	shm->owner = 1;
+	shm->named = 1;
+	return 0;
+}
+
+/* Open an anonymous memfd that may be sealed once it has its size. */
+static int open_sealable(struct ring_shm *shm)
+{
+	shm->fd = memfd_create("pod-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	return shm->fd < 0 ? -errno : 0;
+}
+
+/*
+ * Shared steps of both create functions: open the object, give it its size,
+ * optionally seal the size, map it and write the header.
+ */
+static int create_object(uint32_t capacity, int sealed, ring_shm_t **out)
 {
 	struct ring_shm *shm = NULL;
-	int ret = -EEXIST;
+	int ret;
 
 	if (!out || !capacity_ok(capacity))
 		return -EINVAL;
@@ -112,34 +142,31 @@ int ring_shm_create(uint32_t capacity, ring_shm_t **out)
 		return -ENOMEM;
 	shm->cap = capacity;
 
-	/* 1. a new object under a random name, never an existing one (O_EXCL) */
-	for (int tries = 0; tries < 16 && shm->fd < 0; tries++) {
-		if ((ret = random_name(shm->name, sizeof(shm->name))) < 0)
-			goto cleanup;
-		shm->fd = shm_open(shm->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (shm->fd < 0 && (ret = -errno) != -EEXIST)
-			goto cleanup;
-	}
-	if (shm->fd < 0)
+	/* 1. a new object nobody else has opened yet */
+	if ((ret = sealed ? open_sealable(shm) : open_named(shm)) < 0)
 		goto cleanup;
-	shm->owner = 1;
-	shm->named = 1;
 
-	/* 2. size it (the new pages read as zero: counters start at 0) and map it */
+	/* 2. its size (the new pages read as zero: counters start at 0), sealed if asked */
 	if (ftruncate(shm->fd, (off_t)object_size(capacity)) < 0) {
 		ret = -errno;
 		goto cleanup;
 	}
+	if (sealed && fcntl(shm->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+
+	/* 3. the mapping, between guard pages */
 	if ((ret = map_guarded(shm, shm->fd, object_size(capacity))) < 0)
 		goto cleanup;
 
-	/* 3. the immutable header line; nobody else can have mapped it yet */
+	/* 4. the immutable header line; nobody else can have mapped it yet */
 	shm->hdr->version = RING_VERSION;
 	shm->hdr->capacity = capacity;
 	shm->hdr->data_offset = RING_HDR_SIZE;
 	shm->hdr->magic = RING_MAGIC;
 
-	/* 4. private handles */
+	/* 5. private handles */
 	if ((ret = init_rings(shm)) < 0)
 		goto cleanup;
 	*out = shm;
@@ -148,6 +175,16 @@ int ring_shm_create(uint32_t capacity, ring_shm_t **out)
 cleanup:
 	ring_shm_destroy(shm);
 	return ret;
+}
+
+int ring_shm_create(uint32_t capacity, ring_shm_t **out)
+{
+	return create_object(capacity, 0, out);
+}
+
+int ring_shm_create_sealed(uint32_t capacity, ring_shm_t **out)
+{
+	return create_object(capacity, 1, out);
 }
 
 /*

@@ -1,0 +1,457 @@
+/*
+ * bench_ring.c — the benchmark of layer 01-ring: the ring against a Unix
+ * socketpair(SOCK_SEQPACKET), a pipe and memcpy, measured in the same run.
+ *
+ * Layer 01-ring. Builds on libring (include/ring.h). Run by
+ * `make -C 01-ring bench`; prints a table, then BENCH lines (CONTRACTS.md §4).
+ *
+ * Every figure is cross-process: the parent is the producer (or the ping
+ * side), a forked child the consumer (or the pong side). With two or more
+ * CPUs the parent is pinned to CPU 0 and the child to CPU 1, so the ring's
+ * busy-polling sides never fight for one core. Work per transport is the same:
+ * N messages of S bytes go from a buffer in one process to a buffer in the
+ * other (the ring copies in with ring_write and out with ring_read).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring.h"
+
+#define RING_CAP (1u << 20)
+#define MAX_MSG (64u * 1024)
+
+enum kind { K_RING, K_SOCK, K_PIPE, K_COUNT };
+
+/* The two ends of one transport, both directions (ping-pong needs the second). */
+struct chan {
+	enum kind kind;
+	ring_shm_t *shm;
+	int fd[2][2]; /* [direction][0 = read end, 1 = write end] */
+};
+
+static int ncpu;
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	if (ncpu < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_ring: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static void chan_open(struct chan *c, enum kind kind)
+{
+	int ret;
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	for (int d = 0; d < 2; d++) {
+		switch (kind) {
+		case K_RING:
+			break;
+		case K_SOCK:
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, c->fd[d]) < 0)
+				die("socketpair", errno);
+			/* buffer as much as the ring holds (FORCE needs root; else capped) */
+			for (int i = 0; i < 2; i++) {
+				int sz = RING_CAP;
+				if (setsockopt(c->fd[d][i], SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+					setsockopt(c->fd[d][i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+				if (setsockopt(c->fd[d][i], SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+					setsockopt(c->fd[d][i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+			}
+			break;
+		case K_PIPE:
+			if (pipe(c->fd[d]) < 0)
+				die("pipe", errno);
+			fcntl(c->fd[d][1], F_SETPIPE_SZ, (int)RING_CAP); /* same buffering as the ring */
+			break;
+		default:
+			break;
+		}
+	}
+	if (kind == K_RING) {
+		if ((ret = ring_shm_create(RING_CAP, &c->shm)) < 0)
+			die("ring_shm_create", ret);
+		ring_shm_unlink(c->shm); /* both sides share it through fork */
+	}
+}
+
+static void chan_close(struct chan *c)
+{
+	ring_shm_destroy(c->shm);
+	if (c->kind != K_RING)
+		for (int d = 0; d < 2; d++)
+			for (int i = 0; i < 2; i++)
+				close(c->fd[d][i]);
+}
+
+static inline void relax(unsigned *spins)
+{
+	__builtin_ia32_pause();
+	if (ncpu < 2 && ++*spins % 64 == 0)
+		sched_yield(); /* one CPU: let the peer run */
+}
+
+/* Send one message on direction @p d. */
+static void chan_send(struct chan *c, int d, const void *buf, uint32_t len)
+{
+	unsigned spins = 0;
+	if (c->kind == K_RING) {
+		ring_t *r = ring_shm_ring(c->shm, (enum ring_dir)d);
+		int ret;
+		while ((ret = ring_write(r, buf, len)) == -EAGAIN)
+			relax(&spins);
+		if (ret < 0)
+			die("ring_write", ret);
+		return;
+	}
+	if (c->kind == K_SOCK) {
+		if (send(c->fd[d][1], buf, len, 0) != (ssize_t)len)
+			die("send", errno);
+		return;
+	}
+	for (uint32_t done = 0; done < len;) {
+		ssize_t n = write(c->fd[d][1], (const char *)buf + done, len - done);
+		if (n <= 0)
+			die("write", errno);
+		done += (uint32_t)n;
+	}
+}
+
+/* Receive one message of @p len bytes on direction @p d. */
+static void chan_recv(struct chan *c, int d, void *buf, uint32_t len)
+{
+	unsigned spins = 0;
+	if (c->kind == K_RING) {
+		ring_t *r = ring_shm_ring(c->shm, (enum ring_dir)d);
+		int ret;
+		while ((ret = ring_read(r, buf, MAX_MSG)) == -EAGAIN)
+			relax(&spins);
+		if (ret != (int)len)
+			die("ring_read", ret < 0 ? ret : EPROTO);
+		return;
+	}
+	if (c->kind == K_SOCK) {
+		if (recv(c->fd[d][0], buf, MAX_MSG, 0) != (ssize_t)len)
+			die("recv", errno);
+		return;
+	}
+	for (uint32_t done = 0; done < len;) {
+		ssize_t n = read(c->fd[d][0], (char *)buf + done, len - done);
+		if (n <= 0)
+			die("read", errno);
+		done += (uint32_t)n;
+	}
+}
+
+/*
+ * Run @p child_fn in a forked child pinned to CPU 1 and @p parent_fn here on
+ * CPU 0; return the parent's wall time from "child ready" to "child done".
+ */
+static double run_pair(struct chan *c, uint32_t size, unsigned long n,
+		       void (*parent_fn)(struct chan *, uint32_t, unsigned long),
+		       void (*child_fn)(struct chan *, uint32_t, unsigned long))
+{
+	int ready[2], done[2], status;
+	char b = 0;
+	if (pipe(ready) < 0 || pipe(done) < 0)
+		die("pipe", errno);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (pid == 0) {
+		pin(1);
+		if (write(ready[1], &b, 1) != 1)
+			_exit(1);
+		child_fn(c, size, n);
+		_exit(write(done[1], &b, 1) == 1 ? 0 : 1);
+	}
+	pin(0);
+	if (read(ready[0], &b, 1) != 1)
+		die("ready", errno);
+	double t0 = now();
+	parent_fn(c, size, n);
+	if (read(done[0], &b, 1) != 1)
+		die("done", errno);
+	double t = now() - t0;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("child failed", EIO);
+	close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
+	return t;
+}
+
+#define MAX_BATCH 32
+static uint8_t sbuf[MAX_BATCH * MAX_MSG], rbuf[MAX_BATCH * MAX_MSG];
+static unsigned batch = 1; /* messages per call in the stream figures */
+
+/*
+ * Send up to @p count messages of @p size bytes in one call (ring_write_batch,
+ * sendmmsg, or one write() of count * size bytes for the pipe, which has no
+ * message boundaries). Returns how many went (>= 1).
+ */
+static unsigned chan_send_many(struct chan *c, int d, uint32_t size, unsigned count)
+{
+	struct iovec iov[MAX_BATCH];
+	struct mmsghdr mm[MAX_BATCH];
+	unsigned spins = 0;
+	int k;
+	for (unsigned i = 0; i < count; i++) {
+		iov[i] = (struct iovec){sbuf + (size_t)i * size, size};
+		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	}
+	switch (c->kind) {
+	case K_RING:
+		while ((k = ring_write_batch(ring_shm_ring(c->shm, (enum ring_dir)d), iov, count)) == 0)
+			relax(&spins);
+		if (k < 0)
+			die("ring_write_batch", k);
+		return (unsigned)k;
+	case K_SOCK:
+		if ((k = sendmmsg(c->fd[d][1], mm, count, 0)) <= 0)
+			die("sendmmsg", errno);
+		return (unsigned)k;
+	default:
+		chan_send(c, d, sbuf, size * count);
+		return count;
+	}
+}
+
+/* Receive what is there, up to @p count messages (>= 1; blocks/spins for one). */
+static unsigned chan_recv_many(struct chan *c, int d, uint32_t size, unsigned count, uint64_t *pipe_bytes)
+{
+	struct iovec iov[MAX_BATCH];
+	struct mmsghdr mm[MAX_BATCH];
+	uint32_t lens[MAX_BATCH];
+	unsigned spins = 0;
+	int k;
+	switch (c->kind) {
+	case K_RING:
+		while ((k = ring_read_batch(ring_shm_ring(c->shm, (enum ring_dir)d), rbuf, (size_t)count * size,
+					    lens, count)) == 0)
+			relax(&spins);
+		if (k < 0)
+			die("ring_read_batch", k);
+		return (unsigned)k;
+	case K_SOCK:
+		for (unsigned i = 0; i < count; i++) {
+			iov[i] = (struct iovec){rbuf + (size_t)i * size, size};
+			mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		}
+		if ((k = recvmmsg(c->fd[d][0], mm, count, MSG_WAITFORONE, NULL)) <= 0)
+			die("recvmmsg", errno);
+		return (unsigned)k;
+	default: {
+		/* a byte stream: count whole messages, carry the rest over */
+		ssize_t n = read(c->fd[d][0], rbuf, (size_t)count * size);
+		if (n <= 0)
+			die("read", errno);
+		uint64_t before = *pipe_bytes / size;
+		*pipe_bytes += (uint64_t)n;
+		return (unsigned)(*pipe_bytes / size - before);
+	}
+	}
+}
+
+static void stream_produce(struct chan *c, uint32_t size, unsigned long n)
+{
+	for (unsigned long i = 0; i < n;) {
+		if (batch == 1) {
+			sbuf[0] = (uint8_t)i;
+			chan_send(c, 0, sbuf, size);
+			i++;
+		} else {
+			unsigned want = n - i < batch ? (unsigned)(n - i) : batch;
+			i += chan_send_many(c, 0, size, want);
+		}
+	}
+}
+
+static void stream_consume(struct chan *c, uint32_t size, unsigned long n)
+{
+	uint64_t pipe_bytes = 0;
+	for (unsigned long i = 0; i < n;) {
+		if (batch == 1) {
+			chan_recv(c, 0, rbuf, size);
+			if (rbuf[0] != (uint8_t)i)
+				die("stream order", EPROTO);
+			i++;
+		} else {
+			unsigned want = n - i < batch ? (unsigned)(n - i) : batch;
+			i += chan_recv_many(c, 0, size, want, &pipe_bytes);
+		}
+	}
+}
+
+static void ping(struct chan *c, uint32_t size, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		chan_send(c, 0, sbuf, size);
+		chan_recv(c, 1, rbuf, size);
+	}
+}
+
+static void pong(struct chan *c, uint32_t size, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		chan_recv(c, 0, rbuf, size);
+		chan_send(c, 1, rbuf, size);
+	}
+}
+
+/* Messages per second of streaming @p size-byte messages over @p kind. */
+static double stream_rate(enum kind kind, uint32_t size, unsigned long n)
+{
+	struct chan c;
+	chan_open(&c, kind);
+	double t = run_pair(&c, size, n, stream_produce, stream_consume);
+	chan_close(&c);
+	return (double)n / t;
+}
+
+/* Mean round trip in nanoseconds of a @p size-byte message. */
+static double pingpong_ns(enum kind kind, uint32_t size, unsigned long n)
+{
+	struct chan c;
+	chan_open(&c, kind);
+	double t = run_pair(&c, size, n, ping, pong);
+	chan_close(&c);
+	return t * 1e9 / (double)n;
+}
+
+/* Single-core memcpy of @p size-byte blocks (hot in cache), in GB/s. */
+static double memcpy_gbs(uint32_t size, unsigned long n)
+{
+	pin(0);
+	double t0 = now();
+	for (unsigned long i = 0; i < n; i++) {
+		memcpy(rbuf, sbuf, size);
+		__asm__ volatile("" ::: "memory"); /* keep every copy */
+	}
+	return (double)size * (double)n / (now() - t0) / 1e9;
+}
+
+/* Counts chosen so that each figure takes a few hundred milliseconds here. */
+struct size_case {
+	const char *name;
+	uint32_t size;
+	unsigned long n_ring, n_sys;
+	unsigned batch;
+};
+
+static const struct size_case cases[] = {
+	{"16B", 16, 20000000, 400000, 32},
+	{"64B", 64, 20000000, 400000, 32},
+	{"1KiB", 1024, 4000000, 300000, 32},
+	{"64KiB", 64 * 1024, 100000, 20000, 4},
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+enum mode { M_SINGLE, M_BATCH, M_COUNT };
+
+static double loadavg(void)
+{
+	double la = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &la) != 1)
+			la = -1;
+		fclose(f);
+	}
+	return la;
+}
+
+static void print_table(double rate[NCASES][M_COUNT][K_COUNT], const double *rtt, double mcpy)
+{
+	static const char *mode_name[M_COUNT] = {"1/call", "batch"};
+	printf("%-26s %14s %14s %14s %9s %9s\n", "figure", "ring", "socketpair", "pipe", "x sock", "x pipe");
+	for (size_t i = 0; i < NCASES; i++)
+		for (int m = 0; m < M_COUNT; m++) {
+			char label[48];
+			double *r = rate[i][m];
+			snprintf(label, sizeof(label), "stream %s %s%s msgs/s", cases[i].name, mode_name[m],
+				 m == M_BATCH ? (cases[i].batch == 32 ? "32" : "4") : "");
+			printf("%-26s %14.0f %14.0f %14.0f %9.1f %9.1f\n", label, r[K_RING], r[K_SOCK], r[K_PIPE],
+			       r[K_RING] / r[K_SOCK], r[K_RING] / r[K_PIPE]);
+		}
+	for (int m = 0; m < M_COUNT; m++) {
+		double *r = rate[NCASES - 1][m];
+		printf("%-26s %14.2f %14.2f %14.2f   (memcpy 64 KiB on one core: %.2f GB/s)\n",
+		       m == M_SINGLE ? "stream 64KiB 1/call GB/s" : "stream 64KiB batch4 GB/s", r[K_RING] * 65536 / 1e9,
+		       r[K_SOCK] * 65536 / 1e9, r[K_PIPE] * 65536 / 1e9, mcpy);
+	}
+	printf("%-26s %14.0f %14.0f %14.0f %9.4f %9.4f\n", "ping-pong 64B RTT ns", rtt[K_RING], rtt[K_SOCK],
+	       rtt[K_PIPE], rtt[K_RING] / rtt[K_SOCK], rtt[K_RING] / rtt[K_PIPE]);
+	printf("batch = ring_write_batch/ring_read_batch, sendmmsg/recvmmsg, one write()/read() of the whole\n"
+	       "batch on the pipe. Ring ping-pong busy-polls; socketpair and pipe block in the kernel.\n\n");
+}
+
+int main(void)
+{
+	double rate[NCASES][M_COUNT][K_COUNT], rtt[K_COUNT], mcpy, la0 = loadavg();
+	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	signal(SIGPIPE, SIG_IGN);
+	memset(sbuf, 0x5a, sizeof(sbuf));
+
+	/* 1. streaming, one message per call and batched */
+	for (size_t i = 0; i < NCASES; i++)
+		for (int m = 0; m < M_COUNT; m++)
+			for (int k = 0; k < K_COUNT; k++) {
+				batch = m == M_SINGLE ? 1 : cases[i].batch;
+				rate[i][m][k] = stream_rate((enum kind)k, cases[i].size,
+							    k == K_RING ? cases[i].n_ring : cases[i].n_sys);
+			}
+	/* 2. ping-pong latency */
+	for (int k = 0; k < K_COUNT; k++)
+		rtt[k] = pingpong_ns((enum kind)k, 64, k == K_RING ? 2000000 : 100000);
+	/* 3. the copy a 64 KiB frame cannot avoid */
+	mcpy = memcpy_gbs(64 * 1024, 200000);
+
+	printf("01-ring benchmark: %d CPUs%s, ring capacity %u KiB, load average %.2f before / %.2f after\n", ncpu,
+	       ncpu >= 2 ? " (producer pinned to CPU 0, consumer to CPU 1)" : "", RING_CAP / 1024, la0, loadavg());
+	print_table(rate, rtt, mcpy);
+
+	for (size_t i = 0; i < NCASES; i++) {
+		double *one = rate[i][M_SINGLE], *many = rate[i][M_BATCH];
+		printf("BENCH 01-ring stream_%s %.0f msgs/s vs=socketpair ratio=%.2f\n", cases[i].name, many[K_RING],
+		       many[K_RING] / one[K_SOCK]);
+		printf("BENCH 01-ring stream_%s_vs_mmsg %.0f msgs/s vs=socketpair_mmsg ratio=%.2f\n", cases[i].name,
+		       many[K_RING], many[K_RING] / many[K_SOCK]);
+		printf("BENCH 01-ring stream_%s_1call %.0f msgs/s vs=socketpair ratio=%.2f\n", cases[i].name,
+		       one[K_RING], one[K_RING] / one[K_SOCK]);
+		printf("BENCH 01-ring stream_%s_vs_pipe %.0f msgs/s vs=pipe ratio=%.2f\n", cases[i].name, many[K_RING],
+		       many[K_RING] / many[K_PIPE]);
+	}
+	double gbs = rate[NCASES - 1][M_BATCH][K_RING] * 65536 / 1e9;
+	double gbs1 = rate[NCASES - 1][M_SINGLE][K_RING] * 65536 / 1e9;
+	printf("BENCH 01-ring stream_64KiB %.2f GB/s vs=memcpy ratio=%.2f\n", gbs, gbs / mcpy);
+	printf("BENCH 01-ring stream_64KiB_1call %.2f GB/s vs=memcpy ratio=%.2f\n", gbs1, gbs1 / mcpy);
+	printf("BENCH 01-ring pingpong_64B %.0f ns vs=socketpair ratio=%.4f\n", rtt[K_RING], rtt[K_RING] / rtt[K_SOCK]);
+	printf("BENCH 01-ring pingpong_64B_vs_pipe %.0f ns vs=pipe ratio=%.4f\n", rtt[K_RING], rtt[K_RING] / rtt[K_PIPE]);
+	return 0;
+}
