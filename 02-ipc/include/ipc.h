@@ -559,13 +559,31 @@ int ipc_runner_verdict(ipc_runner_t *r, uint32_t conn, uint32_t request_id, int 
 		       const char *rule, const char *reason);
 
 /**
- * Send ERROR to the session and close it (IPC_EV_CLOSED follows with @p err).
+ * Send ERROR to the session and close it (IPC_EV_CLOSED follows, err -ECONNABORTED).
  * @param r the runner
  * @param code wire code (enum ipc_errcode)
  * @param text human text (truncated to IPC_TEXT_MAX)
  * @return 0; -ENOTCONN
  */
 int ipc_runner_fail(ipc_runner_t *r, int32_t code, const char *text);
+
+/** Counters of one runner (for tests, benchmarks and the debug UI). */
+struct ipc_stats {
+	uint64_t frames_sent;     /**< frames written to the to-pod ring */
+	uint64_t frames_received; /**< frames read from the to-runner ring */
+	uint64_t doorbells_sent;  /**< DATA messages sent (any flag) */
+	uint64_t doorbells_received; /**< DATA messages received (any flag) */
+	uint64_t messages_sent;   /**< control messages sent on the session */
+	uint64_t messages_received; /**< control messages received on the session */
+	uint64_t rejected;        /**< connections refused */
+};
+
+/**
+ * Read the counters.
+ * @param r the runner
+ * @param out receives them
+ */
+void ipc_runner_stats(const ipc_runner_t *r, struct ipc_stats *out);
 
 /**
  * Close everything, remove the sockets and the directory, unmap the ring. NULL ok.

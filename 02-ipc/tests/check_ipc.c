@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
 #include "testutil.h"
 
 static int hexval(int c)
@@ -93,10 +98,90 @@ const char *vec_get(const struct vec *v, const char *key)
 	return NULL;
 }
 
+uint64_t rt_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int rt_next_event(struct ipc_runner *r, struct ipc_event *ev, int ms)
+{
+	uint64_t end = rt_ms() + (uint64_t)ms;
+	for (;;) {
+		int n = ipc_runner_dispatch(r, ev);
+		ck_assert_int_ge(n, 0);
+		if (n == 1)
+			return 1;
+		uint64_t now = rt_ms();
+		if (now >= end)
+			return 0;
+		struct pollfd p = { .fd = ipc_runner_fd(r), .events = POLLIN };
+		poll(&p, 1, (int)(end - now));
+	}
+}
+
+void rt_expect(struct ipc_runner *r, struct ipc_event *ev, int type, int ms)
+{
+	ck_assert_msg(rt_next_event(r, ev, ms) == 1, "no event within %d ms (wanted %d)", ms, type);
+	ck_assert_msg((int)ev->type == type, "event %d (err %d: %s), wanted %d", ev->type, ev->err,
+		      ev->reason, type);
+}
+
+struct ipc_runner *rt_runner(int query, unsigned timeout_ms)
+{
+	struct ipc_runner_opts o;
+	ipc_runner_t *r = NULL;
+	ipc_runner_opts_init(&o);
+	o.base_dir = "/tmp";
+	o.query_socket = query;
+	o.handshake_timeout_ms = timeout_ms;
+	o.ring_capacity = 1u << 16;
+	ck_assert_int_eq(ipc_runner_create(&o, &r), 0);
+	return r;
+}
+
+void rt_expect_pid(struct ipc_runner *r, int pid)
+{
+	struct ipc_peer_rule rule = { .kind = IPC_PEER_PID, .pid = pid, .uid = (uid_t)-1 };
+	ck_assert_int_eq(ipc_runner_expect_peer(r, &rule), 0);
+}
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+void rt_frame(uint8_t *buf, uint32_t len, uint32_t seq)
+{
+	uint32_t x = seq * 2654435761u + 1;
+	memcpy(buf, &seq, 4);
+	for (uint32_t i = 4; i + 4 < len; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	uint32_t h = fnv(buf, len - 4);
+	memcpy(buf + len - 4, &h, 4);
+}
+
+int rt_frame_ok(const uint8_t *buf, uint32_t len, uint32_t seq)
+{
+	uint32_t s, h;
+	if (len < 8)
+		return 0;
+	memcpy(&s, buf, 4);
+	memcpy(&h, buf + len - 4, 4);
+	return s == seq && h == fnv(buf, len - 4);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("ipc");
 	suite_add_tcase(s, tcase_codec());
+	suite_add_tcase(s, tcase_session());
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
