@@ -52,6 +52,12 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u32 target_ns_ino = 0; /* inode of the pod's pid namespace */
 const volatile __u32 target_level = 0;  /* its depth (0 = initial namespace) */
 const volatile __u32 mode = PROBE_MODE_COUNTERS;
+const volatile __u64 wake_bytes = 1 << 18;      /* wake the reader at this much data */
+const volatile __u64 wake_interval_ns = 5000000; /* ... or when it was not woken for this long */
+
+/* When the reader was last woken (any CPU; a racy update only costs an extra
+ * or a missing wake-up, never a lost record). */
+__u64 last_wake_ns = 0;
 
 /* Per-syscall counts. Per-CPU: each CPU increments its own copy with no atomic
  * (a BPF program is not preempted on its CPU); user space sums the copies. */
@@ -78,36 +84,25 @@ struct {
 
 union probe_any {
 	struct probe_hdr h;
+	struct probe_sys s;
 	struct probe_path p;
 	struct probe_connect c;
 	struct probe_exec e;
 };
 
-/* Typed records between sys_enter and sys_exit, keyed by host tid. An entry
- * lives while its syscall runs; sys_exit or the thread's exit removes it. */
+/*
+ * The record of the syscall a pod task is in, between sys_enter and sys_exit.
+ * Task-local storage: created on the task's first recorded syscall, freed by
+ * the kernel with the task, so nothing leaks when a task dies mid-syscall.
+ * Only the task itself touches its entry (from its own syscall path): no lock.
+ * h.kind != 0 means a record is pending; h.nr says for which syscall.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2048);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, union probe_any);
 } pending SEC(".maps");
-
-/* Generic records (SYSAUDIT_ALL and compat syscalls), keyed by host tid. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, struct probe_sys);
-} pending_sys SEC(".maps");
-
-/* Per-CPU scratch: a record is built here (too big for the 512-byte stack),
- * then copied into `pending`. Used only within one program run. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, union probe_any);
-} scratch SEC(".maps");
 
 static __always_inline void count_lost(__u32 slot)
 {
@@ -117,23 +112,24 @@ static __always_inline void count_lost(__u32 slot)
 		(*c)++;
 }
 
-/* Is task @t in the pod? If so, *nr = its id as the pod sees it. */
+/*
+ * Is task @t in the pod? If so, *nr = its id as the pod sees it.
+ * Hot path: runs for every syscall on the machine. @t is a BTF pointer, so the
+ * field reads below are plain loads the verifier guards (no helper calls);
+ * target_level is a frozen rodata constant, so numbers[target_level] is a
+ * fixed offset into struct pid.
+ */
 static __always_inline bool pod_view(struct task_struct *t, __u32 *nr)
 {
-	struct pid *p = BPF_CORE_READ(t, thread_pid);
-	__u32 tl = target_level;
-	struct upid up;
+	struct pid *p = t->thread_pid;
+	struct pid_namespace *ns;
 
-	if (!p || BPF_CORE_READ(p, level) < tl)
+	if (!p || p->level < target_level)
 		return false;
-	/* numbers[] is a flexible array indexed by namespace level. */
-	if (bpf_probe_read_kernel(&up, sizeof(up),
-				  (void *)p + bpf_core_field_offset(struct pid, numbers) +
-					  (__u64)tl * bpf_core_type_size(struct upid)))
+	ns = p->numbers[target_level].ns;
+	if (!ns || ns->ns.inum != target_ns_ino)
 		return false;
-	if (!up.ns || BPF_CORE_READ(up.ns, ns.inum) != target_ns_ino)
-		return false;
-	*nr = up.nr;
+	*nr = p->numbers[target_level].nr;
 	return true;
 }
 
@@ -141,7 +137,7 @@ static __always_inline bool is_compat(struct task_struct *t)
 {
 	if (!bpf_core_field_exists(t->thread_info.status))
 		return false;
-	return BPF_CORE_READ(t, thread_info.status) & TS_COMPAT_BIT;
+	return t->thread_info.status & TS_COMPAT_BIT;
 }
 
 static __always_inline void count_syscall(long id, bool compat)
@@ -158,7 +154,7 @@ static __always_inline void count_syscall(long id, bool compat)
 static __always_inline void fill_hdr(struct probe_hdr *h, struct task_struct *t, __u32 kind,
 				     long nr, __u32 tid)
 {
-	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	struct task_struct *leader = t->group_leader;
 	__u32 pid = 0;
 
 	h->kind = kind;
@@ -177,35 +173,30 @@ static __always_inline void fill_hdr(struct probe_hdr *h, struct task_struct *t,
 static __always_inline void read_args(struct pt_regs *regs, __u64 *a, bool compat)
 {
 	if (compat) { /* i386 syscall ABI */
-		a[0] = BPF_CORE_READ(regs, bx);
-		a[1] = BPF_CORE_READ(regs, cx);
-		a[2] = BPF_CORE_READ(regs, dx);
-		a[3] = BPF_CORE_READ(regs, si);
-		a[4] = BPF_CORE_READ(regs, di);
-		a[5] = BPF_CORE_READ(regs, bp);
+		a[0] = regs->bx;
+		a[1] = regs->cx;
+		a[2] = regs->dx;
+		a[3] = regs->si;
+		a[4] = regs->di;
+		a[5] = regs->bp;
 		return;
 	}
-	a[0] = BPF_CORE_READ(regs, di);
-	a[1] = BPF_CORE_READ(regs, si);
-	a[2] = BPF_CORE_READ(regs, dx);
-	a[3] = BPF_CORE_READ(regs, r10);
-	a[4] = BPF_CORE_READ(regs, r8);
-	a[5] = BPF_CORE_READ(regs, r9);
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
 }
 
-static __always_inline union probe_any *scratch_get(void)
+/* The task's pending-record slot (created on first use), or NULL (counted lost). */
+static __always_inline union probe_any *slot_get(struct task_struct *t)
 {
-	__u32 zero = 0;
+	union probe_any *s = bpf_task_storage_get(&pending, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	return bpf_map_lookup_elem(&scratch, &zero);
-}
-
-static __always_inline void stash(union probe_any *s)
-{
-	__u32 key = (__u32)bpf_get_current_pid_tgid();
-
-	if (bpf_map_update_elem(&pending, &key, s, BPF_ANY))
+	if (!s)
 		count_lost(PROBE_LOST_PENDING);
+	return s;
 }
 
 static __always_inline void read_path(struct probe_hdr *h, char *dst, const char *src)
@@ -221,21 +212,20 @@ static __always_inline void read_path(struct probe_hdr *h, char *dst, const char
 static __always_inline void stash_sys(struct pt_regs *regs, struct task_struct *t, long id,
 				      __u32 tid, bool compat)
 {
-	struct probe_sys s = {};
-	__u32 key = (__u32)bpf_get_current_pid_tgid();
+	union probe_any *s = slot_get(t);
 
-	fill_hdr(&s.h, t, PROBE_SYSCALL, id, tid);
+	if (!s)
+		return;
+	fill_hdr(&s->h, t, PROBE_SYSCALL, id, tid);
 	if (compat)
-		s.h.eflags |= PROBE_F_COMPAT;
-	read_args(regs, s.h.args, compat);
-	if (bpf_map_update_elem(&pending_sys, &key, &s, BPF_ANY))
-		count_lost(PROBE_LOST_PENDING);
+		s->h.eflags |= PROBE_F_COMPAT;
+	read_args(regs, s->h.args, compat);
 }
 
 static __always_inline void stash_exec(struct pt_regs *regs, struct task_struct *t, long id,
 				       __u32 tid)
 {
-	union probe_any *s = scratch_get();
+	union probe_any *s = slot_get(t);
 	struct probe_exec *e;
 	const char *const *argv;
 	const char *arg;
@@ -265,13 +255,13 @@ static __always_inline void stash_exec(struct pt_regs *regs, struct task_struct 
 	if (!bpf_probe_read_user(&arg, sizeof(arg), &argv[PROBE_ARGV_MAX]) && arg)
 		e->h.eflags |= PROBE_F_ARGV_TRUNC;
 done:
-	stash(s);
+	return;
 }
 
 static __always_inline void stash_open(struct pt_regs *regs, struct task_struct *t, long id,
 				       __u32 tid)
 {
-	union probe_any *s = scratch_get();
+	union probe_any *s = slot_get(t);
 	struct probe_path *o;
 	__u64 how[2] = {}; /* struct open_how: flags, mode, resolve */
 	const char *path;
@@ -306,13 +296,12 @@ static __always_inline void stash_open(struct pt_regs *regs, struct task_struct 
 		break;
 	}
 	read_path(&o->h, o->path, path);
-	stash(s);
 }
 
 static __always_inline void stash_connect(struct pt_regs *regs, struct task_struct *t, long id,
 					  __u32 tid)
 {
-	union probe_any *s = scratch_get();
+	union probe_any *s = slot_get(t);
 	struct probe_connect *c;
 	__u32 len;
 
@@ -328,7 +317,6 @@ static __always_inline void stash_connect(struct pt_regs *regs, struct task_stru
 	if (bpf_probe_read_user(c->sa, len & (PROBE_SA_MAX * 2 - 1), (const void *)c->h.args[1]))
 		len = 0;
 	c->sa_len = len;
-	stash(s);
 }
 
 /* bpf_find_vma callback: remember the file mapped at the address. */
@@ -362,7 +350,7 @@ static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
 static __always_inline void stash_map(struct pt_regs *regs, struct task_struct *t, long id,
 				      __u32 tid)
 {
-	union probe_any *s = scratch_get();
+	union probe_any *s = slot_get(t);
 	struct vma_ctx vc = {};
 	struct probe_path *m;
 	const unsigned char *name;
@@ -391,7 +379,6 @@ static __always_inline void stash_map(struct pt_regs *regs, struct task_struct *
 		if (name && bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, name) > 0)
 			m->h.eflags |= PROBE_F_BASENAME;
 	}
-	stash(s);
 }
 
 SEC("tp_btf/sys_enter")
@@ -462,21 +449,45 @@ static __always_inline bool is_typed(long id)
 	return false;
 }
 
-static __always_inline void emit_typed(union probe_any *e, long ret)
+/*
+ * Wake-up batching. Waking the reader is an interrupt plus a scheduler wake-up
+ * on another CPU: done for every record it costs more than the record itself.
+ * Wake it when it was not woken for wake_interval_ns (so an isolated record is
+ * seen at once) or when wake_bytes wait (so a burst cannot fill the ring);
+ * otherwise leave the record for the next wake-up. The tail of a burst waits
+ * for the reader's periodic sysaudit_consume() (see sysaudit.h).
+ */
+static __always_inline __u64 wake_flag(void)
 {
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - last_wake_ns >= wake_interval_ns ||
+	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes) {
+		last_wake_ns = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void emit(union probe_any *e, long ret)
+{
+	__u64 flags = wake_flag();
 	long rc;
 
 	e->h.ret = ret;
 	e->h.ts = bpf_ktime_get_ns();
 	switch (e->h.kind) {
 	case PROBE_EXEC:
-		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_exec), 0);
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_exec), flags);
 		break;
 	case PROBE_CONNECT:
-		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_connect), 0);
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_connect), flags);
+		break;
+	case PROBE_SYSCALL:
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_sys), flags);
 		break;
 	default:
-		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_path), 0);
+		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_path), flags);
 		break;
 	}
 	if (rc)
@@ -486,30 +497,19 @@ static __always_inline void emit_typed(union probe_any *e, long ret)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	long id = BPF_CORE_READ(regs, orig_ax);
-	__u32 key = (__u32)bpf_get_current_pid_tgid();
+	struct task_struct *t = bpf_get_current_task_btf();
+	long id = regs->orig_ax;
 	union probe_any *e;
-	struct probe_sys *s;
 
-	/* Cheap test first: most syscalls on the machine stop here. */
-	if (is_typed(id)) {
-		e = bpf_map_lookup_elem(&pending, &key);
-		if (e) {
-			emit_typed(e, ret);
-			bpf_map_delete_elem(&pending, &key);
-			return 0;
-		}
-	}
-	if (mode != PROBE_MODE_ALL && !is_compat(bpf_get_current_task_btf()))
+	/* Cheap tests first: most syscalls on the machine stop here. */
+	if (mode != PROBE_MODE_ALL && !is_typed(id) && !is_compat(t))
 		return 0;
-	s = bpf_map_lookup_elem(&pending_sys, &key);
-	if (!s)
+	e = bpf_task_storage_get(&pending, t, NULL, 0);
+	if (!e || !e->h.kind)
 		return 0;
-	s->h.ret = ret;
-	s->h.ts = bpf_ktime_get_ns();
-	if (bpf_ringbuf_output(&rb, s, sizeof(*s), 0))
-		count_lost(PROBE_LOST_RINGBUF);
-	bpf_map_delete_elem(&pending_sys, &key);
+	if (e->h.nr == id) /* a record left by a syscall whose exit we missed is dropped */
+		emit(e, ret);
+	e->h.kind = 0;
 	return 0;
 }
 
@@ -536,7 +536,7 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 	r->h.ts = bpf_ktime_get_ns();
 	r->child_pid = cpid;
 	r->exit_status = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, wake_flag());
 	return 0;
 }
 
@@ -544,14 +544,10 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(task_exit, struct task_struct *p)
 {
 	struct probe_task *r;
-	__u32 tid, key;
+	__u32 tid;
 
 	if (!pod_view(p, &tid))
 		return 0;
-	/* A dying thread's syscall never returns: drop what it left pending. */
-	key = BPF_CORE_READ(p, pid);
-	bpf_map_delete_elem(&pending, &key);
-	bpf_map_delete_elem(&pending_sys, &key);
 	/* Report the process once, when its last thread goes (signal->live is
 	 * decremented in do_exit before this tracepoint fires). */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
@@ -567,7 +563,7 @@ int BPF_PROG(task_exit, struct task_struct *p)
 	r->h.ts = bpf_ktime_get_ns();
 	r->child_pid = 0;
 	r->exit_status = BPF_CORE_READ(p, exit_code);
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* the end of a process: tell at once */
 	return 0;
 }
 

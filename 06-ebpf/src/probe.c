@@ -253,17 +253,16 @@ static int configure(struct sysaudit *a, const struct sysaudit_opts *o, __u32 in
 {
 	struct probe *s = a->skel;
 	int counters = o->mode == SYSAUDIT_COUNTERS;
+	uint32_t rb;
 	int err = 0;
 
 	s->rodata->target_ns_ino = ino;
 	s->rodata->target_level = level;
 	s->rodata->mode = (__u32)o->mode;
-	err = err ?: bpf_map__set_max_entries(s->maps.rb,
-					      counters ? ringbuf_size(1) : ringbuf_size(o->ringbuf_bytes));
-	if (counters) { /* no records: keep the enter->exit tables tiny */
-		err = err ?: bpf_map__set_max_entries(s->maps.pending, 1);
-		err = err ?: bpf_map__set_max_entries(s->maps.pending_sys, 1);
-	}
+	rb = counters ? ringbuf_size(1) : ringbuf_size(o->ringbuf_bytes);
+	s->rodata->wake_bytes = rb / 4;
+	s->rodata->wake_interval_ns = 5000000;
+	err = err ?: bpf_map__set_max_entries(s->maps.rb, rb);
 	err = err ?: bpf_program__set_autoload(s->progs.sys_exit, !counters);
 	err = err ?: bpf_program__set_autoload(s->progs.task_fork, !counters);
 	err = err ?: bpf_program__set_autoload(s->progs.task_exit, !counters);

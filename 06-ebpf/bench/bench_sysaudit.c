@@ -1,0 +1,256 @@
+/*
+ * bench_sysaudit.c — benchmark of layer 06-ebpf: what auditing costs the pod.
+ *
+ * Builds on libsysaudit.a and tests/pidns_child.c. One syscall-heavy workload
+ * (getppid loop + open/close loop) runs as pid 1 of a fresh pid namespace:
+ *   bare        no auditing
+ *   floor_enter empty BPF program on tp_btf/sys_enter (bench/floor.bpf.c)
+ *   counters    SYSAUDIT_COUNTERS attached
+ *   floor_both  empty programs on sys_enter and sys_exit
+ *   detailed    SYSAUDIT_DETAILED attached, events drained by this process
+ *   strace      the workload under `strace -f -qq -o /dev/null` (the peer)
+ * The floors show the price of the hooks themselves (a traced syscall takes
+ * the kernel's slow entry/exit path), which no program on them can go under.
+ * Each configuration runs REPS times in the same run; the best time counts
+ * (the machine is shared: the minimum is the least disturbed measurement).
+ * Prints a table, then BENCH lines (CONTRACTS.md §4).
+ *
+ *   bench_sysaudit                 full run
+ *   SYSAUDIT_BENCH_GETPPID=N SYSAUDIT_BENCH_OPENS=M SYSAUDIT_BENCH_REPS=R  to resize
+ *   bench_sysaudit --workload N M  (internal: the workload itself, used under strace)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "floor.skel.h"
+#include "pidns_child.h"
+#include "sysaudit.h"
+
+#define OPEN_PATH "/etc/hostname"
+
+static char self_exe[4096]; /* this binary, re-run as the workload under strace */
+
+struct workload {
+	long getppid;
+	long opens;
+};
+
+static int run_workload(const struct workload *w)
+{
+	for (long i = 0; i < w->getppid; i++)
+		syscall(SYS_getppid);
+	for (long i = 0; i < w->opens; i++) {
+		int fd = open(OPEN_PATH, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return 1;
+		close(fd);
+	}
+	return 0;
+}
+
+static int wl_inprocess(void *arg)
+{
+	return run_workload(arg);
+}
+
+static int wl_strace(void *arg)
+{
+	const struct workload *w = arg;
+	char n1[32], n2[32];
+
+	snprintf(n1, sizeof(n1), "%ld", w->getppid);
+	snprintf(n2, sizeof(n2), "%ld", w->opens);
+	execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", self_exe, "--workload",
+	       n1, n2, (char *)NULL);
+	return 127;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int count_event(void *ctx, const struct sysaudit_event *ev)
+{
+	(void)ev;
+	++*(long *)ctx;
+	return 0;
+}
+
+struct result {
+	double secs;
+	long events;
+	uint64_t lost;
+	int ok;
+};
+
+enum cfg { C_BARE, C_FLOOR_ENTER, C_COUNTERS, C_FLOOR_BOTH, C_DETAILED, C_STRACE, C_COUNT };
+static const char *const cfg_names[C_COUNT] = { "bare",       "floor_enter", "counters",
+						"floor_both", "detailed",    "strace" };
+
+/* Load and attach the empty floor programs (@both: sys_exit too). */
+static struct floor *floor_up(int both)
+{
+	struct floor *f = floor__open();
+
+	if (!f)
+		return NULL;
+	bpf_program__set_autoload(f->progs.floor_exit, both);
+	if (floor__load(f) || floor__attach(f)) {
+		floor__destroy(f);
+		return NULL;
+	}
+	return f;
+}
+
+static sysaudit_t *audit_up(enum sysaudit_mode mode, pid_t target)
+{
+	struct sysaudit_opts o = { .mode = mode, .target_pid = target };
+	sysaudit_t *a = NULL;
+
+	if (sysaudit_new(&a))
+		return NULL;
+	if (sysaudit_open(a, &o) || sysaudit_attach(a)) {
+		fprintf(stderr, "bench: audit: %s\n", sysaudit_last_error(a));
+		sysaudit_destroy(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* One timed run of the workload under configuration @cfg. */
+static struct result one_run(const struct workload *w, enum cfg cfg)
+{
+	struct result r = { 0 };
+	struct floor *fl = NULL;
+	struct ns_child c;
+	sysaudit_t *a = NULL;
+	int st = 0, done = 0;
+	double t0;
+
+	if (ns_child_start(&c, 0, cfg == C_STRACE ? wl_strace : wl_inprocess, (void *)w))
+		return r;
+	if (cfg == C_FLOOR_ENTER || cfg == C_FLOOR_BOTH)
+		if (!(fl = floor_up(cfg == C_FLOOR_BOTH)))
+			goto cleanup;
+	if (cfg == C_COUNTERS || cfg == C_DETAILED)
+		if (!(a = audit_up(cfg == C_COUNTERS ? SYSAUDIT_COUNTERS : SYSAUDIT_DETAILED, c.pid)))
+			goto cleanup;
+	t0 = now();
+	ns_child_go(&c);
+	while (!done) { /* drain like the runner would, until the pod is gone */
+		if (a)
+			sysaudit_poll(a, 20, count_event, &r.events);
+		if (waitpid(c.pid, &st, a ? WNOHANG : 0) == c.pid)
+			done = 1;
+	}
+	r.secs = now() - t0;
+	c.pid = -1;
+	if (a) {
+		while (sysaudit_consume(a, count_event, &r.events) > 0)
+			;
+		sysaudit_lost(a, &r.lost);
+	}
+	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+cleanup:
+	ns_child_kill(&c);
+	sysaudit_destroy(a);
+	floor__destroy(fl);
+	return r;
+}
+
+static long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtol(v, NULL, 10) : def;
+}
+
+static void bench_line(const char *name, double v, const char *peer, double pv)
+{
+	printf("BENCH 06-ebpf %s %.3f s vs=%s ratio=%.3f\n", name, v, peer, v / pv);
+}
+
+int main(int argc, char **argv)
+{
+	struct workload w;
+	double best[C_COUNT];
+	struct result last[C_COUNT];
+	int reps, with_strace;
+
+	if (argc == 4 && strcmp(argv[1], "--workload") == 0) {
+		w.getppid = strtol(argv[2], NULL, 10);
+		w.opens = strtol(argv[3], NULL, 10);
+		return run_workload(&w);
+	}
+	if (readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) < 0)
+		return 1;
+	if (geteuid() != 0) {
+		printf("SKIP: bench_sysaudit needs root (BPF)\n");
+		return 0;
+	}
+	libbpf_set_print(NULL);
+	w.getppid = env_long("SYSAUDIT_BENCH_GETPPID", 1000000);
+	w.opens = env_long("SYSAUDIT_BENCH_OPENS", 100000);
+	reps = (int)env_long("SYSAUDIT_BENCH_REPS", 5);
+	with_strace = (int)env_long("SYSAUDIT_BENCH_STRACE", 1);
+	/* 1. every configuration, interleaved, REPS times; keep the best */
+	for (int m = 0; m < C_COUNT; m++) {
+		best[m] = 1e9;
+		memset(&last[m], 0, sizeof(last[m]));
+	}
+	for (int rep = 0; rep < reps; rep++) {
+		for (int m = 0; m < C_COUNT; m++) {
+			if (m == C_STRACE && (rep > 0 || !with_strace))
+				continue; /* strace is ~100x slower: one run is plenty */
+			last[m] = one_run(&w, (enum cfg)m);
+			if (!last[m].ok) {
+				fprintf(stderr, "bench: %s run failed\n", cfg_names[m]);
+				return 1;
+			}
+			if (last[m].secs < best[m])
+				best[m] = last[m].secs;
+		}
+	}
+	/* 2. table */
+	printf("06-ebpf bench: %ld getppid + %ld open/close of %s, as pid 1 of a new pid namespace;"
+	       " best of %d (strace: 1 run)\nloadavg: ", w.getppid, w.opens, OPEN_PATH, reps);
+	fflush(stdout);
+	if (system("cat /proc/loadavg") != 0)
+		printf("?\n");
+	printf("%-12s %10s %8s %10s %8s\n", "config", "seconds", "x bare", "events", "lost");
+	for (int m = 0; m < C_COUNT; m++)
+		if (m != C_STRACE || with_strace)
+			printf("%-12s %10.3f %8.2f %10ld %8llu\n", cfg_names[m], best[m],
+			       best[m] / best[C_BARE], last[m].events,
+			       (unsigned long long)last[m].lost);
+	if (with_strace)
+		printf("cheaper than strace: counters %.0fx, detailed %.0fx\n",
+		       best[C_STRACE] / best[C_COUNTERS], best[C_STRACE] / best[C_DETAILED]);
+	/* 3. machine-readable lines */
+	bench_line("overhead_counters", best[C_COUNTERS], "bare", best[C_BARE]);
+	bench_line("overhead_detailed", best[C_DETAILED], "bare", best[C_BARE]);
+	if (with_strace) {
+		bench_line("overhead_strace", best[C_STRACE], "bare", best[C_BARE]);
+		bench_line("counters_vs_strace", best[C_COUNTERS], "strace", best[C_STRACE]);
+		bench_line("detailed_vs_strace", best[C_DETAILED], "strace", best[C_STRACE]);
+	}
+	bench_line("hook_floor_enter", best[C_FLOOR_ENTER], "bare", best[C_BARE]);
+	bench_line("hook_floor_enter_exit", best[C_FLOOR_BOTH], "bare", best[C_BARE]);
+	bench_line("counters_vs_floor", best[C_COUNTERS], "floor_enter", best[C_FLOOR_ENTER]);
+	bench_line("detailed_vs_floor", best[C_DETAILED], "floor_enter_exit", best[C_FLOOR_BOTH]);
+	return 0;
+}
