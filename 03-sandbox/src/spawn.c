@@ -1,0 +1,401 @@
+/*
+ * spawn.c — creating, releasing, waiting for and tearing down a pod.
+ *
+ * Layer 03-sandbox, runner side. Builds on clone3 (CLONE_PIDFD,
+ * CLONE_INTO_CGROUP), pidfds, cgroup.c, seccomp.c, landlock.c; the child runs
+ * child.c. Used by 07-runner through include/sandbox.h.
+ *
+ *   runner                                   pod (init, pid 1)
+ *   sandbox_spawn:
+ *     1. check sources, compile seccomp,
+ *        decide Landlock rules
+ *     2. cgroups (+ limits)
+ *     3. pipes: go, status
+ *     4. clone3 ---------------------------> fds laid out, pdeathsig,
+ *     5. v1 cgroup attach, netns fd           blocks reading "go"
+ *   (runner: veth, uid maps, ...)
+ *   sandbox_release:
+ *     6. [user ns maps] write "go" --------> setup steps (child.c)
+ *     7. read status until EOF <------------ error report, or EOF at the
+ *                                            worker's execve (CLOEXEC)
+ *   epoll(pidfd) -> sandbox_wait: waitid(P_PIDFD)
+ *   sandbox_destroy: SIGKILL, reap, rmdir cgroups, close
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static void log_msg(const struct sandbox_cfg *c, int level, const char *msg)
+{
+	if (c->log)
+		c->log(c->log_ctx, level, msg);
+}
+
+/* Step 1a: every bind source must exist (or be optional and is then skipped). */
+static int check_sources(const struct sandbox_cfg *c, unsigned char *skip,
+			 struct sandbox_error *err)
+{
+	for (size_t i = 0; i < c->nplan; i++) {
+		const struct plan_entry *e = &c->plan[i];
+		struct stat st;
+		char msg[320];
+
+		if (e->kind != PLAN_RO && e->kind != PLAN_RW)
+			continue;
+		if (stat(e->src, &st) == 0)
+			continue;
+		if (errno == ENOENT && (e->flags & SANDBOX_MNT_OPTIONAL)) {
+			skip[i] = 1;
+			snprintf(msg, sizeof(msg), "mount plan: optional source %s is missing, skipped",
+				 e->src);
+			log_msg(c, SANDBOX_LOG_INFO, msg);
+			continue;
+		}
+		sbx_err(err, "mount plan: source %s: %s", e->src, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int clone_flags(unsigned ns)
+{
+	int f = CLONE_NEWNS | CLONE_NEWPID;
+
+	if (ns & SANDBOX_NS_NET)
+		f |= CLONE_NEWNET;
+	if (ns & SANDBOX_NS_UTS)
+		f |= CLONE_NEWUTS;
+	if (ns & SANDBOX_NS_IPC)
+		f |= CLONE_NEWIPC;
+	if (ns & SANDBOX_NS_USER)
+		f |= CLONE_NEWUSER;
+	/* CLONE_NEWCGROUP: the child unshares it after joining its cgroups */
+	return f;
+}
+
+/* Step 4: clone3; retried without CLONE_INTO_CGROUP if the kernel refuses it. */
+static pid_t do_clone(sandbox_t *sb, unsigned ns, int cg_fd, const struct child_args *a,
+		      bool *into_cg)
+{
+	struct clone_args ca;
+	pid_t pid;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_PIDFD | (uint64_t)clone_flags(ns);
+	ca.pidfd = (uint64_t)(uintptr_t)&sb->pidfd;
+	ca.exit_signal = 0; /* no SIGCHLD: the runner's own waitpid(-1) cannot steal it */
+	if (cg_fd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cg_fd;
+	}
+	*into_cg = cg_fd >= 0;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && cg_fd >= 0 && errno != ENOMEM && errno != EAGAIN) {
+		ca.flags &= ~CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		*into_cg = false;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	}
+	if (pid == 0)
+		sbx_child_main(a); /* never returns */
+	return pid < 0 ? -errno : pid;
+}
+
+static int landlock_plan(const struct sandbox_cfg *c, sandbox_t *sb, int *abi,
+			 struct sandbox_error *err)
+{
+	size_t n = 0;
+
+	*abi = c->landlock == SANDBOX_LANDLOCK_OFF ? 0 : sandbox_landlock_abi();
+	if (c->landlock == SANDBOX_LANDLOCK_REQUIRED && *abi == 0) {
+		sbx_err(err, "landlock: required but the kernel does not provide it");
+		return -EOPNOTSUPP;
+	}
+	if (c->landlock == SANDBOX_LANDLOCK_BEST_EFFORT && *abi == 0)
+		log_msg(c, SANDBOX_LOG_NOTICE,
+			"landlock: not available in this kernel; the mount plan alone limits file access");
+	if (*abi == 0)
+		return 0;
+	sb->info.landlock_abi = *abi;
+	return sbx_landlock_rules(c, sb->skip, *abi, &sb->ll_rules, &n) < 0 ? -ENOMEM : (int)n;
+}
+
+int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error *err)
+{
+	struct child_args a = { .cfg = c, .go_fd = -1, .status_fd = -1, .devnull_fd = -1 };
+	int go[2] = { -1, -1 }, st[2] = { -1, -1 }, cg_fd = -1, ret;
+	const struct sock_fprog *prog = NULL;
+	sandbox_t *sb = NULL;
+	bool into_cg = false;
+	char path[64];
+
+	if (err)
+		err->msg[0] = '\0';
+	if (!c || !out || !c->path) {
+		sbx_err(err, "spawn: no program set");
+		return -EINVAL;
+	}
+	sb = calloc(1, sizeof(*sb));
+	if (!sb || !(sb->skip = calloc(c->nplan + 1, 1))) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	sb->pidfd = sb->netns_fd = sb->go_fd = sb->status_fd = -1;
+	sb->cfg = c;
+	sb->info.namespaces = c->ns;
+	/* 1. sources, seccomp program, Landlock rules: decided here, used in the child */
+	ret = check_sources(c, sb->skip, err);
+	if (ret < 0)
+		goto cleanup;
+	if (c->seccomp && (ret = sbx_seccomp_program(&prog)) < 0) {
+		sbx_err(err, "seccomp: cannot compile the filter: %s", strerror(-ret));
+		goto cleanup;
+	}
+	sb->info.seccomp = prog != NULL;
+	ret = landlock_plan(c, sb, &a.landlock_abi, err);
+	if (ret < 0)
+		goto cleanup;
+	a.nll = (size_t)ret;
+	a.ll_rules = sb->ll_rules;
+	a.skip = sb->skip;
+	a.seccomp = prog;
+	/* 2. cgroups, limits written before anything runs in them */
+	ret = sbx_cgroup_create(sb, &c->limits, &cg_fd, err);
+	if (ret < 0)
+		goto cleanup;
+	if (sb->info.cgroup_mode == SANDBOX_CGROUP_V1)
+		log_msg(c, SANDBOX_LOG_NOTICE,
+			"cgroup: no delegated v2 controllers; limits use the v1 memory/pids/cpu hierarchies");
+	/* 3. go pipe (runner -> pod) and status pipe (pod -> runner) */
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
+	    (a.devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		ret = -errno;
+		sbx_err(err, "spawn: pipes: %s", strerror(-ret));
+		goto cleanup;
+	}
+	a.go_fd = go[0];
+	a.status_fd = st[1];
+	/* 4. the child */
+	ret = do_clone(sb, c->ns, cg_fd, &a, &into_cg);
+	if (ret < 0) {
+		sbx_err(err, "spawn: clone3: %s", strerror(-ret));
+		goto cleanup;
+	}
+	sb->pid = ret;
+	sb->go_fd = go[1];
+	sb->status_fd = st[0];
+	go[1] = st[0] = -1;
+	/* 5. join the cgroups clone3 could not place us in; keep the netns handle */
+	ret = sbx_cgroup_attach(sb, sb->pid, err);
+	if (ret == 0 && !into_cg && sb->info.cgroup_v2[0]) {
+		/* CLONE_INTO_CGROUP refused: move the init by hand */
+		char v[300];
+		int fd;
+
+		snprintf(path, sizeof(path), "%d", (int)sb->pid);
+		snprintf(v, sizeof(v), "%s/cgroup.procs", sb->info.cgroup_v2);
+		fd = open(v, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, path, strlen(path)) < 0)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (ret < 0)
+			sbx_err(err, "cgroup attach %s: %s", sb->info.cgroup_v2, strerror(-ret));
+	}
+	if (ret == 0 && (c->ns & SANDBOX_NS_NET)) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
+		sb->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (sb->netns_fd < 0) {
+			ret = -errno;
+			sbx_err(err, "spawn: %s: %s", path, strerror(-ret));
+		}
+	}
+	if (ret < 0)
+		goto cleanup;
+	*out = sb;
+	sb = NULL;
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (st[i] >= 0)
+			close(st[i]);
+	}
+	if (a.devnull_fd >= 0)
+		close(a.devnull_fd);
+	if (cg_fd >= 0)
+		close(cg_fd);
+	sandbox_destroy(sb);
+	return ret < 0 ? ret : 0;
+}
+
+/* Step 6 with a user namespace: pod root -> runner, worker ids -> themselves. */
+static int write_id_maps(sandbox_t *sb, struct sandbox_error *err)
+{
+	const struct sandbox_cfg *c = sb->cfg;
+	const char *files[] = { "uid_map", "gid_map" };
+	unsigned inner[] = { c->uid, c->gid }, outer[] = { geteuid(), getegid() };
+
+	for (int i = 0; i < 2; i++) {
+		char path[64], map[96];
+		int fd, n, ret = 0;
+
+		if (inner[i] == 0 || inner[i] == outer[i])
+			n = snprintf(map, sizeof(map), "%u %u 1\n", inner[i], outer[i]);
+		else
+			n = snprintf(map, sizeof(map), "0 %u 1\n%u %u 1\n", outer[i], inner[i],
+				     inner[i]);
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)sb->pid, files[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, map, n) != n)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (ret < 0) {
+			sbx_err(err, "user namespace: %s: %s", path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
+{
+	struct child_report r;
+	ssize_t n;
+	int ret = 0;
+
+	if (err)
+		err->msg[0] = '\0';
+	if (!sb)
+		return -EINVAL;
+	if (sb->go_fd < 0)
+		return -EALREADY;
+	/* 6. maps, then the go byte */
+	if ((sb->cfg->ns & SANDBOX_NS_USER) && (ret = write_id_maps(sb, err)) < 0)
+		goto cleanup;
+	if (write(sb->go_fd, "g", 1) != 1) {
+		ret = -errno;
+		sbx_err(err, "release: %s", strerror(-ret));
+		goto cleanup;
+	}
+	/* 7. EOF means the worker exec'd; a report means a step failed */
+	do
+		n = read(sb->status_fd, &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(r)) {
+		const struct plan_entry *e = NULL;
+
+		if (r.index >= 0 && (size_t)r.index < sb->cfg->nplan)
+			e = &sb->cfg->plan[r.index];
+		ret = r.err > 0 ? -r.err : -EIO;
+		if (e && (e->kind == PLAN_RO || e->kind == PLAN_RW))
+			sbx_err(err, "mount plan: source %s -> %s: %s", e->src, e->dst,
+				strerror(-ret));
+		else if (e)
+			sbx_err(err, "mount plan: %s: %s", e->dst, strerror(-ret));
+		else if (r.step == STEP_EXEC)
+			sbx_err(err, "execve %s: %s", sb->cfg->path, strerror(-ret));
+		else
+			sbx_err(err, "pod setup: %s: %s", sbx_step_name(r.step), strerror(-ret));
+	} else if (n < 0) {
+		ret = -errno;
+		sbx_err(err, "release: status pipe: %s", strerror(-ret));
+	}
+cleanup:
+	close(sb->go_fd);
+	close(sb->status_fd);
+	sb->go_fd = sb->status_fd = -1;
+	return ret;
+}
+
+int sandbox_pidfd(const sandbox_t *sb)
+{
+	return sb ? sb->pidfd : -1;
+}
+
+pid_t sandbox_pid(const sandbox_t *sb)
+{
+	return sb ? sb->pid : -1;
+}
+
+int sandbox_netns_fd(const sandbox_t *sb)
+{
+	return sb ? sb->netns_fd : -1;
+}
+
+const struct sandbox_info *sandbox_get_info(const sandbox_t *sb)
+{
+	return sb ? &sb->info : NULL;
+}
+
+int sandbox_wait(sandbox_t *sb, int *status, int flags)
+{
+	siginfo_t si;
+	int opts = WEXITED | __WALL | ((flags & SANDBOX_WAIT_NOHANG) ? WNOHANG : 0);
+
+	if (!sb || sb->pidfd < 0)
+		return -EINVAL;
+	if (!sb->reaped) {
+		memset(&si, 0, sizeof(si));
+		if (syscall(SYS_waitid, P_PIDFD, sb->pidfd, &si, opts, NULL) < 0)
+			return -errno;
+		if (si.si_pid == 0)
+			return -EAGAIN;
+		sb->reaped = true;
+		sb->status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	}
+	if (status)
+		*status = sb->status;
+	return 0;
+}
+
+int sandbox_kill(sandbox_t *sb, int sig)
+{
+	if (!sb || sb->pidfd < 0)
+		return -EINVAL;
+	if (sb->reaped)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, sb->pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+void sandbox_destroy(sandbox_t *sb)
+{
+	if (!sb)
+		return;
+	if (sb->pidfd >= 0 && !sb->reaped) {
+		sandbox_kill(sb, SIGKILL);
+		sandbox_wait(sb, NULL, 0);
+	}
+	sbx_cgroup_remove(sb);
+	if (sb->go_fd >= 0)
+		close(sb->go_fd);
+	if (sb->status_fd >= 0)
+		close(sb->status_fd);
+	if (sb->netns_fd >= 0)
+		close(sb->netns_fd);
+	if (sb->pidfd >= 0)
+		close(sb->pidfd);
+	free(sb->ll_rules);
+	free(sb->skip);
+	free(sb);
+}
