@@ -182,6 +182,8 @@ int main(void)
 	Suite *s = suite_create("ipc");
 	suite_add_tcase(s, tcase_codec());
 	suite_add_tcase(s, tcase_session());
+	suite_add_tcase(s, tcase_hostile());
+	suite_add_tcase(s, tcase_worker());
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
