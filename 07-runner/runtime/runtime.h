@@ -89,6 +89,8 @@ struct rt_config {
 	const char *audit_lib;    /**< LD_AUDIT library; NULL: "<top>/07-runner/ldaudit/build/libpodaudit.so";
 	                               "" disables LD_AUDIT and the FFI hooks */
 	const char *ring_lib;     /**< libring.so; NULL: "<top>/01-ring/build/libring.so" */
+	const char *python_sdk;   /**< Python SDK directory; NULL: "<top>/02-ipc/python" */
+	const char *bun_sdk;      /**< Bun SDK directory; NULL: "<top>/02-ipc/bun" */
 	const char *ffi_socket;   /**< pod path of the runner's FFI query socket (POD_FFI_SOCKET);
 	                               NULL: not set (the FFI gates then deny every late load) */
 	char *const *worker_args; /**< NULL-terminated; inserted right after the program

@@ -341,7 +341,7 @@ static int plan_python(rt_plan_t *p, char *const args[], struct rt_error *err)
 	if (ret < 0)
 		goto cleanup;
 	/* 4. the project's files: SDK, FFI bootstrap, libring.so */
-	if ((ret = project_file(p, NULL, "02-ipc/python", RT_POD_SDK_PYTHON, "Python SDK", err)) < 0 ||
+	if ((ret = project_file(p, p->cfg->python_sdk, "02-ipc/python", RT_POD_SDK_PYTHON, "Python SDK", err)) < 0 ||
 	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		goto cleanup;
@@ -377,8 +377,8 @@ static int plan_bun(rt_plan_t *p, char *const args[], struct rt_error *err)
 	if ((ret = mount_path(p, real, RT_POD_BUN, err)) < 0 || (ret = mount_closure(p, real, 0, err)) < 0)
 		return ret;
 	/* 2. the project's files */
-	if ((ret = project_file(p, NULL, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||
-	    (ret = project_file(p, NULL, "02-ipc/bun", RT_POD_BUN_MODULE, "Bun SDK", err)) < 0 ||
+	if ((ret = project_file(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||
+	    (ret = project_file(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_BUN_MODULE, "Bun SDK", err)) < 0 ||
 	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		return ret;

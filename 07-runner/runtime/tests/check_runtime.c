@@ -73,6 +73,15 @@ static const struct rt_mount *mount_at(const rt_plan_t *p, const char *pod)
 	return NULL;
 }
 
+/* Defaults for the tests: the SDK folders of 02-ipc may still be empty in a
+ * checkout, so the plans point at this folder instead (only mounted, not used). */
+static void test_config(struct rt_config *cfg)
+{
+	rt_config_init(cfg);
+	cfg->python_sdk = g_tests;
+	cfg->bun_sdk = g_tests;
+}
+
 static rt_plan_t *plan_or_fail(const struct rt_config *cfg, const char *program, char *const *args)
 {
 	rt_plan_t *p = NULL;
@@ -207,7 +216,7 @@ START_TEST(test_hostile_elf_files_are_rejected_not_followed)
 	chmod(path, 0700);
 	rt_plan_t *p = NULL;
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	cfg.audit_lib = "";
 	ck_assert_int_eq(rt_plan_new(&cfg, path, NULL, &p, &err), -ENOEXEC);
 	ck_assert_ptr_null(p);
@@ -222,7 +231,7 @@ START_TEST(test_python_plan_has_interpreter_stdlib_sdk_and_boot)
 {
 	char prog[PATH_MAX], py[PATH_MAX];
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	cfg.audit_lib = "";
 	char *args[] = { "x", NULL };
 	script(prog, "fixture_py.py");
@@ -265,7 +274,7 @@ START_TEST(test_bun_plan_mounts_the_real_binary_not_the_symlink)
 {
 	char prog[PATH_MAX], bun[PATH_MAX], real[PATH_MAX];
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	script(prog, "fixture_bun.ts");
 	snprintf(bun, sizeof(bun), "%s/.deps/bun/node_modules/.bin/bun", RT_DEFAULT_TOP);
 	ck_assert_ptr_nonnull(realpath(bun, real));
@@ -289,7 +298,7 @@ START_TEST(test_native_plan_mounts_only_the_file_and_its_libraries)
 {
 	char prog[PATH_MAX];
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	cfg.audit_lib = "";
 	fixture(prog, "fixture_lib/fixture_rpath");
 	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
@@ -309,7 +318,7 @@ START_TEST(test_shebang_script_gets_its_interpreter)
 {
 	char prog[PATH_MAX], sh[PATH_MAX];
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	cfg.audit_lib = "";
 	script(prog, "fixture_script.sh");
 	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
@@ -327,7 +336,7 @@ START_TEST(test_clib_plan_runs_the_pod_host_and_trusts_only_the_library)
 {
 	char lib[PATH_MAX], host[PATH_MAX];
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	fixture(lib, "fixture_lib/libfixdep.so");
 	fixture(host, "fixture_native"); /* stands in for the pod host binary */
 	cfg.podhost = host;
@@ -367,7 +376,7 @@ START_TEST(test_missing_or_unrunnable_programs_are_refused)
 	struct rt_error err;
 	rt_plan_t *p = NULL;
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	cfg.audit_lib = "";
 	ck_assert_int_eq(rt_plan_new(&cfg, "/nonexistent/w.py", NULL, &p, &err), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/w.py"));
@@ -460,7 +469,7 @@ static void run_and_expect(const char *program, char *const *args, const char *w
 {
 	char out[4096];
 	struct rt_config cfg;
-	rt_config_init(&cfg);
+	test_config(&cfg);
 	cfg.audit_lib = "";
 	rt_plan_t *p = plan_or_fail(&cfg, program, args);
 	int status = run_plan(p, out, sizeof(out));

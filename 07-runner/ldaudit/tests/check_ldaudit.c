@@ -1,0 +1,319 @@
+/*
+ * check_ldaudit.c — Check suite of the FFI gates (07-runner/ldaudit).
+ *
+ * The test process plays the runner: 02-ipc's runner side with a query socket,
+ * answering QUERY(ffi) by the library's file name (libffi_denied* -> deny with
+ * rule "/rules/deny-test", libffi_warned* -> warn, else allow) — or not at all, to test the
+ * timeout. The pod side is a real process started with the gate:
+ *
+ *   ldaudit  ffi_probe (C, dlopen) with LD_AUDIT=libpodaudit.so
+ *   python   python3 -I boot/podboot.py tests/ffi_probe.py (ctypes audit hook)
+ *   bun      bun --preload boot/podpreload.ts tests/ffi_probe.ts (bun:ffi wrapper)
+ *
+ * Environment from the Makefile: LDA_FIX (fixtures), LDA_LIB (libpodaudit.so),
+ * LDA_TOP (repository root).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "podtest.h"
+
+static const char *g_fix, *g_lib, *g_top;
+
+/* What the fake runner saw and how it answers. */
+struct harness {
+	int silent;           /* 1: never answer (timeout test) */
+	int nqueries;
+	char queries[32][IPC_REQUEST_MAX + 1];
+	char out[16384];      /* the child's stdout */
+	char err[16384];      /* the child's stderr */
+	int status;           /* the child's exit status */
+};
+
+static void answer(ipc_runner_t *r, struct harness *h, const struct ipc_event *ev)
+{
+	const char *req = ev->u.query.request;
+	if (h->nqueries < 32)
+		snprintf(h->queries[h->nqueries++], IPC_REQUEST_MAX + 1, "%s", req);
+	ck_assert_str_eq(ev->u.query.category, "ffi");
+	if (h->silent)
+		return;
+	const char *base = strrchr(req, '/') ? strrchr(req, '/') + 1 : req;
+	if (strncmp(base, "libffi_denied", 13) == 0)
+		ipc_runner_verdict(r, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
+				   "/rules/deny-test", "test policy denies it");
+	else if (strncmp(base, "libffi_warned", 13) == 0)
+		ipc_runner_verdict(r, ev->conn, ev->u.query.request_id, IPC_ACT_WARN, "/rules/warn",
+				   "reported");
+	else
+		ipc_runner_verdict(r, ev->conn, ev->u.query.request_id, IPC_ACT_ALLOW, "/rules/allow",
+				   "allowed");
+}
+
+static void drain(int fd, char *buf, size_t cap, int *open_)
+{
+	size_t used = strlen(buf);
+	ssize_t n = read(fd, buf + used, cap - 1 - used);
+	if (n <= 0) {
+		*open_ = 0;
+		return;
+	}
+	buf[used + (size_t)n] = '\0';
+}
+
+/* Run argv with the gate's environment plus @p env, answering its queries. */
+static void run_gated(char *const argv[], char *const env[], struct harness *h)
+{
+	ipc_runner_t *r = NULL;
+	struct ipc_runner_opts o;
+	int outp[2], errp[2];
+	ipc_runner_opts_init(&o);
+	o.base_dir = "/tmp";
+	o.query_socket = 1;
+	o.handshake_timeout_ms = 60000;
+	ck_assert_int_eq(ipc_runner_create(&o, &r), 0);
+	ck_assert_int_eq(pipe2(outp, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char sock[PATH_MAX + 32];
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		clearenv();
+		for (char *const *e = env; e && *e; e++)
+			putenv(*e);
+		snprintf(sock, sizeof(sock), "POD_FFI_SOCKET=%s", ipc_runner_query_path(r));
+		putenv(sock);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	struct ipc_peer_rule rule = { .kind = IPC_PEER_DESCENDANT, .pid = pid, .uid = (uid_t)-1 };
+	ck_assert_int_eq(ipc_runner_expect_peer(r, &rule), 0);
+	h->out[0] = h->err[0] = '\0';
+	int out_open = 1, err_open = 1, exited = 0;
+	time_t start = time(NULL);
+	while ((out_open || err_open || !exited) && time(NULL) - start < 30) {
+		struct pollfd p[3] = { { ipc_runner_fd(r), POLLIN, 0 },
+				       { out_open ? outp[0] : -1, POLLIN, 0 },
+				       { err_open ? errp[0] : -1, POLLIN, 0 } };
+		poll(p, 3, 20);
+		struct ipc_event ev;
+		while (ipc_runner_dispatch(r, &ev) == 1)
+			if (ev.type == IPC_EV_QUERY)
+				answer(r, h, &ev);
+		if (p[1].revents)
+			drain(outp[0], h->out, sizeof(h->out), &out_open);
+		if (p[2].revents)
+			drain(errp[0], h->err, sizeof(h->err), &err_open);
+		if (!exited && waitpid(pid, &h->status, WNOHANG) == pid)
+			exited = 1;
+	}
+	if (!exited) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &h->status, 0);
+	}
+	close(outp[0]);
+	close(errp[0]);
+	ipc_runner_destroy(r);
+	ck_assert_msg(exited, "child did not finish; stdout: %s stderr: %s", h->out, h->err);
+}
+
+static int queried(const struct harness *h, const char *suffix)
+{
+	int n = 0;
+	for (int i = 0; i < h->nqueries; i++) {
+		size_t a = strlen(h->queries[i]), b = strlen(suffix);
+		n += a >= b && strcmp(h->queries[i] + a - b, suffix) == 0;
+	}
+	return n;
+}
+
+static void fix(char *out, const char *name)
+{
+	snprintf(out, PATH_MAX, "%s/%s", g_fix, name);
+}
+
+/* Run the C probe with LD_AUDIT on the given libraries. */
+static void probe(struct harness *h, char *const extra_env[], const char *a, const char *b,
+		  const char *c)
+{
+	char prog[PATH_MAX], audit[PATH_MAX + 16];
+	fix(prog, "ffi_probe");
+	snprintf(audit, sizeof(audit), "LD_AUDIT=%s", g_lib);
+	char *argv[] = { prog, (char *)a, (char *)b, (char *)c, NULL };
+	char *env[16] = { audit, NULL };
+	int n = 1;
+	for (char *const *e = extra_env; e && *e && n < 15; e++)
+		env[n++] = *e;
+	env[n] = NULL;
+	run_gated(argv, env, h);
+}
+
+/* ---- ldaudit ----------------------------------------------------------------- */
+
+START_TEST(test_allowed_and_warned_libraries_load_after_one_query_each)
+{
+	static struct harness h;
+	char a[PATH_MAX], w[PATH_MAX];
+	memset(&h, 0, sizeof(h));
+	fix(a, "libffi_allowed.so");
+	fix(w, "libffi_warned.so");
+	probe(&h, NULL, a, w, a);
+	ck_assert_msg(strstr(h.out, "ok allowed\nok warned\nok allowed\n"), "out: %s err: %s", h.out, h.err);
+	ck_assert_int_eq(queried(&h, "/libffi_allowed.so"), 1); /* loaded once: asked once */
+	ck_assert_int_eq(queried(&h, "/libffi_warned.so"), 1);
+	ck_assert_ptr_null(strstr(h.err, "denied"));
+	/* the probe's own startup libraries (libc) were never asked about */
+	ck_assert_int_eq(h.nqueries, 2);
+}
+END_TEST
+
+START_TEST(test_denied_library_is_refused_with_the_rule_on_stderr)
+{
+	static struct harness h;
+	char d[PATH_MAX], a[PATH_MAX], want[PATH_MAX + 64];
+	memset(&h, 0, sizeof(h));
+	fix(d, "libffi_denied.so");
+	fix(a, "libffi_allowed.so");
+	probe(&h, NULL, d, a, NULL);
+	ck_assert_msg(strstr(h.out, "fail "), "out: %s", h.out);
+	ck_assert_ptr_nonnull(strstr(h.out, "ok allowed"));
+	snprintf(want, sizeof(want), "pod: ffi denied: %s (rule /rules/deny-test)", d);
+	ck_assert_msg(strstr(h.err, want), "stderr: %s", h.err);
+}
+END_TEST
+
+START_TEST(test_bare_names_are_decided_on_the_path_the_loader_found)
+{
+	static struct harness h;
+	char libpath[PATH_MAX + 32];
+	memset(&h, 0, sizeof(h));
+	snprintf(libpath, sizeof(libpath), "LD_LIBRARY_PATH=%s", g_fix);
+	char *env[] = { libpath, NULL };
+	probe(&h, env, "libffi_allowed.so", "libffi_denied.so", NULL);
+	ck_assert_ptr_nonnull(strstr(h.out, "ok allowed\nfail libffi_denied.so\n"));
+	ck_assert_int_eq(queried(&h, "/libffi_allowed.so"), 1);
+	ck_assert_int_ge(queried(&h, "/libffi_denied.so"), 1);
+	for (int i = 0; i < h.nqueries; i++)
+		ck_assert_msg(h.queries[i][0] == '/', "request not absolute: %s", h.queries[i]);
+}
+END_TEST
+
+START_TEST(test_a_denied_dependency_refuses_the_library_that_needs_it)
+{
+	static struct harness h;
+	char n[PATH_MAX];
+	memset(&h, 0, sizeof(h));
+	fix(n, "libffi_needs_denied.so");
+	probe(&h, NULL, n, NULL, NULL);
+	ck_assert_msg(strstr(h.out, "fail "), "out: %s", h.out);
+	ck_assert_int_eq(queried(&h, "/libffi_needs_denied.so"), 1);
+	ck_assert_msg(queried(&h, "/libffi_denied.so") >= 1, "queries %d: %s %s; out %s err %s", h.nqueries,
+		      h.queries[0], h.queries[1], h.out, h.err);
+	ck_assert_ptr_nonnull(strstr(h.err, "pod: ffi denied: "));
+}
+END_TEST
+
+START_TEST(test_trusted_libraries_are_not_asked_about)
+{
+	static struct harness h;
+	char t[PATH_MAX], trusted[PATH_MAX + 32];
+	memset(&h, 0, sizeof(h));
+	fix(t, "libffi_trusted.so");
+	snprintf(trusted, sizeof(trusted), "POD_FFI_TRUSTED=/nonexistent/:%s", t);
+	char *env[] = { trusted, NULL };
+	probe(&h, env, t, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(h.out, "ok trusted"));
+	ck_assert_int_eq(h.nqueries, 0);
+}
+END_TEST
+
+START_TEST(test_no_answer_within_the_timeout_means_deny)
+{
+	static struct harness h;
+	char a[PATH_MAX];
+	memset(&h, 0, sizeof(h));
+	h.silent = 1;
+	fix(a, "libffi_allowed.so");
+	char *env[] = { "POD_FFI_TIMEOUT_MS=300", NULL };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	probe(&h, env, a, NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(strstr(h.out, "fail "), "out: %s", h.out);
+	ck_assert_ptr_nonnull(strstr(h.err, "(rule no-answer"));
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 10);
+}
+END_TEST
+
+START_TEST(test_without_a_runner_every_late_load_is_denied)
+{
+	char prog[PATH_MAX], a[PATH_MAX], audit[PATH_MAX + 16], cmd[4 * PATH_MAX];
+	fix(prog, "ffi_probe");
+	fix(a, "libffi_allowed.so");
+	snprintf(audit, sizeof(audit), "%s", g_lib);
+	/* no POD_FFI_SOCKET at all */
+	snprintf(cmd, sizeof(cmd), "env -i LD_AUDIT=%s %s %s 2>&1", audit, prog, a);
+	FILE *f = popen(cmd, "r");
+	char out[4096] = "";
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_msg(strstr(out, "pod: ffi denied: ") && strstr(out, "rule no-runner"), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "fail "));
+	/* a socket path where nobody listens: also denied */
+	snprintf(cmd, sizeof(cmd), "env -i LD_AUDIT=%s POD_FFI_SOCKET=/nonexistent/q.sock %s %s 2>&1",
+		 audit, prog, a);
+	f = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	pclose(f);
+	ck_assert_msg(strstr(out, "rule no-answer") && strstr(out, "fail "), "%s", out);
+}
+END_TEST
+
+static Suite *ldaudit_suite(void)
+{
+	Suite *s = suite_create("07-runner/ldaudit");
+	TCase *tc = tcase_create("ldaudit");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_allowed_and_warned_libraries_load_after_one_query_each);
+	tcase_add_test(tc, test_denied_library_is_refused_with_the_rule_on_stderr);
+	tcase_add_test(tc, test_bare_names_are_decided_on_the_path_the_loader_found);
+	tcase_add_test(tc, test_a_denied_dependency_refuses_the_library_that_needs_it);
+	tcase_add_test(tc, test_trusted_libraries_are_not_asked_about);
+	tcase_add_test(tc, test_no_answer_within_the_timeout_means_deny);
+	tcase_add_test(tc, test_without_a_runner_every_late_load_is_denied);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	g_fix = getenv("LDA_FIX");
+	g_lib = getenv("LDA_LIB");
+	g_top = getenv("LDA_TOP");
+	if (!g_fix || !g_lib || !g_top) {
+		fprintf(stderr, "run through make test (LDA_FIX, LDA_LIB, LDA_TOP)\n");
+		return 2;
+	}
+	SRunner *sr = srunner_create(ldaudit_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
