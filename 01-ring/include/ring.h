@@ -89,7 +89,12 @@ int ring_shm_unlink(ring_shm_t *shm);
 /** The object's shm name, or NULL once unlinked or when attached by fd. */
 const char *ring_shm_name(const ring_shm_t *shm);
 
-/** The descriptor of the object (owned by the handle; dup it to pass it on). */
+/**
+ * The descriptor of the object (owned by the handle; dup it to pass it on).
+ * It is close-on-exec: to hand it to an exec()ed pod, dup2() it to the wanted
+ * number in the child (dup2 clears FD_CLOEXEC) or send it with SCM_RIGHTS.
+ * @return the descriptor, or -EINVAL for NULL
+ */
 int ring_shm_fd(const ring_shm_t *shm);
 
 /** Per-ring data capacity in bytes. */
@@ -109,7 +114,8 @@ void ring_shm_destroy(ring_shm_t *shm);
 /**
  * Copy one frame in.
  * @return 0; -EAGAIN when there is not room now; -EMSGSIZE when @p len exceeds
- *         ring_max_frame(); -EPROTO when the shared counters are corrupt.
+ *         ring_max_frame(); -EPROTO when the shared counters are corrupt;
+ *         -EBUSY while a reservation is open; -EINVAL for NULL arguments.
  */
 int ring_write(ring_t *r, const void *buf, uint32_t len);
 
@@ -127,7 +133,11 @@ int ring_write_batch(ring_t *r, const struct iovec *frames, unsigned n);
  */
 int ring_reserve(ring_t *r, uint32_t len, void **payload);
 
-/** Publish the reserved frame with its final length (<= the reserved length). */
+/**
+ * Publish the reserved frame with its final length (<= the reserved length).
+ * @return 0; -EMSGSIZE when @p len exceeds the reservation (it stays open);
+ *         -EINVAL when no reservation is open.
+ */
 int ring_commit(ring_t *r, uint32_t len);
 
 /** Drop the open reservation; nothing becomes visible to the consumer. */
