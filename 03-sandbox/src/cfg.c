@@ -36,6 +36,7 @@ const char *sbx_step_name(int step)
 	static const char *const names[] = {
 		[STEP_FDS] = "descriptors",       [STEP_SETSID] = "setsid",
 		[STEP_HOSTNAME] = "sethostname",  [STEP_LOOPBACK] = "loopback up",
+		[STEP_CGROUP_JOIN] = "join cgroups",
 		[STEP_CGROUPNS] = "cgroup namespace", [STEP_PRIVATE] = "mount propagation",
 		[STEP_STAGE] = "root tmpfs",      [STEP_PLAN] = "mount plan",
 		[STEP_ROOT_RO] = "root read-only", [STEP_PIVOT] = "pivot_root",

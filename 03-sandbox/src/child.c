@@ -13,8 +13,8 @@
  *   1. wait for the go byte    the runner configures us from outside meanwhile
  *   2. setsid                  no controlling terminal (TIOCSTI is moot)
  *   3. hostname, lo up         need CAP_SYS_ADMIN / CAP_NET_ADMIN
- *   4. cgroup namespace        after the runner moved us into our cgroups, so
- *                              the namespace root is the pod's own cgroup
+ *   4. join v1 cgroups, then   limits hold before anything else runs; the
+ *      cgroup namespace        namespace root is then the pod's own cgroup
  *   5. mount tree + pivot      needs CAP_SYS_ADMIN; sources resolved on the host
  *   6. rlimits                 lowering needs nothing, but do it while we could
  *   7. bounding set, securebits, groups, gid, uid, remaining capability sets
@@ -300,6 +300,8 @@ static void setup(const struct child_args *a)
 		fail(a, STEP_HOSTNAME, errno, -1);
 	if ((c->ns & SANDBOX_NS_NET) && (ret = loopback_up()) < 0)
 		fail(a, STEP_LOOPBACK, ret, -1);
+	if ((ret = sbx_cgroup_join_self(a->info)) < 0)
+		fail(a, STEP_CGROUP_JOIN, ret, -1);
 	if ((c->ns & SANDBOX_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		fail(a, STEP_CGROUPNS, errno, -1);
 	ret = sbx_build_root(a, &step, &index);

@@ -84,6 +84,7 @@ enum child_step {
 	STEP_SETSID,
 	STEP_HOSTNAME,
 	STEP_LOOPBACK,
+	STEP_CGROUP_JOIN,
 	STEP_CGROUPNS,
 	STEP_PRIVATE,
 	STEP_STAGE,
@@ -112,6 +113,7 @@ struct child_args {
 	const struct ll_rule *ll_rules;
 	size_t nll;
 	int landlock_abi;           /* 0: skip Landlock */
+	const struct sandbox_info *info; /* v1 cgroup directories to join */
 };
 
 struct sandbox {
@@ -151,7 +153,7 @@ int sbx_seccomp_program(const struct sock_fprog **out);
 /* cgroup.c */
 int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,
 		      struct sandbox_error *err);
-int sbx_cgroup_attach(sandbox_t *sb, pid_t pid, struct sandbox_error *err);
+int sbx_cgroup_join_self(const struct sandbox_info *info);
 void sbx_cgroup_remove(sandbox_t *sb);
 
 /* error formatting */

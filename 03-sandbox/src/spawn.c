@@ -11,11 +11,12 @@
  *        decide Landlock rules
  *     2. cgroups (+ limits)
  *     3. pipes: go, status
- *     4. clone3 ---------------------------> fds laid out, pdeathsig,
- *     5. v1 cgroup attach, netns fd           blocks reading "go"
+ *     4. clone3 (into the v2 cgroup) ------> fds laid out, pdeathsig,
+ *     5. netns fd                             blocks reading "go"
  *   (runner: veth, uid maps, ...)
  *   sandbox_release:
- *     6. [user ns maps] write "go" --------> setup steps (child.c)
+ *     6. [user ns maps] write "go" --------> setup steps (child.c), the
+ *                                            first: join the v1 cgroups
  *     7. read status until EOF <------------ error report, or EOF at the
  *                                            worker's execve (CLOEXEC)
  *   epoll(pidfd) -> sandbox_wait: waitid(P_PIDFD)
@@ -176,6 +177,7 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	a.ll_rules = sb->ll_rules;
 	a.skip = sb->skip;
 	a.seccomp = prog;
+	a.info = &sb->info;
 	/* 2. cgroups, limits written before anything runs in them */
 	ret = sbx_cgroup_create(sb, &c->limits, &cg_fd, err);
 	if (ret < 0)
@@ -202,9 +204,10 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	sb->go_fd = go[1];
 	sb->status_fd = st[0];
 	go[1] = st[0] = -1;
-	/* 5. join the cgroups clone3 could not place us in; keep the netns handle */
-	ret = sbx_cgroup_attach(sb, sb->pid, err);
-	if (ret == 0 && !into_cg && sb->info.cgroup_v2[0]) {
+	/* 5. v2 cgroup by hand if clone3 refused CLONE_INTO_CGROUP (the v1 ones
+	 *    the init joins itself, see sbx_cgroup_join_self); the netns handle */
+	ret = 0;
+	if (!into_cg && sb->info.cgroup_v2[0]) {
 		/* CLONE_INTO_CGROUP refused: move the init by hand */
 		char v[300];
 		int fd;
