@@ -68,12 +68,16 @@ struct cat_rules {
 };
 
 /* ---- hash map: (parent id, byte string) -> value; used for every trie edge and name table ---- */
-struct hslot {
+#define HSLOT_INLINE 16
+struct hslot {            /* 32 bytes: two per cache line */
 	uint32_t hash;   /* 0 = empty slot */
 	uint32_t parent;
 	uint32_t value;
 	uint32_t len;
-	const char *key; /* points into a rule's key or into hmap-owned storage; not owned */
+	union {          /* keys up to 16 bytes are copied in: a probe touches one line */
+		char inl[HSLOT_INLINE];
+		const char *ptr; /* longer keys: points into a rule's key; not owned */
+	} k;
 };
 struct hmap {
 	struct hslot *s;

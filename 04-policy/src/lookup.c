@@ -117,7 +117,8 @@ uint32_t hmap_get(const struct hmap *m, uint32_t parent, const char *key, uint32
 		const struct hslot *s = &m->s[i];
 		if (!s->hash)
 			return UINT32_MAX;
-		if (s->hash == h && s->parent == parent && s->len == len && memcmp(s->key, key, len) == 0)
+		if (s->hash == h && s->parent == parent && s->len == len &&
+		    memcmp(len <= HSLOT_INLINE ? s->k.inl : s->k.ptr, key, len) == 0)
 			return s->value;
 	}
 }
@@ -125,10 +126,14 @@ uint32_t hmap_get(const struct hmap *m, uint32_t parent, const char *key, uint32
 uint32_t hmap_put(struct hmap *m, uint32_t parent, const char *key, uint32_t len, uint32_t value)
 {
 	uint32_t old = hmap_get(m, parent, key, len);
-	struct hslot e = { hash_key(parent, key, len), parent, value, len, key };
+	struct hslot e = { hash_key(parent, key, len), parent, value, len, { { 0 } } };
 
 	if (old != UINT32_MAX)
 		return old;
+	if (len <= HSLOT_INLINE)
+		memcpy(e.k.inl, key, len);
+	else
+		e.k.ptr = key;
 	if (hmap_reserve(m, m->n + 1) < 0)
 		return UINT32_MAX;
 	slot_place(m->s, m->mask, &e);
@@ -685,6 +690,12 @@ static void net_by_name(const struct policy *p, const char *host, size_t hlen, c
 	decide_fill(out, p, POL_NET, b, host, pport);
 }
 
+/* Cheap pre-check before inet_pton: IPv6 has a ':', IPv4 ends in a digit. */
+static int maybe_ip(const char *h, size_t len)
+{
+	return len > 0 && (memchr(h, ':', len) || (h[len - 1] >= '0' && h[len - 1] <= '9'));
+}
+
 /* Normalize a host (maybe an IP literal, maybe "[v6]") into @p buf; IP into @p ip. */
 static int host_prepare(const char *host, size_t len, char *buf, size_t bufsz, uint8_t ip[16],
 			int *is_ip)
@@ -696,7 +707,7 @@ static int host_prepare(const char *host, size_t len, char *buf, size_t bufsz, u
 		fmt_ip(ip, buf, bufsz);
 		return 0;
 	}
-	if (norm_ip(host, len, ip)) {
+	if (maybe_ip(host, len) && norm_ip(host, len, ip)) {
 		*is_ip = 1;
 		fmt_ip(ip, buf, bufsz);
 		return 0;

@@ -300,6 +300,18 @@ static int norm_cidr(const char *in, size_t len, const char *slash, struct rule 
 
 /* ---------------------------------------------------------------- hosts */
 
+/* Host name characters, lower-cased; 0 = not allowed ('.' is handled apart). */
+static const char host_chars[256] = {
+	['-'] = '-', ['_'] = '_',
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+#define L(c) [c] = c, [c - 32] = c
+	L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
+	L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
+	L('w'), L('x'), L('y'), L('z'),
+#undef L
+};
+
 int norm_host(const char *in, size_t len, char *out, size_t outsz)
 {
 	size_t lab = 0;
@@ -310,17 +322,16 @@ int norm_host(const char *in, size_t len, char *out, size_t outsz)
 		return -EINVAL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
+		char m = host_chars[c];
 		if (c == '.') {
 			if (lab == 0)
 				return -EINVAL;
 			lab = 0;
-		} else if (isalnum(c) || c == '-' || c == '_') {
-			if (++lab > 63)
-				return -EINVAL;
-		} else {
+			m = '.';
+		} else if (!m || ++lab > 63) {
 			return -EINVAL;
 		}
-		out[i] = (char)tolower(c);
+		out[i] = m;
 	}
 	if (lab == 0)
 		return -EINVAL;
