@@ -103,6 +103,8 @@ enum sysaudit_kind {
 #define SYSAUDIT_F_COMPAT 0x4      /**< a 32-bit (int 0x80 / compat) syscall: nr is i386 numbering */
 #define SYSAUDIT_F_WRITE 0x8       /**< open: flags ask for write access (O_WRONLY/O_RDWR/O_CREAT/O_TRUNC) */
 #define SYSAUDIT_F_FILE_BASENAME 0x10 /**< mmap/mprotect: path holds only the file's last component */
+#define SYSAUDIT_F_UNREADABLE 0x100 /**< a string/sockaddr argument could not be read from pod memory */
+#define SYSAUDIT_F_FROM_KERNEL 0x200 /**< exec: path and argv are what the kernel used (new image) */
 
 /**
  * One decoded event. All strings are NUL-terminated and bounded; pointers stay

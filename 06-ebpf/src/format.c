@@ -235,6 +235,8 @@ static void fields(struct out *o, const struct sysaudit_event *ev, const struct 
 	}
 	if (ev->eflags & SYSAUDIT_F_PATH_TRUNC)
 		puts_(o, ",\"path_truncated\":true");
+	if (ev->eflags & SYSAUDIT_F_UNREADABLE)
+		puts_(o, ",\"unreadable\":true");
 	if (ev->eflags & SYSAUDIT_F_COMPAT)
 		puts_(o, ",\"compat32\":true");
 	fields_kind(o, ev);

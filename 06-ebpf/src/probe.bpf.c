@@ -14,12 +14,13 @@
  *                               1. is the caller in the pod?   (pod_view)
  *                               2. count it                    (counts[nr]++)
  *                               3. detailed modes: copy the arguments and the
- *                                  strings they point to into `pending[tid]`
- *   tp_btf/sys_exit           detailed modes: if `pending[tid]` exists, add the
- *                             return value and copy the record to the ring buffer
+ *                                  strings they point to into the task's
+ *                                  `pending` record (task-local storage)
+ *   tp_btf/sys_exit           detailed modes: if the task has a pending record
+ *                             for this syscall, add the return value and copy
+ *                             the record to the ring buffer
  *   tp_btf/sched_process_fork detailed modes: a new process in the pod
- *   tp_btf/sched_process_exit detailed modes: a pod process ended; also drops
- *                             pending entries of the dying thread
+ *   tp_btf/sched_process_exit detailed modes: a pod process ended
  *
  * The pod filter: a task belongs to the pod when its pid (task->thread_pid) has
  * a number in the target pid namespace, i.e. when
@@ -199,14 +200,24 @@ static __always_inline union probe_any *slot_get(struct task_struct *t)
 	return s;
 }
 
+/*
+ * Copy a path from pod memory. BPF reads cannot fault pages in: a string in a
+ * page the process never touched (a literal in .rodata, say) is unreadable
+ * at syscall entry. Then PROBE_F_RETRY asks sys_exit to read it again, when
+ * the kernel's own copy has faulted the page in.
+ */
 static __always_inline void read_path(struct probe_hdr *h, char *dst, const char *src)
 {
 	long n = bpf_probe_read_user_str(dst, PROBE_PATH_MAX, src);
 
-	if (n < 0)
+	if (n < 0) {
 		dst[0] = '\0';
-	else if (n == PROBE_PATH_MAX)
-		h->eflags |= PROBE_F_PATH_TRUNC;
+		h->eflags |= PROBE_F_RETRY;
+	} else {
+		h->eflags &= ~PROBE_F_RETRY;
+		if (n == PROBE_PATH_MAX)
+			h->eflags |= PROBE_F_PATH_TRUNC;
+	}
 }
 
 static __always_inline void stash_sys(struct pt_regs *regs, struct task_struct *t, long id,
@@ -258,6 +269,12 @@ done:
 	return;
 }
 
+/* Where the path argument of an open-family syscall is. */
+static __always_inline __u64 open_path_arg(const struct probe_hdr *h)
+{
+	return h->nr == __NR_open || h->nr == __NR_creat ? h->args[0] : h->args[1];
+}
+
 static __always_inline void stash_open(struct pt_regs *regs, struct task_struct *t, long id,
 				       __u32 tid)
 {
@@ -298,25 +315,34 @@ static __always_inline void stash_open(struct pt_regs *regs, struct task_struct 
 	read_path(&o->h, o->path, path);
 }
 
+/* connect(fd, addr, addrlen): copy the sockaddr (retried at exit like paths). */
+static __always_inline void read_sockaddr(struct probe_connect *c)
+{
+	__u32 len = (__u32)c->h.args[2];
+
+	if (len > PROBE_SA_MAX)
+		len = PROBE_SA_MAX;
+	if (bpf_probe_read_user(c->sa, len & (PROBE_SA_MAX * 2 - 1), (const void *)c->h.args[1])) {
+		len = 0;
+		c->h.eflags |= PROBE_F_RETRY;
+	} else {
+		c->h.eflags &= ~PROBE_F_RETRY;
+	}
+	c->sa_len = len;
+}
+
 static __always_inline void stash_connect(struct pt_regs *regs, struct task_struct *t, long id,
 					  __u32 tid)
 {
 	union probe_any *s = slot_get(t);
 	struct probe_connect *c;
-	__u32 len;
 
 	if (!s)
 		return;
 	c = &s->c;
 	fill_hdr(&c->h, t, PROBE_CONNECT, id, tid);
 	read_args(regs, c->h.args, false);
-	/* connect(fd, addr, addrlen) */
-	len = (__u32)c->h.args[2];
-	if (len > PROBE_SA_MAX)
-		len = PROBE_SA_MAX;
-	if (bpf_probe_read_user(c->sa, len & (PROBE_SA_MAX * 2 - 1), (const void *)c->h.args[1]))
-		len = 0;
-	c->sa_len = len;
+	read_sockaddr(c);
 }
 
 /* bpf_find_vma callback: remember the file mapped at the address. */
@@ -507,9 +533,57 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e = bpf_task_storage_get(&pending, t, NULL, 0);
 	if (!e || !e->h.kind)
 		return 0;
-	if (e->h.nr == id) /* a record left by a syscall whose exit we missed is dropped */
+	if (e->h.nr == id) { /* a record left by a syscall whose exit we missed is dropped */
+		if ((e->h.eflags & PROBE_F_RETRY) && e->h.kind == PROBE_OPEN)
+			read_path(&e->h, e->p.path, (const char *)open_path_arg(&e->h));
+		if ((e->h.eflags & PROBE_F_RETRY) && e->h.kind == PROBE_CONNECT)
+			read_sockaddr(&e->c);
 		emit(e, ret);
+	}
 	e->h.kind = 0;
+	return 0;
+}
+
+/*
+ * A successful exec, seen from inside the new image. Replace the entry-time
+ * path and argv (read from caller memory, which another pod thread could have
+ * changed in between) with what the kernel actually used: bprm->filename and
+ * the argument strings it copied to the top of the new stack.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	union probe_any *e = bpf_task_storage_get(&pending, p, NULL, 0);
+	struct probe_exec *x;
+	unsigned long pos, end;
+	long n;
+
+	if (!e || e->h.kind != PROBE_EXEC)
+		return 0;
+	x = &e->e;
+	n = bpf_probe_read_kernel_str(x->path, PROBE_PATH_MAX, BPF_CORE_READ(bprm, filename));
+	if (n < 0)
+		return 0;
+	x->h.eflags &= ~(PROBE_F_PATH_TRUNC | PROBE_F_ARGV_TRUNC | PROBE_F_RETRY);
+	if (n == PROBE_PATH_MAX)
+		x->h.eflags |= PROBE_F_PATH_TRUNC;
+	x->h.eflags |= PROBE_F_FROM_KERNEL;
+	pos = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	x->argc = 0;
+	for (int i = 0; i < PROBE_ARGV_MAX && pos < end; i++) {
+		n = bpf_probe_read_user_str(x->argv[i], PROBE_ARG_LEN, (const void *)pos);
+		if (n <= 0)
+			break;
+		x->argc = i + 1;
+		if (n == PROBE_ARG_LEN) { /* cut (or exactly full): stop, flag it */
+			x->h.eflags |= PROBE_F_ARGV_TRUNC;
+			break;
+		}
+		pos += n;
+	}
+	if (pos < end && x->argc == PROBE_ARGV_MAX)
+		x->h.eflags |= PROBE_F_ARGV_TRUNC;
 	return 0;
 }
 

@@ -266,6 +266,7 @@ static int configure(struct sysaudit *a, const struct sysaudit_opts *o, __u32 in
 	err = err ?: bpf_program__set_autoload(s->progs.sys_exit, !counters);
 	err = err ?: bpf_program__set_autoload(s->progs.task_fork, !counters);
 	err = err ?: bpf_program__set_autoload(s->progs.task_exit, !counters);
+	err = err ?: bpf_program__set_autoload(s->progs.task_exec, !counters);
 	err = err ?: bpf_program__set_autoload(s->progs.selftest_reject,
 					       o->selftest_verifier_reject != 0);
 	return err;

@@ -51,6 +51,12 @@ enum probe_kind {
 #define PROBE_F_ARGV_TRUNC 0x2
 #define PROBE_F_COMPAT 0x4
 #define PROBE_F_BASENAME 0x10
+/* Kernel-internal: the user string could not be read at entry (its page was
+ * not resident); sys_exit reads it again, after the kernel faulted it in. */
+#define PROBE_F_RETRY 0x100
+/* Exec: path and argv were re-read from the new image (bprm->filename and the
+ * argument area the kernel copied), not from the caller's memory. */
+#define PROBE_F_FROM_KERNEL 0x200
 
 /* Common head of every record. Written at syscall entry, completed (ret, ts)
  * at syscall exit, then copied whole into the ring buffer. */

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,6 +197,36 @@ static int wl_mmap_exec(void *arg)
 	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
 	close(fd);
 	return p == MAP_FAILED ? 1 : 0;
+}
+
+static int wl_compat_getpid(void *arg)
+{
+	long ret = 20; /* i386 __NR_getpid, through the 32-bit entry */
+
+	(void)arg;
+	__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+	return ret == 1 ? 0 : 1; /* pid 1 of its namespace */
+}
+
+static int wl_create_file(void *arg)
+{
+	int fd = open((const char *)arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
+/* Open once, then stay alive until the parent closes the pipe (arg = int[2]). */
+static int wl_open_then_wait(void *arg)
+{
+	int *fds = arg;
+	char b;
+
+	close(fds[1]);
+	syscall(SYS_openat, AT_FDCWD, "/nonexistent/sysaudit-wake", O_RDONLY);
+	return read(fds[0], &b, 1) < 0;
 }
 
 /* ---- TCase names ---------------------------------------------------------- */
@@ -504,6 +535,7 @@ START_TEST(test_exec_event_has_binary_and_arguments)
 	ck_assert_uint_eq(e->pid, 1);
 	ck_assert_uint_eq(e->tid, 1);
 	ck_assert_str_eq(e->syscall, "execve");
+	ck_assert(e->eflags & SYSAUDIT_F_FROM_KERNEL); /* re-read from the new image */
 	ck_assert_int_eq(e->argc, 3);
 	ck_assert_str_eq(e->argv[0], "echo");
 	ck_assert_str_eq(e->argv[1], "hello");
@@ -633,6 +665,127 @@ START_TEST(test_mmap_prot_exec_names_the_file)
 	ck_assert_str_eq(sysaudit_event_cat(e), "ffi");
 	free(s.ev);
 	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_all_mode_reports_every_syscall_with_result)
+{
+	struct run r = { 0 };
+	struct sink s;
+	int getppids = 0;
+	char line[1024];
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	n_getppid = 5;
+	run_start(&r, SYSAUDIT_ALL, 0, wl_getppid, NULL);
+	run_finish(&r, &s);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		if (e->kind != SYSAUDIT_EV_SYSCALL || e->nr != SYS_getppid)
+			continue;
+		getppids++;
+		ck_assert_str_eq(e->syscall, "getppid");
+		ck_assert_int_eq(e->ret, 0); /* the parent is outside the namespace */
+		ck_assert_uint_eq(e->pid, 1);
+		ck_assert_int_gt(sysaudit_format_fields(e, NULL, line, sizeof(line)), 0);
+		ck_assert_ptr_nonnull(strstr(line, "\"cat\":\"life\",\"action\":\"info\",\"what\":\"getppid\""));
+		ck_assert_ptr_nonnull(strstr(line, "\"nr\":110,\"args\":[\"0x"));
+	}
+	ck_assert_int_eq(getppids, 5);
+	ck_assert_ptr_nonnull(find(&s, SYSAUDIT_EV_EXIT, NULL));
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_32bit_syscalls_are_counted_and_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e = NULL;
+	uint64_t c = 0;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_compat_getpid, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYSAUDIT_NR_COMPAT, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	for (int i = 0; i < s.n && !e; i++)
+		if (s.ev[i].ev.eflags & SYSAUDIT_F_COMPAT)
+			e = &s.ev[i].ev;
+	ck_assert_msg(e != NULL, "no compat event among %d", s.n);
+	ck_assert_int_eq(e->kind, SYSAUDIT_EV_SYSCALL);
+	ck_assert_int_eq(e->nr, 20);
+	ck_assert_str_eq(e->syscall, "getpid");
+	ck_assert_int_eq(e->ret, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_open_for_writing_is_flagged_write)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char path[64];
+	const struct sysaudit_event *e;
+	char line[1024];
+
+	REQUIRE_BPF();
+	snprintf(path, sizeof(path), "/tmp/sysaudit-w-%d", (int)getpid());
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_create_file, path);
+	run_finish(&r, &s);
+	unlink(path);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	e = find(&s, SYSAUDIT_EV_OPEN, path);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_ge(e->ret, 0);
+	ck_assert_int_eq(e->flags, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
+	ck_assert_uint_eq(e->mode, 0640);
+	ck_assert(e->eflags & SYSAUDIT_F_WRITE);
+	ck_assert_int_gt(sysaudit_format_fields(e, NULL, line, sizeof(line)), 0);
+	ck_assert_ptr_nonnull(strstr(line, "\"access\":\"write\""));
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_epoll_fd_wakes_for_an_isolated_event)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED };
+	struct ns_child c;
+	sysaudit_t *a = NULL;
+	struct sink s;
+	struct pollfd pfd;
+	int hold[2];
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	ck_assert_int_eq(pipe(hold), 0);
+	ck_assert_int_eq(ns_child_start(&c, 0, wl_open_then_wait, hold), 0);
+	o.target_pid = c.pid;
+	ck_assert_int_eq(sysaudit_new(&a), 0);
+	ck_assert_msg(sysaudit_open(a, &o) == 0, "%s", sysaudit_last_error(a));
+	ck_assert_int_eq(sysaudit_attach(a), 0);
+	usleep(20000); /* longer than the wake-up interval: the next record wakes */
+	ck_assert_int_eq(ns_child_go(&c), 0);
+	/* the child is still alive: only the kernel's wake-up can make this return */
+	pfd.fd = sysaudit_epoll_fd(a);
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert_int_ge(sysaudit_consume(a, collect, &s), 1);
+	ck_assert_msg(find(&s, SYSAUDIT_EV_OPEN, "/nonexistent/sysaudit-wake") != NULL, "n=%d kind=%d path=%s", s.n, s.ev[0].ev.kind, s.ev[0].ev.path);
+	close(hold[1]);
+	ck_assert_int_eq(ns_child_wait(&c, NULL), 0);
+	close(hold[0]);
+	ns_child_kill(&c);
+	sysaudit_destroy(a);
+	free(s.ev);
 }
 END_TEST
 
@@ -804,6 +957,10 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_connect_event_has_address_and_port);
 	tcase_add_test(tc, test_fork_and_exit_events_carry_pod_pids_and_status);
 	tcase_add_test(tc, test_mmap_prot_exec_names_the_file);
+	tcase_add_test(tc, test_all_mode_reports_every_syscall_with_result);
+	tcase_add_test(tc, test_32bit_syscalls_are_counted_and_reported);
+	tcase_add_test(tc, test_open_for_writing_is_flagged_write);
+	tcase_add_test(tc, test_epoll_fd_wakes_for_an_isolated_event);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("isolation");
