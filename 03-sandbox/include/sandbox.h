@@ -32,6 +32,23 @@
  * The child is created with exit_signal 0: it sends no SIGCHLD and a runner's
  * waitpid(-1, ...) without __WALL never reaps it; only sandbox_wait() does.
  *
+ * Minimal use (07-runner does this with the plan derived from the policy):
+ *
+ *     sandbox_cfg_t *c; sandbox_t *sb; struct sandbox_error e; int st;
+ *     sandbox_cfg_new(&c);
+ *     sandbox_plan_ro(c, "/usr", NULL, 0);
+ *     sandbox_plan_symlink(c, "usr/lib", "/lib");   (and lib64, bin, sbin)
+ *     sandbox_plan_proc(c, "/proc"); sandbox_plan_dev(c, "/dev");
+ *     sandbox_plan_tmpfs(c, "/tmp", 64 << 20, 01777);
+ *     sandbox_cfg_set_exec(c, NULL, (char *[]){ "/usr/bin/python3", "w.py", NULL });
+ *     sandbox_cfg_add_fd(c, stdout_pipe_w, 1);
+ *     if (sandbox_spawn(c, &sb, &e) < 0) ... e.msg
+ *     ... veth into sandbox_netns_fd(sb) ...
+ *     if (sandbox_release(sb, &e) < 0) ... e.msg
+ *     sandbox_cfg_free(c);
+ *     epoll: sandbox_pidfd(sb) readable -> sandbox_wait(sb, &st, SANDBOX_WAIT_NOHANG)
+ *     sandbox_destroy(sb);
+ *
  * Errors: functions return 0 on success and a negative errno on failure
  * (CONVENTIONS.md §3). sandbox_spawn() and sandbox_release() also fill a
  * caller-provided struct sandbox_error with a message naming what failed
@@ -331,7 +348,9 @@ void sandbox_cfg_set_log(sandbox_cfg_t *cfg, sandbox_log_fn fn, void *ctx);
  * the new namespaces with CLONE_PIDFD. The init blocks until sandbox_release();
  * meanwhile the runner may configure the namespaces from outside. If the
  * runner dies, the pod dies (PR_SET_PDEATHSIG).
- * @param cfg  configuration (not modified; may be reused)
+ * @param cfg  configuration (not modified; may be reused for other pods). It
+ *             must stay valid until sandbox_release() has returned (the
+ *             release reads the ids, namespaces and plan for maps and errors).
  * @param out  receives the handle
  * @param err  optional; filled with a message on failure
  * @return 0, -EINVAL (no program), -ENOENT (a mount source), -EOPNOTSUPP
@@ -340,15 +359,18 @@ void sandbox_cfg_set_log(sandbox_cfg_t *cfg, sandbox_log_fn fn, void *ctx);
 int sandbox_spawn(const sandbox_cfg_t *cfg, sandbox_t **out, struct sandbox_error *err);
 
 /**
- * Let the init run: it builds the root (mount plan, pivot_root), sets hostname,
- * rlimits, descriptors, drops every privilege, applies Landlock and seccomp,
- * forks the worker and execs the program. Returns when the worker's execve()
- * succeeded or failed. With SANDBOX_NS_USER, writes the uid/gid maps first
- * (pod root -> runner's euid/egid, the worker uid/gid -> themselves).
+ * Let the init run: it joins its v1 cgroups (limits hold from here), builds
+ * the root (mount plan, pivot_root), sets hostname and rlimits, drops every
+ * privilege, applies Landlock and seccomp, forks the worker and execs the
+ * program. Returns when the worker's execve() succeeded or a step failed
+ * (blocks for about a millisecond; no pod code has run before it returns
+ * unless it returns 0). With SANDBOX_NS_USER, writes the uid/gid maps first
+ * (pod root -> runner's euid/egid, the worker uid/gid -> themselves; needs a
+ * privileged runner for the second line).
  * @param sb   pod from sandbox_spawn()
  * @param err  optional; filled with a message naming the failed step
- * @return 0, -EALREADY (released twice), or the negative errno of the failed
- *         step (the pod then exits with status 125)
+ * @return 0, -EALREADY (released twice), -EPIPE (the pod already died), or the
+ *         negative errno of the failed step (the pod then exits with status 125)
  */
 int sandbox_release(sandbox_t *sb, struct sandbox_error *err);
 
@@ -389,6 +411,8 @@ struct sandbox_info {
 	int cgroup_mode;            /**< enum sandbox_cgroup_mode */
 	char cgroup_v2[256];        /**< v2 cgroup directory holding the pod ("" if none) */
 	uint64_t cgroup_id;         /**< id of that v2 cgroup (bpf_get_current_cgroup_id()); 0 if none */
+	/* The v1 directories exist and hold the limits after sandbox_spawn(); the
+	 * init moves itself into them first thing after sandbox_release(). */
 	char cgroup_v1_memory[256]; /**< v1 memory cgroup directory ("" if unused) */
 	char cgroup_v1_pids[256];   /**< v1 pids cgroup directory ("" if unused) */
 	char cgroup_v1_cpu[256];    /**< v1 cpu cgroup directory ("" if unused) */

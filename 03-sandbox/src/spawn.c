@@ -10,7 +10,7 @@
  *     1. check sources, compile seccomp,
  *        decide Landlock rules
  *     2. cgroups (+ limits)
- *     3. pipes: go, status
+ *     3. go socket, status pipe
  *     4. clone3 (into the v2 cgroup) ------> fds laid out, pdeathsig,
  *     5. netns fd                             blocks reading "go"
  *   (runner: veth, uid maps, ...)
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -185,8 +186,9 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	if (sb->info.cgroup_mode == SANDBOX_CGROUP_V1)
 		log_msg(c, SANDBOX_LOG_NOTICE,
 			"cgroup: no delegated v2 controllers; limits use the v1 memory/pids/cpu hierarchies");
-	/* 3. go pipe (runner -> pod) and status pipe (pod -> runner) */
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
+	/* 3. go channel (runner -> pod; a socket so that a dead child means EPIPE,
+	 *    never SIGPIPE in the runner) and status pipe (pod -> runner) */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
 	    (a.devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
 		ret = -errno;
 		sbx_err(err, "spawn: pipes: %s", strerror(-ret));
@@ -294,7 +296,7 @@ int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
 	/* 6. maps, then the go byte */
 	if ((sb->cfg->ns & SANDBOX_NS_USER) && (ret = write_id_maps(sb, err)) < 0)
 		goto cleanup;
-	if (write(sb->go_fd, "g", 1) != 1) {
+	if (send(sb->go_fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		ret = -errno;
 		sbx_err(err, "release: %s", strerror(-ret));
 		goto cleanup;

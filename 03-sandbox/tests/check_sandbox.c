@@ -387,6 +387,27 @@ START_TEST(test_release_twice_is_ealready)
 }
 END_TEST
 
+START_TEST(test_release_of_a_dead_pod_is_epipe_not_sigpipe)
+{
+	struct sandbox_error e;
+	sandbox_cfg_t *c;
+	sandbox_t *sb = NULL;
+	int st = -1;
+
+	POD_REQUIRE_ROOT();
+	c = std_cfg(&fx);
+	cfg_probe(c, ARGS("exit", "0"));
+	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
+	ck_assert_int_eq(sandbox_kill(sb, SIGKILL), 0);
+	ck_assert_int_eq(sandbox_wait(sb, &st, 0), 0);
+	ck_assert_int_eq(st, 128 + SIGKILL);
+	/* the runner (this process) must survive: no SIGPIPE */
+	ck_assert_int_eq(sandbox_release(sb, &e), -EPIPE);
+	sandbox_destroy(sb);
+	sandbox_cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_destroy_before_release_kills_the_waiting_child)
 {
 	struct sandbox_error e;
@@ -1019,6 +1040,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_symlink_on_destination_path_is_refused);
 	tcase_add_test(tc, test_release_twice_is_ealready);
 	tcase_add_test(tc, test_destroy_before_release_kills_the_waiting_child);
+	tcase_add_test(tc, test_release_of_a_dead_pod_is_epipe_not_sigpipe);
 	tcase_add_test(tc, test_netns_fd_is_a_different_namespace_with_only_lo);
 	tcase_add_test(tc, test_cgroups_used_are_reported);
 	tcase_add_test(tc, test_pod_init_is_inside_its_cgroups_before_the_worker_runs);
