@@ -15,7 +15,10 @@
  *     project's own in-pod files (SDKs, libring.so, the pod host, the LD_AUDIT
  *     library);
  *   - the paths the worker may execute (for Landlock EXECUTE / the run policy);
- *   - the libraries the FFI gate treats as part of the runtime (POD_FFI_TRUSTED).
+ *   - the libraries the FFI gates treat as part of the runtime (POD_FFI_TRUSTED):
+ *     the interpreter's (or pod host's) own libraries, the extension modules of
+ *     Python's stdlib with their libraries, libring.so, and a C-lib worker's own
+ *     .so — never a C-lib's dependencies, which FFI policy decides.
  *
  * Used by 07-runner's spawn step (src/), by the `podrt` tool (prints a plan, or
  * bubblewrap arguments for the benchmarks and tests) and by the tests.

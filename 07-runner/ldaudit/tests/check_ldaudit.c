@@ -30,6 +30,8 @@
 #include "podtest.h"
 
 static const char *g_fix, *g_lib, *g_top;
+static char g_py_trusted[65536]; /* POD_FFI_TRUSTED=... the runtime module computes for Python */
+static char g_bun_trusted[65536]; /* ... and for Bun */
 
 /* What the fake runner saw and how it answers. */
 struct harness {
@@ -286,6 +288,162 @@ START_TEST(test_without_a_runner_every_late_load_is_denied)
 }
 END_TEST
 
+
+/* ---- python ------------------------------------------------------------------ */
+
+/* Run python3 -I podboot.py tests/ffi_probe.py with the gate (and LD_AUDIT when asked). */
+static void probe_python(struct harness *h, int with_ld_audit, char *const extra_env[],
+			 const char *a, const char *b)
+{
+	char boot[PATH_MAX], script[PATH_MAX], audit[PATH_MAX + 16];
+	snprintf(boot, sizeof(boot), "%s/07-runner/ldaudit/boot/podboot.py", g_top);
+	snprintf(script, sizeof(script), "%s/07-runner/ldaudit/tests/ffi_probe.py", g_top);
+	snprintf(audit, sizeof(audit), "LD_AUDIT=%s", g_lib);
+	char *argv[] = { "/usr/bin/python3", "-I", boot, script, (char *)a, (char *)b, NULL };
+	char *env[16] = { "POD_FFI_GATE=1", g_py_trusted };
+	int n = 2;
+	if (with_ld_audit)
+		env[n++] = audit;
+	for (char *const *e = extra_env; e && *e && n < 15; e++)
+		env[n++] = *e;
+	env[n] = NULL;
+	run_gated(argv, env, h);
+}
+
+START_TEST(test_python_ctypes_denial_is_a_permission_error_naming_library_and_rule)
+{
+	static struct harness h;
+	char d[PATH_MAX], a[PATH_MAX], want[PATH_MAX + 64];
+	memset(&h, 0, sizeof(h));
+	fix(d, "libffi_denied.so");
+	fix(a, "libffi_allowed.so");
+	/* the hook alone (no LD_AUDIT): it must be the one that refuses */
+	probe_python(&h, 0, NULL, d, a);
+	snprintf(want, sizeof(want), "denied pod: ffi denied: %s (rule /rules/deny-test)\n", d);
+	ck_assert_msg(strstr(h.out, want), "out: %s err: %s", h.out, h.err);
+	ck_assert_msg(strstr(h.out, "ok allowed\n"), "out: %s err: %s", h.out, h.err);
+	ck_assert_int_eq(queried(&h, "/libffi_denied.so"), 1);
+	ck_assert_int_eq(queried(&h, "/libffi_allowed.so"), 1);
+	ck_assert_int_eq(h.status, 0);
+}
+END_TEST
+
+START_TEST(test_python_with_ld_audit_too_loads_allowed_and_warned)
+{
+	static struct harness h;
+	char w[PATH_MAX], a[PATH_MAX];
+	memset(&h, 0, sizeof(h));
+	fix(w, "libffi_warned.so");
+	fix(a, "libffi_allowed.so");
+	probe_python(&h, 1, NULL, w, a);
+	ck_assert_msg(strstr(h.out, "ok warned\nok allowed\n"), "out: %s err: %s", h.out, h.err);
+	/* Python's own startup and stdlib extension modules never reach the runner */
+	for (int i = 0; i < h.nqueries; i++)
+		ck_assert_msg(strstr(h.queries[i], "/libffi_"), "unexpected query %s", h.queries[i]);
+}
+END_TEST
+
+START_TEST(test_python_bare_names_are_resolved_before_asking)
+{
+	static struct harness h;
+	char libpath[PATH_MAX + 32];
+	memset(&h, 0, sizeof(h));
+	snprintf(libpath, sizeof(libpath), "LD_LIBRARY_PATH=%s", g_fix);
+	char *env[] = { libpath, NULL };
+	probe_python(&h, 0, env, "libffi_denied.so", "libffi_allowed.so");
+	ck_assert_msg(strstr(h.out, "denied pod: ffi denied: /") && strstr(h.out, "ok allowed"),
+		      "out: %s err: %s", h.out, h.err);
+	ck_assert_int_eq(queried(&h, "/libffi_denied.so"), 1);
+}
+END_TEST
+
+START_TEST(test_python_without_a_runner_denies)
+{
+	char cmd[4 * PATH_MAX], a[PATH_MAX], out[4096] = "";
+	fix(a, "libffi_allowed.so");
+	snprintf(cmd, sizeof(cmd),
+		 "env -i POD_FFI_GATE=1 POD_FFI_QUIET=1 /usr/bin/python3 -I %s/07-runner/ldaudit/boot/podboot.py "
+		 "%s/07-runner/ldaudit/tests/ffi_probe.py %s 2>&1",
+		 g_top, g_top, a);
+	FILE *f = popen(cmd, "r");
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_msg(strstr(out, "denied pod: ffi denied: ") && strstr(out, "(rule no-runner"), "%s", out);
+}
+END_TEST
+
+START_TEST(test_python_boot_codec_matches_the_ipc_vectors)
+{
+	char cmd[4 * PATH_MAX];
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -I %s/07-runner/ldaudit/tests/test_boot_codec.py %s/07-runner/ldaudit/boot "
+		 "%s/02-ipc/tests/vectors",
+		 g_top, g_top, g_top);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* ---- bun --------------------------------------------------------------------- */
+
+
+/* Run bun --preload podpreload.ts tests/ffi_probe.ts with the gate (and LD_AUDIT when asked). */
+static void probe_bun(struct harness *h, int with_ld_audit, const char *a, const char *b)
+{
+	char bun[PATH_MAX], pre[PATH_MAX], script[PATH_MAX], audit[PATH_MAX + 16];
+	snprintf(bun, sizeof(bun), "%s/.deps/bun/node_modules/.bin/bun", g_top);
+	snprintf(pre, sizeof(pre), "%s/07-runner/ldaudit/boot/podpreload.ts", g_top);
+	snprintf(script, sizeof(script), "%s/07-runner/ldaudit/tests/ffi_probe.ts", g_top);
+	snprintf(audit, sizeof(audit), "LD_AUDIT=%s", g_lib);
+	char *argv[] = { bun, "--preload", pre, script, (char *)a, (char *)b, NULL };
+	char *env[8] = { g_bun_trusted, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", NULL, NULL };
+	if (with_ld_audit)
+		env[2] = audit;
+	run_gated(argv, env, h);
+}
+
+START_TEST(test_bun_ffi_denial_is_an_error_naming_library_and_rule)
+{
+	static struct harness h;
+	char d[PATH_MAX], a[PATH_MAX], want[PATH_MAX + 64];
+	memset(&h, 0, sizeof(h));
+	fix(d, "libffi_denied.so");
+	fix(a, "libffi_allowed.so");
+	probe_bun(&h, 0, d, a); /* the preload alone must refuse */
+	snprintf(want, sizeof(want), "denied pod: ffi denied: %s (rule /rules/deny-test)\n", d);
+	ck_assert_msg(strstr(h.out, want), "out: %s err: %s", h.out, h.err);
+	ck_assert_msg(strstr(h.out, "ok allowed\n"), "out: %s err: %s", h.out, h.err);
+	ck_assert_int_eq(queried(&h, "/libffi_denied.so"), 1);
+	ck_assert_int_eq(h.status, 0);
+}
+END_TEST
+
+START_TEST(test_bun_with_ld_audit_too_loads_allowed_and_warned)
+{
+	static struct harness h;
+	char w[PATH_MAX], a[PATH_MAX];
+	memset(&h, 0, sizeof(h));
+	fix(w, "libffi_warned.so");
+	fix(a, "libffi_allowed.so");
+	probe_bun(&h, 1, w, a);
+	ck_assert_msg(strstr(h.out, "ok warned\nok allowed\n"), "out: %s err: %s", h.out, h.err);
+	/* Bun's own startup (and the preload's use of libc) never reach the runner */
+	for (int i = 0; i < h.nqueries; i++)
+		ck_assert_msg(strstr(h.queries[i], "/libffi_"), "unexpected query %s", h.queries[i]);
+}
+END_TEST
+
+START_TEST(test_bun_preload_codec_matches_the_ipc_vectors)
+{
+	char cmd[4 * PATH_MAX];
+	snprintf(cmd, sizeof(cmd),
+		 "POD_FFI_QUIET=1 %s/.deps/bun/node_modules/.bin/bun %s/07-runner/ldaudit/tests/test_preload_codec.ts "
+		 "%s/07-runner/ldaudit/boot/podpreload.ts %s/02-ipc/tests/vectors",
+		 g_top, g_top, g_top, g_top);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *ldaudit_suite(void)
 {
 	Suite *s = suite_create("07-runner/ldaudit");
@@ -299,7 +457,44 @@ static Suite *ldaudit_suite(void)
 	tcase_add_test(tc, test_no_answer_within_the_timeout_means_deny);
 	tcase_add_test(tc, test_without_a_runner_every_late_load_is_denied);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("python");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_python_ctypes_denial_is_a_permission_error_naming_library_and_rule);
+	tcase_add_test(tc, test_python_with_ld_audit_too_loads_allowed_and_warned);
+	tcase_add_test(tc, test_python_bare_names_are_resolved_before_asking);
+	tcase_add_test(tc, test_python_without_a_runner_denies);
+	tcase_add_test(tc, test_python_boot_codec_matches_the_ipc_vectors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bun");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_bun_ffi_denial_is_an_error_naming_library_and_rule);
+	tcase_add_test(tc, test_bun_with_ld_audit_too_loads_allowed_and_warned);
+	tcase_add_test(tc, test_bun_preload_codec_matches_the_ipc_vectors);
+	suite_add_tcase(s, tc);
 	return s;
+}
+
+/* POD_FFI_TRUSTED=... of the runtime plan for tests/NAME (podrt prints it). */
+static int trusted_for(const char *name, char *out, size_t cap)
+{
+	char cmd[PATH_MAX * 2];
+	static char line[65536];
+	snprintf(cmd, sizeof(cmd), "%s/07-runner/runtime/build/podrt --sdk-dir /tmp %s/07-runner/ldaudit/tests/%s",
+		 g_top, g_top, name);
+	out[0] = '\0';
+	FILE *f = popen(cmd, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "env POD_FFI_TRUSTED=", 20) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, cap, "%s", line + 4);
+		}
+	if (f)
+		pclose(f);
+	if (!out[0])
+		fprintf(stderr, "podrt did not give POD_FFI_TRUSTED (%s)\n", cmd);
+	return out[0] ? 0 : -1;
 }
 
 int main(void)
@@ -311,6 +506,10 @@ int main(void)
 		fprintf(stderr, "run through make test (LDA_FIX, LDA_LIB, LDA_TOP)\n");
 		return 2;
 	}
+	/* what the runtime module would give a Python / Bun worker as trusted */
+	if (trusted_for("ffi_probe.py", g_py_trusted, sizeof(g_py_trusted)) < 0 ||
+	    trusted_for("ffi_probe.ts", g_bun_trusted, sizeof(g_bun_trusted)) < 0)
+		return 2;
 	SRunner *sr = srunner_create(ldaudit_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

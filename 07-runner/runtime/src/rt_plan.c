@@ -313,7 +313,7 @@ static int plan_python(rt_plan_t *p, char *const args[], struct rt_error *err)
 		return rt_fail(err, ret, "%s: could not ask it for its paths (%s)", python, strerror(-ret));
 	/* 2. interpreter + its libraries, the stdlib and site directories */
 	if ((ret = mount_path(p, py.executable, py.executable, err)) < 0 ||
-	    (ret = mount_closure(p, py.executable, 0, err)) < 0)
+	    (ret = mount_closure(p, py.executable, 1, err)) < 0)
 		goto cleanup;
 	for (size_t i = 0; i < py.dirs.n && ret == 0; i++)
 		ret = mount_path(p, py.dirs.v[i], py.dirs.v[i], err);
@@ -374,7 +374,7 @@ static int plan_bun(rt_plan_t *p, char *const args[], struct rt_error *err)
 	char real[PATH_MAX];
 	if (!realpath(bun, real))
 		return rt_fail(err, -ENOENT, "Bun not found at %s (run make deps)", bun);
-	if ((ret = mount_path(p, real, RT_POD_BUN, err)) < 0 || (ret = mount_closure(p, real, 0, err)) < 0)
+	if ((ret = mount_path(p, real, RT_POD_BUN, err)) < 0 || (ret = mount_closure(p, real, 1, err)) < 0)
 		return ret;
 	/* 2. the project's files */
 	if ((ret = project_file(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||

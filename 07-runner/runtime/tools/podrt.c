@@ -1,8 +1,9 @@
 /*
  * podrt.c — print the runtime plan for a program (layer 07-runner, runtime discovery).
  *
- *     podrt [--top DIR] [--no-ffi] [--ffi-socket PATH] PROGRAM [ARGS...]
+ *     podrt [--top DIR] [--no-ffi] [--ffi-socket PATH] [--sdk-dir DIR] PROGRAM [ARGS...]
  *         prints the plan: kind, argv, env, mounts, exec paths, FFI-trusted paths
+ *         (--sdk-dir: mount DIR as both SDKs, for checkouts where 02-ipc's are absent)
  *     podrt --bwrap [...] PROGRAM [ARGS...]
  *         prints bubblewrap arguments (one per line) that run PROGRAM with
  *         exactly the plan's read-only mounts, a private /dev, /proc and /tmp
@@ -19,7 +20,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: podrt [--bwrap] [--top DIR] [--no-ffi] [--ffi-socket PATH] PROGRAM [ARGS...]\n");
+	fprintf(stderr, "usage: podrt [--bwrap] [--top DIR] [--no-ffi] [--ffi-socket PATH] [--sdk-dir DIR] PROGRAM [ARGS...]\n");
 	exit(2);
 }
 
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 			cfg.top = argv[++i];
 		else if (strcmp(argv[i], "--ffi-socket") == 0 && i + 1 < argc)
 			cfg.ffi_socket = argv[++i];
+		else if (strcmp(argv[i], "--sdk-dir") == 0 && i + 1 < argc)
+			cfg.python_sdk = cfg.bun_sdk = argv[++i];
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
