@@ -24,6 +24,16 @@
  *     ... at pod end: sysaudit_consume() once more, sysaudit_counts(), sysaudit_lost()
  *     sysaudit_destroy(a);              detaches every link, frees every map
  *
+ * Wake-ups are batched: the kernel side wakes the epoll fd at once for a
+ * record that follows a quiet spell (>= 5 ms), for every process exit, and
+ * whenever a quarter of the ring is full; records in the middle of a burst
+ * wait for the next wake-up. So also call sysaudit_consume() on a periodic
+ * tick (every 100-250 ms, e.g. from the loop's timerfd or epoll timeout) and
+ * once more after the pod has exited; that bounds the latency of a burst's tail.
+ *
+ * Linking: $(TOP)/06-ebpf/build/libsysaudit.a -lbpf -lelf -lz
+ * (build/san/libsysaudit.a under SAN=1; `make -C ../06-ebpf SAN=$(SAN)` builds it).
+ *
  * Threading: one thread drives one sysaudit_t. Different handles are independent.
  * Events and strings in events come from the pod (paths, argv): they are bounded
  * and NUL-terminated here, but remain attacker-chosen text (see sysaudit_format_line).
@@ -56,6 +66,8 @@ struct sysaudit_opts {
 	 * Host pid of any process inside the pod's pid namespace (normally the pod's
 	 * init, pid 1 inside). Its pid namespace (/proc/PID/ns/pid) is the target:
 	 * every task in it and in namespaces nested below it is audited; nothing else.
+	 * Its depth is read from the NSpid line of /proc/PID/status, so the caller's
+	 * /proc must belong to the initial pid namespace (true for podrun on a host).
 	 */
 	pid_t target_pid;
 	/** Ring buffer size in bytes; 0 = 1 MiB. Rounded up to a power of two >= page size. */
@@ -197,6 +209,8 @@ int sysaudit_attach(sysaudit_t *a);
  * The ring buffer's epoll fd, for the caller's epoll set (EPOLLIN = events
  * waiting). Valid after sysaudit_open(), in every mode (in SYSAUDIT_COUNTERS it
  * simply never becomes readable). Owned by the auditor: do not close it.
+ * Level-triggered use is fine: sysaudit_consume() drains what is there.
+ * Wake-ups are batched (see the file comment): consume on a periodic tick too.
  * @param a an opened auditor
  * @return the fd, or -EBADFD when not opened
  */
@@ -265,6 +279,16 @@ int sysaudit_count_of(const sysaudit_t *a, int nr, uint64_t *out);
 int sysaudit_lost(const sysaudit_t *a, uint64_t *out);
 
 /**
+ * Kernel ids of the BPF links this auditor holds (for diagnostics:
+ * `bpftool link show id N`; the tests use them to prove destroy detaches).
+ * @param a an attached auditor
+ * @param ids array to fill
+ * @param max its capacity
+ * @return the number of links (may exceed @p max: only @p max are written), or a negative errno
+ */
+int sysaudit_link_ids(const sysaudit_t *a, uint32_t *ids, size_t max);
+
+/**
  * Set (or clear, with NULL) the classification hook used by sysaudit_classify().
  * @param a the auditor
  * @param fn the hook; NULL = every event is SYSAUDIT_INFO
@@ -292,7 +316,9 @@ const char *sysaudit_event_cat(const struct sysaudit_event *ev);
 
 /**
  * The audit `what` of an event: the path (exec, open, mapped file), "addr:port"
- * ("[addr]:port" for IPv6) or the unix path (connect), the syscall name otherwise.
+ * ("[addr]:port" for IPv6) or "unix:PATH" (connect), "fork", "process_exit"
+ * (never "exit", which marks the runner's end-of-pod event), the syscall name
+ * otherwise.
  * @param ev the event
  * @param buf output buffer
  * @param len its size

@@ -148,6 +148,9 @@ int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len)
 		else
 			n = snprintf(buf, len, "family:%d", ev->family);
 		break;
+	case SYSAUDIT_EV_EXIT: /* not "exit": that `what` marks the runner's end-of-pod event */
+		n = snprintf(buf, len, "process_exit");
+		break;
 	default:
 		n = snprintf(buf, len, "%s", ev->syscall ? ev->syscall : "unknown");
 		break;

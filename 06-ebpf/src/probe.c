@@ -539,6 +539,43 @@ int sysaudit_lost(const sysaudit_t *a, uint64_t *out)
 	return 0;
 }
 
+int sysaudit_link_ids(const sysaudit_t *a, uint32_t *ids, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	if (!a || (!ids && max))
+		return -EINVAL;
+	if (a->state != ST_ATTACHED)
+		return -EBADFD;
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		struct bpf_link *const *slot = NULL;
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+
+		/* the skeleton keeps one link pointer per program, in program order */
+		if (prog == a->skel->progs.sys_enter)
+			slot = &a->skel->links.sys_enter;
+		else if (prog == a->skel->progs.sys_exit)
+			slot = &a->skel->links.sys_exit;
+		else if (prog == a->skel->progs.task_fork)
+			slot = &a->skel->links.task_fork;
+		else if (prog == a->skel->progs.task_exec)
+			slot = &a->skel->links.task_exec;
+		else if (prog == a->skel->progs.task_exit)
+			slot = &a->skel->links.task_exit;
+		if (!slot || !*slot)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(*slot), &info, &len) != 0)
+			return -errno;
+		if (n < max)
+			ids[n] = info.id;
+		n++;
+	}
+	return (int)n;
+}
+
 /* ---- classification and errors ------------------------------------------ */
 
 void sysaudit_set_classifier(sysaudit_t *a, sysaudit_classify_fn fn, void *ctx)

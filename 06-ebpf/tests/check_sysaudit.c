@@ -872,50 +872,51 @@ END_TEST
 
 /* ---- TCase lifecycle ------------------------------------------------------ */
 
-static int collect_link_ids(__u32 *ids, int max)
-{
-	__u32 id = 0;
-	int n = 0;
-
-	while (n < max && bpf_link_get_next_id(id, &id) == 0)
-		ids[n++] = id;
-	return n;
-}
-
 START_TEST(test_destroy_detaches_every_link)
 {
 	struct run r = { 0 };
-	__u32 before[512], after[512], ours[16];
-	int nb, na, no = 0;
+	uint32_t ids[16];
+	int n;
 
 	REQUIRE_BPF();
-	nb = collect_link_ids(before, 512);
-	run_start(&r, SYSAUDIT_DETAILED, 0, wl_getppid, NULL);
-	na = collect_link_ids(after, 512);
-	for (int i = 0; i < na && no < 16; i++) {
-		int old = 0;
-
-		for (int j = 0; j < nb; j++)
-			old |= before[j] == after[i];
-		if (!old)
-			ours[no++] = after[i];
-	}
-	ck_assert_int_ge(no, 4); /* sys_enter, sys_exit, fork, exit */
 	n_getppid = 10;
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_getppid, NULL);
+	n = sysaudit_link_ids(r.a, ids, 16);
+	ck_assert_int_eq(n, 5); /* sys_enter, sys_exit, fork, exec, exit */
+	for (int i = 0; i < n; i++) {
+		int fd = bpf_link_get_fd_by_id(ids[i]);
+
+		ck_assert_msg(fd >= 0, "link %u not found while attached", ids[i]);
+		close(fd);
+	}
 	run_finish(&r, NULL);
 	run_end(&r);
-	for (int i = 0; i < no; i++) {
+	for (int i = 0; i < n; i++) {
 		int fd = -1;
 
-		for (int t = 0; t < 100; t++) { /* links are freed after an RCU grace period */
-			fd = bpf_link_get_fd_by_id(ours[i]);
+		for (int t = 0; t < 100; t++) { /* a link is freed after an RCU grace period */
+			fd = bpf_link_get_fd_by_id(ids[i]);
 			if (fd < 0)
 				break;
 			close(fd);
 			usleep(10000);
 		}
-		ck_assert_msg(fd < 0, "link %u still exists after destroy", ours[i]);
+		ck_assert_msg(fd < 0, "link %u still exists after destroy", ids[i]);
 	}
+}
+END_TEST
+
+START_TEST(test_counters_mode_attaches_only_the_entry_hook)
+{
+	struct run r = { 0 };
+	uint32_t ids[16];
+
+	REQUIRE_BPF();
+	n_getppid = 1;
+	run_start(&r, SYSAUDIT_COUNTERS, 0, wl_getppid, NULL);
+	ck_assert_int_eq(sysaudit_link_ids(r.a, ids, 16), 1);
+	run_finish(&r, NULL);
+	run_end(&r);
 }
 END_TEST
 
@@ -976,6 +977,7 @@ static Suite *sysaudit_suite(void)
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_destroy_detaches_every_link);
+	tcase_add_test(tc, test_counters_mode_attaches_only_the_entry_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }
