@@ -155,8 +155,9 @@ class _Gate:
 
     def is_trusted(self, path):
         real = os.path.realpath(path)
+        canon = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
         for t in self.trusted:
-            for p in (path, real):
+            for p in (path, real, canon):
                 if (t.endswith("/") and p.startswith(t)) or p == t:
                     return True
         return False
@@ -209,10 +210,14 @@ class _Gate:
         if path is None or self.is_trusted(path):
             return  # not found: the loader fails on its own (and LD_AUDIT still gates)
         if path not in self.decided:
-            self.decided[path] = self.ask(os.path.realpath(path) if os.path.exists(path) else path)
+            # ask with the directory canonical and the file name as searched
+            # (what a policy rule names: /usr/lib/.../libz.so.1)
+            canon = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+            self.decided[path] = self.ask(canon)
         allowed, rule = self.decided[path]
         if not allowed:
-            msg = "pod: ffi denied: %s (rule %s)" % (path, rule)
+            canon = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+            msg = "pod: ffi denied: %s (rule %s)" % (canon, rule)
             if not self.quiet:
                 sys.stderr.write(msg + "\n")
                 sys.stderr.flush()

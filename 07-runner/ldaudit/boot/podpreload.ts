@@ -21,7 +21,7 @@
 //
 // Wire format: 02-ipc's (ipc.h), the same bytes as podboot.py; see there.
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, join, normalize, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 
 const HELLO = 1, READY = 2, QUERY = 8, VERDICT = 9;
 const LANG_LOADER = 4;
@@ -251,11 +251,12 @@ export function resolveLibrary(name: string): string | null {
 }
 
 function isTrusted(path: string): boolean {
-  let real = path;
+  let real = path, canon = path;
   try {
     real = realpathSync(path);
+    canon = join(realpathSync(dirname(path)), basename(path));
   } catch {}
-  return settings.trusted.some((t) => [path, real].some((p) => (t.endsWith("/") ? p.startsWith(t) : p === t)));
+  return settings.trusted.some((t) => [path, real, canon].some((p) => (t.endsWith("/") ? p.startsWith(t) : p === t)));
 }
 
 const decided = new Map<string, [boolean, string]>();
@@ -267,16 +268,18 @@ export function check(name: unknown): void {
   const path = resolveLibrary(text);
   if (path === null || isTrusted(path)) return; // not found: the loader fails on its own
   let verdict = decided.get(path);
+  // ask with the directory canonical and the file name as searched
+  // (what a policy rule names: /usr/lib/.../libz.so.1)
+  let canon = path;
+  try {
+    canon = join(realpathSync(dirname(path)), basename(path));
+  } catch {}
   if (!verdict) {
-    let real = path;
-    try {
-      real = realpathSync(path);
-    } catch {}
-    verdict = ask(real);
+    verdict = ask(canon);
     decided.set(path, verdict);
   }
   if (!verdict[0]) {
-    const msg = `pod: ffi denied: ${path} (rule ${verdict[1]})`;
+    const msg = `pod: ffi denied: ${canon} (rule ${verdict[1]})`;
     if (!settings.quiet) process.stderr.write(msg + "\n");
     const err = new Error(msg) as Error & { code: string };
     err.code = "EACCES";

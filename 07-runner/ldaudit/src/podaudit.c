@@ -145,6 +145,20 @@ static int is_trusted(const char *path)
 	return 0;
 }
 
+/* The path with its directory's symlinks resolved, file name kept. */
+static int canonical_dir(const char *path, char *out, size_t cap)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return -1;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (!realpath(dir[0] ? dir : "/", real))
+		return -1;
+	return snprintf(out, cap, "%s%s", strcmp(real, "/") ? real : "", slash) < (int)cap ? 0 : -1;
+}
+
 static void say_denied(const char *lib, const char *rule)
 {
 	snprintf(g_last_rule, sizeof(g_last_rule), "%s", rule);
@@ -187,20 +201,24 @@ static int decide(const char *name)
 		say_denied(name, "path too long");
 		return 0;
 	}
-	/* 1. the runtime's own libraries are never asked about */
+	/* 1. the runtime's own libraries are never asked about (the trusted list
+	 *    names them by canonical directory + file name, see runtime.h) */
 	int have_real = realpath(path, real) != NULL;
-	if (is_trusted(path) || (have_real && is_trusted(real)))
+	char canon[PATH_MAX];
+	int have_canon = canonical_dir(path, canon, sizeof(canon)) == 0;
+	if (is_trusted(path) || (have_real && is_trusted(real)) || (have_canon && is_trusted(canon)))
 		return 1;
 	/* 2. one question per file, however many paths lead to it */
 	int have_st = stat(path, &st) == 0;
 	for (unsigned i = 0; have_st && i < g_ncache; i++)
 		if (g_cache[i].dev == st.st_dev && g_cache[i].ino == st.st_ino) {
 			if (!g_cache[i].allow)
-				say_denied(have_real ? real : path, g_cache[i].rule);
+				say_denied(have_canon ? canon : path, g_cache[i].rule);
 			return g_cache[i].allow;
 		}
-	/* 3. the runner decides */
-	int allow = ask_runner(have_real ? real : path);
+	/* 3. the runner decides, on the path with its directory canonical and the
+	 *    file name as searched (what a policy rule names: .../libz.so.1) */
+	int allow = ask_runner(have_canon ? canon : path);
 	if (have_st && g_ncache < MAX_CACHE) {
 		g_cache[g_ncache].dev = st.st_dev;
 		g_cache[g_ncache].ino = st.st_ino;

@@ -442,6 +442,30 @@ static int search(const char *name, const struct rt_elf *obj, const char *origin
 
 /* ---- 3. the closure ---------------------------------------------------------- */
 
+/*
+ * Where a library appears inside the pod: its directory with symlinks resolved
+ * (merged /usr: /lib/x86_64-linux-gnu -> /usr/lib/x86_64-linux-gnu), its file
+ * name as the loader looks it up (libz.so.1, not libz.so.1.2.13). The pod has
+ * no /lib symlink; the loader still finds the file in the next system
+ * directory, and a policy rule written as /usr/lib/.../libz.so.1 matches what
+ * the FFI gates ask about. Only PT_INTERP keeps its literal path: the kernel
+ * opens exactly that.
+ */
+static int canonical_dir(char *path, size_t cap)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	if (!base || rt_path_dirname(path, dir, sizeof(dir)) < 0)
+		return -EINVAL;
+	if (!realpath(dir, real))
+		return -errno;
+	char out[PATH_MAX];
+	if (rt_path_join(real, base + 1, out, sizeof(out)) < 0 || strlen(out) >= cap)
+		return -ENAMETOOLONG;
+	strcpy(path, out);
+	return 0;
+}
+
 struct node {
 	char found[PATH_MAX];
 	char real[PATH_MAX];
@@ -524,7 +548,8 @@ int rt_elf_closure(const char *path, void (*cb)(const char *found, const char *r
 				cache_reported = 1;
 				ret = 0;
 			}
-			if (ret >= 0 && (ret = strv_push(&sonames, e.needed.v[i])) == 0)
+			if (ret >= 0 && (ret = strv_push(&sonames, e.needed.v[i])) == 0 &&
+			    (ret = canonical_dir(found, sizeof(found))) == 0)
 				ret = report(nodes, &n, found, cb, arg);
 		}
 		rt_elf_clear(&e);
