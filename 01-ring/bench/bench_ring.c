@@ -369,7 +369,7 @@ static void zc_consume(struct chan *c, uint32_t size, unsigned long n)
  * The machine is shared and noisy: every figure (ring and peers alike) is the
  * best of RUNS runs, i.e. the run least disturbed by other processes.
  */
-#define RUNS 3
+#define RUNS 5
 
 /* Messages per second of streaming @p size-byte messages over @p kind. */
 static double stream_rate(enum kind kind, uint32_t size, unsigned long n, int zero_copy)
@@ -473,7 +473,7 @@ static void measure(struct results *res)
 	res->zc = stream_rate(K_RING, 64 * 1024, 100000, 1);
 	/* 2. ping-pong latency */
 	for (int k = 0; k < K_COUNT; k++)
-		res->rtt[k] = pingpong_ns((enum kind)k, 64, k == K_RING ? 1000000 : 50000);
+		res->rtt[k] = pingpong_ns((enum kind)k, 64, k == K_RING ? 1000000 : 20000);
 	/* 3. the copy a 64 KiB message cannot avoid */
 	res->mcpy = memcpy_gbs(64 * 1024, 100000);
 }

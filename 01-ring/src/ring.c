@@ -39,6 +39,11 @@ static inline uint32_t frame_bytes(uint32_t len)
 	return (RING_LEN_BYTES + len + 7u) & ~7u; /* len <= 16 MiB: no overflow */
 }
 
+/*
+ * Remember that this handle has been used as producer (or consumer):
+ * ring_used() then trusts that side's private counter instead of the shared
+ * copy. Relaxed atomics: the other side's thread may read the flag.
+ */
 static inline void mark(uint8_t *flag)
 {
 	if (!__atomic_load_n(flag, __ATOMIC_RELAXED))
