@@ -166,7 +166,7 @@ int main(void)
 		"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
 		"/bin/true", NULL,
 	};
-	static double sb[NVARIANT][ROUNDS], bw[ROUNDS], fk[ROUNDS];
+	static double sb[NVARIANT][ROUNDS], bw[ROUNDS], fk[ROUNDS], pr[ROUNDS];
 	double ph[NVARIANT][3] = { { 0 } }, msb, mbw, mfk;
 	sandbox_cfg_t *cfg[NVARIANT];
 	double load[3] = { 0, 0, 0 };
@@ -191,6 +191,9 @@ int main(void)
 		bw[r] = run_argv(bwrap);
 		fk[r] = run_fork();
 	}
+	/* per-round ratio: each sandbox run against the bwrap run next to it */
+	for (int r = 0; r < ROUNDS; r++)
+		pr[r] = sb[FULL][r] / bw[r];
 	f = fopen("/proc/loadavg", "r");
 	if (f) {
 		if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
@@ -211,6 +214,7 @@ int main(void)
 	printf("%-48s %9.3f %9.3f\n", "bwrap --unshare-all --die-with-parent", mbw, p90(bw, ROUNDS));
 	mfk = median(fk, ROUNDS);
 	printf("%-48s %9.3f %9.3f\n", "fork+exec (no sandbox)", mfk, p90(fk, ROUNDS));
+	printf("%-48s %9.3f\n", "paired per-round ratio sandbox/bwrap (median)", median(pr, ROUNDS));
 	printf("BENCH 03-sandbox spawn_true %.3f ms vs=bwrap ratio=%.3f\n", msb, msb / mbw);
 	printf("BENCH 03-sandbox spawn_true_vs_fork %.3f ms vs=fork_exec ratio=%.3f\n", msb, msb / mfk);
 	for (int v = 0; v < NVARIANT; v++)

@@ -214,10 +214,11 @@ static int drop_privileges(const struct sandbox_cfg *c, int *step)
 	*step = STEP_CAPS;
 	/* 1. the bounding set (needs CAP_SETPCAP, so first) */
 	for (int cap = 0; cap <= 63; cap++) {
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL && cap > CAP_LAST_CAP / 2)
 			break; /* past the kernel's last capability */
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			return -errno;
+		return -errno;
 	}
 	/* 2. ambient set, and securebits: root is not special, locked that way */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)

@@ -585,6 +585,33 @@ START_TEST(test_user_namespace_option_runs_the_worker_unprivileged)
 }
 END_TEST
 
+START_TEST(test_turning_landlock_and_seccomp_off_shows_what_they_deny)
+{
+	struct pod_result r;
+	sandbox_cfg_t *c;
+
+	POD_REQUIRE_ROOT();
+	/* with Landlock, writing our own /proc/self/comm is EACCES (escape suite);
+	 * without it the write succeeds: Landlock is what denies it */
+	c = std_cfg(&fx);
+	sandbox_cfg_set_landlock(c, SANDBOX_LANDLOCK_OFF);
+	cfg_probe(c, ARGS("write", "/proc/self/comm", "x"));
+	pod_run(c, &r, NULL);
+	ck_assert_str_eq(r.out, "ok 1\n");
+	c = std_cfg(&fx);
+	sandbox_cfg_set_seccomp(c, false);
+	cfg_probe(c, ARGS("status", "Seccomp"));
+	pod_run(c, &r, NULL);
+	ck_assert_str_eq(r.out, "ok 0\n");
+	/* without seccomp clone3 exists again (it is ENOSYS only by the filter) */
+	c = std_cfg(&fx);
+	sandbox_cfg_set_seccomp(c, false);
+	cfg_probe(c, ARGS("clone3"));
+	pod_run(c, &r, NULL);
+	ck_assert_str_ne(r.out, "err 38\n");
+}
+END_TEST
+
 START_TEST(test_pod_dies_with_its_runner)
 {
 	int p[2], st;
@@ -1047,6 +1074,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_socket_in_read_only_bound_directory_is_reachable);
 	tcase_add_test(tc, test_single_file_bind_and_mask);
 	tcase_add_test(tc, test_user_namespace_option_runs_the_worker_unprivileged);
+	tcase_add_test(tc, test_turning_landlock_and_seccomp_off_shows_what_they_deny);
 	tcase_add_test(tc, test_pod_dies_with_its_runner);
 	suite_add_tcase(s, tc);
 
