@@ -1,0 +1,285 @@
+/*
+ * config.c — the configuration half of the podrun API: allocation, setters,
+ * options, accessors, and podrun_free().
+ *
+ * Layer 07 (runner). Builds on 04-policy (flag syntax is checked against a
+ * scratch policy as soon as a flag is added). Used by the podrun CLI
+ * (src/main.c) and by embedders (bun:ffi) through include/podrun.h.
+ */
+#include "internal.h"
+
+int podrun_new(podrun_t **out)
+{
+	struct podrun *p;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->serve = -1;
+	p->in_fd = -1;
+	p->out_fd = 1;
+	p->err_fd = 2;
+	p->grace_ms = PODRUN_GRACE_MS_DEFAULT;
+	p->audit_fd = -1;
+	p->exit_code = -1;
+	pr_fds_init(p);
+	pr_random_id(p->id, 12);
+	*out = p;
+	return 0;
+}
+
+#define CONFIGURING(p)                                                         \
+	do {                                                                   \
+		if (!(p))                                                      \
+			return -EINVAL;                                        \
+		if ((p)->state != PODRUN_CONFIGURING)                          \
+			return -EBUSY;                                         \
+	} while (0)
+
+static int set_str(char **slot, const char *v)
+{
+	char *c = strdup(v);
+
+	if (!c)
+		return -ENOMEM;
+	free(*slot);
+	*slot = c;
+	return 0;
+}
+
+int podrun_set_program(podrun_t *p, const char *program)
+{
+	CONFIGURING(p);
+	if (!program || !*program)
+		return -EINVAL;
+	return set_str(&p->program, program);
+}
+
+int podrun_add_arg(podrun_t *p, const char *arg)
+{
+	CONFIGURING(p);
+	if (!arg)
+		return -EINVAL;
+	if (p->nargs >= 4096)
+		return -E2BIG;
+	return pr_strv_add(&p->args, &p->nargs, arg);
+}
+
+int podrun_set_policy_file(podrun_t *p, const char *path)
+{
+	CONFIGURING(p);
+	if (!path || !*path)
+		return -EINVAL;
+	return set_str(&p->policy_file, path);
+}
+
+int podrun_set_policy_json(podrun_t *p, const char *json)
+{
+	CONFIGURING(p);
+	if (!json)
+		return -EINVAL;
+	return set_str(&p->policy_json, json);
+}
+
+/* The flag is tried on a scratch policy now, so that a typo is reported with
+ * the flag that caused it, before anything starts. */
+int podrun_add_policy_flag(podrun_t *p, const char *flag)
+{
+	struct pol_error e = { 0 };
+	policy_t *scratch = NULL;
+	int ret;
+
+	CONFIGURING(p);
+	if (!flag)
+		return -EINVAL;
+	ret = policy_new(&scratch);
+	if (ret < 0)
+		return ret;
+	ret = policy_apply_flag(scratch, flag, &e);
+	policy_free(scratch);
+	if (ret == -ENOENT) {
+		pr_seterr(p, 0, "%s: not a policy flag", flag);
+		return ret;
+	}
+	if (ret < 0) {
+		pr_seterr(p, 0, "%s: %s%s%s", flag, e.msg[0] ? e.msg : strerror(-ret),
+			  e.hint[0] ? " (" : "", e.hint[0] ? e.hint : "");
+		if (e.hint[0])
+			strncat(p->err, ")", sizeof p->err - strlen(p->err) - 1);
+		return -EINVAL;
+	}
+	if (strncmp(flag, "--allow-all", 11) == 0)
+		p->allow_all = 1;
+	return pr_strv_add(&p->flags, &p->nflags, flag);
+}
+
+int podrun_set_limits(podrun_t *p, uint32_t timeout_s, uint64_t memory_bytes, uint32_t pids)
+{
+	CONFIGURING(p);
+	p->timeout_s = timeout_s;
+	p->memory = memory_bytes;
+	p->pids = pids;
+	return 0;
+}
+
+int podrun_set_audit(podrun_t *p, const char *path)
+{
+	CONFIGURING(p);
+	if (!path) {
+		free(p->audit_path);
+		p->audit_path = NULL;
+		return 0;
+	}
+	return set_str(&p->audit_path, path);
+}
+
+int podrun_set_serve(podrun_t *p, int on)
+{
+	CONFIGURING(p);
+	p->serve = on < 0 ? -1 : !!on;
+	return 0;
+}
+
+int podrun_set_stdio(podrun_t *p, int in_fd, int out_fd, int err_fd)
+{
+	CONFIGURING(p);
+	p->in_fd = in_fd;
+	p->out_fd = out_fd;
+	p->err_fd = err_fd;
+	return 0;
+}
+
+int podrun_set_verbosity(podrun_t *p, int level)
+{
+	if (!p)
+		return -EINVAL;
+	p->verbosity = level;
+	return 0;
+}
+
+int podrun_set_events(podrun_t *p, int on)
+{
+	CONFIGURING(p);
+	p->events_on = !!on;
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!v || !*v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no")) {
+		*out = 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int podrun_set_option(podrun_t *p, const char *name, const char *value)
+{
+	char *end = NULL;
+	long n;
+
+	CONFIGURING(p);
+	if (!name)
+		return -EINVAL;
+	if (!strcmp(name, "audit-best-effort"))
+		return parse_bool(value, &p->audit_best_effort);
+	if (!strcmp(name, "allow-all-ack"))
+		return parse_bool(value, &p->allow_all_ack);
+	if (!strcmp(name, "signals"))
+		return parse_bool(value, &p->handle_signals);
+	if (!strcmp(name, "messages")) {
+		if (value && !strcmp(value, "stdout"))
+			p->msg_to_stdout = 1;
+		else if (value && !strcmp(value, "api"))
+			p->msg_to_stdout = 0;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(name, "debug-ui")) {
+		p->debug_ui = 1;
+		return set_str(&p->debug_ui_addr, value ? value : "");
+	}
+	if (!strcmp(name, "grace-ms")) {
+		errno = 0;
+		n = strtol(value ? value : "", &end, 10);
+		if (errno || !end || *end || end == value || n < 0 || n > 3600000)
+			return -EINVAL;
+		p->grace_ms = (int)n;
+		return 0;
+	}
+	if (!strcmp(name, "pod-id")) {
+		size_t len = value ? strlen(value) : 0;
+		if (len == 0 || len >= sizeof p->id)
+			return -EINVAL;
+		for (size_t i = 0; i < len; i++)
+			if (!((value[i] >= 'a' && value[i] <= 'z') || (value[i] >= '0' && value[i] <= '9') ||
+			      value[i] == '-'))
+				return -EINVAL;
+		memcpy(p->id, value, len + 1);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+int podrun_state(const podrun_t *p)
+{
+	return p ? (int)p->state : PODRUN_FAILED;
+}
+
+int podrun_exit_code(const podrun_t *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->state != PODRUN_EXITED && p->state != PODRUN_FAILED)
+		return -EBUSY;
+	return p->exit_code;
+}
+
+const char *podrun_id(const podrun_t *p)
+{
+	return p ? p->id : "";
+}
+
+const char *podrun_error(const podrun_t *p)
+{
+	return p ? p->err : "";
+}
+
+const char *podrun_debug_ui_url(const podrun_t *p)
+{
+#ifdef PODRUN_HAVE_DBGUI
+	if (p && p->ui)
+		return dbgui_url(p->ui);
+#else
+	(void)p;
+#endif
+	return NULL;
+}
+
+void podrun_free(podrun_t *p)
+{
+	if (!p)
+		return;
+	pr_stop_and_wait(p);
+	pr_teardown(p, 1);
+	pr_final_close(p);
+	pr_evq_clear(&p->evq);
+	free(p->program);
+	pr_strv_free(p->args, p->nargs);
+	free(p->policy_file);
+	free(p->policy_json);
+	pr_strv_free(p->flags, p->nflags);
+	free(p->audit_path);
+	free(p->debug_ui_addr);
+	free(p);
+}

@@ -1,0 +1,219 @@
+/*
+ * internal.h — private declarations of 07-runner: the struct behind the
+ * opaque podrun_t and the helpers the runner's files share.
+ *
+ * Layer 07 (runner). Builds on every layer's public header. Used only by the
+ * files in src/ (never installed; embedders see include/podrun.h).
+ */
+#ifndef POD_RUNNER_INTERNAL_H
+#define POD_RUNNER_INTERNAL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "podrun.h"
+#include "ring.h"
+#include "ipc.h"
+#include "policy.h"
+#include "sandbox.h"
+#include "proxy.h"
+#include "sysaudit.h"
+#ifdef PODRUN_HAVE_DBGUI
+#include "dbgui.h"
+#endif
+
+/* Audit categories and actions, as indexes of the counters. */
+enum { PR_NET, PR_FS, PR_RUN, PR_ENV, PR_FFI, PR_IPC, PR_LIFE, PR_NCAT };
+enum { PR_ALLOW, PR_WARN, PR_DENY, PR_INFO, PR_NACT };
+
+/* Worker kinds, picked by the program's name (CONTRACTS.md §1). */
+enum pr_kind { PR_KIND_NATIVE = 0, PR_KIND_PYTHON, PR_KIND_BUN, PR_KIND_CLIB };
+
+/* Epoll tags: which source a ready descriptor belongs to. */
+enum pr_src {
+	PR_SRC_SIGNAL = 1, PR_SRC_PIDFD, PR_SRC_IPC, PR_SRC_TIMEOUT, PR_SRC_GRACE,
+	PR_SRC_TICK, PR_SRC_STDIN, PR_SRC_OUT, PR_SRC_ERR, PR_SRC_PODIN, PR_SRC_PROXY,
+	PR_SRC_BPF, PR_SRC_DBGUI, PR_SRC_DRAIN,
+};
+
+/* The embedder's event queue (podrun_next_event). Ring of malloc'd lines. */
+#define PR_EVQ_CAP 4096
+struct evq {
+	char *items[PR_EVQ_CAP];
+	unsigned head, count;
+	uint64_t dropped;
+};
+
+/* A growable NUL-terminated string; `oom` sticks once an allocation failed. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	int oom;
+};
+
+/* A byte queue between a non-blocking reader and writer (stdio relays). */
+#define PR_RELAY_CAP (256u << 10)
+struct relay {
+	char *buf;
+	size_t len;
+	int eof;
+};
+
+struct podrun {
+	/* --- configuration (set before podrun_start, read-only afterwards) --- */
+	char *program;          /* as given */
+	char **args;            /* worker arguments (NULL-terminated) */
+	size_t nargs;
+	char *policy_file, *policy_json;
+	char **flags;           /* policy flags, applied after the file */
+	size_t nflags;
+	uint32_t timeout_s, pids;
+	uint64_t memory;
+	char *audit_path;
+	int serve;              /* -1 auto, 0, 1 */
+	int in_fd, out_fd, err_fd;
+	int verbosity;
+	int events_on, audit_best_effort, allow_all, allow_all_ack;
+	int handle_signals, msg_to_stdout;
+	int debug_ui;
+	char *debug_ui_addr;
+	int grace_ms;
+
+	/* --- state ------------------------------------------------------------ */
+	enum podrun_state state;
+	char id[24];
+	char err[1024];
+	int exit_code;          /* final status once EXITED/FAILED */
+	int timed_out;          /* the timeout fired: exit 124 */
+	int killed;             /* SIGKILL was sent by the runner */
+	int stop_sent;
+	int signals_seen;
+	uint64_t t_start_ms;
+	uint64_t counts[PR_NCAT][PR_NACT];
+	struct evq evq;
+
+	/* --- resources (each -1/NULL when not held; pr_teardown frees them) --- */
+	policy_t *pol;
+	enum pr_kind kind;
+	char *prog_abs;         /* absolute, resolved program path */
+	int ep;                 /* inner epoll: every source; dispatch waits here */
+	int outer_ep;           /* podrun_fd(): inner epoll + pending eventfd */
+	int pending_fd;         /* eventfd: readable while messages/events wait */
+	int pending_set;
+	int sig_fd;
+	sigset_t sig_old;
+	int sig_blocked;
+	int t_timeout, t_grace, t_tick;
+	ipc_runner_t *ipc;
+	int ipc_ready;          /* HELLO received */
+	int sdk_worker;         /* the worker is expected to speak the protocol */
+	sandbox_t *sb;
+	pid_t pid;              /* host pid of the pod's init */
+	int reaped;
+	podnet_t *net;
+	proxy_t *proxy;
+	char resolv_path[256];  /* runner-written resolv.conf, removed at teardown */
+	sysaudit_t *sa;
+	int bpf_on;
+	int audit_fd;
+	/* stdio relays: pod-side pipe ends we read from / write to */
+	int pod_in_w, pod_out_r, pod_err_r;
+	struct relay to_pod_in;         /* runner stdin -> pod stdin (raw mode) */
+	struct relay line_in;           /* serve mode: partial stdin line */
+	int stdin_paused;               /* serve mode: ring full, stdin not read */
+	int stdin_eof;
+	int stdin_regular;              /* stdin is a file epoll refuses: polled */
+	int peeked;                     /* podrun_peek() handed out a frame */
+	char **rt_paths;                /* host paths the runtime plan mounted */
+	size_t n_rt_paths;
+	char mask_file[128], mask_dir[128]; /* stand-ins bound over denied paths */
+	char cgroups[4][256];           /* the pod's cgroup directories (03) */
+	char registry[256];             /* /run/podrun/<id>.owner, for the stale sweep */
+#ifdef PODRUN_HAVE_DBGUI
+	dbgui_t *ui;
+#endif
+	/* frames the pod wrote before it ended, copied out before the rings are
+	 * unmapped (library mode): podrun_recv() serves them after PODRUN_EXITED */
+	struct { char **msg; uint32_t *len; size_t n, head; } left;
+	int t_drain;            /* serve mode: waiting for the pod to read its input */
+	uint64_t frames_to_pod, frames_to_runner, bytes_to_pod, bytes_to_runner;
+};
+
+/* util.c */
+void pr_seterr(struct podrun *p, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pr_sb_reserve(struct strbuf *sb, size_t more);
+void pr_sb_add(struct strbuf *sb, const char *s, size_t n);
+void pr_sb_puts(struct strbuf *sb, const char *s);
+void pr_sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_sb_json_str(struct strbuf *sb, const char *s);
+void pr_sb_free(struct strbuf *sb);
+void pr_timestamp(char out[32], uint64_t ns);
+uint64_t pr_now_ms(void);
+void pr_random_id(char *out, size_t hexlen);
+int pr_strv_add(char ***v, size_t *n, const char *s);
+void pr_strv_free(char **v, size_t n);
+
+/* audit.c */
+int pr_cat_index(const char *cat);
+int pr_act_index(const char *action);
+const char *pr_cat_name(int i);
+const char *pr_act_name(int i);
+const char *pr_pol_cat(enum pol_cat c);
+void pr_evq_clear(struct evq *q);
+void pr_emit_line(struct podrun *p, const char *line, int cat, int act, const char *what,
+		  const char *rule, const char *reason);
+void pr_emit(struct podrun *p, const char *src, const char *cat, const char *action,
+	     const char *what, const char *rule, int pid, const char *extra, const char *reason);
+void pr_emit_decision(struct podrun *p, const char *src, enum pol_cat c, const char *what,
+		      const struct pol_decision *d, int pid, const char *extra);
+void pr_counts_json(const struct podrun *p, struct strbuf *sb);
+int pr_audit_open(struct podrun *p);
+
+/* lifecycle.c */
+void pr_fds_init(struct podrun *p);
+void pr_teardown(struct podrun *p, int kill_pod);
+void pr_pending_update(struct podrun *p);
+int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events);
+void pr_epoll_del(struct podrun *p, int fd);
+void pr_finish(struct podrun *p);
+int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms);
+
+void pr_ipc_event(struct podrun *p, const struct ipc_event *ev);
+int pr_bpf_event(void *ctx, const struct sysaudit_event *ev);
+void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit_verdict *v);
+int pr_left_recv(struct podrun *p, void *buf, uint32_t cap);
+void pr_grace_expired(struct podrun *p);
+void pr_stop_and_wait(struct podrun *p);
+void pr_final_close(struct podrun *p);
+
+/* plan.c: policy -> sandbox configuration */
+struct rt_plan;
+int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan);
+
+/* loop.c */
+int pr_loop_once(struct podrun *p, int timeout_ms);
+
+/* relay.c */
+int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg);
+void pr_relay_stdin(struct podrun *p);
+int pr_relay_pod_output(struct podrun *p, int fd, int dst);
+void pr_relay_flush_pod_in(struct podrun *p);
+void pr_deliver_messages(struct podrun *p);
+void pr_stdin_interest(struct podrun *p, int on);
+
+/* sweep.c: remove what dead runners left behind */
+void pr_sweep_stale(struct podrun *p);
+int pr_registry_write(struct podrun *p);
+void pr_registry_remove(struct podrun *p);
+int pr_remove_cgroup(const char *dir, int wait_ms);
+
+#endif

@@ -1,0 +1,906 @@
+/*
+ * lifecycle.c — podrun_start(), the end of a pod, and teardown: the
+ * lifecycle of ARCHITECTURE.md as numbered steps.
+ *
+ *   1 policy  ->  2 event loop  ->  3 rings + control socket  ->  4 runtime plan
+ *   ->  5 network  ->  6 sandbox config  ->  7 spawn (blocked)  ->  8 veth
+ *   ->  9 eBPF  ->  10 release  ->  monitor (loop.c)  ->  finish  ->  teardown
+ *
+ * Layer 07 (runner). Builds on 02-ipc (ipc_runner_*), 03-sandbox (sandbox_*),
+ * 04-policy, 05-proxy (podnet_*, proxy_*), 06-ebpf (sysaudit_*) and 07B's
+ * runtime discovery (rt_*). Used by the API (include/podrun.h) and so by the
+ * podrun CLI and the Bun module.
+ */
+#include "internal.h"
+#include "runtime.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+
+/* Pod-side descriptor number of the ring shared memory (02-ipc: --pod-shm-fd). */
+#define PR_POD_SHM_FD 3
+/* Worker uid/gid inside the pod (03-sandbox's default). */
+#define PR_POD_UID 65534
+
+void pr_fds_init(struct podrun *p)
+{
+	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = -1;
+	p->t_timeout = p->t_grace = p->t_tick = p->t_drain = -1;
+	p->pod_in_w = p->pod_out_r = p->pod_err_r = -1;
+	p->audit_fd = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = ((uint64_t)tag << 32) | (uint32_t)fd };
+
+	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void pr_epoll_del(struct podrun *p, int fd)
+{
+	if (p->ep >= 0 && fd >= 0)
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = (time_t)(ms / 1000);
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (ms == 0 && interval_ms == 0)
+		its.it_value.tv_nsec = 0; /* disarm */
+	else if (ms == 0)
+		its.it_value.tv_nsec = 1;
+	its.it_interval.tv_sec = (time_t)(interval_ms / 1000);
+	its.it_interval.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
+	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* The pending eventfd is readable exactly while the embedder has something to
+ * take: a queued event, or (when messages are for the API) a frame. */
+void pr_pending_update(struct podrun *p)
+{
+	int want = p->evq.count > 0;
+	uint64_t v = 1;
+
+	if (!want && !p->msg_to_stdout && p->ipc) {
+		int64_t used = ring_used(ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER));
+		want = used != 0;
+	}
+	if (p->pending_fd < 0 || want == p->pending_set)
+		return;
+	if (want) {
+		if (write(p->pending_fd, &v, sizeof v) != sizeof v)
+			return;
+	} else if (read(p->pending_fd, &v, sizeof v) != sizeof v) {
+		return;
+	}
+	p->pending_set = want;
+}
+
+static void sandbox_log(void *ctx, int level, const char *msg)
+{
+	struct podrun *p = ctx;
+
+	pr_emit(p, "runner", "life", "info", msg, "default", 0,
+		level == SANDBOX_LOG_NOTICE ? ",\"level\":\"notice\"" : ",\"level\":\"info\"", NULL);
+	if (level == SANDBOX_LOG_NOTICE && p->verbosity >= PODRUN_NORMAL + 1)
+		dprintf(2, "podrun: sandbox: %s\n", msg);
+}
+
+/* ---- 1. policy --------------------------------------------------------- */
+
+static int load_policy(struct podrun *p)
+{
+	struct pol_error e;
+	const struct pol_limits *lim;
+	int ret;
+
+	memset(&e, 0, sizeof e);
+	ret = policy_new(&p->pol);
+	if (ret < 0)
+		return ret;
+	if (p->policy_file)
+		ret = policy_load_file(p->pol, p->policy_file, &e);
+	else if (p->policy_json)
+		ret = policy_load_json(p->pol, p->policy_json, strlen(p->policy_json), "<api>", &e);
+	for (size_t i = 0; ret >= 0 && i < p->nflags; i++)
+		ret = policy_apply_flag(p->pol, p->flags[i], &e);
+	if (ret >= 0)
+		ret = policy_finalize(p->pol, &e);
+	if (ret < 0) {
+		if (e.line)
+			pr_seterr(p, 0, "%s:%d:%d: %s%s%s%s", e.file, e.line, e.column, e.msg,
+				  e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "");
+		else if (e.msg[0])
+			pr_seterr(p, 0, "%s: %s%s%s%s", e.file[0] ? e.file : "policy", e.msg,
+				  e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "");
+		else
+			pr_seterr(p, ret, "policy %s", p->policy_file ? p->policy_file : "");
+		return -EINVAL;
+	}
+	/* CLI limits override the file's. */
+	lim = policy_limits(p->pol);
+	if (!p->timeout_s)
+		p->timeout_s = lim->timeout_s;
+	if (!p->memory)
+		p->memory = lim->memory_bytes;
+	if (!p->pids)
+		p->pids = lim->pids;
+	if (p->allow_all && !p->allow_all_ack)
+		dprintf(2, "podrun: WARNING: --allow-all: every category is allowed; use for tests "
+			   "and debugging only\n");
+	return 0;
+}
+
+/* ---- 2. event loop descriptors ----------------------------------------- */
+
+static int make_loop(struct podrun *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	p->ep = epoll_create1(EPOLL_CLOEXEC);
+	p->outer_ep = epoll_create1(EPOLL_CLOEXEC);
+	p->pending_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	p->t_timeout = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->t_grace = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->t_tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->t_drain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (p->t_drain < 0 || p->ep < 0 || p->outer_ep < 0 || p->pending_fd < 0 || p->t_timeout < 0 ||
+	    p->t_grace < 0 || p->t_tick < 0)
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(p->outer_ep, EPOLL_CTL_ADD, p->ep, &ev) < 0)
+		return -errno;
+	ev.data.u32 = 2;
+	if (epoll_ctl(p->outer_ep, EPOLL_CTL_ADD, p->pending_fd, &ev) < 0)
+		return -errno;
+	if (pr_epoll_add(p, p->t_timeout, PR_SRC_TIMEOUT, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->t_grace, PR_SRC_GRACE, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->t_tick, PR_SRC_TICK, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->t_drain, PR_SRC_DRAIN, EPOLLIN) < 0)
+		return -errno;
+	if (!p->handle_signals)
+		return 0;
+	/* The CLI: SIGINT/SIGTERM/SIGHUP arrive through a signalfd in the loop. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &p->sig_old) < 0)
+		return -errno;
+	p->sig_blocked = 1;
+	signal(SIGPIPE, SIG_IGN);
+	p->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (p->sig_fd < 0)
+		return -errno;
+	return pr_epoll_add(p, p->sig_fd, PR_SRC_SIGNAL, EPOLLIN);
+}
+
+/* ---- 3. rings and control socket --------------------------------------- */
+
+static int make_ipc(struct podrun *p)
+{
+	struct ipc_runner_opts o;
+	int ret;
+
+	ipc_runner_opts_init(&o);
+	o.owner_uid = PR_POD_UID;
+	o.owner_gid = PR_POD_UID;
+	o.query_socket = 1;
+	/* A worker that does not use the SDK never says HELLO: give it all the time
+	 * it wants (its session stays optional); SDK workers get 15 s under load. */
+	o.handshake_timeout_ms = p->sdk_worker ? 15000 : 0x7fffffff;
+	ret = ipc_runner_create(&o, &p->ipc);
+	if (ret < 0)
+		pr_seterr(p, ret, "control plane (rings + socket)");
+	return ret;
+}
+
+/* Whether a native executable links the C worker SDK (it then understands
+ * --pod-socket/--pod-shm-fd); other programs get no extra arguments. */
+static int links_sdk(const char *path)
+{
+	static const char marker[] = "--pod-socket";
+	char buf[65536 + sizeof marker];
+	size_t keep = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+
+	if (fd < 0)
+		return 0;
+	while (!found && (n = read(fd, buf + keep, sizeof buf - keep)) > 0) {
+		size_t len = keep + (size_t)n;
+		found = memmem(buf, len, marker, sizeof marker - 1) != NULL;
+		keep = len < sizeof marker ? len : sizeof marker - 1;
+		memmove(buf, buf + len - keep, keep);
+	}
+	close(fd);
+	return found;
+}
+
+/* ---- 4. runtime plan (07B's runtime discovery) ------------------------- */
+
+static int make_runtime(struct podrun *p, rt_plan_t **plan)
+{
+	struct rt_config c;
+	struct rt_error e = { { 0 } };
+	char sock_arg[160], shm_arg[32];
+	char *wargs[3] = { sock_arg, shm_arg, NULL };
+	int ret;
+
+	rt_config_init(&c);
+	snprintf(sock_arg, sizeof sock_arg, "--pod-socket=%s", ipc_runner_socket_path(p->ipc));
+	snprintf(shm_arg, sizeof shm_arg, "--pod-shm-fd=%d", PR_POD_SHM_FD);
+	c.ffi_socket = ipc_runner_query_path(p->ipc);
+	c.worker_args = p->sdk_worker ? wargs : NULL;
+	c.search_path = "/usr/local/bin:/usr/bin:/bin";
+	if (access(PODRUN_TOP "/07-runner/ldaudit/build/libpodaudit.so", R_OK) < 0) {
+		/* 07B's LD_AUDIT library is not built: FFI loads are not gated */
+		c.audit_lib = "";
+		pr_emit(p, "runner", "ffi", "warn", "ld_audit", "build", 0, NULL,
+			"the LD_AUDIT library is not built: dlopen() is not gated");
+	}
+	ret = rt_plan_new(&c, p->prog_abs ? p->prog_abs : p->program, p->args, plan, &e);
+	if (ret < 0)
+		pr_seterr(p, 0, "runtime for %s: %s", p->program, e.msg[0] ? e.msg : strerror(-ret));
+	return ret;
+}
+
+/* ---- 5. network -------------------------------------------------------- */
+
+static void on_proxy_event(const struct proxy_event *ev, void *user)
+{
+	struct podrun *p = user;
+	struct strbuf x = { 0 };
+	const char *act = ev->action == POL_DENY ? "deny" : ev->action == POL_WARN ? "warn" : "allow";
+
+	pr_sb_puts(&x, ",\"method\":");
+	pr_sb_json_str(&x, ev->method ? ev->method : "");
+	pr_sb_puts(&x, ",\"url\":");
+	pr_sb_json_str(&x, ev->url ? ev->url : "");
+	if (ev->peer && *ev->peer) {
+		pr_sb_puts(&x, ",\"peer\":");
+		pr_sb_json_str(&x, ev->peer);
+	}
+	pr_sb_printf(&x, ",\"status\":%d,\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_us\":%llu",
+		  ev->status, (unsigned long long)ev->bytes_up, (unsigned long long)ev->bytes_down,
+		  (unsigned long long)ev->duration_us);
+	pr_emit(p, ev->src == PROXY_SRC_DNS ? "dns" : "proxy", "net", act, ev->what, ev->rule,
+		ev->pid, x.oom ? NULL : x.buf, ev->reason);
+	pr_sb_free(&x);
+}
+
+static int make_net(struct podrun *p)
+{
+	struct podnet_config nc = { 0 };
+	struct proxy_config pc = { 0 };
+	int ret;
+
+#ifdef PODRUN_NO_PROXY
+	return 0;
+#endif
+	if (!policy_net_possible(p->pol))
+		return 0; /* loopback only: the sandbox's netns has just lo */
+	nc.index = (uint32_t)getpid() * 131u + (uint32_t)(pr_now_ms() & 0xffff);
+	snprintf(nc.ifname_prefix, sizeof nc.ifname_prefix, "podr");
+	ret = podnet_new(&nc, &p->net);
+	if (ret < 0) {
+		pr_seterr(p, ret, "network: no free link-local block");
+		return ret;
+	}
+	pc.policy = p->pol;
+	pc.listen_addr = podnet_runner_addr(p->net);
+	pc.on_event = on_proxy_event;
+	pc.user = p;
+	ret = proxy_create(&pc, &p->proxy);
+	if (ret < 0) {
+		pr_seterr(p, ret, "network: proxy listeners");
+		return ret;
+	}
+	snprintf(p->resolv_path, sizeof p->resolv_path, "/run/podrun/%s.resolv", p->id);
+	{
+		const char *txt = podnet_resolv_conf(p->net);
+		int fd = open(p->resolv_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, txt, strlen(txt)) != (ssize_t)strlen(txt)) {
+			ret = -errno;
+			if (fd >= 0)
+				close(fd);
+			pr_seterr(p, ret, "network: write %s", p->resolv_path);
+			p->resolv_path[0] = '\0';
+			return ret ? ret : -EIO;
+		}
+		close(fd);
+	}
+	return pr_epoll_add(p, proxy_fd(p->proxy), PR_SRC_PROXY, EPOLLIN);
+}
+
+/* ---- 9. eBPF audit ----------------------------------------------------- */
+
+static int make_bpf(struct podrun *p)
+{
+	struct sysaudit_opts o = { 0 };
+	int ret;
+
+	if (!p->audit_path)
+		return 0;
+	ret = sysaudit_new(&p->sa);
+	if (ret < 0)
+		return ret;
+	o.mode = SYSAUDIT_DETAILED;
+	o.target_pid = p->pid;
+	ret = sysaudit_open(p->sa, &o);
+	if (ret >= 0)
+		ret = sysaudit_attach(p->sa);
+	if (ret >= 0)
+		ret = pr_epoll_add(p, sysaudit_epoll_fd(p->sa), PR_SRC_BPF, EPOLLIN);
+	if (ret < 0) {
+		char why[512];
+		snprintf(why, sizeof why, "eBPF audit cannot start: %s", sysaudit_last_error(p->sa));
+		sysaudit_destroy(p->sa);
+		p->sa = NULL;
+		if (!p->audit_best_effort) {
+			pr_seterr(p, 0, "%s (use --audit-best-effort to run without it)", why);
+			return ret;
+		}
+		pr_emit(p, "runner", "life", "warn", "ebpf", "audit-best-effort", 0, NULL, why);
+		return 0;
+	}
+	sysaudit_set_classifier(p->sa, pr_bpf_classify, p);
+	p->bpf_on = 1;
+	return 0;
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static int resolve_program(struct podrun *p)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!p->program) {
+		pr_seterr(p, 0, "no program given");
+		return -EINVAL;
+	}
+	p->kind = (enum pr_kind)rt_kind_of(p->program);
+	if (p->serve < 0)
+		p->serve = p->kind == PR_KIND_CLIB;
+	if (!strchr(p->program, '/')) {
+		/* a bare name: the first match in PATH, as the runtime module does */
+		const char *dirs[] = { "/usr/local/bin", "/usr/bin", "/bin", NULL };
+		for (int i = 0; dirs[i]; i++) {
+			snprintf(path, sizeof path, "%s/%s", dirs[i], p->program);
+			if (access(path, X_OK) == 0)
+				break;
+			path[0] = '\0';
+		}
+		if (!path[0]) {
+			pr_seterr(p, 0, "program %s: not found in /usr/local/bin:/usr/bin:/bin", p->program);
+			return -EINVAL;
+		}
+	} else {
+		if (!realpath(p->program, path) || stat(path, &st) < 0) {
+			pr_seterr(p, errno, "program %s", p->program);
+			return -EINVAL;
+		}
+	}
+	p->prog_abs = strdup(path);
+	if (!p->prog_abs)
+		return -ENOMEM;
+	if (p->kind == PR_KIND_NATIVE)
+		p->sdk_worker = links_sdk(p->prog_abs ? p->prog_abs : p->program);
+	else
+		p->sdk_worker = 1;
+	return 0;
+}
+
+static void emit_start(struct podrun *p)
+{
+	struct strbuf x = { 0 };
+
+	pr_sb_puts(&x, ",\"program\":");
+	pr_sb_json_str(&x, p->program);
+	pr_sb_printf(&x, ",\"kind\":\"%s\",\"net\":%s,\"ebpf\":%s", rt_kind_name((enum rt_kind)p->kind),
+		  p->net ? "\"veth\"" : "\"loopback\"", p->bpf_on ? "true" : "false");
+	if (p->net) {
+		pr_sb_puts(&x, ",\"veth\":");
+		pr_sb_json_str(&x, podnet_ifname(p->net));
+	}
+	/* the pod's kernel objects, so that anyone can check they are gone later */
+	pr_sb_printf(&x, ",\"host_pid\":%d,\"ipc_dir\":", (int)p->pid);
+	pr_sb_json_str(&x, ipc_runner_dir(p->ipc));
+	pr_sb_puts(&x, ",\"cgroups\":[");
+	{
+		const struct sandbox_info *si = sandbox_get_info(p->sb);
+		const char *cg[4] = { si->cgroup_v2, si->cgroup_v1_memory, si->cgroup_v1_pids,
+				      si->cgroup_v1_cpu };
+		int first = 1;
+		for (int i = 0; i < 4; i++) {
+			if (!cg[i][0])
+				continue;
+			pr_sb_puts(&x, first ? "" : ",");
+			pr_sb_json_str(&x, cg[i]);
+			first = 0;
+		}
+	}
+	pr_sb_printf(&x, "],\"landlock_abi\":%d,\"seccomp\":%s", sandbox_get_info(p->sb)->landlock_abi,
+		     sandbox_get_info(p->sb)->seccomp ? "true" : "false");
+	pr_emit(p, "runner", "life", "info", "start", "default", 1, x.oom ? NULL : x.buf, NULL);
+	pr_sb_free(&x);
+	if (p->verbosity >= PODRUN_VERBOSE)
+		dprintf(2, "podrun: pod %s started: %s (%s), host pid %d\n", p->id, p->program,
+			rt_kind_name((enum rt_kind)p->kind), (int)p->pid);
+}
+
+static int fail_start(struct podrun *p, int ret, int usage)
+{
+	if (!p->err[0])
+		pr_seterr(p, ret, "setup failed");
+	pr_teardown(p, 1);
+	p->state = PODRUN_FAILED;
+	p->exit_code = usage ? PODRUN_EXIT_USAGE : PODRUN_EXIT_RUNNER;
+	return usage ? -EINVAL : (ret == -EINVAL ? -EIO : ret);
+}
+
+int podrun_start(podrun_t *p)
+{
+	sandbox_cfg_t *cfg = NULL;
+	rt_plan_t *plan = NULL;
+	struct sandbox_error se = { { 0 } };
+	int ret;
+
+	if (!p)
+		return -EINVAL;
+	if (p->state != PODRUN_CONFIGURING)
+		return -EBUSY;
+	p->state = PODRUN_STARTING;
+	p->t_start_ms = pr_now_ms();
+	if (p->debug_ui) {
+#ifndef PODRUN_HAVE_DBGUI
+		pr_seterr(p, 0, "--debug-ui: debug UI not built");
+		return fail_start(p, -ENOTSUP, 1);
+#endif
+	}
+
+	/* 1. Load and normalize the policy (04); pick the worker kind. */
+	ret = load_policy(p);
+	if (ret >= 0)
+		ret = resolve_program(p);
+	if (ret < 0)
+		return fail_start(p, ret, ret == -EINVAL);
+
+	/* 2. The event loop's descriptors, the audit sink, the stale sweep. */
+	pr_sweep_stale(p);
+	ret = make_loop(p);
+	if (ret >= 0)
+		ret = pr_audit_open(p);
+	if (ret >= 0)
+		ret = pr_registry_write(p);
+	if (ret < 0)
+		return fail_start(p, ret, 0);
+
+	/* 3. Rings + control socket (01, 02). */
+	ret = make_ipc(p);
+	if (ret < 0)
+		goto fail;
+
+	/* 4. What the worker kind needs: argv, env, runtime mounts (07B). */
+	ret = make_runtime(p, &plan);
+	if (ret < 0) {
+		rt_plan_free(plan);
+		plan = NULL;
+		ret = fail_start(p, ret, 0);
+		goto out;
+	}
+
+	/* 5. Proxy + DNS listeners (05), only when the policy can allow net. */
+	ret = make_net(p);
+	if (ret < 0)
+		goto fail;
+
+	/* 6. The sandbox configuration: mount plan from policy and runtime,
+	 *    scrubbed env, stdio pipes, the shm fd, limits. */
+	ret = sandbox_cfg_new(&cfg);
+	if (ret >= 0) {
+		sandbox_cfg_set_log(cfg, sandbox_log, p);
+		ret = pr_build_sandbox(p, cfg, plan);
+	}
+	if (ret >= 0)
+		ret = pr_relay_setup(p, cfg);
+	if (ret >= 0)
+		ret = sandbox_cfg_add_fd(cfg, ipc_runner_shm_fd(p->ipc), PR_POD_SHM_FD);
+	if (ret < 0)
+		goto fail;
+
+	/* 7. Spawn: clone3 into new namespaces; the child waits for us (03). */
+	ret = sandbox_spawn(cfg, &p->sb, &se);
+	if (ret < 0) {
+		pr_seterr(p, 0, "spawn: %s", se.msg[0] ? se.msg : strerror(-ret));
+		goto fail;
+	}
+	p->pid = sandbox_pid(p->sb);
+	pr_registry_write(p);
+
+	/* 8. Plumb the veth into the pod's netns before anything runs in it (05). */
+	if (p->net) {
+		ret = podnet_attach(p->net, sandbox_netns_fd(p->sb));
+		if (ret < 0) {
+			pr_seterr(p, ret, "network: veth into the pod");
+			goto fail;
+		}
+		pr_registry_write(p);
+	}
+
+	/* 9. eBPF syscall audit of the pod's pid namespace (06), with --audit. */
+	ret = make_bpf(p);
+	if (ret < 0)
+		goto fail;
+
+	/* 10. Only this pod may connect; then let the worker run. */
+	{
+		struct ipc_peer_rule rule = { .kind = IPC_PEER_PIDNS, .pid = p->pid, .uid = (uid_t)-1 };
+		ret = ipc_runner_expect_peer(p->ipc, &rule);
+		if (ret >= 0)
+			ret = pr_epoll_add(p, ipc_runner_fd(p->ipc), PR_SRC_IPC, EPOLLIN);
+		if (ret >= 0)
+			ret = pr_epoll_add(p, sandbox_pidfd(p->sb), PR_SRC_PIDFD, EPOLLIN);
+		if (ret < 0) {
+			pr_seterr(p, ret, "control plane");
+			goto fail;
+		}
+	}
+	ret = sandbox_release(p->sb, &se);
+	if (ret < 0) {
+		pr_seterr(p, 0, "pod setup: %s", se.msg[0] ? se.msg : strerror(-ret));
+		goto fail;
+	}
+
+	/* 11. Timers (timeout, stats tick), the debug UI; we are running. */
+	if (p->timeout_s)
+		pr_arm_timer(p->t_timeout, (uint64_t)p->timeout_s * 1000, 0);
+#ifdef PODRUN_HAVE_DBGUI
+	if (p->debug_ui) {
+		ret = dbgui_start(p->debug_ui_addr && *p->debug_ui_addr ? p->debug_ui_addr : NULL,
+				  &p->ui);
+		if (ret < 0) {
+			pr_seterr(p, ret, "debug UI on %s", p->debug_ui_addr);
+			goto fail;
+		}
+		dprintf(2, "podrun: debug UI at %s\n", dbgui_url(p->ui));
+		pr_epoll_add(p, dbgui_fd(p->ui), PR_SRC_DBGUI, EPOLLIN);
+		pr_arm_timer(p->t_tick, 500, 500);
+	}
+#endif
+	p->state = PODRUN_RUNNING;
+	emit_start(p);
+	ret = 0;
+	goto out;
+
+fail:
+	ret = fail_start(p, ret, 0);
+out:
+	sandbox_cfg_free(cfg);
+	rt_plan_free(plan);
+	return ret;
+}
+
+/* ---- the end of a pod -------------------------------------------------- */
+
+/* Library mode: copy the frames still in the to-runner ring out, so that
+ * podrun_recv() keeps working after the rings are gone. Bounded by the ring. */
+static void save_leftover_messages(struct podrun *p)
+{
+	uint32_t cap = 1u << 20;
+	char *buf;
+	int n;
+
+	if (!p->ipc || p->msg_to_stdout)
+		return;
+	buf = malloc(cap);
+	if (!buf)
+		return;
+	for (;;) {
+		char **nm;
+		uint32_t *nl;
+		n = ipc_runner_recv(p->ipc, buf, cap);
+		if (n < 0)
+			break;
+		nm = realloc(p->left.msg, (p->left.n + 1) * sizeof *nm);
+		if (!nm)
+			break;
+		p->left.msg = nm;
+		nl = realloc(p->left.len, (p->left.n + 1) * sizeof *nl);
+		if (!nl)
+			break;
+		p->left.len = nl;
+		nm[p->left.n] = malloc((size_t)n ? (size_t)n : 1);
+		if (!nm[p->left.n])
+			break;
+		memcpy(nm[p->left.n], buf, (size_t)n);
+		nl[p->left.n++] = (uint32_t)n;
+	}
+	free(buf);
+}
+
+static void left_free(struct podrun *p)
+{
+	for (size_t i = 0; i < p->left.n; i++)
+		free(p->left.msg[i]);
+	free(p->left.msg);
+	free(p->left.len);
+	memset(&p->left, 0, sizeof p->left);
+}
+
+int pr_left_recv(struct podrun *p, void *buf, uint32_t cap)
+{
+	uint32_t len;
+
+	if (p->left.head >= p->left.n)
+		return -EAGAIN;
+	len = p->left.len[p->left.head];
+	if (len > cap)
+		return -EMSGSIZE;
+	memcpy(buf, p->left.msg[p->left.head], len);
+	free(p->left.msg[p->left.head]);
+	p->left.msg[p->left.head++] = NULL;
+	return (int)len;
+}
+
+/* The final `life` event: exit status, counts per category, syscalls. */
+static void emit_exit(struct podrun *p)
+{
+	struct strbuf x = { 0 };
+	char sig[32] = "";
+
+	pr_sb_printf(&x, ",\"exit\":%d,\"duration_ms\":%llu,\"timeout\":%s,", p->exit_code,
+		  (unsigned long long)(pr_now_ms() - p->t_start_ms), p->timed_out ? "true" : "false");
+	pr_counts_json(p, &x);
+	if (p->sa) {
+		struct sysaudit_count c[512];
+		uint64_t lost = 0;
+		int n = sysaudit_counts(p->sa, c, 512);
+		pr_sb_puts(&x, ",\"syscalls\":{");
+		for (int i = 0; i < n && i < 512; i++) {
+			pr_sb_printf(&x, "%s", i ? "," : "");
+			pr_sb_json_str(&x, c[i].name);
+			pr_sb_printf(&x, ":%llu", (unsigned long long)c[i].count);
+		}
+		sysaudit_lost(p->sa, &lost);
+		pr_sb_printf(&x, "},\"ebpf_lost\":%llu", (unsigned long long)lost);
+	}
+	if (p->evq.dropped)
+		pr_sb_printf(&x, ",\"events_dropped\":%llu", (unsigned long long)p->evq.dropped);
+	if (p->exit_code > 128 && p->exit_code < 128 + 65)
+		snprintf(sig, sizeof sig, "signal %d", p->exit_code - 128);
+	pr_emit(p, "runner", "life", "info", "exit", "default", 1, x.oom ? NULL : x.buf,
+		sig[0] ? sig : NULL);
+	pr_sb_free(&x);
+	if (p->verbosity >= PODRUN_VERBOSE)
+		dprintf(2, "podrun: pod %s exited with status %d\n", p->id, p->exit_code);
+}
+
+/*
+ * The pod's init has exited (its pidfd became readable): reap it, drain what
+ * it left in pipes, rings and the BPF ring buffer, write the summary, free
+ * everything but what the embedder may still read.
+ */
+void pr_finish(struct podrun *p)
+{
+	int status = 0;
+	struct ipc_event ev;
+
+	if (p->state == PODRUN_EXITED)
+		return;
+	/* 1. Reap through the pidfd (03 turns the status into 0..255 / 128+N). */
+	if (sandbox_wait(p->sb, &status, SANDBOX_WAIT_NOHANG) < 0)
+		return; /* spurious readiness: not exited yet */
+	p->reaped = 1;
+	p->exit_code = p->timed_out ? PODRUN_EXIT_TIMEOUT : status;
+
+	/* 2. Drain: the pod's last output and messages, pending control events. */
+	if (p->pod_out_r >= 0)
+		while (pr_relay_pod_output(p, p->pod_out_r, p->serve ? p->err_fd : p->out_fd) > 0)
+			;
+	if (p->pod_err_r >= 0)
+		while (pr_relay_pod_output(p, p->pod_err_r, p->err_fd) > 0)
+			;
+	if (p->ipc) {
+		pr_deliver_messages(p);
+		while (ipc_runner_dispatch(p->ipc, &ev) == 1)
+			pr_ipc_event(p, &ev);
+		pr_deliver_messages(p);
+		save_leftover_messages(p);
+	}
+	if (p->sa)
+		sysaudit_consume(p->sa, pr_bpf_event, p);
+	/* 3. Close the proxy first: it reports the connections still open. */
+	proxy_destroy(p->proxy);
+	p->proxy = NULL;
+
+	/* 4. One `life` event with the exit status and the counts. */
+	emit_exit(p);
+
+	/* 5. Remove everything (the pod is gone already). */
+	pr_teardown(p, 0);
+	p->state = PODRUN_EXITED;
+	pr_pending_update(p);
+}
+
+/*
+ * Free every resource of a pod, in reverse order of creation. With
+ * @p kill_pod the pod is SIGKILLed first if it still runs. Safe to call in
+ * any state and more than once. Keeps: the event queue, leftover messages,
+ * the counters, the error text, the pending eventfd and the outer epoll (the
+ * embedder's descriptor stays valid until podrun_free).
+ */
+void pr_teardown(struct podrun *p, int kill_pod)
+{
+	int keep_record = 0;
+
+	if (p->sb && !p->reaped && kill_pod)
+		sandbox_kill(p->sb, SIGKILL);
+	proxy_destroy(p->proxy);
+	p->proxy = NULL;
+	podnet_destroy(p->net);
+	p->net = NULL;
+	sysaudit_destroy(p->sa);
+	p->sa = NULL;
+	sandbox_destroy(p->sb); /* kills if needed, reaps, removes cgroups */
+	p->sb = NULL;
+	/* Tasks killed with the pod may still hold a cgroup for a moment: make
+	 * sure each is gone; keep the sweep record if one cannot be removed. */
+	for (int i = 0; i < 4; i++) {
+		if (p->cgroups[i][0] && pr_remove_cgroup(p->cgroups[i], 2000) < 0)
+			keep_record = 1;
+		else
+			p->cgroups[i][0] = '\0';
+	}
+	ipc_runner_destroy(p->ipc); /* sockets, directory, ring mapping */
+	p->ipc = NULL;
+#ifdef PODRUN_HAVE_DBGUI
+	dbgui_free(p->ui);
+	p->ui = NULL;
+#endif
+	if (p->resolv_path[0]) {
+		unlink(p->resolv_path);
+		p->resolv_path[0] = '\0';
+	}
+	if (p->mask_file[0]) {
+		unlink(p->mask_file);
+		p->mask_file[0] = '\0';
+	}
+	if (p->mask_dir[0]) {
+		rmdir(p->mask_dir);
+		p->mask_dir[0] = '\0';
+	}
+	if (!keep_record)
+		pr_registry_remove(p);
+	close_fd(&p->pod_in_w);
+	close_fd(&p->pod_out_r);
+	close_fd(&p->pod_err_r);
+	free(p->to_pod_in.buf);
+	free(p->line_in.buf);
+	memset(&p->to_pod_in, 0, sizeof p->to_pod_in);
+	memset(&p->line_in, 0, sizeof p->line_in);
+	close_fd(&p->t_timeout);
+	close_fd(&p->t_grace);
+	close_fd(&p->t_tick);
+	close_fd(&p->t_drain);
+	close_fd(&p->sig_fd);
+	close_fd(&p->ep);
+	if (p->sig_blocked) {
+		sigprocmask(SIG_SETMASK, &p->sig_old, NULL);
+		p->sig_blocked = 0;
+	}
+	if (p->audit_fd >= 0 && p->state != PODRUN_CONFIGURING)
+		close_fd(&p->audit_fd);
+	policy_free(p->pol);
+	p->pol = NULL;
+	free(p->prog_abs);
+	p->prog_abs = NULL;
+	pr_strv_free(p->rt_paths, p->n_rt_paths);
+	p->rt_paths = NULL;
+	p->n_rt_paths = 0;
+}
+
+/* ---- stop ---------------------------------------------------------------- */
+
+static void kill_now(struct podrun *p)
+{
+	if (p->sb && !p->reaped && !p->killed) {
+		p->killed = 1;
+		sandbox_kill(p->sb, SIGKILL);
+		pr_emit(p, "runner", "life", "info", "sigkill", "default", 1, NULL, NULL);
+	}
+}
+
+int podrun_stop(podrun_t *p, int grace_ms)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->state == PODRUN_CONFIGURING || p->state == PODRUN_FAILED)
+		return -EBADFD;
+	if (p->state == PODRUN_EXITED)
+		return 0;
+	if (grace_ms < 0)
+		grace_ms = p->grace_ms;
+	if (grace_ms == 0) {
+		p->state = PODRUN_STOPPING;
+		kill_now(p);
+		return 0;
+	}
+	if (p->state == PODRUN_STOPPING)
+		return 0;
+	p->state = PODRUN_STOPPING;
+	p->stop_sent = 1;
+	/* An SDK worker in session gets STOP (its handler runs); anything else
+	 * gets SIGTERM, forwarded by the pod's init. SIGKILL after the grace. */
+	if (p->ipc && ipc_runner_state(p->ipc) == IPC_RS_ESTABLISHED &&
+	    ipc_runner_stop(p->ipc, (uint32_t)grace_ms) == 0) {
+		pr_emit(p, "runner", "life", "info", "stop", "default", 1, NULL, NULL);
+	} else {
+		sandbox_kill(p->sb, SIGTERM);
+		pr_emit(p, "runner", "life", "info", "sigterm", "default", 1, NULL, NULL);
+	}
+	pr_arm_timer(p->t_grace, (uint64_t)grace_ms, 0);
+	return 0;
+}
+
+void pr_grace_expired(struct podrun *p)
+{
+	kill_now(p);
+}
+
+int podrun_fd(const podrun_t *p)
+{
+	if (!p || p->outer_ep < 0)
+		return -EBADFD;
+	return p->outer_ep;
+}
+
+int podrun_pid(const podrun_t *p)
+{
+	if (!p || !p->sb || p->reaped)
+		return -ESRCH;
+	return (int)p->pid;
+}
+
+/* podrun_free's part for a pod still running: STOP, grace, SIGKILL, reap. */
+void pr_stop_and_wait(struct podrun *p)
+{
+	uint64_t until;
+
+	if (p->state != PODRUN_RUNNING && p->state != PODRUN_STARTING &&
+	    p->state != PODRUN_STOPPING)
+		return;
+	podrun_stop(p, p->grace_ms);
+	until = pr_now_ms() + (uint64_t)p->grace_ms + 2000;
+	while (p->state != PODRUN_EXITED && pr_now_ms() < until)
+		if (podrun_dispatch(p, 100) < 0 && errno != EINTR)
+			break;
+	if (p->state != PODRUN_EXITED)
+		kill_now(p);
+}
+
+void pr_final_close(struct podrun *p)
+{
+	close_fd(&p->pending_fd);
+	close_fd(&p->outer_ep);
+	close_fd(&p->audit_fd);
+	left_free(p);
+}

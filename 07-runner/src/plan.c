@@ -1,0 +1,479 @@
+/*
+ * plan.c — from policy to kernel boundary: builds the 03-sandbox
+ * configuration of a pod (mount plan, program, scrubbed environment, limits).
+ *
+ *   runtime plan (07B)   ro+exec binds of the interpreter, libraries, SDKs, /pod/app
+ *   fs.read  allow/warn  ro, noexec bind of the path          (deny inside: mask)
+ *   fs.write allow/warn  rw bind (03 makes it noexec,nosuid)  (deny inside: ro or mask)
+ *   run      allow/warn  ro+exec bind of the program and its ELF closure (deny: mask)
+ *   ffi      allow/warn  ro+exec bind of the library and its ELF closure
+ *   env      allow/warn  the variable is copied from the runner's environment
+ *   always               /proc, minimal /dev, private /tmp, the socket directory,
+ *                        /etc/resolv.conf (when the pod has a network)
+ * Landlock mirrors the mount plan (03). Binds keep the host path inside the
+ * pod, so a policy path means the same file on both sides.
+ *
+ * Layer 07 (runner). Builds on 03-sandbox (sandbox_plan_*), 04-policy
+ * (policy_rules, policy_decide), 05-proxy (podnet_env) and 07B's runtime
+ * module (rt_plan_*, rt_elf_closure). Used by podrun_start().
+ */
+#include "internal.h"
+#include "runtime.h"
+
+#include <sys/stat.h>
+
+extern char **environ;
+
+enum bind_kind { B_RO_EXEC, B_RO, B_RW, B_MASK };
+
+struct bind {
+	char *src, *dst;
+	enum bind_kind kind;
+	unsigned flags;
+	int from_runtime;
+};
+
+struct plan {
+	struct bind *b;
+	size_t n, cap;
+	int oom;
+};
+
+static struct bind *find_dst(struct plan *pl, const char *dst)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (!strcmp(pl->b[i].dst, dst))
+			return &pl->b[i];
+	return NULL;
+}
+
+static int is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Is @p path visible through a bind already planned (optionally: executable)? */
+static const struct bind *covering(const struct plan *pl, const char *path, int need_exec)
+{
+	const struct bind *best = NULL;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct bind *b = &pl->b[i];
+		if (b->kind == B_MASK || !is_under(path, b->dst))
+			continue;
+		if (!best || strlen(b->dst) > strlen(best->dst))
+			best = b;
+	}
+	if (best && need_exec && best->kind != B_RO_EXEC)
+		return NULL;
+	return best;
+}
+
+static void add(struct plan *pl, const char *src, const char *dst, enum bind_kind kind,
+		unsigned flags, int from_runtime)
+{
+	struct bind *b = find_dst(pl, dst);
+
+	if (b) {
+		/* the same destination twice: the runtime's executable bind wins,
+		 * then read-write over read-only */
+		if (b->from_runtime || kind == B_MASK)
+			return;
+		if (kind == B_RW || (kind == B_RO_EXEC && b->kind == B_RO)) {
+			b->kind = kind;
+			b->flags = flags;
+		}
+		return;
+	}
+	if (pl->n == pl->cap) {
+		size_t nc = pl->cap ? pl->cap * 2 : 64;
+		struct bind *nb = realloc(pl->b, nc * sizeof *nb);
+		if (!nb) {
+			pl->oom = 1;
+			return;
+		}
+		pl->b = nb;
+		pl->cap = nc;
+	}
+	b = &pl->b[pl->n];
+	b->src = strdup(src ? src : dst);
+	b->dst = strdup(dst);
+	if (!b->src || !b->dst) {
+		free(b->src);
+		free(b->dst);
+		pl->oom = 1;
+		return;
+	}
+	b->kind = kind;
+	b->flags = flags;
+	b->from_runtime = from_runtime;
+	pl->n++;
+}
+
+static int cmp_bind(const void *a, const void *b)
+{
+	return strcmp(((const struct bind *)a)->dst, ((const struct bind *)b)->dst);
+}
+
+static void plan_free(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		free(pl->b[i].src);
+		free(pl->b[i].dst);
+	}
+	free(pl->b);
+}
+
+/* ---- policy -> binds ------------------------------------------------------ */
+
+static void closure_cb(const char *found, const char *real, void *arg)
+{
+	struct plan *pl = arg;
+
+	if (!covering(pl, found, 1))
+		add(pl, real, found, B_RO_EXEC, SANDBOX_MNT_OPTIONAL, 0);
+}
+
+/* An executable file the policy allows (run or ffi): it, and what it links. */
+static void add_exec_file(struct plan *pl, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		if (!covering(pl, path, 1))
+			add(pl, path, path, B_RO_EXEC, SANDBOX_MNT_OPTIONAL, 0);
+		return;
+	}
+	if (!covering(pl, path, 1))
+		add(pl, path, path, B_RO_EXEC, SANDBOX_MNT_OPTIONAL, 0);
+	rt_elf_closure(path, closure_cb, pl, NULL); /* not ELF (a script): nothing more */
+}
+
+/* Every top-level directory of the host but the kernel's and the volatile ones. */
+static void add_top_level(struct plan *pl, enum bind_kind kind)
+{
+	static const char *const dirs[] = { "bin", "etc", "home", "lib", "lib32", "lib64", "libx32",
+					    "opt", "root", "sbin", "srv", "usr", "var", "work", NULL };
+	char path[64];
+	struct stat st;
+
+	for (int i = 0; dirs[i]; i++) {
+		snprintf(path, sizeof path, "/%s", dirs[i]);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) /* merged /usr: /lib -> usr/lib */
+			continue;
+		if (S_ISDIR(st.st_mode) && !find_dst(pl, path))
+			add(pl, path, path, kind, SANDBOX_MNT_OPTIONAL, 0);
+	}
+}
+
+/* The normalized rules of a category (none when the policy cannot list them). */
+static int rules_of(struct podrun *p, enum pol_cat c, const struct pol_rule **r, size_t *n)
+{
+	if (policy_rules(p->pol, c, r, n) < 0 || !*r) {
+		*n = 0;
+		return 0;
+	}
+	return 1;
+}
+
+static void policy_binds(struct podrun *p, struct plan *pl)
+{
+	const struct pol_rule *r;
+	size_t n;
+
+	/* run: programs (and their libraries), ffi: libraries */
+	if (policy_default(p->pol, POL_RUN) != POL_DENY)
+		add_top_level(pl, B_RO_EXEC);
+	if (rules_of(p, POL_RUN, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action != POL_DENY && r[i].pattern[0] == '/')
+				add_exec_file(pl, r[i].pattern);
+	if (rules_of(p, POL_FFI, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action != POL_DENY && r[i].pattern[0] == '/')
+				add_exec_file(pl, r[i].pattern);
+	if (policy_default(p->pol, POL_FFI) != POL_DENY) {
+		static const char *const libdirs[] = { "/usr/lib", "/usr/local/lib", NULL };
+		for (int i = 0; libdirs[i]; i++)
+			if (access(libdirs[i], F_OK) == 0 && !covering(pl, libdirs[i], 1))
+				add(pl, libdirs[i], libdirs[i], B_RO_EXEC, SANDBOX_MNT_OPTIONAL, 0);
+	}
+	/* fs.write: read-write binds */
+	if (rules_of(p, POL_FS_WRITE, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action != POL_DENY && r[i].pattern[0] == '/' && strcmp(r[i].pattern, "/"))
+				add(pl, r[i].pattern, r[i].pattern, B_RW, SANDBOX_MNT_OPTIONAL, 0);
+	if (policy_default(p->pol, POL_FS_WRITE) != POL_DENY)
+		add(pl, "/tmp", "/tmp", B_RW, 0, 0);
+	/* fs.read: read-only binds (noexec: reading is not running) */
+	if (policy_default(p->pol, POL_FS_READ) != POL_DENY)
+		add_top_level(pl, B_RO);
+	if (rules_of(p, POL_FS_READ, &r, &n))
+		for (size_t i = 0; i < n; i++) {
+			const char *path = r[i].pattern;
+			if (r[i].action == POL_DENY || path[0] != '/')
+				continue;
+			if (!strcmp(path, "/")) {
+				add_top_level(pl, B_RO);
+				continue;
+			}
+			if (covering(pl, path, 0) && find_dst(pl, path) == NULL &&
+			    covering(pl, path, 0)->kind != B_RO)
+				continue; /* already readable through a runtime/exec/rw bind */
+			add(pl, path, path, B_RO, SANDBOX_MNT_OPTIONAL, 0);
+		}
+}
+
+/* Denials inside something visible: mask them (or make them read-only). */
+static void policy_masks(struct podrun *p, struct plan *pl)
+{
+	const struct pol_rule *r;
+	size_t n;
+	struct pol_decision d;
+
+	if (rules_of(p, POL_FS_READ, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' && covering(pl, r[i].pattern, 0))
+				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
+	if (rules_of(p, POL_FS_WRITE, &r, &n))
+		for (size_t i = 0; i < n; i++) {
+			const struct bind *c;
+			if (r[i].action != POL_DENY || r[i].pattern[0] != '/')
+				continue;
+			c = covering(pl, r[i].pattern, 0);
+			if (!c || c->kind != B_RW)
+				continue;
+			memset(&d, 0, sizeof d);
+			if (policy_decide(p->pol, POL_FS_READ, r[i].pattern, &d) == 0 && d.action != POL_DENY)
+				add(pl, r[i].pattern, r[i].pattern, B_RO, SANDBOX_MNT_OPTIONAL, 0);
+			else
+				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
+		}
+	if (rules_of(p, POL_RUN, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' && covering(pl, r[i].pattern, 1))
+				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
+}
+
+/*
+ * Hide a denied path inside a visible tree. Instead of 03's empty mask (which
+ * reads as an empty file), an inaccessible stand-in (mode 0, owned by root) is
+ * bound over it: the worker gets a clear EACCES "Permission denied".
+ */
+static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *dst)
+{
+	struct stat st;
+	char *stand_in;
+	int fd;
+
+	if (stat(dst, &st) < 0)
+		return 0; /* nothing to hide */
+	stand_in = S_ISDIR(st.st_mode) ? p->mask_dir : p->mask_file;
+	if (!stand_in[0]) {
+		snprintf(stand_in, sizeof p->mask_dir, "/run/podrun/%s.mask%s", p->id,
+			 S_ISDIR(st.st_mode) ? "d" : "f");
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdir(stand_in, 0) < 0 && errno != EEXIST)
+				goto fallback;
+		} else {
+			fd = open(stand_in, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
+			if (fd < 0)
+				goto fallback;
+			close(fd);
+		}
+		chmod(stand_in, 0);
+		pr_registry_write(p);
+	}
+	return sandbox_plan_ro(cfg, stand_in, dst, SANDBOX_MNT_NOEXEC);
+fallback:
+	stand_in[0] = '\0';
+	return sandbox_plan_mask(cfg, dst);
+}
+
+static int apply_plan(struct podrun *p, sandbox_cfg_t *cfg, struct plan *pl)
+{
+	int ret = 0;
+
+	qsort(pl->b, pl->n, sizeof *pl->b, cmp_bind);
+	for (size_t i = 0; i < pl->n && ret >= 0; i++) {
+		const struct bind *b = &pl->b[i];
+		switch (b->kind) {
+		case B_RO_EXEC:
+			ret = sandbox_plan_ro(cfg, b->src, b->dst, b->flags);
+			break;
+		case B_RO:
+			ret = sandbox_plan_ro(cfg, b->src, b->dst, b->flags | SANDBOX_MNT_NOEXEC);
+			break;
+		case B_RW:
+			ret = sandbox_plan_rw(cfg, b->src, b->dst, b->flags);
+			break;
+		case B_MASK:
+			ret = plan_mask(p, cfg, b->dst);
+			break;
+		}
+		if (ret < 0)
+			pr_seterr(p, ret, "mount plan: %s", b->dst);
+		else if (!b->from_runtime && p->verbosity >= PODRUN_VERBOSE + 1)
+			dprintf(2, "podrun: mount %s %s\n",
+				b->kind == B_MASK ? "mask" : b->kind == B_RW ? "rw" :
+				b->kind == B_RO ? "ro" : "ro+exec", b->dst);
+	}
+	return ret;
+}
+
+/* ---- environment ----------------------------------------------------------- */
+
+static int env_has(char **v, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(v[i], name, len) && v[i][len] == '=')
+			return 1;
+	return 0;
+}
+
+/* The scrubbed environment: allowed and warned variables of the runner, then
+ * the infrastructure (runtime, network, sockets), which wins over the user's. */
+static int build_env(struct podrun *p, const rt_plan_t *plan, char ***out, size_t *nout)
+{
+	char **env = NULL, **infra = NULL, name[256], buf[512];
+	size_t n = 0, ni = 0, withheld = 0;
+	char *const *rtenv = rt_plan_env(plan);
+	struct pol_decision d;
+	int ret = 0;
+
+	/* infrastructure first (names to reserve) */
+	for (size_t i = 0; rtenv && rtenv[i]; i++)
+		ret |= pr_strv_add(&infra, &ni, rtenv[i]);
+	if (p->net)
+		for (const char *const *e = podnet_env(p->net); e && *e; e++)
+			ret |= pr_strv_add(&infra, &ni, *e);
+	snprintf(buf, sizeof buf, "POD_QUERY_SOCKET=%s", ipc_runner_query_path(p->ipc));
+	ret |= pr_strv_add(&infra, &ni, buf);
+	if (!env_has(infra, ni, "POD_FFI_SOCKET", 14)) {
+		snprintf(buf, sizeof buf, "POD_FFI_SOCKET=%s", ipc_runner_query_path(p->ipc));
+		ret |= pr_strv_add(&infra, &ni, buf);
+	}
+	snprintf(buf, sizeof buf, "POD_ID=%s", p->id);
+	ret |= pr_strv_add(&infra, &ni, buf);
+	if (ret < 0)
+		goto cleanup;
+
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t len = eq ? (size_t)(eq - *e) : 0;
+		if (!eq || len == 0 || len >= sizeof name)
+			continue;
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		memset(&d, 0, sizeof d);
+		if (policy_decide(p->pol, POL_ENV, name, &d) < 0)
+			continue;
+		if (d.action == POL_DENY) {
+			if (d.rule && strcmp(d.rule, "default"))
+				pr_emit_decision(p, "policy", POL_ENV, name, &d, 0, NULL);
+			else
+				withheld++;
+			continue;
+		}
+		if (env_has(infra, ni, name, len))
+			continue; /* the runner's own variable wins */
+		pr_emit_decision(p, "policy", POL_ENV, name, &d, 0, NULL);
+		if ((ret = pr_strv_add(&env, &n, *e)) < 0)
+			goto cleanup;
+	}
+	if (withheld) {
+		snprintf(buf, sizeof buf, "%zu variables withheld by default", withheld);
+		pr_emit(p, "policy", "env", "info", buf, "default", 0, NULL, NULL);
+	}
+	for (size_t i = 0; i < ni; i++)
+		if ((ret = pr_strv_add(&env, &n, infra[i])) < 0)
+			goto cleanup;
+	*out = env;
+	*nout = n;
+	env = NULL;
+	n = 0;
+cleanup:
+	pr_strv_free(env, n);
+	pr_strv_free(infra, ni);
+	return ret < 0 ? -ENOMEM : 0;
+}
+
+/* ---- the whole configuration ------------------------------------------------ */
+
+int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan)
+{
+	const struct rt_mount *m;
+	struct sandbox_limits lim;
+	struct plan pl = { 0 };
+	char **env = NULL;
+	size_t nenv = 0, nm;
+	char *const *argv = rt_plan_argv(plan);
+	int ret;
+
+	/* 1. Runtime files: what the worker kind needs to run at all (07B). */
+	nm = rt_plan_mounts(plan, &m);
+	for (size_t i = 0; i < nm; i++) {
+		add(&pl, m[i].host, m[i].pod, B_RO_EXEC, 0, 1);
+		pr_strv_add(&p->rt_paths, &p->n_rt_paths, m[i].pod);
+	}
+	/* 2. The control socket directory, same path inside (02). */
+	add(&pl, ipc_runner_dir(p->ipc), ipc_runner_dir(p->ipc), B_RO, 0, 1);
+	/* 3. The pod's resolver when it has a network (05). */
+	if (p->net && p->resolv_path[0])
+		add(&pl, p->resolv_path, "/etc/resolv.conf", B_RO, 0, 1);
+	/* 4. Policy: run/ffi/fs binds, then the masks inside them. */
+	policy_binds(p, &pl);
+	policy_masks(p, &pl);
+	if (pl.oom) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+
+	/* 5. Kernel file systems and scratch space, then the binds in path order. */
+	ret = sandbox_plan_proc(cfg, "/proc");
+	if (ret >= 0)
+		ret = sandbox_plan_dev(cfg, "/dev");
+	if (ret >= 0 && !find_dst(&pl, "/tmp"))
+		ret = sandbox_plan_tmpfs(cfg, "/tmp", 64u << 20, 01777);
+	if (ret >= 0)
+		ret = apply_plan(p, cfg, &pl);
+	if (ret < 0)
+		goto cleanup;
+
+	/* 6. Program, working directory, scrubbed environment. */
+	ret = sandbox_cfg_set_exec(cfg, argv[0], argv);
+	if (ret >= 0)
+		ret = sandbox_cfg_set_cwd(cfg, rt_plan_cwd(plan));
+	if (ret >= 0)
+		ret = build_env(p, plan, &env, &nenv);
+	if (ret >= 0)
+		ret = sandbox_cfg_set_env(cfg, env);
+	if (ret < 0) {
+		pr_seterr(p, ret, "sandbox: program/environment");
+		goto cleanup;
+	}
+
+	/* 7. Limits (cgroup memory/pids), Landlock mirrors the plan, seccomp on. */
+	sandbox_limits_default(&lim);
+	lim.memory_bytes = p->memory;
+	lim.pids_max = p->pids;
+	ret = sandbox_cfg_set_limits(cfg, &lim);
+	if (ret >= 0)
+		ret = sandbox_cfg_set_landlock(cfg, SANDBOX_LANDLOCK_BEST_EFFORT);
+	if (ret >= 0)
+		ret = sandbox_cfg_set_seccomp(cfg, true);
+	if (ret < 0)
+		pr_seterr(p, ret, "sandbox: limits");
+cleanup:
+	pr_strv_free(env, nenv);
+	plan_free(&pl);
+	return ret;
+}

@@ -1,0 +1,210 @@
+/*
+ * sweep.c — what a runner killed with SIGKILL leaves behind, and its removal.
+ *
+ * A runner that dies at once cannot clean up. The kernel removes most of a
+ * pod by itself: PR_SET_PDEATHSIG kills the pod's init, which takes the pid
+ * namespace down; the netns (and the veth pair inside it), the mount
+ * namespace, BPF links held by the runner's descriptors and the unlinked shm
+ * all vanish with their last reference. What stays is named in the file
+ * system: the control socket directory, the pod's cgroups, the resolv.conf
+ * file. Each runner records those names in /run/podrun/<pod>.owner together
+ * with its own pid and start time; the next podrun_start() removes the
+ * objects of every record whose runner is gone (pid dead, or reused by a
+ * process with another start time).
+ *
+ * Layer 07 (runner). Builds on libc only (and 03-sandbox's info for the
+ * cgroup paths). Used by podrun_start() and pr_teardown().
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#define PR_RUN_DIR "/run/podrun"
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *s;
+	unsigned long long st = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	s = strrchr(buf, ')'); /* comm may hold spaces and parens */
+	if (!s)
+		return 0;
+	for (field = 2; *s && field < 22; s++)
+		if (*s == ' ')
+			field++;
+	sscanf(s, "%llu", &st);
+	return st;
+}
+
+int pr_registry_write(struct podrun *p)
+{
+	char tmp[300];
+	FILE *f;
+	const struct sandbox_info *si;
+
+	if (mkdir(PR_RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return 0; /* not root: no sweep records, nothing to sweep either */
+	snprintf(p->registry, sizeof p->registry, PR_RUN_DIR "/%s.owner", p->id);
+	snprintf(tmp, sizeof tmp, "%s.tmp", p->registry);
+	f = fopen(tmp, "we");
+	if (!f) {
+		p->registry[0] = '\0';
+		return 0;
+	}
+	fprintf(f, "runner %d %llu\n", (int)getpid(), proc_start_time(getpid()));
+	/* (cgroups: remembered in p->cgroups so that teardown can check them) */
+	if (p->ipc)
+		fprintf(f, "dir %s\n", ipc_runner_dir(p->ipc));
+	if (p->resolv_path[0])
+		fprintf(f, "file %s\n", p->resolv_path);
+	if (p->mask_file[0])
+		fprintf(f, "file %s\n", p->mask_file);
+	if (p->mask_dir[0])
+		fprintf(f, "rmdir %s\n", p->mask_dir);
+	if (p->sb && (si = sandbox_get_info(p->sb))) {
+		snprintf(p->cgroups[0], sizeof p->cgroups[0], "%s", si->cgroup_v2);
+		snprintf(p->cgroups[1], sizeof p->cgroups[1], "%s", si->cgroup_v1_memory);
+		snprintf(p->cgroups[2], sizeof p->cgroups[2], "%s", si->cgroup_v1_pids);
+		snprintf(p->cgroups[3], sizeof p->cgroups[3], "%s", si->cgroup_v1_cpu);
+	}
+	for (int i = 0; i < 4; i++)
+		if (p->cgroups[i][0])
+			fprintf(f, "cgroup %s\n", p->cgroups[i]);
+	if (p->net)
+		fprintf(f, "veth %s\n", podnet_ifname(p->net));
+	if (fclose(f) != 0 || rename(tmp, p->registry) < 0) {
+		unlink(tmp);
+		p->registry[0] = '\0';
+	}
+	return 0;
+}
+
+void pr_registry_remove(struct podrun *p)
+{
+	if (p->registry[0]) {
+		unlink(p->registry);
+		p->registry[0] = '\0';
+	}
+}
+
+/* Remove a socket directory: its entries (sockets only, no recursion). */
+static void remove_dir(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[1024];
+
+	if (strncmp(dir, "/run/", 5) && strncmp(dir, "/tmp/", 5))
+		return; /* only where 02-ipc creates them */
+	d = opendir(dir);
+	if (d) {
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/*
+ * A cgroup of a dead pod: kill what is left in it, then remove it. Tasks
+ * killed a moment ago still count until the kernel has finished them, so the
+ * removal is retried for up to @p wait_ms. @return 0 when the cgroup is gone.
+ */
+int pr_remove_cgroup(const char *dir, int wait_ms)
+{
+	char path[1024], line[32];
+	FILE *f;
+
+	if (strncmp(dir, "/sys/fs/cgroup/", 15) || strstr(dir, "/../"))
+		return -EINVAL;
+	for (int waited = 0;; waited += 5) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || waited >= wait_ms)
+			return -errno;
+		snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+		f = fopen(path, "re");
+		if (f) {
+			while (fgets(line, sizeof line, f))
+				if (atoi(line) > 1)
+					kill((pid_t)atoi(line), SIGKILL);
+			fclose(f);
+		}
+		usleep(5000);
+	}
+}
+
+static void sweep_one(struct podrun *p, const char *record)
+{
+	char line[600], what[16], arg[512];
+	int pid = 0;
+	unsigned long long start = 0;
+	FILE *f = fopen(record, "re");
+
+	if (!f)
+		return;
+	if (!fgets(line, sizeof line, f) || sscanf(line, "runner %d %llu", &pid, &start) != 2 ||
+	    pid <= 0) {
+		fclose(f);
+		return;
+	}
+	if (kill(pid, 0) == 0 || errno == EPERM) {
+		if (proc_start_time(pid) == start) {
+			fclose(f);
+			return; /* its runner is alive */
+		}
+	}
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "%15s %511[^\n]", what, arg) != 2)
+			continue;
+		if (!strcmp(what, "dir"))
+			remove_dir(arg);
+		else if (!strcmp(what, "cgroup"))
+			pr_remove_cgroup(arg, 1000);
+		else if (!strcmp(what, "file") && !strncmp(arg, PR_RUN_DIR "/", sizeof PR_RUN_DIR))
+			unlink(arg);
+		else if (!strcmp(what, "rmdir") && !strncmp(arg, PR_RUN_DIR "/", sizeof PR_RUN_DIR))
+			rmdir(arg);
+		/* veth: went with the pod's netns (deleting one end removes the pair) */
+	}
+	fclose(f);
+	unlink(record);
+	if (p->verbosity >= PODRUN_VERBOSE)
+		dprintf(2, "podrun: removed leftovers of a dead runner (%s)\n", record);
+}
+
+void pr_sweep_stale(struct podrun *p)
+{
+	DIR *d = opendir(PR_RUN_DIR);
+	struct dirent *e;
+	char path[1024];
+	size_t n;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		n = strlen(e->d_name);
+		if (n < 7 || strcmp(e->d_name + n - 6, ".owner"))
+			continue;
+		snprintf(path, sizeof path, PR_RUN_DIR "/%s", e->d_name);
+		sweep_one(p, path);
+	}
+	closedir(d);
+}

@@ -1,0 +1,805 @@
+/*
+ * check_podrun.c — 07-runner's end-to-end suite: the real podrun binary (and
+ * libpodrun in-process) running real workers of every kind in the real
+ * sandbox, as root.
+ *
+ * Layer 07 (runner), tests. Builds on helpers.c (run podrun, read audit
+ * lines, count leftovers) and libpodrun.a (the library TCase). Workers live
+ * in tests/workers/ (Python, Bun, C-lib, native C). One Suite, TCases per
+ * aspect: cli, exit, each category per worker kind, serve, limits, cleanup,
+ * scale, library.
+ *
+ * Each category test proves three things where it applies: an allowed action
+ * works; a denied one fails in the worker with a clear error; a warned one
+ * works AND appears in the audit as a warn event.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "podtest.h"
+#include "podrun.h"
+#include "helpers.h"
+
+#define ROOT() POD_REQUIRE_ROOT()
+
+static char cmd[4096];
+static char why[1024];
+
+/* "podrun run [opts] native_worker ARGS" with the built plain (no SDK) worker. */
+static const char *W(const char *name)
+{
+	static char buf[4][512];
+	static int slot;
+	char *b = buf[slot++ & 3];
+	if (name[0] == '/' || !strncmp(name, "tests/", 6))
+		snprintf(b, 512, "%s", name);
+	else if (strstr(name, ".py") || strstr(name, ".ts") || strstr(name, ".js"))
+		snprintf(b, 512, "%s/workers/%s", t_tests(), name);
+	else
+		snprintf(b, 512, "%s/%s", t_workers(), name);
+	return b;
+}
+
+static void dump(const struct run *r)
+{
+	fprintf(stderr, "--- status %d\n--- stdout:\n%s\n--- stderr:\n%s\n--- audit:\n%.4000s\n",
+		r->status, r->out, r->err, r->audit);
+}
+
+#define EXPECT(cond, r)                                                          \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			dump(r);                                                 \
+			ck_abort_msg("%s (status %d)", #cond, (r)->status);      \
+		}                                                                \
+	} while (0)
+
+/* ======================================================================== */
+/* cli                                                                       */
+/* ======================================================================== */
+
+START_TEST(test_usage_error_without_program_exits_2)
+{
+	struct run r;
+	t_runs(&r, NULL, 10, "run");
+	EXPECT(r.status == 2 && strstr(r.err, "no PROGRAM"), &r);
+	t_run_free(&r);
+	t_runs(&r, NULL, 10, "frobnicate");
+	EXPECT(r.status == 2 && strstr(r.err, "usage"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_option_exits_2_and_starts_nothing)
+{
+	struct run r;
+	snprintf(cmd, sizeof cmd, "run --bogus %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 10, cmd);
+	EXPECT(r.status == 2 && strstr(r.err, "--bogus"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --allow-net=exa mple..com %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 10, "run --timeout abc /bin/true");
+	EXPECT(r.status == 2 && strstr(r.err, "--timeout"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_policy_error_names_file_line_and_column)
+{
+	struct run r;
+	const char *pol = t_write_tmp("bad.json", "{\n  \"version\": 1,\n  \"nett\": {}\n}\n");
+	snprintf(cmd, sizeof cmd, "run --policy %s %s exit 0", pol, W("plain_worker"));
+	t_runs(&r, NULL, 10, cmd);
+	snprintf(why, sizeof why, "%s:3:", pol);
+	EXPECT(r.status == 2 && strstr(r.err, why), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_missing_program_exits_2)
+{
+	struct run r;
+	t_runs(&r, NULL, 10, "run /nonexistent/prog");
+	EXPECT(r.status == 2 && strstr(r.err, "/nonexistent/prog"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_allow_all_says_so_on_stderr)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --allow-all %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.err, "--allow-all"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* exit status, signals, timeout, stdio                                       */
+/* ======================================================================== */
+
+START_TEST(test_worker_exit_status_is_passed_through)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run %s exit 7", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 7, &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run %s exit 0", W("native_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_worker_killed_by_signal_gives_128_plus_n)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run %s kill 9", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 128 + 9, &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run %s kill 15", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 128 + 15, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_worker_crash_gives_139)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run %s crash", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 128 + 11, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_timeout_stops_the_pod_with_124)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --timeout 1 --grace 300 --audit @AUDIT --audit-best-effort %s sleep 30",
+		 W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 124 && r.ms < 6000, &r);
+	EXPECT(t_audit_count(&r, "\"what\":\"timeout\"", NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"what\":\"exit\"", "\"exit\":124", NULL) == 1, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_stdio_is_relayed_both_ways)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run %s stdin", W("plain_worker"));
+	t_runs(&r, "line one\nline two\n", 20, cmd);
+	EXPECT(r.status == 0 && !strcmp(r.out, "line one\nline two\n"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run %s read /nonexistent", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 1 && strstr(r.err, "error: read /nonexistent"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* native worker: fs, run, env                                                */
+/* ======================================================================== */
+
+static const char *data_dir(void)
+{
+	static char dir[128];
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "/tmp/podrun-test-%d-data", (int)getpid());
+		mkdir(dir, 0755);
+		chmod(dir, 0777);
+	}
+	return dir;
+}
+
+static const char *data_file(const char *name, const char *content)
+{
+	static char path[4][256];
+	static int slot;
+	char *p = path[slot++ & 3];
+	FILE *f;
+	snprintf(p, 256, "%s/%s", data_dir(), name);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+	chmod(p, 0666);
+	return p;
+}
+
+START_TEST(test_native_fs_read_allow_deny_warn)
+{
+	struct run r;
+	const char *f = data_file("r.txt", "0123456789");
+	ROOT();
+	/* allow */
+	snprintf(cmd, sizeof cmd, "run --allow-read=%s %s read %s", f, W("plain_worker"), f);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
+	t_run_free(&r);
+	/* deny (default): the file does not exist inside the pod */
+	snprintf(cmd, sizeof cmd, "run %s read %s", W("plain_worker"), f);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 1 && strstr(r.err, "No such file or directory"), &r);
+	t_run_free(&r);
+	/* deny inside an allowed tree: masked */
+	snprintf(cmd, sizeof cmd, "run --allow-read=%s --deny-read=%s %s read %s", data_dir(), f,
+		 W("plain_worker"), f);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 1 && strstr(r.err, "Permission denied"), &r);
+	t_run_free(&r);
+	/* warn: allowed, and reported when opened (eBPF) */
+	snprintf(cmd, sizeof cmd, "run --warn-read=%s --audit @AUDIT %s read %s", f, W("plain_worker"), f);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"fs\"", "\"action\":\"warn\"", f, NULL) >= 1, &r);
+	EXPECT(strstr(r.err, "podrun: warn fs"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_native_fs_write_allow_deny_warn)
+{
+	struct run r;
+	char path[256], buf[64] = "";
+	FILE *f;
+	ROOT();
+	snprintf(path, sizeof path, "%s/w.txt", data_dir());
+	unlink(path);
+	/* allow: the file appears on the host */
+	snprintf(cmd, sizeof cmd, "run --allow-write=%s %s write %s", data_dir(), W("plain_worker"), path);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok wrote"), &r);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	ck_assert_str_eq(buf, "written by pod\n");
+	t_run_free(&r);
+	unlink(path);
+	/* deny: readable only -> read-only file system */
+	snprintf(cmd, sizeof cmd, "run --allow-read=%s %s write %s", data_dir(), W("plain_worker"), path);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 1 && strstr(r.err, "Read-only file system"), &r);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	t_run_free(&r);
+	/* warn */
+	snprintf(cmd, sizeof cmd, "run --warn-write=%s --audit @AUDIT %s write %s", data_dir(),
+		 W("plain_worker"), path);
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok wrote"), &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"fs\"", "\"action\":\"warn\"", "w.txt", NULL) >= 1, &r);
+	t_run_free(&r);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_native_run_allow_deny_warn)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --allow-run=/usr/bin/true %s run /usr/bin/true", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok ran /usr/bin/true status 0"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run %s run /usr/bin/true", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 1 && strstr(r.err, "error: run /usr/bin/true"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --warn-run=/usr/bin/true --audit @AUDIT %s run /usr/bin/true",
+		 W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok ran"), &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "\"action\":\"warn\"", "/usr/bin/true", NULL) >= 1, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_native_env_allow_deny_warn)
+{
+	struct run r;
+	ROOT();
+	setenv("PODRUN_T_ALLOWED", "a-value", 1);
+	setenv("PODRUN_T_SECRET", "s3cret", 1);
+	snprintf(cmd, sizeof cmd, "run --allow-env=PODRUN_T_ALLOWED %s env PODRUN_T_ALLOWED", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok PODRUN_T_ALLOWED=a-value"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --allow-env=PODRUN_T_* --deny-env=PODRUN_T_SECRET --audit @AUDIT %s env PODRUN_T_SECRET",
+		 W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 1 && strstr(r.out, "unset PODRUN_T_SECRET"), &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"env\"", "\"action\":\"deny\"", "PODRUN_T_SECRET", NULL) == 1, &r);
+	EXPECT(!strstr(r.audit, "s3cret"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --warn-env=PODRUN_T_ALLOWED --audit @AUDIT %s env PODRUN_T_ALLOWED",
+		 W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok PODRUN_T_ALLOWED=a-value"), &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"env\"", "\"action\":\"warn\"", "PODRUN_T_ALLOWED", NULL) == 1, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* audit                                                                      */
+/* ======================================================================== */
+
+START_TEST(test_audit_lines_follow_the_schema_and_end_with_life)
+{
+	struct run r;
+	char line[16384];
+	int n;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --warn-env=HOME %s exit 5", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 5, &r);
+	n = t_audit_wellformed(r.audit, why, sizeof why);
+	if (n <= 0) {
+		dump(&r);
+		ck_abort_msg("audit: %s", why);
+	}
+	/* the last line is the life summary with exit and counts (and syscalls from eBPF) */
+	ck_assert(t_audit_line(r.audit, line, sizeof line, "\"what\":\"exit\"", NULL));
+	ck_assert_ptr_nonnull(strstr(line, "\"exit\":5"));
+	ck_assert_ptr_nonnull(strstr(line, "\"counts\":{\"net\":{\"allow\":"));
+	ck_assert_ptr_nonnull(strstr(line, "\"syscalls\":{"));
+	ck_assert_ptr_nonnull(strstr(r.audit + strlen(r.audit) - strlen(line) - 1, "\"what\":\"exit\""));
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_audit_to_stderr_with_dash)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run -q --audit - %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.err, "{\"ts\":\"") && strstr(r.err, "\"what\":\"exit\""), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* service mode                                                               */
+/* ======================================================================== */
+
+START_TEST(test_native_serve_echoes_each_line)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --serve %s echo", W("native_worker"));
+	t_runs(&r, "alpha\nbeta\ngamma\n", 20, cmd);
+	EXPECT(r.status == 0 && !strcmp(r.out, "alpha\nbeta\ngamma\n"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_native_sdk_message_reaches_stdout)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run %s send hello-from-pod", W("native_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "hello-from-pod\n"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* limits                                                                     */
+/* ======================================================================== */
+
+START_TEST(test_memory_limit_kills_a_hog)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --memory 32m %s hog 256", W("plain_worker"));
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 128 + 9 && !strstr(r.out, "ok allocated"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --memory 128m %s hog 16", W("plain_worker"));
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok allocated 16 MiB"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_pids_limit_stops_a_fork_loop)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --pids 10 %s fork 50", W("plain_worker"));
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 3 && strstr(r.out, "limited"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* cleanup in every exit path                                                 */
+/* ======================================================================== */
+
+static void cleanup_case(const char *args, int expect_status)
+{
+	struct leftovers before;
+	struct run r;
+
+	t_leftovers(&before);
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --grace 500 %s", args);
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == expect_status, &r);
+	if (!t_pod_objects_gone(r.audit, why, sizeof why)) {
+		dump(&r);
+		ck_abort_msg("leftover: %s", why);
+	}
+	t_run_free(&r);
+	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+}
+
+START_TEST(test_cleanup_after_success)
+{
+	ROOT();
+	snprintf(why, sizeof why, "%s exit 0", W("native_worker"));
+	cleanup_case(why, 0);
+}
+END_TEST
+
+START_TEST(test_cleanup_after_worker_crash)
+{
+	ROOT();
+	snprintf(why, sizeof why, "%s crash", W("native_worker"));
+	cleanup_case(why, 139);
+}
+END_TEST
+
+START_TEST(test_cleanup_after_worker_sigkill)
+{
+	ROOT();
+	snprintf(why, sizeof why, "%s kill 9", W("plain_worker"));
+	cleanup_case(why, 137);
+}
+END_TEST
+
+static int wait_for_start(const char *audit_path, char *line, size_t cap)
+{
+	for (int i = 0; i < 400; i++) {
+		FILE *f = fopen(audit_path, "r");
+		char buf[65536];
+		size_t n = 0;
+		if (f) {
+			n = fread(buf, 1, sizeof buf - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		if (t_audit_line(buf, line, cap, "\"what\":\"start\"", NULL))
+			return 1;
+		usleep(25000);
+	}
+	return 0;
+}
+
+START_TEST(test_cleanup_after_runner_sigterm)
+{
+	struct leftovers before;
+	char audit[128], line[8192], *content;
+	int st;
+	pid_t pid;
+	FILE *f;
+	ROOT();
+	t_leftovers(&before);
+	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-term.audit", (int)getpid());
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --grace 1000 %s sleep 30", W("plain_worker"));
+	pid = t_spawn(cmd, audit);
+	ck_assert(wait_for_start(audit, line, sizeof line));
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	/* the worker got SIGTERM (forwarded by the pod's init) and died of it */
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 128 + 15);
+	f = fopen(audit, "r");
+	ck_assert_ptr_nonnull(f);
+	content = calloc(1, 1 << 20);
+	ck_assert(fread(content, 1, (1 << 20) - 1, f) > 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(content, "\"what\":\"signal 15\""));
+	ck_assert_ptr_nonnull(strstr(content, "\"what\":\"exit\""));
+	ck_assert_msg(t_pod_objects_gone(content, why, sizeof why), "%s", why);
+	free(content);
+	unlink(audit);
+	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
+static int alive(int pid)
+{
+	char path[64], buf[512], *s;
+	int fd, n;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = (int)read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	s = strrchr(buf, ')');
+	return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
+}
+
+START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
+{
+	struct leftovers before;
+	char audit[128], line[8192], hp[32], dir[256];
+	const char *s;
+	int st, init_pid;
+	pid_t pid;
+	struct run r;
+	ROOT();
+	t_leftovers(&before);
+	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-kill.audit", (int)getpid());
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s sleep 30", W("plain_worker"));
+	pid = t_spawn(cmd, audit);
+	ck_assert(wait_for_start(audit, line, sizeof line));
+	s = strstr(line, "\"host_pid\":");
+	ck_assert_ptr_nonnull(s);
+	init_pid = atoi(s + 11);
+	snprintf(hp, sizeof hp, "%d", init_pid);
+	t_json_str(line, "ipc_dir", dir, sizeof dir);
+	ck_assert_int_gt(init_pid, 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	/* the pod dies with its runner (PDEATHSIG); nobody may reap it here, so
+	 * "dead" means gone or a zombie */
+	for (int i = 0; i < 200 && alive(init_pid); i++)
+		usleep(10000);
+	ck_assert_msg(!alive(init_pid), "pod init %d survived its runner", init_pid);
+	/* the dead runner's socket directory is still there... */
+	ck_assert_int_eq(access(dir, F_OK), 0);
+	/* ...until the next run sweeps it; that run works normally */
+	snprintf(cmd, sizeof cmd, "run %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0, &r);
+	t_run_free(&r);
+	ck_assert_msg(access(dir, F_OK) < 0, "stale %s not swept", dir);
+	unlink(audit);
+	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
+/* ======================================================================== */
+/* scale                                                                       */
+/* ======================================================================== */
+
+START_TEST(test_many_sequential_pods_leave_nothing)
+{
+	struct leftovers before;
+	int n = t_san() ? 20 : 100;
+	ROOT();
+	t_leftovers(&before);
+	for (int i = 0; i < n; i++) {
+		struct run r;
+		snprintf(cmd, sizeof cmd, "run %s exit %d", W("plain_worker"), i % 7);
+		t_runs(&r, NULL, 20, cmd);
+		EXPECT(r.status == i % 7, &r);
+		t_run_free(&r);
+	}
+	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
+START_TEST(test_concurrent_pods_leave_nothing)
+{
+	struct leftovers before;
+	int n = t_san() ? 5 : 20, ok = 0;
+	pid_t pids[20];
+	ROOT();
+	t_leftovers(&before);
+	for (int i = 0; i < n; i++) {
+		snprintf(cmd, sizeof cmd, "run --serve %s echo", W("native_worker"));
+		pids[i] = t_spawn(cmd, "/dev/null");
+	}
+	for (int i = 0; i < n; i++) {
+		int st;
+		waitpid(pids[i], &st, 0);
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	ck_assert_int_eq(ok, n);
+	ck_assert_msg(t_no_leftovers(&before, 5000, why, sizeof why), "%s", why);
+}
+END_TEST
+
+/* ======================================================================== */
+/* library (the API the CLI and the Bun module use)                            */
+/* ======================================================================== */
+
+START_TEST(test_library_round_trip_events_and_stop)
+{
+	podrun_t *pod = NULL;
+	char buf[256], line[65536];
+	int n = -EAGAIN, got_start = 0, got_exit = 0;
+	double t0;
+	ROOT();
+	ck_assert_int_eq(podrun_new(&pod), 0);
+	ck_assert_int_eq(podrun_set_program(pod, W("native_worker")), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "echo"), 0);
+	ck_assert_int_eq(podrun_set_events(pod, 1), 0);
+	ck_assert_int_eq(podrun_add_policy_flag(pod, "--warn-env=HOME"), 0);
+	ck_assert_int_eq(podrun_add_policy_flag(pod, "--frobnicate"), -ENOENT);
+	ck_assert_int_eq(podrun_start(pod), 0);
+	ck_assert_int_ge(podrun_fd(pod), 0);
+	ck_assert_int_eq(podrun_state(pod), PODRUN_RUNNING);
+	ck_assert_int_eq(podrun_send(pod, "ping", 4), 0);
+	t0 = t_now_ms();
+	while (t_now_ms() - t0 < 10000) {
+		struct pollfd pf = { podrun_fd(pod), POLLIN, 0 };
+		poll(&pf, 1, 100);
+		podrun_dispatch(pod, 0);
+		n = podrun_recv(pod, buf, sizeof buf);
+		if (n >= 0)
+			break;
+	}
+	ck_assert_int_eq(n, 4);
+	ck_assert(!memcmp(buf, "ping", 4));
+	ck_assert_int_eq(podrun_stop(pod, 2000), 0);
+	ck_assert_int_eq(podrun_wait(pod), 0);
+	ck_assert_int_eq(podrun_state(pod), PODRUN_EXITED);
+	ck_assert_int_eq(podrun_exit_code(pod), 0);
+	while ((n = podrun_next_event(pod, line, sizeof line)) >= 0) {
+		got_start += strstr(line, "\"what\":\"start\"") != NULL;
+		got_exit += strstr(line, "\"what\":\"exit\"") != NULL;
+	}
+	ck_assert_int_eq(n, -EAGAIN);
+	ck_assert_int_eq(got_start, 1);
+	ck_assert_int_eq(got_exit, 1);
+	ck_assert_int_eq(podrun_send(pod, "x", 1), -EPIPE);
+	podrun_free(pod);
+}
+END_TEST
+
+START_TEST(test_library_reports_policy_errors_as_usage)
+{
+	podrun_t *pod = NULL;
+	ck_assert_int_eq(podrun_new(&pod), 0);
+	ck_assert_int_eq(podrun_set_program(pod, "/bin/true"), 0);
+	ck_assert_int_eq(podrun_set_policy_json(pod, "{\"version\":1,\n\"fs\":{\"bogus\":1}}"), 0);
+	ck_assert_int_eq(podrun_start(pod), -EINVAL);
+	ck_assert_int_eq(podrun_state(pod), PODRUN_FAILED);
+	ck_assert_int_eq(podrun_exit_code(pod), PODRUN_EXIT_USAGE);
+	ck_assert_ptr_nonnull(strstr(podrun_error(pod), ":2:"));
+	ck_assert_int_eq(podrun_start(pod), -EBUSY);
+	ck_assert_int_eq(podrun_dispatch(pod, 0), -EBADFD);
+	podrun_free(pod);
+	podrun_free(NULL);
+}
+END_TEST
+
+START_TEST(test_library_free_stops_a_running_pod)
+{
+	podrun_t *pod = NULL;
+	struct leftovers before;
+	ROOT();
+	t_leftovers(&before);
+	ck_assert_int_eq(podrun_new(&pod), 0);
+	ck_assert_int_eq(podrun_set_program(pod, W("plain_worker")), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "sleep"), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "30"), 0);
+	ck_assert_int_eq(podrun_set_option(pod, "grace-ms", "200"), 0);
+	ck_assert_int_eq(podrun_set_stdio(pod, -1, -1, -1), 0);
+	ck_assert_int_eq(podrun_set_option(pod, "no-such-option", "1"), -ENOENT);
+	ck_assert_int_eq(podrun_start(pod), 0);
+	ck_assert_int_gt(podrun_pid(pod), 0);
+	podrun_free(pod);
+	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
+/* ======================================================================== */
+
+static Suite *podrun_suite(void)
+{
+	Suite *s = suite_create("podrun");
+	TCase *tc;
+
+	tc = tcase_create("cli");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_usage_error_without_program_exits_2);
+	tcase_add_test(tc, test_unknown_option_exits_2_and_starts_nothing);
+	tcase_add_test(tc, test_policy_error_names_file_line_and_column);
+	tcase_add_test(tc, test_missing_program_exits_2);
+	tcase_add_test(tc, test_allow_all_says_so_on_stderr);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exit");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_worker_exit_status_is_passed_through);
+	tcase_add_test(tc, test_worker_killed_by_signal_gives_128_plus_n);
+	tcase_add_test(tc, test_worker_crash_gives_139);
+	tcase_add_test(tc, test_timeout_stops_the_pod_with_124);
+	tcase_add_test(tc, test_stdio_is_relayed_both_ways);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("native");
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_native_fs_read_allow_deny_warn);
+	tcase_add_test(tc, test_native_fs_write_allow_deny_warn);
+	tcase_add_test(tc, test_native_run_allow_deny_warn);
+	tcase_add_test(tc, test_native_env_allow_deny_warn);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("audit");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_audit_lines_follow_the_schema_and_end_with_life);
+	tcase_add_test(tc, test_audit_to_stderr_with_dash);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("serve");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_native_serve_echoes_each_line);
+	tcase_add_test(tc, test_native_sdk_message_reaches_stdout);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_memory_limit_kills_a_hog);
+	tcase_add_test(tc, test_pids_limit_stops_a_fork_loop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cleanup");
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_cleanup_after_success);
+	tcase_add_test(tc, test_cleanup_after_worker_crash);
+	tcase_add_test(tc, test_cleanup_after_worker_sigkill);
+	tcase_add_test(tc, test_cleanup_after_runner_sigterm);
+	tcase_add_test(tc, test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scale");
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_many_sequential_pods_leave_nothing);
+	tcase_add_test(tc, test_concurrent_pods_leave_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("library");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_library_round_trip_events_and_stop);
+	tcase_add_test(tc, test_library_reports_policy_errors_as_usage);
+	tcase_add_test(tc, test_library_free_stops_a_running_pod);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(podrun_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

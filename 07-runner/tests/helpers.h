@@ -1,0 +1,77 @@
+/*
+ * helpers.h — test helpers of 07-runner's end-to-end suite: run the real
+ * podrun binary with a stdin, capture stdout/stderr/audit, search audit lines,
+ * snapshot what a pod could leave behind on the host.
+ *
+ * Layer 07 (runner), tests only. Builds on libc. Used by check_podrun.c.
+ */
+#ifndef PODRUN_TEST_HELPERS_H
+#define PODRUN_TEST_HELPERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/** Result of one podrun run. Strings are malloc'd and NUL-terminated. */
+struct run {
+	int status;       /* podrun's exit status, or 128+N when it died by signal N */
+	char *out, *err;  /* its stdout and stderr */
+	char *audit;      /* the audit file's content ("" when none) */
+	char audit_path[128];
+	pid_t pid;        /* podrun's pid */
+	double ms;        /* wall time */
+};
+
+/** Paths from the environment the Makefile sets. */
+const char *t_podrun(void);
+const char *t_workers(void);  /* built workers */
+const char *t_tests(void);    /* tests/ (scripts, policies) */
+int t_san(void);
+
+/**
+ * Run podrun with @p argv (argv[0] is ignored and replaced by the binary;
+ * NULL-terminated). "@AUDIT" in argv is replaced by a fresh audit file path.
+ * @p in is written to podrun's stdin (NULL: /dev/null). Kills podrun after
+ * @p timeout_s seconds.
+ */
+void t_run(struct run *r, const char *in, int timeout_s, const char *const argv[]);
+/** Same, with argv given as a string split at spaces (no quoting). */
+void t_runs(struct run *r, const char *in, int timeout_s, const char *cmdline);
+void t_run_free(struct run *r);
+
+/** Start podrun in the background (stdout/stderr to files); returns its pid. */
+pid_t t_spawn(const char *cmdline, const char *audit_path);
+
+/** Number of audit lines that contain every one of the NULL-terminated needles. */
+int t_audit_count(const struct run *r, ...);
+/** Find the first audit line with every needle; copies it into @p buf. */
+int t_audit_line(const char *audit, char *buf, size_t cap, ...);
+/** A JSON string field of a line: "key":"value" -> value, or "" . */
+void t_json_str(const char *line, const char *key, char *out, size_t cap);
+/** Every audit line is a JSON object with the common fields. */
+int t_audit_wellformed(const char *audit, char *why, size_t cap);
+
+/** What a pod could leave on the host, for before/after comparisons. */
+struct leftovers {
+	int run_pod;       /* entries in /run/pod (02's socket dirs) */
+	int run_podrun;    /* entries in /run/podrun (registry records) */
+	int shm;           /* /dev/shm entries named pod-ring* */
+	int mounts;        /* lines of /proc/self/mountinfo */
+	int veths;         /* links named podr* */
+	int bpf_links;     /* bpftool link list entries */
+	int cgroups;       /* sbx-* cgroup directories of dead runners */
+};
+void t_leftovers(struct leftovers *l);
+/** Poll until no leftover of a dead pod exists (up to @p ms); diff in @p why. */
+int t_no_leftovers(const struct leftovers *before, int ms, char *why, size_t cap);
+/** Check one pod's own objects (from its start event) are gone. */
+int t_pod_objects_gone(const char *audit, char *why, size_t cap);
+
+/** Write a file (for policies and inputs); returns its path (static buffer per call slot). */
+const char *t_write_tmp(const char *name, const char *content);
+
+/** A tiny HTTP/1.0 server on 127.0.0.1 in a child: answers 200 "hello". */
+pid_t t_http_server(int *port);
+
+double t_now_ms(void);
+
+#endif
