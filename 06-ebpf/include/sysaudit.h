@@ -96,8 +96,8 @@ enum sysaudit_kind {
 	SYSAUDIT_EV_EXEC = 1,      /**< execve/execveat: path, argv (first args), ret */
 	SYSAUDIT_EV_OPEN,          /**< openat/openat2/open/creat: path, flags, mode, ret (fd or -errno) */
 	SYSAUDIT_EV_CONNECT,       /**< connect: family, address, port (or unix path), ret */
-	SYSAUDIT_EV_MMAP_EXEC,     /**< mmap with PROT_EXEC: file (if any), prot, flags, ret */
-	SYSAUDIT_EV_MPROTECT_EXEC, /**< mprotect adding PROT_EXEC: file of the mapping (if any), ret */
+	SYSAUDIT_EV_MMAP_EXEC,     /**< mmap with PROT_EXEC: file (path inside its filesystem, "" if anonymous), prot, flags, ret */
+	SYSAUDIT_EV_MPROTECT_EXEC, /**< mprotect with PROT_EXEC: file of the mapping (as for mmap), ret */
 	SYSAUDIT_EV_FORK,          /**< a new process (not thread) in the pod: child_pid */
 	SYSAUDIT_EV_EXIT,          /**< a process (thread group leader) ended: exit_status */
 	SYSAUDIT_EV_SYSCALL,       /**< SYSAUDIT_ALL only: any other syscall: nr, args, ret */
@@ -114,7 +114,7 @@ enum sysaudit_kind {
 #define SYSAUDIT_F_ARGV_TRUNC 0x2  /**< more args than captured, or an arg was truncated */
 #define SYSAUDIT_F_COMPAT 0x4      /**< a 32-bit (int 0x80 / compat) syscall: nr is i386 numbering */
 #define SYSAUDIT_F_WRITE 0x8       /**< open: flags ask for write access (O_WRONLY/O_RDWR/O_CREAT/O_TRUNC) */
-#define SYSAUDIT_F_FILE_BASENAME 0x10 /**< mmap/mprotect: path holds only the file's last component */
+#define SYSAUDIT_F_FILE_BASENAME 0x10 /**< mmap/mprotect: the path walk failed; path holds only the file's name */
 #define SYSAUDIT_F_UNREADABLE 0x100 /**< a string/sockaddr argument could not be read from pod memory */
 #define SYSAUDIT_F_FROM_KERNEL 0x200 /**< exec: path and argv are what the kernel used (new image) */
 
@@ -315,7 +315,8 @@ void sysaudit_classify(const sysaudit_t *a, const struct sysaudit_event *ev,
 const char *sysaudit_event_cat(const struct sysaudit_event *ev);
 
 /**
- * The audit `what` of an event: the path (exec, open, mapped file), "addr:port"
+ * The audit `what` of an event: the path (exec, open, mapped file; "anonymous"
+ * for executable memory without a file), "addr:port"
  * ("[addr]:port" for IPv6) or "unix:PATH" (connect), "fork", "process_exit"
  * (never "exit", which marks the runner's end-of-pod event), the syscall name
  * otherwise.

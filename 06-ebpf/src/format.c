@@ -132,10 +132,15 @@ int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len)
 	if (!ev || !buf || len == 0)
 		return -EINVAL;
 	switch (ev->kind) {
-	case SYSAUDIT_EV_EXEC:
-	case SYSAUDIT_EV_OPEN:
 	case SYSAUDIT_EV_MMAP_EXEC:
 	case SYSAUDIT_EV_MPROTECT_EXEC:
+		if (!ev->path[0]) { /* executable memory with no file behind it */
+			n = snprintf(buf, len, "anonymous");
+			break;
+		}
+		/* fall through */
+	case SYSAUDIT_EV_EXEC:
+	case SYSAUDIT_EV_OPEN:
 		n = snprintf(buf, len, "%.*s", (int)sizeof(ev->path), ev->path);
 		break;
 	case SYSAUDIT_EV_CONNECT:

@@ -345,6 +345,60 @@ static __always_inline void stash_connect(struct pt_regs *regs, struct task_stru
 	read_sockaddr(c);
 }
 
+/* Per-CPU buffer in which dentry_path() assembles a path from its end. Twice
+ * the path size, so that "offset <= 255 plus length <= 255" is provably in
+ * bounds for the verifier. Used only within one program run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[PROBE_PATH_MAX * 2]);
+} pathbuf SEC(".maps");
+
+#define DPATH_DEPTH 16
+
+/*
+ * The path of dentry @d inside its filesystem, into m->path: walk d_parent up
+ * to the filesystem root, writing names right to left. bpf_d_path() would
+ * give the path as the process sees it, but tracepoints may not call it.
+ * For files on the root filesystem this is the host path; the walk does not
+ * cross mount points. Returns false when the walk did not reach the root
+ * (deeper than DPATH_DEPTH, longer than the buffer, unreadable).
+ */
+static __always_inline bool dentry_path(struct probe_path *m, struct dentry *d)
+{
+	__u32 zero = 0, off = PROBE_PATH_MAX - 1, len;
+	char *buf = bpf_map_lookup_elem(&pathbuf, &zero);
+	struct dentry *parent;
+	const unsigned char *name;
+
+	if (!buf || !d)
+		return false;
+	buf[PROBE_PATH_MAX - 1] = '\0';
+	for (int i = 0; i < DPATH_DEPTH; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d) { /* the filesystem's root */
+			if (off == PROBE_PATH_MAX - 1) /* the root itself */
+				buf[--off] = '/';
+			bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, buf + (off & (PROBE_PATH_MAX - 1)));
+			return true;
+		}
+		len = BPF_CORE_READ(d, d_name.len);
+		name = BPF_CORE_READ(d, d_name.name);
+		if (len == 0 || len + 1 > off)
+			return false;
+		off -= len;
+		off &= PROBE_PATH_MAX - 1;
+		if (bpf_probe_read_kernel(buf + off, len & (PROBE_PATH_MAX - 1), name))
+			return false;
+		off -= 1;
+		off &= PROBE_PATH_MAX - 1;
+		buf[off] = '/';
+		d = parent;
+	}
+	return false;
+}
+
 /* bpf_find_vma callback: remember the file mapped at the address. */
 struct vma_ctx {
 	struct file *file;
@@ -400,7 +454,8 @@ static __always_inline void stash_map(struct pt_regs *regs, struct task_struct *
 		bpf_find_vma(t, m->h.args[0], vma_file_cb, &vc, 0);
 	}
 	file = vc.file;
-	if (file) {
+	if (file && !dentry_path(m, BPF_CORE_READ(file, f_path.dentry))) {
+		/* too deep or unreadable: at least the file's own name */
 		name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 		if (name && bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, name) > 0)
 			m->h.eflags |= PROBE_F_BASENAME;
