@@ -55,6 +55,7 @@ struct rule {
 	enum rkind kind;
 	char *pattern;    /* normalized text, e.g. "*.example.com:443" */
 	char *key;        /* lookup key: path, host (no "*.", no port), env name/prefix, program */
+	char *orig;       /* run: the bare name before resolution (p->seen points at it), else NULL */
 	uint16_t port;    /* 0 = any port */
 	uint8_t plen;     /* IP/CIDR prefix length over the 128-bit form */
 	uint8_t ip[16];   /* IP/CIDR address, IPv4 as IPv4-mapped IPv6 */

@@ -362,7 +362,6 @@ static int cat_member(struct ld *l, int key, const cJSON *v, const char *jpath, 
 
 static int fs_member(struct ld *l, int key, const cJSON *v, const char *jpath, void *ctx)
 {
-	static const char *const keys[] = { "default", "read", "write", NULL };
 	enum pol_cat c = key == 1 ? POL_FS_READ : POL_FS_WRITE;
 	enum pol_action a;
 
@@ -374,7 +373,6 @@ static int fs_member(struct ld *l, int key, const cJSON *v, const char *jpath, v
 		set_default(l->st, POL_FS_WRITE, a, 1);
 		return 0;
 	}
-	(void)keys;
 	return walk_object(l, v, jpath, cat_keys, cat_member, &c);
 }
 

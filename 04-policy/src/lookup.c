@@ -687,6 +687,12 @@ static void net_by_name(const struct policy *p, const char *host, size_t hlen, c
 	b = list_decide(&l, port, p->cat[POL_NET].def, &pport);
 	if (exact) /* the winner is an exact host rule (not "*.", not an IP rule) */
 		*exact = b.rule && !ip && strncmp(b.rule, "*.", 2) != 0;
+	if (ip && pport > 0 && memchr(host, ':', hlen)) { /* "[v6]:port" in the reason */
+		char br[80];
+		snprintf(br, sizeof(br), "[%.*s]", (int)(hlen < 70 ? hlen : 70), host);
+		decide_fill(out, p, POL_NET, b, br, pport);
+		return;
+	}
 	decide_fill(out, p, POL_NET, b, host, pport);
 }
 

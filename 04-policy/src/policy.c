@@ -75,6 +75,7 @@ void rule_free(struct rule *r)
 {
 	free(r->pattern);
 	free(r->key);
+	free(r->orig);
 	free(r->at.jpath);
 	memset(r, 0, sizeof(*r));
 }
@@ -397,7 +398,8 @@ static int resolve_programs(struct policy *p, struct pol_error *err)
 			free(key);
 			return -ENOMEM;
 		}
-		free(r->pattern);
+		/* p->seen points at the old pattern: keep it alive as `orig` */
+		r->orig = r->pattern;
 		free(r->key);
 		r->pattern = pat;
 		r->key = key;

@@ -268,6 +268,35 @@ START_TEST(test_unresolvable_program_is_reported_at_its_rule)
 }
 END_TEST
 
+START_TEST(test_failed_finalize_then_more_flags_is_safe)
+{
+	/* x86_64-linux-gnu-gcc (package gcc, from build-essential) resolves; the other
+	 * does not. The resolved rule's old text must stay valid for later flags. */
+	struct pol_error err;
+	struct pol_decision d;
+	policy_t *p = NULL;
+
+	ck_assert_int_eq(policy_new(&p), 0);
+	ck_assert_int_eq(policy_set_search_path(p, "/usr/bin"), 0);
+	ck_assert_int_eq(policy_apply_flag(p, "--allow-run=x86_64-linux-gnu-gcc,no-such-program-04-long", &err), 0);
+	ck_assert_int_eq(policy_finalize(p, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no-such-program-04-long"));
+	ck_assert_int_eq(policy_apply_flag(p, "--allow-run=x86_64-linux-gnu-gcc", &err), 0);
+	ck_assert_int_eq(policy_set_search_path(p, "/usr/bin:/"), 0);
+	ck_assert_int_eq(policy_apply_flag(p, "--deny-run=no-such-program-04-long", &err), 0);
+	ck_assert_int_eq(policy_finalize(p, &err), -ENOENT);
+	policy_free(p);
+
+	ck_assert_int_eq(policy_new(&p), 0);
+	ck_assert_int_eq(policy_set_search_path(p, "/usr/bin"), 0);
+	ck_assert_int_eq(policy_apply_flag(p, "--allow-run=x86_64-linux-gnu-gcc", &err), 0);
+	ck_assert_int_eq(policy_finalize(p, &err), 0);
+	ck_assert_int_eq(policy_decide(p, POL_RUN, "/usr/bin/x86_64-linux-gnu-gcc", &d), 0);
+	ck_assert_int_eq(d.action, POL_ALLOW);
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(test_large_single_line_policy_loads)
 {
 	/* 20,000 rules on one line: positions must not cost O(n^2) */
@@ -799,6 +828,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_failed_load_keeps_earlier_flags_and_allows_retry);
 	tcase_add_test(tc, test_load_file_reports_path_line_and_missing_file);
 	tcase_add_test(tc, test_unresolvable_program_is_reported_at_its_rule);
+	tcase_add_test(tc, test_failed_finalize_then_more_flags_is_safe);
 	tcase_add_test(tc, test_large_single_line_policy_loads);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
