@@ -10,7 +10,7 @@
  *   la_activity()   the first LA_ACT_CONSISTENT means "startup is over": the
  *                   initial link map (the runtime itself) is allowed as is
  *   la_objsearch()  for each library search after that:
- *                     LA_SER_ORIG with a '/'   -> decide on that path
+ *                     LA_SER_ORIG with a '/'   -> decide on that path (if it exists)
  *                     LA_SER_ORIG bare name    -> wait for the candidates
  *                     each candidate path      -> if the file exists, decide on it
  *                   returning NULL refuses the candidate (for LA_SER_ORIG: the
@@ -256,6 +256,8 @@ EXPORT char *la_objsearch(const char *name, uintptr_t *cookie, unsigned int flag
 		g_cur_denied = 0;
 		if (!strchr(name, '/'))
 			return (char *)name; /* decided on each existing candidate */
+		if (access(name, F_OK) != 0)
+			return (char *)name; /* nothing to load: the loader reports it */
 		g_cur_denied = !decide(name);
 		return g_cur_denied ? NULL : (char *)name;
 	}

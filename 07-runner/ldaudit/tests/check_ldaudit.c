@@ -230,6 +230,20 @@ START_TEST(test_a_denied_dependency_refuses_the_library_that_needs_it)
 }
 END_TEST
 
+START_TEST(test_missing_files_are_left_to_the_loader_without_a_query)
+{
+	static struct harness h;
+	char a[PATH_MAX];
+	memset(&h, 0, sizeof(h));
+	fix(a, "libffi_allowed.so");
+	probe(&h, NULL, "/nonexistent/libffi_denied.so", "libffi_nowhere.so", a);
+	ck_assert_msg(strstr(h.out, "fail /nonexistent/libffi_denied.so\nfail libffi_nowhere.so\nok allowed\n"),
+		      "out: %s", h.out);
+	ck_assert_int_eq(h.nqueries, 1); /* only the library that exists */
+	ck_assert_ptr_null(strstr(h.err, "pod: ffi denied"));
+}
+END_TEST
+
 START_TEST(test_trusted_libraries_are_not_asked_about)
 {
 	static struct harness h;
@@ -453,6 +467,7 @@ static Suite *ldaudit_suite(void)
 	tcase_add_test(tc, test_denied_library_is_refused_with_the_rule_on_stderr);
 	tcase_add_test(tc, test_bare_names_are_decided_on_the_path_the_loader_found);
 	tcase_add_test(tc, test_a_denied_dependency_refuses_the_library_that_needs_it);
+	tcase_add_test(tc, test_missing_files_are_left_to_the_loader_without_a_query);
 	tcase_add_test(tc, test_trusted_libraries_are_not_asked_about);
 	tcase_add_test(tc, test_no_answer_within_the_timeout_means_deny);
 	tcase_add_test(tc, test_without_a_runner_every_late_load_is_denied);
