@@ -68,6 +68,7 @@ struct sysaudit_opts {
 	 * every task in it and in namespaces nested below it is audited; nothing else.
 	 * Its depth is read from the NSpid line of /proc/PID/status, so the caller's
 	 * /proc must belong to the initial pid namespace (true for podrun on a host).
+	 * A target in the initial pid namespace is refused (SYSAUDIT_E_TARGET).
 	 */
 	pid_t target_pid;
 	/** Ring buffer size in bytes; 0 = 1 MiB. Rounded up to a power of two >= page size. */

@@ -230,6 +230,10 @@ static int resolve_target(struct sysaudit *a, pid_t pid, __u32 *ino, __u32 *leve
 	if (lv < 0)
 		return set_err(a, SYSAUDIT_E_TARGET, lv, "target pid %d: no NSpid in /proc/%d/status",
 			       (int)pid, (int)pid);
+	if (lv == 0) /* the filter would match every task on the machine */
+		return set_err(a, SYSAUDIT_E_TARGET, -EINVAL,
+			       "target pid %d is in the initial pid namespace: a pod has its own "
+			       "(auditing the whole machine is refused)", (int)pid);
 	*ino = (__u32)st.st_ino;
 	*level = (__u32)lv;
 	return 0;

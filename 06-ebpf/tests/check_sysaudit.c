@@ -306,6 +306,30 @@ START_TEST(test_format_reports_enospc_and_stays_terminated)
 }
 END_TEST
 
+START_TEST(test_format_process_events)
+{
+	struct sysaudit_event ev = sample_open();
+	char buf[1024];
+
+	ev.kind = SYSAUDIT_EV_EXIT;
+	ev.syscall = "exit";
+	ev.exit_status = 7 << 8;
+	ck_assert_int_gt(sysaudit_format_fields(&ev, NULL, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"cat\":\"life\",\"action\":\"info\",\"what\":\"process_exit\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"exit\":7"));
+	ck_assert_ptr_null(strstr(buf, "\"ret\""));
+	ev.exit_status = SIGKILL;
+	ck_assert_int_gt(sysaudit_format_fields(&ev, NULL, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"exit\":137,\"signal\":9"));
+	ev.kind = SYSAUDIT_EV_FORK;
+	ev.syscall = "fork";
+	ev.child_pid = 5;
+	ck_assert_int_gt(sysaudit_format_fields(&ev, NULL, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"what\":\"fork\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"child_pid\":5"));
+}
+END_TEST
+
 START_TEST(test_format_connect_what_is_addr_port)
 {
 	struct sysaudit_event ev = { 0 };
@@ -447,11 +471,14 @@ END_TEST
 
 START_TEST(test_verifier_rejection_is_named_with_its_log)
 {
-	struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED, .target_pid = getpid(),
-				   .selftest_verifier_reject = 1 };
+	struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED, .selftest_verifier_reject = 1 };
+	struct ns_child c;
 	sysaudit_t *a = NULL;
 
 	REQUIRE_BPF();
+	n_getppid = 0;
+	ck_assert_int_eq(ns_child_start(&c, 0, wl_getppid, NULL), 0);
+	o.target_pid = c.pid;
 	ck_assert_int_eq(sysaudit_new(&a), 0);
 	ck_assert_int_lt(sysaudit_open(a, &o), 0);
 	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_VERIFIER);
@@ -462,6 +489,7 @@ START_TEST(test_verifier_rejection_is_named_with_its_log)
 	o.selftest_verifier_reject = 0;
 	ck_assert_msg(sysaudit_open(a, &o) == 0, "reopen: %s", sysaudit_last_error(a));
 	sysaudit_destroy(a);
+	ns_child_kill(&c);
 }
 END_TEST
 
@@ -486,6 +514,11 @@ START_TEST(test_bad_target_and_order_are_named)
 	ck_assert_int_eq(sysaudit_open(a, &o), -ENOENT);
 	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_TARGET);
 	ck_assert_msg(strstr(sysaudit_last_error(a), "target pid"), "%s", sysaudit_last_error(a));
+	o.target_pid = getpid(); /* the initial namespace: would mean the whole machine */
+	ck_assert_int_eq(sysaudit_open(a, &o), -EINVAL);
+	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_TARGET);
+	ck_assert_msg(strstr(sysaudit_last_error(a), "initial pid namespace"), "%s",
+		      sysaudit_last_error(a));
 	sysaudit_destroy(a);
 }
 END_TEST
@@ -985,6 +1018,7 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_format_escapes_hostile_path_bytes);
 	tcase_add_test(tc, test_format_reports_enospc_and_stays_terminated);
 	tcase_add_test(tc, test_format_connect_what_is_addr_port);
+	tcase_add_test(tc, test_format_process_events);
 	tcase_add_test(tc, test_classifier_hook_turns_open_into_warn);
 	suite_add_tcase(s, tc);
 
