@@ -1,0 +1,568 @@
+/*
+ * podnet.c — the pod's network plumbing: veth, link-local /30, routes, nftables.
+ *
+ * Layer 05 (proxy). Builds on libnl-3 (route: links, addresses, routes) and
+ * libnftables. Used by 07-runner (and by this layer's tests, which create
+ * their own network namespaces). Independent of the proxy code: it only knows
+ * the ports the proxy and DNS listen on, to let exactly those through.
+ *
+ *   runner netns                                  pod netns
+ *   PREFIXn 169.254.B.1/30  <===== veth =====>  eth0 169.254.B.2/30
+ *   forwarding 0, no IPv6                        default via 169.254.B.1
+ *                                                lo up
+ *                                                table inet podnet:
+ *                                                  out: lo ok; tcp -> B.1:{proxy,80,443,53} ok;
+ *                                                       udp -> B.1:53 ok; tcp: reset; other: icmp reject
+ *                                                  in:  lo ok; established/related ok; drop
+ *
+ * The peer is created directly inside the pod's netns (IFLA_NET_NS_FD on the
+ * peer), so it never exists in the runner's namespace. Configuring the pod
+ * side needs a netlink socket *inside* that namespace: a short-lived thread
+ * calls setns(CLONE_NEWNET) (which changes only that thread), opens its
+ * sockets there, does the work and exits; the runner's own threads never
+ * change namespace.
+ *
+ * Blocks: the /30 for index i is 169.254.1.0 + 4*b, b = i, skipping the block
+ * 169.254.169.252/30 that holds 169.254.169.254 (the cloud metadata address).
+ * 169.254.0.0/24 and 169.254.255.0/24 are reserved (RFC 3927) and unused.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <nftables/libnftables.h>
+
+#include "proxy.h"
+#include "proxy_int.h"
+
+#define METADATA_BLOCK 10815u /* (169-1)*64 + 252/4: the /30 holding .169.254 */
+#define POD_IFNAME "eth0"
+
+struct podnet {
+	struct podnet_config cfg;
+	uint32_t index;
+	char ifname[IFNAMSIZ];
+	struct in_addr runner, pod;   /* network byte order */
+	int attached;
+	char envbuf[6][96];
+	const char *env[7];
+	char resolv[256];
+	char err[256];               /* last nftables error text, for debugging */
+};
+
+/* libnl error -> negative errno. */
+static int nlerr(int e)
+{
+	switch (e < 0 ? -e : e) {
+	case 0: return 0;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_PERM: return -EPERM;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_NODEV:
+	case NLE_OBJ_NOTFOUND: return -ENODEV;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_NOADDR: return -EADDRNOTAVAIL;
+	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	default: return -EIO;
+	}
+}
+
+static uint32_t block_base(uint32_t index)
+{
+	uint32_t b = index % PODNET_BLOCKS;
+	if (b >= METADATA_BLOCK)
+		b++;
+	return (169u << 24) | (254u << 16) | (256u + 4u * b);
+}
+
+static struct nl_sock *nl_open(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	if (sk && nl_connect(sk, NETLINK_ROUTE) < 0) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* Does any IPv4 address of this netns fall in (or cover, from a /24 or
+ * narrower network) the block [base, base+3]? */
+static int block_in_use(struct nl_cache *addrs, uint32_t base)
+{
+	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+		if (rtnl_addr_get_family(a) != AF_INET || !local ||
+		    nl_addr_get_len(local) != 4)
+			continue;
+		uint32_t ip;
+		memcpy(&ip, nl_addr_get_binary_addr(local), 4);
+		ip = ntohl(ip);
+		int plen = rtnl_addr_get_prefixlen(a);
+		if ((ip & ~3u) == base)
+			return 1;
+		if (plen >= 24 && plen <= 32) {
+			uint32_t mask = plen == 32 ? ~0u : ~((1u << (32 - plen)) - 1);
+			uint32_t wide = plen < 30 ? mask : ~3u;
+			if ((ip & wide) == (base & wide))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void fill_text(struct podnet *pn)
+{
+	char r[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
+	static const char *const names[] = { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
+					     "https_proxy", "NO_PROXY", "no_proxy" };
+	for (int i = 0; i < 6; i++) {
+		if (i < 4)
+			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]), "%s=http://%s:%u", names[i],
+				 r, pn->cfg.proxy_port);
+		else
+			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]),
+				 "%s=localhost,127.0.0.1,::1", names[i]);
+		pn->env[i] = pn->envbuf[i];
+	}
+	pn->env[6] = NULL;
+	snprintf(pn->resolv, sizeof(pn->resolv),
+		 "# pod DNS on the runner end of the veth (Pod/Runner 05-proxy)\n"
+		 "nameserver %s\noptions attempts:2 timeout:2\n", r);
+}
+
+static int valid_prefix(const char *p)
+{
+	size_t n = strnlen(p, sizeof(((struct podnet_config *)0)->ifname_prefix));
+	if (n == 0 || n > 8)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int podnet_new(const struct podnet_config *cfg, podnet_t **out)
+{
+	struct podnet *pn = NULL;
+	struct nl_sock *sk = NULL;
+	struct nl_cache *addrs = NULL;
+	int ret;
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	pn = calloc(1, sizeof(*pn));
+	if (!pn)
+		return -ENOMEM;
+	/* 1. config with defaults */
+	if (cfg)
+		pn->cfg = *cfg;
+	if (!pn->cfg.ifname_prefix[0])
+		snprintf(pn->cfg.ifname_prefix, sizeof(pn->cfg.ifname_prefix), "podr");
+	ret = -EINVAL;
+	if (!valid_prefix(pn->cfg.ifname_prefix))
+		goto cleanup;
+	pn->cfg.proxy_port = pn->cfg.proxy_port ? pn->cfg.proxy_port : PODNET_PROXY_PORT;
+	pn->cfg.http_port = pn->cfg.http_port ? pn->cfg.http_port : PODNET_HTTP_PORT;
+	pn->cfg.tls_port = pn->cfg.tls_port ? pn->cfg.tls_port : PODNET_TLS_PORT;
+	pn->cfg.dns_port = pn->cfg.dns_port ? pn->cfg.dns_port : PODNET_DNS_PORT;
+	/* 2. the first free block from the preferred index on */
+	sk = nl_open();
+	ret = -ENOMEM;
+	if (!sk)
+		goto cleanup;
+	ret = nlerr(rtnl_addr_alloc_cache(sk, &addrs));
+	if (ret < 0)
+		goto cleanup;
+	ret = -EADDRINUSE;
+	for (uint32_t k = 0; k < 256; k++) {
+		uint32_t idx = (pn->cfg.index + k) % PODNET_BLOCKS;
+		struct rtnl_link *l = NULL;
+		snprintf(pn->ifname, sizeof(pn->ifname), "%s%u", pn->cfg.ifname_prefix, idx);
+		if (rtnl_link_get_kernel(sk, 0, pn->ifname, &l) == 0) {
+			rtnl_link_put(l);
+			continue; /* the name is taken */
+		}
+		uint32_t base = block_base(idx);
+		if (block_in_use(addrs, base))
+			continue;
+		pn->index = idx;
+		pn->runner.s_addr = htonl(base + 1);
+		pn->pod.s_addr = htonl(base + 2);
+		ret = 0;
+		break;
+	}
+	if (ret < 0)
+		goto cleanup;
+	/* 3. what the pod will be told */
+	fill_text(pn);
+	*out = pn;
+	pn = NULL;
+cleanup:
+	if (addrs)
+		nl_cache_free(addrs);
+	if (sk)
+		nl_socket_free(sk);
+	free(pn);
+	return ret;
+}
+
+/* ---- helpers used on both sides ------------------------------------------------- */
+
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int link_up(struct nl_sock *sk, const char *name, int *ifindex)
+{
+	struct rtnl_link *l = NULL, *chg = NULL;
+	int ret = nlerr(rtnl_link_get_kernel(sk, 0, name, &l));
+	if (ret < 0)
+		return ret;
+	if (ifindex)
+		*ifindex = rtnl_link_get_ifindex(l);
+	chg = rtnl_link_alloc();
+	if (!chg) {
+		rtnl_link_put(l);
+		return -ENOMEM;
+	}
+	rtnl_link_set_flags(chg, IFF_UP);
+	ret = nlerr(rtnl_link_change(sk, l, chg, 0));
+	rtnl_link_put(chg);
+	rtnl_link_put(l);
+	return ret;
+}
+
+static int ifindex_of(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l = NULL;
+	int ret = nlerr(rtnl_link_get_kernel(sk, 0, name, &l));
+	if (ret < 0)
+		return ret;
+	ret = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return ret;
+}
+
+static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
+{
+	struct rtnl_addr *ra = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_build(AF_INET, &a, 4);
+	int ret = -ENOMEM;
+	if (ra && local) {
+		nl_addr_set_prefixlen(local, 30);
+		rtnl_addr_set_ifindex(ra, ifindex);
+		rtnl_addr_set_family(ra, AF_INET);
+		ret = nlerr(rtnl_addr_set_local(ra, local));
+		if (ret == 0)
+			ret = nlerr(rtnl_addr_add(sk, ra, 0));
+	}
+	if (local)
+		nl_addr_put(local);
+	if (ra)
+		rtnl_addr_put(ra);
+	return ret;
+}
+
+static int add_default_route(struct nl_sock *sk, int ifindex, struct in_addr gw)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *dst = NULL, *via = nl_addr_build(AF_INET, &gw, 4);
+	int ret = -ENOMEM;
+	if (!r || !nh || !via || nl_addr_parse("0.0.0.0/0", AF_INET, &dst) < 0)
+		goto cleanup;
+	rtnl_route_set_family(r, AF_INET);
+	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(r, RTPROT_STATIC);
+	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(r, RTN_UNICAST);
+	rtnl_route_set_dst(r, dst);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, via);
+	rtnl_route_add_nexthop(r, nh);
+	nh = NULL; /* owned by the route now */
+	ret = nlerr(rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_EXCL));
+cleanup:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	if (dst)
+		nl_addr_put(dst);
+	if (via)
+		nl_addr_put(via);
+	if (r)
+		rtnl_route_put(r);
+	return ret;
+}
+
+/* ---- work inside the pod's netns (on a short-lived thread) -------------------- */
+
+struct nsjob {
+	int netns_fd;
+	struct podnet *pn; /* NULL: only bring lo up */
+	int ret;
+};
+
+static int pod_nft(struct podnet *pn)
+{
+	char rules[1400], r[INET_ADDRSTRLEN];
+	const struct podnet_config *c = &pn->cfg;
+	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
+	snprintf(rules, sizeof(rules),
+		 "table inet podnet {\n"
+		 "  chain output {\n"
+		 "    type filter hook output priority 0; policy drop;\n"
+		 "    oifname \"lo\" accept\n"
+		 "    ip daddr %s tcp dport { %u, %u, %u, %u } accept\n"
+		 "    ip daddr %s udp dport %u accept\n"
+		 "    meta l4proto tcp reject with tcp reset\n"
+		 "    reject with icmpx admin-prohibited\n"
+		 "  }\n"
+		 "  chain input {\n"
+		 "    type filter hook input priority 0; policy drop;\n"
+		 "    iifname \"lo\" accept\n"
+		 "    ct state established,related accept\n"
+		 "  }\n"
+		 "}\n",
+		 r, c->proxy_port, c->http_port, c->tls_port, c->dns_port, r, c->dns_port);
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return -ENOMEM;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	int ret = nft_run_cmd_from_buffer(nft, rules) == 0 ? 0 : -EIO;
+	if (ret < 0)
+		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
+	nft_ctx_free(nft);
+	return ret;
+}
+
+static int pod_side(struct podnet *pn, struct nl_sock *sk)
+{
+	int ifindex;
+	/* 1. no IPv6 on eth0: the pod has nothing to say in it (best effort) */
+	write_sysctl("/proc/sys/net/ipv6/conf/" POD_IFNAME "/disable_ipv6", "1");
+	/* 2. address, up, default route via the runner end */
+	ifindex = ifindex_of(sk, POD_IFNAME);
+	if (ifindex < 0)
+		return ifindex;
+	int ret = add_addr(sk, ifindex, pn->pod);
+	if (ret == 0)
+		ret = link_up(sk, POD_IFNAME, NULL);
+	if (ret == 0)
+		ret = add_default_route(sk, ifindex, pn->runner);
+	/* 3. netfilter */
+	if (ret == 0)
+		ret = pod_nft(pn);
+	return ret;
+}
+
+static void *ns_thread(void *arg)
+{
+	struct nsjob *j = arg;
+	struct nl_sock *sk = NULL;
+	if (setns(j->netns_fd, CLONE_NEWNET) < 0) {
+		j->ret = -errno;
+		return NULL;
+	}
+	sk = nl_open(); /* opened after setns: it talks to the pod's netns */
+	if (!sk) {
+		j->ret = -ENOMEM;
+		return NULL;
+	}
+	j->ret = link_up(sk, "lo", NULL);
+	if (j->ret == 0 && j->pn)
+		j->ret = pod_side(j->pn, sk);
+	nl_socket_free(sk);
+	return NULL;
+}
+
+static int in_netns(int netns_fd, struct podnet *pn)
+{
+	struct nsjob j = { .netns_fd = netns_fd, .pn = pn, .ret = -EIO };
+	pthread_t th;
+	int e = pthread_create(&th, NULL, ns_thread, &j);
+	if (e)
+		return -e;
+	pthread_join(th, NULL);
+	return j.ret;
+}
+
+int podnet_lo_up(int netns_fd)
+{
+	if (netns_fd < 0)
+		return -EBADF;
+	return in_netns(netns_fd, NULL);
+}
+
+/* ---- attach / detach ------------------------------------------------------------ */
+
+static int create_veth(struct nl_sock *sk, struct podnet *pn, int netns_fd)
+{
+	struct rtnl_link *link = rtnl_link_veth_alloc();
+	if (!link)
+		return -ENOMEM;
+	struct rtnl_link *peer = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(link, pn->ifname);
+	rtnl_link_set_name(peer, POD_IFNAME);
+	rtnl_link_set_ns_fd(peer, netns_fd); /* born inside the pod's netns */
+	rtnl_link_put(peer);
+	int ret = nlerr(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL));
+	rtnl_link_put(link);
+	return ret == -EEXIST ? -EADDRINUSE : ret;
+}
+
+static int runner_side(struct nl_sock *sk, struct podnet *pn)
+{
+	char path[128];
+	int ifindex, ret;
+	/* forwarding off: the pod reaches the runner's sockets, never beyond */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", pn->ifname);
+	ret = write_sysctl(path, "0");
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", pn->ifname);
+	write_sysctl(path, "1"); /* best effort: IPv6 may be off already */
+	ifindex = ifindex_of(sk, pn->ifname);
+	if (ifindex < 0)
+		return ifindex;
+	ret = add_addr(sk, ifindex, pn->runner);
+	if (ret == -EEXIST)
+		return -EADDRINUSE;
+	return ret ? ret : link_up(sk, pn->ifname, NULL);
+}
+
+int podnet_attach(podnet_t *pn, int netns_fd)
+{
+	struct nl_sock *sk = NULL;
+	int ret, created = 0;
+	if (!pn || netns_fd < 0)
+		return -EINVAL;
+	if (pn->attached)
+		return -EALREADY;
+	sk = nl_open();
+	if (!sk)
+		return -ENOMEM;
+	/* 1. the pair, peer inside the pod */
+	ret = create_veth(sk, pn, netns_fd);
+	if (ret < 0)
+		goto cleanup;
+	created = 1;
+	/* 2. runner end: no forwarding, address, up */
+	ret = runner_side(sk, pn);
+	if (ret < 0)
+		goto cleanup;
+	/* 3. pod end: lo, address, up, route, nftables (inside its netns) */
+	ret = in_netns(netns_fd, pn);
+	if (ret < 0)
+		goto cleanup;
+	pn->attached = 1;
+cleanup:
+	if (ret < 0 && created) {
+		struct rtnl_link *l = rtnl_link_alloc();
+		if (l) {
+			rtnl_link_set_name(l, pn->ifname);
+			rtnl_link_delete(sk, l);
+			rtnl_link_put(l);
+		}
+	}
+	nl_socket_free(sk);
+	return ret;
+}
+
+int podnet_attach_pid(podnet_t *pn, pid_t pid)
+{
+	char path[64];
+	if (!pn || pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int ret = podnet_attach(pn, fd);
+	close(fd);
+	return ret;
+}
+
+int podnet_detach(podnet_t *pn)
+{
+	if (!pn || !pn->attached)
+		return 0;
+	struct nl_sock *sk = nl_open();
+	if (!sk)
+		return -ENOMEM;
+	struct rtnl_link *l = rtnl_link_alloc();
+	int ret = -ENOMEM;
+	if (l) {
+		rtnl_link_set_name(l, pn->ifname);
+		ret = nlerr(rtnl_link_delete(sk, l));
+		rtnl_link_put(l);
+		if (ret == -ENODEV)
+			ret = 0; /* the pod's netns died and took the pair with it */
+	}
+	nl_socket_free(sk);
+	if (ret == 0)
+		pn->attached = 0;
+	return ret;
+}
+
+void podnet_destroy(podnet_t *pn)
+{
+	if (!pn)
+		return;
+	podnet_detach(pn);
+	free(pn);
+}
+
+struct in_addr podnet_runner_addr(const podnet_t *pn)
+{
+	return pn->runner;
+}
+
+struct in_addr podnet_pod_addr(const podnet_t *pn)
+{
+	return pn->pod;
+}
+
+const char *podnet_ifname(const podnet_t *pn)
+{
+	return pn->ifname;
+}
+
+uint32_t podnet_index(const podnet_t *pn)
+{
+	return pn->index;
+}
+
+const char *const *podnet_env(const podnet_t *pn)
+{
+	return pn->env;
+}
+
+const char *podnet_resolv_conf(const podnet_t *pn)
+{
+	return pn->resolv;
+}

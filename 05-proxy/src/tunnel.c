@@ -1,0 +1,202 @@
+/*
+ * tunnel.c — the byte relay behind CONNECT and transparent TLS.
+ *
+ * Layer 05 (proxy). Builds on splice(2) and pipes. Used by http.c once a
+ * CONNECT request or a ClientHello has been decided and the upstream connect
+ * finished.
+ *
+ * Each direction has a pipe; bytes go socket -> pipe -> socket with splice,
+ * never through user memory:
+ *
+ *     pod socket --splice--> [pipe c2u] --splice--> upstream socket
+ *     pod socket <--splice-- [pipe u2c] <--splice-- upstream socket
+ *
+ * Bytes already read before the tunnel began (the peeked ClientHello, data
+ * after the CONNECT head, our "200 Connection established") are sent from the
+ * connection's buffers first. A direction reads from its source only when
+ * nothing is pending for its destination, so a pipe never holds more than one
+ * read's worth, and back-pressure is the kernel's socket buffers. EOF on one
+ * side becomes SHUT_WR on the other (half-close is relayed); the tunnel ends
+ * when both directions are shut. With PODPROXY_NO_SPLICE set (or no pipes
+ * available) the same loop uses recv/send through the connection buffers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy.h"
+#include "proxy_int.h"
+
+#define TUNNEL_PIPE_SIZE (256u << 10)
+#define TUNNEL_CHUNK (256u << 10)
+
+static int make_pipe(struct pxdir *d)
+{
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		d->pipe[0] = d->pipe[1] = -1;
+		return -errno;
+	}
+	fcntl(d->pipe[1], F_SETPIPE_SZ, TUNNEL_PIPE_SIZE); /* best effort */
+	return 0;
+}
+
+int tunnel_start(struct conn *c)
+{
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	if (c->mode != CM_TLS) {
+		pxbuf_consume(&c->cin, c->head.head_len);
+		if (pxbuf_append(&c->cout, ok, sizeof(ok) - 1) < 0)
+			return -ENOMEM;
+		c->status = 200;
+	}
+	if (c->px->use_splice) {
+		if (make_pipe(&c->c2u) < 0 || make_pipe(&c->u2c) < 0) {
+			for (int i = 0; i < 2; i++) {
+				if (c->c2u.pipe[i] >= 0)
+					close(c->c2u.pipe[i]);
+				if (c->u2c.pipe[i] >= 0)
+					close(c->u2c.pipe[i]);
+			}
+			c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
+		}
+	}
+	if (pxbuf_reserve(&c->uin, c->cin.cap) < 0)
+		return -ENOMEM;
+	c->state = CS_TUNNEL;
+	c->t_start_us = px_now_us();
+	px_set_deadline(c, c->px->lim.tunnel_idle_ms);
+	tunnel_advance(c);
+	return 0;
+}
+
+/* Bytes waiting for the destination of a direction. */
+static int pending(const struct pxbuf *pre, const struct pxbuf *buf, const struct pxdir *d)
+{
+	return (pre && pxbuf_len(pre)) || pxbuf_len(buf) || d->inpipe;
+}
+
+static int send_buf(int fd, struct pxbuf *b)
+{
+	ssize_t w = send(fd, pxbuf_ptr(b), pxbuf_len(b), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w > 0) {
+		pxbuf_consume(b, (uint32_t)w);
+		return 1;
+	}
+	return (w < 0 && errno != EAGAIN && errno != EINTR) ? -1 : 0;
+}
+
+/*
+ * Move one direction forward until it blocks. @p count adds the payload bytes
+ * delivered to the destination (our own "200" in @p pre is not payload). @return 1 progress, 0 none,
+ * -1 fatal socket error.
+ */
+static int dir_step(struct pxfd *src, struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf,
+		    struct pxdir *d, uint64_t *count)
+{
+	int progress = 0;
+	for (int budget = 0; budget < 16; budget++) {
+		/* 1. drain what is pending for the destination */
+		if (pre && pxbuf_len(pre)) {
+			int r = send_buf(dst->fd, pre);
+			if (r <= 0)
+				return r < 0 ? -1 : progress;
+			progress = 1;
+			continue;
+		}
+		if (pxbuf_len(buf)) {
+			uint32_t before = pxbuf_len(buf);
+			int r = send_buf(dst->fd, buf);
+			if (r <= 0)
+				return r < 0 ? -1 : progress;
+			*count += before - pxbuf_len(buf);
+			progress = 1;
+			continue;
+		}
+		if (d->inpipe) {
+			ssize_t n = splice(d->pipe[0], NULL, dst->fd, NULL, d->inpipe,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0)
+				return (errno == EAGAIN || errno == EINTR) ? progress : -1;
+			d->inpipe -= (size_t)n;
+			*count += (uint64_t)n;
+			progress = 1;
+			continue;
+		}
+		/* 2. nothing pending: read more from the source */
+		if (d->eof)
+			break;
+		ssize_t n;
+		if (d->pipe[0] >= 0) {
+			n = splice(src->fd, NULL, d->pipe[1], NULL, TUNNEL_CHUNK,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0)
+				d->inpipe += (size_t)n;
+		} else {
+			uint32_t space = pxbuf_space(buf);
+			n = recv(src->fd, buf->data + buf->end, space, MSG_DONTWAIT);
+			if (n > 0)
+				buf->end += (uint32_t)n;
+		}
+		if (n == 0) {
+			d->eof = 1;
+		} else if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -1;
+		}
+		progress = 1;
+	}
+	/* 3. source finished and everything delivered: pass the half-close on */
+	if (d->eof && !pending(pre, buf, d) && !d->shut) {
+		shutdown(dst->fd, SHUT_WR);
+		d->shut = 1;
+		progress = 1;
+	}
+	return progress;
+}
+
+void tunnel_advance(struct conn *c)
+{
+	int any = 0;
+	for (int round = 0; round < 8 && !c->dead; round++) {
+		/* The pod's first bytes sit in cin; ours to the pod in cout. */
+		int a = dir_step(&c->cli, &c->up, NULL, &c->cin, &c->c2u, &c->bytes_up);
+		int b = a < 0 ? 0 : dir_step(&c->up, &c->cli, &c->cout, &c->uin, &c->u2c,
+					     &c->bytes_down);
+		if (a < 0 || b < 0) {
+			snprintf(c->reason, sizeof(c->reason), "%s", "tunnel reset");
+			px_abort(c);
+			return;
+		}
+		if (!a && !b)
+			break;
+		any = 1;
+	}
+	if (c->dead)
+		return;
+	if (c->c2u.shut && c->u2c.shut) {
+		px_close(c); /* reports the tunnel with its byte counts */
+		return;
+	}
+	if (any)
+		px_set_deadline(c, c->px->lim.tunnel_idle_ms);
+}
+
+uint32_t tunnel_interest(const struct conn *c, int client_side)
+{
+	uint32_t ev = 0;
+	const struct pxdir *in = client_side ? &c->c2u : &c->u2c;   /* this fd is its source */
+	const struct pxdir *out = client_side ? &c->u2c : &c->c2u;  /* this fd is its destination */
+	const struct pxbuf *in_buf = client_side ? &c->cin : &c->uin;
+	const struct pxbuf *out_buf = client_side ? &c->uin : &c->cin;
+	const struct pxbuf *out_pre = client_side ? &c->cout : NULL;
+	if (!in->eof && !pending(client_side ? NULL : &c->cout, in_buf, in))
+		ev |= EPOLLIN;
+	if (pending(out_pre, out_buf, out) && !out->shut)
+		ev |= EPOLLOUT;
+	return ev;
+}

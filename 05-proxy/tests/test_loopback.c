@@ -1,0 +1,616 @@
+/*
+ * test_loopback.c — the proxy and pod DNS on the loopback, driven by raw sockets.
+ *
+ * Layer 05 (proxy), tests only. No namespaces, no root: the proxy listens on
+ * 127.0.0.1 (ephemeral ports), an upstream server (tests/upstream.py) runs on
+ * the loopback too, and each test writes exact bytes — well-formed or hostile —
+ * and checks the exact answer, the events and the counters. Every test runs
+ * in its own forked process (Check's default), so it gets a fresh proxy.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "proxy.h"
+
+struct world {
+	struct evlog log;
+	policy_t *pol;
+	proxy_t *px;
+	struct upstream up;
+	uint16_t port[4];
+};
+static struct world W;
+
+static void world_start(const struct proxy_limits *lim, const char *net_json)
+{
+	char pol[2048];
+	memset(&W, 0, sizeof(W));
+	upstream_start(&W.up, "http", "U1");
+	if (!net_json) {
+		snprintf(pol, sizeof(pol),
+			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"127.0.0.1:%u\"],"
+			 "\"warn\":[\"warn.test\"],\"deny\":[\"bad.test\",\"up.test:9\"]}",
+			 W.up.port);
+		net_json = pol;
+	}
+	W.pol = mk_policy("{\"version\":1,\"net\":%s}", net_json);
+	struct proxy_host hosts[] = {
+		host_v4("up.test", 0, "127.0.0.1", W.up.port),
+		host_v4("warn.test", 0, "127.0.0.1", W.up.port),
+		host_v4("evil.test", 0, "10.0.0.5", 80),
+		host_v4("meta.test", 0, "169.254.169.254", 80),
+	};
+	struct proxy_config cfg = {
+		.policy = W.pol,
+		.proxy_port = PROXY_PORT_EPHEMERAL,
+		.http_port = PROXY_PORT_EPHEMERAL,
+		.tls_port = PROXY_PORT_EPHEMERAL,
+		.dns_port = PROXY_PORT_EPHEMERAL,
+		.resolver = PROXY_RESOLVE_HOSTS,
+		.hosts = hosts,
+		.n_hosts = sizeof(hosts) / sizeof(hosts[0]),
+		.on_event = evlog_cb,
+		.user = &W.log,
+	};
+	cfg.listen_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (lim)
+		cfg.limits = *lim;
+	ck_assert_int_eq(proxy_create(&cfg, &W.px), 0);
+	for (int i = 0; i < 4; i++) {
+		W.port[i] = proxy_port(W.px, i);
+		ck_assert_int_ne(W.port[i], 0);
+	}
+}
+
+static void world_stop(void)
+{
+	proxy_destroy(W.px);
+	W.px = NULL;
+	policy_free(W.pol);
+	upstream_stop(&W.up);
+}
+
+static void setup(void)
+{
+	world_start(NULL, NULL);
+}
+
+static void teardown(void)
+{
+	world_stop();
+}
+
+/* One request on a fresh connection; the response (until EOF or needle). */
+static size_t ask(uint16_t port, const char *req, char *resp, size_t cap, const char *needle)
+{
+	int eof;
+	int fd = raw_connect(port);
+	raw_send(W.px, fd, req, strlen(req));
+	size_t n = raw_recv(W.px, fd, resp, cap, needle, 4000, &eof);
+	close(fd);
+	spin(W.px, 20);
+	return n;
+}
+
+START_TEST(test_http_allowed_request_reaches_upstream)
+{
+	char resp[4096];
+	char req[256];
+	snprintf(req, sizeof(req), "GET http://up.test/hello HTTP/1.1\r\nHost: up.test\r\n\r\n");
+	ask(W.port[0], req, resp, sizeof(resp), "sni=");
+	ck_assert_msg(strstr(resp, "HTTP/1.1 200"), "%s", resp);
+	ck_assert_msg(strstr(resp, "U1 path=/hello sni=-"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "up.test");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	ck_assert_str_eq(e->rule, "up.test");
+	ck_assert_str_eq(e->method, "GET");
+	ck_assert_int_eq(e->status, 200);
+	ck_assert_int_gt(e->down, 0);
+	ck_assert_str_eq(e->what, "up.test:80");
+}
+END_TEST
+
+START_TEST(test_http_denied_request_gets_403_naming_the_rule)
+{
+	char resp[4096];
+	ask(W.port[0], "GET http://bad.test/x HTTP/1.1\r\nHost: bad.test\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "HTTP/1.1 403 Forbidden"), "%s", resp);
+	ck_assert_msg(strstr(resp, "rule: bad.test"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "bad.test");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->rule, "bad.test");
+	ck_assert_int_eq(e->status, 403);
+	/* a name no rule matches falls to the default */
+	ask(W.port[0], "GET http://nobody.test/ HTTP/1.1\r\nHost: nobody.test\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403") && strstr(resp, "rule: default"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_http_port_specific_deny_beats_host_allow)
+{
+	char resp[4096];
+	ask(W.port[0], "GET http://up.test:9/ HTTP/1.1\r\nHost: up.test:9\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403") && strstr(resp, "rule: up.test:9"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_http_warn_is_allowed_and_reported)
+{
+	char resp[4096];
+	ask(W.port[0], "GET http://warn.test/w HTTP/1.1\r\nHost: warn.test\r\n\r\n", resp,
+	    sizeof(resp), "sni=");
+	ck_assert_msg(strstr(resp, "200") && strstr(resp, "U1 path=/w"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "warn.test");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_WARN);
+	ck_assert_str_eq(e->rule, "warn.test");
+}
+END_TEST
+
+START_TEST(test_http_addresses_are_checked_after_resolution)
+{
+	char resp[4096];
+	/* allowed by name (default allow), but the addresses are special ranges */
+	world_stop();
+	world_start(NULL, "{\"default\":\"allow\"}");
+	ask(W.port[0], "GET http://evil.test/ HTTP/1.1\r\nHost: evil.test\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403"), "private address via a name: %s", resp);
+	ask(W.port[0], "GET http://10.1.2.3/ HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403"), "private literal: %s", resp);
+	ask(W.port[0], "GET http://169.254.169.254/latest HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n",
+	    resp, sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403"), "metadata literal: %s", resp);
+	ask(W.port[0], "GET http://meta.test/ HTTP/1.1\r\nHost: meta.test\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403"), "metadata via a name: %s", resp);
+	ask(W.port[0], "GET http://up.test/ HTTP/1.1\r\nHost: up.test\r\n\r\n", resp, sizeof(resp),
+	    NULL);
+	ck_assert_msg(strstr(resp, "403"), "loopback via a name: %s", resp);
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_DENY), 5);
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_ALLOW), 0);
+}
+END_TEST
+
+START_TEST(test_http_keep_alive_serves_several_requests_on_one_connection)
+{
+	char resp[8192];
+	int eof, fd = raw_connect(W.port[0]);
+	for (int i = 0; i < 3; i++) {
+		char req[128], want[64];
+		snprintf(req, sizeof(req), "GET http://up.test/k%d HTTP/1.1\r\nHost: up.test\r\n\r\n",
+			 i);
+		snprintf(want, sizeof(want), "path=/k%d sni=-\n", i);
+		raw_send(W.px, fd, req, strlen(req));
+		raw_recv(W.px, fd, resp, sizeof(resp), want, 4000, &eof);
+		ck_assert_msg(strstr(resp, want) && !eof, "request %d: %s", i, resp);
+	}
+	close(fd);
+	spin(W.px, 20);
+	struct proxy_stats st;
+	proxy_get_stats(W.px, &st);
+	ck_assert_int_eq(st.conns_accepted, 1);
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_ALLOW), 3);
+}
+END_TEST
+
+START_TEST(test_http_pipelined_requests_are_answered_in_order)
+{
+	char resp[8192];
+	const char *req = "GET http://up.test/p1 HTTP/1.1\r\nHost: up.test\r\n\r\n"
+			  "GET http://up.test/p2 HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	ask(W.port[0], req, resp, sizeof(resp), "path=/p2");
+	char *a = strstr(resp, "path=/p1"), *b = strstr(resp, "path=/p2");
+	ck_assert_msg(a && b && a < b, "%s", resp);
+}
+END_TEST
+
+START_TEST(test_http_chunked_request_body_is_forwarded)
+{
+	char resp[4096];
+	const char *req = "POST http://up.test/post HTTP/1.1\r\nHost: up.test\r\n"
+			  "Transfer-Encoding: chunked\r\n\r\n"
+			  "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n";
+	ask(W.port[0], req, resp, sizeof(resp), "got=");
+	ck_assert_msg(strstr(resp, "U1 got=12"), "%s", resp);
+	const char *req2 = "POST http://up.test/post HTTP/1.1\r\nHost: up.test\r\n"
+			   "Content-Length: 4\r\n\r\nabcd";
+	ask(W.port[0], req2, resp, sizeof(resp), "got=");
+	ck_assert_msg(strstr(resp, "U1 got=4"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_http_chunked_and_close_delimited_responses_are_relayed)
+{
+	char resp[4096];
+	ask(W.port[0], "GET http://up.test/chunked HTTP/1.1\r\nHost: up.test\r\n\r\n", resp,
+	    sizeof(resp), "0\r\n\r\n");
+	ck_assert_msg(strstr(resp, "Transfer-Encoding: chunked") && strstr(resp, "0\r\n\r\n"), "%s",
+		      resp);
+	int eof;
+	int fd = raw_connect(W.port[0]);
+	const char *req = "GET http://up.test/close HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+	close(fd);
+	ck_assert_msg(eof && strstr(resp, "path=/close") && strstr(resp, "Connection: close"), "%s",
+		      resp);
+}
+END_TEST
+
+START_TEST(test_http_head_response_has_no_body)
+{
+	char resp[4096];
+	int eof, fd = raw_connect(W.port[0]);
+	const char *req = "HEAD http://up.test/h HTTP/1.1\r\nHost: up.test\r\n\r\n"
+			  "GET http://up.test/after HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	raw_recv(W.px, fd, resp, sizeof(resp), "path=/after", 4000, &eof);
+	close(fd);
+	ck_assert_msg(strstr(resp, "Content-Length: 123") && strstr(resp, "path=/after"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_http_hop_by_hop_fields_are_not_forwarded)
+{
+	/* the upstream echoes the fields it received */
+	char resp[4096];
+	ask(W.port[0],
+	    "GET http://up.test/headers HTTP/1.1\r\nHost: wrong.test\r\nConnection: X-Drop\r\n"
+	    "X-Drop: 1\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nKeep-Alive: 5\r\n"
+	    "Proxy-Connection: keep-alive\r\nX-Keep: yes\r\n\r\n",
+	    resp, sizeof(resp), "x-keep=yes");
+	ck_assert_msg(strstr(resp, "200") && strstr(resp, "headers="), "%s", resp);
+	ck_assert_msg(strstr(resp, "host=up.test") && strstr(resp, "x-keep=yes"), "%s", resp);
+	ck_assert_msg(!strstr(resp, "x-drop") && !strstr(resp, "proxy-") &&
+		      !strstr(resp, "keep-alive=") && !strstr(resp, "connection="), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_malformed_requests_get_400)
+{
+	const char *bad[] = {
+		"GET http://up.test/ HTTP/1.1\r\nHost: up.test\r\nContent-Length: 1\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n",
+		"POST http://up.test/ HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"GET http://up.test/ HTTP/1.1\nHost: a\n\n",
+		"GET /origin-form-on-the-proxy-port HTTP/1.1\r\nHost: up.test\r\n\r\n",
+		"GET http://user@up.test/ HTTP/1.1\r\n\r\n",
+		"GET http://up.test:99999/ HTTP/1.1\r\n\r\n",
+		"GET http://up..test/ HTTP/1.1\r\n\r\n",
+		"GET https://up.test/ HTTP/1.1\r\n\r\n",
+		"CONNECT up.test HTTP/1.1\r\n\r\n",
+		"\x16\x03\x01\x02\x05hello\r\n\r\n",
+	};
+	char resp[4096];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ask(W.port[0], bad[i], resp, sizeof(resp), NULL);
+		ck_assert_msg(strstr(resp, "HTTP/1.1 400 Bad Request"), "case %zu: %s", i, resp);
+	}
+	struct proxy_stats st;
+	proxy_get_stats(W.px, &st);
+	ck_assert_int_eq(st.malformed, sizeof(bad) / sizeof(bad[0]));
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, NULL);
+	ck_assert_str_eq(e->rule, "malformed");
+	ck_assert_int_eq(e->action, POL_DENY);
+}
+END_TEST
+
+START_TEST(test_oversized_heads_get_431)
+{
+	char resp[4096];
+	static char req[20000];
+	strcpy(req, "GET http://up.test/ HTTP/1.1\r\nX-Big: ");
+	memset(req + strlen(req), 'a', 17000);
+	strcat(req, "\r\n\r\n");
+	ask(W.port[0], req, resp, sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "431"), "%s", resp);
+	char many[8000] = "GET http://up.test/ HTTP/1.1\r\n";
+	for (int i = 0; i < 120; i++)
+		strcat(many, "A: b\r\n");
+	strcat(many, "\r\n");
+	ask(W.port[0], many, resp, sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "431"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_slowloris_head_times_out_with_408)
+{
+	struct proxy_limits lim = { .head_timeout_ms = 300, .idle_timeout_ms = 400 };
+	world_stop();
+	world_start(&lim, NULL);
+	char resp[1024];
+	int eof, fd = raw_connect(W.port[0]);
+	raw_send(W.px, fd, "GET http://up.test/ HTTP/1.1\r\nX-A: ", 35);
+	size_t n = 0;
+	/* a byte every 100 ms keeps the socket busy but the head never ends */
+	for (int i = 0; i < 8 && !strstr(resp, "408"); i++) {
+		send(fd, "a", 1, MSG_NOSIGNAL);
+		n = raw_recv(W.px, fd, resp, sizeof(resp), "408", 100, &eof);
+	}
+	ck_assert_msg(n > 0 && strstr(resp, "408"), "%s", resp);
+	close(fd);
+	/* an idle connection (no bytes at all) is simply closed */
+	fd = raw_connect(W.port[0]);
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 1500, &eof);
+	ck_assert_int_eq(eof, 1);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_connection_limit_resets_the_extra_connection)
+{
+	struct proxy_limits lim = { .max_conns = 2 };
+	world_stop();
+	world_start(&lim, NULL);
+	int a = raw_connect(W.port[0]), b = raw_connect(W.port[0]);
+	spin(W.px, 30);
+	int c = raw_connect(W.port[0]);
+	char resp[64];
+	int eof;
+	raw_recv(W.px, c, resp, sizeof(resp), NULL, 1000, &eof);
+	ck_assert_int_eq(eof, 1);
+	struct proxy_stats st;
+	proxy_get_stats(W.px, &st);
+	ck_assert_int_eq(st.conns_refused, 1);
+	ck_assert_int_eq(st.conns_open, 2);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, NULL);
+	ck_assert_str_eq(e->rule, "limit");
+	close(a);
+	close(b);
+	close(c);
+}
+END_TEST
+
+START_TEST(test_requests_per_connection_are_limited)
+{
+	struct proxy_limits lim = { .max_requests = 2 };
+	world_stop();
+	world_start(&lim, NULL);
+	char resp[8192];
+	int eof, fd = raw_connect(W.port[0]);
+	const char *req = "GET http://up.test/a HTTP/1.1\r\nHost: up.test\r\n\r\n"
+			  "GET http://up.test/b HTTP/1.1\r\nHost: up.test\r\n\r\n"
+			  "GET http://up.test/c HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+	close(fd);
+	ck_assert_msg(eof == 1, "no EOF after %s", resp);
+	ck_assert_msg(strstr(resp, "path=/a") && strstr(resp, "path=/b") && !strstr(resp, "path=/c"),
+		      "%s", resp);
+	ck_assert_msg(strstr(resp, "Connection: close"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_connect_denied_gets_403_and_allowed_tunnels)
+{
+	char resp[4096];
+	ask(W.port[0], "CONNECT bad.test:443 HTTP/1.1\r\nHost: bad.test:443\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403") && strstr(resp, "rule: bad.test"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "bad.test");
+	ck_assert_str_eq(e->method, "CONNECT");
+	ck_assert_int_eq(e->action, POL_DENY);
+	/* allowed: a tunnel to the plain HTTP upstream; speak HTTP through it */
+	int eof, fd = raw_connect(W.port[0]);
+	const char *req = "CONNECT up.test:80 HTTP/1.1\r\nHost: up.test:80\r\n\r\n"
+			  "GET /through HTTP/1.1\r\nHost: up.test\r\nConnection: close\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+	close(fd);
+	spin(W.px, 50);
+	ck_assert_msg(strstr(resp, "200 Connection established") && strstr(resp, "path=/through"),
+		      "%s", resp);
+	e = evlog_find(&W.log, PROXY_SRC_PROXY, "up.test");
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	ck_assert_int_gt(e->up, 30);
+	ck_assert_int_gt(e->down, 30);
+}
+END_TEST
+
+START_TEST(test_transparent_http_routes_by_host_header)
+{
+	char resp[4096];
+	ask(W.port[1], "GET /t HTTP/1.1\r\nHost: up.test\r\n\r\n", resp, sizeof(resp), "sni=");
+	ck_assert_msg(strstr(resp, "200") && strstr(resp, "U1 path=/t"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "up.test");
+	ck_assert_str_eq(e->url, "http://up.test/t");
+	ask(W.port[1], "GET /t HTTP/1.1\r\nHost: bad.test\r\n\r\n", resp, sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403"), "%s", resp);
+	ask(W.port[1], "GET /t HTTP/1.1\r\n\r\n", resp, sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "400"), "no Host: %s", resp);
+}
+END_TEST
+
+START_TEST(test_transparent_tls_garbage_is_reset)
+{
+	char resp[256];
+	int eof, fd = raw_connect(W.port[2]);
+	raw_send(W.px, fd, "GET / HTTP/1.1\r\n\r\n", 18);
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 2000, &eof);
+	ck_assert_int_eq(eof, 1);
+	close(fd);
+	spin(W.px, 20);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->rule, "malformed");
+}
+END_TEST
+
+/* ---- DNS on the loopback ---- */
+
+static size_t dns_query(uint8_t *q, uint16_t id, const char *name, uint16_t qtype)
+{
+	size_t n = 0;
+	q[n++] = (uint8_t)(id >> 8), q[n++] = (uint8_t)id, q[n++] = 1, q[n++] = 0;
+	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0;
+	for (const char *p = name; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		q[n++] = (uint8_t)l;
+		memcpy(q + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	q[n++] = 0, q[n++] = (uint8_t)(qtype >> 8), q[n++] = (uint8_t)qtype, q[n++] = 0, q[n++] = 1;
+	return n;
+}
+
+static int udp_ask(const uint8_t *q, size_t n, uint8_t *a, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(W.port[3]) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sendto(fd, q, n, 0, (struct sockaddr *)&sa, sizeof(sa));
+	int got = -1;
+	for (int i = 0; i < 200 && got < 0; i++) {
+		spin(W.px, 5);
+		got = (int)recv(fd, a, cap, 0);
+	}
+	close(fd);
+	return got;
+}
+
+START_TEST(test_dns_answers_allowed_names_with_the_proxy_address)
+{
+	uint8_t q[300], a[600];
+	size_t n = dns_query(q, 7, "up.test", 1);
+	int got = udp_ask(q, n, a, sizeof(a));
+	ck_assert_int_eq(got, (int)n + 16);
+	ck_assert_int_eq(a[0] << 8 | a[1], 7);
+	ck_assert_int_eq(a[3] & 0xf, 0);          /* NOERROR */
+	ck_assert_int_eq(a[7], 1);                /* one answer */
+	ck_assert_int_eq(a[got - 4], 127);        /* the listen address */
+	ck_assert_int_eq(a[got - 1], 1);
+	/* AAAA: the proxy has no IPv6 address, so an empty answer */
+	n = dns_query(q, 8, "up.test", 28);
+	got = udp_ask(q, n, a, sizeof(a));
+	ck_assert_int_eq(got, (int)n);
+	ck_assert_int_eq(a[3] & 0xf, 0);
+	ck_assert_int_eq(a[7], 0);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_DNS, "up.test");
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	ck_assert_str_eq(e->method, "AAAA");
+}
+END_TEST
+
+START_TEST(test_dns_denied_names_get_nxdomain_and_an_event)
+{
+	uint8_t q[300], a[600];
+	size_t n = dns_query(q, 9, "bad.test", 1);
+	int got = udp_ask(q, n, a, sizeof(a));
+	ck_assert_int_eq(got, (int)n);
+	ck_assert_int_eq(a[3] & 0xf, 3); /* NXDOMAIN */
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_DNS, "bad.test");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->rule, "bad.test");
+	n = dns_query(q, 10, "unknown.test", 1);
+	got = udp_ask(q, n, a, sizeof(a));
+	ck_assert_int_eq(a[3] & 0xf, 3);
+}
+END_TEST
+
+START_TEST(test_dns_malformed_query_gets_formerr)
+{
+	uint8_t q[300], a[600];
+	size_t n = dns_query(q, 11, "up.test", 1);
+	q[12] = 0xc0; /* compression pointer */
+	int got = udp_ask(q, n, a, sizeof(a));
+	ck_assert_int_eq(got, 12);
+	ck_assert_int_eq(a[3] & 0xf, 1); /* FORMERR */
+	/* too short to answer: dropped, the server stays up */
+	ck_assert_int_eq(udp_ask(q, 5, a, sizeof(a)), -1);
+	n = dns_query(q, 12, "up.test", 1);
+	ck_assert_int_gt(udp_ask(q, n, a, sizeof(a)), 0);
+}
+END_TEST
+
+START_TEST(test_dns_over_tcp_answers_each_framed_query)
+{
+	uint8_t q[300], buf[700];
+	size_t n = dns_query(q + 2, 21, "up.test", 1);
+	q[0] = (uint8_t)(n >> 8), q[1] = (uint8_t)n;
+	size_t m = dns_query(q + 4 + n, 22, "bad.test", 1);
+	q[2 + n] = (uint8_t)(m >> 8), q[3 + n] = (uint8_t)m;
+	int eof, fd = raw_connect(W.port[3]);
+	raw_send(W.px, fd, q, 4 + n + m);
+	size_t got = 0;
+	for (int i = 0; i < 400 && got < (2 + n + 16) + (2 + m); i++) {
+		spin(W.px, 5);
+		ssize_t r = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	(void)eof;
+	close(fd);
+	ck_assert_int_eq(got, (2 + n + 16) + (2 + m));
+	ck_assert_int_eq(buf[3], 21);
+	ck_assert_int_eq(buf[5] & 0xf, 0);
+	ck_assert_int_eq(buf[2 + n + 16 + 3], 22);
+	ck_assert_int_eq(buf[2 + n + 16 + 5] & 0xf, 3);
+}
+END_TEST
+
+START_TEST(test_destroy_reports_open_tunnels)
+{
+	int eof, fd = raw_connect(W.port[0]);
+	char resp[256];
+	const char *req = "CONNECT up.test:80 HTTP/1.1\r\nHost: up.test:80\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	raw_recv(W.px, fd, resp, sizeof(resp), "\r\n\r\n", 4000, &eof);
+	ck_assert_msg(strstr(resp, "200"), "%s", resp);
+	int before = W.log.n;
+	proxy_destroy(W.px);
+	W.px = NULL;
+	ck_assert_int_eq(W.log.n, before + 1);
+	ck_assert_str_eq(W.log.ev[before].method, "CONNECT");
+	close(fd);
+}
+END_TEST
+
+TCase *tcase_loopback(void)
+{
+	TCase *tc = tcase_create("loopback");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_http_allowed_request_reaches_upstream);
+	tcase_add_test(tc, test_http_denied_request_gets_403_naming_the_rule);
+	tcase_add_test(tc, test_http_port_specific_deny_beats_host_allow);
+	tcase_add_test(tc, test_http_warn_is_allowed_and_reported);
+	tcase_add_test(tc, test_http_addresses_are_checked_after_resolution);
+	tcase_add_test(tc, test_http_keep_alive_serves_several_requests_on_one_connection);
+	tcase_add_test(tc, test_http_pipelined_requests_are_answered_in_order);
+	tcase_add_test(tc, test_http_chunked_request_body_is_forwarded);
+	tcase_add_test(tc, test_http_chunked_and_close_delimited_responses_are_relayed);
+	tcase_add_test(tc, test_http_head_response_has_no_body);
+	tcase_add_test(tc, test_http_hop_by_hop_fields_are_not_forwarded);
+	tcase_add_test(tc, test_malformed_requests_get_400);
+	tcase_add_test(tc, test_oversized_heads_get_431);
+	tcase_add_test(tc, test_slowloris_head_times_out_with_408);
+	tcase_add_test(tc, test_connection_limit_resets_the_extra_connection);
+	tcase_add_test(tc, test_requests_per_connection_are_limited);
+	tcase_add_test(tc, test_connect_denied_gets_403_and_allowed_tunnels);
+	tcase_add_test(tc, test_transparent_http_routes_by_host_header);
+	tcase_add_test(tc, test_transparent_tls_garbage_is_reset);
+	tcase_add_test(tc, test_dns_answers_allowed_names_with_the_proxy_address);
+	tcase_add_test(tc, test_dns_denied_names_get_nxdomain_and_an_event);
+	tcase_add_test(tc, test_dns_malformed_query_gets_formerr);
+	tcase_add_test(tc, test_dns_over_tcp_answers_each_framed_query);
+	tcase_add_test(tc, test_destroy_reports_open_tunnels);
+	return tc;
+}
