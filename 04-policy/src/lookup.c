@@ -229,6 +229,23 @@ static int pend_add(struct pendv *pv, uint32_t set, const struct rule *r)
 	return 0;
 }
 
+/*
+ * Edge flags. Once a trie is built, the value of each edge (the child's node id)
+ * gets EDGE_FLAG when the child carries something a lookup passing through needs
+ * (a path rule; a "*." rule set). A lookup then reads the node array only for
+ * flagged nodes: the slot it just probed is in cache, the node usually is not.
+ * Node ids stay below 2^31; UINT32_MAX still means "no edge".
+ */
+#define EDGE_FLAG 0x80000000u
+#define EDGE_NODE(v) ((v) & ~EDGE_FLAG)
+
+static void edges_flag(struct hmap *m, int (*has)(const void *ctx, uint32_t node), const void *ctx)
+{
+	for (size_t i = 0; i <= m->mask; i++)
+		if (m->s[i].hash && has(ctx, m->s[i].value))
+			m->s[i].value |= EDGE_FLAG;
+}
+
 /* ---------------------------------------------------------------- path trie */
 
 static int ptrie_node(struct ptrie *t)
@@ -262,6 +279,11 @@ static int ptrie_insert(struct ptrie *t, const struct rule *r)
 	return 0;
 }
 
+static int ptrie_has_rule(const void *ctx, uint32_t node)
+{
+	return ((const struct ptrie *)ctx)->node[node].rule != NULL;
+}
+
 static int ptrie_build(struct ptrie *t, const struct cat_rules *cr)
 {
 	if (hmap_init(&t->edges, cr->n * 2) < 0 || ptrie_node(t) < 0)
@@ -269,6 +291,7 @@ static int ptrie_build(struct ptrie *t, const struct cat_rules *cr)
 	for (size_t i = 0; i < cr->n; i++)
 		if (ptrie_insert(t, &cr->v[i]) < 0)
 			return -ENOMEM;
+	edges_flag(&t->edges, ptrie_has_rule, t);
 	return 0;
 }
 
@@ -284,10 +307,11 @@ static struct best ptrie_find(const struct ptrie *t, const char *path)
 		uint32_t len = (uint32_t)(e - c);
 		if (len == 0)
 			break;
-		node = hmap_get(&t->edges, node, c, len);
-		if (node == UINT32_MAX)
+		uint32_t v = hmap_get(&t->edges, node, c, len);
+		if (v == UINT32_MAX)
 			break;
-		if (t->node[node].rule)
+		node = EDGE_NODE(v);
+		if (v & EDGE_FLAG)
 			b = t->node[node];
 		s = e;
 	}
@@ -332,6 +356,12 @@ static struct nset *ntrie_set_of(void *ctx, uint32_t set)
 	return set & 1 ? &t->node[set >> 1].wild : &t->node[set >> 1].exact;
 }
 
+static int ntrie_has_wild(const void *ctx, uint32_t node)
+{
+	const struct ntrie *t = ctx;
+	return t->node[node].wild.any.rule || t->node[node].wild.port_n;
+}
+
 static int ntrie_build(struct ntrie *t, const struct cat_rules *cr)
 {
 	struct pendv pv = { 0 };
@@ -356,6 +386,8 @@ static int ntrie_build(struct ntrie *t, const struct cat_rules *cr)
 	}
 	if (ret == 0)
 		ret = ports_attach(&pv, ntrie_set_of, t, &t->ports, &t->nports);
+	if (ret == 0)
+		edges_flag(&t->edges, ntrie_has_wild, t);
 	free(pv.v);
 	return ret;
 }
@@ -622,15 +654,16 @@ static void ntrie_collect(const struct ntrie *t, const char *host, size_t hlen, 
 		const char *b = end;
 		while (b > host && b[-1] != '.')
 			b--;
-		node = hmap_get(&t->edges, node, b, (uint32_t)(end - b));
-		if (node == UINT32_MAX)
+		uint32_t v = hmap_get(&t->edges, node, b, (uint32_t)(end - b));
+		if (v == UINT32_MAX)
 			break;
+		node = EDGE_NODE(v);
 		if (b == host) { /* all labels consumed: exact rules apply */
 			l->sp[l->n] = t->ports;
 			l->s[l->n++] = &t->node[node].exact;
 			break;
 		}
-		if (nw < 130)
+		if ((v & EDGE_FLAG) && nw < 130)
 			wild[nw++] = &t->node[node].wild; /* "*.suffix" matches: labels remain */
 		end = b - 1;
 	}
