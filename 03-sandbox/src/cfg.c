@@ -154,6 +154,8 @@ void sandbox_cfg_free(sandbox_cfg_t *cfg)
 /* Append one entry; takes ownership of src/dst on success. */
 static int plan_push(sandbox_cfg_t *cfg, struct plan_entry *e)
 {
+	if (cfg->nplan >= SBX_MAX_PLAN)
+		return -E2BIG;
 	if (cfg->nplan == cfg->capplan) {
 		size_t cap = cfg->capplan ? cfg->capplan * 2 : 16;
 		struct plan_entry *p = realloc(cfg->plan, cap * sizeof(*p));

@@ -251,9 +251,16 @@ static _Noreturn void worker(const struct child_args *a)
 	const struct sandbox_cfg *c = a->cfg;
 	sigset_t none;
 
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		signal(forwarded[i], SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	/* every disposition to default: the runner may ignore SIGPIPE, and an
+	 * ignored signal would stay ignored across execve */
+	for (int sig = 1; sig < NSIG; sig++) {
+		/* raw call: libc refuses its reserved real-time signals (32, 33) */
+		struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } k = {
+			SIG_DFL, 0, NULL, 0 };
+
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(c->path, c->argv, c->envp);

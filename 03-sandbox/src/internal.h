@@ -19,6 +19,9 @@
 
 #include "sandbox.h"
 
+/* Most entries a plan may hold (the child keeps one descriptor per entry on its stack). */
+#define SBX_MAX_PLAN 256
+
 /* Kinds of mount plan entries, in the words of the public API. */
 enum plan_kind {
 	PLAN_RO,      /* read-only bind of src */

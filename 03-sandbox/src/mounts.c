@@ -36,7 +36,6 @@
 #define MNT_DETACH 2
 #endif
 #define STAGE "/tmp"
-#define MAX_PLAN 256
 
 /* ---- thin system call wrappers (glibc 2.36 lacks usable declarations) ---- */
 
@@ -414,15 +413,15 @@ static int do_entry(int root, const struct plan_entry *e, int tree)
 int sbx_build_root(const struct child_args *a, int *step, int *index)
 {
 	const struct sandbox_cfg *c = a->cfg;
-	int trees[MAX_PLAN];
+	int trees[SBX_MAX_PLAN];
 	int root = -1, ret = 0;
 	size_t n = c->nplan;
 
 	*index = -1;
+	if (n > SBX_MAX_PLAN)
+		return *step = STEP_PLAN, -E2BIG;
 	for (size_t i = 0; i < n; i++)
 		trees[i] = -1;
-	if (n > MAX_PLAN)
-		return *step = STEP_PLAN, -E2BIG;
 	/* 1. nothing we mount propagates back to the host, and vice versa */
 	*step = STEP_PRIVATE;
 	if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -40,6 +40,9 @@
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -100,7 +103,8 @@ static pid_t do_clone(sandbox_t *sb, unsigned ns, int cg_fd, const struct child_
 	pid_t pid;
 
 	memset(&ca, 0, sizeof(ca));
-	ca.flags = CLONE_PIDFD | (uint64_t)clone_flags(ns);
+	/* CLONE_CLEAR_SIGHAND: no runner signal handler can ever run in the pod */
+	ca.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (uint64_t)clone_flags(ns);
 	ca.pidfd = (uint64_t)(uintptr_t)&sb->pidfd;
 	ca.exit_signal = 0; /* no SIGCHLD: the runner's own waitpid(-1) cannot steal it */
 	if (cg_fd >= 0) {

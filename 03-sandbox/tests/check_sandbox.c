@@ -253,6 +253,22 @@ static sandbox_t *start_trapterm(int *rd)
 	return sb;
 }
 
+START_TEST(test_runner_signal_state_does_not_leak_into_the_worker)
+{
+	sigset_t set;
+
+	POD_REQUIRE_ROOT();
+	/* a runner with a signalfd blocks signals and usually ignores SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	expect(ARGS("status", "SigIgn"), "ok 0000000000000000");
+	expect(ARGS("status", "SigBlk"), "ok 0000000000000000");
+}
+END_TEST
+
 START_TEST(test_sigterm_is_forwarded_to_the_worker)
 {
 	sandbox_t *sb;
@@ -1059,6 +1075,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_exit_code_and_signal_become_status);
 	tcase_add_test(tc, test_worker_is_in_the_inits_new_session);
 	tcase_add_test(tc, test_init_reaps_orphaned_zombies);
+	tcase_add_test(tc, test_runner_signal_state_does_not_leak_into_the_worker);
 	tcase_add_test(tc, test_sigterm_is_forwarded_to_the_worker);
 	tcase_add_test(tc, test_pidfd_wakes_epoll_and_nohang_wait_is_eagain);
 	tcase_add_test(tc, test_missing_source_fails_naming_the_path);
