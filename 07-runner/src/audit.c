@@ -130,6 +130,8 @@ static void human_line(struct podrun *p, int cat, int act, const char *what, con
 	char safe[256];
 	size_t i, j = 0;
 
+	if (!what)
+		return; /* the caller asked for no human line */
 	if (act == PR_ALLOW || act == PR_INFO) {
 		if (p->verbosity < PODRUN_VERBOSE)
 			return;

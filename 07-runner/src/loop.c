@@ -247,6 +247,19 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		return;
 	if (policy_decide(p->pol, c, path, &d) < 0)
 		return;
+	/* An open of a library an explicit FFI rule names is an FFI fact: a
+	 * denied library is not in the pod, so the loader's open fails and the
+	 * LD_AUDIT gate is never asked; this event is the evidence. */
+	if (ev->kind == SYSAUDIT_EV_OPEN && d.rule && !strcmp(d.rule, "default")) {
+		struct pol_decision f;
+		memset(&f, 0, sizeof f);
+		if (policy_decide(p->pol, POL_FFI, path, &f) == 0 && f.rule && strcmp(f.rule, "default") &&
+		    f.action == POL_DENY && ev->ret < 0) {
+			v->action = SYSAUDIT_DENY;
+			snprintf(v->rule, sizeof v->rule, "ffi:%s", f.rule);
+			return;
+		}
+	}
 	/* runtime files are not the policy's business, unless a rule names them */
 	if ((!d.rule || !strcmp(d.rule, "default")) && provided(p, path, ev->ret == -ENOENT))
 		return;
@@ -258,9 +271,13 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		v->action = SYSAUDIT_ALLOW;
 		break;
 	default:
-		/* denied by policy: the kernel boundary refused it, or (ret >= 0)
-		 * the file came in through the runtime plan */
+		/* Denied by policy. ret >= 0: the file came in through the runtime
+		 * plan. -ENOENT under the default rule: the path is simply not in
+		 * the pod, and runtimes probe for many such files: a fact, not a
+		 * decision. A deny is a named rule, or the kernel refusing. */
 		if (ev->ret >= 0 && ev->kind != SYSAUDIT_EV_EXEC)
+			return;
+		if (ev->ret == -ENOENT && (!d.rule || !strcmp(d.rule, "default")))
 			return;
 		v->action = SYSAUDIT_DENY;
 		break;
@@ -274,7 +291,7 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	struct sysaudit_verdict v = { SYSAUDIT_INFO, "" };
 	char line[4096], what[SYSAUDIT_PATH_MAX + 64];
 	static const int act[] = { PR_INFO, PR_ALLOW, PR_WARN, PR_DENY };
-	int n, cat;
+	int n, cat, human;
 
 	/* pid 1 is the pod's init: the runner's own code building the root */
 	if (ev->pid == 1)
@@ -292,8 +309,25 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 		line[n - 1] = '\0';
 	sysaudit_event_what(ev, what, sizeof what);
 	cat = pr_cat_index(sysaudit_event_cat(ev));
-	pr_emit_line(p, line, cat < 0 ? PR_LIFE : cat, act[v.action & 3], what,
-		     v.rule[0] ? v.rule : "default", NULL);
+	human = cat == PR_FS || cat == PR_RUN;
+	if (!strncmp(v.rule, "ffi:", 4)) {
+		/* an FFI finding (see pr_bpf_classify): retag the line's category */
+		char *c = strstr(line, "\"cat\":\"fs\"");
+		char *r = strstr(line, "\"rule\":\"ffi:");
+		if (c && (size_t)n + 2 < sizeof line) {
+			memmove(c + 11, c + 10, strlen(c + 10) + 1);
+			memcpy(c, "\"cat\":\"ffi\"", 11);
+			r = strstr(line, "\"rule\":\"ffi:");
+			if (r)
+				memmove(r + 8, r + 12, strlen(r + 12) + 1);
+			cat = PR_FFI;
+			memmove(v.rule, v.rule + 4, strlen(v.rule + 4) + 1);
+		}
+	}
+	/* the human log shows eBPF's fs and run findings; FFI and net decisions
+	 * are logged by the loader and the proxy that made them */
+	pr_emit_line(p, line, cat < 0 ? PR_LIFE : cat, act[v.action & 3],
+		     human ? what : NULL, v.rule[0] ? v.rule : "default", NULL);
 	return 0;
 }
 

@@ -345,6 +345,157 @@ START_TEST(test_native_env_allow_deny_warn)
 END_TEST
 
 /* ======================================================================== */
+/* every worker kind x every category: allow works, deny refused, warn audited */
+/* ======================================================================== */
+
+struct kind {
+	const char *name;
+	const char *worker;
+	int clib; /* service mode: the command is a message, the answer a line */
+};
+static const struct kind kinds[] = {
+	{ "native", "plain_worker", 0 },
+	{ "python", "worker.py", 0 },
+	{ "bun", "worker.ts", 0 },
+	{ "clib", "clib_worker.so", 1 },
+};
+#define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
+
+static void act(int k, struct run *r, const char *flags, const char *what)
+{
+	char in[512];
+	if (kinds[k].clib) {
+		snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s %s", flags, W(kinds[k].worker));
+		snprintf(in, sizeof in, "%s\n", what);
+		t_runs(r, in, 60, cmd);
+	} else {
+		snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s %s %s", flags, W(kinds[k].worker), what);
+		t_runs(r, NULL, 60, cmd);
+	}
+}
+
+/* allowed: the worker says "ok <needle...>" */
+static int done_ok(int k, const struct run *r, const char *needle)
+{
+	return (kinds[k].clib || r->status == 0) && strstr(r->out, needle) != NULL;
+}
+
+/* refused: a clear error in the worker naming @p needle */
+static int refused(int k, const struct run *r, const char *needle)
+{
+	const char *s = kinds[k].clib ? r->out : r->err;
+	const char *e = strstr(s, "error: ");
+	return (kinds[k].clib || r->status == 1) && e && strstr(e, needle) && !strstr(r->out, "ok ");
+}
+
+static int audited(const struct run *r, const char *cat, const char *action, const char *what)
+{
+	char c[32], a[32];
+	snprintf(c, sizeof c, "\"cat\":\"%s\"", cat);
+	snprintf(a, sizeof a, "\"action\":\"%s\"", action);
+	return t_audit_count(r, c, a, what, NULL) >= 1;
+}
+
+START_TEST(test_kind_fs_read)
+{
+	struct run r;
+	char flags[512], what[300];
+	const char *f = data_file("kr.txt", "0123456789");
+	ROOT();
+	snprintf(what, sizeof what, "read %s", f);
+	snprintf(flags, sizeof flags, "--allow-read=%s", f);
+	act(_i, &r, flags, what);
+	EXPECT(done_ok(_i, &r, "ok read 10 bytes"), &r);
+	t_run_free(&r);
+	snprintf(flags, sizeof flags, "--allow-read=%s --deny-read=%s", data_dir(), f);
+	act(_i, &r, flags, what);
+	EXPECT(refused(_i, &r, f), &r);
+	t_run_free(&r);
+	snprintf(flags, sizeof flags, "--warn-read=%s", f);
+	act(_i, &r, flags, what);
+	EXPECT(done_ok(_i, &r, "ok read 10 bytes") && audited(&r, "fs", "warn", f), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_kind_fs_write)
+{
+	struct run r;
+	char flags[512], what[300], path[256];
+	ROOT();
+	snprintf(path, sizeof path, "%s/kw-%s.txt", data_dir(), kinds[_i].name);
+	unlink(path);
+	snprintf(what, sizeof what, "write %s", path);
+	snprintf(flags, sizeof flags, "--allow-write=%s", data_dir());
+	act(_i, &r, flags, what);
+	EXPECT(done_ok(_i, &r, "ok wrote") && access(path, F_OK) == 0, &r);
+	t_run_free(&r);
+	unlink(path);
+	snprintf(flags, sizeof flags, "--allow-read=%s", data_dir());
+	act(_i, &r, flags, what);
+	EXPECT(refused(_i, &r, path) && access(path, F_OK) != 0, &r);
+	t_run_free(&r);
+	snprintf(flags, sizeof flags, "--warn-write=%s", data_dir());
+	act(_i, &r, flags, what);
+	EXPECT(done_ok(_i, &r, "ok wrote") && audited(&r, "fs", "warn", path), &r);
+	t_run_free(&r);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_kind_run)
+{
+	struct run r;
+	ROOT();
+	act(_i, &r, "--allow-run=/usr/bin/true", "run /usr/bin/true");
+	EXPECT(done_ok(_i, &r, "ok ran /usr/bin/true"), &r);
+	t_run_free(&r);
+	act(_i, &r, "--allow-read=/etc/hostname", "run /usr/bin/true");
+	EXPECT(refused(_i, &r, "/usr/bin/true"), &r);
+	t_run_free(&r);
+	act(_i, &r, "--warn-run=/usr/bin/true", "run /usr/bin/true");
+	EXPECT(done_ok(_i, &r, "ok ran /usr/bin/true") && audited(&r, "run", "warn", "/usr/bin/true"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_kind_env)
+{
+	struct run r;
+	ROOT();
+	setenv("PODRUN_T_KIND", "kind-value", 1);
+	act(_i, &r, "--allow-env=PODRUN_T_KIND", "env PODRUN_T_KIND");
+	EXPECT(done_ok(_i, &r, "ok PODRUN_T_KIND=kind-value"), &r);
+	t_run_free(&r);
+	act(_i, &r, "--deny-env=PODRUN_T_KIND", "env PODRUN_T_KIND");
+	EXPECT(strstr(r.out, "unset PODRUN_T_KIND") && audited(&r, "env", "deny", "PODRUN_T_KIND"), &r);
+	t_run_free(&r);
+	act(_i, &r, "--warn-env=PODRUN_T_KIND", "env PODRUN_T_KIND");
+	EXPECT(done_ok(_i, &r, "ok PODRUN_T_KIND=kind-value") && audited(&r, "env", "warn", "PODRUN_T_KIND"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+#define FFI_LIB "/usr/lib/x86_64-linux-gnu/libcjson.so.1"
+
+START_TEST(test_kind_ffi)
+{
+	struct run r;
+	ROOT();
+	POD_REQUIRE(access(FFI_LIB, R_OK) == 0, "libcjson.so.1 (from make deps) missing");
+	act(_i, &r, "--allow-ffi=" FFI_LIB, "ffi " FFI_LIB);
+	EXPECT(done_ok(_i, &r, "ok loaded " FFI_LIB) && audited(&r, "ffi", "allow", FFI_LIB), &r);
+	t_run_free(&r);
+	act(_i, &r, "--deny-ffi=" FFI_LIB, "ffi " FFI_LIB);
+	EXPECT(refused(_i, &r, FFI_LIB) && audited(&r, "ffi", "deny", FFI_LIB), &r);
+	t_run_free(&r);
+	act(_i, &r, "--warn-ffi=" FFI_LIB, "ffi " FFI_LIB);
+	EXPECT(done_ok(_i, &r, "ok loaded " FFI_LIB) && audited(&r, "ffi", "warn", FFI_LIB), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
 /* audit                                                                      */
 /* ======================================================================== */
 
@@ -749,6 +900,15 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_native_fs_write_allow_deny_warn);
 	tcase_add_test(tc, test_native_run_allow_deny_warn);
 	tcase_add_test(tc, test_native_env_allow_deny_warn);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("kinds");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_kind_fs_read, 0, NKINDS);
+	tcase_add_loop_test(tc, test_kind_fs_write, 0, NKINDS);
+	tcase_add_loop_test(tc, test_kind_run, 0, NKINDS);
+	tcase_add_loop_test(tc, test_kind_env, 0, NKINDS);
+	tcase_add_loop_test(tc, test_kind_ffi, 0, NKINDS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("audit");
