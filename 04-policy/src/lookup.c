@@ -974,61 +974,67 @@ static void special_deny(struct pol_decision *out, const char *addr, const struc
 	rs_put(&r, " address: denied unless an IP/CIDR rule allows it");
 }
 
+/* Step 1 of an address decision: IP/CIDR rules, inside a special range only the
+ * rules at least as narrow as the range (so 0.0.0.0/0 does not open 169.254.169.254). */
+static struct best addr_rules(const struct policy *p, const uint8_t ip[16], const struct special *sp,
+			      int port, int *pport)
+{
+	struct setlist l;
+	int plens[132], n = 0;
+
+	iptab_collect(&p->ip, ip, 0, &l, plens);
+	while (n < l.n && (!sp || plens[n] >= sp->plen))
+		n++;
+	l.n = n;
+	return list_decide(&l, port, POL_DENY, pport);
+}
+
+/* Step 2 for loopback: an exact "localhost" rule that decides @p host wins. @return 1 if so. */
+static int addr_localhost(const struct policy *p, const char *host, int port, struct pol_decision *out)
+{
+	char hb[300];
+	uint8_t hip[16];
+	int is_ip, exact = 0;
+
+	if (!host || host_prepare(host, strlen(host), hb, sizeof(hb), hip, &is_ip) < 0 || is_ip ||
+	    strcmp(hb, "localhost") != 0)
+		return 0;
+	net_by_name(p, hb, strlen(hb), NULL, port, out, &exact);
+	return exact;
+}
+
 int policy_decide_addr(const policy_t *p, const char *host, const struct sockaddr *addr,
 		       struct pol_decision *out)
 {
 	const struct special *sp;
-	struct setlist l;
 	uint8_t ip[16];
-	int port, plens[132], pport, n = 0;
-	char astr[64];
+	int port, pport;
+	char astr[64], shown[80];
 	struct best b;
 
 	if (!ready(p, addr, out) || sockaddr_ip(addr, ip, &port) < 0)
 		return -EINVAL;
 	sp = special_of(ip);
 	fmt_ip(ip, astr, sizeof(astr));
-	/* 1. IP/CIDR rules; in a special range only rules inside the range count
-	 *    (so 0.0.0.0/0 does not open 169.254.169.254) */
-	iptab_collect(&p->ip, ip, 0, &l, plens);
-	if (sp)
-		while (n < l.n && plens[n] >= sp->plen)
-			n++;
-	else
-		n = l.n;
-	l.n = n;
-	b = list_decide(&l, port, POL_DENY, &pport);
+	/* 1. IP/CIDR rules */
+	b = addr_rules(p, ip, sp, port, &pport);
 	if (b.rule) {
-		decide_fill(out, p, POL_NET, b, astr, pport);
+		int v6 = strchr(astr, ':') && pport > 0;
+		snprintf(shown, sizeof(shown), v6 ? "[%s]" : "%s", astr);
+		decide_fill(out, p, POL_NET, b, shown, pport);
 		return 0;
 	}
 	/* 2. special ranges: denied, except loopback reached through an exact localhost rule */
 	if (sp) {
-		if (host && strcmp(sp->what, "loopback") == 0) {
-			char hb[300];
-			uint8_t hip[16];
-			int is_ip, exact = 0;
-			if (host_prepare(host, strlen(host), hb, sizeof(hb), hip, &is_ip) == 0 && !is_ip &&
-			    strcmp(hb, "localhost") == 0) {
-				net_by_name(p, hb, strlen(hb), NULL, port, out, &exact);
-				if (exact)
-					return 0;
-			}
-		}
+		if (strcmp(sp->what, "loopback") == 0 && addr_localhost(p, host, port, out))
+			return 0;
 		special_deny(out, astr, sp);
 		return 0;
 	}
-	/* 3. any other address follows the name decision */
-	if (host) {
-		char hb[300];
-		uint8_t hip[16];
-		int is_ip;
-		if (host_prepare(host, strlen(host), hb, sizeof(hb), hip, &is_ip) < 0)
-			return -EINVAL;
-		net_by_name(p, hb, strlen(hb), is_ip ? hip : NULL, port, out, NULL);
-		return 0;
-	}
-	decide_fill(out, p, POL_NET, b, astr, port);
+	/* 3. any other address follows the name decision (the default without a name) */
+	if (host)
+		return policy_decide_net(p, host, (uint16_t)port, out);
+	decide_fill(out, p, POL_NET, b, astr, 0);
 	return 0;
 }
 

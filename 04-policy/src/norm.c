@@ -432,6 +432,38 @@ static int norm_hostport(const char *h, size_t hlen, uint16_t port, struct rule 
 	return r->pattern && r->key ? 0 : -ENOMEM;
 }
 
+/* "[IPv6]" or "[IPv6]:port" */
+static int norm_bracketed(const char *in, size_t len, struct rule *r, char *msg, size_t msgsz,
+			  char *hint, size_t hintsz)
+{
+	const char *close = memchr(in, ']', len);
+	uint16_t port = 0;
+	size_t rest;
+
+	if (!close) {
+		MSG("missing `]` in `%.*s`", (int)len, in);
+		HINT("IPv6 addresses with a port are written `[2001:db8::1]:443`");
+		return -EINVAL;
+	}
+	if (!memchr(in, ':', (size_t)(close - in)) || !norm_ip(in + 1, (size_t)(close - in - 1), r->ip)) {
+		MSG("`%.*s` is not an IPv6 address", (int)(close - in - 1), in + 1);
+		HINT("brackets are for IPv6 addresses only, e.g. `[::1]:8080`");
+		return -EINVAL;
+	}
+	rest = len - (size_t)(close - in) - 1;
+	if (rest > 0 && close[1] != ':') {
+		MSG("unexpected `%.*s` after `]`", (int)rest, close + 1);
+		HINT("write `[ADDRESS]:PORT`; CIDR blocks are written without brackets (`fd00::/8`)");
+		return -EINVAL;
+	}
+	if (rest > 0 && parse_port(close + 2, rest - 1, &port, msg, msgsz, hint, hintsz) < 0)
+		return -EINVAL;
+	r->kind = RK_IP;
+	r->plen = 128;
+	r->port = port;
+	return set_ip_pattern(r, "");
+}
+
 static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
 			 size_t msgsz, char *hint, size_t hintsz)
 {
@@ -444,33 +476,8 @@ static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
 		HINT("write the host (and port) only, e.g. `example.com:443`");
 		return -EINVAL;
 	}
-	if (in[0] == '[') {
-		const char *close = memchr(in, ']', len);
-		size_t rest;
-		if (!close) {
-			MSG("missing `]` in `%.*s`", (int)len, in);
-			HINT("IPv6 addresses with a port are written `[2001:db8::1]:443`");
-			return -EINVAL;
-		}
-		if (!memchr(in, ':', (size_t)(close - in)) || !norm_ip(in + 1, (size_t)(close - in - 1), r->ip)) {
-			MSG("`%.*s` is not an IPv6 address", (int)(close - in - 1), in + 1);
-			HINT("brackets are for IPv6 addresses only, e.g. `[::1]:8080`");
-			return -EINVAL;
-		}
-		rest = len - (size_t)(close - in) - 1;
-		if (rest > 0 && (close[1] != ':' ||
-				 parse_port(close + 2, rest - 1, &port, msg, msgsz, hint, hintsz) < 0)) {
-			if (close[1] != ':') {
-				MSG("unexpected `%.*s` after `]`", (int)rest, close + 1);
-				HINT("write `[ADDRESS]:PORT`; CIDR blocks are written without brackets (`fd00::/8`)");
-			}
-			return -EINVAL;
-		}
-		r->kind = RK_IP;
-		r->plen = 128;
-		r->port = port;
-		return set_ip_pattern(r, "");
-	}
+	if (in[0] == '[')
+		return norm_bracketed(in, len, r, msg, msgsz, hint, hintsz);
 	slash = memchr(in, '/', len);
 	if (slash)
 		return norm_cidr(in, len, slash, r, msg, msgsz, hint, hintsz);

@@ -344,6 +344,9 @@ const struct ecase ecases[] = {
 	{ "{\"limits\": {\"timeout_s\": 1.5}}", 1, 26, "$.limits.timeout_s", "whole number", NULL },
 	{ "{\"limits\": {\"memory\": \"12q\"}}", 1, 23, "$.limits.memory", "not a memory size", "256m" },
 	{ "{\"limits\": {\"pids\": 0}}", 1, 21, "$.limits.pids", "whole number", NULL },
+	{ "{\"limits\": {\"memory\": \"20000000000g\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
+	{ "{\"limits\": {\"memory\": \"0\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
+	{ "{\"limits\": {\"pids\": 4194305}}", 1, 21, "$.limits.pids", "whole number", NULL },
 	/* patterns */
 	{ "{\"env\": {\"allow\": [\"\"]}}", 1, 20, "$.env.allow[0]", "empty pattern", NULL },
 	{ "{\"fs\": {\"write\": {\"deny\": [\"tmp/x\"]}}}", 1, 28, "$.fs.write.deny[0]", "is not absolute",

@@ -136,6 +136,16 @@ START_TEST(test_reason_is_truncated_not_overflowed)
 	ck_assert_int_eq(policy_decide(p, POL_FS_READ, path, &d), 0);
 	ck_assert_int_eq(d.action, POL_ALLOW);
 	ck_assert_uint_lt(strlen(d.reason), sizeof(d.reason));
+	{
+		char *huge = malloc(5000);
+		memset(huge, 'a', 4999);
+		huge[0] = '/';
+		huge[4999] = '\0';
+		ck_assert_int_eq(policy_decide(p, POL_FS_READ, huge, &d), -EINVAL);
+		ck_assert_int_eq(policy_decide(p, POL_NET, huge + 1, &d), -EINVAL);
+		ck_assert_int_eq(policy_decide(p, POL_ENV, huge + 1, &d), -EINVAL);
+		free(huge);
+	}
 	policy_free(p);
 }
 END_TEST
