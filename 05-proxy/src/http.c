@@ -160,8 +160,8 @@ static void deny(struct conn *c, const char *rule, const char *reason)
 		px_abort(c);
 		return;
 	}
-	snprintf(body, sizeof(body), "403 Forbidden: pod policy denies %s (rule: %s)\n",
-		 px_what(c, what, sizeof(what)), c->rule);
+	snprintf(body, sizeof(body), "403 Forbidden: pod policy denies %s (rule: %s)\n%s%s",
+		 px_what(c, what, sizeof(what)), c->rule, c->reason, c->reason[0] ? "\n" : "");
 	http_local(c, 403, "Forbidden", body);
 	px_emit(c, PROXY_SRC_PROXY, POL_DENY, c->rule, c->reason);
 }

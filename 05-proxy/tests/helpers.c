@@ -118,21 +118,32 @@ static void child_setup(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-const char *test_cert_dir(void)
+int make_cert_dir(char *dir, size_t cap)
 {
-	static char dir[64];
-	if (dir[0])
-		return dir;
-	snprintf(dir, sizeof(dir), "/tmp/pxcert.%d", (int)getpid());
-	mkdir(dir, 0700);
 	char cmd[512];
+	snprintf(dir, cap, "/tmp/pxcert.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
 	snprintf(cmd, sizeof(cmd),
 		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
 		 "-keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=sni.test "
 		 "-addext subjectAltName=DNS:sni.test,DNS:up.test,DNS:other.test "
 		 ">/dev/null 2>&1",
 		 dir, dir);
-	ck_assert_msg(system(cmd) == 0, "openssl could not make a certificate");
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *test_cert_dir(void)
+{
+	static char dir[64];
+	if (dir[0])
+		return dir;
+	const char *shared = getenv("PXT_CERT_DIR"); /* made once by main() */
+	if (shared) {
+		snprintf(dir, sizeof(dir), "%s", shared);
+		return dir;
+	}
+	ck_assert_msg(make_cert_dir(dir, sizeof(dir)) == 0, "openssl could not make a certificate");
 	return dir;
 }
 
@@ -322,7 +333,10 @@ int pod_sh(proxy_t *px, const struct podns *ns, const char *const *env, int time
 	vsnprintf(script, sizeof(script), fmt, ap);
 	va_end(ap);
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-	return pod_run(px, ns, env, argv, timeout_ms, out, cap);
+	int r = pod_run(px, ns, env, argv, timeout_ms, out, cap);
+	if (getenv("PXT_SHOW")) /* debugging: what the pod ran and saw */
+		fprintf(stderr, "--- pod$ %s\n%s--- exit %d\n", script, out, r);
+	return r;
 }
 
 /* ---- raw sockets ---- */

@@ -47,7 +47,10 @@ struct upstream {
 /** mode "http" or "tls"; for tls, the run's certificate is used. */
 void upstream_start(struct upstream *u, const char *mode, const char *name);
 void upstream_stop(struct upstream *u);
-/** Directory with cert.pem / key.pem (made once per test process). */
+/** Make a fresh directory with cert.pem / key.pem (CN/SAN sni.test, up.test,
+ *  other.test). @return 0 or -1. */
+int make_cert_dir(char *dir, size_t cap);
+/** Directory with cert.pem / key.pem ($PXT_CERT_DIR, or made for this process). */
 const char *test_cert_dir(void);
 
 /* ---- host map entries ---- */
