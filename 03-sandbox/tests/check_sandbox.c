@@ -435,7 +435,10 @@ START_TEST(test_destroy_before_release_kills_the_waiting_child)
 	c = std_cfg(&fx);
 	cfg_probe(c, ARGS("exit", "0"));
 	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
-	snprintf(dir, sizeof(dir), "%s", sandbox_get_info(sb)->cgroup_v1_pids);
+	/* the cgroup holding the pids limit, whichever hierarchy it is in */
+	snprintf(dir, sizeof(dir), "%s",
+		 sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V2 ? sandbox_get_info(sb)->cgroup_v2
+									 : sandbox_get_info(sb)->cgroup_v1_pids);
 	ck_assert_int_eq(access(dir, F_OK), 0);
 	sandbox_destroy(sb);
 	ck_assert_int_eq(access(dir, F_OK), -1);
