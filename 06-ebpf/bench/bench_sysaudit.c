@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	w.getppid = env_long("SYSAUDIT_BENCH_GETPPID", 1000000);
 	w.opens = env_long("SYSAUDIT_BENCH_OPENS", 100000);
-	reps = (int)env_long("SYSAUDIT_BENCH_REPS", 5);
+	reps = (int)env_long("SYSAUDIT_BENCH_REPS", 7);
 	with_strace = (int)env_long("SYSAUDIT_BENCH_STRACE", 1);
 	/* 1. every configuration, interleaved, REPS times; keep the best */
 	for (int m = 0; m < C_COUNT; m++) {

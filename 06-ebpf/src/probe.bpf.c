@@ -167,8 +167,9 @@ static __always_inline void fill_hdr(struct probe_hdr *h, struct task_struct *t,
 	if (!leader || !pod_view(leader, &pid))
 		pid = 0;
 	h->pid = pid;
-	h->host_pid = BPF_CORE_READ(t, tgid);
-	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+	h->host_pid = t->tgid;
+	/* comm is a 16-byte array in task_struct: two plain loads, no helper */
+	__builtin_memcpy(h->comm, t->comm, PROBE_COMM_LEN);
 }
 
 static __always_inline void read_args(struct pt_regs *regs, __u64 *a, bool compat)
@@ -538,10 +539,8 @@ static __always_inline bool is_typed(long id)
  * otherwise leave the record for the next wake-up. The tail of a burst waits
  * for the reader's periodic sysaudit_consume() (see sysaudit.h).
  */
-static __always_inline __u64 wake_flag(void)
+static __always_inline __u64 wake_flag(__u64 now)
 {
-	__u64 now = bpf_ktime_get_ns();
-
 	if (now - last_wake_ns >= wake_interval_ns ||
 	    bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes) {
 		last_wake_ns = now;
@@ -552,11 +551,12 @@ static __always_inline __u64 wake_flag(void)
 
 static __always_inline void emit(union probe_any *e, long ret)
 {
-	__u64 flags = wake_flag();
+	__u64 now = bpf_ktime_get_ns();
+	__u64 flags = wake_flag(now);
 	long rc;
 
 	e->h.ret = ret;
-	e->h.ts = bpf_ktime_get_ns();
+	e->h.ts = now;
 	switch (e->h.kind) {
 	case PROBE_EXEC:
 		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_exec), flags);
@@ -665,7 +665,7 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 	r->h.ts = bpf_ktime_get_ns();
 	r->child_pid = cpid;
 	r->exit_status = 0;
-	bpf_ringbuf_submit(r, wake_flag());
+	bpf_ringbuf_submit(r, wake_flag(r->h.ts));
 	return 0;
 }
 

@@ -606,6 +606,7 @@ START_TEST(test_openat_event_has_path_flags_and_enoent)
 	ck_assert_int_eq(e->ret, -ENOENT);
 	ck_assert_int_eq(e->flags, O_RDONLY | O_CLOEXEC);
 	ck_assert_str_eq(e->syscall, "openat");
+	ck_assert_str_eq(e->comm, "check_sysaudit");
 	ck_assert_int_eq((int)e->args[0], AT_FDCWD);
 	ck_assert_uint_eq(e->pid, 1);
 	ck_assert(!(e->eflags & SYSAUDIT_F_WRITE));
