@@ -288,14 +288,67 @@ static int do_proc(int root, const struct plan_entry *e)
 	return ret;
 }
 
-static int do_dev(int root, const struct plan_entry *e)
+/* /dev step 1: bind the host's device nodes (no mknod: works in a user ns too). */
+static int dev_nodes(int d)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", NULL };
+	char host[32];
+	int ret = 0;
+
+	for (int i = 0; ret == 0 && nodes[i]; i++) {
+		int t, f;
+
+		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
+		t = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (t < 0)
+			return -errno;
+		if (sys_setattr(t, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0) {
+			ret = -errno;
+			close(t);
+			break;
+		}
+		f = openat(d, nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (f >= 0) {
+			close(f);
+			f = sys_openat2(d, nodes[i], O_PATH);
+		}
+		if (f < 0 || sys_move_mount(t, f) < 0)
+			ret = -errno;
+		if (f >= 0)
+			close(f);
+		close(t);
+	}
+	return ret;
+}
+
+/* /dev step 3: a private tmpfs for POSIX shared memory. */
+static int dev_shm(int d)
+{
+	int m, s, ret = 0;
+
+	m = tmpfs_fd(64ull << 20, 01777, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (m < 0)
+		return m;
+	if (mkdirat(d, "shm", 01777) < 0) {
+		ret = -errno;
+		close(m);
+		return ret;
+	}
+	s = sys_openat2(d, "shm", O_PATH | O_DIRECTORY);
+	if (s < 0 || sys_move_mount(m, s) < 0)
+		ret = -errno;
+	if (s >= 0)
+		close(s);
+	close(m);
+	return ret;
+}
+
+static int do_dev(int root, const struct plan_entry *e)
+{
 	static const char *const links[][2] = {
 		{ "fd", "/proc/self/fd" },         { "stdin", "/proc/self/fd/0" },
 		{ "stdout", "/proc/self/fd/1" },   { "stderr", "/proc/self/fd/2" },
 	};
-	char host[32];
 	int m, d, ret;
 
 	m = tmpfs_fd(64 << 10, 0755, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
@@ -307,54 +360,15 @@ static int do_dev(int root, const struct plan_entry *e)
 	d = sys_openat2(root, e->dst + 1, O_PATH | O_DIRECTORY);
 	if (d < 0)
 		return -errno;
-	/* 1. device nodes: bind the host's (no mknod needed, works in a user ns) */
-	for (int i = 0; ret == 0 && nodes[i]; i++) {
-		int t, f;
-
-		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
-		t = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (t < 0 || sys_setattr(t, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0) {
-			ret = -errno;
-			if (t >= 0)
-				close(t);
-			break;
-		}
-		f = openat(d, nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (f < 0) {
-			ret = -errno;
-			close(t);
-			break;
-		}
-		close(f);
-		f = sys_openat2(d, nodes[i], O_PATH);
-		if (f < 0 || sys_move_mount(t, f) < 0)
-			ret = -errno;
-		if (f >= 0)
-			close(f);
-		close(t);
-	}
+	/* 1. device nodes */
+	ret = dev_nodes(d);
 	/* 2. the conventional symlinks */
 	for (size_t i = 0; ret == 0 && i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i][1], d, links[i][0]) < 0)
 			ret = -errno;
 	/* 3. a private /dev/shm */
-	if (ret == 0) {
-		m = tmpfs_fd(64ull << 20, 01777,
-			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-		if (m < 0)
-			ret = m;
-		else if (mkdirat(d, "shm", 01777) < 0)
-			ret = -errno, close(m);
-		else {
-			int s = sys_openat2(d, "shm", O_PATH | O_DIRECTORY);
-
-			if (s < 0 || sys_move_mount(m, s) < 0)
-				ret = -errno;
-			if (s >= 0)
-				close(s);
-			close(m);
-		}
-	}
+	if (ret == 0)
+		ret = dev_shm(d);
 	/* 4. the /dev tmpfs itself read-only (nodes and shm are their own mounts) */
 	if (ret == 0 && sys_setattr(d, 0, MOUNT_ATTR_RDONLY) < 0)
 		ret = -errno;
@@ -405,6 +419,38 @@ static int do_entry(int root, const struct plan_entry *e, int tree)
 	return -EINVAL;
 }
 
+/* Step 2: clone every bind source into a detached mount descriptor. */
+static int clone_sources(const struct child_args *a, int *trees, int *index)
+{
+	for (size_t i = 0; i < a->cfg->nplan; i++) {
+		const struct plan_entry *e = &a->cfg->plan[i];
+
+		if ((e->kind != PLAN_RO && e->kind != PLAN_RW) || a->skip[i])
+			continue;
+		trees[i] = sys_open_tree(AT_FDCWD, e->src,
+					 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (trees[i] < 0) {
+			*index = (int)i;
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Steps 5-6: seal the root, then make it "/" and drop the host's tree. */
+static int enter_root(int root, int *step)
+{
+	*step = STEP_ROOT_RO;
+	if (sys_setattr(root, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
+		return -errno;
+	/* new and old root on the same point; the old one is on top: detach it */
+	*step = STEP_PIVOT;
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    syscall(SYS_umount2, ".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * Build the new root and enter it. Steps (each reported on failure):
  *   1. propagation private   2. clone every bind source   3. staging tmpfs
@@ -412,35 +458,25 @@ static int do_entry(int root, const struct plan_entry *e, int tree)
  */
 int sbx_build_root(const struct child_args *a, int *step, int *index)
 {
-	const struct sandbox_cfg *c = a->cfg;
+	size_t n = a->cfg->nplan;
 	int trees[SBX_MAX_PLAN];
 	int root = -1, ret = 0;
-	size_t n = c->nplan;
 
 	*index = -1;
+	*step = STEP_PLAN;
 	if (n > SBX_MAX_PLAN)
-		return *step = STEP_PLAN, -E2BIG;
+		return -E2BIG;
 	for (size_t i = 0; i < n; i++)
 		trees[i] = -1;
 	/* 1. nothing we mount propagates back to the host, and vice versa */
 	*step = STEP_PRIVATE;
 	if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
-	/* 2. clone the bind sources while the host tree is still fully visible */
+	/* 2. the bind sources, while the host tree is still fully visible */
 	*step = STEP_PLAN;
-	for (size_t i = 0; i < n; i++) {
-		const struct plan_entry *e = &c->plan[i];
-
-		if ((e->kind != PLAN_RO && e->kind != PLAN_RW) || a->skip[i])
-			continue;
-		trees[i] = sys_open_tree(AT_FDCWD, e->src,
-					 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (trees[i] < 0) {
-			ret = -errno;
-			*index = (int)i;
-			goto cleanup;
-		}
-	}
+	ret = clone_sources(a, trees, index);
+	if (ret < 0)
+		goto cleanup;
 	/* 3. the new root: a small tmpfs staged over /tmp (in our namespace only) */
 	*step = STEP_STAGE;
 	if (syscall(SYS_mount, "tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -449,29 +485,19 @@ int sbx_build_root(const struct child_args *a, int *step, int *index)
 		ret = -errno;
 		goto cleanup;
 	}
-	/* 4. the plan, in order */
+	/* 4. the plan, in order (do_bind consumes the source descriptor) */
 	*step = STEP_PLAN;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && ret == 0; i++) {
 		if (a->skip[i])
 			continue;
-		ret = do_entry(root, &c->plan[i], trees[i]);
-		trees[i] = -1; /* do_bind consumed it */
-		if (ret < 0) {
+		ret = do_entry(root, &a->cfg->plan[i], trees[i]);
+		trees[i] = -1;
+		if (ret < 0)
 			*index = (int)i;
-			goto cleanup;
-		}
 	}
-	/* 5. nothing can be created at the top level of the pod */
-	*step = STEP_ROOT_RO;
-	if (sys_setattr(root, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
-		ret = -errno;
-		goto cleanup;
-	}
-	/* 6. pivot: new root and old root on the same point, then detach the old */
-	*step = STEP_PIVOT;
-	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    syscall(SYS_umount2, ".", MNT_DETACH) < 0 || chdir("/") < 0)
-		ret = -errno;
+	/* 5-6. */
+	if (ret == 0)
+		ret = enter_root(root, step);
 cleanup:
 	for (size_t i = 0; i < n; i++)
 		if (trees[i] >= 0)

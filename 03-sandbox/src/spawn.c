@@ -143,14 +143,71 @@ static int landlock_plan(const struct sandbox_cfg *c, sandbox_t *sb, int *abi,
 	return sbx_landlock_rules(c, sb->skip, *abi, &sb->ll_rules, &n) < 0 ? -ENOMEM : (int)n;
 }
 
+/* Step 1: everything the child will use, decided in the runner. */
+static int prepare(const struct sandbox_cfg *c, sandbox_t *sb, struct child_args *a,
+		   struct sandbox_error *err)
+{
+	const struct sock_fprog *prog = NULL;
+	int ret;
+
+	ret = check_sources(c, sb->skip, err);
+	if (ret < 0)
+		return ret;
+	if (c->seccomp && (ret = sbx_seccomp_program(&prog)) < 0) {
+		sbx_err(err, "seccomp: cannot compile the filter: %s", strerror(-ret));
+		return ret;
+	}
+	sb->info.seccomp = prog != NULL;
+	ret = landlock_plan(c, sb, &a->landlock_abi, err);
+	if (ret < 0)
+		return ret;
+	a->nll = (size_t)ret;
+	a->ll_rules = sb->ll_rules;
+	a->skip = sb->skip;
+	a->seccomp = prog;
+	a->info = &sb->info;
+	return 0;
+}
+
+/* Step 5: what the runner needs after clone3: the v2 cgroup by hand if clone3
+ * refused CLONE_INTO_CGROUP (the v1 ones the init joins itself, see
+ * sbx_cgroup_join_self), and a handle on the network namespace. */
+static int after_clone(const struct sandbox_cfg *c, sandbox_t *sb, bool into_cg,
+		       struct sandbox_error *err)
+{
+	char path[320], pid[16];
+	int fd, ret = 0;
+
+	snprintf(pid, sizeof(pid), "%d", (int)sb->pid);
+	if (!into_cg && sb->info.cgroup_v2[0]) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", sb->info.cgroup_v2);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (ret < 0) {
+			sbx_err(err, "cgroup attach %s: %s", sb->info.cgroup_v2, strerror(-ret));
+			return ret;
+		}
+	}
+	if (c->ns & SANDBOX_NS_NET) {
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+		sb->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (sb->netns_fd < 0) {
+			ret = -errno;
+			sbx_err(err, "spawn: %s: %s", path, strerror(-ret));
+		}
+	}
+	return ret;
+}
+
 int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error *err)
 {
 	struct child_args a = { .cfg = c, .go_fd = -1, .status_fd = -1, .devnull_fd = -1 };
 	int go[2] = { -1, -1 }, st[2] = { -1, -1 }, cg_fd = -1, ret;
-	const struct sock_fprog *prog = NULL;
 	sandbox_t *sb = NULL;
 	bool into_cg = false;
-	char path[64];
 
 	if (err)
 		err->msg[0] = '\0';
@@ -167,22 +224,9 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	sb->cfg = c;
 	sb->info.namespaces = c->ns;
 	/* 1. sources, seccomp program, Landlock rules: decided here, used in the child */
-	ret = check_sources(c, sb->skip, err);
+	ret = prepare(c, sb, &a, err);
 	if (ret < 0)
 		goto cleanup;
-	if (c->seccomp && (ret = sbx_seccomp_program(&prog)) < 0) {
-		sbx_err(err, "seccomp: cannot compile the filter: %s", strerror(-ret));
-		goto cleanup;
-	}
-	sb->info.seccomp = prog != NULL;
-	ret = landlock_plan(c, sb, &a.landlock_abi, err);
-	if (ret < 0)
-		goto cleanup;
-	a.nll = (size_t)ret;
-	a.ll_rules = sb->ll_rules;
-	a.skip = sb->skip;
-	a.seccomp = prog;
-	a.info = &sb->info;
 	/* 2. cgroups, limits written before anything runs in them */
 	ret = sbx_cgroup_create(sb, &c->limits, &cg_fd, err);
 	if (ret < 0)
@@ -200,7 +244,7 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	}
 	a.go_fd = go[0];
 	a.status_fd = st[1];
-	/* 4. the child */
+	/* 4. the child (sbx_child_main runs there and never returns) */
 	ret = do_clone(sb, c->ns, cg_fd, &a, &into_cg);
 	if (ret < 0) {
 		sbx_err(err, "spawn: clone3: %s", strerror(-ret));
@@ -210,32 +254,8 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	sb->go_fd = go[1];
 	sb->status_fd = st[0];
 	go[1] = st[0] = -1;
-	/* 5. v2 cgroup by hand if clone3 refused CLONE_INTO_CGROUP (the v1 ones
-	 *    the init joins itself, see sbx_cgroup_join_self); the netns handle */
-	ret = 0;
-	if (!into_cg && sb->info.cgroup_v2[0]) {
-		/* CLONE_INTO_CGROUP refused: move the init by hand */
-		char v[300];
-		int fd;
-
-		snprintf(path, sizeof(path), "%d", (int)sb->pid);
-		snprintf(v, sizeof(v), "%s/cgroup.procs", sb->info.cgroup_v2);
-		fd = open(v, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, path, strlen(path)) < 0)
-			ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		if (ret < 0)
-			sbx_err(err, "cgroup attach %s: %s", sb->info.cgroup_v2, strerror(-ret));
-	}
-	if (ret == 0 && (c->ns & SANDBOX_NS_NET)) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
-		sb->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (sb->netns_fd < 0) {
-			ret = -errno;
-			sbx_err(err, "spawn: %s: %s", path, strerror(-ret));
-		}
-	}
+	/* 5. v2 cgroup fallback, netns handle */
+	ret = after_clone(c, sb, into_cg, err);
 	if (ret < 0)
 		goto cleanup;
 	*out = sb;
@@ -251,7 +271,7 @@ cleanup:
 		close(a.devnull_fd);
 	if (cg_fd >= 0)
 		close(cg_fd);
-	sandbox_destroy(sb);
+	sandbox_destroy(sb); /* on failure only: kills and reaps a cloned child */
 	return ret < 0 ? ret : 0;
 }
 
