@@ -130,7 +130,6 @@ struct sandbox {
 	unsigned char *skip;
 	struct ll_rule *ll_rules;
 	struct sandbox_info info;
-	bool cg_v1_mem, cg_v1_pids, cg_v1_cpu;
 	const struct sandbox_cfg *cfg; /* for sandbox_release() user-ns maps */
 };
 
@@ -150,8 +149,11 @@ uint64_t sbx_landlock_handled(int abi);
 int sbx_landlock_rules(const struct sandbox_cfg *cfg, const unsigned char *skip, int abi,
 		       struct ll_rule **out, size_t *n);
 
-/* seccomp.c: the compiled deny list (built once per process). */
+/* seccomp.c: the compiled deny list (built once per process), and the table
+ * itself for tests and documentation: entry i's syscall name and reason. */
 int sbx_seccomp_program(const struct sock_fprog **out);
+size_t sbx_seccomp_table_size(void);
+const char *sbx_seccomp_entry(size_t i, const char **why);
 
 /* cgroup.c */
 int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,

@@ -122,7 +122,6 @@ static const struct deny deny_table[] = {
 };
 
 /* Number of entries, for the tests and the README. */
-size_t sbx_seccomp_table_size(void);
 size_t sbx_seccomp_table_size(void)
 {
 	return sizeof(deny_table) / sizeof(deny_table[0]);
@@ -227,8 +226,7 @@ int sbx_seccomp_program(const struct sock_fprog **out)
 	return 0;
 }
 
-/* For the README generator and tests: entry i as "name: reason". */
-const char *sbx_seccomp_entry(size_t i, const char **why);
+/* For the tests: entry i's system call name, and its reason in *why. */
 const char *sbx_seccomp_entry(size_t i, const char **why)
 {
 	if (i >= sbx_seccomp_table_size())

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "internal.h" /* the seccomp table, for the data test */
 #include "podrun_min.h"
 #include "podtest.h"
 
@@ -131,6 +132,43 @@ START_TEST(test_landlock_abi_is_detected)
 	/* this kernel is built with Landlock (CONFIG_LSM lists it) */
 	POD_REQUIRE(sandbox_landlock_abi() > 0, "kernel without Landlock");
 	ck_assert_int_ge(sandbox_landlock_abi(), 1);
+}
+END_TEST
+
+START_TEST(test_seccomp_table_gives_reasons_and_covers_the_required_calls)
+{
+	static const char *const required[] = {
+		"mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "clone", "clone3",
+		"ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open",
+		"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+		"add_key", "request_key", "keyctl", "userfaultfd", "io_uring_setup",
+		"open_by_handle_at", "syslog", "acct", "swapon", "swapoff", "reboot",
+		"clock_settime", "settimeofday", "ioctl", "socket", NULL,
+	};
+	const struct sock_fprog *prog = NULL;
+	size_t n = sbx_seccomp_table_size();
+
+	ck_assert_uint_gt(n, 40);
+	for (size_t i = 0; i < n; i++) {
+		const char *why = NULL, *name = sbx_seccomp_entry(i, &why);
+
+		ck_assert_ptr_nonnull(name);
+		ck_assert_msg(why && strlen(why) > 5, "entry %zu (%s) has no reason", i, name);
+	}
+	ck_assert_ptr_null(sbx_seccomp_entry(n, &(const char *){ NULL }));
+	for (int k = 0; required[k]; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n && !found; i++) {
+			const char *why;
+
+			found = strcmp(sbx_seccomp_entry(i, &why), required[k]) == 0;
+		}
+		ck_assert_msg(found, "%s missing from the deny list", required[k]);
+	}
+	/* it compiles, once, into a classic BPF program */
+	ck_assert_int_eq(sbx_seccomp_program(&prog), 0);
+	ck_assert_uint_gt(prog->len, n);
 }
 END_TEST
 
@@ -1068,6 +1106,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_cfg_rejects_bad_program_env_and_fds);
 	tcase_add_test(tc, test_spawn_without_program_is_einval);
 	tcase_add_test(tc, test_landlock_abi_is_detected);
+	tcase_add_test(tc, test_seccomp_table_gives_reasons_and_covers_the_required_calls);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("spawn", 30);
