@@ -495,6 +495,54 @@ START_TEST(test_kind_ffi)
 }
 END_TEST
 
+#ifdef PODRUN_HAVE_PROXY
+START_TEST(test_kind_net)
+{
+	struct run r;
+	char flags[256], what[64];
+	int port = 0;
+	pid_t srv;
+	ROOT();
+	srv = t_http_server(&port);
+	ck_assert_int_gt(srv, 0);
+	snprintf(what, sizeof what, "net localhost %d", port);
+	snprintf(flags, sizeof flags, "--allow-net=localhost:%d", port);
+	act(_i, &r, flags, what);
+	EXPECT(done_ok(_i, &r, "ok net") && audited(&r, "net", "allow", "localhost:"), &r);
+	t_run_free(&r);
+	/* another host is allowed, so the pod has a network and the proxy decides */
+	snprintf(flags, sizeof flags, "--allow-net=allowed.invalid:80 --deny-net=localhost:%d", port);
+	act(_i, &r, flags, what);
+	EXPECT(refused(_i, &r, "net") && audited(&r, "net", "deny", "localhost:"), &r);
+	t_run_free(&r);
+	snprintf(flags, sizeof flags, "--warn-net=localhost:%d", port);
+	act(_i, &r, flags, what);
+	EXPECT(done_ok(_i, &r, "ok net") && audited(&r, "net", "warn", "localhost:"), &r);
+	t_run_free(&r);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+}
+END_TEST
+#endif
+
+START_TEST(test_pod_without_net_rules_has_loopback_only)
+{
+	struct run r;
+	int port = 0;
+	pid_t srv;
+	ROOT();
+	srv = t_http_server(&port);
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s net 127.0.0.1 %d", W("plain_worker"), port);
+	t_runs(&r, NULL, 30, cmd);
+	/* no proxy, no veth: 127.0.0.1 is the pod's own loopback, nothing listens */
+	EXPECT(r.status == 1 && strstr(r.err, "Connection refused"), &r);
+	EXPECT(t_audit_count(&r, "\"what\":\"start\"", "\"net\":\"loopback\"", NULL) == 1, &r);
+	t_run_free(&r);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+}
+END_TEST
+
 /* ======================================================================== */
 /* audit                                                                      */
 /* ======================================================================== */
@@ -909,6 +957,10 @@ static Suite *podrun_suite(void)
 	tcase_add_loop_test(tc, test_kind_run, 0, NKINDS);
 	tcase_add_loop_test(tc, test_kind_env, 0, NKINDS);
 	tcase_add_loop_test(tc, test_kind_ffi, 0, NKINDS);
+#ifdef PODRUN_HAVE_PROXY /* until 05-proxy lands, pods have loopback only */
+	tcase_add_loop_test(tc, test_kind_net, 0, NKINDS);
+#endif
+	tcase_add_test(tc, test_pod_without_net_rules_has_loopback_only);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("audit");

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +27,34 @@ static int say(podlib_reply_fn reply, void *ctx, const char *fmt, const char *a,
 	char line[1024];
 	int n = snprintf(line, sizeof line, fmt, a, b);
 	return reply(ctx, line, n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static int net_get(char *arg, podlib_reply_fn reply, void *ctx)
+{
+	const char *proxy = getenv("HTTP_PROXY");
+	char host[256], port[16], phost[64], pport[16], req[600], resp[256];
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	ssize_t n;
+	int fd;
+
+	if (sscanf(arg, "%255s %15s", host, port) != 2)
+		return say(reply, ctx, "error: net %s: %s", arg, "usage: net HOST PORT");
+	if (!proxy || sscanf(proxy, "http://%63[0-9.]:%15[0-9]", phost, pport) != 2)
+		return say(reply, ctx, "error: net %s: %s", arg, "no proxy in the pod");
+	a.sin_port = htons((uint16_t)atoi(pport));
+	inet_pton(AF_INET, phost, &a.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		return say(reply, ctx, "error: net %s: %s", arg, strerror(errno));
+	snprintf(req, sizeof req, "GET http://%s:%s/ HTTP/1.0\r\nHost: %s:%s\r\n\r\n", host, port, host, port);
+	if (write(fd, req, strlen(req)) < 0 || (n = read(fd, resp, sizeof resp - 1)) <= 0) {
+		close(fd);
+		return say(reply, ctx, "error: net %s: %s", arg, strerror(errno));
+	}
+	close(fd);
+	resp[n] = '\0';
+	resp[strcspn(resp, "\r\n")] = '\0';
+	return say(reply, ctx, strstr(resp, " 200") ? "ok net %s%s" : "error: net %s", resp, "");
 }
 
 static int handle(void *state, const void *msg, size_t len, podlib_reply_fn reply, void *ctx)
@@ -87,6 +118,8 @@ static int handle(void *state, const void *msg, size_t len, podlib_reply_fn repl
 		dlclose(h);
 		return say(reply, ctx, "ok loaded %s%s", arg, "");
 	}
+	if (!strcmp(cmd, "net")) /* "net HOST PORT": GET through the pod's proxy */
+		return net_get(arg, reply, ctx);
 	if (!strcmp(cmd, "exit"))
 		exit(atoi(arg));
 	return say(reply, ctx, "error: unknown command %s%s", cmd, "");

@@ -105,6 +105,7 @@ static int do_net(const char *host, const char *port)
 	ssize_t n;
 	int fd;
 
+	/* through the runner's proxy explicitly (NO_PROXY keeps localhost in the pod) */
 	if (!proxy || sscanf(proxy, "http://%255[^:]:%15[0-9]", phost, pport) != 2) {
 		/* no proxy: connect directly (only loopback exists) */
 		snprintf(phost, sizeof phost, "%s", host);

@@ -45,8 +45,15 @@ def main(argv):
             return 0
         if cmd == "net":
             import urllib.request
+            # Through the runner's proxy explicitly: NO_PROXY names localhost
+            # (the pod's own loopback), the upstream is the runner's.
+            proxy = os.environ.get("HTTP_PROXY", "")
+            for name in ("NO_PROXY", "no_proxy"):  # urllib checks them even so
+                os.environ.pop(name, None)
+            opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({"http": proxy} if proxy else {}))
             url = "http://%s:%s/" % (rest[0], rest[1])
-            with urllib.request.urlopen(url, timeout=10) as r:
+            with opener.open(url, timeout=10) as r:
                 print("ok net %d %s" % (r.status, r.read().decode().strip()))
             return 0
         if cmd == "echo":

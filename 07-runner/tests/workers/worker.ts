@@ -47,7 +47,11 @@ async function main(): Promise<number> {
         return 0;
       }
       case "net": {
-        const r = await fetch(`http://${rest[0]}:${rest[1]}/`);
+        // through the runner's proxy explicitly (NO_PROXY keeps localhost in the pod)
+        const proxy = process.env.HTTP_PROXY;
+        delete process.env.NO_PROXY;
+        delete process.env.no_proxy;
+        const r = await fetch(`http://${rest[0]}:${rest[1]}/`, proxy ? { proxy } : {});
         const body = (await r.text()).trim();
         if (r.status !== 200) throw new Error(`HTTP ${r.status} ${body}`);
         console.log(`ok net ${r.status} ${body}`);
