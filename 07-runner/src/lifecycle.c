@@ -366,6 +366,31 @@ static int make_bpf(struct podrun *p)
 	return 0;
 }
 
+/* ---- the debug UI (docs engineer's debug-ui/), when asked for ------------ */
+
+static int start_debug_ui(struct podrun *p)
+{
+#ifdef PODRUN_HAVE_DBGUI
+	int ret;
+
+	if (!p->debug_ui)
+		return 0;
+	ret = dbgui_start(p->debug_ui_addr && *p->debug_ui_addr ? p->debug_ui_addr : NULL, &p->ui);
+	if (ret < 0) {
+		pr_seterr(p, ret, "debug UI on %s", *p->debug_ui_addr ? p->debug_ui_addr : "127.0.0.1:0");
+		return ret;
+	}
+	dprintf(2, "podrun: debug UI at %s\n", dbgui_url(p->ui));
+	ret = pr_epoll_add(p, dbgui_fd(p->ui), PR_SRC_DBGUI, EPOLLIN);
+	if (ret >= 0)
+		ret = pr_arm_timer(p->t_tick, 500, 500);
+	return ret;
+#else
+	(void)p;
+	return 0;
+#endif
+}
+
 /* ---- start ------------------------------------------------------------- */
 
 static int resolve_program(struct podrun *p)
@@ -491,6 +516,8 @@ int podrun_start(podrun_t *p)
 		ret = pr_audit_open(p);
 	if (ret >= 0)
 		ret = pr_registry_write(p);
+	if (ret >= 0)
+		ret = start_debug_ui(p);
 	if (ret < 0)
 		return fail_start(p, ret, 0);
 
@@ -573,19 +600,6 @@ int podrun_start(podrun_t *p)
 	/* 11. Timers (timeout, stats tick), the debug UI; we are running. */
 	if (p->timeout_s)
 		pr_arm_timer(p->t_timeout, (uint64_t)p->timeout_s * 1000, 0);
-#ifdef PODRUN_HAVE_DBGUI
-	if (p->debug_ui) {
-		ret = dbgui_start(p->debug_ui_addr && *p->debug_ui_addr ? p->debug_ui_addr : NULL,
-				  &p->ui);
-		if (ret < 0) {
-			pr_seterr(p, ret, "debug UI on %s", p->debug_ui_addr);
-			goto fail;
-		}
-		dprintf(2, "podrun: debug UI at %s\n", dbgui_url(p->ui));
-		pr_epoll_add(p, dbgui_fd(p->ui), PR_SRC_DBGUI, EPOLLIN);
-		pr_arm_timer(p->t_tick, 500, 500);
-	}
-#endif
 	p->state = PODRUN_RUNNING;
 	emit_start(p);
 	ret = 0;
