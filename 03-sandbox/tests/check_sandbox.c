@@ -14,7 +14,9 @@
 #include <check.h>
 #include <dirent.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -832,6 +834,23 @@ START_TEST(test_escape_runner_proc_entry_is_absent)
 }
 END_TEST
 
+START_TEST(test_escape_write_into_submount_of_read_only_bind_is_erofs)
+{
+	char sub[128];
+
+	POD_REQUIRE_ROOT();
+	/* a writable tmpfs mounted inside the ro source (in this test's own mount
+	 * namespace): the recursive read-only flag must cover it too */
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(sub, sizeof(sub), "%s/sub", fx.ro);
+	ck_assert_int_eq(mkdir(sub, 0777), 0);
+	ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "mode=0777"), 0);
+	expect(ARGS("write", "/ro/sub/x"), "err 30");
+	umount2(sub, MNT_DETACH);
+}
+END_TEST
+
 START_TEST(test_escape_setuid_binary_does_not_grant_root)
 {
 	char suid[128], cmd[1024];
@@ -1175,6 +1194,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_escape_clock_settime_is_eperm);
 	tcase_add_test(tc, test_escape_raise_rlimit_is_eperm);
 	tcase_add_test(tc, test_escape_ambient_capability_raise_is_eperm);
+	tcase_add_test(tc, test_escape_write_into_submount_of_read_only_bind_is_erofs);
 	tcase_add_test(tc, test_escape_setuid_binary_does_not_grant_root);
 	tcase_add_test(tc, test_escape_sethostname_is_eperm);
 	tcase_add_test(tc, test_escape_hostname_is_pod);
