@@ -335,6 +335,14 @@ int norm_host(const char *in, size_t len, char *out, size_t outsz)
 	}
 	if (lab == 0)
 		return -EINVAL;
+	/* A numeric last label is an IPv4 address in disguise ("2130706433",
+	 * "0x7f.1", "1.2.3" all reach 127.x or similar through inet_aton): not a name. */
+	for (size_t i = len; i > 0 && out[i - 1] != '.'; i--) {
+		if (out[i - 1] < '0' || out[i - 1] > '9')
+			break;
+		if (i - 1 == 0 || out[i - 2] == '.')
+			return -EINVAL;
+	}
 	out[len] = '\0';
 	return (int)len;
 }

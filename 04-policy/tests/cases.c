@@ -150,6 +150,11 @@ const struct dcase dcases[] = {
 	{ P_NET, NULL, POL_NET, "[::1", E, NULL },
 	{ P_NET, NULL, POL_NET, "b\xc3\xbc" "cher.de", E, NULL },
 	{ P_NET, NULL, POL_NET, "", E, NULL },
+	{ P_NET, NULL, POL_NET, "2130706433:80", E, NULL },
+	{ P_NET, NULL, POL_NET, "1.2.3", E, NULL },
+	{ P_NET, NULL, POL_NET, "0x7f.1:80", E, NULL },
+	{ P_NET, NULL, POL_NET, "010.0.0.1", E, NULL },
+	{ P_NET, NULL, POL_NET, "1a.example.com.:443", A, "*.example.com:443" },
 
 	/* addresses: rules, special ranges, the localhost exception, embedded IPv4 */
 	{ P_NET, NULL, CAT_ADDR, "localhost@127.0.0.1:8080", A, "localhost:8080" },
