@@ -60,8 +60,11 @@ const volatile __u64 wake_interval_ns = 5000000; /* ... or when it was not woken
  * or a missing wake-up, never a lost record). */
 __u64 last_wake_ns = 0;
 
-/* Per-syscall counts. Per-CPU: each CPU increments its own copy with no atomic
- * (a BPF program is not preempted on its CPU); user space sums the copies. */
+/* Per-syscall counts. Per-CPU: each CPU adds to its own copy, so the cache line
+ * never bounces; user space sums the copies. The add is still atomic: syscall
+ * tracepoints may be preempted (they are faultable since 6.14, and the
+ * kernel may run with full preemption), and another task on the same CPU
+ * must not overwrite an increment half done. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PROBE_NR_SLOTS);
@@ -83,12 +86,21 @@ struct {
 	__uint(max_entries, 1 << 20);
 } rb SEC(".maps");
 
+/* A mapping record plus the buffer in which dentry_path() assembles the file's
+ * path: twice the path size, so that "offset <= 255 plus length <= 255" is
+ * provably in bounds for the verifier. Kernel-only; what is sent is `p`. */
+struct probe_map {
+	struct probe_path p;
+	char dpath[PROBE_PATH_MAX * 2];
+};
+
 union probe_any {
 	struct probe_hdr h;
 	struct probe_sys s;
 	struct probe_path p;
 	struct probe_connect c;
 	struct probe_exec e;
+	struct probe_map m;
 };
 
 /*
@@ -110,7 +122,7 @@ static __always_inline void count_lost(__u32 slot)
 	__u64 *c = bpf_map_lookup_elem(&lost, &slot);
 
 	if (c)
-		(*c)++;
+		__sync_fetch_and_add(c, 1);
 }
 
 /*
@@ -148,7 +160,7 @@ static __always_inline void count_syscall(long id, bool compat)
 	__u64 *c = bpf_map_lookup_elem(&counts, &slot);
 
 	if (c)
-		(*c)++;
+		__sync_fetch_and_add(c, 1);
 }
 
 /* Fill the common head for task @t (pod-view thread id @tid). */
@@ -346,34 +358,26 @@ static __always_inline void stash_connect(struct pt_regs *regs, struct task_stru
 	read_sockaddr(c);
 }
 
-/* Per-CPU buffer in which dentry_path() assembles a path from its end. Twice
- * the path size, so that "offset <= 255 plus length <= 255" is provably in
- * bounds for the verifier. Used only within one program run. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[PROBE_PATH_MAX * 2]);
-} pathbuf SEC(".maps");
-
 #define DPATH_DEPTH 16
 
 /*
- * The path of dentry @d inside its filesystem, into m->path: walk d_parent up
- * to the filesystem root, writing names right to left. bpf_d_path() would
+ * The path of dentry @d inside its filesystem, into m->p.path: walk d_parent
+ * up to the filesystem root, writing names right to left into m->dpath (in
+ * the task's own storage: a per-CPU buffer could be shared with a task that
+ * preempts this one). bpf_d_path() would
  * give the path as the process sees it, but tracepoints may not call it.
  * For files on the root filesystem this is the host path; the walk does not
  * cross mount points. Returns false when the walk did not reach the root
  * (deeper than DPATH_DEPTH, longer than the buffer, unreadable).
  */
-static __always_inline bool dentry_path(struct probe_path *m, struct dentry *d)
+static __always_inline bool dentry_path(struct probe_map *m, struct dentry *d)
 {
-	__u32 zero = 0, off = PROBE_PATH_MAX - 1, len;
-	char *buf = bpf_map_lookup_elem(&pathbuf, &zero);
+	__u32 off = PROBE_PATH_MAX - 1, len;
+	char *buf = m->dpath;
 	struct dentry *parent;
 	const unsigned char *name;
 
-	if (!buf || !d)
+	if (!d)
 		return false;
 	buf[PROBE_PATH_MAX - 1] = '\0';
 	for (int i = 0; i < DPATH_DEPTH; i++) {
@@ -381,7 +385,8 @@ static __always_inline bool dentry_path(struct probe_path *m, struct dentry *d)
 		if (!parent || parent == d) { /* the filesystem's root */
 			if (off == PROBE_PATH_MAX - 1) /* the root itself */
 				buf[--off] = '/';
-			bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, buf + (off & (PROBE_PATH_MAX - 1)));
+			bpf_probe_read_kernel_str(m->p.path, PROBE_PATH_MAX,
+						  buf + (off & (PROBE_PATH_MAX - 1)));
 			return true;
 		}
 		len = BPF_CORE_READ(d, d_name.len);
@@ -455,7 +460,7 @@ static __always_inline void stash_map(struct pt_regs *regs, struct task_struct *
 		bpf_find_vma(t, m->h.args[0], vma_file_cb, &vc, 0);
 	}
 	file = vc.file;
-	if (file && !dentry_path(m, BPF_CORE_READ(file, f_path.dentry))) {
+	if (file && !dentry_path(&s->m, BPF_CORE_READ(file, f_path.dentry))) {
 		/* too deep or unreadable: at least the file's own name */
 		name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 		if (name && bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, name) > 0)
