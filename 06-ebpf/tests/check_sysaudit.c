@@ -25,7 +25,9 @@
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +167,27 @@ static int wl_connect(void *arg)
 
 	close(s);
 	return rc == 0 ? 0 : 1;
+}
+
+static int wl_openat2_missing(void *arg)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .mode = 0,
+				.resolve = RESOLVE_NO_SYMLINKS };
+	long fd = syscall(SYS_openat2, AT_FDCWD, (const char *)arg, &how, sizeof(how));
+
+	return fd < 0 && errno == ENOENT ? 0 : 1;
+}
+
+static int wl_connect_unix(void *arg)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	int rc;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", (const char *)arg);
+	rc = connect(s, (struct sockaddr *)&sun, sizeof(sun));
+	close(s);
+	return rc < 0 && errno == ENOENT ? 0 : 1;
 }
 
 static long n_getppid;
@@ -649,6 +672,57 @@ START_TEST(test_connect_event_has_address_and_port)
 }
 END_TEST
 
+START_TEST(test_openat2_flags_come_from_open_how)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char path[128];
+	const struct sysaudit_event *e;
+
+	REQUIRE_BPF();
+	snprintf(path, sizeof(path), "/nonexistent/sysaudit2-%d", (int)getpid());
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_openat2_missing, path);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	e = find(&s, SYSAUDIT_EV_OPEN, path);
+	ck_assert_msg(e != NULL, "no openat2 event among %d", s.n);
+	ck_assert_str_eq(e->syscall, "openat2");
+	ck_assert_int_eq(e->flags, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(e->ret, -ENOENT);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_connect_unix_reports_the_socket_path)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char path[96], what[160];
+	const struct sysaudit_event *e = NULL;
+
+	REQUIRE_BPF();
+	snprintf(path, sizeof(path), "/nonexistent/sysaudit-%d.sock", (int)getpid());
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_connect_unix, path);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n && !e; i++)
+		if (s.ev[i].ev.kind == SYSAUDIT_EV_CONNECT)
+			e = &s.ev[i].ev;
+	ck_assert_msg(e != NULL, "no connect event among %d", s.n);
+	ck_assert_int_eq(e->family, AF_UNIX);
+	ck_assert_str_eq(e->path, path);
+	ck_assert_int_eq(e->ret, -ENOENT);
+	sysaudit_event_what(e, what, sizeof(what));
+	ck_assert_str_eq(what + 5, path);
+	ck_assert(strncmp(what, "unix:", 5) == 0);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
 START_TEST(test_fork_and_exit_events_carry_pod_pids_and_status)
 {
 	struct run r = { 0 };
@@ -1042,6 +1116,8 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_exec_event_has_binary_and_arguments);
 	tcase_add_test(tc, test_openat_event_has_path_flags_and_enoent);
 	tcase_add_test(tc, test_connect_event_has_address_and_port);
+	tcase_add_test(tc, test_openat2_flags_come_from_open_how);
+	tcase_add_test(tc, test_connect_unix_reports_the_socket_path);
 	tcase_add_test(tc, test_fork_and_exit_events_carry_pod_pids_and_status);
 	tcase_add_test(tc, test_mmap_prot_exec_names_the_file);
 	tcase_add_test(tc, test_mprotect_exec_names_the_mapped_file);
