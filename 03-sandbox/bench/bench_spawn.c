@@ -26,6 +26,7 @@
 extern char **environ;
 
 #define ROUNDS 200
+#define COLD 10
 
 static double now_ms(void)
 {
@@ -167,6 +168,7 @@ int main(void)
 		"/bin/true", NULL,
 	};
 	static double sb[NVARIANT][ROUNDS], bw[ROUNDS], fk[ROUNDS], pr[ROUNDS];
+	static double cold_sb[COLD], cold_bw[COLD];
 	double ph[NVARIANT][3] = { { 0 } }, msb, mbw, mfk;
 	sandbox_cfg_t *cfg[NVARIANT];
 	double load[3] = { 0, 0, 0 };
@@ -190,6 +192,16 @@ int main(void)
 			sb[v][r] = run_sandbox(cfg[v], ph[v]);
 		bw[r] = run_argv(bwrap);
 		fk[r] = run_fork();
+	}
+	/* cold: one spawn after an idle pause, the way podrun starts its one pod */
+	for (int r = 0; r < COLD; r++) {
+		struct timespec idle = { 0, 60 * 1000 * 1000 };
+		double junk[3] = { 0 };
+
+		nanosleep(&idle, NULL);
+		cold_sb[r] = run_sandbox(cfg[FULL], junk);
+		nanosleep(&idle, NULL);
+		cold_bw[r] = run_argv(bwrap);
 	}
 	/* per-round ratio: each sandbox run against the bwrap run next to it */
 	for (int r = 0; r < ROUNDS; r++)
@@ -215,6 +227,10 @@ int main(void)
 	mfk = median(fk, ROUNDS);
 	printf("%-48s %9.3f %9.3f\n", "fork+exec (no sandbox)", mfk, p90(fk, ROUNDS));
 	printf("%-48s %9.3f\n", "paired per-round ratio sandbox/bwrap (median)", median(pr, ROUNDS));
+	printf("%-48s %9.3f %9.3f\n", "cold (after 60 ms idle): sandbox (full)", median(cold_sb, COLD),
+	       p90(cold_sb, COLD));
+	printf("%-48s %9.3f %9.3f\n", "cold (after 60 ms idle): bwrap", median(cold_bw, COLD),
+	       p90(cold_bw, COLD));
 	printf("BENCH 03-sandbox spawn_true %.3f ms vs=bwrap ratio=%.3f\n", msb, msb / mbw);
 	printf("BENCH 03-sandbox spawn_true_vs_fork %.3f ms vs=fork_exec ratio=%.3f\n", msb, msb / mfk);
 	for (int v = 0; v < NVARIANT; v++)
