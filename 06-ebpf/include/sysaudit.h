@@ -193,8 +193,11 @@ int sysaudit_new(sysaudit_t **out);
  * @param a the auditor (from sysaudit_new)
  * @param opts settings (copied)
  * @return 0; -EPERM (not root, or a capability missing), -ENOENT (no BTF or no
- *         target), -EACCES/-EINVAL (verifier rejection), -EALREADY (opened twice),
- *         other negative errno. sysaudit_last_error() names the cause.
+ *         such target), -EINVAL (target 0 or in the initial pid namespace),
+ *         -EACCES/-EINVAL (verifier rejection), -EALREADY (opened twice), other
+ *         negative errno. sysaudit_last_error_kind() tells them apart and
+ *         sysaudit_last_error() names the cause. On failure nothing stays loaded:
+ *         the handle may be opened again or destroyed.
  */
 int sysaudit_open(sysaudit_t *a, const struct sysaudit_opts *opts);
 
