@@ -22,8 +22,8 @@
  *                              then re-arm pdeathsig (a uid change clears it)
  *   8. cwd                     as the worker, so its permissions apply
  *   9. NO_NEW_PRIVS            required by Landlock and seccomp as non-root
- *  10. Landlock                its own syscalls must not be filtered yet
- *  11. seccomp                 last: from here the deny list holds
+ *  10. Landlock                rules are paths of the new root: after pivot
+ *  11. seccomp                 last: the steps before used calls it denies
  *  12. fork the worker, which execs; the init keeps nothing and supervises.
  */
 #include <errno.h>
