@@ -75,6 +75,7 @@ struct ipc_runner {
 	 *   peer_wants_space  the pod sent WANT_SPACE for rx; answer SPACE when half free
 	 *   want_space_sent   we sent WANT_SPACE for tx; WRITABLE when SPACE comes */
 	int rx_armed, peer_wants_space, want_space_sent;
+	uint32_t deferred; /* DATA flags merged while the socket is full (as in worker.c) */
 
 	struct qconn *q;
 	unsigned nq;
@@ -471,9 +472,14 @@ static int session_send(ipc_runner_t *r, struct ipc_msg *m)
 	return 0;
 }
 
+/* Doorbells are idempotent: while output is pending they merge into one. */
 static void send_doorbell(ipc_runner_t *r, uint32_t flags)
 {
-	struct ipc_msg m = { .type = IPC_DATA, .u.data.flags = flags };
+	r->deferred |= flags;
+	if (!r->deferred || r->s.fd < 0 || r->s.out_len)
+		return; /* sent when the socket drains (EPOLLOUT in handle_ready) */
+	struct ipc_msg m = { .type = IPC_DATA, .u.data.flags = r->deferred };
+	r->deferred = 0;
 	session_send(r, &m);
 }
 
@@ -851,6 +857,8 @@ static void handle_ready(ipc_runner_t *r, const struct epoll_event *e)
 			int f = conn_flush(&r->s);
 			if (f == 0)
 				ep_ctl(r, EPOLL_CTL_MOD, r->s.fd, TAG_SESSION, EPOLLIN);
+			if (f == 0 && r->deferred)
+				send_doorbell(r, 0);
 			else if (f < 0)
 				session_end(r, -ECONNRESET, 0, "control socket failed");
 		}

@@ -36,6 +36,7 @@ struct ipc_worker {
 	 *   peer_wants_space  the runner asked (WANT_SPACE) for room in rx
 	 *   want_space_sent   we asked for room in tx and wait for SPACE */
 	int peer_wants_space, want_space_sent;
+	uint32_t deferred; /* DATA flags not sent yet because the socket was full */
 	uint64_t consumed; /* bytes consumed since the socket was last looked at */
 
 	int stopping, stop_handled;
@@ -260,9 +261,26 @@ static int ctl_send(ipc_worker_t *w, struct ipc_msg *m)
 	return 0;
 }
 
+/*
+ * Ring the runner's doorbell. Doorbells are idempotent, so while the socket
+ * cannot take more bytes they are merged into one (w->deferred) and sent when
+ * it drains: a runner that is slow to read its socket never sees a flood.
+ */
 static int doorbell(ipc_worker_t *w, uint32_t flags)
 {
-	struct ipc_msg m = { .type = IPC_DATA, .u.data.flags = flags };
+	w->deferred |= flags;
+	if (!w->deferred)
+		return 0;
+	if (w->c.out_len) {
+		int f = conn_flush(&w->c);
+		if (f < 0)
+			return fail(w, -ECONNRESET, "the runner closed the control socket (%s)",
+				    strerror(-f));
+		if (f == 1)
+			return 0; /* still full: stays deferred */
+	}
+	struct ipc_msg m = { .type = IPC_DATA, .u.data.flags = w->deferred };
+	w->deferred = 0;
 	return ctl_send(w, &m);
 }
 
@@ -335,8 +353,8 @@ static int ctl_pump(ipc_worker_t *w, int timeout_ms)
 		n = poll(&p, 1, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			return fail(w, -errno, "poll failed");
-		if (p.revents & POLLOUT)
-			conn_flush(&w->c);
+		if ((p.revents & POLLOUT) && (n = doorbell(w, 0)) < 0)
+			return n;
 		if (n == 0)
 			return 0;
 		waited = 1;
@@ -362,7 +380,9 @@ static int stopped(ipc_worker_t *w)
 /* Frames consumed: answer WANT_SPACE, and look at the socket once per quarter ring. */
 static int consumed(ipc_worker_t *w, uint64_t bytes)
 {
-	int ret = maybe_send_space(w);
+	int ret = w->deferred ? doorbell(w, 0) : 0;
+	if (ret == 0)
+		ret = maybe_send_space(w);
 	w->consumed += bytes;
 	if (ret == 0 && w->consumed >= w->cap / 4) {
 		w->consumed = 0;
@@ -493,7 +513,8 @@ static int wait_for_space(ipc_worker_t *w)
 /* After publishing: ring only when the runner said it sleeps. */
 static int tx_published(ipc_worker_t *w)
 {
-	return ring_need_wakeup(w->tx) ? doorbell(w, IPC_DATA_FRAMES) : 0;
+	int need = ring_need_wakeup(w->tx); /* clears the word when set */
+	return need || w->deferred ? doorbell(w, need ? IPC_DATA_FRAMES : 0) : 0;
 }
 
 int ipc_worker_send(ipc_worker_t *w, const void *buf, uint32_t len)
