@@ -12,7 +12,8 @@
 #
 #   podrun run ... worker.py [serve]
 #       a service on the 02-ipc Python SDK (module `pod`): every message from
-#       the runner is answered with b"py:" + the message, until STOP.
+#       the runner is answered with b"py:" + the message, until STOP; a message
+#       "act CAT=TARGET" runs that action and is answered with its RESULT line.
 #
 # The pod's network reaches the outside only through the runner's proxy
 # (HTTP_PROXY in the environment). NO_PROXY lists localhost, which means "the
@@ -80,26 +81,36 @@ ACTIONS = {"net": act_net, "read": act_read, "write": act_write, "run": act_run,
 
 def act(args):
     for arg in args:
-        cat, _, target = arg.partition("=")
-        if cat not in ACTIONS:
-            print("RESULT ? %s failed unknown action" % arg)
-            continue
-        try:
-            ok, detail = ACTIONS[cat](target)
-        except PermissionError as e:
-            ok, detail = False, "PermissionError: %s" % e
-        except Exception as e:  # report every failure, keep going
-            ok, detail = False, "%s: %s" % (type(e).__name__, e)
-        print("RESULT %s %s %s %s" % (cat, target, "ok" if ok else "failed", detail), flush=True)
+        print(one_action(arg), flush=True)
+
+
+def one_action(arg):
+    """Run one CAT=TARGET action; return its RESULT line."""
+    cat, _, target = arg.partition("=")
+    if cat not in ACTIONS:
+        return "RESULT ? %s failed unknown action" % arg
+    try:
+        ok, detail = ACTIONS[cat](target)
+    except PermissionError as e:
+        ok, detail = False, "PermissionError: %s" % e
+    except Exception as e:  # report every failure, keep going
+        ok, detail = False, "%s: %s" % (type(e).__name__, e)
+    return "RESULT %s %s %s %s" % (cat, target, "ok" if ok else "failed", detail)
 
 
 def serve():
+    """Answer b"py:" + message; a message "act CAT=TARGET" runs that action and
+    answers with its RESULT line (the Bun supervisor example uses both)."""
     import pod  # the 02-ipc Python SDK, on sys.path inside the pod
 
     w = pod.connect()  # reads --pod-socket / --pod-shm-fd from sys.argv
     try:
         for msg in w:
-            w.send(b"py:" + bytes(msg))
+            data = bytes(msg)
+            if data.startswith(b"act "):
+                w.send(one_action(data[4:].decode("utf-8", "replace")).encode())
+            else:
+                w.send(b"py:" + data)
     finally:
         w.close()
 

@@ -1,0 +1,31 @@
+// fixture_exit.ts — a Bun supervisor that ends badly (07-runner/bun tests).
+//     bun fixture_exit.ts MODE ECHO_SO POLICY
+// Starts a C-lib echo pod, prints "pod <init pid> <runner socket dir>" (the
+// directory is found in the pod host's --pod-socket= argument), then ends by MODE:
+// "throw" (uncaught exception), "reject" (unhandled rejection), "exit"
+// (process.exit(3) with the pod running), "wait" (sleeps: the test kills it).
+import { readFileSync } from "node:fs";
+import { Pod } from "../podrun.ts";
+
+/** The runner's socket directory, from the command line of a process in the pod. */
+function socketDir(pid: number, depth = 0): string {
+  try {
+    const arg = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").find((a) => a.startsWith("--pod-socket="));
+    if (arg) return arg.slice(13, arg.lastIndexOf("/"));
+    if (depth > 3) return "";
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)) {
+      const d = child ? socketDir(Number(child), depth + 1) : "";
+      if (d) return d;
+    }
+  } catch {}
+  return "";
+}
+
+const [mode, program, policy] = process.argv.slice(2);
+const pod = await Pod.start({ program, policy, stdio: "ignore" });
+if (!pod.request("ping")) throw new Error("no reply");
+console.log(`pod ${pod.pid} ${socketDir(pod.pid)}`);
+if (mode === "throw") throw new Error("supervisor failed on purpose");
+if (mode === "reject") Promise.reject(new Error("rejected on purpose"));
+if (mode === "exit") process.exit(3);
+await new Promise((r) => setTimeout(r, 60000));

@@ -1,0 +1,181 @@
+// podrun.test.ts — `bun test` suite of the Bun supervisor module (07-runner/bun).
+//
+// Real pods through libpodrun.so: a C-lib echo worker (example/build/echo.so), the
+// example Python worker in SDK service mode, and zinfo.so (links libz) for a denied
+// FFI load. Needs root (namespaces, cgroups), like every end-to-end test of 07-runner.
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Pod, PodError, PodState } from "../podrun.ts";
+
+const TOP = process.env.POD_TOP ?? join(import.meta.dir, "../../..");
+const EX = join(TOP, "example");
+const ECHO = join(EX, "build/echo.so");
+const ZINFO = join(EX, "build/zinfo.so");
+const SERVICE = join(EX, "policies/service.json");
+const BUN = process.execPath;
+const dec = new TextDecoder();
+const text = (b: Uint8Array | null) => (b ? dec.decode(b) : null);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pid: number, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await Bun.sleep(20);
+  }
+  return !alive(pid);
+}
+
+/** The canonical path of a system library, as the FFI gates name it. */
+function libPath(name: string): string {
+  const out = Bun.spawnSync(["/sbin/ldconfig", "-p"]).stdout.toString();
+  for (const line of out.split("\n")) {
+    const m = /^\s*(\S+) \(([^)]*)\) => (\S+)/.exec(line);
+    if (m && m[1] === name && /x86-64|64bit|AArch64/.test(m[2])) {
+      const p = m[3];
+      const dir = Bun.spawnSync(["realpath", p.slice(0, p.lastIndexOf("/"))]).stdout.toString().trim();
+      return `${dir}/${name}`;
+    }
+  }
+  throw new Error(`${name} not found`);
+}
+
+describe("start and stop", () => {
+  test("a C-lib pod starts, runs, stops with status 0 and leaves no process", async () => {
+    const pod = await Pod.start({ program: ECHO, policy: SERVICE, stdio: "ignore" });
+    expect(pod.state).toBe(PodState.RUNNING);
+    expect(pod.id).toMatch(/^[0-9a-f]{12}$/);
+    const pid = pod.pid;
+    expect(pid).toBeGreaterThan(1);
+    expect(alive(pid)).toBe(true);
+    expect(await pod.stop()).toBe(0);
+    expect(pod.state).toBe(PodState.EXITED);
+    expect(pod.exitCode).toBe(0);
+    expect(await gone(pid)).toBe(true);
+    expect(() => pod.send("late")).toThrow(PodError);
+  });
+
+  test("a bad program or flag is a PodError with the runner's sentence", async () => {
+    let err: unknown = null;
+    try {
+      await Pod.start({ program: "/nonexistent/worker.py" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PodError);
+    expect((err as PodError).message).toContain("/nonexistent/worker.py");
+    expect((err as PodError).exitCode).toBe(2);
+    await expect(Pod.start({ program: ECHO, flags: ["--allow-nonsense"] })).rejects.toThrow(/allow-nonsense/);
+  });
+});
+
+describe("round trips", () => {
+  test("C-lib worker: request(), messages() and a zero-copy peek()", async () => {
+    const pod = await Pod.start({ program: ECHO, policy: SERVICE, stdio: "ignore" });
+    try {
+      expect(text(pod.request("hello"))).toBe("echo: hello");
+      for (let i = 0; i < 100; i++) expect(text(pod.request(`m${i}`))).toBe(`echo: m${i}`);
+      pod.send(new Uint8Array([0x61, 0x00, 0x62])); // bytes, with a NUL inside
+      for await (const m of pod.messages()) {
+        expect([...m]).toEqual([...new TextEncoder().encode("echo: "), 0x61, 0x00, 0x62]);
+        break;
+      }
+      pod.send("zero-copy");
+      const view = pod.peek(5000); // a view into the shared ring, no copy
+      expect(view).not.toBeNull();
+      expect(text(view)).toBe("echo: zero-copy");
+      pod.release();
+      expect(pod.peek(0)).toBeNull(); // consumed
+    } finally {
+      await pod.stop();
+    }
+  });
+
+  const sdk = existsSync(join(TOP, "02-ipc/python/pod/__init__.py"));
+  test.skipIf(!sdk)("Python worker (02-ipc SDK): messages both ways", async () => {
+    const pod = await Pod.start({ program: join(EX, "python/worker.py"), policy: SERVICE, stdio: "ignore" });
+    try {
+      expect(text(pod.request("one", 10000))).toBe("py:one");
+      expect(text(pod.request("two", 10000))).toBe("py:two");
+    } finally {
+      expect(await pod.stop()).toBe(0);
+    }
+  });
+});
+
+describe("events", () => {
+  test("a denied FFI load arrives as a deny event with the rule", async () => {
+    const libz = libPath("libz.so.1");
+    const pod = await Pod.start({ program: ZINFO, policy: SERVICE, flags: [`--deny-ffi=${libz}`], stdio: "ignore" });
+    const denied: any[] = [];
+    for await (const ev of pod.events()) if (ev.action === "deny" && ev.cat === "ffi") denied.push(ev);
+    expect(denied.length).toBeGreaterThanOrEqual(1);
+    expect(denied[0].what).toBe(libz);
+    expect(denied[0].rule).toBe(libz);
+    expect(denied[0].src).toBe("loader");
+    expect(pod.exitCode).toBe(1); // the pod host could not load zinfo.so
+    expect(pod.count("ffi", "deny")).toBeGreaterThanOrEqual(1);
+    await pod.stop();
+  });
+
+  test("the pod's life ends with a life event carrying the exit status", async () => {
+    const pod = await Pod.start({ program: ECHO, policy: SERVICE, stdio: "ignore" });
+    const stopping = pod.stop();
+    const evs: any[] = [];
+    for await (const ev of pod.events()) evs.push(ev);
+    expect(await stopping).toBe(0);
+    const life = evs.filter((e) => e.cat === "life" && e.what === "exit" && e.src === "runner");
+    expect(life.length).toBe(1);
+    expect(life[0].exit).toBe(0);
+  });
+});
+
+describe("cleanup when the Bun supervisor ends", () => {
+  async function supervisor(mode: string): Promise<{ pid: number; dir: string; proc: any }> {
+    const proc = Bun.spawn([BUN, join(import.meta.dir, "fixture_exit.ts"), mode, ECHO, SERVICE], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env },
+    });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!/pod \d+ \S*\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += dec.decode(value);
+    }
+    const m = /pod (\d+) (\S*)\n/.exec(out);
+    return { pid: Number(m?.[1] ?? -1), dir: m?.[2] ?? "", proc };
+  }
+
+  for (const [mode, want] of [["throw", 1], ["reject", 1], ["exit", 3]] as const) {
+    test(`${mode}: the pod is stopped and cleaned up`, async () => {
+      const s = await supervisor(mode);
+      expect(s.pid).toBeGreaterThan(1);
+      expect(s.dir).toMatch(/^\//);
+      expect(existsSync(s.dir)).toBe(true);
+      expect(await s.proc.exited).toBe(want);
+      expect(await gone(s.pid)).toBe(true);
+      expect(existsSync(s.dir)).toBe(false); // the runner side was cleaned up, not just killed
+    });
+  }
+
+  test("SIGTERM and SIGKILL of the supervisor take the pod down", async () => {
+    for (const sig of ["SIGTERM", "SIGKILL"] as const) {
+      const s = await supervisor("wait");
+      expect(alive(s.pid)).toBe(true);
+      s.proc.kill(sig);
+      await s.proc.exited;
+      expect(await gone(s.pid)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,67 @@
+// supervisor.ts — Bun as the supervisor (example/, see README.md).
+//
+//     bun example/supervisor.ts            (as root; after make -C 07-runner and make -C example)
+//
+// A Bun program that embeds the runner (07-runner/bun/podrun.ts over
+// libpodrun.so) and supervises two pods at once under policies/demo.json:
+//   - the Python example worker in service mode (02-ipc Python SDK), and
+//   - the C-lib echo worker (build/echo.so),
+// exchanges messages with both through the shared-memory rings, asks the Python
+// worker to try a few things the policy forbids, and prints every denied action
+// as the runner reports it (one audit event per decision).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pod, type PodEvent } from "../07-runner/bun/podrun.ts";
+
+const EX = import.meta.dir;
+const dec = new TextDecoder();
+const tmp = mkdtempSync(join(tmpdir(), "pod-supervisor-"));
+
+/** Print the denied actions of a pod as they arrive (runs until the pod ends). */
+async function watch(name: string, pod: Pod): Promise<void> {
+  for await (const ev of pod.events())
+    if (ev.action === "deny") console.log(`  [${name}] DENIED ${ev.cat} ${ev.what} (rule ${ev.rule}, from ${ev.src})`);
+}
+
+function ask(name: string, pod: Pod, msg: string): void {
+  const reply = pod.request(msg, 10000);
+  console.log(`  ${name} <- ${JSON.stringify(msg)}  -> ${reply ? JSON.stringify(dec.decode(reply)) : "(no reply)"}`);
+}
+
+try {
+  // 1. start both pods (the audit file turns on the eBPF syscall view too)
+  const py = await Pod.start({
+    program: join(EX, "python/worker.py"),
+    policy: join(EX, "policies/demo.json"),
+    audit: join(tmp, "python.jsonl"),
+  });
+  const echo = await Pod.start({ program: join(EX, "build/echo.so"), policy: join(EX, "policies/service.json") });
+  const watchers = [watch("python", py), watch("echo.so", echo)];
+  if (!(await py.ready())) throw new Error("the Python worker did not open its SDK session");
+  console.log(`pods: python ${py.id} (pid ${py.pid}), echo.so ${echo.id} (pid ${echo.pid})`);
+
+  // 2. messages both ways, with each
+  console.log("messages:");
+  ask("python", py, "hello");
+  ask("echo.so", echo, "hello");
+  for (let i = 1; i <= 3; i++) ask("echo.so", echo, `message ${i}`);
+
+  // 3. the Python worker tries what the policy forbids; the denials appear above/below
+  console.log("forbidden actions (the worker's view):");
+  ask("python", py, "act read=/etc/shadow");
+  ask("python", py, "act run=/usr/bin/id");
+  ask("python", py, "act env=AWS_SECRET_ACCESS_KEY");
+  ask("python", py, "act net=http://blocked.example/");
+  ask("python", py, "act ffi=libz.so.1");
+
+  // 4. stop both; the watchers end with their pods
+  const [a, b] = await Promise.all([py.stop(), echo.stop()]);
+  await Promise.all(watchers);
+  console.log(`exit: python ${a}, echo.so ${b}; python denials: ` +
+    ["net", "fs", "run", "env", "ffi"].map((c) => `${c} ${py.count(c, "deny")}`).join(", "));
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+export type { PodEvent };
