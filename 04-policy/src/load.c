@@ -96,7 +96,7 @@ static int scan_positions(struct ld *l)
 		i = 3; /* cJSON skips a UTF-8 byte-order mark too */
 	while (i < l->len) {
 		char c = t[i];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+		if ((unsigned char)c <= 32) { /* cJSON skips every byte <= 32 as white space */
 			i++;
 		} else if (c == '{' || c == '[') {
 			if (pos_push(l, i, key) < 0 || depth >= (int)sizeof(stack))
@@ -125,7 +125,7 @@ static int scan_positions(struct ld *l)
 			if (c == '"')
 				i = skip_string(t, i, l->len);
 			else
-				while (i < l->len && !strchr(" \t\r\n,]}:", t[i]))
+				while (i < l->len && (unsigned char)t[i] > 32 && !strchr(",]}:", t[i]))
 					i++;
 		}
 	}

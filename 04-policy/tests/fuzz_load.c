@@ -64,6 +64,36 @@ static void round_trip(const policy_t *p)
 	policy_free(q);
 }
 
+/*
+ * A semantic error (JSON path deeper than "$") must point at the start of a key or
+ * a value: walk to line:column (columns count UTF-8 characters) and look.
+ */
+static void check_position(const uint8_t *data, size_t size, const struct pol_error *err)
+{
+	size_t i = 0;
+	int line = 1, col = 1;
+
+	if (strcmp(err->path, "$") == 0 || err->line == 0)
+		return;
+	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		i = 3, col = 2; /* the byte-order mark counts as one character */
+	for (; i < size && (line < err->line || col < err->column); i++) {
+		if (data[i] == '\n') {
+			line++;
+			col = 1;
+		} else if ((data[i] & 0xc0) != 0x80) {
+			col++;
+		}
+	}
+	while (i < size && (data[i] & 0xc0) == 0x80)
+		i++;
+	if (i >= size || !strchr("\"{[-0123456789tfn", data[i])) {
+		fprintf(stderr, "error at %d:%d (%s: %s) is not at a key or value\n", err->line,
+			err->column, err->path, err->msg);
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pol_error err;
@@ -75,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (policy_load_json(p, (const char *)data, size, "fuzz.json", &err) < 0) {
 		if (!err.msg[0] || err.line < 0 || err.column < 0)
 			abort();
+		check_position(data, size, &err);
 	} else if (policy_finalize(p, &err) == 0) {
 		decide_some(p);
 		round_trip(p);

@@ -236,6 +236,21 @@ START_TEST(test_failed_load_keeps_earlier_flags_and_allows_retry)
 }
 END_TEST
 
+START_TEST(test_loader_positions_survive_odd_white_space)
+{
+	/* cJSON skips every byte <= 32 (form feed, vertical tab...): so must the scanner */
+	static const char text[] = "{\f\"net\":\v{\"allow\": [\x01\"a.com\",\x1f \"a b\"]}}";
+	struct pol_error err;
+	policy_t *p = NULL;
+
+	ck_assert_int_eq(policy_new(&p), 0);
+	ck_assert_int_eq(policy_load_json(p, text, strlen(text), "ws.json", &err), -EINVAL);
+	ck_assert_str_eq(err.path, "$.net.allow[1]");
+	ck_assert_int_eq(err.column, 32);
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(test_load_file_reports_path_line_and_missing_file)
 {
 	char path[] = "/tmp/pol04-XXXXXX";
@@ -836,6 +851,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_loader_rejects_nul_byte);
 	tcase_add_test(tc, test_loader_accepts_utf8_bom_and_keeps_positions);
 	tcase_add_test(tc, test_failed_load_keeps_earlier_flags_and_allows_retry);
+	tcase_add_test(tc, test_loader_positions_survive_odd_white_space);
 	tcase_add_test(tc, test_load_file_reports_path_line_and_missing_file);
 	tcase_add_test(tc, test_unresolvable_program_is_reported_at_its_rule);
 	tcase_add_test(tc, test_failed_finalize_then_more_flags_is_safe);
