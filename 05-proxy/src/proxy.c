@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -292,6 +293,8 @@ void px_set_deadline(struct conn *c, uint32_t ms)
 
 /* ---- connection life ------------------------------------------------------ */
 
+static void again_remove(struct conn *c);
+
 static void close_fd(struct proxy *px, struct pxfd *f)
 {
 	if (f->fd < 0)
@@ -322,6 +325,8 @@ void px_close(struct conn *c)
 		px_emit(c, c->mode == CM_DNS ? PROXY_SRC_DNS : PROXY_SRC_PROXY, c->action,
 			c->rule, c->reason[0] ? c->reason : "connection closed");
 	resolve_cancel(c);
+	if (c->again)
+		again_remove(c);
 	close_fd(px, &c->cli);
 	close_fd(px, &c->up);
 	close_pipe(&c->c2u);
@@ -338,6 +343,45 @@ void px_close(struct conn *c)
 	c->prev = NULL;
 	px->dead = c;
 	px->st.conns_open--;
+}
+
+void px_again(struct conn *c)
+{
+	struct proxy *px = c->px;
+	if (c->again || c->dead)
+		return;
+	c->again = 1;
+	c->again_next = px->again;
+	px->again = c;
+	uint64_t one = 1;
+	if (write(px->againfd.fd, &one, sizeof(one)) < 0) {
+		/* the counter is far from overflow; nothing else can fail here */
+	}
+}
+
+static void again_remove(struct conn *c)
+{
+	struct conn **pp = &c->px->again;
+	while (*pp && *pp != c)
+		pp = &(*pp)->again_next;
+	if (*pp)
+		*pp = c->again_next;
+	c->again = 0;
+}
+
+static void on_again(struct proxy *px)
+{
+	uint64_t v;
+	if (read(px->againfd.fd, &v, sizeof(v)) < 0)
+		return;
+	struct conn *list = px->again;
+	px->again = NULL;
+	while (list) {
+		struct conn *c = list;
+		list = c->again_next;
+		c->again = 0;
+		px_advance(c);
+	}
 }
 
 void px_close_up(struct conn *c)
@@ -544,14 +588,13 @@ static void on_timer(struct proxy *px)
 	}
 }
 
-int proxy_dispatch(proxy_t *p)
+/* Wait up to @p timeout_ms for the first batch, then handle up to 4 batches. */
+static int dispatch_wait(proxy_t *p, int timeout_ms)
 {
 	struct epoll_event evs[64];
 	int handled = 0;
-	if (!p)
-		return -EINVAL;
 	for (int round = 0; round < 4; round++) {
-		int n = epoll_wait(p->epfd, evs, 64, 0);
+		int n = epoll_wait(p->epfd, evs, 64, round ? 0 : timeout_ms);
 		if (n < 0)
 			return errno == EINTR ? handled : -errno;
 		for (int i = 0; i < n; i++) {
@@ -572,6 +615,9 @@ int proxy_dispatch(proxy_t *p)
 			case FK_RESOLVER:
 				resolve_on_event(p);
 				break;
+			case FK_AGAIN:
+				on_again(p);
+				break;
 			default:
 				on_conn_event(f, evs[i].events);
 				break;
@@ -583,6 +629,13 @@ int proxy_dispatch(proxy_t *p)
 			break;
 	}
 	return handled;
+}
+
+int proxy_dispatch(proxy_t *p)
+{
+	if (!p)
+		return -EINVAL;
+	return dispatch_wait(p, 0);
 }
 
 int proxy_run(proxy_t *p, int timeout_ms, volatile int *stop)
@@ -599,15 +652,9 @@ int proxy_run(proxy_t *p, int timeout_ms, volatile int *stop)
 			if (end - now < (uint64_t)wait)
 				wait = (int)(end - now);
 		}
-		struct epoll_event ev;
-		int n = epoll_wait(p->epfd, &ev, 1, wait); /* wait only; dispatch does the work */
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0) {
-			int r = proxy_dispatch(p);
-			if (r < 0)
-				return r;
-		}
+		int r = dispatch_wait(p, wait);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -708,7 +755,7 @@ int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 	px->epfd = px->timerfd = -1;
 	for (int i = 0; i < 4; i++)
 		px->lst[i].fd = -1;
-	px->udp.fd = px->tfd.fd = px->resfd.fd = -1;
+	px->udp.fd = px->tfd.fd = px->resfd.fd = px->againfd.fd = -1;
 	ret = copy_hosts(px, cfg);
 	if (ret < 0)
 		goto cleanup;
@@ -721,6 +768,15 @@ int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 	}
 	px->tfd = (struct pxfd){ .fd = px->timerfd, .kind = FK_TIMER };
 	ret = ep_set(px, &px->tfd, EPOLLIN);
+	if (ret < 0)
+		goto cleanup;
+	px->againfd = (struct pxfd){ .kind = FK_AGAIN };
+	px->againfd.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (px->againfd.fd < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	ret = ep_set(px, &px->againfd, EPOLLIN);
 	if (ret < 0)
 		goto cleanup;
 	/* 3. the listeners */
@@ -767,6 +823,7 @@ void proxy_destroy(proxy_t *p)
 	for (int i = 0; i < 4; i++)
 		close_fd(p, &p->lst[i]);
 	close_fd(p, &p->udp);
+	close_fd(p, &p->againfd);
 	if (p->tfd.fd >= 0)
 		close_fd(p, &p->tfd);
 	else if (p->timerfd >= 0)

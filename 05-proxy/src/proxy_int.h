@@ -60,6 +60,7 @@ enum fdkind {
 	FK_DNS_UDP,
 	FK_TIMER,
 	FK_RESOLVER,
+	FK_AGAIN,
 	FK_CLIENT,
 	FK_UPSTREAM,
 };
@@ -101,6 +102,8 @@ struct conn {
 	enum cmode mode;
 	enum cstate state;
 	int dead;                 /* closed; freed after the current dispatch batch */
+	int again;                /* on px->again: has work left without a new event */
+	struct conn *again_next;
 	struct pxfd cli, up;
 	struct sockaddr_storage cli_addr;
 	pid_t pid;
@@ -177,6 +180,10 @@ struct proxy {
 	int use_splice;
 	struct resolver *res;     /* resolve.c; NULL until first needed */
 	struct pxfd resfd;
+	/* Tunnels are edge-triggered; one that stops on its budget (not on EAGAIN)
+	 * is queued here and an eventfd makes proxy_fd() readable again. */
+	struct conn *again;
+	struct pxfd againfd;
 };
 
 /* proxy.c */
@@ -189,6 +196,7 @@ void px_emit_dns(struct proxy *px, const struct proxy_dns_query *q, enum pol_act
 		 const struct sockaddr *client);
 int px_update(struct conn *c); /* sync epoll interest with the conn's state */
 void px_advance(struct conn *c); /* run the conn's state machine, then px_update */
+void px_again(struct conn *c);   /* queue c to be advanced again without an event */
 void px_close(struct conn *c);
 void px_abort(struct conn *c); /* close with RST */
 void px_close_up(struct conn *c); /* close only the upstream socket */
