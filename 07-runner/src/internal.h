@@ -96,7 +96,7 @@ struct podrun {
 	int killed;             /* SIGKILL was sent by the runner */
 	int stop_sent;
 	int signals_seen;
-	uint64_t t_start_ms;
+	uint64_t t_start_ms, t_start_us;
 	uint64_t counts[PR_NCAT][PR_NACT];
 	struct evq evq;
 
@@ -132,6 +132,7 @@ struct podrun {
 	int stdin_eof;
 	int stdin_regular;              /* stdin is a file epoll refuses: polled */
 	int peeked;                     /* podrun_peek() handed out a frame */
+	char *msgbuf;                   /* serve/CLI: one frame on its way to stdout */
 	char **rt_paths;                /* host paths the runtime plan mounted */
 	size_t n_rt_paths;
 	char mask_file[128], mask_dir[128]; /* stand-ins bound over denied paths */
@@ -158,6 +159,8 @@ void pr_sb_json_str(struct strbuf *sb, const char *s);
 void pr_sb_free(struct strbuf *sb);
 void pr_timestamp(char out[32], uint64_t ns);
 uint64_t pr_now_ms(void);
+uint64_t pr_now_us(void);
+void pr_trace(const struct podrun *p, const char *step);
 void pr_random_id(char *out, size_t hexlen);
 int pr_strv_add(char ***v, size_t *n, const char *s);
 void pr_strv_free(char **v, size_t n);

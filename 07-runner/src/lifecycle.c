@@ -25,6 +25,23 @@
 /* Worker uid/gid inside the pod (03-sandbox's default). */
 #define PR_POD_UID 65534
 
+/* PODRUN_TRACE=1 in the environment: milliseconds since start per step. */
+static void trace(const struct podrun *p, const char *step)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = getenv("PODRUN_TRACE") != NULL;
+	if (on)
+		dprintf(2, "podrun: trace %6.2f ms %s\n",
+			(double)(pr_now_us() - p->t_start_us) / 1000.0, step);
+}
+
+void pr_trace(const struct podrun *p, const char *step)
+{
+	trace(p, step);
+}
+
 void pr_fds_init(struct podrun *p)
 {
 	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = -1;
@@ -495,6 +512,7 @@ int podrun_start(podrun_t *p)
 		return -EBUSY;
 	p->state = PODRUN_STARTING;
 	p->t_start_ms = pr_now_ms();
+	p->t_start_us = pr_now_us();
 	if (p->debug_ui) {
 #ifndef PODRUN_HAVE_DBGUI
 		pr_seterr(p, 0, "--debug-ui: debug UI not built");
@@ -509,6 +527,7 @@ int podrun_start(podrun_t *p)
 	if (ret < 0)
 		return fail_start(p, ret, ret == -EINVAL);
 
+	trace(p, "policy");
 	/* 2. The event loop's descriptors, the audit sink, the stale sweep. */
 	pr_sweep_stale(p);
 	ret = make_loop(p);
@@ -521,11 +540,13 @@ int podrun_start(podrun_t *p)
 	if (ret < 0)
 		return fail_start(p, ret, 0);
 
+	trace(p, "loop+sweep");
 	/* 3. Rings + control socket (01, 02). */
 	ret = make_ipc(p);
 	if (ret < 0)
 		goto fail;
 
+	trace(p, "ipc");
 	/* 4. What the worker kind needs: argv, env, runtime mounts (07B). */
 	ret = make_runtime(p, &plan);
 	if (ret < 0) {
@@ -535,11 +556,13 @@ int podrun_start(podrun_t *p)
 		goto out;
 	}
 
+	trace(p, "runtime plan");
 	/* 5. Proxy + DNS listeners (05), only when the policy can allow net. */
 	ret = make_net(p);
 	if (ret < 0)
 		goto fail;
 
+	trace(p, "net");
 	/* 6. The sandbox configuration: mount plan from policy and runtime,
 	 *    scrubbed env, stdio pipes, the shm fd, limits. */
 	ret = sandbox_cfg_new(&cfg);
@@ -554,6 +577,7 @@ int podrun_start(podrun_t *p)
 	if (ret < 0)
 		goto fail;
 
+	trace(p, "sandbox config");
 	/* 7. Spawn: clone3 into new namespaces; the child waits for us (03). */
 	ret = sandbox_spawn(cfg, &p->sb, &se);
 	if (ret < 0) {
@@ -563,6 +587,7 @@ int podrun_start(podrun_t *p)
 	p->pid = sandbox_pid(p->sb);
 	pr_registry_write(p);
 
+	trace(p, "spawn");
 	/* 8. Plumb the veth into the pod's netns before anything runs in it (05). */
 	if (p->net) {
 		ret = podnet_attach(p->net, sandbox_netns_fd(p->sb));
@@ -573,11 +598,13 @@ int podrun_start(podrun_t *p)
 		pr_registry_write(p);
 	}
 
+	trace(p, "veth");
 	/* 9. eBPF syscall audit of the pod's pid namespace (06), with --audit. */
 	ret = make_bpf(p);
 	if (ret < 0)
 		goto fail;
 
+	trace(p, "ebpf");
 	/* 10. Only this pod may connect; then let the worker run. */
 	{
 		struct ipc_peer_rule rule = { .kind = IPC_PEER_PIDNS, .pid = p->pid, .uid = (uid_t)-1 };
@@ -597,6 +624,7 @@ int podrun_start(podrun_t *p)
 		goto fail;
 	}
 
+	trace(p, "release (worker exec'd)");
 	/* 11. Timers (timeout, stats tick), the debug UI; we are running. */
 	if (p->timeout_s)
 		pr_arm_timer(p->t_timeout, (uint64_t)p->timeout_s * 1000, 0);
@@ -750,7 +778,9 @@ void pr_finish(struct podrun *p)
 	emit_exit(p);
 
 	/* 5. Remove everything (the pod is gone already). */
+	trace(p, "pod exited, drained");
 	pr_teardown(p, 0);
+	trace(p, "teardown done");
 	p->state = PODRUN_EXITED;
 	pr_pending_update(p);
 }
@@ -807,6 +837,8 @@ void pr_teardown(struct podrun *p, int kill_pod)
 	close_fd(&p->pod_in_w);
 	close_fd(&p->pod_out_r);
 	close_fd(&p->pod_err_r);
+	free(p->msgbuf);
+	p->msgbuf = NULL;
 	free(p->to_pod_in.buf);
 	free(p->line_in.buf);
 	memset(&p->to_pod_in, 0, sizeof p->to_pod_in);

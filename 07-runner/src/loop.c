@@ -128,6 +128,7 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 	switch (ev->type) {
 	case IPC_EV_READY:
 		p->ipc_ready = 1;
+		pr_trace(p, "hello");
 		snprintf(what, sizeof what, "hello lang=%u", ev->u.hello.lang);
 		pr_emit(p, "runner", "ipc", "info", what, "default", (int)ev->u.hello.pid, NULL, NULL);
 		if (p->serve)
@@ -404,6 +405,7 @@ static void on_drain(struct podrun *p)
 	r = ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_POD);
 	if (ring_used(r) == 0 && !p->line_in.len) {
 		pr_arm_timer(p->t_drain, 0, 0);
+		pr_trace(p, "input drained: stop");
 		podrun_stop(p, p->grace_ms);
 	}
 }

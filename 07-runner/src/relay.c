@@ -128,8 +128,9 @@ static void stdin_done(struct podrun *p)
 	if (!p->stdin_regular)
 		pr_epoll_del(p, p->in_fd);
 	if (p->serve) {
-		/* STOP once the pod has read every message (loop.c on_drain) */
-		pr_arm_timer(p->t_drain, 5, 5);
+		/* STOP once the pod has read every message (loop.c on_drain):
+		 * checked at once, then every millisecond */
+		pr_arm_timer(p->t_drain, 0, 1);
 	} else if (!p->to_pod_in.len && p->pod_in_w >= 0) {
 		pr_epoll_del(p, p->pod_in_w);
 		close(p->pod_in_w);
@@ -295,7 +296,8 @@ int pr_relay_pod_output(struct podrun *p, int fd, int dst)
 /* Messages from the pod: lines on stdout (CLI), or a wake-up for the API. */
 void pr_deliver_messages(struct podrun *p)
 {
-	static char buf[1u << 20];
+	uint32_t cap;
+	char *buf;
 	int n;
 
 	if (!p->ipc)
@@ -304,7 +306,12 @@ void pr_deliver_messages(struct podrun *p)
 		pr_pending_update(p);
 		return;
 	}
-	while ((n = ipc_runner_recv(p->ipc, buf, sizeof buf - 1)) >= 0) {
+	/* one frame plus the newline; the ring bounds a frame */
+	cap = ring_max_frame(ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER)) + 1;
+	if (!p->msgbuf && !(p->msgbuf = malloc(cap)))
+		return;
+	buf = p->msgbuf;
+	while ((n = ipc_runner_recv(p->ipc, buf, cap - 1)) >= 0) {
 		p->frames_to_runner++;
 		p->bytes_to_runner += (uint64_t)n;
 		buf[n] = '\n';
