@@ -52,7 +52,11 @@ pod() {
   printf '$ podrun run %s\n' "$shown" | sed "s#$EX/##g; s#$T#\$TMP#g"
   "$PODRUN" run --audit "$T/$name.jsonl" "$@" >"$T/$name.out" 2>"$T/$name.err" <"${POD_STDIN:-/dev/null}" || rc=$?
   sed 's/^/    /' "$T/$name.out"
-  if [[ ${DEMO_VERBOSE:-0} == 1 ]]; then sed 's/^/    [runner] /' "$T/$name.err"; else grep -E '^pod: ' "$T/$name.err" | sed 's/^/    [pod] /' || true; fi
+  if [[ ${DEMO_VERBOSE:-0} == 1 || $rc -gt 1 ]]; then
+    sed 's/^/    [stderr] /' "$T/$name.err"   # everything, also when the runner failed
+  else
+    grep -E '^pod: ' "$T/$name.err" | sed 's/^/    [pod] /' || true
+  fi
   echo "    (exit $rc)"
   echo "$rc" >"$T/$name.rc"
 }

@@ -92,8 +92,10 @@ struct rt_config {
 	const char *audit_lib;    /**< LD_AUDIT library; NULL: "<top>/07-runner/ldaudit/build/libpodaudit.so";
 	                               "" disables LD_AUDIT and the FFI hooks */
 	const char *ring_lib;     /**< libring.so; NULL: "<top>/01-ring/build/libring.so" */
-	const char *python_sdk;   /**< Python SDK directory; NULL: "<top>/02-ipc/python" */
-	const char *bun_sdk;      /**< Bun SDK directory; NULL: "<top>/02-ipc/bun" */
+	const char *python_sdk;   /**< Python SDK directory; NULL: "<top>/02-ipc/python" (mounted
+	                               when present); a given path must exist */
+	const char *bun_sdk;      /**< Bun SDK directory; NULL: "<top>/02-ipc/bun" (mounted when
+	                               present); a given path must exist */
 	const char *ffi_socket;   /**< pod path of the runner's FFI query socket (POD_FFI_SOCKET);
 	                               NULL: not set (the FFI gates then deny every late load) */
 	char *const *worker_args; /**< NULL-terminated; inserted right after the program

@@ -242,6 +242,20 @@ static int project_file(rt_plan_t *p, const char *cfg_path, const char *rel, con
 	return mount_path(p, path, pod, err);
 }
 
+/* An SDK folder of 02-ipc: mounted when present. A worker that does not use the
+ * SDK runs without it; one that does fails at its import, naming the module. An
+ * explicitly configured folder must exist. */
+static int sdk_dir(rt_plan_t *p, const char *cfg_path, const char *rel, const char *pod,
+		   const char *what, struct rt_error *err)
+{
+	char path[PATH_MAX];
+	if (cfg_path)
+		return project_file(p, cfg_path, rel, pod, what, err);
+	if (rt_path_join(p->top, rel, path, sizeof(path)) < 0 || access(path, F_OK) != 0)
+		return 0;
+	return mount_path(p, path, pod, err);
+}
+
 /* The FFI gate: LD_AUDIT library, socket, trusted list (all kinds). */
 static int plan_ffi(rt_plan_t *p, struct rt_error *err)
 {
@@ -341,7 +355,7 @@ static int plan_python(rt_plan_t *p, char *const args[], struct rt_error *err)
 	if (ret < 0)
 		goto cleanup;
 	/* 4. the project's files: SDK, FFI bootstrap, libring.so */
-	if ((ret = project_file(p, p->cfg->python_sdk, "02-ipc/python", RT_POD_SDK_PYTHON, "Python SDK", err)) < 0 ||
+	if ((ret = sdk_dir(p, p->cfg->python_sdk, "02-ipc/python", RT_POD_SDK_PYTHON, "Python SDK", err)) < 0 ||
 	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		goto cleanup;
@@ -377,8 +391,8 @@ static int plan_bun(rt_plan_t *p, char *const args[], struct rt_error *err)
 	if ((ret = mount_path(p, real, RT_POD_BUN, err)) < 0 || (ret = mount_closure(p, real, 1, err)) < 0)
 		return ret;
 	/* 2. the project's files */
-	if ((ret = project_file(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||
-	    (ret = project_file(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_BUN_MODULE, "Bun SDK", err)) < 0 ||
+	if ((ret = sdk_dir(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||
+	    (ret = sdk_dir(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_BUN_MODULE, "Bun SDK", err)) < 0 ||
 	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		return ret;

@@ -400,6 +400,39 @@ START_TEST(test_missing_or_unrunnable_programs_are_refused)
 }
 END_TEST
 
+START_TEST(test_absent_sdk_folders_are_skipped_unless_configured)
+{
+	char top[] = "/tmp/rt_test_top_XXXXXX", path[PATH_MAX], target[PATH_MAX], prog[PATH_MAX];
+	struct rt_error err;
+	rt_plan_t *p = NULL;
+	struct rt_config cfg;
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	/* a checkout with libring.so and the FFI bootstrap, but no 02-ipc SDKs */
+	snprintf(path, sizeof(path), "mkdir -p %s/01-ring/build %s/07-runner/ldaudit && "
+		 "ln -s %s/01-ring/build/libring.so %s/01-ring/build/ 2>/dev/null || "
+		 "ln -s %s/01-ring/build/san/libring.so %s/01-ring/build/libring.so; "
+		 "ln -s %s/07-runner/ldaudit/boot %s/07-runner/ldaudit/boot",
+		 top, top, RT_DEFAULT_TOP, top, RT_DEFAULT_TOP, top, RT_DEFAULT_TOP, top);
+	ck_assert_int_eq(system(path), 0);
+	snprintf(target, sizeof(target), "%s/01-ring/build/libring.so", top);
+	ck_assert_int_eq(access(target, F_OK), 0);
+	rt_config_init(&cfg);
+	cfg.top = top;
+	cfg.audit_lib = "";
+	script(prog, "fixture_py.py");
+	ck_assert_int_eq(rt_plan_new(&cfg, prog, NULL, &p, &err), 0);
+	ck_assert_ptr_null(mount_at(p, RT_POD_SDK_PYTHON));
+	ck_assert_ptr_nonnull(mount_at(p, RT_POD_BOOT));
+	rt_plan_free(p);
+	/* named explicitly, a missing SDK is an error naming it */
+	cfg.python_sdk = "/nonexistent/sdk";
+	ck_assert_int_eq(rt_plan_new(&cfg, prog, NULL, &p, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/sdk"));
+	snprintf(path, sizeof(path), "rm -rf %s", top);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 /* ---- run ------------------------------------------------------------------- */
 
 /* Run a plan in bubblewrap with exactly its mounts; return stdout and status. */
@@ -541,6 +574,7 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, test_shebang_script_gets_its_interpreter);
 	tcase_add_test(tc, test_clib_plan_runs_the_pod_host_and_trusts_only_the_library);
 	tcase_add_test(tc, test_missing_or_unrunnable_programs_are_refused);
+	tcase_add_test(tc, test_absent_sdk_folders_are_skipped_unless_configured);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("run");
