@@ -75,6 +75,13 @@ static int new_fs(const char *type, const char *opts[][2], unsigned attrs)
 	fs = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return -errno;
+	/* a recognizable source name ("sbx-tmpfs", "sbx-proc") in mountinfo */
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source",
+		    type[0] == 'p' ? "sbx-proc" : "sbx-tmpfs", 0) < 0) {
+		ret = -errno;
+		close(fs);
+		return ret;
+	}
 	for (int i = 0; opts && opts[i][0]; i++) {
 		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, opts[i][0], opts[i][1], 0) < 0) {
 			ret = -errno;
@@ -225,8 +232,15 @@ static int mask_at(int dirfd, const char *rel)
 	if (S_ISDIR(st.st_mode))
 		m = tmpfs_fd(4096, 0555, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 					   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	else
+	else {
 		m = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (m >= 0 && sys_setattr(m, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						       MOUNT_ATTR_NOEXEC) < 0) {
+			ret = -errno;
+			close(m);
+			goto cleanup;
+		}
+	}
 	if (m < 0) {
 		ret = m == -1 ? -errno : m;
 		goto cleanup;
@@ -479,7 +493,7 @@ int sbx_build_root(const struct child_args *a, int *step, int *index)
 		goto cleanup;
 	/* 3. the new root: a small tmpfs staged over /tmp (in our namespace only) */
 	*step = STEP_STAGE;
-	if (syscall(SYS_mount, "tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV,
+	if (syscall(SYS_mount, "sbx-root", STAGE, "tmpfs", MS_NOSUID | MS_NODEV,
 		    "mode=0755,size=1m,nr_inodes=4096") < 0 ||
 	    (root = open(STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		ret = -errno;

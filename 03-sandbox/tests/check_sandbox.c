@@ -794,6 +794,33 @@ START_TEST(test_escape_write_sysrq_trigger_fails)
 }
 END_TEST
 
+START_TEST(test_escape_pod_mount_table_holds_only_the_plan)
+{
+	static const char *const planned[] = { "/", "/usr", "/probe", "/data", "/ro", "/tmp", NULL };
+	struct pod_result r;
+	int lines = 0;
+
+	POD_REQUIRE_ROOT();
+	run_probe(ARGS("cat", "/proc/self/mountinfo"), &r);
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mp[256] = "", opts[256] = "";
+		bool ok = false;
+
+		ck_assert_int_eq(sscanf(l, "%*d %*d %*s %*s %255s %255s", mp, opts), 2);
+		for (int i = 0; planned[i] && !ok; i++)
+			ok = strcmp(mp, planned[i]) == 0;
+		ok = ok || !strncmp(mp, "/proc", 5) || !strncmp(mp, "/dev", 4);
+		ck_assert_msg(ok, "unplanned mount in the pod: %s", l);
+		if (!strcmp(mp, "/") || !strcmp(mp, "/usr") || !strcmp(mp, "/ro") || !strcmp(mp, "/dev"))
+			ck_assert_msg(!strncmp(opts, "ro,", 3), "%s is not read-only: %s", mp, opts);
+		if (!strcmp(mp, "/data") || !strcmp(mp, "/tmp") || !strcmp(mp, "/dev/shm"))
+			ck_assert_msg(strstr(opts, "nosuid,nodev,noexec"), "%s: %s", mp, opts);
+		lines++;
+	}
+	ck_assert_int_ge(lines, 10);
+}
+END_TEST
+
 /* The runner's pid as the pod would have to name it. */
 static void expect_with_runner_pid(const char *cmd, const char *want)
 {
@@ -1008,15 +1035,28 @@ END_TEST
 
 /* ----------------------------------------------------------------- cleanup */
 
-static int count_lines(const char *path)
+/*
+ * Mounts of the runner's namespace, ignoring namespace bind mounts under
+ * /run/netns (other layers' tests create those concurrently); *ours counts
+ * mounts whose source is one of this layer's names ("sbx-..."), which must
+ * never appear outside a pod.
+ */
+static int count_mounts(int *ours)
 {
-	FILE *f = fopen(path, "r");
-	int n = 0, ch;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[1024];
+	int n = 0;
 
+	*ours = 0;
 	if (!f)
 		return -1;
-	while ((ch = fgetc(f)) != EOF)
-		n += ch == '\n';
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, " /run/netns") || strstr(line, " /var/run/netns") ||
+		    strstr(line, " - nsfs "))
+			continue;
+		n++;
+		*ours += strstr(line, " sbx-") != NULL;
+	}
 	fclose(f);
 	return n;
 }
@@ -1052,12 +1092,13 @@ static int count_our_cgroups(char parents[4][256])
 START_TEST(test_200_cycles_leave_nothing_behind)
 {
 	char parents[4][256] = { "", "", "", "" };
-	int fds0, mounts0;
+	int fds0, mounts0, ours;
 	siginfo_t si;
 
 	POD_REQUIRE_ROOT();
 	fds0 = count_dir("/proc/self/fd", NULL);
-	mounts0 = count_lines("/proc/self/mountinfo");
+	mounts0 = count_mounts(&ours);
+	ck_assert_int_eq(ours, 0);
 	for (int i = 0; i < 200; i++) {
 		struct sandbox_error e;
 		sandbox_cfg_t *c = std_cfg(&fx);
@@ -1095,7 +1136,8 @@ START_TEST(test_200_cycles_leave_nothing_behind)
 		sandbox_destroy(sb);
 	}
 	ck_assert_int_eq(count_dir("/proc/self/fd", NULL), fds0);
-	ck_assert_int_eq(count_lines("/proc/self/mountinfo"), mounts0);
+	ck_assert_int_eq(count_mounts(&ours), mounts0);
+	ck_assert_int_eq(ours, 0);
 	ck_assert_int_eq(count_our_cgroups(parents), 0);
 	/* no child process (hence no pod namespace) is left */
 	memset(&si, 0, sizeof(si));
@@ -1217,6 +1259,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_escape_packet_socket_is_eperm);
 	tcase_add_test(tc, test_escape_vsock_socket_is_eperm);
 	tcase_add_test(tc, test_escape_dev_holds_only_the_minimal_set);
+	tcase_add_test(tc, test_escape_pod_mount_table_holds_only_the_plan);
 	tcase_add_test(tc, test_escape_dev_null_is_writable);
 	tcase_add_test(tc, test_escape_i386_syscall_abi_is_killed_by_sigsys);
 	tcase_add_test(tc, test_escape_x32_syscall_abi_is_killed_by_sigsys);

@@ -331,6 +331,17 @@ static int run(int argc, char **argv)
 
 	if (!strcmp(c, "read"))
 		return cmd_read(a);
+	if (!strcmp(c, "cat")) {
+		char buf[4096];
+		ssize_t k;
+		int fd = open(a, O_RDONLY);
+
+		if (fd < 0)
+			return res(-1);
+		while ((k = read(fd, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, (size_t)k, stdout);
+		return 0;
+	}
 	if (!strcmp(c, "write"))
 		return cmd_write(a, argc > 3 ? b : "x");
 	if (!strcmp(c, "listdir"))
