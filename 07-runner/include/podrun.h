@@ -195,6 +195,10 @@ int podrun_set_events(podrun_t *p, int on);
  *  - "grace-ms" "N": STOP grace period for signals, timeout and podrun_free()
  *  - "pod-id" "ID": the pod id used in events (default: random, 12 hex digits)
  *  - "allow-all-ack" "1": suppress the --allow-all warning on stderr
+ *  - "signals" "1": block SIGINT/SIGTERM/SIGHUP in the calling thread and handle
+ *    them in the loop (first: STOP + grace, second: SIGKILL); what the CLI does
+ *  - "messages" "stdout" or "api": where the pod's messages go: written as lines
+ *    to the stdout descriptor (the CLI), or kept for podrun_recv() (the default)
  * @param p the pod (PODRUN_CONFIGURING)
  * @param name option name
  * @param value option value
