@@ -3,8 +3,9 @@
  *
  * Layer 04 (policy). Shared by the files in src/: policy.c (life cycle, flags,
  * getters), load.c (strict JSON loading with positions), norm.c (pattern
- * normalization), lookup.c (hash tables, tries, prefix tables, decisions) and
- * emit.c (the normalized policy as JSON). Nothing here is visible to 05/07.
+ * normalization), hmap.c (the hash map), lookup.c (building tries and tables),
+ * decide.c (the decisions) and emit.c (the normalized policy as JSON).
+ * Nothing here is visible to 05/07.
  *
  * Data flow:
  *
@@ -190,7 +191,25 @@ int edit_distance(const char *a, const char *b);
 /** Best suggestion among @p words (NULL-terminated) for @p s, or NULL. */
 const char *suggest(const char *s, const char *const *words);
 
-/* ---- lookup.c ---- */
+/*
+ * Edge flags. Once a trie is built, the value of each edge (the child's node id)
+ * gets EDGE_FLAG when the child carries something a lookup passing through needs
+ * (a path rule; a "*." rule set). A lookup then reads the node array only for
+ * flagged nodes. Node ids stay below 2^31; UINT32_MAX still means "no edge".
+ */
+#define EDGE_FLAG 0x80000000u
+#define EDGE_NODE(v) ((v) & ~EDGE_FLAG)
+
+/** Keep the first @p plen bits of a 16-byte address. */
+static inline void mask16(uint8_t out[16], const uint8_t in[16], unsigned plen)
+{
+	for (unsigned b = 0; b < 16; b++) {
+		unsigned keep = plen >= (b + 1) * 8 ? 8 : (plen > b * 8 ? plen - b * 8 : 0);
+		out[b] = in[b] & (uint8_t)(0xff00u >> keep);
+	}
+}
+
+/* ---- lookup.c (decide.c reads what it builds) ---- */
 int lookup_build(struct policy *p, struct pol_error *err);
 void lookup_free(struct policy *p);
 
