@@ -183,15 +183,23 @@ cleanup:
 
 int rt_elf_read(const char *path, struct rt_elf *e)
 {
-	int ret = 0, fd = -1;
+	memset(e, 0, sizeof(*e));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int ret = rt_elf_read_fd(fd, e);
+	close(fd);
+	return ret;
+}
+
+int rt_elf_read_fd(int fd, struct rt_elf *e)
+{
+	int ret = 0;
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[MAX_PHNUM];
 	struct stat st;
 
 	memset(e, 0, sizeof(*e));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		ret = -ENOEXEC;
 		goto cleanup;
@@ -202,15 +210,15 @@ int rt_elf_read(const char *path, struct rt_elf *e)
 	if ((ret = pread_exact(fd, ph, eh.e_phnum * sizeof(Elf64_Phdr), eh.e_phoff, fsize)) < 0)
 		goto cleanup;
 	e->type = eh.e_type;
+	int ninterp = 0, ndynamic = 0;
 	for (unsigned i = 0; i < eh.e_phnum && ret == 0; i++) {
+		/* the loader takes one of each; two is a malformed (or hostile) file */
 		if (ph[i].p_type == PT_INTERP)
-			ret = read_interp(fd, &ph[i], fsize, e);
+			ret = ninterp++ ? -ENOEXEC : read_interp(fd, &ph[i], fsize, e);
 		else if (ph[i].p_type == PT_DYNAMIC)
-			ret = read_dynamic(fd, ph, eh.e_phnum, &ph[i], fsize, e);
+			ret = ndynamic++ ? -ENOEXEC : read_dynamic(fd, ph, eh.e_phnum, &ph[i], fsize, e);
 	}
 cleanup:
-	if (fd >= 0)
-		close(fd);
 	if (ret < 0)
 		rt_elf_clear(e);
 	return ret;

@@ -58,6 +58,8 @@ struct rt_elf {
  * @return 0; -ENOEXEC not an ELF of this machine or malformed; -errno of open
  */
 int rt_elf_read(const char *path, struct rt_elf *e);
+/** The same on an open regular file (the fuzz target feeds a memfd). */
+int rt_elf_read_fd(int fd, struct rt_elf *e);
 void rt_elf_clear(struct rt_elf *e);
 
 /* ---- trusted Python interpreter ------------------------------------------ */
