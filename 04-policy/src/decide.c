@@ -108,10 +108,10 @@ static void decide_fill(struct pol_decision *out, const struct policy *p, enum p
 
 /* ---------------------------------------------------------------- net matching */
 
-/* Sets that match a request, most specific first; @p n of them. */
+/* Sets that match a request, most specific first; n of them. sp[i] is the port
+ * array of the table that owns s[i] (the host trie or the IP table). */
 struct setlist {
 	const struct nset *s[132];
-	const struct nport *ports; /* the owning table's port array */
 	const struct nport *sp[132];
 	int n;
 };
