@@ -24,9 +24,11 @@ async function watch(name: string, pod: Pod): Promise<void> {
     if (ev.action === "deny") console.log(`  [${name}] DENIED ${ev.cat} ${ev.what} (rule ${ev.rule}, from ${ev.src})`);
 }
 
-function ask(name: string, pod: Pod, msg: string): void {
+/** One request/response (blocking in the runner's loop), then a moment for the watchers. */
+async function ask(name: string, pod: Pod, msg: string): Promise<void> {
   const reply = pod.request(msg, 10000);
   console.log(`  ${name} <- ${JSON.stringify(msg)}  -> ${reply ? JSON.stringify(dec.decode(reply)) : "(no reply)"}`);
+  await Bun.sleep(20);
 }
 
 try {
@@ -34,6 +36,8 @@ try {
   const py = await Pod.start({
     program: join(EX, "python/worker.py"),
     policy: join(EX, "policies/demo.json"),
+    // this checkout's paths, and one net rule so that the pod gets the proxy
+    flags: [`--allow-read=${EX}/data/public.txt`, `--deny-read=${EX}/data/secret.txt`, "--warn-net=example.invalid:443"],
     audit: join(tmp, "python.jsonl"),
   });
   const echo = await Pod.start({ program: join(EX, "build/echo.so"), policy: join(EX, "policies/service.json") });
@@ -43,17 +47,18 @@ try {
 
   // 2. messages both ways, with each
   console.log("messages:");
-  ask("python", py, "hello");
-  ask("echo.so", echo, "hello");
-  for (let i = 1; i <= 3; i++) ask("echo.so", echo, `message ${i}`);
+  await ask("python", py, "hello");
+  await ask("echo.so", echo, "hello");
+  for (let i = 1; i <= 3; i++) await ask("echo.so", echo, `message ${i}`);
 
-  // 3. the Python worker tries what the policy forbids; the denials appear above/below
-  console.log("forbidden actions (the worker's view):");
-  ask("python", py, "act read=/etc/shadow");
-  ask("python", py, "act run=/usr/bin/id");
-  ask("python", py, "act env=AWS_SECRET_ACCESS_KEY");
-  ask("python", py, "act net=http://blocked.example/");
-  ask("python", py, "act ffi=libz.so.1");
+  // 3. the Python worker tries what the policy forbids (and one allowed read);
+  //    the runner's denials are printed by the watchers as they arrive
+  console.log("actions (the worker's view; the runner's denials follow each):");
+  await ask("python", py, `act read=${EX}/data/public.txt`);
+  await ask("python", py, `act read=${EX}/data/secret.txt`);
+  await ask("python", py, "act run=/usr/bin/id");
+  await ask("python", py, "act env=AWS_SECRET_ACCESS_KEY");
+  await ask("python", py, "act net=http://blocked.example/");
 
   // 4. stop both; the watchers end with their pods
   const [a, b] = await Promise.all([py.stop(), echo.stop()]);
