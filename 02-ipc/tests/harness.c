@@ -250,7 +250,11 @@ static void echo_run(ipc_runner_t *r, uint32_t total, uint32_t len, uint32_t bur
 	while (got < total) {
 		int progress = 0;
 		limit = burst ? (got == sent ? sent + 1 + (uint32_t)rand_r(&seed) % burst : sent) : total;
-		es->bursts += burst && got == sent;
+		if (burst && got == sent) { /* a new burst: often after a pause, so the worker sleeps */
+			es->bursts++;
+			if (rand_r(&seed) % 4 != 0)
+				usleep((useconds_t)(rand_r(&seed) % 100));
+		}
 		if (limit > total)
 			limit = total;
 		while (sent < limit) {
