@@ -29,6 +29,7 @@
 #ifndef POD_RING_LAYOUT_H
 #define POD_RING_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ring.h"
@@ -87,7 +88,15 @@ struct ring_hdr {
 	struct ring_ctl ring[2];
 };
 
+/* The wire format: these offsets are what another implementation must use. */
 _Static_assert(sizeof(struct ring_hdr) <= RING_HDR_SIZE, "header must fit its page");
+_Static_assert(offsetof(struct ring_hdr, capacity) == 12, "capacity at 12");
+_Static_assert(offsetof(struct ring_hdr, ring[0].prod) == 128, "TO_POD prod at 128");
+_Static_assert(offsetof(struct ring_hdr, ring[0].cons) == 256, "TO_POD cons at 256");
+_Static_assert(offsetof(struct ring_hdr, ring[0].waiting) == 384, "TO_POD waiting at 384");
+_Static_assert(offsetof(struct ring_hdr, ring[1].prod) == 512, "TO_RUNNER prod at 512");
+_Static_assert(offsetof(struct ring_hdr, ring[1].cons) == 640, "TO_RUNNER cons at 640");
+_Static_assert(offsetof(struct ring_hdr, ring[1].waiting) == 768, "TO_RUNNER waiting at 768");
 
 /*
  * One direction as seen from this process (private memory, never shared).
