@@ -28,7 +28,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <linux/seccomp.h>
@@ -231,8 +230,11 @@ static int drop_privileges(const struct sandbox_cfg *c, int *step)
 		return -errno;
 	/* 3. identity: groups, gid, uid (all of real, effective, saved) */
 	*step = STEP_IDS;
-	if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
-	    setresuid(c->uid, c->uid, c->uid) < 0)
+	/* raw system calls: libc's wrappers broadcast the change to every thread
+	 * it believes exists, and its thread list is a copy of the runner's */
+	if (syscall(SYS_setgroups, 0, NULL) < 0 ||
+	    syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
+	    syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
 		return -errno;
 	/* 4. permitted, effective, inheritable: empty (already, unless uid is 0) */
 	*step = STEP_CAPS;
@@ -368,7 +370,9 @@ _Noreturn void sbx_child_main(const struct child_args *ca)
 	}
 	sigaction(SIGCHLD, &sa, NULL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	pid = fork();
+	/* _Fork, not fork: no atfork handlers, no malloc locks (which another
+	 * runner thread may have held at the moment of clone3) */
+	pid = _Fork();
 	if (pid < 0)
 		fail(&a, STEP_FORK, errno, -1);
 	if (pid == 0)

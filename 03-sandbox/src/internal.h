@@ -7,8 +7,10 @@
  *
  * Rule for everything the pod-side code reads: it is computed by the runner
  * BEFORE clone3 (paths normalized, seccomp program compiled, Landlock rights
- * decided), so the child only makes system calls. The child never calls
- * malloc: it is a copy of a runner that may have had other threads.
+ * decided), so the child only makes system calls. The child is a copy of a
+ * runner that may have other threads, taken at any instant: it never calls
+ * malloc or anything that takes a libc lock (fork -> _Fork) or that believes
+ * in the copied thread list (setresuid & co. -> raw system calls).
  */
 #ifndef POD_SANDBOX_INTERNAL_H
 #define POD_SANDBOX_INTERNAL_H

@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sched.h>
 #include <sys/epoll.h>
@@ -671,6 +672,39 @@ START_TEST(test_turning_landlock_and_seccomp_off_shows_what_they_deny)
 }
 END_TEST
 
+static volatile int churn_stop;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!churn_stop) {
+		void *p = malloc(64 + (rand() & 4095));
+
+		free(p);
+	}
+	return NULL;
+}
+
+START_TEST(test_spawn_from_a_threaded_runner_while_another_thread_allocates)
+{
+	pthread_t t;
+
+	POD_REQUIRE_ROOT();
+	/* the pod is a copy of this process taken at any instant, possibly while the
+	 * other thread holds a malloc lock: the pod side must never need one */
+	churn_stop = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, churn, NULL), 0);
+	for (int i = 0; i < 30; i++) {
+		struct pod_result r;
+
+		run_probe(ARGS("exit", "7"), &r);
+		ck_assert_int_eq(r.status, 7);
+	}
+	churn_stop = 1;
+	pthread_join(t, NULL);
+}
+END_TEST
+
 START_TEST(test_pod_dies_with_its_runner)
 {
 	int p[2], st;
@@ -1195,6 +1229,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_single_file_bind_and_mask);
 	tcase_add_test(tc, test_user_namespace_option_runs_the_worker_unprivileged);
 	tcase_add_test(tc, test_turning_landlock_and_seccomp_off_shows_what_they_deny);
+	tcase_add_test(tc, test_spawn_from_a_threaded_runner_while_another_thread_allocates);
 	tcase_add_test(tc, test_pod_dies_with_its_runner);
 	suite_add_tcase(s, tc);
 
