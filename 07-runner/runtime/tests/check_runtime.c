@@ -524,6 +524,25 @@ START_TEST(test_python_runs_with_only_the_planned_mounts)
 }
 END_TEST
 
+START_TEST(test_python_sdk_and_libring_work_with_only_the_planned_mounts)
+{
+	char prog[PATH_MAX], out[4096], sdk[PATH_MAX];
+	struct rt_config cfg;
+	require_bwrap();
+	if (!pod_is_root())
+		return;
+	snprintf(sdk, sizeof(sdk), "%s/02-ipc/python/pod/__init__.py", RT_DEFAULT_TOP);
+	ck_assert_msg(access(sdk, F_OK) == 0, "the 02-ipc Python SDK is missing: %s", sdk);
+	rt_config_init(&cfg); /* the real SDK folder this time */
+	cfg.audit_lib = "";
+	script(prog, "fixture_sdk.py");
+	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
+	int status = run_plan(p, out, sizeof(out));
+	ck_assert_msg(status == 0 && strstr(out, "sdk connect ring True"), "status %d, output: %s", status, out);
+	rt_plan_free(p);
+}
+END_TEST
+
 START_TEST(test_bun_runs_with_only_the_planned_mounts)
 {
 	char prog[PATH_MAX];
@@ -580,6 +599,7 @@ static Suite *runtime_suite(void)
 	tc = tcase_create("run");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_python_runs_with_only_the_planned_mounts);
+	tcase_add_test(tc, test_python_sdk_and_libring_work_with_only_the_planned_mounts);
 	tcase_add_test(tc, test_bun_runs_with_only_the_planned_mounts);
 	tcase_add_test(tc, test_native_programs_run_with_only_the_planned_mounts);
 	suite_add_tcase(s, tc);
