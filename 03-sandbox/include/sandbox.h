@@ -116,8 +116,8 @@ void sandbox_cfg_free(sandbox_cfg_t *cfg);
  * @param src    absolute host path; missing -> spawn fails naming it, unless OPTIONAL
  * @param dst    absolute path inside the pod (NULL: same as @p src)
  * @param flags  SANDBOX_MNT_OPTIONAL | SANDBOX_MNT_NOEXEC
- * @return 0, -EINVAL (relative path, "..", bad flags), -E2BIG (more than 256
- *         plan entries), -ENOMEM
+ * @return 0, -EINVAL (relative path, "..", @p dst "/", bad flags), -E2BIG (more
+ *         than 256 plan entries), -ENOMEM
  */
 int sandbox_plan_ro(sandbox_cfg_t *cfg, const char *src, const char *dst, unsigned flags);
 
