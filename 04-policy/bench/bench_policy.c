@@ -19,7 +19,7 @@
 #include "policy.h"
 
 #define NREQ 4096
-#define ROUNDS 3
+#define ROUNDS 5
 
 static double now(void)
 {
