@@ -124,13 +124,25 @@ static void write_all(int fd, const char *s, size_t n)
 }
 
 /* Human log: one line per warn/deny; allow and info only when verbose. */
+/* Copy @p in for a terminal: control bytes (pod-chosen text) become '?'. */
+const char *pr_terminal_safe(const char *in, char *out, size_t cap)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; in && in[i] && j + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[j] = '\0';
+	return out;
+}
+
 static void human_line(struct podrun *p, int cat, int act, const char *what, const char *rule,
 		       const char *reason)
 {
-	char safe[256];
-	size_t i, j = 0;
+	char safe[256], why[256];
 
-	if (!what)
+	if (!what || cat < 0 || cat >= PR_NCAT || act < 0 || act >= PR_NACT)
 		return; /* the caller asked for no human line */
 	if (act == PR_ALLOW || act == PR_INFO) {
 		if (p->verbosity < PODRUN_VERBOSE)
@@ -138,17 +150,10 @@ static void human_line(struct podrun *p, int cat, int act, const char *what, con
 	} else if (p->verbosity < PODRUN_NORMAL) {
 		return;
 	}
-	/* pod-chosen text must not put escape sequences on the user's terminal */
-	for (i = 0; what && what[i] && j + 1 < sizeof safe; i++) {
-		unsigned char c = (unsigned char)what[i];
-		safe[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	safe[j] = '\0';
-	dprintf(2, "podrun: %s %s %s%s%s%s%s\n", act_names[act], cat_names[cat], safe,
-		rule && *rule ? " (rule: " : "", rule && *rule ? rule : "",
-		rule && *rule ? ")" : "", reason && *reason && p->verbosity >= PODRUN_VERBOSE ? "" : "");
+	dprintf(2, "podrun: %s %s %s (rule: %s)\n", act_names[act], cat_names[cat],
+		pr_terminal_safe(what, safe, sizeof safe), rule && *rule ? rule : "default");
 	if (reason && *reason && p->verbosity >= PODRUN_VERBOSE + 1)
-		dprintf(2, "podrun:   %s\n", reason);
+		dprintf(2, "podrun:   %s\n", pr_terminal_safe(reason, why, sizeof why));
 }
 
 /* Deliver one finished JSON line (no newline) to every sink and count it. */

@@ -180,6 +180,7 @@ void pr_emit_decision(struct podrun *p, const char *src, enum pol_cat c, const c
 		      const struct pol_decision *d, int pid, const char *extra);
 void pr_counts_json(const struct podrun *p, struct strbuf *sb);
 int pr_audit_open(struct podrun *p);
+const char *pr_terminal_safe(const char *in, char *out, size_t cap);
 
 /* lifecycle.c */
 void pr_fds_init(struct podrun *p);

@@ -43,11 +43,10 @@ static int normalize_path(const char *in, char *out, size_t cap)
 		if (n == 1 && s[0] == '.') {
 			/* skip */
 		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			/* drop the last component and its slash ("/" stays "/") */
 			while (o > 1 && out[o - 1] != '/')
 				o--;
 			if (o > 1)
-				o--;
-			while (o > 1 && out[o - 1] != '/')
 				o--;
 		} else {
 			if (o > 1 && out[o - 1] != '/')
@@ -163,8 +162,11 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		} else if (ev->err == -EREMOTEIO) {
 			pr_emit(p, "runner", "ipc", "info", "worker error", "default", 0, NULL,
 				ev->u.error.text);
-			if (p->verbosity >= PODRUN_NORMAL)
-				dprintf(2, "podrun: worker reported an error: %.200s\n", ev->u.error.text);
+			if (p->verbosity >= PODRUN_NORMAL) {
+				char safe[256];
+				dprintf(2, "podrun: worker reported an error: %s\n",
+					pr_terminal_safe(ev->u.error.text, safe, sizeof safe));
+			}
 		} else if (ev->err != -ECONNRESET) {
 			/* a protocol violation or a corrupt ring ends the pod */
 			pr_emit(p, "runner", "ipc", "deny", "protocol", "protocol", 0, NULL,

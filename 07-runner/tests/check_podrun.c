@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@
 #define ROOT() POD_REQUIRE_ROOT()
 
 static char cmd[4096];
+static int wait_for_start(const char *audit_path, char *line, size_t cap);
 static char why[1024];
 
 /* "podrun run [opts] native_worker ARGS" with the built plain (no SDK) worker. */
@@ -608,6 +611,85 @@ START_TEST(test_native_sdk_message_reaches_stdout)
 }
 END_TEST
 
+START_TEST(test_clib_serve_echoes_each_line)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run %s", W("clib_worker.so"));
+	t_runs(&r, "echo one\necho two\necho three\n", 30, cmd);
+	EXPECT(r.status == 0 && !strcmp(r.out, "one\ntwo\nthree\n"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* ======================================================================== */
+/* the FFI query socket: decisions, malformed requests, strangers             */
+/* ======================================================================== */
+
+START_TEST(test_query_socket_decides_and_rejects_malformed_requests)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --warn-ffi=/opt/lib/x.so %s query ffi /opt/lib/../lib/x.so event",
+		 W("native_worker"));
+	t_runs(&r, NULL, 30, cmd);
+	/* normalized before the decision; the pod's EVENT is audited as its report */
+	EXPECT(r.status == 0 && strstr(r.out, "verdict warn rule=/opt/lib/x.so"), &r);
+	EXPECT(t_audit_count(&r, "\"src\":\"loader\"", "\"action\":\"warn\"", "\"what\":\"/opt/lib/x.so\"", NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"reported_by\":\"pod\"", NULL) == 1, &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-ffi %s query ffi relative/lib.so", W("native_worker"));
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "verdict deny rule=malformed"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s query bogus-category x", W("native_worker"));
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "verdict deny rule=malformed"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_query_socket_refuses_a_process_outside_the_pod)
+{
+	char audit[128], line[8192], dir[256], path[300], *content;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int st, fd, refused = 0;
+	pid_t pid;
+	FILE *f;
+	ROOT();
+	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-q.audit", (int)getpid());
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --grace 200 %s sleep 3", W("plain_worker"));
+	pid = t_spawn(cmd, audit);
+	ck_assert(wait_for_start(audit, line, sizeof line));
+	t_json_str(line, "ipc_dir", dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/query.sock", dir);
+	ck_assert_uint_lt(strlen(path), sizeof a.sun_path);
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	/* the test process is root but not in the pod: it must be turned away */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+		char b[64];
+		struct pollfd pf = { fd, POLLIN, 0 };
+		refused = poll(&pf, 1, 3000) == 1 && read(fd, b, sizeof b) >= 0;
+	} else {
+		refused = 1;
+	}
+	close(fd);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ck_assert(refused);
+	f = fopen(audit, "r");
+	ck_assert_ptr_nonnull(f);
+	content = calloc(1, 1 << 20);
+	ck_assert(fread(content, 1, (1 << 20) - 1, f) > 0);
+	fclose(f);
+	ck_assert_msg(strstr(content, "\"cat\":\"ipc\",\"action\":\"deny\",\"what\":\"connection\""),
+		      "no deny event for the stranger: %.2000s", content);
+	free(content);
+	unlink(audit);
+}
+END_TEST
+
 /* ======================================================================== */
 /* limits                                                                     */
 /* ======================================================================== */
@@ -973,6 +1055,13 @@ static Suite *podrun_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_native_serve_echoes_each_line);
 	tcase_add_test(tc, test_native_sdk_message_reaches_stdout);
+	tcase_add_test(tc, test_clib_serve_echoes_each_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("query");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_query_socket_decides_and_rejects_malformed_requests);
+	tcase_add_test(tc, test_query_socket_refuses_a_process_outside_the_pod);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

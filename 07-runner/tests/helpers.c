@@ -386,7 +386,7 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 		/* other engineers' tests run on this machine too: only growth counts */
 		if (a.run_pod <= b->run_pod && a.run_podrun <= b->run_podrun && a.shm <= b->shm &&
 		    a.mounts <= b->mounts && a.veths <= b->veths && a.bpf_links <= b->bpf_links &&
-		    a.cgroups == 0)
+		    a.cgroups <= b->cgroups)
 			return 1;
 		if (t_now_ms() - t0 > ms)
 			break;
@@ -394,9 +394,9 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 	}
 	snprintf(why, cap,
 		 "before/after: /run/pod %d/%d, /run/podrun %d/%d, shm %d/%d, mounts %d/%d, "
-		 "veths %d/%d, bpf links %d/%d, dead cgroups %d",
+		 "veths %d/%d, bpf links %d/%d, dead-runner cgroups %d/%d",
 		 b->run_pod, a.run_pod, b->run_podrun, a.run_podrun, b->shm, a.shm, b->mounts,
-		 a.mounts, b->veths, a.veths, b->bpf_links, a.bpf_links, a.cgroups);
+		 a.mounts, b->veths, a.veths, b->bpf_links, a.bpf_links, b->cgroups, a.cgroups);
 	return 0;
 }
 

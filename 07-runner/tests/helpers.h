@@ -58,7 +58,7 @@ struct leftovers {
 	int mounts;        /* lines of /proc/self/mountinfo */
 	int veths;         /* links named podr* */
 	int bpf_links;     /* bpftool link list entries */
-	int cgroups;       /* sbx-* cgroup directories of dead runners */
+	int cgroups;       /* sbx-* cgroup directories of dead runners (any engineer's) */
 };
 void t_leftovers(struct leftovers *l);
 /** Poll until no leftover of a dead pod exists (up to @p ms); diff in @p why. */

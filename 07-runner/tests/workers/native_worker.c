@@ -169,6 +169,30 @@ int main(int argc, char **argv)
 		ipc_worker_close(w);
 		return n == -ESHUTDOWN ? 0 : 1;
 	}
+	/* query CAT REQUEST: ask the runner like the FFI gate does */
+	if (argc > 3 && !strcmp(argv[1], "query")) {
+		struct ipc_verdict v;
+		ipc_client_t *c = NULL;
+		const char *qs = getenv("POD_QUERY_SOCKET");
+		if (!qs || ipc_client_connect(qs, 5000, &c) < 0) {
+			fprintf(stderr, "error: query: cannot reach the runner\n");
+			return 1;
+		}
+		n = ipc_client_query(c, argv[2], argv[3], &v, 5000);
+		if (n == 0)
+			printf("verdict %s rule=%s\n", ipc_action_name(v.action), v.rule);
+		if (argc > 4 && !strcmp(argv[4], "event"))
+			ipc_client_event(c, IPC_ACT_INFO, argv[2], argv[3], "reported by the test worker");
+		ipc_client_close(c);
+		return n < 0;
+	}
+	if (0) {
+		while ((n = ipc_worker_recv(w, buf, sizeof buf, -1)) >= 0)
+			if (ipc_worker_send(w, buf, (uint32_t)n) < 0)
+				break;
+		ipc_worker_close(w);
+		return n == -ESHUTDOWN ? 0 : 1;
+	}
 #endif
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc < 2) {
