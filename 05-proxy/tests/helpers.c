@@ -72,6 +72,16 @@ const struct ev_rec *evlog_find(const struct evlog *l, enum proxy_src src, const
 	return NULL;
 }
 
+const struct ev_rec *evlog_wait(proxy_t *px, const struct evlog *l, enum proxy_src src,
+			       const char *needle, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	const struct ev_rec *r;
+	while (!(r = evlog_find(l, src, needle)) && now_ms() < end)
+		proxy_run(px, 5, NULL);
+	return r;
+}
+
 int evlog_count(const struct evlog *l, enum proxy_src src, enum pol_action a)
 {
 	int n = 0;

@@ -34,6 +34,9 @@ struct evlog {
 void evlog_cb(const struct proxy_event *e, void *user);
 /** Last event of @p src whose url or host contains @p needle (NULL = any). */
 const struct ev_rec *evlog_find(const struct evlog *l, enum proxy_src src, const char *needle);
+/** evlog_find, driving the proxy until the event shows up (tunnel events come at close). */
+const struct ev_rec *evlog_wait(proxy_t *px, const struct evlog *l, enum proxy_src src,
+			       const char *needle, int timeout_ms);
 int evlog_count(const struct evlog *l, enum proxy_src src, enum pol_action a);
 
 /* ---- policy ---- */

@@ -20,8 +20,24 @@
 #include "helpers.h"
 #include "proxy.h"
 
+static int listen_on_loopback(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 struct world {
 	struct evlog log;
+	int slow_fd;          /* listens, never accepts: an upstream that never answers */
+	uint16_t slow_port, closed_port;
+	enum proxy_resolver resolver;
 	policy_t *pol;
 	proxy_t *px;
 	struct upstream up;
@@ -32,13 +48,19 @@ static struct world W;
 static void world_start(const struct proxy_limits *lim, const char *net_json)
 {
 	char pol[2048];
+	enum proxy_resolver resolver = W.resolver;
 	memset(&W, 0, sizeof(W));
+	W.resolver = resolver;
 	upstream_start(&W.up, "http", "U1");
+	W.slow_fd = listen_on_loopback(&W.slow_port);
+	close(listen_on_loopback(&W.closed_port)); /* a port nobody listens on */
 	if (!net_json) {
 		snprintf(pol, sizeof(pol),
-			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"127.0.0.1:%u\"],"
+			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"127.0.0.1:%u\","
+			 "\"closed.test\",\"127.0.0.1:%u\",\"slow.test\",\"127.0.0.1:%u\","
+			 "\"localhost:%u\"],"
 			 "\"warn\":[\"warn.test\"],\"deny\":[\"bad.test\",\"up.test:9\"]}",
-			 W.up.port);
+			 W.up.port, W.closed_port, W.slow_port, W.up.port);
 		net_json = pol;
 	}
 	W.pol = mk_policy("{\"version\":1,\"net\":%s}", net_json);
@@ -47,6 +69,8 @@ static void world_start(const struct proxy_limits *lim, const char *net_json)
 		host_v4("warn.test", 0, "127.0.0.1", W.up.port),
 		host_v4("evil.test", 0, "10.0.0.5", 80),
 		host_v4("meta.test", 0, "169.254.169.254", 80),
+		host_v4("closed.test", 0, "127.0.0.1", W.closed_port),
+		host_v4("slow.test", 0, "127.0.0.1", W.slow_port),
 	};
 	struct proxy_config cfg = {
 		.policy = W.pol,
@@ -54,7 +78,7 @@ static void world_start(const struct proxy_limits *lim, const char *net_json)
 		.http_port = PROXY_PORT_EPHEMERAL,
 		.tls_port = PROXY_PORT_EPHEMERAL,
 		.dns_port = PROXY_PORT_EPHEMERAL,
-		.resolver = PROXY_RESOLVE_HOSTS,
+		.resolver = W.resolver,
 		.hosts = hosts,
 		.n_hosts = sizeof(hosts) / sizeof(hosts[0]),
 		.on_event = evlog_cb,
@@ -72,6 +96,7 @@ static void world_start(const struct proxy_limits *lim, const char *net_json)
 
 static void world_stop(void)
 {
+	close(W.slow_fd);
 	proxy_destroy(W.px);
 	W.px = NULL;
 	policy_free(W.pol);
@@ -80,6 +105,7 @@ static void world_stop(void)
 
 static void setup(void)
 {
+	W.resolver = PROXY_RESOLVE_HOSTS;
 	world_start(NULL, NULL);
 }
 
@@ -415,7 +441,8 @@ START_TEST(test_connect_denied_gets_403_and_allowed_tunnels)
 	spin(W.px, 50);
 	ck_assert_msg(strstr(resp, "200 Connection established") && strstr(resp, "path=/through"),
 		      "%s", resp);
-	e = evlog_find(&W.log, PROXY_SRC_PROXY, "up.test");
+	e = evlog_wait(W.px, &W.log, PROXY_SRC_PROXY, "up.test", 3000);
+	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	ck_assert_int_gt(e->up, 30);
 	ck_assert_int_gt(e->down, 30);
@@ -583,6 +610,52 @@ START_TEST(test_destroy_reports_open_tunnels)
 }
 END_TEST
 
+START_TEST(test_upstream_refusing_the_connection_gets_502)
+{
+	char resp[4096];
+	ask(W.port[0], "GET http://closed.test/ HTTP/1.1\r\nHost: closed.test\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "HTTP/1.1 502 Bad Gateway"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "closed.test");
+	ck_assert_int_eq(e->action, POL_ALLOW); /* the decision was allow; the upstream failed */
+	ck_assert_int_eq(e->status, 502);
+}
+END_TEST
+
+START_TEST(test_upstream_that_never_answers_gets_504)
+{
+	struct proxy_limits lim = { .idle_timeout_ms = 300 };
+	world_stop();
+	world_start(&lim, NULL);
+	char resp[4096];
+	ask(W.port[0], "GET http://slow.test/ HTTP/1.1\r\nHost: slow.test\r\n\r\n", resp,
+	    sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "HTTP/1.1 504 Gateway Timeout"), "%s", resp);
+}
+END_TEST
+
+START_TEST(test_system_resolver_runs_off_the_loop)
+{
+	world_stop();
+	W.resolver = PROXY_RESOLVE_SYSTEM;
+	world_start(NULL, NULL);
+	char resp[4096], req[256];
+	/* "localhost" comes from getaddrinfo (maybe ::1 first: refused, then 127.0.0.1);
+	 * loopback is allowed because an exact "localhost" rule matched */
+	snprintf(req, sizeof(req), "GET http://localhost:%u/sys HTTP/1.1\r\nHost: x\r\n\r\n",
+		 W.up.port);
+	ask(W.port[0], req, resp, sizeof(resp), "sni=");
+	ck_assert_msg(strstr(resp, "U1 path=/sys"), "%s", resp);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "localhost");
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	ck_assert_msg(strstr(e->peer, "127.0.0.1:"), "%s", e->peer);
+	/* names are decided before any lookup: a denied name is never resolved
+	 * (no query leaves the runner for it) */
+	ask(W.port[0], "GET http://nowhere.example/ HTTP/1.1\r\n\r\n", resp, sizeof(resp), NULL);
+	ck_assert_msg(strstr(resp, "403"), "%s", resp);
+}
+END_TEST
+
 TCase *tcase_loopback(void)
 {
 	TCase *tc = tcase_create("loopback");
@@ -612,5 +685,8 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_dns_malformed_query_gets_formerr);
 	tcase_add_test(tc, test_dns_over_tcp_answers_each_framed_query);
 	tcase_add_test(tc, test_destroy_reports_open_tunnels);
+	tcase_add_test(tc, test_upstream_refusing_the_connection_gets_502);
+	tcase_add_test(tc, test_upstream_that_never_answers_gets_504);
+	tcase_add_test(tc, test_system_resolver_runs_off_the_loop);
 	return tc;
 }

@@ -162,12 +162,12 @@ START_TEST(test_pod_curl_explicit_proxy_allow_deny_warn)
 	ck_assert_msg(strstr(out, "code=403") && strstr(out, "rule: bad.test"), "%s", out);
 	ck_assert_int_eq(SH(out, "curl -sS http://warn.test/w"), 0);
 	ck_assert_msg(strstr(out, "U1 path=/w"), "%s", out);
-	const struct ev_rec *e = evlog_find(&P.log, PROXY_SRC_PROXY, "up.test");
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "up.test", 3000);
 	ck_assert_int_eq(e->action, POL_ALLOW);
-	e = evlog_find(&P.log, PROXY_SRC_PROXY, "bad.test");
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "bad.test", 3000);
 	ck_assert_int_eq(e->action, POL_DENY);
 	ck_assert_int_eq(e->status, 403);
-	e = evlog_find(&P.log, PROXY_SRC_PROXY, "warn.test");
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "warn.test", 3000);
 	ck_assert_int_eq(e->action, POL_WARN);
 	/* keep-alive: two URLs, one connection */
 	struct proxy_stats before, after;
@@ -191,9 +191,9 @@ START_TEST(test_pod_curl_transparent_http_through_pod_dns)
 	char out[8192];
 	ck_assert_int_eq(SH(out, "curl -sS --noproxy '*' http://up.test/t"), 0);
 	ck_assert_msg(strstr(out, "U1 path=/t"), "%s", out);
-	const struct ev_rec *e = evlog_find(&P.log, PROXY_SRC_PROXY, "up.test");
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "up.test", 3000);
 	ck_assert_str_eq(e->url, "http://up.test/t");
-	e = evlog_find(&P.log, PROXY_SRC_DNS, "up.test");
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_DNS, "up.test", 3000);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	/* a denied name does not even resolve */
@@ -223,6 +223,8 @@ START_TEST(test_pod_bun_fetch_through_the_proxy)
 {
 	POD_REQUIRE_ROOT();
 	const char *bun = getenv("PODPROXY_BUN");
+	if (!bun)
+		bun = "../.deps/bun/node_modules/.bin/bun"; /* run from 05-proxy/ */
 	POD_REQUIRE(bun && access(bun, X_OK) == 0, "bun (make deps installs it)");
 	pod_world_start(NULL);
 	char out[8192];
@@ -244,7 +246,8 @@ START_TEST(test_pod_connect_tunnel_allowed_and_denied)
 	char out[8192];
 	ck_assert_int_eq(SH(out, "curl -sS --cacert %s https://sni.test/c", P.cert), 0);
 	ck_assert_msg(strstr(out, "T1 path=/c sni=sni.test"), "%s", out);
-	const struct ev_rec *e = evlog_find(&P.log, PROXY_SRC_PROXY, "sni.test");
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "sni.test", 3000);
+	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->method, "CONNECT");
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	ck_assert_int_gt(e->up, 100);
@@ -252,7 +255,7 @@ START_TEST(test_pod_connect_tunnel_allowed_and_denied)
 	/* other.test is routed to the same TLS server but the policy denies it */
 	ck_assert_int_ne(SH(out, "curl -sS --cacert %s https://other.test/", P.cert), 0);
 	ck_assert_msg(strstr(out, "403"), "%s", out);
-	e = evlog_find(&P.log, PROXY_SRC_PROXY, "other.test");
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "other.test", 3000);
 	ck_assert_str_eq(e->method, "CONNECT");
 	ck_assert_int_eq(e->action, POL_DENY);
 	pod_world_stop();
@@ -267,14 +270,15 @@ START_TEST(test_pod_transparent_tls_is_routed_by_sni)
 	ck_assert_int_eq(SH(out, "curl -sS --noproxy '*' --cacert %s https://sni.test/s", P.cert),
 			 0);
 	ck_assert_msg(strstr(out, "T1 path=/s sni=sni.test"), "%s", out);
-	const struct ev_rec *e = evlog_find(&P.log, PROXY_SRC_PROXY, "sni.test");
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "sni.test", 3000);
+	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->method, "TLS");
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	/* a denied SNI (reaching port 443 without DNS) is reset */
 	int r = SH(out, "curl -sS --noproxy '*' --cacert %s --resolve other.test:443:%s "
 			"https://other.test/", P.cert, P.runner);
 	ck_assert_msg(r == 35 || r == 56, "curl exit %d: %s", r, out);
-	e = evlog_find(&P.log, PROXY_SRC_PROXY, "other.test");
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "other.test", 3000);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->action, POL_DENY);
 	pod_world_stop();
@@ -296,7 +300,7 @@ START_TEST(test_pod_dns_answers_allowed_names_only)
 	snprintf(want, sizeof(want), "up %s", P.runner);
 	ck_assert_msg(strstr(out, want), "%s", out);
 	ck_assert_msg(strstr(out, "nx bad.test") && strstr(out, "nx nowhere.test"), "%s", out);
-	const struct ev_rec *e = evlog_find(&P.log, PROXY_SRC_DNS, "bad.test");
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_DNS, "bad.test", 3000);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->action, POL_DENY);
 	ck_assert_str_eq(e->rule, "bad.test");
@@ -433,6 +437,37 @@ START_TEST(test_loopback_only_pod_reaches_nothing)
 }
 END_TEST
 
+START_TEST(test_twenty_pods_get_distinct_blocks_and_leave_nothing)
+{
+	POD_REQUIRE_ROOT();
+	runner_netns_private();
+	enum { N = 20 };
+	struct podns ns[N];
+	podnet_t *pn[N];
+	char names[N][IFNAMSIZ];
+	for (int i = 0; i < N; i++) {
+		struct podnet_config cfg = { .index = (uint32_t)i, .ifname_prefix = "px" };
+		ck_assert_int_eq(podnet_new(&cfg, &pn[i]), 0);
+		podns_create(&ns[i]);
+		ck_assert_int_eq(podnet_attach(pn[i], ns[i].fd), 0);
+		snprintf(names[i], sizeof(names[i]), "%s", podnet_ifname(pn[i]));
+		for (int j = 0; j < i; j++)
+			ck_assert_int_ne(podnet_runner_addr(pn[i]).s_addr,
+					 podnet_runner_addr(pn[j]).s_addr);
+	}
+	/* half the pods die first (their netns takes the pair along), then all detach */
+	for (int i = 0; i < N; i += 2)
+		podns_destroy(&ns[i]);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(podnet_detach(pn[i]), 0);
+		podnet_destroy(pn[i]);
+		ck_assert_int_eq(if_nametoindex(names[i]), 0);
+	}
+	for (int i = 1; i < N; i += 2)
+		podns_destroy(&ns[i]);
+}
+END_TEST
+
 TCase *tcase_netns(void)
 {
 	TCase *tc = tcase_create("netns");
@@ -451,5 +486,6 @@ TCase *tcase_netns(void)
 	tcase_add_test(tc, test_teardown_in_the_host_netns_leaves_no_veth);
 	tcase_add_test(tc, test_podnet_skips_the_metadata_block_and_busy_blocks);
 	tcase_add_test(tc, test_loopback_only_pod_reaches_nothing);
+	tcase_add_test(tc, test_twenty_pods_get_distinct_blocks_and_leave_nothing);
 	return tc;
 }
