@@ -1,0 +1,63 @@
+/*
+ * worker.ts — the Bun test and benchmark worker of layer 02-ipc.
+ *
+ * Layer 02-ipc, tests and bench. Builds on the Bun SDK (bun/pod.ts). Started
+ * by tests/harness.c (the runner) from tests/pod.test.ts and the benchmark:
+ *
+ *     bun run worker.ts MODE --pod-socket=PATH --pod-shm-fd=N   (or --sp-fd=N)
+ *
+ * MODE: echo (batches), echo1 (the async iterator, one frame at a time),
+ * handler (STOP handler sends "bye", exits 42), fail (recv until an error,
+ * print it, exit 3), sp-echo (plain socketpair echo through libc, the
+ * benchmark peer: Bun has no socketpair of its own).
+ */
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { connect, PodError } from "../../bun/pod.ts";
+
+function spEcho(): number {
+  const fd = Number(process.argv.find((a) => a.startsWith("--sp-fd="))!.slice(8));
+  const libc = dlopen("libc.so.6", {
+    recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+    send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+  }).symbols;
+  const buf = new Uint8Array(65536);
+  const p = ptr(buf);
+  for (;;) {
+    const n = Number(libc.recv(fd, p, buf.length, 0));
+    if (n <= 0) return n === 0 ? 0 : 1;
+    if (Number(libc.send(fd, p, n, 0)) !== n) return 1;
+  }
+}
+
+async function main(): Promise<number> {
+  if (process.argv.includes("sp-echo")) return spEcho();
+  let w;
+  try {
+    w = await connect(); // removes the --pod-* arguments from process.argv
+  } catch (e) {
+    console.error(`worker.ts: connect: ${(e as Error).name}: ${(e as Error).message}`);
+    return 3;
+  }
+  if (process.argv.some((a) => a.startsWith("--pod-"))) throw new Error("pod args left in argv");
+  const mode = process.argv[2];
+  try {
+    if (mode === "echo") {
+      for (;;) await w.sendBatch(await w.recvBatch());
+    }
+    if (mode === "handler") {
+      w.onStop(async () => {
+        await w.send(new TextEncoder().encode("bye"));
+        return 42;
+      });
+    }
+    for await (const f of w) await w.send(f);
+  } catch (e) {
+    if ((e as PodError).errno === "ESHUTDOWN") return 0;
+    console.error(`worker.ts: ${(e as Error).name}: ${(e as Error).message}`);
+    return 3;
+  }
+  w.close();
+  return 0;
+}
+
+process.exit(await main());
