@@ -197,6 +197,8 @@ int podrun_set_events(podrun_t *p, int on);
  *  - "allow-all-ack" "1": suppress the --allow-all warning on stderr
  *  - "signals" "1": block SIGINT/SIGTERM/SIGHUP in the calling thread and handle
  *    them in the loop (first: STOP + grace, second: SIGKILL); what the CLI does
+ *  - "audit-btf" "PATH": kernel BTF for the eBPF audit (tests point it at a
+ *    missing file to exercise the failure path)
  *  - "messages" "stdout" or "api": where the pod's messages go: written as lines
  *    to the stdout descriptor (the CLI), or kept for podrun_recv() (the default)
  * @param p the pod (PODRUN_CONFIGURING)

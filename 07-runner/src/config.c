@@ -215,6 +215,8 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 		p->grace_ms = (int)n;
 		return 0;
 	}
+	if (!strcmp(name, "audit-btf")) /* tests: exercise the eBPF failure path */
+		return set_str(&p->audit_btf, value ? value : "");
 	if (!strcmp(name, "pod-id")) {
 		size_t len = value ? strlen(value) : 0;
 		if (len == 0 || len >= sizeof p->id)
@@ -281,5 +283,6 @@ void podrun_free(podrun_t *p)
 	pr_strv_free(p->flags, p->nflags);
 	free(p->audit_path);
 	free(p->debug_ui_addr);
+	free(p->audit_btf);
 	free(p);
 }

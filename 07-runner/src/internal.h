@@ -86,6 +86,7 @@ struct podrun {
 	int debug_ui;
 	char *debug_ui_addr;
 	int grace_ms;
+	char *audit_btf;        /* tests: another BTF file for 06 (makes eBPF fail) */
 
 	/* --- state ------------------------------------------------------------ */
 	enum podrun_state state;

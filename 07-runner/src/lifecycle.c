@@ -192,6 +192,13 @@ static int make_loop(struct podrun *p)
 	    pr_epoll_add(p, p->t_tick, PR_SRC_TICK, EPOLLIN) < 0 ||
 	    pr_epoll_add(p, p->t_drain, PR_SRC_DRAIN, EPOLLIN) < 0)
 		return -errno;
+	/* A pod that closes its stdin must not kill the runner (or its
+	 * embedder) with SIGPIPE: ignore it unless the process chose otherwise. */
+	{
+		struct sigaction old;
+		if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+			signal(SIGPIPE, SIG_IGN);
+	}
 	if (!p->handle_signals)
 		return 0;
 	/* The CLI: SIGINT/SIGTERM/SIGHUP arrive through a signalfd in the loop. */
@@ -202,7 +209,6 @@ static int make_loop(struct podrun *p)
 	if (sigprocmask(SIG_BLOCK, &set, &p->sig_old) < 0)
 		return -errno;
 	p->sig_blocked = 1;
-	signal(SIGPIPE, SIG_IGN);
 	p->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (p->sig_fd < 0)
 		return -errno;
@@ -361,6 +367,7 @@ static int make_bpf(struct podrun *p)
 		return ret;
 	o.mode = SYSAUDIT_DETAILED;
 	o.target_pid = p->pid;
+	o.btf_path = p->audit_btf; /* NULL: the kernel's own BTF */
 	ret = sysaudit_open(p->sa, &o);
 	if (ret >= 0)
 		ret = sysaudit_attach(p->sa);

@@ -202,6 +202,22 @@ START_TEST(test_stdio_is_relayed_both_ways)
 }
 END_TEST
 
+START_TEST(test_pod_ignoring_its_stdin_does_not_hurt_the_runner)
+{
+	struct run r;
+	char *big = malloc(2u << 20);
+	ROOT();
+	memset(big, 'x', (2u << 20) - 1);
+	big[(2u << 20) - 1] = '\0';
+	/* 2 MiB for a worker that never reads and exits: no SIGPIPE, its status */
+	snprintf(cmd, sizeof cmd, "run %s exit 4", W("plain_worker"));
+	t_runs(&r, big, 20, cmd);
+	EXPECT(r.status == 4, &r);
+	t_run_free(&r);
+	free(big);
+}
+END_TEST
+
 /* ======================================================================== */
 /* native worker: fs, run, env                                                */
 /* ======================================================================== */
@@ -571,6 +587,43 @@ START_TEST(test_audit_lines_follow_the_schema_and_end_with_life)
 	ck_assert_ptr_nonnull(strstr(line, "\"syscalls\":{"));
 	ck_assert_ptr_nonnull(strstr(r.audit + strlen(r.audit) - strlen(line) - 1, "\"what\":\"exit\""));
 	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_audit_fails_without_ebpf_unless_best_effort)
+{
+	podrun_t *pod = NULL;
+	char line[4096];
+	int warned = 0, n;
+	ROOT();
+	/* without the option: podrun_start fails (exit 125) and nothing runs */
+	ck_assert_int_eq(podrun_new(&pod), 0);
+	ck_assert_int_eq(podrun_set_program(pod, W("plain_worker")), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "exit"), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "0"), 0);
+	ck_assert_int_eq(podrun_set_audit(pod, "/dev/null"), 0);
+	ck_assert_int_eq(podrun_set_option(pod, "audit-btf", "/nonexistent/vmlinux"), 0);
+	ck_assert_int_lt(podrun_start(pod), 0);
+	ck_assert_int_eq(podrun_exit_code(pod), PODRUN_EXIT_RUNNER);
+	ck_assert_ptr_nonnull(strstr(podrun_error(pod), "--audit-best-effort"));
+	podrun_free(pod);
+	/* with it: the pod runs, and a warn event says eBPF is off */
+	ck_assert_int_eq(podrun_new(&pod), 0);
+	ck_assert_int_eq(podrun_set_program(pod, W("plain_worker")), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "exit"), 0);
+	ck_assert_int_eq(podrun_add_arg(pod, "3"), 0);
+	ck_assert_int_eq(podrun_set_stdio(pod, -1, -1, -1), 0);
+	ck_assert_int_eq(podrun_set_audit(pod, "/dev/null"), 0);
+	ck_assert_int_eq(podrun_set_events(pod, 1), 0);
+	ck_assert_int_eq(podrun_set_verbosity(pod, PODRUN_QUIET), 0);
+	ck_assert_int_eq(podrun_set_option(pod, "audit-btf", "/nonexistent/vmlinux"), 0);
+	ck_assert_int_eq(podrun_set_option(pod, "audit-best-effort", "1"), 0);
+	ck_assert_int_eq(podrun_start(pod), 0);
+	ck_assert_int_eq(podrun_wait(pod), 3);
+	while ((n = podrun_next_event(pod, line, sizeof line)) >= 0)
+		warned += strstr(line, "\"what\":\"ebpf\"") && strstr(line, "\"action\":\"warn\"");
+	ck_assert_int_eq(warned, 1);
+	podrun_free(pod);
 }
 END_TEST
 
@@ -1022,6 +1075,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_worker_crash_gives_139);
 	tcase_add_test(tc, test_timeout_stops_the_pod_with_124);
 	tcase_add_test(tc, test_stdio_is_relayed_both_ways);
+	tcase_add_test(tc, test_pod_ignoring_its_stdin_does_not_hurt_the_runner);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("native");
@@ -1049,6 +1103,7 @@ static Suite *podrun_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_audit_lines_follow_the_schema_and_end_with_life);
 	tcase_add_test(tc, test_audit_to_stderr_with_dash);
+	tcase_add_test(tc, test_audit_fails_without_ebpf_unless_best_effort);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("serve");
