@@ -664,6 +664,19 @@ START_TEST(test_native_sdk_message_reaches_stdout)
 }
 END_TEST
 
+/* Python and Bun workers through their 02-ipc SDKs: lines -> frames -> lines */
+START_TEST(test_sdk_serve_echoes_each_line)
+{
+	static const char *const workers[] = { "worker.py", "worker.ts" };
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --serve %s echo", W(workers[_i]));
+	t_runs(&r, "alpha\nbeta\ngamma\n", 60, cmd);
+	EXPECT(r.status == 0 && !strcmp(r.out, "alpha\nbeta\ngamma\n"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
 START_TEST(test_clib_serve_echoes_each_line)
 {
 	struct run r;
@@ -1111,6 +1124,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_native_serve_echoes_each_line);
 	tcase_add_test(tc, test_native_sdk_message_reaches_stdout);
 	tcase_add_test(tc, test_clib_serve_echoes_each_line);
+	tcase_add_loop_test(tc, test_sdk_serve_echoes_each_line, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");

@@ -58,9 +58,10 @@ async function main(): Promise<number> {
         return 0;
       }
       case "echo": {
-        const pod = await import("pod");
-        const w = await (pod as any).connect(process.argv);
-        for await (const msg of w.messages()) await w.send(msg);
+        // the SDK by its in-pod path (a bare "pod" needs a package.json there)
+        const pod: any = await import("/pod/sdk/bun/pod.ts");
+        const w = await pod.connect({ argv: process.argv });
+        for await (const msg of w) await w.send(msg); // until the runner says STOP
         return 0;
       }
     }
