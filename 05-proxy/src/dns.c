@@ -133,7 +133,7 @@ void dns_tcp_advance(struct conn *c)
 	uint8_t out[PX_DNS_MAX_MSG + 64];
 	int err = 0;
 	/* 1. read while the output backlog is small */
-	while (!c->cli_eof && pxbuf_len(&c->cout) < 65536) {
+	while (!c->cli_eof && pxbuf_len(&c->cout) < PX_DNS_BACKLOG) {
 		uint32_t space = pxbuf_space(&c->cin);
 		if (!space)
 			break;
@@ -151,7 +151,7 @@ void dns_tcp_advance(struct conn *c)
 		}
 	}
 	/* 2. answer every complete message */
-	while (pxbuf_len(&c->cin) >= 2) {
+	while (pxbuf_len(&c->cin) >= 2 && pxbuf_len(&c->cout) < PX_DNS_BACKLOG) {
 		const uint8_t *p = (const uint8_t *)pxbuf_ptr(&c->cin);
 		size_t mlen = (size_t)p[0] << 8 | p[1];
 		if (mlen < 12 || mlen > PX_DNS_MAX_MSG || ++c->nreq > DNS_MAX_PER_CONN) {

@@ -378,10 +378,14 @@ static void on_addresses(struct conn *c)
 	int kept = 0;
 	for (int i = 0; i < c->naddr; i++) {
 		if (policy_decide_addr(c->px->cfg.policy, c->host, (struct sockaddr *)&c->addrs[i],
-				       &d) < 0 ||
-		    d.action == POL_DENY) {
+				       &d) < 0) {
+			d.action = POL_DENY; /* an address the policy cannot judge is not used */
+			d.rule = "default";
+			snprintf(d.reason, sizeof(d.reason), "address not understood by the policy");
+		}
+		if (d.action == POL_DENY) {
 			if (!deny_rule) {
-				deny_rule = d.action == POL_DENY ? d.rule : "default";
+				deny_rule = d.rule;
 				snprintf(deny_reason, sizeof(deny_reason), "%s", d.reason);
 			}
 			continue;
@@ -717,13 +721,22 @@ static int exchange_io(struct conn *c)
 	/* client -> upstream: body bytes */
 	if (!c->req_done && !c->cli_eof) {
 		long n = read_into(&c->cli, &c->cin, &c->cli_eof);
-		if (n < 0)
+		if (n < 0) {
+			set_reason(c, "the pod reset the connection");
+			px_abort(c);
 			return -1;
+		}
 		moved |= n > 0;
 	}
 	if (scan_body(&c->cin, &c->req_fwd, c->req_chunked, &c->req_left, &c->req_ck, &c->req_done,
 		      l->max_line) < 0) {
-		malformed(c, 400, "bad chunked request body");
+		if (c->status || pxbuf_len(&c->cout)) { /* a response is already under way */
+			set_reason(c, "bad chunked request body");
+			px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
+			px_abort(c);
+		} else {
+			malformed(c, 400, "bad chunked request body");
+		}
 		return -1;
 	}
 	if (pxbuf_len(&c->uout)) {

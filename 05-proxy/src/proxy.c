@@ -253,6 +253,14 @@ static uint32_t interest(const struct conn *c, int client_side)
 		return 0;
 	if (c->state == CS_TUNNEL)
 		return tunnel_interest(c, client_side);
+	if (c->mode == CM_DNS) { /* read only while the answers backlog is small */
+		if (pxbuf_len(&c->cout))
+			ev |= EPOLLOUT;
+		if (!c->cli_eof && pxbuf_len(&c->cout) < PX_DNS_BACKLOG &&
+		    c->cin.end - c->cin.start < c->cin.cap)
+			ev |= EPOLLIN;
+		return ev;
+	}
 	if (client_side) {
 		int have_out = pxbuf_len(&c->cout) || (c->resp_head_done && c->resp_fwd);
 		if (have_out)

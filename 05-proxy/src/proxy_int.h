@@ -28,6 +28,7 @@
 
 #define PX_DNS_MAX_MSG 4096 /* largest DNS message accepted (TCP); UDP is 512..4096 */
 #define PX_DNS_TTL 5        /* seconds; short, the mapping is per pod */
+#define PX_DNS_BACKLOG 65536 /* TCP DNS: answers queued before we stop reading */
 #define PX_MAX_ADDRS 8      /* resolved addresses kept per request */
 #define PX_BUF_MIN (32u << 10)
 #define PX_TICK_MS 100      /* timer resolution for timeouts */

@@ -656,6 +656,50 @@ START_TEST(test_system_resolver_runs_off_the_loop)
 }
 END_TEST
 
+START_TEST(test_random_garbage_never_hurts_the_proxy)
+{
+	/* hostile bytes on every listener, connections dropped at random points;
+	 * afterwards the proxy still serves and holds no connection */
+	static const char *seeds[] = {
+		"GET http://up.test/ HTTP/1.1\r\nHost: up.test\r\n\r\n",
+		"POST http://up.test/p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+		"CONNECT up.test:80 HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n",
+		"\x16\x03\x01\x00\xff\x01\x00\x00\xfb\x03\x03",
+	};
+	srand(1234);
+	for (int i = 0; i < 150; i++) {
+		int port = W.port[i % 3];
+		int fd = raw_connect((uint16_t)port);
+		char buf[600];
+		const char *seed = seeds[rand() % 4];
+		size_t n = strlen(seed);
+		memcpy(buf, seed, n);
+		for (int k = 0; k < 1 + rand() % 8; k++) /* flip a few bytes */
+			buf[rand() % n] = (char)rand();
+		size_t cut = (size_t)rand() % (n + 1);
+		raw_send(W.px, fd, buf, cut);
+		spin(W.px, 1);
+		if (rand() % 2) {
+			struct linger lg = { 1, 0 };
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		close(fd);
+	}
+	char resp[4096];
+	ask(W.port[0], "GET http://up.test/alive HTTP/1.1\r\nHost: up.test\r\n\r\n", resp,
+	    sizeof(resp), "sni=");
+	ck_assert_msg(strstr(resp, "U1 path=/alive"), "%s", resp);
+	struct proxy_stats st;
+	for (int i = 0; i < 200; i++) {
+		spin(W.px, 10);
+		proxy_get_stats(W.px, &st);
+		if (st.conns_open == 0)
+			break;
+	}
+	ck_assert_int_eq(st.conns_open, 0);
+}
+END_TEST
+
 TCase *tcase_loopback(void)
 {
 	TCase *tc = tcase_create("loopback");
@@ -688,5 +732,6 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_upstream_refusing_the_connection_gets_502);
 	tcase_add_test(tc, test_upstream_that_never_answers_gets_504);
 	tcase_add_test(tc, test_system_resolver_runs_off_the_loop);
+	tcase_add_test(tc, test_random_garbage_never_hurts_the_proxy);
 	return tc;
 }
