@@ -354,8 +354,9 @@ static int resolve_request(const struct policy *p, const char *name, char *out)
 	char cand[POL_MAX_PATTERN];
 	struct stat sb;
 
-	if (!*name || strlen(name) > 255 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return -EINVAL;
+	if (!*name || strlen(name) > 255 || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return -EINVAL; /* relative paths are not program names */
 	while (*d) {
 		size_t dl = strcspn(d, ":");
 		if (dl > 0 && d[0] == '/' &&

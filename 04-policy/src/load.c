@@ -401,7 +401,8 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 		return 0;
 	case 1:
 		if (cJSON_IsString(v)) {
-			if (norm_size(v->valuestring, &x) < 0 || x == 0)
+			/* same range as the number form (2^53: what a JSON number holds exactly) */
+			if (norm_size(v->valuestring, &x) < 0 || x == 0 || x > (1ull << 53))
 				return fail(l, v, 0, jpath, "write bytes with an optional k, m or g suffix, e.g. \"256m\"",
 					    "`%.60s` is not a memory size", v->valuestring);
 		} else if (int_value(l, v, jpath, 1, 9007199254740992.0,

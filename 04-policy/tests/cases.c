@@ -243,6 +243,8 @@ const struct dcase dcases[] = {
 	{ P_RUN, NULL, POL_RUN, "sh", A, "/bin/sh" },
 	{ P_RUN, NULL, POL_RUN, "/usr/local/bin/tool", D, "default" },
 	{ P_RUN, NULL, POL_RUN, "no-such-program-here", E, NULL },
+	{ P_RUN, NULL, POL_RUN, "bin/sh", E, NULL },
+	{ P_RUN, NULL, POL_RUN, "./sh", E, NULL },
 	{ P_RUN, NULL, POL_FFI, "/usr/lib/x86_64-linux-gnu/libz.so.1", A, "/usr/lib/x86_64-linux-gnu/libz.so.1" },
 	{ P_RUN, NULL, POL_FFI, "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", W, "default" },
 	{ P_RUN, NULL, POL_FFI, "/tmp/evil.so", D, "/tmp" },
@@ -351,6 +353,7 @@ const struct ecase ecases[] = {
 	{ "{\"limits\": {\"pids\": 0}}", 1, 21, "$.limits.pids", "whole number", NULL },
 	{ "{\"limits\": {\"memory\": \"20000000000g\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
 	{ "{\"limits\": {\"memory\": \"0\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
+	{ "{\"limits\": {\"memory\": \"8388609g\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
 	{ "{\"limits\": {\"pids\": 4194305}}", 1, 21, "$.limits.pids", "whole number", NULL },
 	/* patterns */
 	{ "{\"env\": {\"allow\": [\"\"]}}", 1, 20, "$.env.allow[0]", "empty pattern", NULL },
