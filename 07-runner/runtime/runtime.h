@@ -29,9 +29,9 @@
  *     /pod/bin/podhost    the C-lib pod host        /pod/bin/bun   Bun's binary
  *     /pod/lib/libring.so 01-ring for ctypes/bun:ffi /pod/lib/libpodaudit.so  LD_AUDIT
  *     /pod/sdk/python     02-ipc Python SDK (package `pod`)
- *     /pod/sdk/bun        02-ipc Bun SDK; also at /pod/node_modules/pod so that
- *                         `import ... from "pod"` resolves from /pod/app
- *     /pod/sdk/boot       podboot.py (Python FFI hook), podpreload.ts (Bun FFI hook)
+ *     /pod/sdk/bun        02-ipc Bun SDK (pod.ts); the preload makes `import "pod"` it
+ *     /pod/sdk/boot       podboot.py (Python bootstrap + FFI hook), podpreload.ts
+ *                         (Bun preload: the "pod" module + FFI hook)
  *     system files        interpreter, libraries, Python stdlib: at their host path
  *
  * All mounts are read-only and must stay EXECUTABLE (no noexec): the loader maps
@@ -63,8 +63,6 @@ extern "C" {
 #define RT_POD_SDK_PYTHON "/pod/sdk/python"
 /** Pod path of the Bun SDK directory. */
 #define RT_POD_SDK_BUN "/pod/sdk/bun"
-/** Second pod path of the Bun SDK, so that a bare `import "pod"` resolves. */
-#define RT_POD_BUN_MODULE "/pod/node_modules/pod"
 /** Pod path of the FFI bootstrap directory (podboot.py, podpreload.ts). */
 #define RT_POD_BOOT "/pod/sdk/boot"
 

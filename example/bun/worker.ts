@@ -64,7 +64,7 @@ async function act(args: string[]): Promise<void> {
 }
 
 async function serve(): Promise<void> {
-  const pod = await import("pod"); // the 02-ipc Bun SDK, at /pod/node_modules/pod
+  const pod = await import("pod"); // the 02-ipc Bun SDK (the pod's preload provides "pod")
   const w = await pod.connect();
   const prefix = new TextEncoder().encode("bun:");
   for await (const msg of w) {

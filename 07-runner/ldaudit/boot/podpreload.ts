@@ -1,16 +1,22 @@
-// podpreload.ts — Bun preload of a pod (layer 07-runner, FFI gate for Bun).
+// podpreload.ts — Bun preload of a pod (layer 07-runner: the SDK module and the
+// FFI gate for Bun).
 //
 // The runtime module (07-runner/runtime) starts every Bun worker as
-//     /pod/bin/bun --preload /pod/sdk/boot/podpreload.ts /pod/app/SCRIPT ARGS...
-// when the runner's FFI gates are on. Before the worker's first line runs, this
-// file wraps `dlopen` of bun:ffi (the same object that `import { dlopen } from
-// "bun:ffi"` reads) and `process.dlopen` (Node-API addons): the library is
-// resolved to an absolute path the way the loader would find it, and the
-// runner is asked over the FFI query socket (POD_FFI_SOCKET) with a 02-ipc
-// QUERY(category "ffi"). A deny throws
-//     Error("pod: ffi denied: LIB (rule RULE)")   with code "EACCES"
-// before any native code of the library is loaded. No socket, no answer within
-// POD_FFI_TIMEOUT_MS (default 2000) or a broken answer = deny.
+//     /pod/bin/bun --no-install --preload /pod/sdk/boot/podpreload.ts /pod/app/SCRIPT ARGS...
+// Before the worker's first line runs, this file
+//   1. registers the module "pod": `import { connect } from "pod"` is the 02-ipc
+//      Bun SDK at $POD_SDK_BUN (/pod/sdk/bun/pod.ts), whatever the worker's
+//      directory holds (Bun.plugin's virtual module; a node_modules folder would
+//      need a package.json that the SDK folder does not have);
+//   2. when the runner asked for it (POD_FFI_GATE=1), wraps `dlopen` of bun:ffi
+//      (the same object that `import { dlopen } from "bun:ffi"` reads) and
+//      `process.dlopen` (Node-API addons): the library is resolved to an absolute
+//      path the way the loader would find it, and the runner is asked over the
+//      FFI query socket (POD_FFI_SOCKET) with a 02-ipc QUERY(category "ffi"). A
+//      deny throws
+//          Error("pod: ffi denied: LIB (rule RULE)")   with code "EACCES"
+//      before any native code of the library is loaded. No socket, no answer
+//      within POD_FFI_TIMEOUT_MS (default 2000) or a broken answer = deny.
 //
 // dlopen must answer synchronously, and Bun has no synchronous socket API, so
 // the question is asked with libc's socket/connect/write/poll/read through
@@ -287,16 +293,31 @@ export function check(name: unknown): void {
   }
 }
 
-// ---- install the wrappers ---------------------------------------------------
+// ---- 1. the "pod" module --------------------------------------------------------
 
-ffi.dlopen = function podDlopen(path: any, symbols: any) {
-  check(path);
-  return realDlopen(path, symbols);
-};
-const realProcessDlopen = (process as any).dlopen;
-if (typeof realProcessDlopen === "function") {
-  (process as any).dlopen = function podProcessDlopen(module: any, filename: any, flags?: any) {
-    check(filename);
-    return flags === undefined ? realProcessDlopen(module, filename) : realProcessDlopen(module, filename, flags);
+const sdkDir = env.POD_SDK_BUN || "/pod/sdk/bun";
+const sdkMain = ["pod.ts", "index.ts", "pod.js", "index.js"].map((f) => join(sdkDir, f)).find((f) => existsSync(f));
+if (sdkMain && typeof Bun !== "undefined" && Bun.plugin) {
+  Bun.plugin({
+    name: "pod-sdk",
+    setup(build) {
+      build.module("pod", () => ({ contents: `export * from ${JSON.stringify(sdkMain)};`, loader: "ts" }));
+    },
+  });
+}
+
+// ---- 2. the FFI gate ------------------------------------------------------------
+
+if (env.POD_FFI_GATE === "1") {
+  ffi.dlopen = function podDlopen(path: any, symbols: any) {
+    check(path);
+    return realDlopen(path, symbols);
   };
+  const realProcessDlopen = (process as any).dlopen;
+  if (typeof realProcessDlopen === "function") {
+    (process as any).dlopen = function podProcessDlopen(module: any, filename: any, flags?: any) {
+      check(filename);
+      return flags === undefined ? realProcessDlopen(module, filename) : realProcessDlopen(module, filename, flags);
+    };
+  }
 }

@@ -409,10 +409,10 @@ static void probe_bun(struct harness *h, int with_ld_audit, const char *a, const
 	snprintf(pre, sizeof(pre), "%s/07-runner/ldaudit/boot/podpreload.ts", g_top);
 	snprintf(script, sizeof(script), "%s/07-runner/ldaudit/tests/ffi_probe.ts", g_top);
 	snprintf(audit, sizeof(audit), "LD_AUDIT=%s", g_lib);
-	char *argv[] = { bun, "--preload", pre, script, (char *)a, (char *)b, NULL };
-	char *env[8] = { g_bun_trusted, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", NULL, NULL };
+	char *argv[] = { bun, "--no-install", "--preload", pre, script, (char *)a, (char *)b, NULL };
+	char *env[8] = { g_bun_trusted, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", "POD_FFI_GATE=1", NULL, NULL };
 	if (with_ld_audit)
-		env[2] = audit;
+		env[3] = audit;
 	run_gated(argv, env, h);
 }
 

@@ -392,22 +392,21 @@ static int plan_bun(rt_plan_t *p, char *const args[], struct rt_error *err)
 		return ret;
 	/* 2. the project's files */
 	if ((ret = sdk_dir(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||
-	    (ret = sdk_dir(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_BUN_MODULE, "Bun SDK", err)) < 0 ||
 	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		return ret;
-	/* 3. argv: bun [--preload HOOK] SCRIPT worker-args args */
+	/* 3. argv: bun --no-install --preload BOOT SCRIPT worker-args args; the
+	 *    preload makes `import "pod"` the SDK and, with POD_FFI_GATE=1, gates
+	 *    bun:ffi; --no-install: never fetch a missing package from a registry */
 	program_pod_path(p, app, sizeof(app));
-	if ((ret = strv_push(&p->argv, RT_POD_BUN)) < 0)
+	if ((ret = strv_push(&p->argv, RT_POD_BUN)) < 0 || (ret = strv_push(&p->argv, "--no-install")) < 0 ||
+	    (ret = strv_push(&p->argv, "--preload")) < 0 ||
+	    (ret = strv_pushf(&p->argv, "%s/podpreload.ts", RT_POD_BOOT)) < 0 ||
+	    (ret = strv_push(&p->argv, app)) < 0 || (ret = push_args(p, args)) < 0)
 		return ret;
-	if (!(p->cfg->audit_lib && !*p->cfg->audit_lib) &&
-	    ((ret = strv_push(&p->argv, "--preload")) < 0 ||
-	     (ret = strv_pushf(&p->argv, "%s/podpreload.ts", RT_POD_BOOT)) < 0))
-		return ret;
-	if ((ret = strv_push(&p->argv, app)) < 0 || (ret = push_args(p, args)) < 0)
-		return ret;
-	/* 4. no transpiler cache (the pod has no writable home), no telemetry */
-	if ((ret = strv_push(&p->env, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0")) < 0 ||
+	/* 4. where the SDK is; no transpiler cache (the pod has no writable home), no telemetry */
+	if ((ret = strv_pushf(&p->env, "POD_SDK_BUN=%s", RT_POD_SDK_BUN)) < 0 ||
+	    (ret = strv_push(&p->env, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0")) < 0 ||
 	    (ret = strv_push(&p->env, "DO_NOT_TRACK=1")) < 0)
 		return ret;
 	return strv_push(&p->exec, RT_POD_BUN);

@@ -286,9 +286,10 @@ START_TEST(test_bun_plan_mounts_the_real_binary_not_the_symlink)
 	ck_assert_str_eq(m->host, real);
 	ck_assert_str_eq(rt_plan_argv(p)[0], RT_POD_BUN);
 	ck_assert(argv_has(p, RT_POD_APP "/fixture_bun.ts"));
-	ck_assert(!argv_has(p, "--preload")); /* FFI gates off */
+	ck_assert(argv_has(p, "--preload")); /* the "pod" module, even with the FFI gates off */
+	ck_assert(argv_has(p, "--no-install"));
+	ck_assert(!env_prefix(p, "POD_FFI_GATE="));
 	ck_assert_ptr_nonnull(mount_at(p, RT_POD_SDK_BUN));
-	ck_assert_ptr_nonnull(mount_at(p, RT_POD_BUN_MODULE));
 	ck_assert_ptr_nonnull(mount_at(p, "/lib64/ld-linux-x86-64.so.2"));
 	rt_plan_free(p);
 }
