@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "proxy.h"
@@ -80,6 +81,39 @@ static long send_some(int fd, const char *p, size_t n)
 	if (w >= 0)
 		return w;
 	return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
+/*
+ * Send a rewritten head (@p head, may be empty) and then the first @p *fwd
+ * validated body bytes of @p body, in one sendmsg; consume what went out.
+ * Head bytes were counted when the head was built; body bytes add to @p count.
+ * @return 1 if anything was sent, 0 if the socket is full, -1 fatal.
+ */
+static int flush_pair(int fd, struct pxbuf *head, struct pxbuf *body, uint32_t *fwd,
+		      uint64_t *count)
+{
+	struct iovec iov[2];
+	int n = 0;
+	uint32_t hl = pxbuf_len(head);
+	if (hl)
+		iov[n++] = (struct iovec){ pxbuf_ptr(head), hl };
+	if (*fwd)
+		iov[n++] = (struct iovec){ pxbuf_ptr(body), *fwd };
+	if (n == 0)
+		return 0;
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+	ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	uint32_t from_head = (size_t)w < hl ? (uint32_t)w : hl;
+	uint32_t from_body = (uint32_t)w - from_head;
+	pxbuf_consume(head, from_head);
+	if (from_body) {
+		pxbuf_consume(body, from_body);
+		*fwd -= from_body;
+		*count += from_body;
+	}
+	return w > 0;
 }
 
 int http_flush_out(struct pxfd *fd, struct pxbuf *b, int *err)
@@ -739,21 +773,10 @@ static int exchange_io(struct conn *c)
 		}
 		return -1;
 	}
-	if (pxbuf_len(&c->uout)) {
-		int w = http_flush_out(&c->up, &c->uout, &err);
-		moved |= w > 0;
-	}
-	if (!err && !pxbuf_len(&c->uout) && c->req_fwd) {
-		long w = send_some(c->up.fd, pxbuf_ptr(&c->cin), c->req_fwd);
-		if (w < 0)
-			err = 1;
-		else if (w > 0) {
-			pxbuf_consume(&c->cin, (uint32_t)w);
-			c->req_fwd -= (uint32_t)w;
-			c->bytes_up += (uint64_t)w;
-			moved = 1;
-		}
-	}
+	int w = flush_pair(c->up.fd, &c->uout, &c->cin, &c->req_fwd, &c->bytes_up);
+	if (w < 0)
+		err = 1;
+	moved |= w > 0;
 	/* upstream -> client */
 	if (!c->up_eof) {
 		long n = read_into(&c->up, &c->uin, &c->up_eof);
@@ -809,21 +832,9 @@ static void exchange_step(struct conn *c)
 			}
 		}
 		/* flush to the client: rewritten head first, then body bytes */
-		int err = 0;
-		if (pxbuf_len(&c->cout))
-			moved |= http_flush_out(&c->cli, &c->cout, &err) > 0;
-		if (!err && !pxbuf_len(&c->cout) && c->resp_fwd) {
-			long w = send_some(c->cli.fd, pxbuf_ptr(&c->uin), c->resp_fwd);
-			if (w < 0)
-				err = 1;
-			else if (w > 0) {
-				pxbuf_consume(&c->uin, (uint32_t)w);
-				c->resp_fwd -= (uint32_t)w;
-				c->bytes_down += (uint64_t)w;
-				moved = 1;
-			}
-		}
-		if (err) {
+		int w = flush_pair(c->cli.fd, &c->cout, &c->uin, &c->resp_fwd, &c->bytes_down);
+		moved |= w > 0;
+		if (w < 0) {
 			set_reason(c, "the pod closed the connection");
 			px_close(c);
 			return;
@@ -895,8 +906,9 @@ static void head_step(struct conn *c)
 	}
 	if (was_empty && pxbuf_len(&c->cin))
 		px_set_deadline(c, l->head_timeout_ms); /* the head's clock starts */
-	/* an idle kept-alive upstream that speaks or closes is dropped */
-	if (c->up_idle && c->up.fd >= 0) {
+	/* an idle kept-alive upstream that speaks or closes is dropped (looked at
+	 * only when its fd reported something: no syscall per request) */
+	if (c->up_idle && c->up.fd >= 0 && c->up_event) {
 		char tmp[256];
 		ssize_t n = recv(c->up.fd, tmp, sizeof(tmp), MSG_DONTWAIT);
 		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {

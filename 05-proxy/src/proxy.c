@@ -574,7 +574,9 @@ static void on_conn_event(struct pxfd *f, uint32_t events)
 		}
 	}
 	/* run the state machine: a transition may have left buffered input to handle */
+	c->up_event = f->kind == FK_UPSTREAM;
 	px_advance(c);
+	c->up_event = 0;
 }
 
 static void on_timer(struct proxy *px)

@@ -158,7 +158,8 @@ struct conn {
 	struct sockaddr_storage up_sa; /* address of the open upstream connection */
 	enum pol_action addr_action[PX_MAX_ADDRS]; /* policy_decide_addr per address */
 	const char *addr_rule[PX_MAX_ADDRS];
-	int up_idle;              /* upstream open and idle (keep-alive reuse) */
+	int up_idle;
+	int up_event;             /* the upstream fd reported events in this dispatch */              /* upstream open and idle (keep-alive reuse) */
 	struct rjob *job;
 
 	/* tunnel */
