@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -757,6 +758,79 @@ START_TEST(test_query_socket_refuses_a_process_outside_the_pod)
 END_TEST
 
 /* ======================================================================== */
+/* debug UI                                                                   */
+/* ======================================================================== */
+
+#ifdef PODRUN_HAVE_DBGUI
+/* podrun --debug-ui prints its address; the event stream carries the pod's
+ * audit events (here the env warn) and the 500 ms stats line. */
+START_TEST(test_debug_ui_streams_events_and_stats)
+{
+	char errf[128], buf[65536], *s;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int port = 0, fd, st, n = 0, got;
+	double t0;
+	pid_t pid;
+	ROOT();
+	snprintf(errf, sizeof errf, "/tmp/podrun-test-%d-ui.err", (int)getpid());
+	pid = fork();
+	if (pid == 0) {
+		int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600), nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(e, 2);
+		setenv("PODRUN_T_UI", "x", 1);
+		execl(t_podrun(), t_podrun(), "run", "--debug-ui", "--warn-env=PODRUN_T_UI",
+		      W("plain_worker"), "sleep", "3", (char *)NULL);
+		_exit(127);
+	}
+	for (t0 = t_now_ms(); !port && t_now_ms() - t0 < 5000; usleep(20000)) {
+		FILE *f = fopen(errf, "r");
+		if (!f)
+			continue;
+		n = (int)fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n < 0 ? 0 : n] = '\0';
+		s = strstr(buf, "debug UI at http://127.0.0.1:");
+		if (s)
+			port = atoi(s + strlen("debug UI at http://127.0.0.1:"));
+	}
+	ck_assert_msg(port > 0, "no debug UI address on stderr: %s", buf);
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	{
+		char req[128];
+		int rl = snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+		ck_assert(write(fd, req, (size_t)rl) == rl);
+	}
+	for (got = 0, t0 = t_now_ms(); t_now_ms() - t0 < 4000 && got < (int)sizeof buf - 1;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 200) == 1) {
+			ssize_t r = read(fd, buf + got, sizeof buf - 1 - (size_t)got);
+			if (r <= 0)
+				break;
+			got += (int)r;
+			buf[got] = '\0';
+			if (strstr(buf, "PODRUN_T_UI") && strstr(buf, "\"what\":\"stats\""))
+				break;
+		}
+	}
+	buf[got] = '\0';
+	close(fd);
+	waitpid(pid, &st, 0);
+	unlink(errf);
+	ck_assert_msg(strstr(buf, "text/event-stream"), "not an event stream: %.500s", buf);
+	ck_assert_msg(strstr(buf, "\"action\":\"warn\",\"what\":\"PODRUN_T_UI\""), "no warn event: %.3000s", buf);
+	ck_assert_msg(strstr(buf, "\"what\":\"stats\",\"rule\":\"default\",\"pid\":0,\"state\":\"running\",\"rings\":{"),
+		      "no stats line: %.3000s", buf);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+#endif
+
+/* ======================================================================== */
 /* limits                                                                     */
 /* ======================================================================== */
 
@@ -1132,6 +1206,13 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_query_socket_decides_and_rejects_malformed_requests);
 	tcase_add_test(tc, test_query_socket_refuses_a_process_outside_the_pod);
 	suite_add_tcase(s, tc);
+
+#ifdef PODRUN_HAVE_DBGUI
+	tc = tcase_create("debugui");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_debug_ui_streams_events_and_stats);
+	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 90);
