@@ -209,6 +209,7 @@ function loadRing() {
     ring_read: { args: [p, p, u32], returns: i32 },
     ring_read_batch: { args: [p, p, FFIType.u64, p, u32], returns: i32 },
     ring_free: { args: [p], returns: FFIType.i64_fast },
+    ring_used: { args: [p], returns: FFIType.i64_fast },
     ring_max_frame: { args: [p], returns: u32 },
     ring_prepare_wait: { args: [p], returns: i32 },
     ring_cancel_wait: { args: [p], returns: FFIType.void },
@@ -290,6 +291,8 @@ export interface ConnectOptions {
   socketPath?: string;
   shmFd?: number;
   handshakeTimeoutMs?: number;
+  /** Poll an empty ring this long before sleeping (default $POD_SPIN_US, else 0). */
+  spinUs?: number;
 }
 
 type StopHandler = (deadlineMs: number) => unknown;
@@ -329,6 +332,7 @@ export class Worker {
   private readonly iovPtr: number;
   private staging = new Uint8Array(1 << 16);
   private readonly batch: Batch;
+  private spinMs = 0;
 
   private constructor(shmFd: number) {
     if (!ring) ring = loadRing();
@@ -354,6 +358,7 @@ export class Worker {
     let socketPath = o.socketPath, shmFd = o.shmFd ?? -1;
     if (!socketPath) ({ socketPath, shmFd } = parseArgs(o.argv ?? process.argv));
     const w = new Worker(shmFd);
+    w.spinMs = Math.max(0, o.spinUs ?? Number(process.env.POD_SPIN_US ?? 0)) / 1000;
     try {
       await w.handshake(socketPath, o.handshakeTimeoutMs ?? 5000);
     } catch (e) {
@@ -558,6 +563,10 @@ export class Worker {
 
   /** Sleep until a doorbell/message or the deadline (performance.now() ms). */
   private async sleepOnRx(deadline?: number): Promise<void> {
+    if (this.spinMs) {
+      const end = performance.now() + this.spinMs, r = ring!;
+      while (performance.now() < end) if (Number(r.ring_used(this.rx)) !== 0) return;
+    }
     this.maybeSendSpace(); // the ring is empty: all of it is free
     const a = ring!.ring_prepare_wait(this.rx); // announce, then re-check
     if (a < 0) this.fail(new ProtocolError("the to-pod ring is corrupt", "EPROTO"));

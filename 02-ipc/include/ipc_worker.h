@@ -53,6 +53,9 @@ struct ipc_worker_opts {
 	int shm_fd;                    /**< --pod-shm-fd=N (-1: none given) */
 	uint8_t lang;                  /**< enum ipc_lang sent in HELLO (0: IPC_LANG_C) */
 	uint32_t handshake_timeout_ms; /**< connect + READY; 0: 5000 */
+	int32_t spin_us;               /**< before sleeping on an empty ring, poll it this
+	                                    long (lower latency, burns CPU); 0: take
+	                                    $POD_SPIN_US, else no spin; < 0: never spin */
 };
 
 /**

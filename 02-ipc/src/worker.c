@@ -38,6 +38,7 @@ struct ipc_worker {
 	int peer_wants_space, want_space_sent;
 	uint32_t deferred; /* DATA flags not sent yet because the socket was full */
 	uint64_t consumed; /* bytes consumed since the socket was last looked at */
+	uint64_t spin_ns;  /* poll an empty ring this long before sleeping */
 
 	int stopping, stop_handled;
 	uint32_t stop_deadline_ms;
@@ -209,6 +210,10 @@ int ipc_worker_connect(const struct ipc_worker_opts *o, ipc_worker_t **out)
 	w->tx = ring_shm_ring(w->shm, RING_DIR_TO_RUNNER);
 	w->cap = ring_shm_capacity(w->shm);
 	w->max_frame = ring_max_frame(w->tx);
+	int32_t spin = o->spin_us;
+	if (spin == 0 && getenv("POD_SPIN_US"))
+		spin = atoi(getenv("POD_SPIN_US"));
+	w->spin_ns = spin > 0 ? (uint64_t)spin * 1000u : 0;
 	/* 2. the control socket and the handshake */
 	if ((ret = connect_unix(o->socket_path, deadline, &fd)) < 0)
 		goto cleanup;
@@ -407,8 +412,26 @@ int ipc_worker_poll(ipc_worker_t *w)
  * Sleep until the runner rings, a control message arrives, or the deadline.
  * 1 = woke (re-read the ring), 0 = ring not empty after all, negative = error.
  */
+/* Poll the empty ring for up to spin_ns without announcing sleep; 1 = frames came. */
+static int spin_on_rx(ipc_worker_t *w)
+{
+	uint64_t end = conn_now_ns() + w->spin_ns;
+	do {
+		for (int i = 0; i < 64; i++) {
+			if (ring_used(w->rx) != 0)
+				return 1; /* frames, or -EPROTO which the next read reports */
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		}
+	} while (conn_now_ns() < end);
+	return 0;
+}
+
 static int sleep_on_rx(ipc_worker_t *w, uint64_t deadline_ns)
 {
+	if (w->spin_ns && spin_on_rx(w))
+		return 0;
 	int ret = maybe_send_space(w); /* the ring is empty: all of it is free */
 	if (ret < 0)
 		return ret;

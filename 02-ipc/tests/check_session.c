@@ -28,7 +28,8 @@
 static ipc_worker_t *child_connect(ipc_runner_t *r)
 {
 	struct ipc_worker_opts o = { .socket_path = ipc_runner_socket_path(r),
-				     .shm_fd = dup(ipc_runner_shm_fd(r)), .lang = IPC_LANG_C };
+				     .shm_fd = dup(ipc_runner_shm_fd(r)), .lang = IPC_LANG_C,
+				     .spin_us = -1 /* the sleep/wake tests need real sleeps */ };
 	ipc_worker_t *w = NULL;
 	if (ipc_worker_connect(&o, &w) < 0)
 		_exit(90);

@@ -17,6 +17,9 @@ W=$WORKER_C
 run handshake -- "$W" echo
 run echo "${ECHO_FRAMES:-1000000}" 64 -- "$W" echo
 run echo 20000 1000 -- "$W" echo1
+export POD_SPIN_US=20   # the spin option keeps the data intact
+run echo 200000 64 -- "$W" echo1
+export POD_SPIN_US=0
 run bursty 10000 -- "$W" echo
 run stop 1000 42 -- "$W" handler
 run ping -- "$W" echo1
@@ -26,5 +29,5 @@ for s in silent refuse garbage geometry order close; do
 done
 grep -q "runner closed" /tmp/ipc-selftest-$$.err 2>/dev/null || true
 rm -f /tmp/ipc-selftest-$$.err
-[ $fail -eq 0 ] && echo "harness selftest: 13 scenarios passed"
+[ $fail -eq 0 ] && echo "harness selftest: 14 scenarios passed"
 exit $fail

@@ -47,6 +47,7 @@ def load():
         'ring_read': (i32, [vp, vp, u32]),
         'ring_read_batch': (i32, [vp, vp, sz, vp, ctypes.c_uint]),
         'ring_free': (i64, [vp]),
+        'ring_used': (i64, [vp]),
         'ring_max_frame': (u32, [vp]),
         'ring_prepare_wait': (i32, [vp]),
         'ring_cancel_wait': (None, [vp]),

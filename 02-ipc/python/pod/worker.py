@@ -122,7 +122,7 @@ class Worker:
     """One session with the runner. Use connect() to build it from argv."""
 
     def __init__(self, socket_path, shm_fd, handshake_timeout=5.0, lang=C.LANG_PYTHON,
-                 max_frame_hint=1 << 20):
+                 max_frame_hint=1 << 20, spin_us=None):
         global _lib
         if _lib is None:
             _lib = _ring.load()
@@ -142,6 +142,9 @@ class Worker:
         self.stop_deadline_ms = 0
         self._stop_fn = None
         self._stop_handled = False
+        if spin_us is None:
+            spin_us = int(os.environ.get('POD_SPIN_US', '0') or 0)
+        self._spin = max(0, spin_us) / 1e6  # poll an empty ring this long before sleeping
         try:
             self._attach(shm_fd)
             self._connect(socket_path, time.monotonic() + handshake_timeout, lang)
@@ -358,6 +361,11 @@ class Worker:
     def _sleep_on_rx(self, deadline):
         """Sleep until a doorbell/message or the deadline. False if the ring
         was not empty after all."""
+        if self._spin:
+            end, used, rx = time.monotonic() + self._spin, self._lib.ring_used, self._rx
+            while time.monotonic() < end:
+                if used(rx) != 0:
+                    return False
         self._maybe_send_space()  # the ring is empty: all of it is free
         a = self._lib.ring_prepare_wait(self._rx)  # announce, then re-check
         if a < 0:
@@ -556,8 +564,9 @@ class Worker:
         self.close()
 
 
-def connect(argv=None, handshake_timeout=5.0):
+def connect(argv=None, handshake_timeout=5.0, spin_us=None):
     """Connect to the runner named in argv (default sys.argv, whose --pod-*
-    arguments are removed) and complete the handshake."""
+    arguments are removed) and complete the handshake. spin_us: poll an empty
+    ring this long before sleeping (default $POD_SPIN_US, else 0)."""
     path, fd = parse_args(argv)
-    return Worker(path, fd, handshake_timeout)
+    return Worker(path, fd, handshake_timeout, spin_us=spin_us)

@@ -55,10 +55,9 @@ int main(int argc, char **argv)
 	uint32_t lens[BATCH];
 	struct iovec iov[BATCH];
 	ipc_worker_t *w;
-	if (argc < 2)
-		return 2;
-	if (!strcmp(argv[1], "sp-echo"))
-		return sp_echo(argc, argv);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "sp-echo"))
+			return sp_echo(argc, argv);
 	int ret = ipc_worker_connect_argv(&argc, argv, &w);
 	if (ret < 0) {
 		fprintf(stderr, "worker_c: connect: %s\n", strerror(-ret));
