@@ -265,6 +265,42 @@ START_TEST(test_pod_error_message_closes_the_session_with_its_text)
 }
 END_TEST
 
+START_TEST(test_pod_that_floods_pings_without_reading_is_closed)
+{
+	int fd;
+	struct ipc_event ev;
+	ipc_runner_t *r = setup(&fd, 2000);
+	raw_hello(fd, IPC_VERSION);
+	rt_expect(r, &ev, IPC_EV_READY, 2000);
+	/* PINGs as fast as the socket takes them, never reading a PONG; the
+	 * runner is dispatched in between (it runs in this same thread) */
+	uint8_t burst[64 * 24];
+	size_t len = 0, off = 0;
+	uint32_t seq = 2;
+	int closed = 0;
+	for (uint64_t end = rt_ms() + 10000; !closed && rt_ms() < end;) {
+		if (off == len) { /* next burst */
+			for (len = off = 0; len < sizeof burst;) {
+				struct ipc_msg m = { .type = IPC_PING, .seq = seq++, .u.ping.token = 1 };
+				len += (size_t)ipc_encode(&m, burst + len, sizeof burst - len);
+			}
+		}
+		ssize_t n = send(fd, burst + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			off += (size_t)n;
+		while (ipc_runner_dispatch(r, &ev) == 1) {
+			ck_assert_int_eq(ev.type, IPC_EV_CLOSED);
+			ck_assert_int_eq(ev.err, -ENOBUFS);
+			closed = 1;
+		}
+	}
+	ck_assert(closed);
+	ck_assert_int_eq(ipc_runner_state(r), IPC_RS_CLOSED);
+	ipc_runner_destroy(r);
+	close(fd);
+}
+END_TEST
+
 /* ---- tests: who connects --------------------------------------------- */
 
 START_TEST(test_second_connection_is_refused_while_the_session_lives)
@@ -584,6 +620,7 @@ TCase *tcase_hostile(void)
 	tcase_add_test(tc, test_sequence_gap_is_a_protocol_error);
 	tcase_add_test(tc, test_unanswered_pong_token_is_a_protocol_error);
 	tcase_add_test(tc, test_pod_error_message_closes_the_session_with_its_text);
+	tcase_add_test(tc, test_pod_that_floods_pings_without_reading_is_closed);
 	tcase_add_test(tc, test_second_connection_is_refused_while_the_session_lives);
 	tcase_add_test(tc, test_peer_with_the_wrong_pid_is_refused_and_the_right_one_still_accepted);
 	tcase_add_test(tc, test_peer_with_the_wrong_uid_or_refused_by_callback_is_refused);
