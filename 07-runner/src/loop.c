@@ -22,48 +22,6 @@
 
 /* ---- FFI (and other) queries from the pod: decide, answer, audit ---------- */
 
-/* Lexical normalization of an absolute path (no "." / ".." / "//"). Pod text. */
-static int normalize_path(const char *in, char *out, size_t cap)
-{
-	size_t o = 0;
-	const char *s = in;
-
-	if (!in || in[0] != '/' || cap < 2)
-		return -EINVAL;
-	out[o++] = '/';
-	while (*s) {
-		const char *e;
-		size_t n;
-		while (*s == '/')
-			s++;
-		if (!*s)
-			break;
-		e = strchr(s, '/');
-		n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 1 && s[0] == '.') {
-			/* skip */
-		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
-			/* drop the last component and its slash ("/" stays "/") */
-			while (o > 1 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--;
-		} else {
-			if (o > 1 && out[o - 1] != '/')
-				out[o++] = '/';
-			if (o + n + 1 >= cap)
-				return -ENAMETOOLONG;
-			memcpy(out + o, s, n);
-			o += n;
-		}
-		s += n;
-	}
-	if (o > 1 && out[o - 1] == '/')
-		o--;
-	out[o] = '\0';
-	return 0;
-}
-
 static void handle_query(struct podrun *p, const struct ipc_event *ev)
 {
 	struct pol_decision d = { 0 };
@@ -82,7 +40,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 		return;
 	}
 	if (cat == POL_FFI || cat == POL_FS_READ || cat == POL_FS_WRITE || cat == POL_RUN) {
-		if (normalize_path(what, path, sizeof path) < 0) {
+		if (pr_normalize_path(what, path, sizeof path) < 0) {
 			ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 					   "malformed", "not an absolute path");
 			pr_emit(p, "loader", pr_pol_cat(cat), "deny", what, "malformed", (int)ev->peer.pid,
@@ -246,7 +204,7 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		return; /* connect: the proxy decides; fork/exit: facts */
 	}
 	if (ev->path[0] != '/' || (ev->eflags & SYSAUDIT_F_PATH_TRUNC) ||
-	    normalize_path(ev->path, path, sizeof path) < 0)
+	    pr_normalize_path(ev->path, path, sizeof path) < 0)
 		return;
 	if (policy_decide(p->pol, c, path, &d) < 0)
 		return;

@@ -1019,7 +1019,7 @@ END_TEST
 START_TEST(test_many_sequential_pods_leave_nothing)
 {
 	struct leftovers before;
-	int n = t_san() ? 20 : 100;
+	int n = 100;
 	ROOT();
 	t_leftovers(&before);
 	for (int i = 0; i < n; i++) {
@@ -1036,7 +1036,7 @@ END_TEST
 START_TEST(test_concurrent_pods_leave_nothing)
 {
 	struct leftovers before;
-	int n = t_san() ? 5 : 20, ok = 0;
+	int n = 20, ok = 0;
 	pid_t pids[20];
 	ROOT();
 	t_leftovers(&before);
