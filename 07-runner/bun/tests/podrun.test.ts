@@ -110,6 +110,18 @@ describe("round trips", () => {
       expect(await pod.stop()).toBe(0);
     }
   });
+
+  const bunSdk = existsSync(join(TOP, "02-ipc/bun/pod.ts"));
+  test.skipIf(!bunSdk)("Bun worker (02-ipc SDK as `import \"pod\"`): messages both ways", async () => {
+    const pod = await Pod.start({ program: join(EX, "bun/worker.ts"), policy: SERVICE, stdio: "ignore" });
+    try {
+      expect(await pod.ready()).toBe(true);
+      expect(text(pod.request("one", 10000))).toBe("bun:one");
+      expect(text(pod.request("two", 10000))).toBe("bun:two");
+    } finally {
+      expect(await pod.stop()).toBe(0);
+    }
+  });
 });
 
 describe("events", () => {

@@ -436,7 +436,7 @@ END_TEST
 
 /* ---- run ------------------------------------------------------------------- */
 
-/* Run a plan in bubblewrap with exactly its mounts; return stdout and status. */
+/* Run a plan in bubblewrap with exactly its mounts; return stdout+stderr and status. */
 static int run_plan(const rt_plan_t *p, char *out, size_t cap)
 {
 	char *argv[1024];
@@ -476,6 +476,7 @@ static int run_plan(const rt_plan_t *p, char *out, size_t cap)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2); /* stderr too: a failure message then says why */
 		close(pipefd[0]);
 		close(pipefd[1]);
 		execvp("bwrap", argv);
@@ -556,6 +557,25 @@ START_TEST(test_bun_runs_with_only_the_planned_mounts)
 }
 END_TEST
 
+START_TEST(test_bun_sdk_imports_as_pod_with_only_the_planned_mounts)
+{
+	char prog[PATH_MAX], out[4096], sdk[PATH_MAX];
+	struct rt_config cfg;
+	require_bwrap();
+	if (!pod_is_root())
+		return;
+	snprintf(sdk, sizeof(sdk), "%s/02-ipc/bun/pod.ts", RT_DEFAULT_TOP);
+	ck_assert_msg(access(sdk, F_OK) == 0, "the 02-ipc Bun SDK is missing: %s", sdk);
+	rt_config_init(&cfg); /* the real SDK folder */
+	cfg.audit_lib = "";
+	script(prog, "fixture_sdk.ts");
+	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
+	int status = run_plan(p, out, sizeof(out));
+	ck_assert_msg(status == 0 && strstr(out, "sdk function function"), "status %d, output: %s", status, out);
+	rt_plan_free(p);
+}
+END_TEST
+
 START_TEST(test_native_programs_run_with_only_the_planned_mounts)
 {
 	char prog[PATH_MAX];
@@ -602,6 +622,7 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, test_python_runs_with_only_the_planned_mounts);
 	tcase_add_test(tc, test_python_sdk_and_libring_work_with_only_the_planned_mounts);
 	tcase_add_test(tc, test_bun_runs_with_only_the_planned_mounts);
+	tcase_add_test(tc, test_bun_sdk_imports_as_pod_with_only_the_planned_mounts);
 	tcase_add_test(tc, test_native_programs_run_with_only_the_planned_mounts);
 	suite_add_tcase(s, tc);
 	return s;
