@@ -889,6 +889,14 @@ START_TEST(test_cleanup_after_success)
 }
 END_TEST
 
+START_TEST(test_cleanup_after_success_with_network)
+{
+	ROOT();
+	snprintf(why, sizeof why, "--allow-net=allowed.invalid:80 %s exit 0", W("native_worker"));
+	cleanup_case(why, 0);
+}
+END_TEST
+
 START_TEST(test_cleanup_after_worker_crash)
 {
 	ROOT();
@@ -983,9 +991,18 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	ROOT();
 	t_leftovers(&before);
 	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-kill.audit", (int)getpid());
+#ifdef PODRUN_HAVE_PROXY
+	/* with a network, so that there is a veth to lose too */
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-net=allowed.invalid:80 %s sleep 30",
+		 W("plain_worker"));
+#else
 	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s sleep 30", W("plain_worker"));
+#endif
 	pid = t_spawn(cmd, audit);
 	ck_assert(wait_for_start(audit, line, sizeof line));
+#ifdef PODRUN_HAVE_PROXY
+	ck_assert_ptr_nonnull(strstr(line, "\"net\":\"veth\""));
+#endif
 	s = strstr(line, "\"host_pid\":");
 	ck_assert_ptr_nonnull(s);
 	init_pid = atoi(s + 11);
@@ -1007,6 +1024,9 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	EXPECT(r.status == 0, &r);
 	t_run_free(&r);
 	ck_assert_msg(access(dir, F_OK) < 0, "stale %s not swept", dir);
+	/* every object the dead runner's pod had (veth, cgroups, record) is gone */
+	strcat(line, "\n");
+	ck_assert_msg(t_pod_objects_gone(line, why, sizeof why), "%s", why);
 	unlink(audit);
 	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
 }
@@ -1223,6 +1243,7 @@ static Suite *podrun_suite(void)
 	tc = tcase_create("cleanup");
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_cleanup_after_success);
+	tcase_add_test(tc, test_cleanup_after_success_with_network);
 	tcase_add_test(tc, test_cleanup_after_worker_crash);
 	tcase_add_test(tc, test_cleanup_after_worker_sigkill);
 	tcase_add_test(tc, test_cleanup_after_runner_sigterm);

@@ -373,6 +373,8 @@ void t_leftovers(struct leftovers *l)
 	l->mounts = count_lines_cmd("cat /proc/self/mountinfo");
 	l->veths = count_lines_cmd("ip -o link show 2>/dev/null | grep -E '^[0-9]+: podr[0-9]'");
 	l->bpf_links = count_lines_cmd("bpftool link list 2>/dev/null | grep -E '^[0-9]+:'");
+	l->bpf_progs = count_lines_cmd("bpftool prog list 2>/dev/null | grep -E '^[0-9]+:'");
+	l->netns = count_lines_cmd("lsns -t net -n 2>/dev/null");
 	l->cgroups = dead_cgroups();
 }
 
@@ -386,6 +388,7 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 		/* other engineers' tests run on this machine too: only growth counts */
 		if (a.run_pod <= b->run_pod && a.run_podrun <= b->run_podrun && a.shm <= b->shm &&
 		    a.mounts <= b->mounts && a.veths <= b->veths && a.bpf_links <= b->bpf_links &&
+		    a.bpf_progs <= b->bpf_progs && a.netns <= b->netns &&
 		    a.cgroups <= b->cgroups)
 			return 1;
 		if (t_now_ms() - t0 > ms)
@@ -394,9 +397,10 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 	}
 	snprintf(why, cap,
 		 "before/after: /run/pod %d/%d, /run/podrun %d/%d, shm %d/%d, mounts %d/%d, "
-		 "veths %d/%d, bpf links %d/%d, dead-runner cgroups %d/%d",
+		 "veths %d/%d, bpf links %d/%d, bpf progs %d/%d, netns %d/%d, dead-runner cgroups %d/%d",
 		 b->run_pod, a.run_pod, b->run_podrun, a.run_podrun, b->shm, a.shm, b->mounts,
-		 a.mounts, b->veths, a.veths, b->bpf_links, a.bpf_links, b->cgroups, a.cgroups);
+		 a.mounts, b->veths, a.veths, b->bpf_links, a.bpf_links, b->bpf_progs, a.bpf_progs,
+		 b->netns, a.netns, b->cgroups, a.cgroups);
 	return 0;
 }
 

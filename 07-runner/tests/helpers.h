@@ -58,6 +58,8 @@ struct leftovers {
 	int mounts;        /* lines of /proc/self/mountinfo */
 	int veths;         /* links named podr* */
 	int bpf_links;     /* bpftool link list entries */
+	int bpf_progs;     /* bpftool prog list entries */
+	int netns;         /* network namespaces with a process in them (lsns) */
 	int cgroups;       /* sbx-* cgroup directories of dead runners (any engineer's) */
 };
 void t_leftovers(struct leftovers *l);
