@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 			snprintf(line, sizeof(line),
 				 "{\"ts\":\"%s\",\"pod\":\"feed\",\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"allow\","
 				 "\"what\":\"localhost:8080\",\"rule\":\"localhost:8080\",\"pid\":2,\"method\":\"GET\","
-				 "\"url\":\"http://localhost:8080/hello\",\"bytes_up\":120,\"bytes_down\":5120,\"duration_ms\":3}",
+				 "\"url\":\"http://localhost:8080/hello\",\"bytes_up\":120,\"bytes_down\":5120,\"duration_us\":3120}",
 				 when);
 			dbgui_publish(ui, line);
 		}
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 				 "{\"ts\":\"%s\",\"pod\":\"feed\",\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"deny\","
 				 "\"what\":\"169.254.169.254:80\",\"rule\":\"default\",\"pid\":2,\"method\":\"GET\","
 				 "\"url\":\"http://169.254.169.254/<img src=x onerror=alert(1)>\",\"bytes_up\":0,"
-				 "\"bytes_down\":0,\"duration_ms\":0}", when);
+				 "\"bytes_down\":0,\"duration_us\":410}", when);
 			dbgui_publish(ui, line);
 		}
 	}
