@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -82,6 +83,7 @@ struct proxy_thread {
 	policy_t *pol;
 	pthread_t th;
 	volatile int stop;
+	double cpu_s; /* user+sys CPU time the proxy thread used */
 };
 
 static void quiet_event(const struct proxy_event *e, void *u)
@@ -93,7 +95,11 @@ static void quiet_event(const struct proxy_event *e, void *u)
 static void *proxy_main(void *arg)
 {
 	struct proxy_thread *t = arg;
+	struct rusage ru;
 	proxy_run(t->px, -1, &t->stop);
+	getrusage(RUSAGE_THREAD, &ru);
+	t->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	return NULL;
 }
 
@@ -175,7 +181,8 @@ static double pump(int fd)
 	return (double)sent / (now_s() - t0) / 1e9;
 }
 
-static double bulk_once(int via_proxy, int splice)
+/* One 1 GiB transfer. @return GB/s; *cpu = proxy thread CPU seconds (0 direct). */
+static double bulk_once(int via_proxy, int splice, double *cpu)
 {
 	struct sink s;
 	uint16_t sport;
@@ -205,8 +212,11 @@ static double bulk_once(int via_proxy, int splice)
 	close(fd);
 	pthread_join(th, NULL);
 	close(s.lfd);
-	if (via_proxy)
+	*cpu = 0;
+	if (via_proxy) {
 		proxy_stop(&pt);
+		*cpu = pt.cpu_s;
+	}
 	unsetenv("PODPROXY_NO_SPLICE");
 	if (s.got != BULK_BYTES) {
 		fprintf(stderr, "bench: sink got %llu bytes\n", (unsigned long long)s.got);
@@ -218,6 +228,11 @@ static double bulk_once(int via_proxy, int splice)
 static double maxd(double a, double b)
 {
 	return a > b ? a : b;
+}
+
+static double mind(double a, double b)
+{
+	return a < b ? a : b;
 }
 
 /* ---- http_rps --------------------------------------------------------------------- */
@@ -357,16 +372,18 @@ int main(void)
 
 	/* 1. CONNECT tunnel bulk throughput */
 	/* rounds interleave the three so that load from elsewhere hits them alike */
-	double direct = 0, spliced = 0, copied = 0;
+	double direct = 0, spliced = 0, copied = 0, cpu, cpu_splice = 1e9, cpu_copy = 1e9;
 	for (int i = 0; i < 3; i++) {
-		direct = maxd(direct, bulk_once(0, 0));
-		spliced = maxd(spliced, bulk_once(1, 1));
-		copied = maxd(copied, bulk_once(1, 0));
+		direct = maxd(direct, bulk_once(0, 0, &cpu));
+		spliced = maxd(spliced, bulk_once(1, 1, &cpu));
+		cpu_splice = mind(cpu_splice, cpu);
+		copied = maxd(copied, bulk_once(1, 0, &cpu));
+		cpu_copy = mind(cpu_copy, cpu);
 	}
-	printf("%-44s %10s\n", "connect_bulk (1 GiB, best of 3)", "GB/s");
-	printf("%-44s %10.2f\n", "  direct loopback TCP", direct);
-	printf("%-44s %10.2f\n", "  through the proxy, splice (default)", spliced);
-	printf("%-44s %10.2f\n", "  through the proxy, recv/send", copied);
+	printf("%-44s %10s %16s\n", "connect_bulk (1 GiB, best of 3)", "GB/s", "proxy CPU s/GiB");
+	printf("%-44s %10.2f %16s\n", "  direct loopback TCP", direct, "-");
+	printf("%-44s %10.2f %16.2f\n", "  through the proxy, splice (default)", spliced, cpu_splice);
+	printf("%-44s %10.2f %16.2f\n", "  through the proxy, recv/send", copied, cpu_copy);
 
 	if (getenv("PXB_ONLY_BULK")) /* quick experiments */
 		return 0;

@@ -93,6 +93,7 @@ struct rjob; /* resolve.c */
 struct pxdir {
 	int pipe[2];     /* splice pipe, -1 when read/write is used */
 	size_t inpipe;   /* bytes sitting in the pipe */
+	size_t cap;      /* the pipe's capacity (F_GETPIPE_SZ) */
 	int eof;         /* source said EOF */
 	int shut;        /* SHUT_WR sent to the destination */
 };

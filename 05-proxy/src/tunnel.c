@@ -34,7 +34,6 @@
 /* 1 MiB pipes (the default pipe-max-size) measured best for bulk tunnels;
  * without the privilege to grow a pipe it keeps the kernel's 64 KiB. */
 #define TUNNEL_PIPE_SIZE (1u << 20)
-#define TUNNEL_CHUNK (1u << 20)
 
 static int make_pipe(struct pxdir *d)
 {
@@ -43,6 +42,8 @@ static int make_pipe(struct pxdir *d)
 		return -errno;
 	}
 	fcntl(d->pipe[1], F_SETPIPE_SZ, TUNNEL_PIPE_SIZE); /* best effort */
+	int cap = fcntl(d->pipe[1], F_GETPIPE_SZ);
+	d->cap = cap > 0 ? (size_t)cap : 65536;
 	return 0;
 }
 
@@ -91,76 +92,122 @@ static int send_buf(int fd, struct pxbuf *b)
 	return (w < 0 && errno != EAGAIN && errno != EINTR) ? -1 : 0;
 }
 
-/*
- * Move one direction forward until it blocks. @p count adds the payload bytes
- * delivered to the destination (our own "200" in @p pre is not payload). @return 1 progress, 0 none,
- * -1 fatal socket error.
- */
-static int dir_step(struct pxfd *src, struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf,
-		    struct pxdir *d, uint64_t *count)
+/* Pass the half-close on once the source finished and everything is delivered. */
+static int pass_eof(struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf, struct pxdir *d)
 {
-	int progress = 0, budget;
-	for (budget = 0; budget < 16; budget++) {
-		/* 1. drain what is pending for the destination */
-		if (pre && pxbuf_len(pre)) {
-			int r = send_buf(dst->fd, pre);
-			if (r <= 0)
-				return r < 0 ? -1 : progress;
-			progress = 1;
-			continue;
-		}
-		if (pxbuf_len(buf)) {
-			uint32_t before = pxbuf_len(buf);
-			int r = send_buf(dst->fd, buf);
-			if (r <= 0)
-				return r < 0 ? -1 : progress;
-			*count += before - pxbuf_len(buf);
-			progress = 1;
-			continue;
-		}
-		if (d->inpipe) {
-			ssize_t n = splice(d->pipe[0], NULL, dst->fd, NULL, d->inpipe,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n < 0)
-				return (errno == EAGAIN || errno == EINTR) ? progress : -1;
-			d->inpipe -= (size_t)n;
-			*count += (uint64_t)n;
-			progress = 1;
-			continue;
-		}
-		/* 2. nothing pending: read more from the source */
-		if (d->eof)
-			break;
-		ssize_t n;
-		if (d->pipe[0] >= 0) {
-			n = splice(src->fd, NULL, d->pipe[1], NULL, TUNNEL_CHUNK,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0)
-				d->inpipe += (size_t)n;
-		} else {
-			uint32_t space = pxbuf_space(buf);
-			n = recv(src->fd, buf->data + buf->end, space, MSG_DONTWAIT);
-			if (n > 0)
-				buf->end += (uint32_t)n;
-		}
-		if (n == 0) {
-			d->eof = 1;
-		} else if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			return -1;
-		}
-		progress = 1;
-	}
-	if (budget == 16)
-		return 2; /* not blocked: more to do, but let others run */
-	/* 3. source finished and everything delivered: pass the half-close on */
 	if (d->eof && !pending(pre, buf, d) && !d->shut) {
 		shutdown(dst->fd, SHUT_WR);
 		d->shut = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Send what was buffered before the tunnel (or by recv mode). @return 1 sent all,
+ * 0 blocked, -1 fatal. Bytes of @p buf are payload and add to @p count. */
+static int drain_buffers(struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf, uint64_t *count)
+{
+	while (pre && pxbuf_len(pre)) {
+		int r = send_buf(dst->fd, pre);
+		if (r <= 0)
+			return r;
+	}
+	while (pxbuf_len(buf)) {
+		uint32_t before = pxbuf_len(buf);
+		int r = send_buf(dst->fd, buf);
+		if (r <= 0)
+			return r;
+		*count += before - pxbuf_len(buf);
+	}
+	return 1;
+}
+
+/*
+ * Splice mode, one direction, until it blocks. The pipe keeps filling from
+ * the source while it drains into the destination, so a destination that is
+ * full for a moment does not stall the source. (An EAGAIN from the source
+ * splice may also mean "pipe full"; the loop retries after every drain, so
+ * that case never waits for an edge that will not come.)
+ * @return 1 progress, 0 none, 2 budget used up (not blocked), -1 fatal.
+ * @p count adds the payload bytes delivered (our own "200" is not payload).
+ */
+static int pipe_step(struct pxfd *src, struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf,
+		     struct pxdir *d, uint64_t *count)
+{
+	int progress = 0, budget;
+	for (budget = 0; budget < 16; budget++) {
+		int moved = 0, r = drain_buffers(dst, pre, buf, count);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break; /* earlier bytes must go first; wait for the destination */
+		if (d->inpipe) {
+			ssize_t n = splice(d->pipe[0], NULL, dst->fd, NULL, d->inpipe,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				d->inpipe -= (size_t)n;
+				*count += (uint64_t)n;
+				moved = 1;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (!d->eof && d->inpipe < d->cap) {
+			ssize_t n = splice(src->fd, NULL, d->pipe[1], NULL, d->cap - d->inpipe,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0)
+				d->inpipe += (size_t)n;
+			else if (n == 0)
+				d->eof = 1;
+			else if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			moved |= n >= 0;
+		}
+		if (!moved)
+			break;
 		progress = 1;
 	}
-	return progress;
+	if (budget == 16)
+		return 2;
+	return pass_eof(dst, pre, buf, d) || progress;
+}
+
+/*
+ * recv/send mode, one direction: read into @p buf only when it is empty,
+ * send it all, repeat. Same return values as pipe_step.
+ */
+static int copy_step(struct pxfd *src, struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf,
+		     struct pxdir *d, uint64_t *count)
+{
+	int progress = 0, budget;
+	for (budget = 0; budget < 16; budget++) {
+		int r = drain_buffers(dst, pre, buf, count);
+		if (r < 0)
+			return -1;
+		if (r == 0 || d->eof)
+			break;
+		ssize_t n = recv(src->fd, buf->data + buf->end, pxbuf_space(buf), MSG_DONTWAIT);
+		if (n > 0)
+			buf->end += (uint32_t)n;
+		else if (n == 0)
+			d->eof = 1;
+		else if (errno == EAGAIN || errno == EINTR)
+			break;
+		else
+			return -1;
+		progress = 1;
+	}
+	if (budget == 16)
+		return 2;
+	return pass_eof(dst, pre, buf, d) || progress;
+}
+
+static int dir_step(struct pxfd *src, struct pxfd *dst, struct pxbuf *pre, struct pxbuf *buf,
+		    struct pxdir *d, uint64_t *count)
+{
+	if (d->pipe[0] >= 0)
+		return pipe_step(src, dst, pre, buf, d, count);
+	return copy_step(src, dst, pre, buf, d, count);
 }
 
 void tunnel_advance(struct conn *c)
