@@ -237,6 +237,33 @@ START_TEST(test_large_frames_fill_the_ring_and_flow_with_space_doorbells)
 }
 END_TEST
 
+START_TEST(test_worker_survives_a_runner_that_is_slow_to_read_its_socket)
+{
+	uint8_t f[64], in[64];
+	ipc_runner_t *r = rt_runner(0, 3000);
+	pid_t pid = spawn(r, child_echo);
+	handshake(r, pid, IPC_LANG_C);
+	/* 50,000 round trips polling the ring, never dispatching: each round the
+	 * runner announces sleep and the worker rings; the unread DATA messages
+	 * fill the socket and must merge into one, not fail the worker */
+	for (uint32_t i = 0; i < 50000; i++) {
+		rt_frame(f, 64, i);
+		ck_assert_int_eq(ipc_runner_send(r, f, 64), 0);
+		int n;
+		uint64_t end = rt_ms() + 5000;
+		while ((n = ipc_runner_recv(r, in, sizeof in)) == -EAGAIN)
+			ck_assert_msg(rt_ms() < end, "no echo for %u", i);
+		ck_assert(n == 64 && rt_frame_ok(in, 64, i));
+	}
+	stop_and_reap(r, pid); /* the backlog is dispatched, the session ends cleanly */
+	struct ipc_stats st;
+	ipc_runner_stats(r, &st);
+	ck_assert_msg(st.doorbells_received < 40000, "%llu doorbells: not merged",
+		      (unsigned long long)st.doorbells_received);
+	ipc_runner_destroy(r);
+}
+END_TEST
+
 /* STOP handler: record that it ran, then exit 42 (the SDK exits with it). */
 static int on_stop(ipc_worker_t *w, uint32_t deadline_ms, void *arg)
 {
@@ -447,6 +474,7 @@ TCase *tcase_session(void)
 	tcase_add_test(tc, test_echo_of_many_frames_keeps_order_and_content_with_few_doorbells);
 	tcase_add_test(tc, test_no_lost_wakeup_in_10000_bursty_sleep_wake_cycles);
 	tcase_add_test(tc, test_large_frames_fill_the_ring_and_flow_with_space_doorbells);
+	tcase_add_test(tc, test_worker_survives_a_runner_that_is_slow_to_read_its_socket);
 	tcase_add_test(tc, test_stop_runs_the_handler_and_the_worker_exits_within_the_deadline);
 	tcase_add_test(tc, test_stop_deadline_expiry_is_reported_when_the_worker_lingers);
 	tcase_add_test(tc, test_worker_reports_runner_death_mid_stream_with_a_clear_error);

@@ -72,7 +72,9 @@ static uint64_t now_ms(void)
 	return now_ns() / 1000000;
 }
 
-static pid_t worker_pid = -1, runner_child = -1;
+static pid_t worker_pid = -1, runner_child = -1, owner = -1;
+static ipc_runner_t *g_runner; /* removed on any exit path (die) */
+static char g_fake_dir[64], g_fake_sock[128];
 
 static void die(const char *fmt, ...)
 {
@@ -87,6 +89,13 @@ static void die(const char *fmt, ...)
 		kill(worker_pid, SIGKILL);
 	if (runner_child > 0)
 		kill(runner_child, SIGKILL);
+	if (getpid() == owner) { /* never from a forked copy */
+		ipc_runner_destroy(g_runner);
+		if (g_fake_sock[0])
+			unlink(g_fake_sock);
+		if (g_fake_dir[0])
+			rmdir(g_fake_dir);
+	}
 	exit(1);
 }
 
@@ -190,6 +199,7 @@ static ipc_runner_t *runner_start(void)
 	int ret = ipc_runner_create(&o, &r);
 	if (ret < 0)
 		die("ipc_runner_create: %s", strerror(-ret));
+	g_runner = r;
 	char sock[160], *extra[2] = { sock, "--pod-shm-fd=3" };
 	snprintf(sock, sizeof sock, "--pod-socket=%s", ipc_runner_socket_path(r));
 	worker_pid = spawn(ipc_runner_shm_fd(r), -1, extra, 2);
@@ -432,6 +442,8 @@ static int fake_mode(const char *script)
 		die("mkdtemp");
 	snprintf(path, sizeof path, "%s/ctl.sock", dir);
 	strcpy(sa.sun_path, path);
+	strcpy(g_fake_dir, dir);
+	strcpy(g_fake_sock, path);
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0)
 		die("bind");
@@ -484,6 +496,7 @@ static int fake_mode(const char *script)
 	unlink(path);
 	rmdir(dir);
 	ring_shm_destroy(shm);
+	g_fake_dir[0] = g_fake_sock[0] = 0;
 	if (st <= 0)
 		die("worker exit status %d after %llu ms (want non-zero, bounded)", st,
 		    (unsigned long long)ms);
@@ -535,6 +548,7 @@ static int kill_runner_mode(uint32_t n_echo)
 	int st = reap(worker_pid, 3000);
 	uint64_t ms = now_ms() - t0;
 	ipc_runner_destroy(r);
+	g_runner = NULL;
 	if (st <= 0)
 		die("worker exit status %d after the runner died (want non-zero within 3 s)", st);
 	printf("RESULT ok worker_exit=%d ms=%llu\n", st, (unsigned long long)ms);
@@ -580,6 +594,7 @@ int main(int argc, char **argv)
 	int na = sep - m0;
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	owner = getpid();
 
 	if (!strcmp(mode, "fake"))
 		return fake_mode(na > 1 ? a[1] : "");
@@ -665,5 +680,6 @@ int main(int argc, char **argv)
 		die("unknown mode %s", mode);
 	}
 	ipc_runner_destroy(r);
+	g_runner = NULL;
 	return 0;
 }
