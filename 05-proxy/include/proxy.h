@@ -36,7 +36,8 @@
  * How 07-runner calls this layer (order matters):
  *   1. podnet_new()      before spawning: picks a free /30 (no kernel objects yet)
  *   2. proxy_create()    before spawning: listeners bound to podnet_runner_addr()
- *                        (IP_FREEBIND, so the address need not exist yet)
+ *                        (IP_FREEBIND, so the address need not exist yet);
+ *                        with PROXY_PORT_EPHEMERAL ports, then podnet_set_ports()
  *   3. podnet_env(), podnet_resolv_conf(): into the pod's environment and mount plan
  *   4. spawn the pod (it waits for the runner), then podnet_attach(netns of the pod)
  *   5. release the pod; add proxy_fd() to the epoll loop, call proxy_dispatch()
@@ -92,11 +93,15 @@ struct podnet_config {
 	/** Runner-side interface name prefix, at most 8 characters; the name is
 	 *  prefix + index in decimal. Default "podr". Tests use their own prefix. */
 	char ifname_prefix[9];
-	uint16_t proxy_port; /**< explicit proxy port; default PODNET_PROXY_PORT */
-	uint16_t http_port;  /**< transparent HTTP port; default PODNET_HTTP_PORT */
-	uint16_t tls_port;   /**< transparent TLS port; default PODNET_TLS_PORT */
-	uint16_t dns_port;   /**< pod DNS port; default PODNET_DNS_PORT (the pod's
-	                          resolv.conf cannot name another port: keep 53) */
+	/* The ports the runner end really LISTENS on. The pod always uses the
+	 * standard ones (3128, 80, 443, 53: its env and resolv.conf say so); where
+	 * a listening port differs, podnet_attach() adds a DNAT rule inside the
+	 * pod's netns. So the runner may use ephemeral ports (no clash with a host
+	 * service on :53 or :80) — see podnet_set_ports(). */
+	uint16_t proxy_port; /**< explicit proxy; default PODNET_PROXY_PORT */
+	uint16_t http_port;  /**< transparent HTTP; default PODNET_HTTP_PORT */
+	uint16_t tls_port;   /**< transparent TLS; default PODNET_TLS_PORT */
+	uint16_t dns_port;   /**< pod DNS (udp + tcp); default PODNET_DNS_PORT */
 };
 
 /**
@@ -111,13 +116,27 @@ struct podnet_config {
 int podnet_new(const struct podnet_config *cfg, podnet_t **out);
 
 /**
+ * Set the ports the runner end listens on (e.g. proxy_port() of a proxy
+ * created with PROXY_PORT_EPHEMERAL), before podnet_attach(). 0 keeps the
+ * current value. The pod keeps seeing the standard ports.
+ * @param pn     handle (not yet attached)
+ * @param proxy  explicit proxy port
+ * @param http   transparent HTTP port
+ * @param tls    transparent TLS port
+ * @param dns    DNS port (udp and tcp)
+ * @return 0; -EALREADY when already attached; -EINVAL for NULL
+ */
+int podnet_set_ports(podnet_t *pn, uint16_t proxy, uint16_t http, uint16_t tls, uint16_t dns);
+
+/**
  * Build the pod's side: create the veth pair with its peer ("eth0") created
  * directly inside @p netns_fd, address both ends (/30), set both up, bring the
  * pod's lo up, add the pod's default route via the runner end, turn forwarding
  * off on the runner end, and install the pod's netfilter table (inet family):
  * tcp only to the runner end's proxy ports, udp/tcp 53 only to the pod DNS,
  * loopback free, everything else rejected at once (tcp reset, icmp
- * admin-prohibited).
+ * admin-prohibited); plus DNAT from the standard ports to the listening
+ * ports where they differ (podnet_set_ports()).
  * Call after the pod's netns exists and before the pod runs untrusted code.
  * On failure nothing is left behind.
  * @param pn        handle from podnet_new()

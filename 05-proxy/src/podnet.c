@@ -14,6 +14,8 @@
  *                                                  out: lo ok; tcp -> B.1:{proxy,80,443,53} ok;
  *                                                       udp -> B.1:53 ok; tcp: reset; other: icmp reject
  *                                                  in:  lo ok; established/related ok; drop
+ *                                                table ip podnat (only if the runner listens
+ *                                                  on other ports): B.1:53 -> B.1:real, ...
  *
  * The peer is created directly inside the pod's netns (IFLA_NET_NS_FD on the
  * peer), so it never exists in the runner's namespace. Configuring the pod
@@ -134,7 +136,7 @@ static void fill_text(struct podnet *pn)
 	for (int i = 0; i < 6; i++) {
 		if (i < 4)
 			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]), "%s=http://%s:%u", names[i],
-				 r, pn->cfg.proxy_port);
+				 r, PODNET_PROXY_PORT);
 		else
 			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]),
 				 "%s=localhost,127.0.0.1,::1", names[i]);
@@ -326,18 +328,68 @@ struct nsjob {
 	int ret;
 };
 
+/* Append ", port" to a set text unless it is there already. */
+static void set_add(char *set, size_t cap, uint16_t port)
+{
+	char item[8];
+	snprintf(item, sizeof(item), "%u", port);
+	for (const char *p = set; (p = strstr(p, item)); p++) {
+		size_t n = strlen(item);
+		if ((p == set || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return;
+	}
+	size_t len = strlen(set);
+	snprintf(set + len, cap - len, "%s%s", len ? ", " : "", item);
+}
+
+/* The DNAT rules from the standard ports to the listening ports, if any differ. */
+static void nat_rules(const struct podnet *pn, const char *r, char *out, size_t cap)
+{
+	const struct podnet_config *c = &pn->cfg;
+	const struct { const char *proto; uint16_t std, real; } map[] = {
+		{ "tcp", PODNET_PROXY_PORT, c->proxy_port }, { "tcp", PODNET_HTTP_PORT, c->http_port },
+		{ "tcp", PODNET_TLS_PORT, c->tls_port },     { "tcp", PODNET_DNS_PORT, c->dns_port },
+		{ "udp", PODNET_DNS_PORT, c->dns_port },
+	};
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].std == map[i].real)
+			continue;
+		if (n == 0)
+			n += (size_t)snprintf(out + n, cap - n,
+					      "table ip podnat {\n  chain output {\n"
+					      "    type nat hook output priority -100; policy accept;\n");
+		n += (size_t)snprintf(out + n, cap - n, "    ip daddr %s %s dport %u dnat to %s:%u\n", r,
+				      map[i].proto, map[i].std, r, map[i].real);
+		if (n >= cap)
+			return;
+	}
+	if (n)
+		snprintf(out + n, cap - n, "  }\n}\n");
+}
+
 static int pod_nft(struct podnet *pn)
 {
-	char rules[1400], r[INET_ADDRSTRLEN];
+	char rules[2800], nat[900], tcp[96] = "", udp[32] = "", r[INET_ADDRSTRLEN];
 	const struct podnet_config *c = &pn->cfg;
 	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
+	/* the filter sees packets after DNAT: allow the standard and the real ports */
+	const uint16_t tcp_ports[] = { PODNET_PROXY_PORT, PODNET_HTTP_PORT, PODNET_TLS_PORT,
+				       PODNET_DNS_PORT,   c->proxy_port,    c->http_port,
+				       c->tls_port,       c->dns_port };
+	for (size_t i = 0; i < sizeof(tcp_ports) / sizeof(tcp_ports[0]); i++)
+		set_add(tcp, sizeof(tcp), tcp_ports[i]);
+	set_add(udp, sizeof(udp), PODNET_DNS_PORT);
+	set_add(udp, sizeof(udp), c->dns_port);
+	nat_rules(pn, r, nat, sizeof(nat));
 	snprintf(rules, sizeof(rules),
 		 "table inet podnet {\n"
 		 "  chain output {\n"
 		 "    type filter hook output priority 0; policy drop;\n"
 		 "    oifname \"lo\" accept\n"
-		 "    ip daddr %s tcp dport { %u, %u, %u, %u } accept\n"
-		 "    ip daddr %s udp dport %u accept\n"
+		 "    ip daddr %s tcp dport { %s } accept\n"
+		 "    ip daddr %s udp dport { %s } accept\n"
 		 "    meta l4proto tcp reject with tcp reset\n"
 		 "    reject with icmpx admin-prohibited\n"
 		 "  }\n"
@@ -346,8 +398,8 @@ static int pod_nft(struct podnet *pn)
 		 "    iifname \"lo\" accept\n"
 		 "    ct state established,related accept\n"
 		 "  }\n"
-		 "}\n",
-		 r, c->proxy_port, c->http_port, c->tls_port, c->dns_port, r, c->dns_port);
+		 "}\n%s",
+		 r, tcp, r, udp, nat);
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
@@ -453,6 +505,19 @@ static int runner_side(struct nl_sock *sk, struct podnet *pn)
 	if (ret == -EEXIST)
 		return -EADDRINUSE;
 	return ret ? ret : link_up(sk, pn->ifname, NULL);
+}
+
+int podnet_set_ports(podnet_t *pn, uint16_t proxy, uint16_t http, uint16_t tls, uint16_t dns)
+{
+	if (!pn)
+		return -EINVAL;
+	if (pn->attached)
+		return -EALREADY;
+	pn->cfg.proxy_port = proxy ? proxy : pn->cfg.proxy_port;
+	pn->cfg.http_port = http ? http : pn->cfg.http_port;
+	pn->cfg.tls_port = tls ? tls : pn->cfg.tls_port;
+	pn->cfg.dns_port = dns ? dns : pn->cfg.dns_port;
+	return 0;
 }
 
 int podnet_attach(podnet_t *pn, int netns_fd)

@@ -46,7 +46,9 @@ static uint32_t test_index(void)
 	return (uint32_t)(getpid() % 4000) * 4;
 }
 
-static void pod_world_start(const char *net_json)
+/* ephemeral: the proxy listens on kernel-chosen ports and the pod reaches them
+ * through the DNAT rules podnet_attach() adds (the pod still uses 3128/80/443/53) */
+static void pod_world_start(const char *net_json, int ephemeral)
 {
 	char pol[2048];
 	memset(&P, 0, sizeof(P));
@@ -86,7 +88,13 @@ static void pod_world_start(const char *net_json)
 		.on_event = evlog_cb,
 		.user = &P.log,
 	};
+	if (ephemeral)
+		pcfg.proxy_port = pcfg.http_port = pcfg.tls_port = pcfg.dns_port =
+			PROXY_PORT_EPHEMERAL;
 	ck_assert_int_eq(proxy_create(&pcfg, &P.px), 0);
+	if (ephemeral)
+		ck_assert_int_eq(podnet_set_ports(P.pn, proxy_port(P.px, 0), proxy_port(P.px, 1),
+						  proxy_port(P.px, 2), proxy_port(P.px, 3)), 0);
 	/* 4. the pod's netns, then attach the veth + rules to it */
 	podns_create(&P.ns);
 	int r = podnet_attach(P.pn, P.ns.fd);
@@ -120,7 +128,7 @@ static void pod_world_stop(void)
 START_TEST(test_pod_gets_veth_address_route_and_rules)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 0);
 	char out[8192], want[128];
 	ck_assert_int_eq(SH(out, "ip -o -4 addr show dev eth0; ip -4 route; ip -o link"), 0);
 	char pod[INET_ADDRSTRLEN];
@@ -134,6 +142,7 @@ START_TEST(test_pod_gets_veth_address_route_and_rules)
 	ck_assert_int_eq(SH(out, "nft list ruleset"), 0);
 	ck_assert_msg(strstr(out, "table inet podnet") && strstr(out, "reject with tcp reset"), "%s",
 		      out);
+	ck_assert_msg(!strstr(out, "podnat"), "standard ports need no DNAT: %s", out);
 	/* the runner end: addressed, no forwarding */
 	char path[128], val[8] = "";
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", podnet_ifname(P.pn));
@@ -154,7 +163,7 @@ END_TEST
 START_TEST(test_pod_curl_explicit_proxy_allow_deny_warn)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 0);
 	char out[8192];
 	ck_assert_int_eq(SH(out, "curl -sS http://up.test/a"), 0);
 	ck_assert_msg(strstr(out, "U1 path=/a sni=-"), "%s", out);
@@ -187,7 +196,7 @@ END_TEST
 START_TEST(test_pod_curl_transparent_http_through_pod_dns)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 0);
 	char out[8192];
 	ck_assert_int_eq(SH(out, "curl -sS --noproxy '*' http://up.test/t"), 0);
 	ck_assert_msg(strstr(out, "U1 path=/t"), "%s", out);
@@ -206,7 +215,7 @@ END_TEST
 START_TEST(test_pod_python_urllib_through_the_proxy)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 1);
 	char out[8192];
 	int r = SH(out,
 		   "/usr/bin/python3 -c \"import urllib.request, urllib.error\n"
@@ -226,7 +235,7 @@ START_TEST(test_pod_bun_fetch_through_the_proxy)
 	if (!bun)
 		bun = "../.deps/bun/node_modules/.bin/bun"; /* run from 05-proxy/ */
 	POD_REQUIRE(bun && access(bun, X_OK) == 0, "bun (make deps installs it)");
-	pod_world_start(NULL);
+	pod_world_start(NULL, 1);
 	char out[8192];
 	int r = SH(out,
 		   "%s -e \"const a = await fetch('http://up.test/bun'); console.log(a.status, "
@@ -242,7 +251,7 @@ END_TEST
 START_TEST(test_pod_connect_tunnel_allowed_and_denied)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 1);
 	char out[8192];
 	ck_assert_int_eq(SH(out, "curl -sS --cacert %s https://sni.test/c", P.cert), 0);
 	ck_assert_msg(strstr(out, "T1 path=/c sni=sni.test"), "%s", out);
@@ -265,7 +274,7 @@ END_TEST
 START_TEST(test_pod_transparent_tls_is_routed_by_sni)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 1);
 	char out[8192];
 	ck_assert_int_eq(SH(out, "curl -sS --noproxy '*' --cacert %s https://sni.test/s", P.cert),
 			 0);
@@ -288,7 +297,7 @@ END_TEST
 START_TEST(test_pod_dns_answers_allowed_names_only)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 1);
 	char out[8192];
 	int r = SH(out, "/usr/bin/python3 -c \"import socket\n"
 			"print('up', socket.gethostbyname('up.test'))\n"
@@ -304,6 +313,10 @@ START_TEST(test_pod_dns_answers_allowed_names_only)
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->action, POL_DENY);
 	ck_assert_str_eq(e->rule, "bad.test");
+	/* this test's proxy listens on ephemeral ports: the pod got there through DNAT */
+	ck_assert_int_ne(proxy_port(P.px, 3), 53);
+	ck_assert_int_eq(SH(out, "nft list table ip podnat"), 0);
+	ck_assert_msg(strstr(out, "udp dport 53 dnat to"), "%s", out);
 	pod_world_stop();
 }
 END_TEST
@@ -311,7 +324,7 @@ END_TEST
 START_TEST(test_pod_raw_tcp_elsewhere_is_refused_at_once)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 0);
 	char out[8192];
 	/* another port of the runner end, the metadata address, a private address:
 	 * refused by the pod's own netfilter rules, never a hang */
@@ -335,7 +348,7 @@ START_TEST(test_pod_private_and_metadata_addresses_denied_by_the_proxy)
 {
 	POD_REQUIRE_ROOT();
 	/* even a policy that allows every name keeps special addresses out */
-	pod_world_start("{\"default\":\"allow\"}");
+	pod_world_start("{\"default\":\"allow\"}", 0);
 	char out[8192];
 	SH(out, "curl -sS -w ' code=%%{http_code}' http://10.1.2.3/");
 	ck_assert_msg(strstr(out, "code=403"), "%s", out);
@@ -351,7 +364,7 @@ END_TEST
 START_TEST(test_teardown_leaves_no_veth_or_netns)
 {
 	POD_REQUIRE_ROOT();
-	pod_world_start(NULL);
+	pod_world_start(NULL, 0);
 	char ifname[IFNAMSIZ], nspath[64];
 	snprintf(ifname, sizeof(ifname), "%s", podnet_ifname(P.pn));
 	ck_assert_int_ne(if_nametoindex(ifname), 0);
