@@ -347,6 +347,9 @@ int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
 	} else if (n < 0) {
 		ret = -errno;
 		sbx_err(err, "release: status pipe: %s", strerror(-ret));
+	} else if (n > 0) { /* reports are one atomic write: a torn one is not success */
+		ret = -EIO;
+		sbx_err(err, "release: short setup report (%zd of %zu bytes)", n, sizeof(r));
 	}
 cleanup:
 	close(sb->go_fd);
