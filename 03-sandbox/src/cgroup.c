@@ -15,7 +15,8 @@
  * puts the init into it atomically (CLONE_INTO_CGROUP), and its inode number is
  * the id eBPF programs see from bpf_get_current_cgroup_id().
  *
- * Names: sbx-<runner pid>-<sequence>, unique among concurrent runners.
+ * Names: sbx-<runner pid>-<sequence>, unique among concurrent runners; names a
+ * dead runner with the same pid left behind are skipped (pick_name).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -268,6 +269,33 @@ fail:
 	return ret;
 }
 
+/* Is <mnt><self>/<name> already taken in hierarchy @h? */
+static bool name_taken(const struct hier *h, const char *name)
+{
+	char path[512];
+
+	if (!h->ok)
+		return false;
+	snprintf(path, sizeof(path), "%s%s/%s", h->mnt, h->self, name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * A name no hierarchy holds yet. The pid makes it unique among live runners,
+ * the sequence among one runner's pods; but a runner that was SIGKILLed left
+ * its cgroups behind, and a later runner may get the same pid: skip those
+ * names instead of failing every spawn with EEXIST.
+ */
+static void pick_name(char *name, size_t len)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		snprintf(name, len, "sbx-%d-%u", (int)getpid(), atomic_fetch_add(&cg_seq, 1));
+		if (!name_taken(&h_v2, name) && !name_taken(&h_mem, name) &&
+		    !name_taken(&h_pids, name) && !name_taken(&h_cpu, name))
+			return;
+	}
+}
+
 int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,
 		      struct sandbox_error *err)
 {
@@ -279,7 +307,7 @@ int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,
 
 	pthread_once(&h_once, discover);
 	*v2_fd = -1;
-	snprintf(name, sizeof(name), "sbx-%d-%u", (int)getpid(), atomic_fetch_add(&cg_seq, 1));
+	pick_name(name, sizeof(name));
 	/* 1. the v2 cgroup: identity for eBPF, and limits when delegated */
 	if (h_v2.ok && make_dir(&h_v2, name, in->cgroup_v2, sizeof(in->cgroup_v2)) == 0) {
 		*v2_fd = open(in->cgroup_v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

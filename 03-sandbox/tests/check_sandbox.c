@@ -66,6 +66,16 @@ static void expect(const char *const args[], const char *line)
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+/* The standard pod running "probe exit 0". */
+static sandbox_cfg_t *cfg_probe_exit0(const struct fixture *f)
+{
+	sandbox_cfg_t *c = std_cfg(f);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(cfg_probe(c, ARGS("exit", "0")), 0);
+	return c;
+}
+
 /* One escape test: the probe command and the exact answer. */
 #define ESCAPE(name, want, ...)                                                \
 	START_TEST(name)                                                       \
@@ -540,6 +550,56 @@ START_TEST(test_cgroups_used_are_reported)
 }
 END_TEST
 
+START_TEST(test_cgroups_left_by_a_dead_runner_with_our_pid_are_skipped)
+{
+	struct pod_result r;
+	sandbox_t *sb = NULL;
+	char parents[4][256], stale[4][2][300], want[32];
+	const struct sandbox_info *in;
+
+	POD_REQUIRE_ROOT();
+	/* 1. a first pod (sequence 0) shows which hierarchies are used */
+	pod_run(cfg_probe_exit0(&fx), &r, &sb);
+	ck_assert_int_eq(r.rc, 0);
+	in = sandbox_get_info(sb);
+	const char *dirs[4] = { in->cgroup_v2, in->cgroup_v1_memory, in->cgroup_v1_pids,
+				in->cgroup_v1_cpu };
+	for (int k = 0; k < 4; k++) {
+		char *slash;
+
+		snprintf(parents[k], sizeof(parents[k]), "%s", dirs[k]);
+		slash = strrchr(parents[k], '/');
+		if (slash)
+			*slash = '\0';
+	}
+	sandbox_destroy(sb);
+	/* 2. what a SIGKILLed runner with our pid would have left: sequence 1 in
+	 *    every hierarchy, sequence 2 in one of them */
+	for (int k = 0; k < 4; k++)
+		for (int s = 0; s < 2; s++) {
+			stale[k][s][0] = '\0';
+			if (!parents[k][0] || (s == 1 && k != 0 && k != 2))
+				continue;
+			snprintf(stale[k][s], sizeof(stale[k][s]), "%.255s/sbx-%d-%d", parents[k],
+				 (int)getpid(), s + 1);
+			ck_assert_int_eq(mkdir(stale[k][s], 0755), 0);
+		}
+	/* 3. the next pod still starts, under the first free name */
+	pod_run(cfg_probe_exit0(&fx), &r, &sb);
+	for (int k = 0; k < 4; k++)
+		for (int s = 0; s < 2; s++)
+			if (stale[k][s][0])
+				rmdir(stale[k][s]);
+	ck_assert_msg(r.rc == 0, "spawn next to stale cgroups: %d %s", r.rc, r.err);
+	ck_assert_int_eq(r.status, 0);
+	snprintf(want, sizeof(want), "/sbx-%d-3", (int)getpid());
+	in = sandbox_get_info(sb);
+	ck_assert_msg(strstr(in->cgroup_v1_memory[0] ? in->cgroup_v1_memory : in->cgroup_v2, want),
+		      "name %s, want %s", in->cgroup_v1_memory, want);
+	sandbox_destroy(sb);
+}
+END_TEST
+
 START_TEST(test_pod_init_is_inside_its_cgroups_before_the_worker_runs)
 {
 	const struct sandbox_info *in;
@@ -805,7 +865,10 @@ ESCAPE(test_escape_no_new_privs_is_set, "ok 1", "status", "NoNewPrivs")
 ESCAPE(test_escape_seccomp_filter_is_active, "ok 2", "status", "Seccomp")
 /* /proc */
 ESCAPE(test_escape_write_proc_sys_is_erofs, "err 30", "write", "/proc/sys/kernel/hostname")
-ESCAPE(test_escape_proc_keys_is_masked_empty, "ok 0", "read", "/proc/keys")
+/* masked entries are /dev/null (1:3): reading them as nobody would often give
+ * nothing or EACCES anyway, so the test asserts the mask itself */
+ESCAPE(test_escape_proc_keys_is_masked_by_dev_null, "ok 1:3", "rdev", "/proc/keys")
+ESCAPE(test_escape_proc_kallsyms_is_masked_by_dev_null, "ok 1:3", "rdev", "/proc/kallsyms")
 ESCAPE(test_escape_proc_timer_list_is_masked_empty, "ok 0", "read", "/proc/timer_list")
 ESCAPE(test_escape_write_own_proc_comm_is_eacces_by_landlock, "err 13", "write", "/proc/self/comm")
 /* terminal and network */
@@ -825,6 +888,16 @@ START_TEST(test_escape_write_sysrq_trigger_fails)
 		expect(ARGS("write", "/proc/sysrq-trigger", "h"), "err 13"); /* 0200 root + ro bind */
 	else
 		expect(ARGS("write", "/proc/sysrq-trigger", "h"), "err 2"); /* no MAGIC_SYSRQ */
+}
+END_TEST
+
+START_TEST(test_escape_proc_kcore_is_masked_by_dev_null)
+{
+	POD_REQUIRE_ROOT();
+	if (access("/proc/kcore", F_OK) == 0)
+		expect(ARGS("rdev", "/proc/kcore"), "ok 1:3");
+	else
+		expect(ARGS("rdev", "/proc/kcore"), "err 2"); /* kernel without PROC_KCORE */
 }
 END_TEST
 
@@ -1054,14 +1127,17 @@ START_TEST(test_cpu_limit_writes_the_quota)
 	sandbox_cfg_set_limits(c, &l);
 	cfg_probe(c, ARGS("exit", "0"));
 	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
-	if (sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V1) {
+	/* v1: cpu.cfs_quota_us "50000" (period 100000); v2: cpu.max "50000 100000" */
+	if (sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V1)
 		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", sandbox_get_info(sb)->cgroup_v1_cpu);
-		fd = open(path, O_RDONLY);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
-		close(fd);
-		ck_assert_int_eq(atoi(buf), 50000);
-	}
+	else
+		snprintf(path, sizeof(path), "%s/cpu.max", sandbox_get_info(sb)->cgroup_v2);
+	ck_assert_int_ne(sandbox_get_info(sb)->cgroup_mode, SANDBOX_CGROUP_NONE);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
+	close(fd);
+	ck_assert_int_eq(atoi(buf), 50000);
 	sandbox_destroy(sb);
 	sandbox_cfg_free(c);
 }
@@ -1224,6 +1300,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_release_of_a_dead_pod_is_epipe_not_sigpipe);
 	tcase_add_test(tc, test_netns_fd_is_a_different_namespace_with_only_lo);
 	tcase_add_test(tc, test_cgroups_used_are_reported);
+	tcase_add_test(tc, test_cgroups_left_by_a_dead_runner_with_our_pid_are_skipped);
 	tcase_add_test(tc, test_pod_init_is_inside_its_cgroups_before_the_worker_runs);
 	tcase_add_test(tc, test_socket_in_read_only_bound_directory_is_reachable);
 	tcase_add_test(tc, test_single_file_bind_and_mask);
@@ -1285,7 +1362,9 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_escape_seccomp_filter_is_active);
 	tcase_add_test(tc, test_escape_write_proc_sys_is_erofs);
 	tcase_add_test(tc, test_escape_write_sysrq_trigger_fails);
-	tcase_add_test(tc, test_escape_proc_keys_is_masked_empty);
+	tcase_add_test(tc, test_escape_proc_keys_is_masked_by_dev_null);
+	tcase_add_test(tc, test_escape_proc_kcore_is_masked_by_dev_null);
+	tcase_add_test(tc, test_escape_proc_kallsyms_is_masked_by_dev_null);
 	tcase_add_test(tc, test_escape_proc_timer_list_is_masked_empty);
 	tcase_add_test(tc, test_escape_write_own_proc_comm_is_eacces_by_landlock);
 	tcase_add_test(tc, test_escape_tiocsti_is_eperm);
