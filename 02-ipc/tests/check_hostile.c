@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -525,6 +527,56 @@ START_TEST(test_pidns_rule_accepts_any_process_in_the_pod_and_refuses_outsiders)
 }
 END_TEST
 
+/* Child: become @uid and try to connect as a worker; exit 0 on READY. */
+static void connect_as(ipc_runner_t *r, uid_t uid)
+{
+	struct ipc_worker_opts o = { .socket_path = ipc_runner_socket_path(r),
+				     .shm_fd = dup(ipc_runner_shm_fd(r)), .handshake_timeout_ms = 2000 };
+	ipc_worker_t *w;
+	if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+		_exit(10);
+	int ret = ipc_worker_connect(&o, &w);
+	_exit(ret == 0 ? 0 : ret == -EACCES ? 13 : 11);
+}
+
+START_TEST(test_only_the_pod_user_can_reach_the_private_socket_directory)
+{
+	POD_REQUIRE_ROOT();
+	struct ipc_runner_opts o;
+	struct ipc_event ev;
+	ipc_runner_t *r;
+	struct stat st;
+	ipc_runner_opts_init(&o);
+	o.base_dir = "/tmp";
+	o.owner_uid = 65534;
+	o.owner_gid = 65534;
+	ck_assert_int_eq(ipc_runner_create(&o, &r), 0);
+	ck_assert_int_eq(stat(ipc_runner_dir(r), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	ck_assert_int_eq(stat(ipc_runner_socket_path(r), &st), 0);
+	ck_assert_uint_eq(st.st_uid, 65534);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	/* another unprivileged user cannot even reach the socket */
+	pid_t other = fork();
+	if (other == 0)
+		connect_as(r, 12345);
+	int status;
+	waitpid(other, &status, 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 13);
+	/* the pod's user can */
+	pid_t pod = fork();
+	if (pod == 0)
+		connect_as(r, 65534);
+	rt_expect_pid(r, pod);
+	rt_expect(r, &ev, IPC_EV_READY, 3000);
+	ck_assert_uint_eq(ev.peer.uid, 65534);
+	waitpid(pod, &status, 0);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ipc_runner_destroy(r);
+}
+END_TEST
+
 /* ---- tests: the ring and the query socket ---------------------------- */
 
 START_TEST(test_corrupt_ring_closes_the_session_with_eproto)
@@ -629,6 +681,7 @@ TCase *tcase_hostile(void)
 	tcase_add_test(tc, test_nothing_is_accepted_before_the_peer_rule_is_known);
 	tcase_add_test(tc, test_descendant_rule_accepts_a_grandchild);
 	tcase_add_test(tc, test_pidns_rule_accepts_any_process_in_the_pod_and_refuses_outsiders);
+	tcase_add_test(tc, test_only_the_pod_user_can_reach_the_private_socket_directory);
 	tcase_add_test(tc, test_corrupt_ring_closes_the_session_with_eproto);
 	tcase_add_test(tc, test_too_many_query_connections_are_refused);
 	tcase_add_test(tc, test_garbage_on_a_query_connection_closes_only_that_connection);
