@@ -408,7 +408,9 @@ uint16_t proxy_port(const proxy_t *p, int which);
 
 /**
  * Close every connection (emitting the events of those still open) and every
- * listener, stop the resolver thread, free. NULL ok.
+ * listener, stop the resolver thread, free. NULL ok. With PROXY_RESOLVE_SYSTEM
+ * this may wait for a getaddrinfo() already in flight (bounded by the system
+ * resolver's own timeout).
  * @param p  handle
  */
 void proxy_destroy(proxy_t *p);
