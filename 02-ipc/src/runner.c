@@ -39,7 +39,10 @@ enum { TAG_LISTEN = 1, TAG_QLISTEN, TAG_TIMER, TAG_WAKE, TAG_SESSION, TAG_QCONN 
 /* Session sub-states while IPC_RS_LISTENING. */
 enum { SS_NONE = 0, SS_HELLO_WAIT, SS_UP };
 
-#define EVQ_CAP 8 /* queued events; each dispatch step adds at most two */
+/* Dispatch takes new work only while fewer than EVQ_BUDGET events wait (each
+ * step adds at most two); the queue itself grows, because API calls made
+ * between dispatches (send, recv, verdict) may add an event each too. */
+#define EVQ_BUDGET 8
 
 struct qconn {
 	struct ipc_conn c; /* c.fd < 0: slot free */
@@ -81,8 +84,8 @@ struct ipc_runner {
 	unsigned nq;
 	uint32_t next_id;
 
-	struct ipc_event evq[EVQ_CAP];
-	unsigned evq_head, evq_len;
+	struct ipc_event *evq; /* ring of evq_cap events, evq_len of them from evq_head */
+	unsigned evq_cap, evq_head, evq_len;
 	struct ipc_stats st;
 };
 
@@ -90,9 +93,20 @@ struct ipc_runner {
 
 static struct ipc_event *ev_push(ipc_runner_t *r, enum ipc_event_type t)
 {
-	if (r->evq_len == EVQ_CAP)
-		return NULL; /* callers make room first (dispatch steps need <= 2) */
-	struct ipc_event *ev = &r->evq[(r->evq_head + r->evq_len++) % EVQ_CAP];
+	static struct ipc_event dropped; /* only when memory ran out */
+	if (r->evq_len == r->evq_cap) {
+		unsigned cap = r->evq_cap * 2;
+		struct ipc_event *q = malloc(cap * sizeof *q);
+		if (!q)
+			return &dropped;
+		for (unsigned i = 0; i < r->evq_len; i++)
+			q[i] = r->evq[(r->evq_head + i) % r->evq_cap];
+		free(r->evq);
+		r->evq = q;
+		r->evq_cap = cap;
+		r->evq_head = 0;
+	}
+	struct ipc_event *ev = &r->evq[(r->evq_head + r->evq_len++) % r->evq_cap];
 	memset(ev, 0, offsetof(struct ipc_event, u));
 	ev->type = t;
 	ev->reason[0] = 0;
@@ -167,11 +181,12 @@ static int errno_to_code(int err)
 	}
 }
 
-/* End the session: ERROR to the pod when @code != 0, close, queue CLOSED. */
-static void session_end(ipc_runner_t *r, int err, int32_t code, const char *why)
+/* End the session: ERROR to the pod when @code != 0, close, queue CLOSED
+ * (returned, NULL when the session had already ended). */
+static struct ipc_event *session_end(ipc_runner_t *r, int err, int32_t code, const char *why)
 {
 	if (r->state == IPC_RS_CLOSED)
-		return;
+		return NULL;
 	if (r->s.fd >= 0) {
 		epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->s.fd, NULL);
 		if (code)
@@ -190,12 +205,11 @@ static void session_end(ipc_runner_t *r, int err, int32_t code, const char *why)
 	r->hs_deadline_ns = r->ping_deadline_ns = r->stop_deadline_ns = 0;
 	rearm_timer(r);
 	struct ipc_event *ev = ev_push(r, IPC_EV_CLOSED);
-	if (ev) {
-		ev->err = err;
-		ev->peer = r->s_peer;
-		snprintf(ev->reason, sizeof ev->reason, "%s", why);
-	}
+	ev->err = err;
+	ev->peer = r->s_peer;
+	snprintf(ev->reason, sizeof ev->reason, "%s", why);
 	wake(r);
+	return ev;
 }
 
 /* ---- credentials ----------------------------------------------------- */
@@ -354,11 +368,13 @@ int ipc_runner_create(const struct ipc_runner_opts *o, ipc_runner_t **out)
 	r->rx = ring_shm_ring(r->shm, RING_DIR_TO_RUNNER);
 	/* 3. the one descriptor the caller watches, and what it covers */
 	r->q = calloc(r->o.max_query_conns, sizeof *r->q);
+	r->evq_cap = 2 * EVQ_BUDGET;
+	r->evq = calloc(r->evq_cap, sizeof *r->evq);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	r->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!r->q || r->epfd < 0 || r->tfd < 0 || r->wfd < 0) {
-		ret = r->q ? -errno : -ENOMEM;
+	if (!r->q || !r->evq || r->epfd < 0 || r->tfd < 0 || r->wfd < 0) {
+		ret = r->q && r->evq ? -errno : -ENOMEM;
 		goto cleanup;
 	}
 	for (unsigned i = 0; i < r->o.max_query_conns; i++)
@@ -403,6 +419,7 @@ void ipc_runner_destroy(ipc_runner_t *r)
 		if (r->q[i].c.fd >= 0)
 			conn_close(&r->q[i].c);
 	free(r->q);
+	free(r->evq);
 	int fds[] = { r->lfd, r->qfd, r->epfd, r->tfd, r->wfd };
 	for (unsigned i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
@@ -571,10 +588,11 @@ static void on_session_msg(ipc_runner_t *r, const struct ipc_msg *m)
 		ev->u.token = m->u.ping.token;
 		break;
 	case IPC_ERROR:
-		session_end(r, -EREMOTEIO, 0, "the pod reported an error");
-		ev = &r->evq[(r->evq_head + r->evq_len - 1) % EVQ_CAP];
-		ev->u.error.code = m->u.error.code;
-		conn_strcpy(ev->u.error.text, sizeof ev->u.error.text, m->u.error.text);
+		ev = session_end(r, -EREMOTEIO, 0, "the pod reported an error");
+		if (ev) {
+			ev->u.error.code = m->u.error.code;
+			conn_strcpy(ev->u.error.text, sizeof ev->u.error.text, m->u.error.text);
+		}
 		break;
 	case IPC_QUERY:
 		ev = ev_push(r, IPC_EV_QUERY);
@@ -600,7 +618,7 @@ static void on_session_msg(ipc_runner_t *r, const struct ipc_msg *m)
 static void session_input(ipc_runner_t *r)
 {
 	struct ipc_msg m;
-	while (r->s.fd >= 0 && r->evq_len <= EVQ_CAP - 2) {
+	while (r->s.fd >= 0 && r->evq_len <= EVQ_BUDGET - 2) {
 		int n = conn_next(&r->s, &m);
 		if (n == 1) {
 			on_session_msg(r, &m);
@@ -707,7 +725,7 @@ static void on_query_msg(ipc_runner_t *r, struct qconn *q, const struct ipc_msg 
 static void qconn_input(ipc_runner_t *r, struct qconn *q)
 {
 	struct ipc_msg m;
-	while (q->c.fd >= 0 && r->evq_len <= EVQ_CAP - 2) {
+	while (q->c.fd >= 0 && r->evq_len <= EVQ_BUDGET - 2) {
 		int n = conn_next(&q->c, &m);
 		if (n == 1) {
 			on_query_msg(r, q, &m);
@@ -750,7 +768,7 @@ static void reject(ipc_runner_t *r, int fd, int err, const struct ipc_peer *peer
 
 static void accept_session(ipc_runner_t *r)
 {
-	while (r->lfd >= 0 && r->evq_len <= EVQ_CAP - 2) {
+	while (r->lfd >= 0 && r->evq_len <= EVQ_BUDGET - 2) {
 		struct ipc_peer peer = { 0 };
 		int fd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
@@ -775,7 +793,7 @@ static void accept_session(ipc_runner_t *r)
 
 static void accept_query(ipc_runner_t *r)
 {
-	while (r->qfd >= 0 && r->evq_len <= EVQ_CAP - 2) {
+	while (r->qfd >= 0 && r->evq_len <= EVQ_BUDGET - 2) {
 		struct ipc_peer peer = { 0 };
 		int fd = accept4(r->qfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
@@ -825,7 +843,7 @@ static void on_timer(ipc_runner_t *r)
 		r->stop_expired_sent = 1;
 		ev_push(r, IPC_EV_STOP_EXPIRED);
 	}
-	for (unsigned i = 0; i < r->nq && r->evq_len < EVQ_CAP; i++)
+	for (unsigned i = 0; i < r->nq && r->evq_len < EVQ_BUDGET; i++)
 		if (r->q[i].c.fd >= 0 && !r->q[i].up && now >= r->q[i].deadline_ns)
 			qconn_end(r, &r->q[i], -ETIMEDOUT, "no HELLO before the handshake timeout");
 	rearm_timer(r);
@@ -880,7 +898,7 @@ static void buffered_input(ipc_runner_t *r)
 {
 	if (r->s.fd >= 0 && conn_partial(&r->s))
 		session_input(r);
-	for (unsigned i = 0; i < r->nq && r->evq_len <= EVQ_CAP - 2; i++)
+	for (unsigned i = 0; i < r->nq && r->evq_len <= EVQ_BUDGET - 2; i++)
 		if (r->q[i].c.fd >= 0 && conn_partial(&r->q[i].c))
 			qconn_input(r, &r->q[i]);
 }
@@ -891,7 +909,7 @@ int ipc_runner_dispatch(ipc_runner_t *r, struct ipc_event *ev)
 		/* 1. hand out queued events first, in order */
 		if (r->evq_len) {
 			*ev = r->evq[r->evq_head];
-			r->evq_head = (r->evq_head + 1) % EVQ_CAP;
+			r->evq_head = (r->evq_head + 1) % r->evq_cap;
 			r->evq_len--;
 			return 1;
 		}
@@ -905,7 +923,7 @@ int ipc_runner_dispatch(ipc_runner_t *r, struct ipc_event *ev)
 			return errno == EINTR ? 0 : -errno;
 		if (n == 0)
 			return 0;
-		for (int i = 0; i < n && r->evq_len <= EVQ_CAP - 2; i++)
+		for (int i = 0; i < n && r->evq_len <= EVQ_BUDGET - 2; i++)
 			handle_ready(r, &es[i]);
 	}
 	return 0; /* more work may be pending: the descriptor stays readable */
