@@ -274,8 +274,10 @@ int sysaudit_counts(const sysaudit_t *a, struct sysaudit_count *out, size_t max)
 int sysaudit_count_of(const sysaudit_t *a, int nr, uint64_t *out);
 
 /**
- * Events the kernel side could not deliver (ring buffer full, or the enter/exit
- * table full). Never silently dropped: report this number with the summary.
+ * Events the kernel side could not deliver (ring buffer full, no enter/exit
+ * slot for the task, or an entry record whose syscall exit never came), plus
+ * records the decoder refused. Never silently dropped: report this number
+ * with the summary.
  * @param a an opened auditor
  * @param out receives the count since sysaudit_open()
  * @return 0, or a negative errno

@@ -593,12 +593,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e = bpf_task_storage_get(&pending, t, NULL, 0);
 	if (!e || !e->h.kind)
 		return 0;
-	if (e->h.nr == id) { /* a record left by a syscall whose exit we missed is dropped */
+	if (e->h.nr == id) { /* a record left by a syscall whose exit we missed: lost (below) */
 		if ((e->h.eflags & PROBE_F_RETRY) && e->h.kind == PROBE_OPEN)
 			read_path(&e->h, e->p.path, (const char *)open_path_arg(&e->h));
 		if ((e->h.eflags & PROBE_F_RETRY) && e->h.kind == PROBE_CONNECT)
 			read_sockaddr(&e->c);
 		emit(e, ret);
+	} else {
+		count_lost(PROBE_LOST_PENDING); /* never silently: it is a lost event */
 	}
 	e->h.kind = 0;
 	return 0;

@@ -355,6 +355,7 @@ int sysaudit_new(sysaudit_t **out)
 
 int sysaudit_open(sysaudit_t *a, const struct sysaudit_opts *opts)
 {
+	libbpf_print_fn_t old;
 	int err;
 
 	if (!a || !opts)
@@ -369,9 +370,14 @@ int sysaudit_open(sysaudit_t *a, const struct sysaudit_opts *opts)
 	a->log_len = 0;
 	a->log[0] = '\0';
 	capturing = a;
-	prev_print = libbpf_set_print(capture_print);
+	/* another thread's open may have our hook installed right now: never
+	 * record it as the previous one (capture_print would call itself) */
+	old = libbpf_set_print(capture_print);
+	if (old != capture_print)
+		prev_print = old;
 	err = open_steps(a, opts);
-	libbpf_set_print(prev_print);
+	if (old != capture_print)
+		libbpf_set_print(old);
 	capturing = NULL;
 	if (err) { /* nothing half-open: the handle may be destroyed or opened again */
 		ring_buffer__free(a->rb);

@@ -28,7 +28,7 @@
 
 /* Lost-event counter slots (a per-CPU array of two __u64). */
 #define PROBE_LOST_RINGBUF 0 /* bpf_ringbuf_output failed: ring full */
-#define PROBE_LOST_PENDING 1 /* the enter->exit table was full */
+#define PROBE_LOST_PENDING 1 /* no pending slot, or a record whose exit never came */
 
 /* Load-time modes (const volatile rodata `mode`), equal to enum sysaudit_mode. */
 #define PROBE_MODE_COUNTERS 0
