@@ -24,6 +24,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <linux/openat2.h>
 #include <sys/socket.h>
@@ -950,9 +951,21 @@ END_TEST
 
 /* ---- TCase isolation ------------------------------------------------------ */
 
+/* Busy forever (until killed) with the same calls as the pod: "another pod". */
+static int wl_busy(void *arg)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion must not leave it spinning */
+	for (;;) {
+		syscall(SYS_openat, AT_FDCWD, (const char *)arg, O_RDONLY);
+		syscall(SYS_getppid);
+	}
+	return 0;
+}
+
 START_TEST(test_busy_process_outside_the_pod_is_not_reported)
 {
 	struct run r = { 0 };
+	struct ns_child other;
 	struct sink s;
 	char pod_path[128];
 	pid_t outside, pod;
@@ -960,9 +973,15 @@ START_TEST(test_busy_process_outside_the_pod_is_not_reported)
 
 	REQUIRE_BPF();
 	snprintf(pod_path, sizeof(pod_path), "/nonexistent/sysaudit-pod-%d", (int)getpid());
+	/* another pod: its own pid namespace at the same depth as the audited one */
+	ck_assert_int_eq(ns_child_start(&other, 0, wl_busy, pod_path), 0);
+	ck_assert_int_eq(ns_child_go(&other), 0);
 	outside = fork();
 	ck_assert_int_ge(outside, 0);
 	if (outside == 0) { /* busy, same binary, same paths, but not in the pod */
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion must not leave it spinning */
+		if (getppid() == 1)
+			_exit(0);
 		for (;;) {
 			syscall(SYS_openat, AT_FDCWD, pod_path, O_RDONLY);
 			syscall(SYS_getppid);
@@ -982,10 +1001,12 @@ START_TEST(test_busy_process_outside_the_pod_is_not_reported)
 
 		ck_assert_msg(e->host_pid == (uint32_t)pod, "event from host pid %u", e->host_pid);
 		ck_assert_uint_ne(e->host_pid, (uint32_t)outside);
+		ck_assert_uint_ne(e->host_pid, (uint32_t)other.pid);
 		ck_assert_uint_eq(e->pid, 1);
 		pod_opens += e->kind == SYSAUDIT_EV_OPEN && strcmp(e->path, pod_path) == 0;
 	}
 	ck_assert_int_eq(pod_opens, 1);
+	ns_child_kill(&other);
 	free(s.ev);
 	run_end(&r);
 }
