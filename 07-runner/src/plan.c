@@ -31,6 +31,7 @@ struct bind {
 	enum bind_kind kind;
 	unsigned flags;
 	int from_runtime;
+	int dependency; /* a library an allowed program or library links */
 };
 
 struct plan {
@@ -73,8 +74,8 @@ static const struct bind *covering(const struct plan *pl, const char *path, int 
 	return best;
 }
 
-static void add(struct plan *pl, const char *src, const char *dst, enum bind_kind kind,
-		unsigned flags, int from_runtime)
+static struct bind *add(struct plan *pl, const char *src, const char *dst, enum bind_kind kind,
+			 unsigned flags, int from_runtime)
 {
 	struct bind *b = find_dst(pl, dst);
 
@@ -82,19 +83,19 @@ static void add(struct plan *pl, const char *src, const char *dst, enum bind_kin
 		/* the same destination twice: the runtime's executable bind wins,
 		 * then read-write over read-only */
 		if (b->from_runtime || kind == B_MASK)
-			return;
+			return NULL;
 		if (kind == B_RW || (kind == B_RO_EXEC && b->kind == B_RO)) {
 			b->kind = kind;
 			b->flags = flags;
 		}
-		return;
+		return NULL;
 	}
 	if (pl->n == pl->cap) {
 		size_t nc = pl->cap ? pl->cap * 2 : 64;
 		struct bind *nb = realloc(pl->b, nc * sizeof *nb);
 		if (!nb) {
 			pl->oom = 1;
-			return;
+			return NULL;
 		}
 		pl->b = nb;
 		pl->cap = nc;
@@ -106,12 +107,14 @@ static void add(struct plan *pl, const char *src, const char *dst, enum bind_kin
 		free(b->src);
 		free(b->dst);
 		pl->oom = 1;
-		return;
+		return NULL;
 	}
 	b->kind = kind;
 	b->flags = flags;
 	b->from_runtime = from_runtime;
+	b->dependency = 0;
 	pl->n++;
+	return b;
 }
 
 static int cmp_bind(const void *a, const void *b)
@@ -134,8 +137,12 @@ static void closure_cb(const char *found, const char *real, void *arg)
 {
 	struct plan *pl = arg;
 
+	struct bind *b = NULL;
+
 	if (!covering(pl, found, 1))
-		add(pl, real, found, B_RO_EXEC, SANDBOX_MNT_OPTIONAL, 0);
+		b = add(pl, real, found, B_RO_EXEC, SANDBOX_MNT_OPTIONAL, 0);
+	if (b)
+		b->dependency = 1;
 }
 
 /* An executable file the policy allows (run or ffi): it, and what it links. */
@@ -275,7 +282,7 @@ static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *dst)
 	int fd;
 
 	if (stat(dst, &st) < 0)
-		return 0; /* nothing to hide */
+		return 1; /* nothing to hide */
 	stand_in = S_ISDIR(st.st_mode) ? p->mask_dir : p->mask_file;
 	if (!stand_in[0]) {
 		snprintf(stand_in, sizeof p->mask_dir, "/run/podrun/%s.mask%s", p->id,
@@ -296,6 +303,33 @@ static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *dst)
 fallback:
 	stand_in[0] = '\0';
 	return sandbox_plan_mask(cfg, dst);
+}
+
+/* The policy's part of the mount plan, as spawn-time facts in the audit
+ * (src=policy, action info): which paths the pod sees, and how. */
+static void emit_mount(struct podrun *p, const struct bind *b)
+{
+	static const char *const how[] = { "ro+exec", "ro", "rw", "hidden" };
+	struct pol_decision d;
+	const char *cat = "fs";
+	char extra[64];
+
+	memset(&d, 0, sizeof d);
+	if (b->kind == B_RO_EXEC) {
+		/* a program (run rule), or a library (ffi rule, or a dependency) */
+		cat = "run";
+		if (policy_decide(p->pol, POL_RUN, b->dst, &d) < 0 || !d.rule || !strcmp(d.rule, "default")) {
+			cat = "ffi";
+			policy_decide(p->pol, POL_FFI, b->dst, &d);
+		}
+	} else {
+		policy_decide(p->pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->dst, &d);
+	}
+	snprintf(extra, sizeof extra, ",\"mount\":\"%s\",\"stage\":\"spawn\"%s", how[b->kind],
+		 b->dependency ? ",\"dependency\":true" : "");
+	pr_emit(p, "policy", cat, "info", b->dst, d.rule ? d.rule : "default", 0, extra, NULL);
+	if (p->verbosity >= PODRUN_VERBOSE + 1)
+		dprintf(2, "podrun: mount %s %s\n", how[b->kind], b->dst);
 }
 
 static int apply_plan(struct podrun *p, sandbox_cfg_t *cfg, struct plan *pl)
@@ -321,12 +355,11 @@ static int apply_plan(struct podrun *p, sandbox_cfg_t *cfg, struct plan *pl)
 		}
 		if (ret < 0)
 			pr_seterr(p, ret, "mount plan: %s", b->dst);
-		else if (!b->from_runtime && p->verbosity >= PODRUN_VERBOSE + 1)
-			dprintf(2, "podrun: mount %s %s\n",
-				b->kind == B_MASK ? "mask" : b->kind == B_RW ? "rw" :
-				b->kind == B_RO ? "ro" : "ro+exec", b->dst);
+		else if (!b->from_runtime && ret == 0 &&
+			 !((b->flags & SANDBOX_MNT_OPTIONAL) && access(b->src, F_OK) < 0))
+			emit_mount(p, b); /* (a missing optional source is skipped by 03) */
 	}
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* ---- environment ----------------------------------------------------------- */
