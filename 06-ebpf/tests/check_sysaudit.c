@@ -38,6 +38,7 @@
 #include "podtest.h"
 #include "pidns_child.h"
 #include "sysaudit.h"
+#include "internal.h" /* sysaudit_decode and the record layouts, for the decoder test */
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 
@@ -399,6 +400,36 @@ START_TEST(test_classifier_hook_turns_open_into_warn)
 	ck_assert_ptr_nonnull(strstr(buf, "\"action\":\"warn\",\"what\":\"/etc/x\",\"rule\":\"/etc\""));
 	sysaudit_destroy(a);
 	sysaudit_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
+{
+	static union { struct probe_exec x; char more[sizeof(struct probe_exec) + 64]; } u;
+	struct probe_exec *const xp = &u.x; /* strings copied from pod memory: fill every byte */
+	static char store[PROBE_ARGV_MAX][PROBE_ARG_LEN];
+	struct sysaudit_event ev;
+
+	memset(&u, 'A', sizeof(u));
+	xp->h.kind = PROBE_EXEC;
+	xp->h.nr = SYS_execve;
+	xp->argc = 1000000; /* more than the record holds */
+	/* 1. the size must be exactly the kind's; an unknown kind is refused */
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(xp->h) - 1, 0, &ev, store), -EBADMSG);
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp) - 1, 0, &ev, store), -EBADMSG);
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp) + 64, 0, &ev, store), -EBADMSG);
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(struct probe_path), 0, &ev, store), -EBADMSG);
+	xp->h.kind = 99;
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), -EBADMSG);
+	/* 2. unterminated strings end inside their buffers; argc is clamped */
+	xp->h.kind = PROBE_EXEC;
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), 0);
+	ck_assert_int_eq(ev.argc, PROBE_ARGV_MAX);
+	ck_assert_uint_eq(strlen(ev.path), sizeof(ev.path) - 1);
+	ck_assert_uint_eq(strlen(ev.comm), sizeof(ev.comm) - 1);
+	for (int i = 0; i < ev.argc; i++)
+		ck_assert_uint_eq(strlen(ev.argv[i]), PROBE_ARG_LEN - 1);
+	ck_assert_str_eq(ev.syscall, "execve");
 }
 END_TEST
 
@@ -1116,6 +1147,7 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_format_connect_what_is_addr_port);
 	tcase_add_test(tc, test_format_process_events);
 	tcase_add_test(tc, test_classifier_hook_turns_open_into_warn);
+	tcase_add_test(tc, test_decoder_rejects_bad_sizes_and_bounds_strings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
