@@ -385,8 +385,10 @@ int main(void)
 	printf("%-44s %10.2f %16.2f\n", "  through the proxy, splice (default)", spliced, cpu_splice);
 	printf("%-44s %10.2f %16.2f\n", "  through the proxy, recv/send", copied, cpu_copy);
 
-	if (getenv("PXB_ONLY_BULK")) /* quick experiments */
+	if (getenv("PXB_ONLY_BULK")) { /* quick experiments */
+		rmdir(dir);
 		return 0;
+	}
 	/* 2. HTTP keep-alive requests per second, ours vs tinyproxy */
 	pid_t httpd;
 	uint16_t up = start_httpd(&httpd);

@@ -275,8 +275,28 @@ void podns_destroy(struct podns *ns)
 		waitpid(ns->holder, NULL, 0);
 		ns->holder = 0;
 	}
-	if (ns->resolv[0])
-		unlink(ns->resolv);
+	ns->resolv[0] = '\0';
+}
+
+void podns_set_resolv(struct podns *ns, const char *text)
+{
+	ck_assert_uint_lt(strlen(text), sizeof(ns->resolv));
+	snprintf(ns->resolv, sizeof(ns->resolv), "%s", text);
+}
+
+/* In the pod child, in its own mount namespace: the file behind /etc/resolv.conf
+ * lives only as long as the mount (created, bound, unlinked). */
+static int mount_resolv(const char *text)
+{
+	char path[] = "/tmp/pxresolv.XXXXXX";
+	int fd = mkstemp(path), ok;
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
+	     mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL) == 0;
+	unlink(path);
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 int pod_run(proxy_t *px, const struct podns *ns, const char *const *env,
@@ -295,7 +315,7 @@ int pod_run(proxy_t *px, const struct podns *ns, const char *const *env,
 		if (ns->resolv[0]) {
 			if (unshare(CLONE_NEWNS) < 0 ||
 			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-			    mount(ns->resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
+			    mount_resolv(ns->resolv) < 0)
 				_exit(121);
 		}
 		execve(argv[0], (char *const *)argv, (char *const *)env);

@@ -65,14 +65,17 @@ void runner_netns_private(void);
 struct podns {
 	pid_t holder; /* a sleeping child that owns the pod's netns */
 	int fd;       /* its /proc/PID/ns/net */
-	char resolv[128];
+	char resolv[512]; /* text of the pod's /etc/resolv.conf, or "" */
 };
+/** The pod's /etc/resolv.conf text; pod_run's child writes it to a file it
+ *  bind-mounts and unlinks at once, so nothing is left in /tmp. */
+void podns_set_resolv(struct podns *ns, const char *text);
 void podns_create(struct podns *ns);
 void podns_destroy(struct podns *ns);
 
 /**
  * Run argv inside the pod's netns (its own mount namespace with @p ns->resolv
- * bound on /etc/resolv.conf when set), environment @p env, while driving the
+ * as /etc/resolv.conf when set), environment @p env, while driving the
  * proxy. stdout+stderr go to @p out. @return exit status, 128+signal, or -1 on
  * timeout (the child is killed).
  */

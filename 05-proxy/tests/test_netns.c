@@ -100,11 +100,7 @@ static void pod_world_start(const char *net_json, int ephemeral)
 	int r = podnet_attach(P.pn, P.ns.fd);
 	ck_assert_msg(r == 0, "podnet_attach: %s", strerror(-r));
 	/* 5. what the pod is told: env and resolv.conf */
-	snprintf(P.ns.resolv, sizeof(P.ns.resolv), "/tmp/pxresolv.%d", (int)getpid());
-	FILE *f = fopen(P.ns.resolv, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(podnet_resolv_conf(P.pn), f);
-	fclose(f);
+	podns_set_resolv(&P.ns, podnet_resolv_conf(P.pn));
 	int n = 0;
 	P.env[n++] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	P.env[n++] = "HOME=/tmp";
