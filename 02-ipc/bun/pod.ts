@@ -561,6 +561,16 @@ export class Worker {
     }
   }
 
+  /** afterConsume(), keeping a failure for the next call so that the frames just read are not lost. */
+  private async afterConsumeQuietly(bytes: number): Promise<void> {
+    if (this.err) return;
+    try {
+      await this.afterConsume(bytes);
+    } catch (e) {
+      if (!(e instanceof PodError)) throw e;
+    }
+  }
+
   /** Sleep until a doorbell/message or the deadline (performance.now() ms). */
   private async sleepOnRx(deadline?: number): Promise<void> {
     if (this.spinMs) {
@@ -589,13 +599,17 @@ export class Worker {
   async recv(timeoutMs?: number): Promise<Uint8Array> {
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     for (;;) {
-      this.check();
+      // frames already in the ring are delivered even after a failure; the
+      // error is thrown once the ring is empty (STOP acts at once)
+      if (!this.shm) throw this.err!;
+      if (this.stopping && !this.stopFn) this.stopped();
       const n = ring!.ring_read(this.rx, this.bufPtr, this.buf.length);
       if (n >= 0) {
         const f = this.buf.slice(0, n);
-        await this.afterConsume(n + 8);
+        await this.afterConsumeQuietly(n + 8);
         return f;
       }
+      this.check();
       if (n === -EPROTO) this.fail(new ProtocolError("the to-pod ring is corrupt", "EPROTO"));
       if (n !== -EAGAIN) throw new PodError(`ring_read failed (errno ${-n})`);
       if (deadline !== undefined && performance.now() >= deadline) throw new PodTimeout("recv timed out", "ETIMEDOUT");
@@ -608,15 +622,17 @@ export class Worker {
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     const r = ring!;
     for (;;) {
-      this.check();
+      if (!this.shm) throw this.err!;
+      if (this.stopping && !this.stopFn) this.stopped();
       const n = r.ring_read_batch(this.rx, this.bufPtr, this.buf.length, this.lensPtr, Math.min(max, MAX_BATCH));
       if (n > 0) {
         let bytes = 8 * n;
         for (let i = 0; i < n; i++) bytes += this.lens[i];
         this.batch.n = n;
-        await this.afterConsume(bytes);
+        await this.afterConsumeQuietly(bytes);
         return this.batch;
       }
+      this.check();
       if (n === -EPROTO) this.fail(new ProtocolError("the to-pod ring is corrupt", "EPROTO"));
       if (n < 0) throw new PodError(`ring_read_batch failed (errno ${-n})`);
       if (deadline !== undefined && performance.now() >= deadline) throw new PodTimeout("recv timed out", "ETIMEDOUT");

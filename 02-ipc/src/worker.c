@@ -455,19 +455,25 @@ static uint64_t deadline_of(int timeout_ms)
 	return conn_now_ns() + (uint64_t)timeout_ms * 1000000ull + (timeout_ms == 0);
 }
 
+/*
+ * Receiving: frames already in the ring are delivered even after the session
+ * failed (a socket error found while consuming stays in w->err); the error is
+ * reported once the ring is empty. STOP, in contrast, takes effect at once.
+ */
 int ipc_worker_recv(ipc_worker_t *w, void *buf, uint32_t cap, int timeout_ms)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
 	for (;;) {
-		if (w->err)
-			return w->err;
 		if (w->stopping)
 			return stopped(w);
 		int n = ring_read(w->rx, buf, cap);
 		if (n >= 0) {
-			int ret = consumed(w, (uint64_t)n + 8);
-			return ret < 0 ? ret : n;
+			if (!w->err)
+				consumed(w, (uint64_t)n + 8); /* errors stay in w->err */
+			return n;
 		}
+		if (w->err)
+			return w->err;
 		if (n == -EPROTO)
 			return fail(w, -EPROTO, "the to-pod ring is corrupt");
 		if (n != -EAGAIN)
@@ -490,8 +496,6 @@ int ipc_worker_recv_batch(ipc_worker_t *w, void *buf, size_t cap, uint32_t *lens
 {
 	uint64_t deadline = deadline_of(timeout_ms);
 	for (;;) {
-		if (w->err)
-			return w->err;
 		if (w->stopping)
 			return stopped(w);
 		int got = ring_read_batch(w->rx, buf, cap, lens, n);
@@ -499,9 +503,12 @@ int ipc_worker_recv_batch(ipc_worker_t *w, void *buf, size_t cap, uint32_t *lens
 			uint64_t bytes = 0;
 			for (int i = 0; i < got; i++)
 				bytes += lens[i] + 8;
-			int ret = consumed(w, bytes);
-			return ret < 0 ? ret : got;
+			if (!w->err)
+				consumed(w, bytes); /* errors stay in w->err */
+			return got;
 		}
+		if (w->err)
+			return w->err;
 		if (got == -EPROTO)
 			return fail(w, -EPROTO, "the to-pod ring is corrupt");
 		if (got < 0)

@@ -358,6 +358,15 @@ class Worker:
             self._consumed = 0
             self._pump(0)
 
+    def _consumed_quietly(self, nbytes):
+        """_consumed_bytes(), keeping a failure for the next call (in self._err)
+        so that the frames just read are not lost."""
+        if self._err is None:
+            try:
+                self._consumed_bytes(nbytes)
+            except PodError:
+                pass
+
     def _sleep_on_rx(self, deadline):
         """Sleep until a doorbell/message or the deadline. False if the ring
         was not empty after all."""
@@ -400,14 +409,18 @@ class Worker:
         deadline = None if timeout is None else time.monotonic() + timeout
         view, lib, rx = self._view, self._lib, self._rx
         while True:
-            self._check()
+            # frames already in the ring are delivered even after a failure;
+            # the error is raised once the ring is empty (STOP acts at once)
+            if self._shm is None:
+                raise PodError('the session is closed', errno.EBADF)
             if self.stopping:
                 self._stopped()
             n = lib.ring_read(rx, self._buf_addr, len(self._buf))
             if n >= 0:
                 data = bytes(view[:n])
-                self._consumed_bytes(n + 8)
+                self._consumed_quietly(n + 8)
                 return data
+            self._check()
             if n == -errno.EPROTO:
                 self._fail(ProtocolError, 'the to-pod ring is corrupt', errno.EPROTO)
             if n != -errno.EAGAIN:
@@ -423,7 +436,8 @@ class Worker:
         lib, rx, b = self._lib, self._rx, self._batch
         max_frames = min(max_frames, MAX_BATCH)
         while True:
-            self._check()
+            if self._shm is None:
+                raise PodError('the session is closed', errno.EBADF)
             if self.stopping:
                 self._stopped()
             n = lib.ring_read_batch(rx, self._buf_addr, len(self._buf), self._lens_addr,
@@ -433,8 +447,9 @@ class Worker:
                 b.lens = lens
                 b.n = n
                 b._offs = None
-                self._consumed_bytes(sum(lens) + 8 * n)
+                self._consumed_quietly(sum(lens) + 8 * n)
                 return b
+            self._check()
             if n == -errno.EPROTO:
                 self._fail(ProtocolError, 'the to-pod ring is corrupt', errno.EPROTO)
             if n < 0:
@@ -468,6 +483,8 @@ class Worker:
 
     def send(self, data):
         """Send one frame (bytes-like), blocking while the ring is full."""
+        if self._shm is None:
+            raise PodError('the session is closed', errno.EBADF)
         if not isinstance(data, bytes):
             data = bytes(data)
         lib, tx = self._lib, self._tx
@@ -490,6 +507,8 @@ class Worker:
     def send_batch(self, frames):
         """Send every frame of a Batch (zero copy) or of a list of bytes-like
         objects (copied once into a staging buffer), blocking while full."""
+        if self._shm is None:
+            raise PodError('the session is closed', errno.EBADF)
         if isinstance(frames, Batch):
             lens = frames.lens
             base = frames._base
