@@ -791,47 +791,58 @@ static int exchange_io(struct conn *c)
 	return moved;
 }
 
+/* Parse the response head(s) and find the body bytes that may go to the client.
+ * @return 1 if anything was parsed, 0 if not, -1 if the connection ended. */
+static int response_step(struct conn *c)
+{
+	int moved = 0;
+	/* 1. the head (and any interim 1xx before it) */
+	while (!c->resp_head_done && pxbuf_len(&c->uin)) {
+		int r = handle_response_head(c);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		moved = 1;
+	}
+	if (!c->resp_head_done && c->up_eof) {
+		upstream_failed(c, 502, "the upstream closed without a response");
+		return -1;
+	}
+	if (!c->resp_head_done || c->resp_done)
+		return moved;
+	/* 2. the body: how much of uin is this response's */
+	if (c->resp_frame == RF_CLOSE) {
+		c->resp_fwd = pxbuf_len(&c->uin);
+		c->resp_done = c->up_eof;
+	} else if (scan_body(&c->uin, &c->resp_fwd, c->resp_frame == RF_CHUNKED, &c->resp_left,
+			     &c->resp_ck, &c->resp_done, c->px->lim.max_line) < 0) {
+		set_reason(c, "the upstream sent a bad chunked body");
+		px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
+		px_abort(c);
+		return -1;
+	}
+	if (!c->resp_done && c->up_eof && c->resp_fwd == pxbuf_len(&c->uin)) {
+		/* report now; what we have is flushed, then the close shows the truncation */
+		set_reason(c, "the upstream closed in the middle of the body");
+		px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
+	}
+	return moved;
+}
+
 static void exchange_step(struct conn *c)
 {
-	const struct proxy_limits *l = &c->px->lim;
 	for (int guard = 0; guard < 64 && !c->dead && c->state == CS_EXCHANGE; guard++) {
+		/* 1. move bytes: request body up, response bytes in */
 		int moved = exchange_io(c);
 		if (moved < 0 || c->dead)
 			return;
-		/* response head (and any interim 1xx) */
-		while (!c->resp_head_done && pxbuf_len(&c->uin)) {
-			int r = handle_response_head(c);
-			if (r < 0)
-				return;
-			if (r == 0)
-				break;
-			moved = 1;
-		}
-		if (!c->resp_head_done && c->up_eof) {
-			upstream_failed(c, 502, "the upstream closed without a response");
+		/* 2. make sense of the response */
+		int r = response_step(c);
+		if (r < 0)
 			return;
-		}
-		/* response body */
-		if (c->resp_head_done && !c->resp_done) {
-			if (c->resp_frame == RF_CLOSE) {
-				c->resp_fwd = pxbuf_len(&c->uin);
-				c->resp_done = c->up_eof;
-			} else if (scan_body(&c->uin, &c->resp_fwd, c->resp_frame == RF_CHUNKED,
-					     &c->resp_left, &c->resp_ck, &c->resp_done,
-					     l->max_line) < 0) {
-				c->status = c->status ? c->status : 502;
-				set_reason(c, "the upstream sent a bad chunked body");
-				px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
-				px_abort(c);
-				return;
-			}
-			if (!c->resp_done && c->up_eof && c->resp_fwd == pxbuf_len(&c->uin)) {
-				set_reason(c, "the upstream closed in the middle of the body");
-				px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
-				/* flush what we have, then close so the client sees truncation */
-			}
-		}
-		/* flush to the client: rewritten head first, then body bytes */
+		moved |= r;
+		/* 3. flush to the client: rewritten head first, then body bytes */
 		int w = flush_pair(c->cli.fd, &c->cout, &c->uin, &c->resp_fwd, &c->bytes_down);
 		moved |= w > 0;
 		if (w < 0) {
@@ -839,9 +850,10 @@ static void exchange_step(struct conn *c)
 			px_close(c);
 			return;
 		}
+		/* 4. the end: truncated, complete, or abandoned by the pod */
 		if (c->event_done && !c->resp_done && c->up_eof && !c->resp_fwd &&
 		    !pxbuf_len(&c->cout)) {
-			px_abort(c); /* truncated upstream body has been relayed */
+			px_abort(c); /* the truncated body has been relayed */
 			return;
 		}
 		if (c->resp_done && !c->resp_fwd && !pxbuf_len(&c->cout)) {
@@ -853,10 +865,9 @@ static void exchange_step(struct conn *c)
 			px_abort(c);
 			return;
 		}
-		if (moved)
-			px_set_deadline(c, l->idle_timeout_ms);
-		else
+		if (!moved)
 			return;
+		px_set_deadline(c, c->px->lim.idle_timeout_ms);
 	}
 }
 

@@ -700,6 +700,23 @@ START_TEST(test_random_garbage_never_hurts_the_proxy)
 }
 END_TEST
 
+START_TEST(test_truncated_upstream_body_closes_the_client_connection)
+{
+	char resp[4096];
+	int eof, fd = raw_connect(W.port[0]);
+	const char *req = "GET http://up.test/short HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+	close(fd);
+	/* the 10 bytes that came are relayed, then the close shows the truncation */
+	ck_assert_msg(eof && strstr(resp, "Content-Length: 100") && strstr(resp, "0123456789"),
+		      "%s", resp);
+	const struct ev_rec *e = evlog_wait(W.px, &W.log, PROXY_SRC_PROXY, "up.test", 2000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_msg(strstr(e->reason, "middle of the body"), "%s", e->reason);
+}
+END_TEST
+
 TCase *tcase_loopback(void)
 {
 	TCase *tc = tcase_create("loopback");
@@ -733,5 +750,6 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_upstream_that_never_answers_gets_504);
 	tcase_add_test(tc, test_system_resolver_runs_off_the_loop);
 	tcase_add_test(tc, test_random_garbage_never_hurts_the_proxy);
+	tcase_add_test(tc, test_truncated_upstream_body_closes_the_client_connection);
 	return tc;
 }

@@ -14,6 +14,7 @@ request landed:
   GET  /headers       -> "NAME headers=<name=value;...>" (what arrived)
   GET  /chunked       -> the same text, sent with Transfer-Encoding: chunked
   GET  /close         -> no Content-Length, connection closed at the end
+  GET  /short         -> Content-Length: 100 but 10 bytes, then close (truncation)
   POST /...           -> "NAME got=<body bytes>" (Content-Length or chunked body)
 """
 import http.server
@@ -54,6 +55,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def do_GET(self):
+        if self.path.startswith("/short"):  # promises 100 bytes, sends 10, closes
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.close_connection = True
+            return
         text = "%s path=%s sni=%s\n" % (self.server_name_tag, self.path, self._sni())
         if self.path.startswith("/headers"):
             names = sorted("%s=%s" % (k.lower(), v) for k, v in self.headers.items())
