@@ -188,6 +188,45 @@ START_TEST(test_timeout_stops_the_pod_with_124)
 }
 END_TEST
 
+START_TEST(test_policy_file_limits_apply_and_flags_override)
+{
+	struct run r;
+	const char *pol = t_write_tmp("limits.json",
+				      "{ \"version\": 1, \"env\": { \"warn\": [\"HOME\"] },\n"
+				      "  \"limits\": { \"timeout_s\": 1, \"memory\": \"64m\", \"pids\": 16 } }\n");
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run --grace 200 --policy %s %s sleep 30", pol, W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 124 && r.ms < 6000 && strstr(r.err, "podrun: warn env HOME"), &r);
+	t_run_free(&r);
+	/* the command line's --timeout wins over the file's */
+	snprintf(cmd, sizeof cmd, "run --timeout 20 --policy %s %s exit 0", pol, W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_quiet_and_verbose_logs)
+{
+	struct run r;
+	ROOT();
+	snprintf(cmd, sizeof cmd, "run -q --warn-env=HOME %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && !strstr(r.err, "podrun:"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --warn-env=HOME %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.err, "podrun: warn env HOME (rule: HOME)") &&
+	       !strstr(r.err, "started"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run -v %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0 && strstr(r.err, "started") && strstr(r.err, "exited with status 0"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
 START_TEST(test_stdio_is_relayed_both_ways)
 {
 	struct run r;
@@ -1182,6 +1221,8 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_worker_crash_gives_139);
 	tcase_add_test(tc, test_timeout_stops_the_pod_with_124);
 	tcase_add_test(tc, test_stdio_is_relayed_both_ways);
+	tcase_add_test(tc, test_policy_file_limits_apply_and_flags_override);
+	tcase_add_test(tc, test_quiet_and_verbose_logs);
 	tcase_add_test(tc, test_pod_ignoring_its_stdin_does_not_hurt_the_runner);
 	suite_add_tcase(s, tc);
 
