@@ -216,11 +216,17 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 		return -EINVAL;
 	}
 	sb = calloc(1, sizeof(*sb));
-	if (!sb || !(sb->skip = calloc(c->nplan + 1, 1))) {
+	if (!sb) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
+	/* before anything can fail: sandbox_destroy() closes every fd >= 0 */
 	sb->pidfd = sb->netns_fd = sb->go_fd = sb->status_fd = -1;
+	sb->skip = calloc(c->nplan + 1, 1);
+	if (!sb->skip) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
 	sb->cfg = c;
 	sb->info.namespaces = c->ns;
 	/* 1. sources, seccomp program, Landlock rules: decided here, used in the child */
