@@ -359,12 +359,13 @@ START_TEST(test_slowloris_head_times_out_with_408)
 	struct proxy_limits lim = { .head_timeout_ms = 300, .idle_timeout_ms = 400 };
 	world_stop();
 	world_start(&lim, NULL);
-	char resp[1024];
+	char resp[1024] = "";
 	int eof, fd = raw_connect(W.port[0]);
 	raw_send(W.px, fd, "GET http://up.test/ HTTP/1.1\r\nX-A: ", 35);
 	size_t n = 0;
-	/* a byte every 100 ms keeps the socket busy but the head never ends */
-	for (int i = 0; i < 8 && !strstr(resp, "408"); i++) {
+	/* a byte every 100 ms keeps the socket busy (the 400 ms idle timer would
+	 * never fire) but the head never ends: its own 300 ms deadline must */
+	for (int i = 0; i < 30 && !strstr(resp, "408"); i++) {
 		send(fd, "a", 1, MSG_NOSIGNAL);
 		n = raw_recv(W.px, fd, resp, sizeof(resp), "408", 100, &eof);
 	}
