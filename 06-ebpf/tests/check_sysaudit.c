@@ -968,7 +968,7 @@ START_TEST(test_epoll_fd_wakes_for_an_isolated_event)
 	/* the child is still alive: only the kernel's wake-up can make this return */
 	pfd.fd = sysaudit_epoll_fd(a);
 	pfd.events = POLLIN;
-	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1); /* generous: a loaded 2-CPU CI box */
 	ck_assert_int_ge(sysaudit_consume(a, collect, &s), 1);
 	ck_assert_msg(find(&s, SYSAUDIT_EV_OPEN, "/nonexistent/sysaudit-wake") != NULL, "n=%d kind=%d path=%s", s.n, s.ev[0].ev.kind, s.ev[0].ev.path);
 	close(hold[1]);
@@ -1105,7 +1105,7 @@ START_TEST(test_destroy_detaches_every_link)
 	for (int i = 0; i < n; i++) {
 		int fd = -1;
 
-		for (int t = 0; t < 100; t++) { /* a link is freed after an RCU grace period */
+		for (int t = 0; t < 500; t++) { /* freed after an RCU grace period (up to 5 s) */
 			fd = bpf_link_get_fd_by_id(ids[i]);
 			if (fd < 0)
 				break;
