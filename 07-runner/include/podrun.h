@@ -303,6 +303,13 @@ int podrun_release(podrun_t *p);
 int podrun_next_event(podrun_t *p, char *buf, uint32_t cap);
 
 /**
+ * Length of the next queued event, to size the buffer of podrun_next_event().
+ * @param p the pod
+ * @return the line length (excluding the NUL), or -EAGAIN when the queue is empty
+ */
+int podrun_next_event_len(const podrun_t *p);
+
+/**
  * Ask the pod to stop: send STOP with a deadline, forward SIGTERM to the
  * worker, and SIGKILL the pod after @p grace_ms. Does not block; keep calling
  * podrun_dispatch() (or podrun_wait()) until PODRUN_EXITED.

@@ -108,6 +108,15 @@ int podrun_next_event(podrun_t *p, char *buf, uint32_t cap)
 	return (int)len;
 }
 
+int podrun_next_event_len(const podrun_t *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (!p->evq.count)
+		return -EAGAIN;
+	return (int)strlen(p->evq.items[p->evq.head]);
+}
+
 /* ---- sinks ---------------------------------------------------------------- */
 
 static void write_all(int fd, const char *s, size_t n)

@@ -487,6 +487,13 @@ static void emit_start(struct podrun *p)
 			first = 0;
 		}
 	}
+	pr_sb_puts(&x, "],\"bpf_links\":[");
+	if (p->sa) {
+		uint32_t ids[16];
+		int n = sysaudit_link_ids(p->sa, ids, 16);
+		for (int i = 0; i < n && i < 16; i++)
+			pr_sb_printf(&x, "%s%u", i ? "," : "", ids[i]);
+	}
 	pr_sb_printf(&x, "],\"landlock_abi\":%d,\"seccomp\":%s", sandbox_get_info(p->sb)->landlock_abi,
 		     sandbox_get_info(p->sb)->seccomp ? "true" : "false");
 	pr_emit(p, "runner", "life", "info", "start", "default", 1, x.oom ? NULL : x.buf, NULL);

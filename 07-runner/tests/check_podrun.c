@@ -620,7 +620,10 @@ START_TEST(test_audit_lines_follow_the_schema_and_end_with_life)
 		dump(&r);
 		ck_abort_msg("audit: %s", why);
 	}
-	/* the last line is the life summary with exit and counts (and syscalls from eBPF) */
+	/* the start event names the pod's BPF links (by id), the last line is the
+	 * life summary with exit and counts (and syscalls from eBPF) */
+	ck_assert(t_audit_line(r.audit, line, sizeof line, "\"what\":\"start\"", "\"bpf_links\":[", NULL));
+	ck_assert_ptr_null(strstr(line, "\"bpf_links\":[]"));
 	ck_assert(t_audit_line(r.audit, line, sizeof line, "\"what\":\"exit\"", NULL));
 	ck_assert_ptr_nonnull(strstr(line, "\"exit\":5"));
 	ck_assert_ptr_nonnull(strstr(line, "\"counts\":{\"net\":{\"allow\":"));
@@ -1149,11 +1152,14 @@ START_TEST(test_library_round_trip_events_and_stop)
 	ck_assert_int_eq(podrun_wait(pod), 0);
 	ck_assert_int_eq(podrun_state(pod), PODRUN_EXITED);
 	ck_assert_int_eq(podrun_exit_code(pod), 0);
+	ck_assert_int_gt(podrun_next_event_len(pod), 0);
+	ck_assert_int_eq(podrun_next_event(pod, line, 8), -EMSGSIZE);
 	while ((n = podrun_next_event(pod, line, sizeof line)) >= 0) {
 		got_start += strstr(line, "\"what\":\"start\"") != NULL;
 		got_exit += strstr(line, "\"what\":\"exit\"") != NULL;
 	}
 	ck_assert_int_eq(n, -EAGAIN);
+	ck_assert_int_eq(podrun_next_event_len(pod), -EAGAIN);
 	ck_assert_int_eq(got_start, 1);
 	ck_assert_int_eq(got_exit, 1);
 	ck_assert_int_eq(podrun_send(pod, "x", 1), -EPIPE);
