@@ -221,8 +221,11 @@ int sysaudit_attach(sysaudit_t *a);
 int sysaudit_epoll_fd(const sysaudit_t *a);
 
 /**
- * Deliver every event waiting in the ring buffer, without blocking.
- * Each event is decoded and validated before @p cb sees it.
+ * Deliver the events waiting in the ring buffer, without blocking.
+ * Each event is decoded and validated before @p cb sees it. One call takes at
+ * most one full ring's worth of records, so a pod that writes as fast as the
+ * caller reads cannot keep it here; once the pod is gone one call drains all.
+ * While more wait, the epoll fd stays readable.
  * @param a an opened auditor
  * @param cb called once per event (may be NULL: events are drained and dropped)
  * @param ctx passed to @p cb

@@ -49,6 +49,8 @@ struct sysaudit {
 	void *cb_ctx;
 	int cb_stop;             /* the callback's non-zero return, 0 otherwise */
 	int delivered;
+	uint32_t budget;         /* records one consume call takes at most: one full ring */
+	uint32_t budget_left;    /* of this call; 0 ends it (a flooding pod cannot hold it) */
 	uint64_t malformed;      /* records dropped by sysaudit_decode (never expected) */
 	sysaudit_classify_fn classify;
 	void *classify_ctx;
@@ -333,6 +335,9 @@ static int open_steps(struct sysaudit *a, const struct sysaudit_opts *o)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	a->mono_to_real = (int64_t)(rt.tv_sec - mono.tv_sec) * 1000000000LL +
 			  (rt.tv_nsec - mono.tv_nsec);
+	/* the most records a full ring can hold: the smallest record plus its header */
+	a->budget = bpf_map__max_entries(a->skel->maps.rb) /
+			    ((sizeof(struct probe_sys) + 7) / 8 * 8 + BPF_RINGBUF_HDR_SZ) + 1;
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0)
 		return set_err(a, SYSAUDIT_E_OTHER, a->ncpus ? a->ncpus : -EINVAL,
@@ -422,20 +427,22 @@ int sysaudit_epoll_fd(const sysaudit_t *a)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct sysaudit *a = ctx;
-	int rc;
+	int rc = 0;
 
 	if (sysaudit_decode(data, size, a->mono_to_real, &a->ev, a->argv_store) != 0) {
 		a->malformed++;
-		return 0;
+	} else {
+		a->delivered++;
+		rc = a->cb ? a->cb(a->cb_ctx, &a->ev) : 0;
 	}
-	a->delivered++;
-	if (!a->cb)
-		return 0;
-	rc = a->cb(a->cb_ctx, &a->ev);
 	if (rc != 0) {
 		a->cb_stop = rc;
 		return -ECANCELED; /* libbpf stops this pass (the record counts as read) */
 	}
+	/* libbpf keeps reading while the producer keeps writing: stop after one
+	 * ring's worth, the epoll fd stays readable for the rest */
+	if (--a->budget_left == 0)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -449,10 +456,13 @@ static int drain(sysaudit_t *a, int timeout_ms, sysaudit_event_fn cb, void *ctx,
 	a->cb_ctx = ctx;
 	a->cb_stop = 0;
 	a->delivered = 0;
+	a->budget_left = a->budget;
 	rc = wait ? ring_buffer__poll(a->rb, timeout_ms) : ring_buffer__consume(a->rb);
 	a->cb = NULL;
 	if (a->cb_stop)
 		return a->cb_stop;
+	if (rc == -EAGAIN && a->budget_left == 0)
+		rc = 0; /* the budget ended the pass, not an error */
 	return rc < 0 ? rc : a->delivered;
 }
 

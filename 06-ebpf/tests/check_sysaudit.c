@@ -1081,6 +1081,39 @@ START_TEST(test_lost_events_are_counted_under_a_flood)
 }
 END_TEST
 
+static int slow_collect(void *ctx, const struct sysaudit_event *ev)
+{
+	usleep(50); /* a reader slower than the pod's writer */
+	return collect(ctx, ev);
+}
+
+START_TEST(test_consume_returns_during_an_endless_flood)
+{
+	const size_t budget = 4096 / ((sizeof(struct probe_sys) + 7) / 8 * 8 + 8) + 1;
+	struct run r = { 0 };
+	struct sink s;
+	char path[64];
+	int rc;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	snprintf(path, sizeof(path), "/nonexistent/sysaudit-flood-%d", (int)getpid());
+	/* the pod opens forever into a one-page ring */
+	run_start(&r, SYSAUDIT_DETAILED, 4096, wl_busy, path);
+	ck_assert_int_eq(ns_child_go(&r.child), 0);
+	usleep(50000);
+	for (int i = 0; i < 20; i++) {
+		rc = sysaudit_consume(r.a, slow_collect, &s);
+		ck_assert_int_ge(rc, 0);
+		ck_assert_uint_le((size_t)rc, budget);
+	}
+	ck_assert_uint_gt(s.total, 0);
+	ns_child_kill(&r.child);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
 /* ---- TCase lifecycle ------------------------------------------------------ */
 
 START_TEST(test_destroy_detaches_every_link)
@@ -1188,6 +1221,7 @@ static Suite *sysaudit_suite(void)
 	tc = tcase_create("loss");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_lost_events_are_counted_under_a_flood);
+	tcase_add_test(tc, test_consume_returns_during_an_endless_flood);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifecycle");
