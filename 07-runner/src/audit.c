@@ -154,7 +154,9 @@ static void human_line(struct podrun *p, int cat, int act, const char *what, con
 	if (!what || cat < 0 || cat >= PR_NCAT || act < 0 || act >= PR_NACT)
 		return; /* the caller asked for no human line */
 	if (act == PR_ALLOW || act == PR_INFO) {
-		if (p->verbosity < PODRUN_VERBOSE)
+		/* -v: allows and facts; lifecycle/ipc facts have their own -v lines */
+		if (p->verbosity < PODRUN_VERBOSE ||
+		    (act == PR_INFO && (cat == PR_LIFE || cat == PR_IPC) && p->verbosity < PODRUN_VERBOSE + 1))
 			return;
 	} else if (p->verbosity < PODRUN_NORMAL) {
 		return;
