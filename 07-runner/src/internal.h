@@ -192,6 +192,7 @@ int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events);
 void pr_epoll_del(struct podrun *p, int fd);
 void pr_finish(struct podrun *p);
 int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms);
+int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us);
 
 void pr_ipc_event(struct podrun *p, const struct ipc_event *ev);
 int pr_bpf_event(void *ctx, const struct sysaudit_event *ev);

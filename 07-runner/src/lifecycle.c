@@ -72,6 +72,21 @@ void pr_epoll_del(struct podrun *p, int fd)
 		epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
 }
 
+/* Arm @p tfd to fire after @p us (0: at once) and then every @p interval_us
+ * (0: once). Both 0 disarms. */
+int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = (time_t)(us / 1000000);
+	its.it_value.tv_nsec = (long)(us % 1000000) * 1000L;
+	if (us == 0 && interval_us != 0)
+		its.it_value.tv_nsec = 1; /* "at once" (0 would disarm) */
+	its.it_interval.tv_sec = (time_t)(interval_us / 1000000);
+	its.it_interval.tv_nsec = (long)(interval_us % 1000000) * 1000L;
+	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
 int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms)
 {
 	struct itimerspec its = { 0 };

@@ -129,8 +129,8 @@ static void stdin_done(struct podrun *p)
 		pr_epoll_del(p, p->in_fd);
 	if (p->serve) {
 		/* STOP once the pod has read every message (loop.c on_drain):
-		 * checked at once, then every millisecond */
-		pr_arm_timer(p->t_drain, 0, 1);
+		 * checked at once, then every 200 microseconds */
+		pr_arm_timer_us(p->t_drain, 0, 200);
 	} else if (!p->to_pod_in.len && p->pod_in_w >= 0) {
 		pr_epoll_del(p, p->pod_in_w);
 		close(p->pod_in_w);
