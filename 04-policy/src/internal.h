@@ -147,6 +147,7 @@ struct policy {
 	char **names; size_t nnames; /* file names referenced by origins */
 	struct hmap seen;             /* (cat*3+action, pattern) -> rule index: duplicates */
 	int loaded, finalized;
+	uint8_t def_by_flag[POL_CAT_COUNT]; /* the default was set by a bare flag: a file does not override it */
 
 	/* built by policy_finalize */
 	struct pol_rule *pub[POL_CAT_COUNT];
@@ -162,6 +163,7 @@ struct stage {
 	int def_set[POL_CAT_COUNT];  /* 0 unset, 1 from fs.default, 2 specific */
 	struct pol_limits limits;
 	int limits_set;
+	int from_flag;               /* staged by policy_apply_flag (not by a file) */
 };
 void stage_free(struct stage *st);
 int stage_add(struct stage *st, enum pol_cat c, const struct rule *r);

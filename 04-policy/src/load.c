@@ -132,6 +132,27 @@ static int scan_positions(struct ld *l)
 	return 0;
 }
 
+/*
+ * cJSON decodes the escape \u0000 into a NUL byte and so silently cuts the
+ * string short ("/data\u0000/x" would load as "/data"). Find the first such
+ * escape inside a string of text cJSON accepted. @return its offset, or -1.
+ */
+static long find_nul_escape(const char *t, size_t len)
+{
+	int in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == '"') {
+			in_str = !in_str;
+		} else if (in_str && t[i] == '\\' && i + 1 < len) {
+			if (t[i + 1] == 'u' && i + 5 < len && memcmp(t + i + 2, "0000", 4) == 0)
+				return (long)i;
+			i++; /* skip the escaped character (an escaped quote included) */
+		}
+	}
+	return -1;
+}
+
 static int map_cmp(const void *a, const void *b)
 {
 	const cJSON *x = ((const struct nodeidx *)a)->node, *y = ((const struct nodeidx *)b)->node;
@@ -523,7 +544,16 @@ static int load_text(struct policy *p, const char *json, size_t len, const char 
 		ret = end ? syntax_error(&l, end) : -ENOMEM;
 		goto cleanup;
 	}
-	/* 3. positions of every value */
+	/* 3. no NUL hidden in a string as \u0000; positions of every value */
+	long nul_esc = find_nul_escape(buf, len);
+	if (nul_esc >= 0) {
+		int line, col;
+		linecol(&l, nul_esc, &line, &col);
+		err_set(err, file, line, col, "$", "remove the escape; policy strings cannot hold a NUL",
+			"string contains \\u0000 (a NUL character)");
+		ret = -EINVAL;
+		goto cleanup;
+	}
 	ret = scan_positions(&l);
 	if (ret == 0)
 		ret = map_build(&l, root);

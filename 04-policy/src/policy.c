@@ -230,8 +230,11 @@ int stage_commit(struct policy *p, struct stage *st, struct pol_error *err)
 			cr->n++;
 		}
 		st->cat[c].n = 0;
-		if (st->def_set[c])
+		/* a bare flag's default stays on top of a file loaded after it */
+		if (st->def_set[c] && (st->from_flag || !p->def_by_flag[c]))
 			cr->def = st->cat[c].def;
+		if (st->def_set[c] && st->from_flag)
+			p->def_by_flag[c] = 1;
 	}
 	if (st->limits_set) {
 		if (st->limits.timeout_s)
@@ -340,7 +343,7 @@ static int flag_parse(struct stage *st, const char *flag, struct pol_error *err)
 
 int policy_apply_flag(policy_t *p, const char *flag, struct pol_error *err)
 {
-	struct stage st = { 0 };
+	struct stage st = { .from_flag = 1 };
 	int ret;
 
 	if (!p || !flag)

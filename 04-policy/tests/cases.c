@@ -314,6 +314,9 @@ const struct ecase ecases[] = {
 	{ "{} x", 1, 4, "$", "JSON syntax error", NULL },
 	{ "", 1, 1, "$", "empty", "{}" },
 	{ "  \n ", 1, 1, "$", "empty", NULL },
+	/* \u0000 would cut a string short in cJSON: an allow for "/data\u0000/x" must not become "/data" */
+	{ "{\"fs\": {\"read\": {\"allow\": [\"/data\\u0000/x\"]}}}", 1, 34, "$", "\\u0000", "NUL" },
+	{ "{\"net\\u0000x\": {}}", 1, 6, "$", "\\u0000", NULL },
 	/* shape */
 	{ "[1]", 1, 1, "$", "must be a JSON object", NULL },
 	{ "\"x\"", 1, 1, "$", "must be a JSON object", NULL },
