@@ -528,11 +528,80 @@ static int fail_start(struct podrun *p, int ret, int usage)
 	return usage ? -EINVAL : (ret == -EINVAL ? -EIO : ret);
 }
 
+/* 6. The sandbox configuration: mount plan from runtime and policy, scrubbed
+ *    environment, stdio pipes, the shm descriptor, limits. */
+static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cfg_t **cfg)
+{
+	int ret = sandbox_cfg_new(cfg);
+
+	if (ret < 0)
+		return ret;
+	sandbox_cfg_set_log(*cfg, sandbox_log, p);
+	ret = pr_build_sandbox(p, *cfg, plan);
+	if (ret >= 0)
+		ret = pr_relay_setup(p, *cfg);
+	if (ret >= 0)
+		ret = sandbox_cfg_add_fd(*cfg, ipc_runner_shm_fd(p->ipc), PR_POD_SHM_FD);
+	return ret;
+}
+
+/* 7. Spawn: clone3 into new namespaces; the pod's init waits for us (03). */
+static int spawn_pod(struct podrun *p, const sandbox_cfg_t *cfg)
+{
+	struct sandbox_error se = { { 0 } };
+	int ret = sandbox_spawn(cfg, &p->sb, &se);
+
+	if (ret < 0) {
+		pr_seterr(p, 0, "spawn: %s", se.msg[0] ? se.msg : strerror(-ret));
+		return ret;
+	}
+	p->pid = sandbox_pid(p->sb);
+	pr_registry_write(p); /* now with the cgroups */
+	return 0;
+}
+
+/* 8. The veth into the pod's netns before anything runs in it (05). */
+static int plumb_network(struct podrun *p)
+{
+	int ret;
+
+	if (!p->net)
+		return 0;
+	ret = podnet_attach(p->net, sandbox_netns_fd(p->sb));
+	if (ret < 0) {
+		pr_seterr(p, ret, "network: veth into the pod");
+		return ret;
+	}
+	pr_registry_write(p); /* now with the veth */
+	return 0;
+}
+
+/* 10. Only processes of this pod may connect; then let the worker run. */
+static int release_pod(struct podrun *p)
+{
+	struct ipc_peer_rule rule = { .kind = IPC_PEER_PIDNS, .pid = p->pid, .uid = (uid_t)-1 };
+	struct sandbox_error se = { { 0 } };
+	int ret;
+
+	ret = ipc_runner_expect_peer(p->ipc, &rule);
+	if (ret >= 0)
+		ret = pr_epoll_add(p, ipc_runner_fd(p->ipc), PR_SRC_IPC, EPOLLIN);
+	if (ret >= 0)
+		ret = pr_epoll_add(p, sandbox_pidfd(p->sb), PR_SRC_PIDFD, EPOLLIN);
+	if (ret < 0) {
+		pr_seterr(p, ret, "control plane");
+		return ret;
+	}
+	ret = sandbox_release(p->sb, &se);
+	if (ret < 0)
+		pr_seterr(p, 0, "pod setup: %s", se.msg[0] ? se.msg : strerror(-ret));
+	return ret;
+}
+
 int podrun_start(podrun_t *p)
 {
 	sandbox_cfg_t *cfg = NULL;
 	rt_plan_t *plan = NULL;
-	struct sandbox_error se = { { 0 } };
 	int ret;
 
 	if (!p)
@@ -542,22 +611,23 @@ int podrun_start(podrun_t *p)
 	p->state = PODRUN_STARTING;
 	p->t_start_ms = pr_now_ms();
 	p->t_start_us = pr_now_us();
-	if (p->debug_ui) {
 #ifndef PODRUN_HAVE_DBGUI
+	if (p->debug_ui) {
 		pr_seterr(p, 0, "--debug-ui: debug UI not built");
 		return fail_start(p, -ENOTSUP, 1);
-#endif
 	}
+#endif
 
-	/* 1. Load and normalize the policy (04); pick the worker kind. */
+	/* 1. Load and normalize the policy (04); pick the worker kind. A bad
+	 *    policy or program is a usage error: nothing was created. */
 	ret = load_policy(p);
 	if (ret >= 0)
 		ret = resolve_program(p);
 	if (ret < 0)
 		return fail_start(p, ret, ret == -EINVAL);
-
 	trace(p, "policy");
-	/* 2. The event loop's descriptors, the audit sink, the stale sweep. */
+
+	/* 2. The loop's descriptors, the audit sink, the stale sweep, the record. */
 	pr_sweep_stale(p);
 	ret = make_loop(p);
 	if (ret >= 0)
@@ -567,104 +637,52 @@ int podrun_start(podrun_t *p)
 	if (ret >= 0)
 		ret = start_debug_ui(p);
 	if (ret < 0)
-		return fail_start(p, ret, 0);
-
+		goto cleanup;
 	trace(p, "loop+sweep");
-	/* 3. Rings + control socket (01, 02). */
-	ret = make_ipc(p);
-	if (ret < 0)
-		goto fail;
 
+	/* 3. Rings + control socket (01, 02). */
+	if ((ret = make_ipc(p)) < 0)
+		goto cleanup;
 	trace(p, "ipc");
 	/* 4. What the worker kind needs: argv, env, runtime mounts (07B). */
-	ret = make_runtime(p, &plan);
-	if (ret < 0) {
-		rt_plan_free(plan);
-		plan = NULL;
-		ret = fail_start(p, ret, 0);
-		goto out;
-	}
-
+	if ((ret = make_runtime(p, &plan)) < 0)
+		goto cleanup;
 	trace(p, "runtime plan");
 	/* 5. Proxy + DNS listeners (05), only when the policy can allow net. */
-	ret = make_net(p);
-	if (ret < 0)
-		goto fail;
-
+	if ((ret = make_net(p)) < 0)
+		goto cleanup;
 	trace(p, "net");
-	/* 6. The sandbox configuration: mount plan from policy and runtime,
-	 *    scrubbed env, stdio pipes, the shm fd, limits. */
-	ret = sandbox_cfg_new(&cfg);
-	if (ret >= 0) {
-		sandbox_cfg_set_log(cfg, sandbox_log, p);
-		ret = pr_build_sandbox(p, cfg, plan);
-	}
-	if (ret >= 0)
-		ret = pr_relay_setup(p, cfg);
-	if (ret >= 0)
-		ret = sandbox_cfg_add_fd(cfg, ipc_runner_shm_fd(p->ipc), PR_POD_SHM_FD);
-	if (ret < 0)
-		goto fail;
-
+	/* 6. Mount plan, environment, pipes, shm fd, limits. */
+	if ((ret = configure_sandbox(p, plan, &cfg)) < 0)
+		goto cleanup;
 	trace(p, "sandbox config");
-	/* 7. Spawn: clone3 into new namespaces; the child waits for us (03). */
-	ret = sandbox_spawn(cfg, &p->sb, &se);
-	if (ret < 0) {
-		pr_seterr(p, 0, "spawn: %s", se.msg[0] ? se.msg : strerror(-ret));
-		goto fail;
-	}
-	p->pid = sandbox_pid(p->sb);
-	pr_registry_write(p);
-
+	/* 7. Spawn; the pod waits. */
+	if ((ret = spawn_pod(p, cfg)) < 0)
+		goto cleanup;
 	trace(p, "spawn");
-	/* 8. Plumb the veth into the pod's netns before anything runs in it (05). */
-	if (p->net) {
-		ret = podnet_attach(p->net, sandbox_netns_fd(p->sb));
-		if (ret < 0) {
-			pr_seterr(p, ret, "network: veth into the pod");
-			goto fail;
-		}
-		pr_registry_write(p);
-	}
-
+	/* 8. veth into the pod's netns. */
+	if ((ret = plumb_network(p)) < 0)
+		goto cleanup;
 	trace(p, "veth");
 	/* 9. eBPF syscall audit of the pod's pid namespace (06), with --audit. */
-	ret = make_bpf(p);
-	if (ret < 0)
-		goto fail;
-
+	if ((ret = make_bpf(p)) < 0)
+		goto cleanup;
 	trace(p, "ebpf");
-	/* 10. Only this pod may connect; then let the worker run. */
-	{
-		struct ipc_peer_rule rule = { .kind = IPC_PEER_PIDNS, .pid = p->pid, .uid = (uid_t)-1 };
-		ret = ipc_runner_expect_peer(p->ipc, &rule);
-		if (ret >= 0)
-			ret = pr_epoll_add(p, ipc_runner_fd(p->ipc), PR_SRC_IPC, EPOLLIN);
-		if (ret >= 0)
-			ret = pr_epoll_add(p, sandbox_pidfd(p->sb), PR_SRC_PIDFD, EPOLLIN);
-		if (ret < 0) {
-			pr_seterr(p, ret, "control plane");
-			goto fail;
-		}
-	}
-	ret = sandbox_release(p->sb, &se);
-	if (ret < 0) {
-		pr_seterr(p, 0, "pod setup: %s", se.msg[0] ? se.msg : strerror(-ret));
-		goto fail;
-	}
-
+	/* 10. Peer rule, loop sources, release: the worker runs. */
+	if ((ret = release_pod(p)) < 0)
+		goto cleanup;
 	trace(p, "release (worker exec'd)");
-	/* 11. Timers (timeout, stats tick), the debug UI; we are running. */
+
+	/* 11. The timeout timer; we are running. */
 	if (p->timeout_s)
 		pr_arm_timer(p->t_timeout, (uint64_t)p->timeout_s * 1000, 0);
 	p->state = PODRUN_RUNNING;
 	emit_start(p);
-	ret = 0;
-	goto out;
 
-fail:
-	ret = fail_start(p, ret, 0);
-out:
+cleanup:
+	/* on failure everything created so far goes again (exit status 125) */
+	if (ret < 0)
+		ret = fail_start(p, ret, 0);
 	sandbox_cfg_free(cfg);
 	rt_plan_free(plan);
 	return ret;
