@@ -184,8 +184,9 @@ void pr_counts_json(const struct podrun *p, struct strbuf *sb);
 int pr_audit_open(struct podrun *p);
 const char *pr_terminal_safe(const char *in, char *out, size_t cap);
 
-/* lifecycle.c */
+/* lifecycle.c (start) and finish.c (the end) */
 void pr_fds_init(struct podrun *p);
+void pr_close_fd(int *fd);
 void pr_teardown(struct podrun *p, int kill_pod);
 void pr_pending_update(struct podrun *p);
 int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events);
