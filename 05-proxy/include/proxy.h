@@ -300,7 +300,9 @@ enum proxy_resolver {
 
 /** Limits against a hostile pod. Zero fields take the defaults given. */
 struct proxy_limits {
-	uint32_t max_conns;          /**< concurrent pod connections (256) */
+	/** concurrent pod connections (256); lowered so that 6 fds per connection
+	 *  fit in RLIMIT_NOFILE minus 256 kept for the rest of the runner */
+	uint32_t max_conns;
 	uint32_t max_head_bytes;     /**< request/response head incl. CRLFCRLF (16384) */
 	uint32_t max_headers;        /**< header fields per head (100) */
 	uint32_t max_line;           /**< request line / header line (8192) */

@@ -126,6 +126,18 @@ void dns_on_udp(struct proxy *px)
 	}
 }
 
+/* A TCP connection that broke the framing or the limit: one deny event, reset. */
+static void dns_tcp_refuse(struct conn *c, const char *rule, const char *reason)
+{
+	struct proxy_dns_query q;
+	memset(&q, 0, sizeof(q));
+	if (!strcmp(rule, "malformed"))
+		c->px->st.malformed++;
+	px_emit_dns(c->px, &q, POL_DENY, rule, reason, pxbuf_len(&c->cin), 0,
+		    (struct sockaddr *)&c->cli_addr);
+	px_abort(c);
+}
+
 /* TCP: [u16 length][message] frames, answered in order. */
 void dns_tcp_advance(struct conn *c)
 {
@@ -154,12 +166,16 @@ void dns_tcp_advance(struct conn *c)
 	while (pxbuf_len(&c->cin) >= 2 && pxbuf_len(&c->cout) < PX_DNS_BACKLOG) {
 		const uint8_t *p = (const uint8_t *)pxbuf_ptr(&c->cin);
 		size_t mlen = (size_t)p[0] << 8 | p[1];
-		if (mlen < 12 || mlen > PX_DNS_MAX_MSG || ++c->nreq > DNS_MAX_PER_CONN) {
-			px_abort(c);
+		if (mlen < 12 || mlen > PX_DNS_MAX_MSG) {
+			dns_tcp_refuse(c, "malformed", "bad DNS-over-TCP message length");
 			return;
 		}
 		if (pxbuf_len(&c->cin) < mlen + 2)
-			break;
+			break; /* the rest of this message has not arrived yet */
+		if (++c->nreq > DNS_MAX_PER_CONN) {
+			dns_tcp_refuse(c, "limit", "too many DNS questions on one connection");
+			return;
+		}
 		size_t an = dns_handle(px, p + 2, mlen, out, sizeof(out),
 				       (struct sockaddr *)&c->cli_addr);
 		pxbuf_consume(&c->cin, (uint32_t)mlen + 2);

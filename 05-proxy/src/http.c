@@ -237,6 +237,25 @@ static void upstream_failed(struct conn *c, int status, const char *reason)
 
 /* ---- target parsing ------------------------------------------------------- */
 
+/*
+ * A host whose last label is a number ("2130706433", "0x7f000001", "127.1",
+ * "0177.0.0.1") is an IPv4 address to some tools (inet_aton, getaddrinfo,
+ * URL parsers) and a name to others (inet_pton, 04-policy). Only the canonical
+ * dotted quad is accepted, so the host the policy decides and the event names
+ * is the address that is used. @return 1 for such a non-canonical form.
+ */
+static int noncanonical_ipv4(const char *host)
+{
+	const char *last = strrchr(host, '.');
+	struct in_addr a;
+	last = last ? last + 1 : host;
+	size_t n = strlen(last);
+	int numeric = n > 0 && strspn(last, "0123456789") == n;
+	if (!numeric && n >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X'))
+		numeric = strspn(last + 2, "0123456789abcdefABCDEF") == n - 2;
+	return numeric && inet_pton(AF_INET, host, &a) != 1;
+}
+
 /* Validate a host name or IP literal (no brackets); copy lower-cased. */
 static int valid_host(const char *s, size_t n, char *out)
 {
@@ -253,7 +272,7 @@ static int valid_host(const char *s, size_t n, char *out)
 		out[i] = (char)tolower(ch);
 	}
 	out[n] = '\0';
-	return 0;
+	return noncanonical_ipv4(out) ? -EINVAL : 0;
 }
 
 /* "host[:port]" or "[v6][:port]" -> host, port, authority. */
@@ -568,6 +587,15 @@ static int named_in_connection(const char *buf, const struct proxy_head *h, cons
 	return 0;
 }
 
+/* The fields that frame the message. The proxy frames the body by them, so
+ * they always travel with it: a Connection header naming one of them cannot
+ * strip it (the upstream would see a body without framing, and read it as the
+ * next request: request smuggling). */
+static int is_framing(const char *name, size_t n)
+{
+	return px_token_eq(name, n, "content-length") || px_token_eq(name, n, "transfer-encoding");
+}
+
 /* Copy the end-to-end fields of a head into out. */
 static int copy_fields(struct pxbuf *out, const char *buf, const struct proxy_head *h)
 {
@@ -575,7 +603,7 @@ static int copy_fields(struct pxbuf *out, const char *buf, const struct proxy_he
 		const struct proxy_hdr *f = &h->headers[i];
 		const char *name = buf + f->name_off;
 		if (is_hop_by_hop(name, f->name_len) ||
-		    named_in_connection(buf, h, name, f->name_len))
+		    (!is_framing(name, f->name_len) && named_in_connection(buf, h, name, f->name_len)))
 			continue;
 		if (pxbuf_append(out, name, f->name_len) < 0 || pxbuf_append(out, ": ", 2) < 0 ||
 		    pxbuf_append(out, buf + f->value_off, f->value_len) < 0 ||
@@ -795,9 +823,15 @@ static int exchange_io(struct conn *c)
  * @return 1 if anything was parsed, 0 if not, -1 if the connection ended. */
 static int response_step(struct conn *c)
 {
-	int moved = 0;
-	/* 1. the head (and any interim 1xx before it) */
+	int moved = 0, backlog = 0;
+	/* 1. the head (and any interim 1xx before it); a new head is parsed only
+	 * once the earlier ones reached the pod, so an upstream sending endless 1xx
+	 * to a pod that does not read costs at most one head of memory */
 	while (!c->resp_head_done && pxbuf_len(&c->uin)) {
+		if (pxbuf_len(&c->cout) >= c->px->lim.max_head_bytes) {
+			backlog = 1;
+			break;
+		}
 		int r = handle_response_head(c);
 		if (r < 0)
 			return -1;
@@ -805,7 +839,7 @@ static int response_step(struct conn *c)
 			break;
 		moved = 1;
 	}
-	if (!c->resp_head_done && c->up_eof) {
+	if (!c->resp_head_done && c->up_eof && !backlog) {
 		upstream_failed(c, 502, "the upstream closed without a response");
 		return -1;
 	}
@@ -891,6 +925,10 @@ static void tls_head(struct conn *c)
 	if (r < 0) {
 		malformed(c, 0, r == -ENOENT ? "TLS ClientHello without SNI"
 					     : "not a TLS ClientHello");
+		return;
+	}
+	if (noncanonical_ipv4(name)) {
+		malformed(c, 0, "SNI is a non-canonical IPv4 address form");
 		return;
 	}
 	snprintf(c->host, sizeof(c->host), "%s", name);

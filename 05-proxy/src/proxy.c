@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +132,19 @@ static void set_limits(struct proxy_limits *l)
 		l->tunnel_idle_ms = 300000;
 	if (!l->connect_timeout_ms)
 		l->connect_timeout_ms = 10000;
+	/* a connection holds up to PX_FDS_PER_CONN fds (pod socket, upstream
+	 * socket, two splice pipes): the pod must not be able to use up the
+	 * runner's fd table, so the limit fits the table, minus a reserve */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t fit = rl.rlim_cur > PX_FD_RESERVE
+				     ? (rl.rlim_cur - PX_FD_RESERVE) / PX_FDS_PER_CONN
+				     : 1;
+		if (fit < 1)
+			fit = 1;
+		if (l->max_conns > fit)
+			l->max_conns = (uint32_t)fit;
+	}
 }
 
 const char *px_what(const struct conn *c, char *buf, size_t cap)
@@ -193,7 +207,8 @@ void px_emit_dns(struct proxy *px, const struct proxy_dns_query *q, enum pol_act
 		{ 65, "HTTPS" }, { 255, "ANY" },
 	};
 	char tname[16];
-	snprintf(tname, sizeof(tname), "TYPE%u", q->qtype);
+	/* qtype 0: the question was never read (a malformed message) */
+	snprintf(tname, sizeof(tname), q->qtype ? "TYPE%u" : "", q->qtype);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].t == q->qtype)
 			snprintf(tname, sizeof(tname), "%s", names[i].n);
@@ -424,7 +439,7 @@ static void free_dead(struct proxy *px)
 		px->dead = c->next;
 		conn_free(c);
 	}
-	if (!px->conns)
+	if (!px->conns && !px->accept_paused)
 		arm_timer(px, 0);
 }
 
@@ -495,14 +510,40 @@ static struct conn *conn_new(struct proxy *px, int fd, enum cmode mode)
 	return c;
 }
 
+/*
+ * accept4() failed for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM):
+ * the pending connection stays queued and the level-triggered listener would
+ * report it again at once, turning the runner's loop into a busy spin. Take
+ * the listeners out of the epoll set until the next timer tick.
+ */
+static void pause_accept(struct proxy *px)
+{
+	for (int i = 0; i < 4; i++)
+		ep_set(px, &px->lst[i], 0);
+	px->accept_paused = 1;
+	arm_timer(px, 1);
+}
+
+static void resume_accept(struct proxy *px)
+{
+	if (!px->accept_paused)
+		return;
+	for (int i = 0; i < 4; i++)
+		ep_set(px, &px->lst[i], EPOLLIN);
+	px->accept_paused = 0;
+}
+
 static void on_accept(struct proxy *px, struct pxfd *l)
 {
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		int fd = accept4(l->fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_accept(px);
 			return; /* EAGAIN, or a transient error: try again on the next event */
+		}
 		px->st.conns_accepted++;
 		if (px->st.conns_open >= px->lim.max_conns) {
 			/* over the limit: reset at once; one deny event names the limit */
@@ -584,6 +625,7 @@ static void on_timer(struct proxy *px)
 	uint64_t ticks;
 	if (read(px->timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
+	resume_accept(px);
 	uint64_t now = px_now_ms();
 	for (struct conn *c = px->conns, *next; c; c = next) {
 		next = c->next;

@@ -32,6 +32,8 @@
 #define PX_MAX_ADDRS 8      /* resolved addresses kept per request */
 #define PX_BUF_MIN (32u << 10)
 #define PX_TICK_MS 100      /* timer resolution for timeouts */
+#define PX_FDS_PER_CONN 6   /* pod socket + upstream socket + two splice pipes */
+#define PX_FD_RESERVE 256   /* fds of RLIMIT_NOFILE left to the rest of the runner */
 
 int px_token_eq(const char *a, size_t alen, const char *lit);
 /** Build a DNS answer into out. rcode 0/2/3/4/5; a = A record or NULL. @return length or 0. */
@@ -174,6 +176,7 @@ struct proxy {
 	char (*host_names)[256];
 	int epfd, timerfd, timer_armed;
 	struct pxfd lst[4];       /* explicit, http, tls, dns tcp */
+	int accept_paused;        /* listeners out of epoll after EMFILE & co., until a tick */
 	struct pxfd udp;          /* dns udp */
 	struct pxfd tfd;          /* timer */
 	uint16_t ports[4];        /* bound ports: explicit, http, tls, dns */

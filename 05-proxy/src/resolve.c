@@ -33,6 +33,7 @@
 struct rjob {
 	struct rjob *next;
 	struct conn *c; /* loop thread only; NULL once cancelled */
+	int cancelled;  /* guarded by resolver.mu: the thread skips the lookup */
 	char host[256];
 	uint16_t port;
 	int err;
@@ -112,11 +113,14 @@ static void *resolver_main(void *arg)
 		r->todo = j->next;
 		if (!r->todo)
 			r->todo_tail = NULL;
+		int skip = j->cancelled;
 		pthread_mutex_unlock(&r->mu);
 
+		/* a job whose connection is gone costs no lookup: a pod that opens
+		 * and drops connections cannot queue up work for this thread */
 		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 		struct addrinfo *res = NULL;
-		int e = getaddrinfo(j->host, NULL, &hints, &res);
+		int e = skip ? EAI_NONAME : getaddrinfo(j->host, NULL, &hints, &res);
 		j->err = e ? -EHOSTUNREACH : 0;
 		for (struct addrinfo *ai = res; ai && j->n < PX_MAX_ADDRS; ai = ai->ai_next) {
 			if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
@@ -213,8 +217,14 @@ int resolve_start(struct conn *c)
 
 void resolve_cancel(struct conn *c)
 {
+	struct resolver *r = c->px->res;
 	if (c->job) {
 		c->job->c = NULL; /* only the loop thread reads this field */
+		if (r) {
+			pthread_mutex_lock(&r->mu);
+			c->job->cancelled = 1;
+			pthread_mutex_unlock(&r->mu);
+		}
 		c->job = NULL;
 	}
 }

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -191,6 +193,10 @@ START_TEST(test_http_addresses_are_checked_after_resolution)
 	char resp[4096];
 	/* allowed by name (default allow), but the addresses are special ranges */
 	world_stop();
+	/* as root, in a private netns: were the check broken, no packet for
+	 * 10.x or 169.254.169.254 could leave the machine */
+	if (geteuid() == 0)
+		runner_netns_private();
 	world_start(NULL, "{\"default\":\"allow\"}");
 	ask(W.port[0], "GET http://evil.test/ HTTP/1.1\r\nHost: evil.test\r\n\r\n", resp,
 	    sizeof(resp), NULL);
@@ -307,6 +313,79 @@ START_TEST(test_http_hop_by_hop_fields_are_not_forwarded)
 }
 END_TEST
 
+START_TEST(test_connection_header_cannot_strip_the_framing_fields)
+{
+	/* "Connection: content-length" must not make the upstream see a body
+	 * without framing: it would read the body as a second, unchecked request */
+	char resp[4096], req[512];
+	const char *smuggled = "GET /smuggled HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	snprintf(req, sizeof(req),
+		 "POST http://up.test/post HTTP/1.1\r\nHost: up.test\r\n"
+		 "Connection: content-length\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(smuggled), smuggled);
+	ask(W.port[0], req, resp, sizeof(resp), "got=");
+	spin(W.px, 100);
+	char want[32];
+	snprintf(want, sizeof(want), "U1 got=%zu\n", strlen(smuggled));
+	ck_assert_msg(strstr(resp, want) && !strstr(resp, "smuggled"), "%s", resp);
+	snprintf(req, sizeof(req),
+		 "POST http://up.test/post HTTP/1.1\r\nHost: up.test\r\n"
+		 "Connection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "%zx\r\n%s\r\n0\r\n\r\n", strlen(smuggled), smuggled);
+	ask(W.port[0], req, resp, sizeof(resp), "got=");
+	ck_assert_msg(strstr(resp, want) && !strstr(resp, "smuggled"), "%s", resp);
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_ALLOW), 2);
+}
+END_TEST
+
+START_TEST(test_non_canonical_ipv4_host_forms_get_400)
+{
+	/* 2130706433, 0x7f000001, 127.1 ... are 127.0.0.1 to inet_aton and
+	 * getaddrinfo but a name to the policy: refused, whatever the listener */
+	const char *forms[] = { "2130706433", "0x7f000001", "127.1", "0177.0.0.1",
+				"0x7f.0.0.1", "127.0.0.0x1", "up.test.1" };
+	char resp[4096], req[256];
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(req, sizeof(req), "GET http://%s:%u/ HTTP/1.1\r\nHost: x\r\n\r\n", forms[i],
+			 W.up.port);
+		ask(W.port[0], req, resp, sizeof(resp), NULL);
+		ck_assert_msg(strstr(resp, "HTTP/1.1 400"), "absolute %s: %s", forms[i], resp);
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s:%u\r\n\r\n", forms[i],
+			 W.up.port);
+		ask(W.port[1], req, resp, sizeof(resp), NULL);
+		ck_assert_msg(strstr(resp, "HTTP/1.1 400"), "Host %s: %s", forms[i], resp);
+		snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\n\r\n", forms[i], W.up.port);
+		ask(W.port[0], req, resp, sizeof(resp), NULL);
+		ck_assert_msg(strstr(resp, "HTTP/1.1 400"), "CONNECT %s: %s", forms[i], resp);
+	}
+	/* the canonical literal is decided by the IP rule and served */
+	snprintf(req, sizeof(req), "GET http://127.0.0.1:%u/ok HTTP/1.1\r\nHost: x\r\n\r\n",
+		 W.up.port);
+	ask(W.port[0], req, resp, sizeof(resp), "sni=");
+	ck_assert_msg(strstr(resp, "U1 path=/ok"), "%s", resp);
+	struct proxy_stats st;
+	proxy_get_stats(W.px, &st);
+	ck_assert_int_eq(st.malformed, 3 * sizeof(forms) / sizeof(forms[0]));
+}
+END_TEST
+
+START_TEST(test_interim_100_continue_is_relayed_before_the_body)
+{
+	char resp[4096];
+	int eof, fd = raw_connect(W.port[0]);
+	const char *head = "POST http://up.test/post HTTP/1.1\r\nHost: up.test\r\n"
+			   "Expect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+	raw_send(W.px, fd, head, strlen(head));
+	raw_recv(W.px, fd, resp, sizeof(resp), "\r\n\r\n", 4000, &eof);
+	ck_assert_msg(strncmp(resp, "HTTP/1.1 100 Continue\r\n", 23) == 0 && !strstr(resp, "got="),
+		      "%s", resp);
+	raw_send(W.px, fd, "abcd", 4);
+	raw_recv(W.px, fd, resp, sizeof(resp), "got=", 4000, &eof);
+	close(fd);
+	ck_assert_msg(strstr(resp, "HTTP/1.1 200") && strstr(resp, "U1 got=4"), "%s", resp);
+}
+END_TEST
+
 START_TEST(test_malformed_requests_get_400)
 {
 	const char *bad[] = {
@@ -400,6 +479,51 @@ START_TEST(test_connection_limit_resets_the_extra_connection)
 	close(a);
 	close(b);
 	close(c);
+}
+END_TEST
+
+START_TEST(test_fd_exhaustion_pauses_accepting_instead_of_spinning)
+{
+	/* pending connections the proxy cannot accept (EMFILE) must not keep
+	 * proxy_fd() readable: the runner's loop would spin at 100% CPU */
+	struct rlimit old, low;
+	int cli[3];
+	for (int i = 0; i < 3; i++)
+		cli[i] = raw_connect(W.port[0]); /* queued by the kernel, not yet accepted */
+	int lowest = dup(0);
+	ck_assert_int_ge(lowest, 0);
+	close(lowest);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest; /* no fd can be opened now */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	struct pollfd pfd = { .fd = proxy_fd(W.px), .events = POLLIN };
+	int readable = 0;
+	uint64_t t0 = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - t0 > 500)
+			break;
+		if (poll(&pfd, 1, 20) > 0) {
+			readable++;
+			proxy_dispatch(W.px);
+		}
+	}
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* about one wake-up per 100 ms timer tick, not thousands */
+	ck_assert_msg(readable < 40, "proxy_fd readable %d times in 500 ms", readable);
+	/* with fds back, the queued connections are served */
+	char resp[4096];
+	int eof;
+	const char *req = "GET http://up.test/late HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, cli[0], req, strlen(req));
+	raw_recv(W.px, cli[0], resp, sizeof(resp), "sni=", 4000, &eof);
+	ck_assert_msg(strstr(resp, "U1 path=/late"), "%s", resp);
+	for (int i = 0; i < 3; i++)
+		close(cli[i]);
 }
 END_TEST
 
@@ -594,6 +718,66 @@ START_TEST(test_dns_over_tcp_answers_each_framed_query)
 }
 END_TEST
 
+START_TEST(test_dns_over_tcp_bad_length_is_reset_with_an_event)
+{
+	const uint8_t bad[] = { 0, 5, 1, 2, 3, 4, 5 }; /* a 5-byte "message" */
+	char buf[64];
+	int eof, fd = raw_connect(W.port[3]);
+	raw_send(W.px, fd, bad, sizeof(bad));
+	raw_recv(W.px, fd, buf, sizeof(buf), NULL, 2000, &eof);
+	close(fd);
+	ck_assert_int_eq(eof, 1);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_DNS, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->rule, "malformed");
+	ck_assert_int_eq(W.log.n, 1);
+}
+END_TEST
+
+START_TEST(test_dns_over_tcp_query_arriving_byte_by_byte_is_answered)
+{
+	/* a 460-byte question (long name + padded EDNS OPT) one byte per read:
+	 * partial reads are not questions and do not count against the limit */
+	uint8_t q[600], buf[700];
+	char name[256] = "";
+	for (int i = 0; i < 3; i++) {
+		char label[64];
+		memset(label, 'a' + i, 60);
+		label[60] = '\0';
+		strcat(name, label);
+		strcat(name, ".");
+	}
+	strcat(name, "up.test");
+	size_t n = dns_query(q + 2, 33, name, 1);
+	q[2 + 11] = 1; /* ARCOUNT: one OPT record, 200 bytes of padding */
+	uint8_t *o = q + 2 + n;
+	memset(o, 0, 11 + 200);
+	o[2] = 41, o[3] = 0x10, o[9] = 0, o[10] = 200;
+	n += 11 + 200;
+	q[0] = (uint8_t)(n >> 8), q[1] = (uint8_t)n;
+	int eof, fd = raw_connect(W.port[3]);
+	for (size_t i = 0; i < n + 2; i++) {
+		ck_assert_int_eq(send(fd, q + i, 1, MSG_NOSIGNAL), 1);
+		spin(W.px, 2);
+	}
+	size_t got = 0;
+	for (int i = 0; i < 400 && got < 2 + 12; i++) {
+		spin(W.px, 5);
+		ssize_t r = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r;
+		if (r == 0)
+			break;
+	}
+	(void)eof;
+	close(fd);
+	ck_assert_uint_ge(got, 2 + 12);
+	ck_assert_int_eq(buf[2] << 8 | buf[3], 33);
+	ck_assert_int_eq(buf[5] & 0xf, 3); /* answered: NXDOMAIN (only up.test itself is allowed) */
+}
+END_TEST
+
 START_TEST(test_destroy_reports_open_tunnels)
 {
 	int eof, fd = raw_connect(W.port[0]);
@@ -734,10 +918,14 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_http_chunked_and_close_delimited_responses_are_relayed);
 	tcase_add_test(tc, test_http_head_response_has_no_body);
 	tcase_add_test(tc, test_http_hop_by_hop_fields_are_not_forwarded);
+	tcase_add_test(tc, test_connection_header_cannot_strip_the_framing_fields);
+	tcase_add_test(tc, test_non_canonical_ipv4_host_forms_get_400);
+	tcase_add_test(tc, test_interim_100_continue_is_relayed_before_the_body);
 	tcase_add_test(tc, test_malformed_requests_get_400);
 	tcase_add_test(tc, test_oversized_heads_get_431);
 	tcase_add_test(tc, test_slowloris_head_times_out_with_408);
 	tcase_add_test(tc, test_connection_limit_resets_the_extra_connection);
+	tcase_add_test(tc, test_fd_exhaustion_pauses_accepting_instead_of_spinning);
 	tcase_add_test(tc, test_requests_per_connection_are_limited);
 	tcase_add_test(tc, test_connect_denied_gets_403_and_allowed_tunnels);
 	tcase_add_test(tc, test_transparent_http_routes_by_host_header);
@@ -746,6 +934,8 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_dns_denied_names_get_nxdomain_and_an_event);
 	tcase_add_test(tc, test_dns_malformed_query_gets_formerr);
 	tcase_add_test(tc, test_dns_over_tcp_answers_each_framed_query);
+	tcase_add_test(tc, test_dns_over_tcp_bad_length_is_reset_with_an_event);
+	tcase_add_test(tc, test_dns_over_tcp_query_arriving_byte_by_byte_is_answered);
 	tcase_add_test(tc, test_destroy_reports_open_tunnels);
 	tcase_add_test(tc, test_upstream_refusing_the_connection_gets_502);
 	tcase_add_test(tc, test_upstream_that_never_answers_gets_504);
