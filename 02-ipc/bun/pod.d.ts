@@ -93,9 +93,9 @@ export declare class Worker implements AsyncIterable<Uint8Array> {
   static connect(o?: ConnectOptions): Promise<Worker>;
   /** Run fn once when STOP arrives, then exit with its number result (0 otherwise). */
   onStop(fn: (deadlineMs: number) => unknown): void;
-  /** Next frame (a copy). */
+  /** Next frame (a copy). One recv/recvBatch at a time: a concurrent second one throws EBUSY. */
   recv(timeoutMs?: number): Promise<Uint8Array>;
-  /** Up to max frames (at least one). */
+  /** Up to max frames (at least one). One recv/recvBatch at a time (else EBUSY). */
   recvBatch(max?: number, timeoutMs?: number): Promise<Batch>;
   /** Frames until STOP. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array>;

@@ -319,7 +319,12 @@ export class Worker {
   private wantSpaceSent = false;
   private consumed = 0;
   private err: PodError | null = null;
-  private waiter: (() => void) | null = null;
+  /* Everyone awaiting a control-plane event (a recv sleeping on the doorbell
+   * and a send waiting for SPACE may wait at the same time): all are woken on
+   * each event, message, close or error, and each re-checks its own condition.
+   * One slot would lose the older waiter, which then never wakes. */
+  private waiters: (() => void)[] = [];
+  private rxBusy = false; /* a recv/recvBatch is running: a second one is EBUSY */
   private stopFn: StopHandler | null = null;
   private stopRunning = false;
   private readyMsg: Msg | null = null;
@@ -411,17 +416,24 @@ export class Worker {
   }
 
   private wakeUp(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    if (w) w();
+    if (!this.waiters.length) return;
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
   }
 
   /** Resolve on the next control message, close, error, or after @p ms (undefined = never). */
   private waitEvent(ms?: number): Promise<void> {
     return new Promise((resolve) => {
       let timer: ReturnType<typeof setTimeout> | null = null;
-      this.waiter = () => { if (timer) clearTimeout(timer); resolve(); };
-      if (ms !== undefined) timer = setTimeout(() => { this.waiter = null; resolve(); }, Math.max(1, ms));
+      const w = () => { if (timer) clearTimeout(timer); resolve(); };
+      this.waiters.push(w);
+      if (ms !== undefined)
+        timer = setTimeout(() => {
+          const i = this.waiters.indexOf(w);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve();
+        }, Math.max(1, ms));
     });
   }
 
@@ -585,7 +597,7 @@ export class Worker {
       if (deadline === undefined) await this.waitEvent();
       else if (deadline > performance.now()) await this.waitEvent(deadline - performance.now());
     } finally {
-      ring!.ring_cancel_wait(this.rx);
+      if (this.shm) ring!.ring_cancel_wait(this.rx); // close() may have unmapped the rings meanwhile
     }
   }
 
@@ -595,8 +607,25 @@ export class Worker {
     if (this.stopping) queueMicrotask(() => this.runStop());
   }
 
-  /** Next frame (a copy), waiting on the doorbell when the ring is empty. */
+  /** Next frame (a copy), waiting on the doorbell when the ring is empty.
+   *  One recv/recvBatch at a time: a second concurrent one throws EBUSY. */
   async recv(timeoutMs?: number): Promise<Uint8Array> {
+    this.rxEnter();
+    try {
+      return await this.recvOne(timeoutMs);
+    } finally {
+      this.rxBusy = false;
+    }
+  }
+
+  /* The consumer side of the to-pod ring and its waiting word have one owner:
+   * two receivers would cancel each other's wait and lose a wake-up. */
+  private rxEnter(): void {
+    if (this.rxBusy) throw new PodError("another recv() or recvBatch() is already waiting", "EBUSY");
+    this.rxBusy = true;
+  }
+
+  private async recvOne(timeoutMs?: number): Promise<Uint8Array> {
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     for (;;) {
       // frames already in the ring are delivered even after a failure; the
@@ -617,8 +646,18 @@ export class Worker {
     }
   }
 
-  /** Up to @p max frames (at least one) in a Batch that reuses the worker's buffer. */
+  /** Up to @p max frames (at least one) in a Batch that reuses the worker's buffer.
+   *  One recv/recvBatch at a time: a second concurrent one throws EBUSY. */
   async recvBatch(max = MAX_BATCH, timeoutMs?: number): Promise<Batch> {
+    this.rxEnter();
+    try {
+      return await this.recvBatchOne(max, timeoutMs);
+    } finally {
+      this.rxBusy = false;
+    }
+  }
+
+  private async recvBatchOne(max: number, timeoutMs?: number): Promise<Batch> {
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     const r = ring!;
     for (;;) {

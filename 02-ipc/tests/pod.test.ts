@@ -141,6 +141,23 @@ describe("session (Bun worker against the C runner side)", () => {
     expect(Number(kv.close_ms)).toBeLessThan(1000);
   });
 
+  test("a receiving and a sending task may wait at the same time", () => {
+    const { kv } = harness(["echo", 200000, 512], "duplex");
+    expect(Number(kv.frames)).toBe(200000);
+  });
+
+  test("a second concurrent recv is refused with EBUSY, not left hanging", () => {
+    harness(["handshake"], "busy");
+  });
+
+  test("close() while a recv sleeps ends that recv with an error, no crash", () => {
+    // "ping" keeps the runner quiet for 50 ms; the worker is gone by then, so
+    // the harness itself reports a failed PING: only the worker's line counts
+    const p = Bun.spawnSync([HARNESS, "-k", "3", "ping", "--", process.execPath, "run", WORKER, "close-waiting"],
+      { stdout: "pipe", stderr: "pipe" });
+    expect(p.stderr.toString()).toContain("close-waiting: PodError EBADF");
+  });
+
   test("PING is answered while the worker waits", () => {
     harness(["ping"], "echo1");
   });

@@ -389,7 +389,8 @@ class Worker:
                 if left > 0:
                     self._pump(max(1, int(left * 1000)))
         finally:
-            self._lib.ring_cancel_wait(self._rx)
+            if self._shm is not None:  # close() (e.g. from a signal handler) unmapped the rings
+                self._lib.ring_cancel_wait(self._rx)
         return True
 
     # ---- public API ----------------------------------------------------

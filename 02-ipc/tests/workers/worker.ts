@@ -9,7 +9,9 @@
  * MODE: echo (batches), echo1 (the async iterator, one frame at a time),
  * handler (STOP handler sends "bye", exits 42), fail (recv until an error,
  * print it, exit 3), sp-echo (plain socketpair echo through libc, the
- * benchmark peer: Bun has no socketpair of its own).
+ * benchmark peer: Bun has no socketpair of its own), busy (a second
+ * concurrent recv must be EBUSY), close-waiting (close() under a sleeping
+ * recv), duplex (echo with separate receiving and sending tasks).
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { connect, PodError } from "../../bun/pod.ts";
@@ -29,6 +31,47 @@ function spEcho(): number {
   }
 }
 
+/* A second concurrent recv is refused at once; the first still ends at STOP. */
+async function busy(w: any): Promise<number> {
+  const first = w.recv().catch((e: PodError) => e);
+  let second = "none";
+  try { await w.recv(); } catch (e) { second = (e as PodError).errno; }
+  const f = await first;
+  console.error(`busy: second=${second} first=${(f as PodError).errno}`);
+  return second === "EBUSY" && (f as PodError).errno === "ESHUTDOWN" ? 0 : 4;
+}
+
+/* close() while a recv sleeps on the doorbell: the recv fails cleanly (the
+ * rings are unmapped under it: no touching them when it wakes). */
+async function closeWaiting(w: any): Promise<number> {
+  const first = w.recv().catch((e: PodError) => e); // asleep on the doorbell now
+  w.close();
+  const e = (await first) as PodError;
+  console.error(`close-waiting: ${e.name} ${e.errno}`);
+  return e instanceof PodError ? 0 : 4;
+}
+
+/* Echo with a receiving task and a sending task that wait at the same time
+ * (a recv asleep on the doorbell while a send waits for SPACE). */
+async function duplex(w: any): Promise<void> {
+  const q: Uint8Array[] = [];
+  let kick: (() => void) | null = null, done = false;
+  const poke = () => { const k = kick; kick = null; if (k) k(); };
+  const rx = (async () => {
+    try {
+      for await (const f of w) { q.push(f); poke(); }
+    } finally { done = true; poke(); }
+  })();
+  const tx = (async () => {
+    for (;;) {
+      while (q.length) await w.send(q.shift()!);
+      if (done) return;
+      await new Promise<void>((r) => (kick = r));
+    }
+  })();
+  await Promise.all([rx, tx]);
+}
+
 async function main(): Promise<number> {
   if (process.argv.includes("sp-echo")) return spEcho();
   let w;
@@ -40,7 +83,14 @@ async function main(): Promise<number> {
   }
   if (process.argv.some((a) => a.startsWith("--pod-"))) throw new Error("pod args left in argv");
   const mode = process.argv[2];
+  if (mode === "busy") return busy(w);
+  if (mode === "close-waiting") return closeWaiting(w);
   try {
+    if (mode === "duplex") {
+      await duplex(w);
+      w.close();
+      return 0;
+    }
     if (mode === "echo") {
       for (;;) await w.sendBatch(await w.recvBatch());
     }
