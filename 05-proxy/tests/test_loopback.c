@@ -163,6 +163,7 @@ START_TEST(test_http_denied_request_gets_403_naming_the_rule)
 	ask(W.port[0], "GET http://nobody.test/ HTTP/1.1\r\nHost: nobody.test\r\n\r\n", resp,
 	    sizeof(resp), NULL);
 	ck_assert_msg(strstr(resp, "403") && strstr(resp, "rule: default"), "%s", resp);
+	ck_assert_int_eq(W.log.n, 2); /* one event per decision, never two */
 }
 END_TEST
 
@@ -185,6 +186,7 @@ START_TEST(test_http_warn_is_allowed_and_reported)
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->action, POL_WARN);
 	ck_assert_str_eq(e->rule, "warn.test");
+	ck_assert_int_eq(W.log.n, 1);
 }
 END_TEST
 
@@ -409,6 +411,7 @@ START_TEST(test_malformed_requests_get_400)
 	struct proxy_stats st;
 	proxy_get_stats(W.px, &st);
 	ck_assert_int_eq(st.malformed, sizeof(bad) / sizeof(bad[0]));
+	ck_assert_int_eq(W.log.n, (int)(sizeof(bad) / sizeof(bad[0])));
 	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, NULL);
 	ck_assert_str_eq(e->rule, "malformed");
 	ck_assert_int_eq(e->action, POL_DENY);
@@ -571,6 +574,8 @@ START_TEST(test_connect_denied_gets_403_and_allowed_tunnels)
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	ck_assert_int_gt(e->up, 30);
 	ck_assert_int_gt(e->down, 30);
+	spin(W.px, 50);
+	ck_assert_int_eq(W.log.n, 2); /* the deny, then the tunnel at its close */
 }
 END_TEST
 
@@ -600,6 +605,7 @@ START_TEST(test_transparent_tls_garbage_is_reset)
 	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, NULL);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->rule, "malformed");
+	ck_assert_int_eq(W.log.n, 1);
 }
 END_TEST
 
@@ -804,6 +810,7 @@ START_TEST(test_upstream_refusing_the_connection_gets_502)
 	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "closed.test");
 	ck_assert_int_eq(e->action, POL_ALLOW); /* the decision was allow; the upstream failed */
 	ck_assert_int_eq(e->status, 502);
+	ck_assert_int_eq(W.log.n, 1);
 }
 END_TEST
 
@@ -816,6 +823,7 @@ START_TEST(test_upstream_that_never_answers_gets_504)
 	ask(W.port[0], "GET http://slow.test/ HTTP/1.1\r\nHost: slow.test\r\n\r\n", resp,
 	    sizeof(resp), NULL);
 	ck_assert_msg(strstr(resp, "HTTP/1.1 504 Gateway Timeout"), "%s", resp);
+	ck_assert_int_eq(W.log.n, 1);
 }
 END_TEST
 
