@@ -392,6 +392,41 @@ START_TEST(test_teardown_in_the_host_netns_leaves_no_veth)
 }
 END_TEST
 
+START_TEST(test_failed_attach_leaves_no_veth_behind)
+{
+	POD_REQUIRE_ROOT();
+	runner_netns_private();
+	/* the pod already has a default route: podnet_attach() gets as far as
+	 * the route (veth made, both ends addressed), fails, and must undo it all */
+	struct podns ns;
+	podns_create(&ns);
+	const char *env[] = { "PATH=/usr/bin:/bin:/usr/sbin:/sbin", NULL };
+	char out[4096];
+	int r = pod_sh(NULL, &ns, env, 10000, out, sizeof(out),
+		       "ip link add d0 type veth peer name d1 && ip link set d1 up && ip addr add 169.254.250.1/30 dev d0 && "
+		       "ip link set d0 up && ip route add default dev d0");
+	ck_assert_msg(r == 0, "%s", out);
+	podnet_t *pn = NULL;
+	struct podnet_config cfg = { .index = test_index(), .ifname_prefix = "px" };
+	ck_assert_int_eq(podnet_new(&cfg, &pn), 0);
+	char ifname[IFNAMSIZ];
+	snprintf(ifname, sizeof(ifname), "%s", podnet_ifname(pn));
+	ck_assert_int_lt(podnet_attach(pn, ns.fd), 0);
+	ck_assert_int_eq(if_nametoindex(ifname), 0);
+	r = pod_sh(NULL, &ns, env, 10000, out, sizeof(out), "ip -o link");
+	ck_assert_msg(r == 0 && !strstr(out, "eth0") && strstr(out, "d0"), "%s", out);
+	/* nothing half-done remains: the same handle attaches to a clean pod */
+	struct podns ok;
+	podns_create(&ok);
+	ck_assert_int_eq(podnet_attach(pn, ok.fd), 0);
+	ck_assert_int_ne(if_nametoindex(ifname), 0);
+	podnet_destroy(pn);
+	ck_assert_int_eq(if_nametoindex(ifname), 0);
+	podns_destroy(&ok);
+	podns_destroy(&ns);
+}
+END_TEST
+
 START_TEST(test_podnet_skips_the_metadata_block_and_busy_blocks)
 {
 	POD_REQUIRE_ROOT();
@@ -493,6 +528,7 @@ TCase *tcase_netns(void)
 	tcase_add_test(tc, test_pod_private_and_metadata_addresses_denied_by_the_proxy);
 	tcase_add_test(tc, test_teardown_leaves_no_veth_or_netns);
 	tcase_add_test(tc, test_teardown_in_the_host_netns_leaves_no_veth);
+	tcase_add_test(tc, test_failed_attach_leaves_no_veth_behind);
 	tcase_add_test(tc, test_podnet_skips_the_metadata_block_and_busy_blocks);
 	tcase_add_test(tc, test_loopback_only_pod_reaches_nothing);
 	tcase_add_test(tc, test_twenty_pods_get_distinct_blocks_and_leave_nothing);
