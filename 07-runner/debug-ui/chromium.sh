@@ -31,8 +31,8 @@ chromium_start() {
 }
 
 chromium_stop() {
-  [[ -n ${CHROME_PID:-} ]] && kill "$CHROME_PID" 2>/dev/null && wait "$CHROME_PID" 2>/dev/null
-  [[ -n ${CHROME_DIR:-} ]] && rm -rf "$CHROME_DIR"
+  if [[ -n ${CHROME_PID:-} ]]; then kill "$CHROME_PID" 2>/dev/null || true; wait "$CHROME_PID" 2>/dev/null || true; fi
+  if [[ -n ${CHROME_DIR:-} ]]; then rm -rf "$CHROME_DIR"; fi
   CHROME_PID= CHROME_DIR=
   return 0
 }

@@ -13,7 +13,7 @@ chromium_require || exit 0
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$build/dbgui_feed" "127.0.0.1:$port" 25 > "$build/feed.out" &
 feed=$!
-trap 'kill $feed 2>/dev/null; chromium_stop' EXIT
+trap 'kill $feed 2>/dev/null || true; wait $feed 2>/dev/null || true; chromium_stop' EXIT
 for _ in $(seq 50); do [[ -s $build/feed.out ]] && break; sleep 0.1; done
 chromium_start
 "$BUN" "$here/cdp_check.ts" "$CDP_PORT" "http://127.0.0.1:$port/" "$build/debug-ui-page.png" 20
