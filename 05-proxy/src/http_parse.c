@@ -241,6 +241,10 @@ static int derive_framing(const char *b, struct proxy_head *h)
 				return -EBADMSG;
 		} else if (px_token_eq(name, f->name_len, "transfer-encoding")) {
 			te_seen = 1;
+			/* no coding with parameters: "chunked;x=1" is not chunked to
+			 * every upstream, and the bytes are forwarded as they came */
+			if (memchr(val, ';', f->value_len))
+				return -EPROTO;
 			int r = each_token(val, f->value_len, te_tok, &te);
 			if (r < 0)
 				return r;
@@ -325,6 +329,7 @@ enum {
 	CK_TRAILER_LN, /* inside a trailer line */
 	CK_TRAILER_LF, /* LF after a trailer line */
 	CK_FINAL_LF,   /* LF of the final empty line */
+	CK_TRAILER_NAME, /* field name of a trailer line, up to its colon */
 };
 
 static int hexval(unsigned char ch)
@@ -394,7 +399,13 @@ static int chunk_step(struct proxy_chunked *c, unsigned char ch, uint32_t max_li
 		}
 		if (!is_tchar(ch))
 			return -EBADMSG;
-		c->state = CK_TRAILER_LN;
+		c->state = CK_TRAILER_NAME;
+		return 0;
+	case CK_TRAILER_NAME: /* "name:" like a header field, no space before the colon */
+		if (ch == ':')
+			c->state = CK_TRAILER_LN;
+		else if (!is_tchar(ch))
+			return -EBADMSG;
 		return 0;
 	case CK_TRAILER_LN:
 		if (ch == '\r')

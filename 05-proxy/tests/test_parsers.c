@@ -110,6 +110,8 @@ START_TEST(test_head_requires_chunked_as_last_transfer_coding)
 	ck_assert_int_gt(head("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", &h), 0);
 	ck_assert_int_eq(h.chunked, 1);
 	ck_assert_int_eq(head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &h), -EPROTO);
+	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", &h), -EPROTO);
+	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n", &h), -EPROTO);
 }
 END_TEST
 
@@ -218,8 +220,10 @@ START_TEST(test_chunked_rejects_bad_framing)
 		"5\nhello\r\n",      /* bare LF after the size */
 		"-1\r\n",            /* sign */
 		" 5\r\n",            /* leading space */
+		"0\r\nNoColon\r\n\r\n", /* a trailer line that is not a field */
+		"0\r\nX : y\r\n\r\n",   /* space before a trailer's colon */
 	};
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct proxy_chunked c = { 0 };
 		ck_assert_msg(proxy_chunked_feed(&c, bad[i], strlen(bad[i]), 256) < 0, "case %zu", i);
 	}
