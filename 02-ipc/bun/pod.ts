@@ -325,6 +325,7 @@ export class Worker {
    * One slot would lose the older waiter, which then never wakes. */
   private waiters: (() => void)[] = [];
   private rxBusy = false; /* a recv/recvBatch is running: a second one is EBUSY */
+  private rxOwner = 0;    /* token of the receiver that owns the to-pod ring */
   private stopFn: StopHandler | null = null;
   private stopRunning = false;
   private readyMsg: Msg | null = null;
@@ -584,7 +585,7 @@ export class Worker {
   }
 
   /** Sleep until a doorbell/message or the deadline (performance.now() ms). */
-  private async sleepOnRx(deadline?: number): Promise<void> {
+  private async sleepOnRx(me: number, deadline?: number): Promise<void> {
     if (this.spinMs) {
       const end = performance.now() + this.spinMs, r = ring!;
       while (performance.now() < end) if (Number(r.ring_used(this.rx)) !== 0) return;
@@ -597,7 +598,8 @@ export class Worker {
       if (deadline === undefined) await this.waitEvent();
       else if (deadline > performance.now()) await this.waitEvent(deadline - performance.now());
     } finally {
-      if (this.shm) ring!.ring_cancel_wait(this.rx); // close() may have unmapped the rings meanwhile
+      // close() may have unmapped the rings meanwhile; a STOP handler's recv may own the word now
+      if (this.shm && this.rxOwner === me) ring!.ring_cancel_wait(this.rx);
     }
   }
 
@@ -610,24 +612,35 @@ export class Worker {
   /** Next frame (a copy), waiting on the doorbell when the ring is empty.
    *  One recv/recvBatch at a time: a second concurrent one throws EBUSY. */
   async recv(timeoutMs?: number): Promise<Uint8Array> {
-    this.rxEnter();
+    const me = this.rxEnter();
     try {
-      return await this.recvOne(timeoutMs);
+      return await this.recvOne(me, timeoutMs);
     } finally {
-      this.rxBusy = false;
+      if (this.rxOwner === me) this.rxBusy = false;
     }
   }
 
   /* The consumer side of the to-pod ring and its waiting word have one owner:
-   * two receivers would cancel each other's wait and lose a wake-up. */
-  private rxEnter(): void {
-    if (this.rxBusy) throw new PodError("another recv() or recvBatch() is already waiting", "EBUSY");
+   * two receivers would cancel each other's wait and lose a wake-up. The one
+   * exception is the STOP handler: its recv takes the ring over, and the
+   * receiver it interrupted parks for good (the process exits after the handler). */
+  private rxEnter(): number {
+    if (this.rxBusy && !this.stopRunning)
+      throw new PodError("another recv() or recvBatch() is already waiting", "EBUSY");
     this.rxBusy = true;
+    return ++this.rxOwner;
   }
 
-  private async recvOne(timeoutMs?: number): Promise<Uint8Array> {
+  /** A receiver that lost the ring to the STOP handler: wait for the exit. */
+  private parkIfDisowned(me: number): Promise<never> | null {
+    return this.rxOwner === me ? null : new Promise<never>(() => {});
+  }
+
+  private async recvOne(me: number, timeoutMs?: number): Promise<Uint8Array> {
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     for (;;) {
+      const park = this.parkIfDisowned(me);
+      if (park) await park;
       // frames already in the ring are delivered even after a failure; the
       // error is thrown once the ring is empty (STOP acts at once)
       if (!this.shm) throw this.err!;
@@ -642,25 +655,27 @@ export class Worker {
       if (n === -EPROTO) this.fail(new ProtocolError("the to-pod ring is corrupt", "EPROTO"));
       if (n !== -EAGAIN) throw new PodError(`ring_read failed (errno ${-n})`);
       if (deadline !== undefined && performance.now() >= deadline) throw new PodTimeout("recv timed out", "ETIMEDOUT");
-      await this.sleepOnRx(deadline);
+      await this.sleepOnRx(me, deadline);
     }
   }
 
   /** Up to @p max frames (at least one) in a Batch that reuses the worker's buffer.
    *  One recv/recvBatch at a time: a second concurrent one throws EBUSY. */
   async recvBatch(max = MAX_BATCH, timeoutMs?: number): Promise<Batch> {
-    this.rxEnter();
+    const me = this.rxEnter();
     try {
-      return await this.recvBatchOne(max, timeoutMs);
+      return await this.recvBatchOne(me, max, timeoutMs);
     } finally {
-      this.rxBusy = false;
+      if (this.rxOwner === me) this.rxBusy = false;
     }
   }
 
-  private async recvBatchOne(max: number, timeoutMs?: number): Promise<Batch> {
+  private async recvBatchOne(me: number, max: number, timeoutMs?: number): Promise<Batch> {
     const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
     const r = ring!;
     for (;;) {
+      const park = this.parkIfDisowned(me);
+      if (park) await park;
       if (!this.shm) throw this.err!;
       if (this.stopping && !this.stopFn) this.stopped();
       const n = r.ring_read_batch(this.rx, this.bufPtr, this.buf.length, this.lensPtr, Math.min(max, MAX_BATCH));
@@ -675,7 +690,7 @@ export class Worker {
       if (n === -EPROTO) this.fail(new ProtocolError("the to-pod ring is corrupt", "EPROTO"));
       if (n < 0) throw new PodError(`ring_read_batch failed (errno ${-n})`);
       if (deadline !== undefined && performance.now() >= deadline) throw new PodTimeout("recv timed out", "ETIMEDOUT");
-      await this.sleepOnRx(deadline);
+      await this.sleepOnRx(me, deadline);
     }
   }
 

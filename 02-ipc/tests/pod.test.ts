@@ -158,6 +158,11 @@ describe("session (Bun worker against the C runner side)", () => {
     expect(p.stderr.toString()).toContain("close-waiting: PodError EBADF");
   });
 
+  test("the STOP handler may recv while the main loop's recv is pending", () => {
+    const { kv } = harness(["stop", 1000, 42], "handler-recv");
+    expect(Number(kv.close_ms)).toBeLessThan(1000);
+  });
+
   test("PING is answered while the worker waits", () => {
     harness(["ping"], "echo1");
   });

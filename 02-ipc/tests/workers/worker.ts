@@ -7,7 +7,8 @@
  *     bun run worker.ts MODE --pod-socket=PATH --pod-shm-fd=N   (or --sp-fd=N)
  *
  * MODE: echo (batches), echo1 (the async iterator, one frame at a time),
- * handler (STOP handler sends "bye", exits 42), fail (recv until an error,
+ * handler (STOP handler sends "bye", exits 42; handler-recv: it first calls
+ * recv while the main loop's recv is pending), fail (recv until an error,
  * print it, exit 3), sp-echo (plain socketpair echo through libc, the
  * benchmark peer: Bun has no socketpair of its own), busy (a second
  * concurrent recv must be EBUSY), close-waiting (close() under a sleeping
@@ -94,8 +95,11 @@ async function main(): Promise<number> {
     if (mode === "echo") {
       for (;;) await w.sendBatch(await w.recvBatch());
     }
-    if (mode === "handler") {
+    if (mode === "handler" || mode === "handler-recv") {
       w.onStop(async () => {
+        if (mode === "handler-recv") { // the main loop's recv is pending: the handler may still receive
+          try { await w.recv(50); } catch (e) { if ((e as PodError).errno !== "ETIMEDOUT") return 7; }
+        }
         await w.send(new TextEncoder().encode("bye"));
         return 42;
       });
