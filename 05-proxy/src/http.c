@@ -152,6 +152,7 @@ static void reset_request(struct conn *c)
 	c->resp_fwd = 0;
 	c->resp_close = 0;
 	c->naddr = c->ai = 0;
+	c->head_scan = 0;
 	c->t_start_us = px_now_us();
 }
 
@@ -974,8 +975,13 @@ static void head_step(struct conn *c)
 		tls_head(c);
 		return;
 	}
-	int r = proxy_parse_head(pxbuf_ptr(&c->cin), pxbuf_len(&c->cin), 0, l->max_headers,
-				 l->max_line, &c->head);
+	/* 1. cheap, resumable: is the head complete (or broken) yet? A head sent a
+	 * few bytes per read is scanned once, not once per read */
+	int r = px_head_scan(pxbuf_ptr(&c->cin), pxbuf_len(&c->cin), &c->head_scan, l->max_line);
+	/* 2. the full parse, once */
+	if (r != 0)
+		r = proxy_parse_head(pxbuf_ptr(&c->cin), pxbuf_len(&c->cin), 0, l->max_headers,
+				     l->max_line, &c->head);
 	if (r == 0) {
 		if (pxbuf_len(&c->cin) >= l->max_head_bytes)
 			malformed(c, 431, "request head too large");

@@ -44,13 +44,15 @@ int px_token_eq(const char *a, size_t alen, const char *lit)
 }
 
 /*
- * Find the end of the head: the first CRLFCRLF. Checks line endings and line
- * length on the way. @return head length, 0 if incomplete, or -errno.
+ * Find the end of the head: the first CRLFCRLF, scanning from @p from (0, or
+ * the start of a line an earlier call could not finish). Checks line endings
+ * and line length on the way. @return head length, 0 if incomplete (then
+ * *resume is the start of the unfinished line), or -errno.
  */
-static int find_head_end(const char *b, size_t len, uint32_t max_line)
+static int scan_head(const char *b, size_t len, size_t from, uint32_t max_line, size_t *resume)
 {
-	size_t line_start = 0;
-	for (size_t i = 0; i < len; i++) {
+	size_t line_start = from, end = len;
+	for (size_t i = from; i < len; i++) {
 		char ch = b[i];
 		if (ch == '\n')
 			return -EBADMSG; /* LF not preceded by CR (CR handled below) */
@@ -59,8 +61,10 @@ static int find_head_end(const char *b, size_t len, uint32_t max_line)
 				return -E2BIG;
 			continue;
 		}
-		if (i + 1 >= len)
-			return 0; /* need the LF */
+		if (i + 1 >= len) {
+			end = i; /* need the LF; the CR is not part of the line */
+			break;
+		}
 		if (b[i + 1] != '\n')
 			return -EBADMSG; /* bare CR */
 		if (i == line_start) /* empty line: end of head */
@@ -68,9 +72,31 @@ static int find_head_end(const char *b, size_t len, uint32_t max_line)
 		line_start = i + 2;
 		i++;
 	}
-	if (len - line_start >= max_line)
+	/* the unfinished line: over the limit only once it is longer than a
+	 * finished line may be, so how TCP split the bytes never changes the answer */
+	if (end - line_start > max_line)
 		return -E2BIG;
+	*resume = line_start;
 	return 0;
+}
+
+static int find_head_end(const char *b, size_t len, uint32_t max_line)
+{
+	size_t resume;
+	return scan_head(b, len, 0, max_line, &resume);
+}
+
+int px_head_scan(const char *buf, size_t len, uint32_t *from, uint32_t max_line)
+{
+	size_t resume = *from <= len ? *from : 0;
+	if (max_line < 16)
+		max_line = 16; /* as proxy_parse_head */
+	if (len > (1u << 30))
+		len = 1u << 30;
+	int r = scan_head(buf, len, resume, max_line, &resume);
+	if (r == 0)
+		*from = (uint32_t)resume;
+	return r;
 }
 
 /* "HTTP/1.0" or "HTTP/1.1" at p (8 bytes). @return minor version or -1. */

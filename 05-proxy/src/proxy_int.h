@@ -36,6 +36,13 @@
 #define PX_FD_RESERVE 256   /* fds of RLIMIT_NOFILE left to the rest of the runner */
 
 int px_token_eq(const char *a, size_t alen, const char *lit);
+/**
+ * The head-end scan of proxy_parse_head, resumable: *from is where the last
+ * call stopped (0 at first), so a head that arrives in many small reads is
+ * scanned once, not once per read. Same results as proxy_parse_head's own scan.
+ * @return head length, 0 (need more; *from advanced), -EBADMSG or -E2BIG.
+ */
+int px_head_scan(const char *buf, size_t len, uint32_t *from, uint32_t max_line);
 /** Build a DNS answer into out. rcode 0/2/3/4/5; a = A record or NULL. @return length or 0. */
 size_t px_dns_answer(const uint8_t *query, const struct proxy_dns_query *q, int rcode,
 		     const struct in_addr *a, uint8_t *out, size_t cap);
@@ -114,6 +121,7 @@ struct conn {
 	uint64_t deadline_ms;     /* monotonic; 0 = none */
 	uint64_t t_start_us;      /* request (or connection, for tunnels) start */
 	uint32_t nreq;            /* requests seen on this connection */
+	uint32_t head_scan;       /* CS_HEAD: cin scanned up to this line start (px_head_scan) */
 
 	/* buffers: raw bytes read from each side, plus rewritten heads to send */
 	struct pxbuf cin, uin;    /* from client, from upstream */

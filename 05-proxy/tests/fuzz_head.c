@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proxy.h"
+#include "proxy_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,6 +33,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (h.chunked && h.content_length >= 0)
 			abort(); /* ambiguity must never be accepted */
 	}
+	/* the resumable scan, split at a point the input picks, agrees with one pass */
+	uint32_t from = 0, zero = 0;
+	size_t split = (size - 1) ? (size_t)data[0] * 7 % (size - 1) : 0;
+	int once = px_head_scan(buf, size - 1, &zero, 256 + data[0] * 8);
+	int s1 = px_head_scan(buf, split, &from, 256 + data[0] * 8);
+	if (from > split)
+		abort();
+	int s2 = s1 ? s1 : px_head_scan(buf, size - 1, &from, 256 + data[0] * 8);
+	if (s2 != once)
+		abort();
+	if (r > 0 && once != r)
+		abort();
 	free(buf);
 	return 0;
 }

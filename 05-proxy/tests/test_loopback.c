@@ -388,6 +388,31 @@ START_TEST(test_interim_100_continue_is_relayed_before_the_body)
 }
 END_TEST
 
+START_TEST(test_head_sent_byte_by_byte_is_parsed_once_complete)
+{
+	/* the head scan resumes where the last read stopped; two requests on one
+	 * connection, each one byte per read, bare LF in the third refused */
+	char resp[8192];
+	int eof, fd = raw_connect(W.port[0]);
+	for (int k = 0; k < 3; k++) {
+		char req[128];
+		snprintf(req, sizeof(req), "GET http://up.test/b%d HTTP/1.1\r\nHost: up.test\r\n%s\r\n", k,
+			 k == 2 ? "X: y\n" : "X-Long: 0123456789abcdef\r\n");
+		for (size_t i = 0; i < strlen(req); i++) {
+			ck_assert_int_eq(send(fd, req + i, 1, MSG_NOSIGNAL), 1);
+			spin(W.px, 1);
+		}
+		raw_recv(W.px, fd, resp, sizeof(resp), k == 2 ? NULL : "sni=", 4000, &eof);
+		if (k < 2)
+			ck_assert_msg(strstr(resp, "path=/b") && !eof, "request %d: %s", k, resp);
+		else
+			ck_assert_msg(strstr(resp, "HTTP/1.1 400"), "bare LF: %s", resp);
+	}
+	close(fd);
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_ALLOW), 2);
+}
+END_TEST
+
 START_TEST(test_malformed_requests_get_400)
 {
 	const char *bad[] = {
@@ -929,6 +954,7 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_connection_header_cannot_strip_the_framing_fields);
 	tcase_add_test(tc, test_non_canonical_ipv4_host_forms_get_400);
 	tcase_add_test(tc, test_interim_100_continue_is_relayed_before_the_body);
+	tcase_add_test(tc, test_head_sent_byte_by_byte_is_parsed_once_complete);
 	tcase_add_test(tc, test_malformed_requests_get_400);
 	tcase_add_test(tc, test_oversized_heads_get_431);
 	tcase_add_test(tc, test_slowloris_head_times_out_with_408);

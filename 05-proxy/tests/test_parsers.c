@@ -133,6 +133,18 @@ START_TEST(test_head_enforces_line_and_count_limits)
 	ck_assert_int_eq(proxy_parse_head(req, strlen(req), 0, LIM_H, 128, &h), -E2BIG);
 	/* an over-long line is refused before its end arrives */
 	ck_assert_int_eq(proxy_parse_head(req, 200, 0, LIM_H, 128, &h), -E2BIG);
+	/* a line of exactly the limit is fine, however the bytes were split */
+	char edge[400];
+	int pre = snprintf(edge, sizeof(edge), "GET / HTTP/1.1\r\nX: ");
+	memset(edge + pre, 'b', 128 - 3);
+	strcpy(edge + pre + 128 - 3, "\r\n\r\n");
+	size_t cr = strlen(edge) - 4;
+	for (size_t n = cr - 1; n <= cr + 3; n++)
+		ck_assert_int_eq(proxy_parse_head(edge, n, 0, LIM_H, 128, &h), 0);
+	ck_assert_int_eq(proxy_parse_head(edge, strlen(edge), 0, LIM_H, 128, &h), (int)strlen(edge));
+	edge[cr] = 'b'; /* one more byte on that line is too long, however split */
+	ck_assert_int_eq(proxy_parse_head(edge, cr + 1, 0, LIM_H, 128, &h), -E2BIG);
+	ck_assert_int_eq(proxy_parse_head(edge, strlen(edge), 0, LIM_H, 128, &h), -E2BIG);
 	char many[2000] = "GET / HTTP/1.1\r\n";
 	for (int i = 0; i < 20; i++)
 		strcat(many, "A: b\r\n");
