@@ -908,11 +908,28 @@ static void exchange_step(struct conn *c)
 
 /* ---- TLS: the ClientHello decides --------------------------------------------- */
 
+/*
+ * A lower bound of the bytes the ClientHello needs, read from the first record
+ * (type 22, at least the 4-byte handshake header in it): until that many bytes
+ * are here, parsing cannot succeed, so a hello dribbled in is parsed about
+ * once, not once per read. 0 when the first bytes do not allow the estimate.
+ */
+static size_t hello_need(const uint8_t *b, size_t n)
+{
+	if (n < 9 || b[0] != 22 || ((size_t)b[3] << 8 | b[4]) < 4 || b[5] != 1)
+		return 0;
+	size_t hs = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
+	return hs <= 16384 ? 9 + hs : 0; /* larger: let the parser refuse it now */
+}
+
 static void tls_head(struct conn *c)
 {
 	char name[256];
-	int r = proxy_parse_sni((const uint8_t *)pxbuf_ptr(&c->cin), pxbuf_len(&c->cin), name,
-				sizeof(name));
+	int r = 0;
+	size_t need = hello_need((const uint8_t *)pxbuf_ptr(&c->cin), pxbuf_len(&c->cin));
+	if (!need || pxbuf_len(&c->cin) >= need)
+		r = proxy_parse_sni((const uint8_t *)pxbuf_ptr(&c->cin), pxbuf_len(&c->cin), name,
+				    sizeof(name));
 	if (r == 0) {
 		if (pxbuf_len(&c->cin) >= c->cin.cap)
 			malformed(c, 0, "ClientHello too large");

@@ -618,6 +618,51 @@ START_TEST(test_transparent_http_routes_by_host_header)
 }
 END_TEST
 
+START_TEST(test_client_hello_sent_byte_by_byte_is_routed_by_sni)
+{
+	/* a ClientHello for up.test, one byte per read, to the transparent TLS
+	 * listener: decided (allow) once complete, then relayed to the upstream */
+	uint8_t hello[200];
+	const char *sni = "up.test";
+	size_t l = strlen(sni), n = 0;
+	uint8_t body[160];
+	size_t b = 0;
+	body[b++] = 3, body[b++] = 3;
+	memset(body + b, 0x22, 32), b += 32;
+	body[b++] = 0;                                           /* session id */
+	body[b++] = 0, body[b++] = 2, body[b++] = 0x13, body[b++] = 1; /* suites */
+	body[b++] = 1, body[b++] = 0;                            /* compression */
+	body[b++] = 0, body[b++] = (uint8_t)(l + 9);             /* extensions */
+	body[b++] = 0, body[b++] = 0, body[b++] = 0, body[b++] = (uint8_t)(l + 5);
+	body[b++] = 0, body[b++] = (uint8_t)(l + 3), body[b++] = 0, body[b++] = 0,
+	body[b++] = (uint8_t)l;
+	memcpy(body + b, sni, l), b += l;
+	hello[n++] = 22, hello[n++] = 3, hello[n++] = 1, hello[n++] = 0, hello[n++] = (uint8_t)(b + 4);
+	hello[n++] = 1, hello[n++] = 0, hello[n++] = 0, hello[n++] = (uint8_t)b;
+	memcpy(hello + n, body, b), n += b;
+	int fd = raw_connect(W.port[2]);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(send(fd, hello + i, 1, MSG_NOSIGNAL), 1);
+		spin(W.px, 1);
+	}
+	const struct ev_rec *e = NULL;
+	for (int i = 0; i < 100 && !e; i++) {
+		spin(W.px, 10);
+		struct proxy_stats st;
+		proxy_get_stats(W.px, &st);
+		if (st.requests == 1)
+			break;
+	}
+	close(fd);
+	e = evlog_wait(W.px, &W.log, PROXY_SRC_PROXY, "up.test", 3000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->method, "TLS");
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	ck_assert_int_eq(e->up, n); /* the hello itself went to the upstream */
+	ck_assert_int_eq(W.log.n, 1);
+}
+END_TEST
+
 START_TEST(test_transparent_tls_garbage_is_reset)
 {
 	char resp[256];
@@ -964,6 +1009,7 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_connect_denied_gets_403_and_allowed_tunnels);
 	tcase_add_test(tc, test_transparent_http_routes_by_host_header);
 	tcase_add_test(tc, test_transparent_tls_garbage_is_reset);
+	tcase_add_test(tc, test_client_hello_sent_byte_by_byte_is_routed_by_sni);
 	tcase_add_test(tc, test_dns_answers_allowed_names_with_the_proxy_address);
 	tcase_add_test(tc, test_dns_denied_names_get_nxdomain_and_an_event);
 	tcase_add_test(tc, test_dns_malformed_query_gets_formerr);
