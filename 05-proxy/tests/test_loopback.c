@@ -555,6 +555,59 @@ START_TEST(test_fd_exhaustion_pauses_accepting_instead_of_spinning)
 }
 END_TEST
 
+START_TEST(test_many_interim_responses_are_relayed_in_order)
+{
+	/* 300 interim heads (about 8 KiB) against a 1 KiB head limit: the proxy
+	 * parses a new head only once the earlier ones left for the pod, and the
+	 * final answer still arrives whole */
+	struct proxy_limits lim = { .max_head_bytes = 1024 };
+	world_stop();
+	world_start(&lim, NULL);
+	static char resp[16384];
+	int eof, fd = raw_connect(W.port[0]);
+	const char *req = "GET http://up.test/many1xx HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, fd, req, strlen(req));
+	spin(W.px, 200); /* the pod does not read for a while */
+	raw_recv(W.px, fd, resp, sizeof(resp), "path=/many1xx", 4000, &eof);
+	close(fd);
+	int n = 0;
+	for (const char *p = resp; (p = strstr(p, "HTTP/1.1 102 Processing\r\n\r\n")); p++)
+		n++;
+	ck_assert_int_eq(n, 300);
+	const char *ok = strstr(resp, "HTTP/1.1 200");
+	ck_assert_msg(ok && ok > strstr(resp, "102") && strstr(ok, "U1 path=/many1xx"), "%s", resp);
+	const struct ev_rec *e = evlog_wait(W.px, &W.log, PROXY_SRC_PROXY, "up.test", 2000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->status, 200);
+}
+END_TEST
+
+START_TEST(test_connection_limit_fits_the_fd_limit)
+{
+	/* 6 fds per connection must fit RLIMIT_NOFILE minus 256: with 274 fds
+	 * allowed, the default limit of 256 connections becomes 3 */
+	struct rlimit old, low;
+	world_stop();
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256 + 6 * 3;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	world_start(NULL, NULL);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	int fds[4];
+	for (int i = 0; i < 4; i++) {
+		fds[i] = raw_connect(W.port[0]);
+		spin(W.px, 20);
+	}
+	struct proxy_stats st;
+	proxy_get_stats(W.px, &st);
+	ck_assert_int_eq(st.conns_open, 3);
+	ck_assert_int_eq(st.conns_refused, 1);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+}
+END_TEST
+
 START_TEST(test_requests_per_connection_are_limited)
 {
 	struct proxy_limits lim = { .max_requests = 2 };
@@ -1005,6 +1058,8 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_slowloris_head_times_out_with_408);
 	tcase_add_test(tc, test_connection_limit_resets_the_extra_connection);
 	tcase_add_test(tc, test_fd_exhaustion_pauses_accepting_instead_of_spinning);
+	tcase_add_test(tc, test_connection_limit_fits_the_fd_limit);
+	tcase_add_test(tc, test_many_interim_responses_are_relayed_in_order);
 	tcase_add_test(tc, test_requests_per_connection_are_limited);
 	tcase_add_test(tc, test_connect_denied_gets_403_and_allowed_tunnels);
 	tcase_add_test(tc, test_transparent_http_routes_by_host_header);

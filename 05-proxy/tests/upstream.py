@@ -15,6 +15,7 @@ request landed:
   GET  /chunked       -> the same text, sent with Transfer-Encoding: chunked
   GET  /close         -> no Content-Length, connection closed at the end
   GET  /short         -> Content-Length: 100 but 10 bytes, then close (truncation)
+  GET  /many1xx       -> 300 "102 Processing" interim heads, then the usual answer
   POST /...           -> "NAME got=<body bytes>" (Content-Length or chunked body)
 """
 import http.server
@@ -62,6 +63,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"0123456789")
             self.close_connection = True
             return
+        if self.path.startswith("/many1xx"):  # 300 interim heads before the answer
+            self.wfile.write(b"HTTP/1.1 102 Processing\r\n\r\n" * 300)
         text = "%s path=%s sni=%s\n" % (self.server_name_tag, self.path, self._sni())
         if self.path.startswith("/headers"):
             names = sorted("%s=%s" % (k.lower(), v) for k, v in self.headers.items())
