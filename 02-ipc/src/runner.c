@@ -360,10 +360,12 @@ int ipc_runner_create(const struct ipc_runner_opts *o, ipc_runner_t **out)
 		goto cleanup;
 	if (r->o.query_socket && (ret = make_listener(r, r->qsock, "query.sock", &r->qfd)) < 0)
 		goto cleanup;
-	/* 2. the rings; the pod gets them by descriptor, so the name goes at once */
-	if ((ret = ring_shm_create(r->o.ring_capacity, &r->shm)) < 0)
+	/* 2. the rings: an anonymous memfd sealed against resizing. The pod gets
+	 * it by descriptor, so it has no name to leave behind; and a pod that
+	 * ftruncate()s a plain shm object could make the runner's next access to
+	 * the mapping die with SIGBUS, which the seals make the kernel refuse. */
+	if ((ret = ring_shm_create_sealed(r->o.ring_capacity, &r->shm)) < 0)
 		goto cleanup;
-	ring_shm_unlink(r->shm);
 	r->tx = ring_shm_ring(r->shm, RING_DIR_TO_POD);
 	r->rx = ring_shm_ring(r->shm, RING_DIR_TO_RUNNER);
 	/* 3. the one descriptor the caller watches, and what it covers */

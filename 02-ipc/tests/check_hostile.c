@@ -601,6 +601,32 @@ START_TEST(test_corrupt_ring_closes_the_session_with_eproto)
 }
 END_TEST
 
+START_TEST(test_pod_cannot_resize_the_ring_under_the_runner)
+{
+	int fd;
+	struct ipc_event ev;
+	char buf[64];
+	struct stat st0, st1;
+	ipc_runner_t *r = setup(&fd, 2000);
+	raw_hello(fd, IPC_VERSION);
+	rt_expect(r, &ev, IPC_EV_READY, 2000);
+	/* The pod holds a read-write descriptor of the ring: shrinking it would
+	 * turn the runner's next read of the mapping into SIGBUS. */
+	int shm = ipc_runner_shm_fd(r);
+	ck_assert_int_eq(fstat(shm, &st0), 0);
+	ck_assert_int_eq(ftruncate(shm, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(ftruncate(shm, st0.st_size * 2), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(fstat(shm, &st1), 0);
+	ck_assert_int_eq(st1.st_size, st0.st_size);
+	/* and the runner still reads its (empty) ring normally */
+	ck_assert_int_eq(ipc_runner_recv(r, buf, sizeof buf), -EAGAIN);
+	close(fd);
+	ipc_runner_destroy(r);
+}
+END_TEST
+
 START_TEST(test_too_many_query_connections_are_refused)
 {
 	struct ipc_event ev;
@@ -683,6 +709,7 @@ TCase *tcase_hostile(void)
 	tcase_add_test(tc, test_pidns_rule_accepts_any_process_in_the_pod_and_refuses_outsiders);
 	tcase_add_test(tc, test_only_the_pod_user_can_reach_the_private_socket_directory);
 	tcase_add_test(tc, test_corrupt_ring_closes_the_session_with_eproto);
+	tcase_add_test(tc, test_pod_cannot_resize_the_ring_under_the_runner);
 	tcase_add_test(tc, test_too_many_query_connections_are_refused);
 	tcase_add_test(tc, test_garbage_on_a_query_connection_closes_only_that_connection);
 	tcase_add_test(tc, test_silent_query_connection_times_out);

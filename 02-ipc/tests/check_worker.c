@@ -93,8 +93,7 @@ static void fake_start(struct fake *f, enum script s)
 	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
 	ck_assert_int_eq(listen(f->lfd, 4), 0);
-	ck_assert_int_eq(ring_shm_create(1u << 16, &f->shm), 0);
-	ring_shm_unlink(f->shm);
+	ck_assert_int_eq(ring_shm_create_sealed(1u << 16, &f->shm), 0);
 	f->pid = fork();
 	if (f->pid == 0)
 		fake_run(f, s);
@@ -196,7 +195,7 @@ START_TEST(test_worker_without_a_runner_fails_at_once)
 	ipc_worker_t *w = NULL;
 	ck_assert_int_eq(ipc_worker_connect(&o, &w), -EBADF);
 	ring_shm_t *shm;
-	ck_assert_int_eq(ring_shm_create(1u << 16, &shm), 0);
+	ck_assert_int_eq(ring_shm_create_sealed(1u << 16, &shm), 0);
 	o.shm_fd = dup(ring_shm_fd(shm));
 	ck_assert_int_eq(ipc_worker_connect(&o, &w), -ENOENT);
 	ring_shm_destroy(shm);

@@ -447,9 +447,8 @@ static int fake_mode(const char *script)
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0)
 		die("bind");
-	if (ring_shm_create(1u << 16, &shm) < 0)
-		die("ring_shm_create");
-	ring_shm_unlink(shm);
+	if (ring_shm_create_sealed(1u << 16, &shm) < 0)
+		die("ring_shm_create_sealed");
 	snprintf(sock, sizeof sock, "--pod-socket=%s", path);
 	char *extra[2] = { sock, "--pod-shm-fd=3" };
 	worker_pid = spawn(ring_shm_fd(shm), -1, extra, 2);
