@@ -213,6 +213,7 @@ int pr_loop_once(struct podrun *p, int timeout_ms);
 /* relay.c */
 int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg);
 void pr_relay_stdin(struct podrun *p);
+void pr_serve_resume(struct podrun *p);
 int pr_relay_pod_output(struct podrun *p, int fd, int dst);
 void pr_relay_flush_pod_in(struct podrun *p);
 void pr_deliver_messages(struct podrun *p);

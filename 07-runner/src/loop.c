@@ -88,17 +88,13 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		pr_trace(p, "hello");
 		snprintf(what, sizeof what, "hello lang=%u", ev->u.hello.lang);
 		pr_emit(p, "runner", "ipc", "info", what, "default", (int)ev->u.hello.pid, NULL, NULL);
-		if (p->serve)
-			pr_relay_stdin(p);
+		pr_serve_resume(p);
 		break;
 	case IPC_EV_DATA:
 		pr_deliver_messages(p);
 		break;
 	case IPC_EV_WRITABLE:
-		if (p->serve && p->stdin_paused) {
-			p->stdin_paused = 0;
-			pr_relay_stdin(p);
-		}
+		pr_serve_resume(p);
 		break;
 	case IPC_EV_QUERY:
 		handle_query(p, ev);

@@ -205,34 +205,39 @@ static void send_lines(struct podrun *p)
 	r->len -= off;
 }
 
-/* Read what stdin has (one read per readiness) and pass it on. */
+/*
+ * Serve mode: (re)start reading stdin once the worker said HELLO, or when 02
+ * reports room in the ring again: first send the lines already read, then
+ * ask epoll for stdin again. Never reads stdin itself (no readiness known).
+ */
+void pr_serve_resume(struct podrun *p)
+{
+	if (!p->serve || p->in_fd < 0 || !p->ipc_ready || !p->stdin_paused)
+		return;
+	p->stdin_paused = 0;
+	send_lines(p);
+	if (p->stdin_paused)
+		return; /* still full: the next IPC_EV_WRITABLE comes back here */
+	if (p->stdin_eof) {
+		stdin_done(p);
+		return;
+	}
+	pr_stdin_interest(p, 1);
+}
+
+/* stdin is readable (or a regular file): read once, pass it on. */
 void pr_relay_stdin(struct podrun *p)
 {
 	struct relay *r = p->serve ? &p->line_in : &p->to_pod_in;
 	ssize_t n;
 
-	if (p->in_fd < 0)
+	if (p->in_fd < 0 || p->stdin_eof || p->stdin_paused)
 		return;
-	if (p->serve) {
-		if (!p->ipc_ready)
-			return;
-		if (p->stdin_paused) {
-			p->stdin_paused = 0;
-			send_lines(p);
-			if (p->stdin_paused)
-				return;
-			if (p->stdin_eof) {
-				stdin_done(p);
-				return;
-			}
-			pr_stdin_interest(p, 1);
-		}
-	}
-	if (p->stdin_eof)
+	if (p->serve && !p->ipc_ready)
 		return;
 	if (!r->buf && !(r->buf = malloc(PR_RELAY_CAP)))
 		return;
-	if (r->len >= PR_RELAY_CAP) {
+	if (r->len >= PR_RELAY_CAP) { /* a line longer than the buffer: send it as is */
 		if (p->serve)
 			send_lines(p);
 		return;
@@ -252,7 +257,7 @@ void pr_relay_stdin(struct podrun *p)
 	if (p->serve) {
 		send_lines(p);
 		if (p->stdin_paused)
-			pr_stdin_interest(p, 0);
+			pr_stdin_interest(p, 0); /* ring full: wait for IPC_EV_WRITABLE */
 	} else {
 		pr_relay_flush_pod_in(p);
 	}

@@ -696,6 +696,29 @@ START_TEST(test_native_serve_echoes_each_line)
 }
 END_TEST
 
+/* Far more input than the ring holds: stdin must pause on a full ring and
+ * resume when 02 reports room, losing and reordering nothing. */
+START_TEST(test_serve_backpressure_keeps_every_line_in_order)
+{
+	struct run r;
+	size_t cap = 200000 * 8, len = 0;
+	char *in = malloc(cap);
+	ROOT();
+	for (int i = 1; i <= 200000; i++)
+		len += (size_t)snprintf(in + len, cap - len, "%d\n", i);
+	snprintf(cmd, sizeof cmd, "run --serve %s echo", W("native_worker"));
+	t_runs(&r, in, 60, cmd);
+	EXPECT(r.status == 0 && strlen(r.out) == len && !strcmp(r.out, in), &r);
+	t_run_free(&r);
+	/* and the raw relay with a pod that copies stdin to stdout */
+	snprintf(cmd, sizeof cmd, "run %s stdin", W("plain_worker"));
+	t_runs(&r, in, 60, cmd);
+	EXPECT(r.status == 0 && !strcmp(r.out, in), &r);
+	t_run_free(&r);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_native_sdk_message_reaches_stdout)
 {
 	struct run r;
@@ -1264,6 +1287,7 @@ static Suite *podrun_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_native_serve_echoes_each_line);
 	tcase_add_test(tc, test_native_sdk_message_reaches_stdout);
+	tcase_add_test(tc, test_serve_backpressure_keeps_every_line_in_order);
 	tcase_add_test(tc, test_clib_serve_echoes_each_line);
 	tcase_add_loop_test(tc, test_sdk_serve_echoes_each_line, 0, 2);
 	suite_add_tcase(s, tc);
