@@ -215,7 +215,16 @@ START_TEST(test_http_addresses_are_checked_after_resolution)
 	ask(W.port[0], "GET http://up.test/ HTTP/1.1\r\nHost: up.test\r\n\r\n", resp, sizeof(resp),
 	    NULL);
 	ck_assert_msg(strstr(resp, "403"), "loopback via a name: %s", resp);
-	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_DENY), 5);
+	/* IPv4 hidden in IPv6 literals: mapped (both spellings), compatible, NAT64 */
+	const char *v6[] = { "[::ffff:169.254.169.254]", "[::ffff:a9fe:a9fe]", "[::ffff:10.1.2.3]",
+			     "[::ffff:127.0.0.1]", "[64:ff9b::a9fe:a9fe]", "[::1]" };
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		char req[160];
+		snprintf(req, sizeof(req), "GET http://%s/ HTTP/1.1\r\n\r\n", v6[i]);
+		ask(W.port[0], req, resp, sizeof(resp), NULL);
+		ck_assert_msg(strstr(resp, "HTTP/1.1 403"), "%s: %s", v6[i], resp);
+	}
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_DENY), 5 + 6);
 	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_ALLOW), 0);
 }
 END_TEST
