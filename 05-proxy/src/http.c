@@ -919,7 +919,7 @@ static size_t hello_need(const uint8_t *b, size_t n)
 	if (n < 9 || b[0] != 22 || ((size_t)b[3] << 8 | b[4]) < 4 || b[5] != 1)
 		return 0;
 	size_t hs = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
-	return hs <= 16384 ? 9 + hs : 0; /* larger: let the parser refuse it now */
+	return hs <= 16384 ? 9 + hs : 0; /* over sni.c's 16 KiB: the parser refuses it now */
 }
 
 static void tls_head(struct conn *c)

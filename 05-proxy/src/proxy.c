@@ -207,8 +207,9 @@ void px_emit_dns(struct proxy *px, const struct proxy_dns_query *q, enum pol_act
 		{ 65, "HTTPS" }, { 255, "ANY" },
 	};
 	char tname[16];
-	/* qtype 0: the question was never read (a malformed message) */
-	snprintf(tname, sizeof(tname), q->qtype ? "TYPE%u" : "", q->qtype);
+	tname[0] = '\0'; /* qtype 0: the question was never read (a malformed message) */
+	if (q->qtype)
+		snprintf(tname, sizeof(tname), "TYPE%u", q->qtype);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].t == q->qtype)
 			snprintf(tname, sizeof(tname), "%s", names[i].n);
