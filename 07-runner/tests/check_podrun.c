@@ -1126,7 +1126,9 @@ START_TEST(test_concurrent_pods_leave_nothing)
 	ROOT();
 	t_leftovers(&before);
 	for (int i = 0; i < n; i++) {
-		snprintf(cmd, sizeof cmd, "run --serve %s echo", W("native_worker"));
+		/* every other pod with a network: 10 veths and proxies at once */
+		snprintf(cmd, sizeof cmd, "run --serve %s%s echo",
+			 i % 2 ? "--allow-net=allowed.invalid:80 " : "", W("native_worker"));
 		pids[i] = t_spawn(cmd, "/dev/null");
 	}
 	for (int i = 0; i < n; i++) {
