@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,7 +528,7 @@ START_TEST(test_fd_exhaustion_pauses_accepting_instead_of_spinning)
 	int cli[3];
 	for (int i = 0; i < 3; i++)
 		cli[i] = raw_connect(W.port[0]); /* queued by the kernel, not yet accepted */
-	int lowest = dup(0);
+	int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free fd */
 	ck_assert_int_ge(lowest, 0);
 	close(lowest);
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
