@@ -173,7 +173,9 @@ void pr_emit_line(struct podrun *p, const char *line, int cat, int act, const ch
 {
 	size_t len = strlen(line);
 
-	if (cat >= 0 && cat < PR_NCAT && act >= 0 && act < PR_NACT)
+	/* counts are the runner's decisions and facts; what the pod claims about
+	 * itself (EVENT messages) is written, but not counted */
+	if (cat >= 0 && cat < PR_NCAT && act >= 0 && act < PR_NACT && !p->uncounted)
 		p->counts[cat][act]++;
 	if (p->audit_fd >= 0) {
 		struct iovec iov[2] = { { (void *)line, len }, { (void *)"\n", 1 } };

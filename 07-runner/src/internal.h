@@ -99,6 +99,7 @@ struct podrun {
 	int signals_seen;
 	uint64_t t_start_ms, t_start_us;
 	uint64_t counts[PR_NCAT][PR_NACT];
+	int uncounted;          /* set while a pod's own report is emitted */
 	struct evq evq;
 
 	/* --- resources (each -1/NULL when not held; pr_teardown frees them) --- */
@@ -164,6 +165,7 @@ uint64_t pr_now_us(void);
 void pr_trace(const struct podrun *p, const char *step);
 void pr_random_id(char *out, size_t hexlen);
 int pr_normalize_path(const char *in, char *out, size_t cap);
+int pr_pod_pid(pid_t host_pid);
 int pr_strv_add(char ***v, size_t *n, const char *s);
 void pr_strv_free(char **v, size_t n);
 

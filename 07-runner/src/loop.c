@@ -35,7 +35,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	if (ret < 0) {
 		ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 				   "malformed", "unknown category");
-		pr_emit(p, "loader", "ipc", "deny", ev->u.query.category, "malformed", (int)ev->peer.pid,
+		pr_emit(p, "loader", "ipc", "deny", ev->u.query.category, "malformed", pr_pod_pid(ev->peer.pid),
 			NULL, "query with an unknown category");
 		return;
 	}
@@ -43,7 +43,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 		if (pr_normalize_path(what, path, sizeof path) < 0) {
 			ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 					   "malformed", "not an absolute path");
-			pr_emit(p, "loader", pr_pol_cat(cat), "deny", what, "malformed", (int)ev->peer.pid,
+			pr_emit(p, "loader", pr_pol_cat(cat), "deny", what, "malformed", pr_pod_pid(ev->peer.pid),
 				NULL, "request is not an absolute path");
 			return;
 		}
@@ -57,7 +57,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	}
 	action = d.action == POL_DENY ? IPC_ACT_DENY : d.action == POL_WARN ? IPC_ACT_WARN : IPC_ACT_ALLOW;
 	ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, action, d.rule, d.reason);
-	pr_emit_decision(p, "loader", cat, what, &d, (int)ev->peer.pid, NULL);
+	pr_emit_decision(p, "loader", cat, what, &d, pr_pod_pid(ev->peer.pid), NULL);
 }
 
 /* An EVENT from a pod-side component: audit it as reported by the pod. */
@@ -73,8 +73,10 @@ static void handle_pod_event(struct podrun *p, const struct ipc_event *ev)
 		cat = "life";
 	pr_sb_puts(&x, ",\"reported_by\":\"pod\",\"detail\":");
 	pr_sb_json_str(&x, ev->u.event.detail);
+	p->uncounted = 1; /* a claim of the pod, not a decision of the runner */
 	pr_emit(p, "loader", cat, ipc_action_name(ev->u.event.action), ev->u.event.what, "pod-report",
-		(int)ev->peer.pid, x.oom ? NULL : x.buf, NULL);
+		pr_pod_pid(ev->peer.pid), x.oom ? NULL : x.buf, NULL);
+	p->uncounted = 0;
 	pr_sb_free(&x);
 }
 
@@ -103,7 +105,7 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		handle_pod_event(p, ev);
 		break;
 	case IPC_EV_REJECTED:
-		pr_emit(p, "runner", "ipc", "deny", "connection", "credentials", (int)ev->peer.pid, NULL,
+		pr_emit(p, "runner", "ipc", "deny", "connection", "credentials", pr_pod_pid(ev->peer.pid), NULL,
 			ev->reason[0] ? ev->reason : "connection refused");
 		break;
 	case IPC_EV_STOP_EXPIRED:

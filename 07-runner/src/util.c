@@ -201,6 +201,37 @@ void pr_strv_free(char **v, size_t n)
 	free(v);
 }
 
+/* The pid of a process as seen inside its innermost pid namespace (the last
+ * NSpid field of /proc/PID/status), or 0 when it cannot be read. */
+int pr_pod_pid(pid_t host_pid)
+{
+	char path[64], line[256];
+	int pid = 0;
+	FILE *f;
+
+	if (host_pid <= 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)host_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		char *s = line + 6, *end;
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (;;) {
+			long v = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			pid = (int)v;
+			s = end;
+		}
+		break;
+	}
+	fclose(f);
+	return pid;
+}
+
 /* ---- paths ------------------------------------------------------------------ */
 
 /*

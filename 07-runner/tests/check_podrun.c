@@ -769,6 +769,8 @@ START_TEST(test_query_socket_decides_and_rejects_malformed_requests)
 	EXPECT(r.status == 0 && strstr(r.out, "verdict warn rule=/opt/lib/x.so"), &r);
 	EXPECT(t_audit_count(&r, "\"src\":\"loader\"", "\"action\":\"warn\"", "\"what\":\"/opt/lib/x.so\"", NULL) == 1, &r);
 	EXPECT(t_audit_count(&r, "\"reported_by\":\"pod\"", NULL) == 1, &r);
+	/* the pod's own report is written but not counted as a decision */
+	EXPECT(t_audit_count(&r, "\"what\":\"exit\"", "\"ffi\":{\"allow\":0,\"warn\":1,\"deny\":0,\"info\":0}", NULL) == 1, &r);
 	t_run_free(&r);
 	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-ffi %s query ffi relative/lib.so", W("native_worker"));
 	t_runs(&r, NULL, 30, cmd);
