@@ -365,6 +365,7 @@ static int make_net(struct podrun *p)
 		}
 		close(fd);
 	}
+	pr_registry_write(p); /* now with the resolv.conf file */
 	return pr_epoll_add(p, proxy_fd(p->proxy), PR_SRC_PROXY, EPOLLIN);
 }
 
@@ -568,12 +569,10 @@ static int plumb_network(struct podrun *p)
 	if (!p->net)
 		return 0;
 	ret = podnet_attach(p->net, sandbox_netns_fd(p->sb));
-	if (ret < 0) {
+	if (ret < 0)
 		pr_seterr(p, ret, "network: veth into the pod");
-		return ret;
-	}
-	pr_registry_write(p); /* now with the veth */
-	return 0;
+	/* (no record: the pair dies with the pod's netns whatever happens) */
+	return ret;
 }
 
 /* 10. Only processes of this pod may connect; then let the worker run. */
@@ -627,22 +626,21 @@ int podrun_start(podrun_t *p)
 		return fail_start(p, ret, ret == -EINVAL);
 	trace(p, "policy");
 
-	/* 2. The loop's descriptors, the audit sink, the stale sweep, the record. */
+	/* 2. The loop's descriptors, the audit sink, the stale sweep. */
 	pr_sweep_stale(p);
 	ret = make_loop(p);
 	if (ret >= 0)
 		ret = pr_audit_open(p);
-	if (ret >= 0)
-		ret = pr_registry_write(p);
 	if (ret >= 0)
 		ret = start_debug_ui(p);
 	if (ret < 0)
 		goto cleanup;
 	trace(p, "loop+sweep");
 
-	/* 3. Rings + control socket (01, 02). */
+	/* 3. Rings + control socket (01, 02); from here on the record names them. */
 	if ((ret = make_ipc(p)) < 0)
 		goto cleanup;
+	pr_registry_write(p);
 	trace(p, "ipc");
 	/* 4. What the worker kind needs: argv, env, runtime mounts (07B). */
 	if ((ret = make_runtime(p, &plan)) < 0)

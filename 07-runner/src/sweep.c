@@ -83,8 +83,6 @@ int pr_registry_write(struct podrun *p)
 	for (int i = 0; i < 4; i++)
 		if (p->cgroups[i][0])
 			fprintf(f, "cgroup %s\n", p->cgroups[i]);
-	if (p->net)
-		fprintf(f, "veth %s\n", podnet_ifname(p->net));
 	if (fclose(f) != 0 || rename(tmp, p->registry) < 0) {
 		unlink(tmp);
 		p->registry[0] = '\0';

@@ -118,6 +118,20 @@ START_TEST(test_missing_program_exits_2)
 }
 END_TEST
 
+START_TEST(test_setup_failure_exits_125_and_leaves_nothing)
+{
+	struct leftovers before;
+	struct run r;
+	ROOT();
+	t_leftovers(&before);
+	snprintf(cmd, sizeof cmd, "run --audit /nonexistent/dir/audit.jsonl %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 125 && strstr(r.err, "/nonexistent/dir/audit.jsonl"), &r);
+	t_run_free(&r);
+	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
 START_TEST(test_allow_all_says_so_on_stderr)
 {
 	struct run r;
@@ -1245,6 +1259,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_policy_error_names_file_line_and_column);
 	tcase_add_test(tc, test_missing_program_exits_2);
 	tcase_add_test(tc, test_allow_all_says_so_on_stderr);
+	tcase_add_test(tc, test_setup_failure_exits_125_and_leaves_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exit");
