@@ -94,8 +94,12 @@ static int read_interp(int fd, const Elf64_Phdr *ph, uint64_t fsize, struct rt_e
 	if (ret < 0)
 		return ret;
 	e->interp[ph->p_filesz] = '\0';
-	/* must be one NUL-terminated absolute path */
-	if (strlen(e->interp) + 1 != ph->p_filesz || e->interp[0] != '/')
+	/* must be one NUL-terminated absolute path, already normalized: it becomes
+	 * a pod path as written (the kernel opens exactly it), and a hostile file
+	 * must not get "/x/../.." or "//" spellings into the mount plan */
+	char norm[PATH_MAX];
+	if (strlen(e->interp) + 1 != ph->p_filesz || e->interp[0] != '/' ||
+	    rt_path_normalize(e->interp, norm, sizeof(norm)) < 0 || strcmp(norm, e->interp) != 0)
 		return -ENOEXEC;
 	return 0;
 }
@@ -183,8 +187,18 @@ cleanup:
 
 int rt_elf_read(const char *path, struct rt_elf *e)
 {
+	struct stat st;
 	memset(e, 0, sizeof(*e));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Hostile names (DT_NEEDED, PT_INTERP) reach this: never open anything but
+	 * a regular file. Opening a FIFO would block the runner forever, and opening
+	 * a device can act (a watchdog arms, a tape rewinds). O_NONBLOCK and
+	 * O_NOCTTY cover a swap between the stat() and the open(); fstat() below
+	 * checks the file really opened. */
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOEXEC;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	int ret = rt_elf_read_fd(fd, e);

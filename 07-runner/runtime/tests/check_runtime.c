@@ -225,6 +225,65 @@ START_TEST(test_hostile_elf_files_are_rejected_not_followed)
 }
 END_TEST
 
+/* A hostile library names a FIFO as its DT_NEEDED: the closure must refuse it
+ * without opening it (open() of a FIFO blocks until a writer comes: the runner
+ * would hang planning the pod; Check's timeout fails the test then). */
+START_TEST(test_needed_fifo_is_refused_without_blocking)
+{
+	static const char placeholder[] = "/tmp/rt_test_fifo_QQQQQQ";
+	char lib[PATH_MAX], copy[] = "/tmp/rt_test_lib_XXXXXX", fifo[] = "/tmp/rt_test_fifo_XXXXXX";
+	static unsigned char buf[1 << 20];
+	struct rt_error err;
+	fixture(lib, "fixture_hostile/libfixfifo.so");
+	int fd = open(lib, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	/* 1. a unique FIFO name of the placeholder's length, patched into a copy */
+	fd = mkstemp(fifo);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(fifo);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_uint_eq(strlen(fifo), strlen(placeholder));
+	unsigned char *at = memmem(buf, (size_t)n, placeholder, sizeof(placeholder));
+	ck_assert_ptr_nonnull(at);
+	memcpy(at, fifo, sizeof(placeholder));
+	fd = mkstemp(copy);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	write_file(copy, buf, (size_t)n);
+	/* 2. refused, naming the missing library; the runner did not block */
+	ck_assert_int_eq(rt_elf_closure(copy, NULL, NULL, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, fifo));
+	/* 3. a directory, a device and /proc/self/exe-like paths are not libraries either */
+	memcpy(at, "/dev/null", sizeof("/dev/null"));
+	write_file(copy, buf, (size_t)n);
+	ck_assert_int_eq(rt_elf_closure(copy, NULL, NULL, &err), -ENOENT);
+	memcpy(at, "/tmp", sizeof("/tmp"));
+	write_file(copy, buf, (size_t)n);
+	ck_assert_int_eq(rt_elf_closure(copy, NULL, NULL, &err), -ENOENT);
+	unlink(copy);
+	unlink(fifo);
+}
+END_TEST
+
+/* PT_INTERP becomes a pod path as written: "/./lib64/ld-linux..." resolves to
+ * the real loader, but a non-normalized interpreter path is refused. */
+START_TEST(test_interpreter_path_must_be_normalized)
+{
+	char prog[PATH_MAX];
+	struct rt_error err;
+	fixture(prog, "fixture_hostile/fixture_dotinterp");
+	ck_assert_int_eq(rt_elf_closure(prog, NULL, NULL, &err), -ENOEXEC);
+	ck_assert_ptr_nonnull(strstr(err.msg, "fixture_dotinterp"));
+	/* the same program with its interpreter as linked is fine */
+	fixture(prog, "fixture_native");
+	ck_assert_int_ge(rt_elf_closure(prog, NULL, NULL, &err), 1);
+}
+END_TEST
+
 /* ---- plan ------------------------------------------------------------------ */
 
 START_TEST(test_python_plan_has_interpreter_stdlib_sdk_and_boot)
@@ -604,6 +663,8 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, test_closure_matches_the_system_loader);
 	tcase_add_test(tc, test_closure_follows_runpath_origin);
 	tcase_add_test(tc, test_hostile_elf_files_are_rejected_not_followed);
+	tcase_add_test(tc, test_needed_fifo_is_refused_without_blocking);
+	tcase_add_test(tc, test_interpreter_path_must_be_normalized);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("plan");
