@@ -165,6 +165,15 @@ static void probe(struct harness *h, char *const extra_env[], const char *a, con
 	run_gated(argv, env, h);
 }
 
+/* The probe's last line "fds BEFORE AFTER": the gate left no descriptor open. */
+static void assert_no_fd_left(const struct harness *h)
+{
+	const char *l = strstr(h->out, "fds ");
+	int before = -1, after = -2;
+	ck_assert_msg(l && sscanf(l, "fds %d %d", &before, &after) == 2, "out: %s", h->out);
+	ck_assert_msg(before == after, "descriptors before %d, after %d", before, after);
+}
+
 /* ---- ldaudit ----------------------------------------------------------------- */
 
 START_TEST(test_allowed_and_warned_libraries_load_after_one_query_each)
@@ -196,6 +205,10 @@ START_TEST(test_denied_library_is_refused_with_the_rule_on_stderr)
 	ck_assert_ptr_nonnull(strstr(h.out, "ok allowed"));
 	snprintf(want, sizeof(want), "pod: ffi denied: %s (rule /rules/deny-test)", d);
 	ck_assert_msg(strstr(h.err, want), "stderr: %s", h.err);
+	/* refused before any of its code ran; the allowed one did run */
+	ck_assert_msg(!strstr(h.err, "ffi-ctor: denied"), "stderr: %s", h.err);
+	ck_assert_msg(strstr(h.err, "ffi-ctor: allowed"), "stderr: %s", h.err);
+	assert_no_fd_left(&h);
 }
 END_TEST
 
@@ -227,6 +240,7 @@ START_TEST(test_a_denied_dependency_refuses_the_library_that_needs_it)
 	ck_assert_msg(queried(&h, "/libffi_denied.so") >= 1, "queries %d: %s %s; out %s err %s", h.nqueries,
 		      h.queries[0], h.queries[1], h.out, h.err);
 	ck_assert_ptr_nonnull(strstr(h.err, "pod: ffi denied: "));
+	ck_assert_msg(!strstr(h.err, "ffi-ctor:"), "a constructor ran: %s", h.err);
 }
 END_TEST
 
@@ -272,7 +286,41 @@ START_TEST(test_no_answer_within_the_timeout_means_deny)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ck_assert_msg(strstr(h.out, "fail "), "out: %s", h.out);
 	ck_assert_ptr_nonnull(strstr(h.err, "(rule no-answer"));
+	ck_assert_msg(!strstr(h.err, "ffi-ctor:"), "a constructor ran: %s", h.err);
 	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 10);
+	assert_no_fd_left(&h);
+}
+END_TEST
+
+/* Threads calling dlopen() at once: the loader's lock serializes the gate's
+ * callbacks; each library still gets its own decision, each file one question,
+ * and no descriptor is left behind. */
+START_TEST(test_concurrent_dlopen_threads_each_get_their_decision)
+{
+	static struct harness h;
+	char prog[PATH_MAX], audit[PATH_MAX + 16], a[PATH_MAX], d[PATH_MAX], w[PATH_MAX],
+		nd[PATH_MAX], want[PATH_MAX + 64];
+	memset(&h, 0, sizeof(h));
+	fix(prog, "ffi_probe");
+	fix(a, "libffi_allowed.so");
+	fix(d, "libffi_denied.so");
+	fix(w, "libffi_warned.so");
+	fix(nd, "libffi_needs_denied.so");
+	snprintf(audit, sizeof(audit), "LD_AUDIT=%s", g_lib);
+	char *argv[] = { prog, "-t", a, d, w, nd, a, d, NULL };
+	char *env[] = { audit, NULL };
+	run_gated(argv, env, &h);
+	snprintf(want, sizeof(want), "ok allowed\nfail %s\nok warned\nfail %s\nok allowed\nfail %s\n", d,
+		 nd, d);
+	ck_assert_msg(strstr(h.out, want), "out: %s err: %s", h.out, h.err);
+	ck_assert_int_eq(queried(&h, "/libffi_allowed.so"), 1);
+	ck_assert_int_eq(queried(&h, "/libffi_warned.so"), 1);
+	ck_assert_int_eq(queried(&h, "/libffi_denied.so"), 1); /* then decided from the cache */
+	snprintf(want, sizeof(want), "pod: ffi denied: %s (rule /rules/deny-test)", d);
+	ck_assert_msg(strstr(h.err, want), "stderr: %s", h.err);
+	ck_assert_msg(!strstr(h.err, "ffi-ctor: denied") && !strstr(h.err, "ffi-ctor: needs_denied"),
+		      "stderr: %s", h.err);
+	assert_no_fd_left(&h);
 }
 END_TEST
 
@@ -470,6 +518,7 @@ static Suite *ldaudit_suite(void)
 	tcase_add_test(tc, test_missing_files_are_left_to_the_loader_without_a_query);
 	tcase_add_test(tc, test_trusted_libraries_are_not_asked_about);
 	tcase_add_test(tc, test_no_answer_within_the_timeout_means_deny);
+	tcase_add_test(tc, test_concurrent_dlopen_threads_each_get_their_decision);
 	tcase_add_test(tc, test_without_a_runner_every_late_load_is_denied);
 	suite_add_tcase(s, tc);
 
