@@ -7,7 +7,9 @@
 #      PYTHONPATH, so the runtime's value is applied here);
 #   2. when the runner asked for it (POD_FFI_GATE=1), installs an audit hook
 #      (PEP 578) on "ctypes.dlopen": the library is resolved to an absolute path
-#      the way the loader would find it, and the runner is asked over the FFI
+#      the way the loader would find it, and (unless it is the SDK's libring.so
+#      or lies in a trusted directory such as lib-dynload/; the interpreter's
+#      own libraries are asked about too) the runner is asked over the FFI
 #      query socket (POD_FFI_SOCKET) with a 02-ipc QUERY(category "ffi"); a deny
 #      raises PermissionError("pod: ffi denied: LIB (rule RULE)") before any
 #      native code of the library is loaded. No socket / no answer = deny;
@@ -109,6 +111,15 @@ class _Gate:
             self.timeout = 2.0
         self.quiet = env.get("POD_FFI_QUIET") == "1"
         self.trusted = [t for t in env.get("POD_FFI_TRUSTED", "").split(":") if t.startswith("/")]
+        # What an explicit ctypes load may skip asking about: the SDK's own
+        # libring.so and whole trusted directories (lib-dynload/). Not the
+        # single trusted libraries: those are what the interpreter and its
+        # extension modules link (libz, libssl, libcrypto, libffi, ...), trusted
+        # at the loader so `import zlib` is silent, but a worker naming one in
+        # ctypes.CDLL is doing FFI and the policy decides (an ffi rule about
+        # libz.so.1 must hold for Python workers too).
+        ring = env.get("POD_RING_LIB", "")
+        self.exempt = [t for t in self.trusted if t.endswith("/")] + ([ring] if ring.startswith("/") else [])
         self.libpath = [d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/")]
         self.decided = {}
         self.next_id = 1
@@ -153,10 +164,10 @@ class _Gate:
                 return p
         return None
 
-    def is_trusted(self, path):
+    def is_trusted(self, path, entries=None):
         real = os.path.realpath(path)
         canon = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-        for t in self.trusted:
+        for t in self.trusted if entries is None else entries:
             for p in (path, real, canon):
                 if (t.endswith("/") and p.startswith(t)) or p == t:
                     return True
@@ -207,7 +218,7 @@ class _Gate:
         if isinstance(name, bytes):
             name = os.fsdecode(name)
         path = self.resolve(str(name))
-        if path is None or self.is_trusted(path):
+        if path is None or self.is_trusted(path, self.exempt):
             return  # not found: the loader fails on its own (and LD_AUDIT still gates)
         if path not in self.decided:
             # ask with the directory canonical and the file name as searched

@@ -405,6 +405,37 @@ START_TEST(test_python_with_ld_audit_too_loads_allowed_and_warned)
 }
 END_TEST
 
+/* The interpreter's own libraries (libz, libcrypto, ... in POD_FFI_TRUSTED, so
+ * that `import zlib` stays silent at the loader) are still FFI when a worker
+ * names them in ctypes: the runner is asked. Only the SDK's libring.so
+ * (POD_RING_LIB) is not. */
+START_TEST(test_python_ctypes_asks_about_the_interpreters_own_libraries)
+{
+	static struct harness h;
+	char t[PATH_MAX], ring[PATH_MAX + 16], lib[PATH_MAX], *entry = NULL, *save = NULL;
+	static char copy[sizeof(g_py_trusted)];
+	memset(&h, 0, sizeof(h));
+	/* 1. a single library of the trusted list that ctypes can load by path */
+	snprintf(copy, sizeof(copy), "%s", g_py_trusted + strlen("POD_FFI_TRUSTED="));
+	lib[0] = '\0';
+	for (entry = strtok_r(copy, ":", &save); entry; entry = strtok_r(NULL, ":", &save))
+		if (strstr(entry, "/libz.so") || (!lib[0] && strstr(entry, "/libm.so")))
+			snprintf(lib, sizeof(lib), "%s", entry);
+	ck_assert_msg(lib[0], "no libz or libm in the Python trusted list: %s", g_py_trusted);
+	/* 2. the SDK's own library, named by POD_RING_LIB */
+	fix(t, "libffi_trusted.so");
+	snprintf(ring, sizeof(ring), "POD_RING_LIB=%s", t);
+	char *env[] = { ring, NULL };
+	probe_python(&h, 0, env, lib, t); /* the hook alone */
+	ck_assert_msg(strstr(h.out, "ok loaded ") && strstr(h.out, "ok trusted\n"), "out: %s err: %s", h.out,
+		      h.err);
+	const char *base = strrchr(lib, '/');
+	ck_assert_msg(queried(&h, base) == 1, "%s asked %d times", lib, queried(&h, base));
+	ck_assert_int_eq(queried(&h, "/libffi_trusted.so"), 0);
+	ck_assert_int_eq(h.nqueries, 1);
+}
+END_TEST
+
 START_TEST(test_python_bare_names_are_resolved_before_asking)
 {
 	static struct harness h;
@@ -526,6 +557,7 @@ static Suite *ldaudit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_python_ctypes_denial_is_a_permission_error_naming_library_and_rule);
 	tcase_add_test(tc, test_python_with_ld_audit_too_loads_allowed_and_warned);
+	tcase_add_test(tc, test_python_ctypes_asks_about_the_interpreters_own_libraries);
 	tcase_add_test(tc, test_python_bare_names_are_resolved_before_asking);
 	tcase_add_test(tc, test_python_without_a_runner_denies);
 	tcase_add_test(tc, test_python_boot_codec_matches_the_ipc_vectors);

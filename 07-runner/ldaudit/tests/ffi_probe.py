@@ -8,9 +8,12 @@ import sys
 for lib in sys.argv[1:]:
     try:
         h = ctypes.CDLL(lib)
-        fn = h.ffi_lib_name
-        fn.restype = ctypes.c_char_p
-        print("ok", fn().decode())
+        fn = getattr(h, "ffi_lib_name", None)
+        if fn is None:  # a system library
+            print("ok loaded", lib)
+        else:
+            fn.restype = ctypes.c_char_p
+            print("ok", fn().decode())
     except PermissionError as e:
         print("denied", e)
     except OSError:
