@@ -2,13 +2,15 @@
 # demo.sh — the Pod/Runner demo: example pods under an example policy.
 #
 # `make -C 07-runner run` builds podrun and the examples, then runs this. As root.
-# It starts a tiny upstream HTTP server on 127.0.0.1 (random port), runs the
+# It starts two tiny upstream HTTP servers on 127.0.0.1 (random ports), runs the
 # example workers (Python, Bun, C-lib, native) under policies/demo.json plus a
 # few flags that name this machine's paths, and shows allow, warn and deny for
 # each of the five categories:
 #
-#   net  the Python worker fetches the upstream server through the runner's
-#        proxy: as localhost (allow), as 127.0.0.1 (warn), and blocked.example (deny)
+#   net  the Python worker fetches the upstream servers through the runner's
+#        proxy: localhost:PORT (allow), 127.0.0.1:PORT2 (warn), and blocked.example
+#        (deny). Two ports: the proxy also decides on the resolved address, so
+#        one port named twice would make the "allowed" request a warned one
 #   fs   reads data/public.txt (allow), data/notes.txt (warn), data/secret.txt
 #        (deny), and writes into an allowed, a warned and a denied directory
 #   run  runs uname (allow), date (warn) and id (deny)
@@ -18,8 +20,10 @@
 #
 # Then it prints a summary table built from what the workers saw and from the
 # audit logs (--audit, JSON lines), and exits 0 only when every cell is as
-# expected. Everything it creates lives in one temporary directory, removed on
-# exit, together with the upstream server.
+# expected: the worker saw the policy's outcome, warn and deny cells have their
+# event, and no allow cell has a warn or deny event for the same target.
+# Everything it creates lives in one temporary directory, removed on exit,
+# together with the upstream servers.
 #
 # Environment: PODRUN (default ../07-runner/build/podrun), DEMO_VERBOSE=1 shows
 # the runner's own log lines too.
@@ -29,10 +33,11 @@ EX=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(dirname "$EX")
 PODRUN=${PODRUN:-${PODRUN_BIN:-$TOP/07-runner/build/podrun}}
 T=$(mktemp -d /tmp/pod-demo.XXXXXX)
-UPSTREAM_PID=
+UPSTREAM_PIDS=()
 
 cleanup() {
-  if [[ -n $UPSTREAM_PID ]]; then kill "$UPSTREAM_PID" 2>/dev/null || true; wait "$UPSTREAM_PID" 2>/dev/null || true; fi
+  local pid
+  for pid in "${UPSTREAM_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -85,11 +90,14 @@ lib_path() {
 LIBZ=$(lib_path libz.so.1)
 LZMA=$(lib_path liblzma.so.5)
 
-# ---- 2. the upstream server (loopback, random port) ---------------------------------
+# ---- 2. the upstream servers (loopback, random ports) -------------------------------
 python3 "$EX/upstream.py" "$T/port" &
-UPSTREAM_PID=$!
-for _ in $(seq 100); do [[ -s $T/port ]] && break; sleep 0.05; done
+UPSTREAM_PIDS+=($!)
+python3 "$EX/upstream.py" "$T/port2" &
+UPSTREAM_PIDS+=($!)
+for _ in $(seq 200); do [[ -s $T/port && -s $T/port2 ]] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
+PORT2=$(cat "$T/port2")
 
 # Directories the pods write into (the worker runs as nobody).
 mkdir -p "$T/out/locked" "$T/warned"
@@ -99,17 +107,17 @@ chmod 1777 "$T/out" "$T/out/locked" "$T/warned"
 export LANG=C.UTF-8 HOME=/root DEMO_GREETING=hello AWS_SECRET_ACCESS_KEY=demo-not-a-real-key
 
 POLICY=(--policy "$EX/policies/demo.json"
-  --allow-net="localhost:$PORT" --warn-net="127.0.0.1:$PORT"
+  --allow-net="localhost:$PORT" --warn-net="127.0.0.1:$PORT2"
   --allow-read="$EX/data/public.txt" --warn-read="$EX/data/notes.txt" --deny-read="$EX/data/secret.txt"
   --allow-write="$T/out" --warn-write="$T/warned" --deny-write="$T/out/locked")
 
-echo "Pod/Runner demo — upstream server on 127.0.0.1:$PORT"
+echo "Pod/Runner demo — upstream servers on 127.0.0.1:$PORT and 127.0.0.1:$PORT2"
 echo "\$POLICY = ${POLICY[*]}" | sed "s#$EX/##g; s#$T#\$TMP#g"
 
 # ---- 3. the pods ------------------------------------------------------------------------
 say "Python worker: net, fs, run, env"
 pod python "${POLICY[@]}" "$EX/python/worker.py" act \
-  "net=http://localhost:$PORT/allowed" "net=http://127.0.0.1:$PORT/warned" "net=http://blocked.example/denied" \
+  "net=http://localhost:$PORT/allowed" "net=http://127.0.0.1:$PORT2/warned" "net=http://blocked.example/denied" \
   "read=$EX/data/public.txt" "read=$EX/data/notes.txt" "read=$EX/data/secret.txt" \
   "write=$T/out/ok.txt" "write=$T/warned/w.txt" "write=$T/out/locked/no.txt" \
   run=/usr/bin/uname run=/usr/bin/date run=/usr/bin/id \
@@ -137,10 +145,10 @@ pod native "${POLICY[@]}" --warn-ffi="$LZMA" "$EX/build/native_worker" act \
 # ---- 4. the summary -----------------------------------------------------------------------
 say "Summary"
 rc=0
-python3 - "$T" "$PORT" "$EX" "$LIBZ" "$LZMA" <<'PY' || rc=$?
+python3 - "$T" "$PORT" "$PORT2" "$EX" "$LIBZ" "$LZMA" <<'PY' || rc=$?
 import json, os, sys
 
-T, PORT, EX, LIBZ, LZMA = sys.argv[1:6]
+T, PORT, PORT2, EX, LIBZ, LZMA = sys.argv[1:7]
 
 def results(name):
     """RESULT lines of a pod: {(cat, target): ok?}"""
@@ -166,43 +174,48 @@ def audited(name, cat, action, what):
     return any(e.get("cat") == cat and e.get("action") == action and what in str(e.get("what", ""))
                for e in events(name))
 
-rows = []  # (category, action, how, worker outcome ok?, audit event?)
+rows = []  # (category, action, how, worker outcome ok?, audit event?, contradicted?)
 def expect(cat, action, pod, rcat, target, want_ok, what, how):
     seen = results(pod).get((rcat, target))
     outcome = seen is not None and seen == want_ok
-    rows.append((cat, action, how, outcome, audited(pod, cat, action, what)))
+    # an allow cell whose target was in fact warned or denied is not an allow
+    contra = action == "allow" and any(audited(pod, cat, a, what) for a in ("warn", "deny"))
+    rows.append((cat, action, how, outcome, audited(pod, cat, action, what), contra))
 
-expect("net", "allow", "python", "net", "http://localhost:%s/allowed" % PORT, True, "localhost", "GET localhost:%s via proxy" % PORT)
-expect("net", "warn", "python", "net", "http://127.0.0.1:%s/warned" % PORT, True, "127.0.0.1:%s" % PORT, "GET 127.0.0.1:%s via proxy" % PORT)
+expect("net", "allow", "python", "net", "http://localhost:%s/allowed" % PORT, True, "localhost:%s" % PORT, "GET localhost:%s via proxy" % PORT)
+expect("net", "warn", "python", "net", "http://127.0.0.1:%s/warned" % PORT2, True, "127.0.0.1:%s" % PORT2, "GET 127.0.0.1:%s via proxy" % PORT2)
 expect("net", "deny", "python", "net", "http://blocked.example/denied", False, "blocked.example", "GET blocked.example -> 403")
 for action, f, ok in (("allow", "public.txt", True), ("warn", "notes.txt", True), ("deny", "secret.txt", False)):
     p = "%s/data/%s" % (EX, f)
     expect("fs", action, "python", "read", p, ok, p, "read data/" + f)
 for action, p, ok in (("allow", "out/ok.txt", True), ("warn", "warned/w.txt", True), ("deny", "out/locked/no.txt", False)):
-    expect("fs", action, "python", "write", "%s/%s" % (T, p), ok, "%s/%s" % (T, p.rsplit("/", 1)[0]), "write $TMP/" + p)
+    expect("fs", action, "python", "write", "%s/%s" % (T, p), ok, "%s/%s" % (T, p), "write $TMP/" + p)
 for action, prog, ok in (("allow", "uname", True), ("warn", "date", True), ("deny", "id", False)):
-    expect("run", action, "python", "run", "/usr/bin/" + prog, ok, prog, "run /usr/bin/" + prog)
+    expect("run", action, "python", "run", "/usr/bin/" + prog, ok, "/usr/bin/" + prog, "run /usr/bin/" + prog)
 for action, var, ok in (("allow", "LANG", True), ("warn", "HOME", True), ("deny", "AWS_SECRET_ACCESS_KEY", False)):
     expect("env", action, "python", "env", var, ok, var if action != "deny" else "AWS_", "getenv " + var)
 expect("ffi", "allow", "bun", "ffi", LIBZ + "#zlibVersion", True, LIBZ, "bun:ffi dlopen libz")
 expect("ffi", "warn", "bun", "ffi", LZMA + "#lzma_version_string", True, LZMA, "bun:ffi dlopen liblzma")
 zrc = open(os.path.join(T, "zinfo_denied.rc")).read().strip() if os.path.exists(os.path.join(T, "zinfo_denied.rc")) else "?"
-rows.append(("ffi", "deny", "zinfo.so needs libz (pod exit %s)" % zrc, zrc not in ("0", "?"),
-             audited("zinfo_denied", "ffi", "deny", LIBZ)))
+zerr = open(os.path.join(T, "zinfo_denied.err")).read() if os.path.exists(os.path.join(T, "zinfo_denied.err")) else ""
+# the worker's error names the library and the rule
+named = ("pod: ffi denied: %s (rule " % LIBZ) in zerr
+rows.append(("ffi", "deny", "zinfo.so needs libz (pod exit %s)" % zrc, zrc not in ("0", "?") and named,
+             audited("zinfo_denied", "ffi", "deny", LIBZ), False))
 
 # A cell is good when the worker saw what the policy says; warn and deny must
-# also be in the audit log (allow of fs/run is decided once, at spawn).
+# also be in the audit log; an allow must not be there as warn or deny.
 bad = 0
 print("%-4s %-6s %-42s %-10s %s" % ("cat", "action", "what the pod did", "outcome", "audit event"))
 print("-" * 76)
-for cat, action, how, outcome, ev in rows:
+for cat, action, how, outcome, ev, contra in rows:
     need_event = action in ("warn", "deny")
-    good = outcome and (ev or not need_event)
+    good = outcome and (ev or not need_event) and not contra
     bad += not good
     print("%-4s %-6s %-42s %-10s %s" % (cat, action, how[:42], "as policy" if outcome else "UNEXPECTED",
-                                         "yes" if ev else ("MISSING" if need_event else "-")))
+                                         "CONTRADICTS" if contra else "yes" if ev else ("MISSING" if need_event else "-")))
 print("-" * 76)
-cells = {(c, a) for c, a, _h, o, e in rows if o and (e or a == "allow")}
+cells = {(c, a) for c, a, _h, o, e, x in rows if o and (e or a == "allow") and not x}
 print("categories x actions shown: %d of 15%s" % (len(cells), "" if not bad else "   (%d row(s) not as expected)" % bad))
 sys.exit(1 if bad else 0)
 PY
