@@ -167,16 +167,22 @@ export interface PodEvent {
 
 // ---- cleanup of every live pod when this process ends ---------------------------------
 
-const live = new Set<Pod>();
+// The runner handles not yet freed. Kept by handle, not by Pod: a Set of Pod
+// objects would keep every Pod reachable, so a dropped Pod would never be
+// collected and its pod would run (and hold its cgroup, sockets, rings) until
+// this process ends. Whoever removes a handle from here frees it, exactly once.
+const live = new Set<number>();
 let hooksInstalled = false;
-const registry = new FinalizationRegistry<bigint | number>((handle) => {
+function freeHandle(handle: number): void {
+  if (!live.delete(handle)) return;
   try {
     C().podrun_free(handle as unknown as Pointer);
   } catch {}
-});
+}
+const registry = new FinalizationRegistry<number>(freeHandle);
 
 function freeAll(): void {
-  for (const pod of [...live]) pod.free();
+  for (const handle of [...live]) freeHandle(handle);
 }
 
 function installHooks(): void {
@@ -222,7 +228,7 @@ export class Pod {
     this.#keepEvents = keepEvents;
     this.#buf = new Uint8Array(maxFrame);
     this.#id = new CString(C().podrun_id(h) as Pointer).toString();
-    live.add(this);
+    live.add(h as unknown as number);
     registry.register(this, h as unknown as number, this);
   }
 
@@ -414,9 +420,8 @@ export class Pod {
       for (const action of ["allow", "warn", "deny", "info"])
         this.#counts.set(`${cat}.${action}`, Number(C().podrun_count(h, cstr(cat), cstr(action))));
     this.#h = null;
-    live.delete(this);
     registry.unregister(this);
-    C().podrun_free(h);
+    freeHandle(h as unknown as number);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -3,7 +3,9 @@
 // Starts a C-lib echo pod, prints "pod <init pid> <runner socket dir>" (the
 // directory is found in the pod host's --pod-socket= argument), then ends by MODE:
 // "throw" (uncaught exception), "reject" (unhandled rejection), "exit"
-// (process.exit(3) with the pod running), "wait" (sleeps: the test kills it).
+// (process.exit(3) with the pod running), "wait" (sleeps: the test kills it),
+// "drop" (drops the Pod without stop(), collects garbage until the pod is gone,
+// prints "collected" or "still-running", exits 0).
 import { readFileSync } from "node:fs";
 import { Pod } from "../podrun.ts";
 
@@ -21,7 +23,34 @@ function socketDir(pid: number, depth = 0): string {
   return "";
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Start a pod and drop every reference to it (mode "drop"). */
+async function startAndDrop(program: string, policy: string): Promise<number> {
+  const dropped = await Pod.start({ program, policy, stdio: "ignore" });
+  if (!dropped.request("ping")) throw new Error("no reply");
+  console.log(`pod ${dropped.pid} ${socketDir(dropped.pid)}`);
+  return dropped.pid;
+}
+
 const [mode, program, policy] = process.argv.slice(2);
+if (mode === "drop") {
+  // the Pod is unreachable now: collecting it must free the pod, long before exit
+  const pid = await startAndDrop(program, policy);
+  for (let i = 0; i < 300 && alive(pid); i++) {
+    Bun.gc(true);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  console.log(alive(pid) ? "still-running" : "collected");
+  process.exit(0);
+}
 const pod = await Pod.start({ program, policy, stdio: "ignore" });
 if (!pod.request("ping")) throw new Error("no reply");
 console.log(`pod ${pod.pid} ${socketDir(pod.pid)}`);

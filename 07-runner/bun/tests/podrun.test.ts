@@ -152,7 +152,7 @@ describe("events", () => {
 });
 
 describe("cleanup when the Bun supervisor ends", () => {
-  async function supervisor(mode: string): Promise<{ pid: number; dir: string; proc: any }> {
+  async function supervisor(mode: string): Promise<{ pid: number; dir: string; proc: any; rest: () => Promise<string> }> {
     const proc = Bun.spawn([BUN, join(import.meta.dir, "fixture_exit.ts"), mode, ECHO, SERVICE], {
       stdout: "pipe",
       stderr: "pipe",
@@ -166,7 +166,14 @@ describe("cleanup when the Bun supervisor ends", () => {
       out += dec.decode(value);
     }
     const m = /pod (\d+) (\S*)\n/.exec(out);
-    return { pid: Number(m?.[1] ?? -1), dir: m?.[2] ?? "", proc };
+    const rest = async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return out;
+        out += dec.decode(value);
+      }
+    };
+    return { pid: Number(m?.[1] ?? -1), dir: m?.[2] ?? "", proc, rest };
   }
 
   for (const [mode, want] of [["throw", 1], ["reject", 1], ["exit", 3]] as const) {
@@ -181,13 +188,30 @@ describe("cleanup when the Bun supervisor ends", () => {
     });
   }
 
+  test("a Pod dropped without stop() is freed when it is garbage-collected", async () => {
+    const s = await supervisor("drop");
+    expect(s.pid).toBeGreaterThan(1);
+    expect(s.dir).toMatch(/^\//);
+    const rest = await s.rest();
+    expect(await s.proc.exited).toBe(0);
+    expect(rest).toContain("collected"); // gone while the supervisor was still running
+    expect(existsSync(s.dir)).toBe(false);
+  }, 20000);
+
   test("SIGTERM and SIGKILL of the supervisor take the pod down", async () => {
     for (const sig of ["SIGTERM", "SIGKILL"] as const) {
       const s = await supervisor("wait");
       expect(alive(s.pid)).toBe(true);
+      expect(existsSync(s.dir)).toBe(true);
       s.proc.kill(sig);
-      await s.proc.exited;
+      const status = await s.proc.exited;
       expect(await gone(s.pid)).toBe(true);
+      // SIGTERM: the module's handler freed the pod (STOP, cleanup), exit 128+15;
+      // SIGKILL: nothing could run, the next run's sweep removes the directory
+      if (sig === "SIGTERM") {
+        expect(status).toBe(143);
+        expect(existsSync(s.dir)).toBe(false);
+      }
     }
   });
 });
