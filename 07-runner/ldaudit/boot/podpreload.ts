@@ -9,8 +9,9 @@
 //      directory holds (Bun.plugin's virtual module; a node_modules folder would
 //      need a package.json that the SDK folder does not have);
 //   2. when the runner asked for it (POD_FFI_GATE=1), wraps `dlopen` of bun:ffi
-//      (the same object that `import { dlopen } from "bun:ffi"` reads) and
-//      `process.dlopen` (Node-API addons): the library is resolved to an absolute
+//      (the same object that `import { dlopen } from "bun:ffi"` reads), the
+//      native `Bun.FFI.dlopen` under it, and `process.dlopen` (Node-API
+//      addons): the library is resolved to an absolute
 //      path the way the loader would find it, and the runner is asked over the
 //      FFI query socket (POD_FFI_SOCKET) with a 02-ipc QUERY(category "ffi"). A
 //      deny throws
@@ -313,6 +314,16 @@ if (env.POD_FFI_GATE === "1") {
     check(path);
     return realDlopen(path, symbols);
   };
+  // Bun.FFI is the native object bun:ffi is built on: its dlopen is a second
+  // way to the same loader call, so it gets the same gate
+  const native: any = typeof Bun !== "undefined" ? (Bun as any).FFI : undefined;
+  if (native && typeof native.dlopen === "function" && native.dlopen !== ffi.dlopen) {
+    const realNativeDlopen = native.dlopen;
+    native.dlopen = function podNativeDlopen(path: any, ...rest: any[]) {
+      check(path);
+      return realNativeDlopen.call(native, path, ...rest);
+    };
+  }
   const realProcessDlopen = (process as any).dlopen;
   if (typeof realProcessDlopen === "function") {
     (process as any).dlopen = function podProcessDlopen(module: any, filename: any, flags?: any) {

@@ -511,6 +511,21 @@ START_TEST(test_bun_ffi_denial_is_an_error_naming_library_and_rule)
 }
 END_TEST
 
+/* Bun.FFI.dlopen is the native call bun:ffi is built on: gated the same way. */
+START_TEST(test_bun_native_ffi_dlopen_is_gated_too)
+{
+	static struct harness h;
+	char d[PATH_MAX + 8], want[PATH_MAX + 64];
+	memset(&h, 0, sizeof(h));
+	snprintf(d, sizeof(d), "native:%s/libffi_denied.so", g_fix);
+	probe_bun(&h, 0, d, NULL); /* the preload alone must refuse */
+	snprintf(want, sizeof(want), "denied pod: ffi denied: %s (rule /rules/deny-test)\n", d + 7);
+	ck_assert_msg(strstr(h.out, want), "out: %s err: %s", h.out, h.err);
+	ck_assert_int_eq(queried(&h, "/libffi_denied.so"), 1);
+	ck_assert_msg(!strstr(h.err, "ffi-ctor:"), "a constructor ran: %s", h.err);
+}
+END_TEST
+
 START_TEST(test_bun_with_ld_audit_too_loads_allowed_and_warned)
 {
 	static struct harness h;
@@ -566,6 +581,7 @@ static Suite *ldaudit_suite(void)
 	tc = tcase_create("bun");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_bun_ffi_denial_is_an_error_naming_library_and_rule);
+	tcase_add_test(tc, test_bun_native_ffi_dlopen_is_gated_too);
 	tcase_add_test(tc, test_bun_with_ld_audit_too_loads_allowed_and_warned);
 	tcase_add_test(tc, test_bun_preload_codec_matches_the_ipc_vectors);
 	suite_add_tcase(s, tc);
