@@ -43,6 +43,9 @@
 #define MAX_STRTAB_BYTES (8u << 20)
 #define MAX_NEEDED 512
 #define MAX_CLOSURE 1024
+/* Directories tried per DT_RPATH/DT_RUNPATH list: a hostile 8 MiB string of
+ * ":x:x:x..." would otherwise cost millions of probes per needed name. */
+#define MAX_SEARCH_DIRS 32
 
 /* ---- 1. ELF parsing ------------------------------------------------------ */
 
@@ -392,7 +395,9 @@ static int search_list(const char *list, const char *origin, const char *name, c
 	if (!copy)
 		return -ENOMEM;
 	int ret = -ENOENT;
-	for (char *d = strtok_r(copy, ":", &save); d && ret == -ENOENT; d = strtok_r(NULL, ":", &save)) {
+	unsigned tried = 0;
+	for (char *d = strtok_r(copy, ":", &save); d && ret == -ENOENT && tried++ < MAX_SEARCH_DIRS;
+	     d = strtok_r(NULL, ":", &save)) {
 		char dir[PATH_MAX], cand[PATH_MAX];
 		const char *rest = NULL;
 		if (strncmp(d, "$ORIGIN", 7) == 0)
