@@ -284,6 +284,31 @@ START_TEST(test_interpreter_path_must_be_normalized)
 }
 END_TEST
 
+/* A #! script whose interpreter is a FIFO: refused, without the runner blocking
+ * in open() (Check's timeout fails the test if it does). */
+START_TEST(test_shebang_naming_a_fifo_is_refused_without_blocking)
+{
+	char dir[] = "/tmp/rt_test_sb_XXXXXX", fifo[PATH_MAX], prog[PATH_MAX], text[PATH_MAX + 32];
+	struct rt_error err;
+	rt_plan_t *p = NULL;
+	struct rt_config cfg;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/interp", dir);
+	snprintf(prog, sizeof(prog), "%s/script", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	int n = snprintf(text, sizeof(text), "#!%s x\necho hi\n", fifo);
+	write_file(prog, text, (size_t)n);
+	test_config(&cfg);
+	cfg.audit_lib = "";
+	ck_assert_int_eq(rt_plan_new(&cfg, prog, NULL, &p, &err), -ENOEXEC);
+	ck_assert_ptr_null(p);
+	ck_assert_msg(strstr(err.msg, fifo), "%s", err.msg);
+	unlink(prog);
+	unlink(fifo);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- plan ------------------------------------------------------------------ */
 
 START_TEST(test_python_plan_has_interpreter_stdlib_sdk_and_boot)
@@ -673,6 +698,7 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, test_bun_plan_mounts_the_real_binary_not_the_symlink);
 	tcase_add_test(tc, test_native_plan_mounts_only_the_file_and_its_libraries);
 	tcase_add_test(tc, test_shebang_script_gets_its_interpreter);
+	tcase_add_test(tc, test_shebang_naming_a_fifo_is_refused_without_blocking);
 	tcase_add_test(tc, test_clib_plan_runs_the_pod_host_and_trusts_only_the_library);
 	tcase_add_test(tc, test_missing_or_unrunnable_programs_are_refused);
 	tcase_add_test(tc, test_absent_sdk_folders_are_skipped_unless_configured);
