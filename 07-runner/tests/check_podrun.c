@@ -684,6 +684,46 @@ START_TEST(test_audit_fails_without_ebpf_unless_best_effort)
 }
 END_TEST
 
+/* The documented schema (docs/audit-event.schema.json) and what podrun
+ * writes cannot drift apart: a run with events from every source is checked
+ * by the docs' own checker. */
+START_TEST(test_audit_matches_the_documented_schema)
+{
+	struct run r;
+	char checker[512], schema_cmd[1024];
+	const char *top = getenv("PODRUN_TOP");
+	int port = 0, st;
+	pid_t srv;
+	ROOT();
+	ck_assert_ptr_nonnull(top);
+	snprintf(checker, sizeof checker, "%s/docs/check_audit_schema.py", top);
+	ck_assert_msg(access(checker, R_OK) == 0, "%s missing", checker);
+	srv = t_http_server(&port);
+	setenv("PODRUN_T_SCHEMA", "x\001\"y\xff", 1); /* hostile bytes in a variable's value stay out */
+	snprintf(cmd, sizeof cmd,
+		 "run -v --audit @AUDIT --warn-env=PODRUN_T_SCHEMA --deny-env=AWS_* --warn-read=/etc/hostname "
+		 "--deny-ffi=" FFI_LIB " --allow-net=localhost:%d --deny-net=denied.invalid "
+		 "%s net localhost %d",
+		 port, W("worker.py"), port);
+	t_runs(&r, NULL, 60, cmd);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+#ifdef PODRUN_HAVE_PROXY
+	EXPECT(r.status == 0 && t_audit_count(&r, "\"src\":\"proxy\"", NULL) >= 1, &r);
+#endif
+	snprintf(schema_cmd, sizeof schema_cmd, "python3 %s %s >/dev/null", checker, r.audit_path);
+	st = system(schema_cmd);
+	if (st != 0) {
+		snprintf(schema_cmd, sizeof schema_cmd, "python3 %s %s >&2", checker, r.audit_path);
+		if (system(schema_cmd) < 0)
+			perror("system");
+		dump(&r);
+	}
+	ck_assert_int_eq(st, 0);
+	t_run_free(&r);
+}
+END_TEST
+
 START_TEST(test_audit_to_stderr_with_dash)
 {
 	struct run r;
@@ -1299,6 +1339,7 @@ static Suite *podrun_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_audit_lines_follow_the_schema_and_end_with_life);
 	tcase_add_test(tc, test_audit_to_stderr_with_dash);
+	tcase_add_test(tc, test_audit_matches_the_documented_schema);
 	tcase_add_test(tc, test_audit_fails_without_ebpf_unless_best_effort);
 	suite_add_tcase(s, tc);
 
