@@ -6,7 +6,7 @@
 // (process.exit(3) with the pod running), "wait" (sleeps: the test kills it),
 // "drop" (drops the Pod without stop(), collects garbage until the pod is gone,
 // prints "collected" or "still-running", exits 0).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Pod } from "../podrun.ts";
 
 /** The runner's socket directory, from the command line of a process in the pod. */
@@ -53,7 +53,10 @@ if (mode === "drop") {
 }
 const pod = await Pod.start({ program, policy, stdio: "ignore" });
 if (!pod.request("ping")) throw new Error("no reply");
-console.log(`pod ${pod.pid} ${socketDir(pod.pid)}`);
+// Whether the runner's directory exists is checked here, while the pod surely
+// runs: the modes below may end this process (and clean up) right after.
+const dir = socketDir(pod.pid);
+console.log(`pod ${pod.pid} ${dir} ${dir && existsSync(dir) ? "exists" : "missing"}`);
 if (mode === "throw") throw new Error("supervisor failed on purpose");
 if (mode === "reject") Promise.reject(new Error("rejected on purpose"));
 if (mode === "exit") process.exit(3);

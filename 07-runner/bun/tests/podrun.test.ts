@@ -152,7 +152,7 @@ describe("events", () => {
 });
 
 describe("cleanup when the Bun supervisor ends", () => {
-  async function supervisor(mode: string): Promise<{ pid: number; dir: string; proc: any; rest: () => Promise<string> }> {
+  async function supervisor(mode: string): Promise<{ pid: number; dir: string; existed: boolean; proc: any; rest: () => Promise<string> }> {
     const proc = Bun.spawn([BUN, join(import.meta.dir, "fixture_exit.ts"), mode, ECHO, SERVICE], {
       stdout: "pipe",
       stderr: "pipe",
@@ -160,12 +160,12 @@ describe("cleanup when the Bun supervisor ends", () => {
     });
     const reader = proc.stdout.getReader();
     let out = "";
-    while (!/pod \d+ \S*\n/.test(out)) {
+    while (!/pod \d+ \S*[^\n]*\n/.test(out)) {
       const { value, done } = await reader.read();
       if (done) break;
       out += dec.decode(value);
     }
-    const m = /pod (\d+) (\S*)\n/.exec(out);
+    const m = /pod (\d+) (\S*)[^\n]*\n/.exec(out);
     const rest = async () => {
       for (;;) {
         const { value, done } = await reader.read();
@@ -173,7 +173,8 @@ describe("cleanup when the Bun supervisor ends", () => {
         out += dec.decode(value);
       }
     };
-    return { pid: Number(m?.[1] ?? -1), dir: m?.[2] ?? "", proc, rest };
+    const existed = new RegExp(`pod ${m?.[1]} \\S* exists\n`).test(out);
+    return { pid: Number(m?.[1] ?? -1), dir: m?.[2] ?? "", existed, proc, rest };
   }
 
   for (const [mode, want] of [["throw", 1], ["reject", 1], ["exit", 3]] as const) {
@@ -181,7 +182,7 @@ describe("cleanup when the Bun supervisor ends", () => {
       const s = await supervisor(mode);
       expect(s.pid).toBeGreaterThan(1);
       expect(s.dir).toMatch(/^\//);
-      expect(existsSync(s.dir)).toBe(true);
+      expect(s.existed).toBe(true); // seen by the supervisor while the pod ran (no race with its exit)
       expect(await s.proc.exited).toBe(want);
       expect(await gone(s.pid)).toBe(true);
       expect(existsSync(s.dir)).toBe(false); // the runner side was cleaned up, not just killed
