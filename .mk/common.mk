@@ -16,6 +16,9 @@
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 
+# `make` with no target builds the layer (the rules below would otherwise be the default).
+.DEFAULT_GOAL := all
+
 SAN ?= 0
 ifeq ($(SAN),1)
 BUILD    := build/san
