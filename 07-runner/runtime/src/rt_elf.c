@@ -10,7 +10,8 @@
  *      /etc/ld.so.cache (parsed here: the "glibc-ld.so.cache1.1" format), then
  *      the loader's system directories. Those last ones are asked from the
  *      system loader itself (`ld.so --help` lists its "system search path"); the
- *      loader asked is the runner's own PT_INTERP, never the worker's.
+ *      loader asked is the runner's own PT_INTERP, never the worker's; its answer
+ *      is kept in rt_cache.c's cache, keyed by the loader file's stat.
  *   3. rt_elf_closure(): breadth-first over DT_NEEDED, deduplicated by soname
  *      (as the loader does: a name already loaded is not searched again).
  *
@@ -326,29 +327,83 @@ static int cache_lookup(const char *name, char *out, size_t cap)
 
 static struct strv g_sysdirs;
 
-/* Ask the loader that runs this process: its path is our own PT_INTERP. */
+/* Ask @p interp (`ld.so --help`) for its "system search path" lines. */
+static void sysdirs_ask(const char *interp)
+{
+	char cmd[PATH_MAX + 32], line[PATH_MAX + 64];
+	if (strpbrk(interp, "'\\\"$`"))
+		return;
+	snprintf(cmd, sizeof(cmd), "'%s' --help 2>/dev/null", interp);
+	FILE *p = popen(cmd, "re");
+	while (p && fgets(line, sizeof(line), p)) {
+		char dir[PATH_MAX];
+		if (sscanf(line, " %4095s (system search path)", dir) == 1 &&
+		    strstr(line, "(system search path)") && dir[0] == '/')
+			strv_push(&g_sysdirs, dir);
+	}
+	if (p)
+		pclose(p);
+}
+
+/*
+ * A cached answer: one absolute, normalized directory per line, at most
+ * MAX_SEARCH_DIRS of them. Anything else is refused as a whole.
+ */
+static int sysdirs_parse(char *body)
+{
+	char *save = NULL, norm[PATH_MAX];
+	struct strv dirs = { 0 };
+	int ret = 0;
+	for (char *l = strtok_r(body, "\n", &save); l && ret == 0; l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] != '/' || rt_path_normalize(l, norm, sizeof(norm)) < 0 ||
+		    (strcmp(norm, l) != 0 && !(strlen(l) == strlen(norm) + 1 &&
+					       strncmp(norm, l, strlen(norm)) == 0)) ||
+		    dirs.n >= MAX_SEARCH_DIRS)
+			ret = -EIO;
+		else
+			ret = strv_push(&dirs, l);
+	}
+	if (ret == 0 && dirs.n == 0)
+		ret = -EIO;
+	if (ret == 0) {
+		strv_free(&g_sysdirs);
+		g_sysdirs = dirs;
+	} else {
+		strv_free(&dirs);
+	}
+	return ret;
+}
+
+/*
+ * Ask the loader that runs this process (its path is our own PT_INTERP) — or
+ * reuse its answer from the cache while the loader file is the same one.
+ */
 static void sysdirs_from_loader(void)
 {
 	struct rt_elf self;
-	char exe[PATH_MAX], cmd[PATH_MAX + 32], line[PATH_MAX + 64];
+	char exe[PATH_MAX], key[PATH_MAX + 160], name[200], body[8192];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
 		return;
 	exe[n] = '\0';
 	if (rt_elf_read(exe, &self) < 0)
 		return;
-	if (self.interp[0] && !strpbrk(self.interp, "'\\\"$`")) {
-		snprintf(cmd, sizeof(cmd), "'%s' --help 2>/dev/null", self.interp);
-		FILE *p = popen(cmd, "re");
-		while (p && fgets(line, sizeof(line), p)) {
-			char dir[PATH_MAX];
-			if (sscanf(line, " %4095s (system search path)", dir) == 1 &&
-			    strstr(line, "(system search path)") && dir[0] == '/')
-				strv_push(&g_sysdirs, dir);
-		}
-		if (p)
-			pclose(p);
-	}
+	if (!self.interp[0])
+		goto cleanup;
+	/* 1. the cached answer, if it is for this very loader file */
+	int have_key = rt_cache_key(self.interp, key, sizeof(key)) == 0;
+	rt_cache_name("ldso-", self.interp, name, sizeof(name));
+	if (have_key && rt_cache_get(name, key, body, sizeof(body)) == 0 && sysdirs_parse(body) == 0)
+		goto cleanup;
+	/* 2. otherwise ask, and keep the answer */
+	sysdirs_ask(self.interp);
+	size_t used = 0;
+	body[0] = '\0';
+	for (size_t i = 0; i < g_sysdirs.n && used < sizeof(body); i++)
+		used += (size_t)snprintf(body + used, sizeof(body) - used, "%s\n", g_sysdirs.v[i]);
+	if (have_key && g_sysdirs.n > 0 && used < sizeof(body))
+		rt_cache_put(name, key, body);
+cleanup:
 	rt_elf_clear(&self);
 }
 

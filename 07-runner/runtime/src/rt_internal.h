@@ -3,7 +3,8 @@
  *
  * Shared by rt_elf.c (ELF parsing, ld.so.cache, library search), rt_util.c
  * (string vectors, paths, running the trusted Python interpreter) and
- * rt_plan.c (per-kind plans). Nothing here is public API; see runtime.h.
+ * rt_plan.c (per-kind plans), rt_cache.c (the on-disk cache of the loader's
+ * and Python's answers). Nothing here is public API; see runtime.h.
  */
 #ifndef POD_RT_INTERNAL_H
 #define POD_RT_INTERNAL_H
@@ -78,5 +79,24 @@ struct rt_pyinfo {
  */
 int rt_python_describe(const char *python, struct rt_pyinfo *info);
 void rt_pyinfo_clear(struct rt_pyinfo *info);
+
+/* ---- cache of trusted programs' self-descriptions (rt_cache.c) ----------- */
+
+#ifndef RT_CACHE_DIR
+#define RT_CACHE_DIR "/var/cache/podrun"
+#endif
+/** Cache directory (default RT_CACHE_DIR); NULL disables the cache. Tests change it. */
+extern const char *rt_cache_dir;
+/** Key for @p program: its path and stat (dev, ino, size, mtime, ctime). */
+int rt_cache_key(const char *program, char *key, size_t cap);
+/** File name for @p program's answer: @p prefix + the path with '/' and '.' as '_'. */
+void rt_cache_name(const char *prefix, const char *program, char *out, size_t cap);
+/**
+ * The body cached under @p name for @p key, into @p buf (NUL-terminated).
+ * @return 0; -ESTALE other key or corrupt; -EPERM unsafe owner/mode/type; -errno
+ */
+int rt_cache_get(const char *name, const char *key, char *buf, size_t cap);
+/** Store @p body under @p name for @p key (atomic rename). @return 0 or -errno */
+int rt_cache_put(const char *name, const char *key, const char *body);
 
 #endif

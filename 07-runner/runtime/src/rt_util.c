@@ -162,14 +162,18 @@ int rt_path_join(const char *dir, const char *name, char *out, size_t cap)
  * The program Python runs. It prints one "key<TAB>path" line per fact. -I
  * (isolated: no PYTHON* variables, no user site, no cwd on sys.path) and -S
  * (no site import) make the answer independent of whoever calls podrun.
+ * Candidates that do not exist are printed as "miss" lines, so that a cached
+ * answer can be checked against the file system (see pyinfo_still_true()).
  */
 static const char py_code[] =
 	"import os, sys, sysconfig\n"
 	"print('exe\\t' + os.path.realpath(sys.executable))\n"
 	"seen = []\n"
 	"def add(k, p):\n"
-	"    if p and os.path.isdir(p) and p not in seen:\n"
-	"        seen.append(p); print(k + '\\t' + os.path.realpath(p))\n"
+	"    if p and p not in seen:\n"
+	"        seen.append(p)\n"
+	"        if os.path.isdir(p): print(k + '\\t' + os.path.realpath(p))\n"
+	"        else: print('miss\\t' + os.path.abspath(p))\n"
 	"paths = sysconfig.get_paths()\n"
 	"for k in ('stdlib', 'platstdlib', 'purelib', 'platlib'):\n"
 	"    add('dir', paths.get(k))\n"
@@ -233,7 +237,7 @@ static int parse_pyinfo(char *text, struct rt_pyinfo *info)
 			ret = strv_contains(&info->dirs, val) ? 0 : strv_push(&info->dirs, val);
 		} else if (strcmp(line, "dynload") == 0) {
 			ret = strv_contains(&info->dynload, val) ? 0 : strv_push(&info->dynload, val);
-		} else {
+		} else if (strcmp(line, "miss") != 0) {
 			return -EIO;
 		}
 		if (ret < 0)
@@ -242,17 +246,16 @@ static int parse_pyinfo(char *text, struct rt_pyinfo *info)
 	return info->executable[0] ? 0 : -EIO;
 }
 
-int rt_python_describe(const char *python, struct rt_pyinfo *info)
+/* Run the interpreter; its whole answer (NUL-terminated) into @p buf. */
+static int python_run(const char *python, char *buf, size_t cap)
 {
 	int ret = 0, pipefd[2] = { -1, -1 };
 	pid_t pid = -1;
-	char *buf = NULL;
 	posix_spawn_file_actions_t fa;
 	int fa_ok = 0;
 	char *const argv[] = { (char *)python, "-I", "-S", "-c", (char *)py_code, NULL };
 	char *const envp[] = { "LC_ALL=C.UTF-8", NULL };
 
-	memset(info, 0, sizeof(*info));
 	/* 1. a pipe for its stdout; stdin and stderr go to /dev/null */
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		ret = -errno;
@@ -274,16 +277,10 @@ int rt_python_describe(const char *python, struct rt_pyinfo *info)
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	/* 3. read and parse its answer */
-	buf = malloc(65536);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	ret = read_all(pipefd[0], buf, 65536, 10000);
-	if (ret < 0)
-		goto cleanup;
-	ret = parse_pyinfo(buf, info);
+	/* 3. read its answer */
+	ret = read_all(pipefd[0], buf, cap, 10000);
+	if (ret > 0)
+		ret = 0;
 cleanup:
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
@@ -300,10 +297,74 @@ cleanup:
 	}
 	if (fa_ok)
 		posix_spawn_file_actions_destroy(&fa);
-	free(buf);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Whether a cached answer still describes the file system: every directory is
+ * still a directory at its real path, and every candidate that was missing is
+ * still missing (a site directory created since then must be mounted).
+ */
+static int pyinfo_still_true(const char *text)
+{
+	char *copy = strdup(text), *save = NULL;
+	int ok = copy != NULL;
+	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line && ok;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t'), real[PATH_MAX];
+		struct stat st;
+		if (!tab)
+			break; /* the parser refuses it */
+		*tab = '\0';
+		if (strcmp(line, "miss") == 0)
+			ok = lstat(tab + 1, &st) < 0 && errno == ENOENT;
+		else if (strcmp(line, "dir") == 0 || strcmp(line, "dynload") == 0)
+			ok = realpath(tab + 1, real) && strcmp(real, tab + 1) == 0 &&
+			     stat(real, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	free(copy);
+	return ok;
+}
+
+/* Parse a copy of @p text (the parser cuts it up). */
+static int parse_copy(const char *text, struct rt_pyinfo *info)
+{
+	char *copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	int ret = parse_pyinfo(copy, info);
+	free(copy);
 	if (ret < 0)
 		rt_pyinfo_clear(info);
-	return ret < 0 ? ret : 0;
+	return ret;
+}
+
+int rt_python_describe(const char *python, struct rt_pyinfo *info)
+{
+	enum { CAP = 65536 };
+	char key[PATH_MAX + 160], name[200];
+	int ret, have_key;
+	char *buf = malloc(CAP);
+
+	memset(info, 0, sizeof(*info));
+	if (!buf)
+		return -ENOMEM;
+	/* 1. a cached answer for this very interpreter file, still true: use it */
+	have_key = rt_cache_key(python, key, sizeof(key)) == 0;
+	rt_cache_name("python-", python, name, sizeof(name));
+	if (have_key && rt_cache_get(name, key, buf, CAP) == 0 && pyinfo_still_true(buf) &&
+	    parse_copy(buf, info) == 0) {
+		ret = 0;
+		goto cleanup;
+	}
+	/* 2. otherwise ask it, and keep a good answer for the next plan */
+	if ((ret = python_run(python, buf, CAP)) < 0 || (ret = parse_copy(buf, info)) < 0)
+		goto cleanup;
+	if (have_key)
+		rt_cache_put(name, key, buf);
+cleanup:
+	free(buf);
+	return ret;
 }
 
 void rt_pyinfo_clear(struct rt_pyinfo *info)

@@ -12,6 +12,7 @@
  * Builds on runtime.h and the fixtures built by the Makefile into RT_TEST_BUILD.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 
 #include "podtest.h"
 #include "runtime.h"
+#include "src/rt_internal.h" /* the cache and Python's self-description */
 
 static char g_build[PATH_MAX]; /* where the fixtures are */
 static char g_tests[PATH_MAX]; /* this folder (scripts) */
@@ -676,6 +678,131 @@ START_TEST(test_native_programs_run_with_only_the_planned_mounts)
 }
 END_TEST
 
+/* ---- cache of the loader's and Python's answers ----------------------------- */
+
+/* A private cache directory (0700) for one test; rt_cache_dir points at it. */
+static char g_cache_tmp[64];
+static void use_private_cache(void)
+{
+	snprintf(g_cache_tmp, sizeof(g_cache_tmp), "/tmp/rt_test_cache_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(g_cache_tmp));
+	rt_cache_dir = g_cache_tmp;
+}
+
+/* Remove the private cache directory and its files (flat). */
+static void drop_private_cache(void)
+{
+	char path[PATH_MAX];
+	chmod(g_cache_tmp, 0700);
+	DIR *d = opendir(g_cache_tmp);
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
+			if (snprintf(path, sizeof(path), "%s/%s", g_cache_tmp, de->d_name) < (int)sizeof(path))
+				unlink(path);
+	if (d)
+		closedir(d);
+	ck_assert_int_eq(rmdir(g_cache_tmp), 0);
+}
+
+static void cache_file(const char *name, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s", g_cache_tmp, name);
+}
+
+START_TEST(test_cache_answer_holds_only_for_the_same_program_file)
+{
+	char prog[] = "/tmp/rt_test_prog_XXXXXX", key[PATH_MAX + 160], key2[PATH_MAX + 160];
+	char buf[256];
+	use_private_cache();
+	int fd = mkstemp(prog);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "v1", 2), 2);
+	ck_assert_int_eq(rt_cache_key(prog, key, sizeof(key)), 0);
+	ck_assert_int_eq(rt_cache_put("t", key, "/usr/lib\n"), 0);
+	ck_assert_int_eq(rt_cache_get("t", key, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/usr/lib\n");
+	/* an upgrade rewrites the file: new size, mtime, ctime -> another key */
+	ck_assert_int_eq(write(fd, "v2", 2), 2);
+	close(fd);
+	ck_assert_int_eq(rt_cache_key(prog, key2, sizeof(key2)), 0);
+	ck_assert_str_ne(key, key2);
+	ck_assert_int_eq(rt_cache_get("t", key2, buf, sizeof(buf)), -ESTALE);
+	unlink(prog);
+	drop_private_cache();
+}
+END_TEST
+
+START_TEST(test_cache_refuses_unsafe_or_corrupt_files)
+{
+	char path[PATH_MAX], buf[256];
+	const char *key = "podrt-cache 1 /x 1 2 3 4.0 5.0";
+	use_private_cache();
+	cache_file("t", path, sizeof(path));
+	/* 1. writable by others: not believed */
+	ck_assert_int_eq(rt_cache_put("t", key, "/usr/lib\n"), 0);
+	ck_assert_int_eq(chmod(path, 0666), 0);
+	ck_assert_int_eq(rt_cache_get("t", key, buf, sizeof(buf)), -EPERM);
+	/* 2. a symlink is not followed */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink("/etc/hostname", path), 0);
+	ck_assert_int_lt(rt_cache_get("t", key, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	/* 3. a truncated file (no key line) is stale */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "podrt-cache 1 /x", 16), 16);
+	close(fd);
+	ck_assert_int_eq(rt_cache_get("t", key, buf, sizeof(buf)), -ESTALE);
+	/* 4. a directory writable by others: nothing in it is believed */
+	ck_assert_int_eq(rt_cache_put("t", key, "/usr/lib\n"), 0);
+	ck_assert_int_eq(chmod(g_cache_tmp, 0777), 0);
+	ck_assert_int_eq(rt_cache_get("t", key, buf, sizeof(buf)), -EPERM);
+	drop_private_cache();
+}
+END_TEST
+
+static void pyinfo_eq(const struct rt_pyinfo *a, const struct rt_pyinfo *b)
+{
+	ck_assert_str_eq(a->executable, b->executable);
+	ck_assert_uint_eq(a->dirs.n, b->dirs.n);
+	ck_assert_uint_eq(a->dynload.n, b->dynload.n);
+	for (size_t i = 0; i < a->dirs.n; i++)
+		ck_assert_str_eq(a->dirs.v[i], b->dirs.v[i]);
+	for (size_t i = 0; i < a->dynload.n; i++)
+		ck_assert_str_eq(a->dynload.v[i], b->dynload.v[i]);
+}
+
+START_TEST(test_python_cached_answer_equals_a_fresh_one_and_corruption_falls_back)
+{
+	struct rt_pyinfo fresh, cached, again;
+	char name[200], path[PATH_MAX], key[PATH_MAX + 160];
+	rt_cache_dir = NULL;
+	ck_assert_int_eq(rt_python_describe("/usr/bin/python3", &fresh), 0);
+	use_private_cache();
+	ck_assert_int_eq(rt_python_describe("/usr/bin/python3", &cached), 0); /* asks, stores */
+	rt_cache_name("python-", "/usr/bin/python3", name, sizeof(name));
+	cache_file(name, path, sizeof(path));
+	ck_assert_int_eq(access(path, F_OK), 0);
+	rt_pyinfo_clear(&cached);
+	ck_assert_int_eq(rt_python_describe("/usr/bin/python3", &cached), 0); /* from the file */
+	pyinfo_eq(&fresh, &cached);
+	/* a body that is nonsense under the right key: ask again, same answer */
+	ck_assert_int_eq(rt_cache_key("/usr/bin/python3", key, sizeof(key)), 0);
+	ck_assert_int_eq(rt_cache_put(name, key, "exe\tnot-a-path\n"), 0);
+	ck_assert_int_eq(rt_python_describe("/usr/bin/python3", &again), 0);
+	pyinfo_eq(&fresh, &again);
+	/* a candidate directory that appeared since: the cached answer is not used */
+	ck_assert_int_eq(rt_cache_put(name, key, "exe\t/usr/bin/python3\nmiss\t/tmp\n"), 0);
+	rt_pyinfo_clear(&again);
+	ck_assert_int_eq(rt_python_describe("/usr/bin/python3", &again), 0);
+	pyinfo_eq(&fresh, &again);
+	rt_pyinfo_clear(&fresh);
+	rt_pyinfo_clear(&cached);
+	rt_pyinfo_clear(&again);
+	drop_private_cache();
+}
+END_TEST
+
 static Suite *runtime_suite(void)
 {
 	Suite *s = suite_create("07-runner/runtime");
@@ -702,6 +829,13 @@ static Suite *runtime_suite(void)
 	tcase_add_test(tc, test_clib_plan_runs_the_pod_host_and_trusts_only_the_library);
 	tcase_add_test(tc, test_missing_or_unrunnable_programs_are_refused);
 	tcase_add_test(tc, test_absent_sdk_folders_are_skipped_unless_configured);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cache");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_cache_answer_holds_only_for_the_same_program_file);
+	tcase_add_test(tc, test_cache_refuses_unsafe_or_corrupt_files);
+	tcase_add_test(tc, test_python_cached_answer_equals_a_fresh_one_and_corruption_falls_back);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("run");
