@@ -78,6 +78,17 @@ uint32_t ring_max_frame(const ring_t *r)
 /* ---- producer side --------------------------------------------------- */
 
 /*
+ * Move the producer's private counter. Only the producer thread writes it (and
+ * may read it plainly), but ring_used() on the consumer's thread of the same
+ * handle reads it: a relaxed atomic store makes that read race-free (a plain
+ * mov on x86). The value it sees is never behind a prod the consumer acquired.
+ */
+static inline void prod_set(struct ring *r, uint64_t prod)
+{
+	__atomic_store_n(&r->prod, prod, __ATOMIC_RELAXED);
+}
+
+/*
  * Make sure @p need bytes are free after r->prod. Looks at the shared consumer
  * counter only when the cached one is not enough.
  * @return 0, -EAGAIN (not enough room now), -EPROTO (counter out of range).
@@ -154,7 +165,7 @@ int ring_write(ring_t *r, const void *buf, uint32_t len)
 	mark(&r->used_as_producer);
 	if ((ret = prod_place(r, len, &pos)) < 0)
 		return ret;
-	r->prod = put_frame(r, pos, buf, len);
+	prod_set(r, put_frame(r, pos, buf, len));
 	prod_publish(r);
 	return 0;
 }
@@ -181,7 +192,7 @@ int ring_write_batch(ring_t *r, const struct iovec *frames, unsigned n)
 		}
 		if ((ret = prod_place(r, (uint32_t)frames[i].iov_len, &pos)) < 0)
 			break;
-		r->prod = put_frame(r, pos, frames[i].iov_base, (uint32_t)frames[i].iov_len);
+		prod_set(r, put_frame(r, pos, frames[i].iov_base, (uint32_t)frames[i].iov_len));
 	}
 	if (i == 0)
 		return ret == -EAGAIN ? 0 : ret;
@@ -216,7 +227,7 @@ int ring_commit(ring_t *r, uint32_t len)
 		return -EMSGSIZE;
 	uint8_t *p = r->data + (r->res_pos & r->mask);
 	memcpy(p, &len, RING_LEN_BYTES);
-	r->prod = r->res_pos + frame_bytes(len);
+	prod_set(r, r->res_pos + frame_bytes(len));
 	r->res_open = 0;
 	prod_publish(r);
 	return 0;
@@ -291,7 +302,8 @@ static int cons_locate(struct ring *r, uint64_t pos, uint64_t *at)
  */
 static inline void cons_publish(struct ring *r, uint64_t next)
 {
-	r->cons = next;
+	/* private counter: relaxed atomic for ring_used() on the producer's thread (see prod_set) */
+	__atomic_store_n(&r->cons, next, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->ctl->cons, next, __ATOMIC_RELEASE);
 }
 
@@ -387,10 +399,10 @@ int64_t ring_used(ring_t *r)
 	if (!r)
 		return -EINVAL;
 	uint64_t prod = __atomic_load_n(&r->used_as_producer, __ATOMIC_RELAXED)
-				? r->prod
+				? __atomic_load_n(&r->prod, __ATOMIC_RELAXED)
 				: __atomic_load_n(&r->ctl->prod, __ATOMIC_ACQUIRE);
 	uint64_t cons = __atomic_load_n(&r->used_as_consumer, __ATOMIC_RELAXED)
-				? r->cons
+				? __atomic_load_n(&r->cons, __ATOMIC_RELAXED)
 				: __atomic_load_n(&r->ctl->cons, __ATOMIC_ACQUIRE);
 	if (prod - cons > r->cap || (prod & 7) || (cons & 7))
 		return -EPROTO;

@@ -103,7 +103,9 @@ _Static_assert(offsetof(struct ring_hdr, ring[1].waiting) == 768, "TO_RUNNER wai
  * The producer half and the consumer half sit on separate lines so that two
  * threads of one process (the TSan test) can drive both ends without false
  * sharing. Each half is touched only by the side that owns it, except the
- * `used_as_*` flags, which ring_used()/ring_free() read (relaxed atomics).
+ * `used_as_*` flags and the private `prod`/`cons`, which ring_used()/ring_free()
+ * may read from the other side's thread (relaxed atomic loads; the owner stores
+ * them with relaxed atomic stores).
  */
 struct ring {
 	struct ring_ctl *ctl; /* shared counters of this direction */
