@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,6 +95,21 @@ static void fill(uint8_t *p, uint32_t len, uint64_t seed)
 {
 	for (uint32_t i = 0; i < len; i++)
 		p[i] = (uint8_t)splitmix(seed + i / 8) >> (i % 8);
+}
+
+/* A forked peer dies with the test process: never an orphan spinning forever. */
+static void die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(40);
+}
+
+/* Has child @p pid exited? (not reaped: the test's waitpid still gets its status) */
+static int peer_gone(pid_t pid)
+{
+	siginfo_t si = {0};
+	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
 /* Move an empty ring's position (both counters) to data offset @p off. */
@@ -616,7 +632,8 @@ START_TEST(test_prepare_wait_with_frames_queued_refuses_sleep)
 END_TEST
 
 /* Consumer in a child process that always sleeps on an eventfd when the ring
- * is empty; a lost wake-up shows up as a 5 s poll timeout (exit 3). */
+ * is empty; a lost wake-up shows up as a 20 s poll timeout (exit 3; long
+ * enough that a loaded CI machine descheduling the producer is not one). */
 static int doorbell_consumer_ring(ring_t *r, int efd, unsigned frames)
 {
 	uint64_t seq;
@@ -632,7 +649,7 @@ static int doorbell_consumer_ring(ring_t *r, int efd, unsigned frames)
 		if (ring_prepare_wait(r) != 1)
 			continue;
 		struct pollfd pfd = {efd, POLLIN, 0};
-		if (poll(&pfd, 1, 5000) != 1)
+		if (poll(&pfd, 1, 20000) != 1)
 			return 3;
 		uint64_t v;
 		if (read(efd, &v, sizeof(v)) != sizeof(v))
@@ -652,8 +669,10 @@ START_TEST(test_doorbell_protocol_loses_no_wakeup_across_processes)
 	ck_assert_int_ge(efd, 0);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
+	if (pid == 0) {
+		die_with_parent();
 		_exit(doorbell_consumer_ring(r, efd, frames));
+	}
 	for (uint64_t seq = 0; seq < frames;) {
 		int ret = ring_write(r, &seq, sizeof(seq));
 		if (ret == -EAGAIN) {
@@ -845,6 +864,23 @@ START_TEST(test_reader_batch_returns_good_frames_before_corruption)
 }
 END_TEST
 
+START_TEST(test_reader_batch_rejects_producer_moved_back_below_read_position)
+{
+	struct hostile h = hostile_setup();
+	uint8_t out[64];
+	uint32_t lens[4];
+	pod_writes_frame(&h, 0, 4, 8);
+	pod_writes_frame(&h, 8, 4, 16);
+	ck_assert_int_eq(ring_read(h.r, out, sizeof(out)), 4); /* runner caches prod = 16, cons = 8 */
+	h.ctl->prod = 8; /* back below the batch's read position once it passed the cache */
+	/* the cached frame is fine; the refresh at 16 sees prod 8 < 16: stop there */
+	ck_assert_int_eq(ring_read_batch(h.r, out, sizeof(out), lens, 4), 1);
+	ck_assert_uint_eq(lens[0], 4);
+	expect_reader_error(&h, -EPROTO);
+	hostile_teardown(&h);
+}
+END_TEST
+
 START_TEST(test_writer_rejects_consumer_ahead_of_producer)
 {
 	ring_shm_t *shm = make_shm(CAP);
@@ -938,14 +974,47 @@ struct attack_counts {
 	unsigned long frames, eagain, eproto, writes, attaches;
 };
 
+/* Steps of attack_step(): 0-4 and 6 use the incoming ring, the others write. */
+#define ATTACK_STEPS 10
+#define ATTACK_IS_READ(i) ((i) % ATTACK_STEPS < 3)
+#define ATTACK_IS_WRITE(i) ((i) % ATTACK_STEPS == 5 || (i) % ATTACK_STEPS == 7 || (i) % ATTACK_STEPS == 8)
+
+/* The producer side: a reservation stays inside the data area; commit or abort it. */
+static int attack_reserve(ring_t *out, unsigned long i)
+{
+	void *w;
+	uint32_t len = (uint32_t)(i % MAXF);
+	int ret = ring_reserve(out, len, &w);
+	if (ret < 0)
+		return ret;
+	ck_assert((uint8_t *)w >= out->data && (uint8_t *)w + len <= out->data + CAP);
+	memset(w, 0x5a, len);
+	if (i & 1) {
+		ring_abort(out);
+		return 0;
+	}
+	return ring_commit(out, len / 2);
+}
+
+static int attack_write_batch(ring_t *out, const uint8_t *buf, unsigned long i)
+{
+	struct iovec iov[4];
+	for (int k = 0; k < 4; k++)
+		iov[k] = (struct iovec){(void *)buf, (i * 13 + (unsigned long)k * 101) % MAXF};
+	int ret = ring_write_batch(out, iov, 4);
+	ck_assert(ret == -EPROTO || (ret >= 0 && ret <= 4));
+	return ret > 0 ? 0 : ret == 0 ? -EAGAIN : ret;
+}
+
 /* One call of a runner-side entry point; returns its result. */
 static int attack_step(ring_t *in, ring_t *out, unsigned long i)
 {
 	static uint8_t buf[MAXF];
 	uint32_t lens[8];
 	const void *p;
+	int64_t size;
 	int ret;
-	switch (i % 6) {
+	switch (i % ATTACK_STEPS) {
 	case 0: return ring_read(in, buf, sizeof(buf));
 	case 1: return ring_read_batch(in, buf, sizeof(buf), lens, 8);
 	case 2:
@@ -957,9 +1026,25 @@ static int attack_step(ring_t *in, ring_t *out, unsigned long i)
 			ring_release(in);
 		}
 		return ret;
-	case 3: return (int)ring_used(in);
-	case 4: return ring_prepare_wait(in);
-	default: return ring_write(out, buf, (uint32_t)(i % MAXF));
+	case 3:
+	case 6:
+		size = i % ATTACK_STEPS == 3 ? ring_used(in) : ring_free(in);
+		ck_assert(size == -EPROTO || (size >= 0 && size <= CAP));
+		return (int)size;
+	case 4:
+		ret = ring_prepare_wait(in);
+		ck_assert(ret == 0 || ret == 1 || ret == -EPROTO);
+		if (ret == 1)
+			ring_cancel_wait(in);
+		return ret;
+	case 5: return ring_write(out, buf, (uint32_t)(i % MAXF));
+	case 7: return attack_reserve(out, i);
+	case 8: return attack_write_batch(out, buf, i);
+	default:
+		/* the pod owns the waiting word of TO_POD: any value is only 0 or 1 here */
+		ret = ring_need_wakeup(out);
+		ck_assert(ret == 0 || ret == 1);
+		return ret;
 	}
 }
 
@@ -987,8 +1072,8 @@ static void runner_under_attack(ring_shm_t *shm, pid_t scribbler, struct attack_
 		}
 		ret = attack_step(ring_shm_ring(view, RING_DIR_TO_RUNNER), ring_shm_ring(view, RING_DIR_TO_POD), i);
 		ck_assert(ret == -EPROTO || ret == -EAGAIN || (ret >= 0 && ret <= (int)CAP));
-		n->frames += ret > 0 && i % 6 < 3;
-		n->writes += ret == 0 && i % 6 == 5;
+		n->frames += ret > 0 && ATTACK_IS_READ(i);
+		n->writes += ret == 0 && ATTACK_IS_WRITE(i);
 		n->eagain += ret == -EAGAIN;
 		n->eproto += ret == -EPROTO;
 	}
@@ -1002,8 +1087,10 @@ START_TEST(test_reader_survives_scribbling_peer)
 	struct attack_counts n = {0};
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
+	if (pid == 0) {
+		die_with_parent();
 		scribble(shm, 2.0);
+	}
 	runner_under_attack(shm, pid, &n);
 	printf("hostile: %lu attaches, %lu frames accepted, %lu writes, %lu -EAGAIN, %lu -EPROTO\n",
 	       n.attaches, n.frames, n.writes, n.eagain, n.eproto);
@@ -1078,8 +1165,14 @@ static void backoff(unsigned *spins)
 		sched_yield();
 }
 
-/* Producer: one frame per call of write, reserve/commit or an 8-frame batch. */
-static int stress_produce(ring_t *r, unsigned long total)
+
+/*
+ * Producer: one frame per call of write, reserve/commit or an 8-frame batch.
+ * While the ring is full it checks now and then that the consumer process
+ * @p peer (0: a thread) still runs: a consumer that failed returns at once
+ * instead of leaving the producer spinning into the Check timeout.
+ */
+static int stress_produce(ring_t *r, unsigned long total, pid_t peer)
 {
 	static uint8_t buf[8][STRESS_CAP / 4];
 	struct iovec iov[8];
@@ -1114,7 +1207,12 @@ static int stress_produce(ring_t *r, unsigned long total)
 			ret = ret == 0 ? -EAGAIN : ret;
 		}
 		if (ret == -EAGAIN) {
+			int64_t room = ring_free(r);
+			if (room < 0 || room > STRESS_CAP)
+				return 12;
 			backoff(&spins);
+			if (spins % 4096 == 0 && peer_gone(peer))
+				return 13;
 			continue;
 		}
 		if (ret < 0)
@@ -1172,8 +1270,12 @@ static int stress_consume(ring_t *r, unsigned long total)
 		}
 		if (bad)
 			return bad;
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
+			int64_t used = ring_used(r);
+			if (used < 0 || used > STRESS_CAP)
+				return 25;
 			backoff(&spins);
+		}
 		else if (ret < 0)
 			return 11;
 	}
@@ -1192,13 +1294,17 @@ START_TEST(test_two_processes_exchange_millions_of_frames_intact)
 	if (pid == 0) {
 		/* the pod: attaches through the descriptor it inherited */
 		ring_shm_t *pod = NULL;
+		die_with_parent();
 		if (ring_shm_attach_fd(ring_shm_fd(shm), &pod) < 0)
 			_exit(30);
 		_exit(stress_consume(ring_shm_ring(pod, RING_DIR_TO_POD), total));
 	}
-	ck_assert_int_eq(stress_produce(ring_shm_ring(shm, RING_DIR_TO_POD), total), 0);
+	int produced = stress_produce(ring_shm_ring(shm, RING_DIR_TO_POD), total, pid);
+	if (produced != 0)
+		kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "consumer status 0x%x", status);
+	ck_assert_int_eq(produced, 0);
 	printf("stress: %lu frames exchanged intact between two processes\n", total);
 	ring_shm_destroy(shm);
 }
@@ -1229,7 +1335,7 @@ START_TEST(test_two_threads_exchange_frames_without_data_race)
 	a.result = -1;
 	fill(pool, sizeof(pool), 5);
 	ck_assert_int_eq(pthread_create(&t, NULL, consumer_thread, &a), 0);
-	ck_assert_int_eq(stress_produce(a.r, a.total), 0);
+	ck_assert_int_eq(stress_produce(a.r, a.total, 0), 0);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	ck_assert_int_eq(a.result, 0);
 	ring_shm_destroy(shm);
@@ -1332,6 +1438,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_reader_rejects_frame_crossing_end_of_area);
 	tcase_add_test(tc, test_reader_rejects_misplaced_wrap_markers);
 	tcase_add_test(tc, test_reader_batch_returns_good_frames_before_corruption);
+	tcase_add_test(tc, test_reader_batch_rejects_producer_moved_back_below_read_position);
 	tcase_add_test(tc, test_writer_rejects_consumer_ahead_of_producer);
 	tcase_add_test(tc, test_reader_survives_scribbling_peer);
 	tcase_set_timeout(tc, 30);
