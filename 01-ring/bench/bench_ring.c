@@ -509,14 +509,18 @@ static void print_bench_lines(const struct results *res)
 {
 	for (size_t i = 0; i < NCASES; i++) {
 		const double *one = res->rate[i][M_SINGLE], *many = res->rate[i][M_BATCH];
-		/* stream_64KiB is the GB/s-vs-memcpy line below: one name, one figure */
+		/* stream_64KiB is the GB/s-vs-memcpy line below: one name, one figure.
+		 * The headline compares the same work: batched ring against batched
+		 * socketpair (sendmmsg/recvmmsg) where the case batches. */
 		printf("BENCH 01-ring stream_%s%s %.0f msgs/s vs=socketpair ratio=%.2f\n", cases[i].name,
-		       i == NCASES - 1 ? "_vs_socketpair" : "", many[K_RING], many[K_RING] / one[K_SOCK]);
+		       i == NCASES - 1 ? "_vs_socketpair" : "", many[K_RING], many[K_RING] / many[K_SOCK]);
 		if (cases[i].batch > 1) {
-			printf("BENCH 01-ring stream_%s_vs_mmsg %.0f msgs/s vs=socketpair_mmsg ratio=%.2f\n",
-			       cases[i].name, many[K_RING], many[K_RING] / many[K_SOCK]);
+			/* one message per call on both sides */
 			printf("BENCH 01-ring stream_%s_1call %.0f msgs/s vs=socketpair ratio=%.2f\n", cases[i].name,
 			       one[K_RING], one[K_RING] / one[K_SOCK]);
+			/* what the batched ring gains over a plain one-per-call socket user */
+			printf("BENCH 01-ring stream_%s_vs_socketpair_1call %.0f msgs/s vs=socketpair_1call ratio=%.2f\n",
+			       cases[i].name, many[K_RING], many[K_RING] / one[K_SOCK]);
 		}
 		printf("BENCH 01-ring stream_%s_vs_pipe %.0f msgs/s vs=pipe ratio=%.2f\n", cases[i].name, many[K_RING],
 		       many[K_RING] / many[K_PIPE]);
