@@ -17,7 +17,9 @@ chromium_require() {
 
 chromium_start() {
   CHROME_DIR=$(mktemp -d /tmp/pod-dbgui-chrome.XXXXXX)
-  "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+  # Its own session (setsid): Chromium forks helpers, and stopping it must stop
+  # them all before its profile folder can be removed.
+  setsid "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --disable-dev-shm-usage --user-data-dir="$CHROME_DIR" --remote-debugging-port=0 \
     about:blank > "$CHROME_DIR/log" 2>&1 &
@@ -31,8 +33,16 @@ chromium_start() {
 }
 
 chromium_stop() {
-  if [[ -n ${CHROME_PID:-} ]]; then kill "$CHROME_PID" 2>/dev/null || true; wait "$CHROME_PID" 2>/dev/null || true; fi
-  if [[ -n ${CHROME_DIR:-} ]]; then rm -rf "$CHROME_DIR"; fi
+  if [[ -n ${CHROME_PID:-} ]]; then
+    kill -TERM -- "-$CHROME_PID" 2>/dev/null || kill "$CHROME_PID" 2>/dev/null || true
+    wait "$CHROME_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 -- "-$CHROME_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$CHROME_PID" 2>/dev/null || true
+  fi
+  if [[ -n ${CHROME_DIR:-} ]]; then
+    rm -rf "$CHROME_DIR" 2>/dev/null || { sleep 0.5; rm -rf "$CHROME_DIR" 2>/dev/null; } ||
+      echo "note: could not remove $CHROME_DIR" >&2
+  fi
   CHROME_PID= CHROME_DIR=
   return 0
 }
