@@ -556,6 +556,26 @@ static void on_data(ipc_runner_t *r, uint32_t flags)
 	}
 }
 
+/* A QUERY or EVENT from the pod becomes the same event whichever socket
+ * carried it; @p conn is 0 for the session, else the query connection's id. */
+static void push_pod_report(ipc_runner_t *r, const struct ipc_msg *m, uint32_t conn,
+			    const struct ipc_peer *peer)
+{
+	struct ipc_event *ev = ev_push(r, m->type == IPC_QUERY ? IPC_EV_QUERY : IPC_EV_EVENT);
+	ev->conn = conn;
+	ev->peer = *peer;
+	if (m->type == IPC_QUERY) {
+		ev->u.query.request_id = m->u.query.request_id;
+		conn_strcpy(ev->u.query.category, sizeof ev->u.query.category, m->u.query.category);
+		conn_strcpy(ev->u.query.request, sizeof ev->u.query.request, m->u.query.request);
+		return;
+	}
+	ev->u.event.action = m->u.event.action;
+	conn_strcpy(ev->u.event.category, sizeof ev->u.event.category, m->u.event.category);
+	conn_strcpy(ev->u.event.what, sizeof ev->u.event.what, m->u.event.what);
+	conn_strcpy(ev->u.event.detail, sizeof ev->u.event.detail, m->u.event.detail);
+}
+
 /* One decoded message on the established session. */
 static void on_session_msg(ipc_runner_t *r, const struct ipc_msg *m)
 {
@@ -597,19 +617,8 @@ static void on_session_msg(ipc_runner_t *r, const struct ipc_msg *m)
 		}
 		break;
 	case IPC_QUERY:
-		ev = ev_push(r, IPC_EV_QUERY);
-		ev->peer = r->s_peer;
-		ev->u.query.request_id = m->u.query.request_id;
-		conn_strcpy(ev->u.query.category, sizeof ev->u.query.category, m->u.query.category);
-		conn_strcpy(ev->u.query.request, sizeof ev->u.query.request, m->u.query.request);
-		break;
 	case IPC_EVENT:
-		ev = ev_push(r, IPC_EV_EVENT);
-		ev->peer = r->s_peer;
-		ev->u.event.action = m->u.event.action;
-		conn_strcpy(ev->u.event.category, sizeof ev->u.event.category, m->u.event.category);
-		conn_strcpy(ev->u.event.what, sizeof ev->u.event.what, m->u.event.what);
-		conn_strcpy(ev->u.event.detail, sizeof ev->u.event.detail, m->u.event.detail);
+		push_pod_report(r, m, 0, &r->s_peer);
 		break;
 	default: /* HELLO again, READY, STOP, VERDICT: not the pod's to send */
 		session_end(r, -EBADMSG, IPC_ERR_PROTOCOL, "message out of order");
@@ -679,7 +688,6 @@ static void qconn_end(ipc_runner_t *r, struct qconn *q, int err, const char *why
 
 static void on_query_msg(ipc_runner_t *r, struct qconn *q, const struct ipc_msg *m)
 {
-	struct ipc_event *ev;
 	if (!q->up) {
 		if (m->type != IPC_HELLO || m->u.hello.version != IPC_VERSION) {
 			qconn_end(r, q, m->type == IPC_HELLO ? -EPROTONOSUPPORT : -EBADMSG,
@@ -697,21 +705,8 @@ static void on_query_msg(ipc_runner_t *r, struct qconn *q, const struct ipc_msg 
 	}
 	switch (m->type) {
 	case IPC_QUERY:
-		ev = ev_push(r, IPC_EV_QUERY);
-		ev->conn = q->id;
-		ev->peer = q->peer;
-		ev->u.query.request_id = m->u.query.request_id;
-		conn_strcpy(ev->u.query.category, sizeof ev->u.query.category, m->u.query.category);
-		conn_strcpy(ev->u.query.request, sizeof ev->u.query.request, m->u.query.request);
-		break;
 	case IPC_EVENT:
-		ev = ev_push(r, IPC_EV_EVENT);
-		ev->conn = q->id;
-		ev->peer = q->peer;
-		ev->u.event.action = m->u.event.action;
-		conn_strcpy(ev->u.event.category, sizeof ev->u.event.category, m->u.event.category);
-		conn_strcpy(ev->u.event.what, sizeof ev->u.event.what, m->u.event.what);
-		conn_strcpy(ev->u.event.detail, sizeof ev->u.event.detail, m->u.event.detail);
+		push_pod_report(r, m, q->id, &q->peer);
 		break;
 	case IPC_PING: {
 		struct ipc_msg p = { .type = IPC_PONG, .u.ping.token = m->u.ping.token };
