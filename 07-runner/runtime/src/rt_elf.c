@@ -191,20 +191,11 @@ cleanup:
 
 int rt_elf_read(const char *path, struct rt_elf *e)
 {
-	struct stat st;
 	memset(e, 0, sizeof(*e));
-	/* Hostile names (DT_NEEDED, PT_INTERP) reach this: never open anything but
-	 * a regular file. Opening a FIFO would block the runner forever, and opening
-	 * a device can act (a watchdog arms, a tape rewinds). O_NONBLOCK and
-	 * O_NOCTTY cover a swap between the stat() and the open(); fstat() below
-	 * checks the file really opened. */
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -ENOEXEC;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	/* Hostile names (DT_NEEDED, PT_INTERP) reach this: regular files only. */
+	int fd = rt_open_regular(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int ret = rt_elf_read_fd(fd, e);
 	close(fd);
 	return ret;

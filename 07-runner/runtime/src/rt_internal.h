@@ -41,6 +41,15 @@ int rt_path_dirname(const char *path, char *out, size_t cap);
 int rt_path_under(const char *path, const char *dir);
 /** Join a directory and a name into @p out. */
 int rt_path_join(const char *dir, const char *name, char *out, size_t cap);
+/**
+ * Open a file whose name a hostile worker may choose (DT_NEEDED, PT_INTERP,
+ * a #! line): only a regular file is ever opened. Opening a FIFO would block
+ * the runner forever, opening a device can act (a watchdog arms); O_NONBLOCK
+ * and O_NOCTTY cover a swap between the stat() and the open(), and the file
+ * that really opened is checked with fstat() again.
+ * @return a read-only descriptor, -ENOEXEC for anything but a regular file, or -errno
+ */
+int rt_open_regular(const char *path);
 
 /* ---- ELF ---------------------------------------------------------------- */
 

@@ -451,17 +451,11 @@ static int plan_clib(rt_plan_t *p, char *const args[], struct rt_error *err)
 static int read_shebang(const char *path, char *interp, size_t cap)
 {
 	char line[256];
-	struct stat st;
-	/* the worker names these files: a FIFO must not block the runner, a device
-	 * must not be opened (the same rule as rt_elf_read()) */
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -ENOEXEC;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	/* the worker names these files: regular files only (rt_open_regular) */
+	int fd = rt_open_regular(path);
 	if (fd < 0)
-		return -errno;
-	ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, line, sizeof(line) - 1) : -1;
+		return fd;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n < 3 || line[0] != '#' || line[1] != '!')
 		return -ENOEXEC;
