@@ -119,18 +119,6 @@ int podrun_next_event_len(const podrun_t *p)
 
 /* ---- sinks ---------------------------------------------------------------- */
 
-static void write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* the audit sink failing must not stop the runner */
-		s += w;
-		n -= (size_t)w;
-	}
-}
 
 /* Human log: one line per warn/deny; allow and info only when verbose. */
 /* Copy @p in for a terminal: control bytes (pod-chosen text) become '?'. */
@@ -179,8 +167,15 @@ void pr_emit_line(struct podrun *p, const char *line, int cat, int act, const ch
 		p->counts[cat][act]++;
 	if (p->audit_fd >= 0) {
 		struct iovec iov[2] = { { (void *)line, len }, { (void *)"\n", 1 } };
-		if (writev(p->audit_fd, iov, 2) != (ssize_t)(len + 1))
-			write_all(p->audit_fd, "\n", 0); /* short write: best effort */
+		ssize_t w = writev(p->audit_fd, iov, 2);
+		size_t done = w > 0 ? (size_t)w : 0;
+		/* a short write (or a signal before any byte) finishes the line, so
+		 * the file stays one object per line; other errors give up */
+		if (done < len + 1 && (w >= 0 || errno == EINTR)) {
+			if (done < len)
+				pr_write_all(p->audit_fd, line + done, len - done);
+			pr_write_all(p->audit_fd, "\n", 1);
+		}
 	}
 	if (p->events_on)
 		pr_evq_push(p, line, len);

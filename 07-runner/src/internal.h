@@ -160,6 +160,8 @@ void pr_sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format
 void pr_sb_json_str(struct strbuf *sb, const char *s);
 void pr_sb_free(struct strbuf *sb);
 void pr_timestamp(char out[32], uint64_t ns);
+/* Write all of @p s, retrying on EINTR; a failing sink is given up silently (best effort). */
+void pr_write_all(int fd, const char *s, size_t n);
 uint64_t pr_now_ms(void);
 uint64_t pr_now_us(void);
 void pr_trace(const struct podrun *p, const char *step);

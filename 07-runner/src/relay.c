@@ -263,18 +263,6 @@ void pr_relay_stdin(struct podrun *p)
 	}
 }
 
-static void write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
-}
 
 /* Copy one chunk of pod output to @p dst. @return bytes, 0 at EOF/empty. */
 int pr_relay_pod_output(struct podrun *p, int fd, int dst)
@@ -294,7 +282,7 @@ int pr_relay_pod_output(struct podrun *p, int fd, int dst)
 		return 0;
 	}
 	if (dst >= 0)
-		write_all(dst, buf, (size_t)n);
+		pr_write_all(dst, buf, (size_t)n);
 	return (int)n;
 }
 
@@ -321,7 +309,7 @@ void pr_deliver_messages(struct podrun *p)
 		p->bytes_to_runner += (uint64_t)n;
 		buf[n] = '\n';
 		if (p->out_fd >= 0)
-			write_all(p->out_fd, buf, (size_t)n + 1);
+			pr_write_all(p->out_fd, buf, (size_t)n + 1);
 	}
 	if (n == -EPROTO) {
 		pr_emit(p, "runner", "ipc", "deny", "ring", "protocol", 0, NULL,

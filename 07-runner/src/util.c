@@ -280,3 +280,15 @@ int pr_normalize_path(const char *in, char *out, size_t cap)
 	return 0;
 }
 
+void pr_write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a failing sink (audit file, stdout) must not stop the runner */
+		s += w;
+		n -= (size_t)w;
+	}
+}
