@@ -489,6 +489,99 @@ int t_pod_objects_gone(const char *audit, char *why, size_t cap)
 	return 1;
 }
 
+/* Entries of @p dir whose name starts with @p prefix; the first in @p hit. */
+static int find_prefix(const char *dir, const char *prefix, char *hit, size_t cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)) && n++ == 0)
+			snprintf(hit, cap, "%s/%s", dir, e->d_name);
+	closedir(d);
+	return n;
+}
+
+/* A /run/podrun/<pod>.owner record whose runner is @p runner. */
+static int runner_record(pid_t runner, char *hit, size_t cap)
+{
+	DIR *d = opendir("/run/podrun");
+	struct dirent *e;
+	char path[512], line[64];
+	int n = 0, pid;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		FILE *f;
+		if (!strstr(e->d_name, ".owner"))
+			continue;
+		snprintf(path, sizeof path, "/run/podrun/%s", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof line, f) && sscanf(line, "runner %d", &pid) == 1 &&
+		    pid == (int)runner && n++ == 0)
+			snprintf(hit, cap, "%s", path);
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* What one runner still holds, by its pid and pod id; 1 when nothing. */
+static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t cap)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+					     "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified",
+					     "/sys/fs/cgroup", NULL };
+	char prefix[64], hit[512];
+
+	snprintf(prefix, sizeof prefix, "pod-ring-%d-", (int)runner);
+	if (find_prefix("/dev/shm", prefix, hit, sizeof hit)) {
+		snprintf(why, cap, "shm %s left", hit);
+		return 0;
+	}
+	snprintf(prefix, sizeof prefix, "sbx-%d-", (int)runner);
+	for (int i = 0; roots[i]; i++)
+		if (find_prefix(roots[i], prefix, hit, sizeof hit)) {
+			snprintf(why, cap, "cgroup %s left", hit);
+			return 0;
+		}
+	if (runner_record(runner, hit, sizeof hit)) {
+		snprintf(why, cap, "registry record %s left", hit);
+		return 0;
+	}
+	snprintf(prefix, sizeof prefix, "%s.", pod);
+	if (pod[0] && find_prefix("/run/podrun", prefix, hit, sizeof hit)) {
+		snprintf(why, cap, "%s left", hit);
+		return 0;
+	}
+	return 1;
+}
+
+int t_runner_left_nothing(const char *audit, pid_t runner, int ms, char *why, size_t cap)
+{
+	char line[8192], pod[32];
+	double t0 = t_now_ms();
+
+	if (!t_audit_line(audit, line, sizeof line, "\"what\":\"start\"", NULL)) {
+		snprintf(why, cap, "runner %d: no start event", (int)runner);
+		return 0;
+	}
+	t_json_str(line, "pod", pod, sizeof pod);
+	for (;;) {
+		if (t_pod_objects_gone(audit, why, cap) && runner_named_gone(runner, pod, why, cap))
+			return 1;
+		if (t_now_ms() - t0 > ms)
+			return 0;
+		usleep(50000);
+	}
+}
+
 const char *t_write_tmp(const char *name, const char *content)
 {
 	static char paths[8][256];

@@ -67,6 +67,14 @@ void t_leftovers(struct leftovers *l);
 int t_no_leftovers(const struct leftovers *before, int ms, char *why, size_t cap);
 /** Check one pod's own objects (from its start event) are gone. */
 int t_pod_objects_gone(const char *audit, char *why, size_t cap);
+/**
+ * Hermetic leak check of one podrun process: polls (up to @p ms) until the
+ * objects named in its audit's start event (t_pod_objects_gone) and every
+ * object named after its pid @p runner (shm "pod-ring-PID-*", cgroups
+ * "sbx-PID-*", /run/podrun records of "runner PID", /run/podrun/ID.*) are
+ * gone. Objects of other runners on the machine are never looked at.
+ */
+int t_runner_left_nothing(const char *audit, pid_t runner, int ms, char *why, size_t cap);
 
 /** Write a file (for policies and inputs); returns its path (static buffer per call slot). */
 const char *t_write_tmp(const char *name, const char *content);
