@@ -7,11 +7,15 @@
 #   make bench      every layer's benchmark    make docs    Doxygen site in docs/html
 #   make fuzz       bounded fuzzing runs       make deps    install what is missing
 #   make clean      remove build outputs       make SAN=1 test   ASan + UBSan
+#   make install PREFIX=/usr/local DESTDIR=    a relocatable install (.mk/install.sh)
 
 LAYERS := 01-ring 02-ipc 03-sandbox 04-policy 05-proxy 06-ebpf 07-runner
 ACTIVE := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,$(LAYERS))))
 
-.PHONY: all test bench fuzz docs deps deps-ensure clean
+.PHONY: all test bench fuzz docs deps deps-ensure clean install check-tree
+
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 all: deps-ensure
 	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l; done
@@ -24,9 +28,17 @@ test: deps-ensure
 	  if $(MAKE) --no-print-directory -C $$l test; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); failed="$$failed $$l"; fi; \
 	done; \
+	echo "=== tree: make check-tree"; \
+	if $(MAKE) --no-print-directory check-tree; then pass=$$((pass+1)); \
+	else fail=$$((fail+1)); failed="$$failed tree"; fi; \
 	[ -z "$$failed" ] || echo "failed layers:$$failed"; \
 	echo "layers: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
+
+# Checks of the whole tree, after the layers are built and tested: the moved
+# and installed tree runs (.mk/test-relocate.sh).
+check-tree:
+	@.mk/test-relocate.sh
 
 bench: all
 	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l bench; done
@@ -38,6 +50,9 @@ fuzz: deps-ensure
 
 docs: deps-ensure
 	@$(MAKE) --no-print-directory -C docs
+
+install: all
+	@.mk/install.sh "$(DESTDIR)" "$(PREFIX)"
 
 deps:
 	@.mk/deps.sh

@@ -2,7 +2,7 @@
 #
 # Each layer's Makefile starts with `include ../.mk/common.mk`, sets its own
 # sources, and uses the variables and rules below. One place for compiler
-# flags, quiet output, sanitizer builds and Check flags (CONVENTIONS.md §9).
+# flags, quiet output, sanitizer builds and Check flags.
 #
 #   make            quiet build          make V=1      show every command
 #   make SAN=1 ...  ASan + UBSan build into build/san/ (kept apart from build/)
@@ -11,6 +11,8 @@
 #   TOP      absolute path of the repository
 #   BUILD    output folder (build or build/san)
 #   CFLAGS / LDFLAGS   flags for everything (sanitizers included)
+#   PREFIX_MAP         compiler flag writing source paths relative to TOP into
+#                      debug info and __FILE__: no binary holds the build tree's path
 #   CHECK_CFLAGS / CHECK_LIBS   flags for Check test programs
 #   Q, msg   quiet-output helpers:   $(call msg,CC,$@)   and   $(Q)command
 
@@ -33,7 +35,8 @@ ifeq ($(origin CC),default)
 CC      := cc
 endif
 OPT     ?= -O2
-CFLAGS  := -std=gnu11 -Wall -Wextra -Werror $(OPT) -g -fPIC -D_GNU_SOURCE \
+PREFIX_MAP := -ffile-prefix-map=$(TOP)=.
+CFLAGS  := $(PREFIX_MAP) -std=gnu11 -Wall -Wextra -Werror $(OPT) -g -fPIC -D_GNU_SOURCE \
            -Iinclude -Isrc -I$(TOP)/.mk $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 AR      ?= ar

@@ -130,7 +130,13 @@ int policy_load_json(policy_t *p, const char *json, size_t len, const char *name
 int policy_apply_flag(policy_t *p, const char *flag, struct pol_error *err);
 
 /**
- * PATH used to resolve bare program names in run rules (default "/usr/local/bin:/usr/bin:/bin").
+ * The PATH a bare program name is looked up on, unless set otherwise: the one
+ * default of the project (policies, the runner's program lookup, the runtime).
+ */
+#define POL_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/**
+ * PATH used to resolve bare program names in run rules (default POL_DEFAULT_PATH).
  * A bare name becomes the first executable regular file found on it, at
  * policy_finalize; a name found nowhere is an error there (-ENOENT, with the
  * rule's position). Bare names in run requests are resolved the same way.

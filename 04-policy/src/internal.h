@@ -24,7 +24,6 @@
 #define POL_MAX_PATTERN 4096 /* longest pattern or request accepted (bytes) */
 #define POL_MAX_ENV 255      /* longest env name or glob prefix */
 #define POL_MAX_FILE (64u << 20) /* largest policy file accepted */
-#define POL_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
 /** What a normalized pattern is; decides which lookup structure holds it. */
 enum rkind {

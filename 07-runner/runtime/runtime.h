@@ -83,9 +83,10 @@ struct rt_mount {
 
 /** Inputs of rt_plan_new(); start from rt_config_init(). */
 struct rt_config {
-	const char *top;          /**< repository root; NULL: the one this library was built in */
+	const char *top;          /**< project root (a build tree or PREFIX/lib/podrun); NULL: rt_top() */
 	const char *python;       /**< Python interpreter; NULL: "/usr/bin/python3" */
-	const char *bun;          /**< Bun; NULL: "<top>/.deps/bun/node_modules/.bin/bun" */
+	const char *bun;          /**< Bun; NULL: "<top>/.deps/bun/node_modules/.bin/bun", else
+	                               "bun" in search_path */
 	const char *podhost;      /**< pod host; NULL: "<top>/07-runner/podhost/build/podhost" */
 	const char *audit_lib;    /**< LD_AUDIT library; NULL: "<top>/07-runner/ldaudit/build/libpodaudit.so";
 	                               "" disables LD_AUDIT and the FFI hooks */
@@ -98,7 +99,7 @@ struct rt_config {
 	                               NULL: not set (the FFI gates then deny every late load) */
 	char *const *worker_args; /**< NULL-terminated; inserted right after the program
 	                               (e.g. "--pod-socket=...", "--pod-shm-fd=3"); NULL: none */
-	const char *search_path;  /**< PATH for a bare program name; NULL: "/usr/local/bin:/usr/bin:/bin" */
+	const char *search_path;  /**< PATH for a bare program name; NULL: POL_DEFAULT_PATH (policy.h) */
 };
 
 /** Error detail filled by rt_plan_new(). */
@@ -108,6 +109,27 @@ struct rt_error {
 
 /** A computed plan. Opaque. */
 typedef struct rt_plan rt_plan_t;
+
+/**
+ * The project root this code belongs to: the nearest ancestor directory of the
+ * running executable (or of the shared library holding this code) that has
+ * 02-ipc/ and 07-runner/ in it. A build tree and an installed tree
+ * (PREFIX/lib/podrun) have that shape; no path is compiled in, so a moved or
+ * installed copy uses its own files.
+ * @param out receives the absolute path, without a trailing '/'
+ * @param cap size of @p out
+ * @return 0; -ENOENT no such ancestor; -ENAMETOOLONG
+ */
+int rt_top(char *out, size_t cap);
+
+/**
+ * A path under rt_top(): "<top>/<rel>".
+ * @param rel relative path, e.g. "07-runner/ldaudit/build/libpodaudit.so"
+ * @param out receives the path
+ * @param cap size of @p out
+ * @return 0, or rt_top()'s error
+ */
+int rt_top_path(const char *rel, char *out, size_t cap);
 
 /**
  * Fill @p c with the defaults (every field NULL).

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "runtime.h"
 
+#include <limits.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -272,13 +273,13 @@ static int links_sdk(const char *path)
 	return found;
 }
 
-/* ---- 4. runtime plan (07B's runtime discovery) ------------------------- */
+/* ---- 4. runtime plan (runtime discovery, runtime/) ---------------------- */
 
 static int make_runtime(struct podrun *p, rt_plan_t **plan)
 {
 	struct rt_config c;
 	struct rt_error e = { { 0 } };
-	char sock_arg[160], shm_arg[32];
+	char sock_arg[160], shm_arg[32], lib[PATH_MAX];
 	char *wargs[3] = { sock_arg, shm_arg, NULL };
 	int ret;
 
@@ -287,9 +288,10 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 	snprintf(shm_arg, sizeof shm_arg, "--pod-shm-fd=%d", PR_POD_SHM_FD);
 	c.ffi_socket = ipc_runner_query_path(p->ipc);
 	c.worker_args = p->sdk_worker ? wargs : NULL;
-	c.search_path = "/usr/local/bin:/usr/bin:/bin";
-	if (access(PODRUN_TOP "/07-runner/ldaudit/build/libpodaudit.so", R_OK) < 0) {
-		/* 07B's LD_AUDIT library is not built: FFI loads are not gated */
+	c.search_path = POL_DEFAULT_PATH;
+	if (rt_top_path("07-runner/ldaudit/build/libpodaudit.so", lib, sizeof lib) < 0 ||
+	    access(lib, R_OK) < 0) {
+		/* the LD_AUDIT library is not built: FFI loads are not gated */
 		c.audit_lib = "";
 		pr_emit(p, "runner", "ffi", "warn", "ld_audit", "build", 0, NULL,
 			"the LD_AUDIT library is not built: dlopen() is not gated");
@@ -455,7 +457,7 @@ static int resolve_program(struct podrun *p)
 			path[0] = '\0';
 		}
 		if (!path[0]) {
-			pr_seterr(p, 0, "program %s: not found in /usr/local/bin:/usr/bin:/bin", p->program);
+			pr_seterr(p, 0, "program %s: not found in " POL_DEFAULT_PATH, p->program);
 			return -EINVAL;
 		}
 	} else {

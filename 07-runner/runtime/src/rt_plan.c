@@ -20,11 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy.h" /* POL_DEFAULT_PATH only */
 #include "rt_internal.h"
-
-#ifndef RT_DEFAULT_TOP
-#define RT_DEFAULT_TOP "/work/main"
-#endif
 
 #define MAX_SHEBANG_DEPTH 4
 
@@ -189,7 +186,7 @@ static int locate_program(rt_plan_t *p, const char *program, struct rt_error *er
 {
 	char path[PATH_MAX];
 	struct stat st;
-	const char *search = p->cfg->search_path ? p->cfg->search_path : "/usr/local/bin:/usr/bin:/bin";
+	const char *search = p->cfg->search_path ? p->cfg->search_path : POL_DEFAULT_PATH;
 	if (!program || !*program)
 		return rt_fail(err, -ENOENT, "no program given");
 	if (!strchr(program, '/') && (p->kind == RT_KIND_NATIVE || access(program, F_OK) != 0)) {
@@ -385,6 +382,9 @@ static int plan_bun(rt_plan_t *p, char *const args[], struct rt_error *err)
 		snprintf(bun, sizeof(bun), "%s", p->cfg->bun);
 	else if (rt_path_join(p->top, ".deps/bun/node_modules/.bin/bun", bun, sizeof(bun)) < 0)
 		return -ENAMETOOLONG;
+	else if (access(bun, X_OK) != 0)
+		find_in_path("bun", p->cfg->search_path ? p->cfg->search_path : POL_DEFAULT_PATH, bun,
+			     sizeof(bun));
 	char real[PATH_MAX];
 	if (!realpath(bun, real))
 		return rt_fail(err, -ENOENT, "Bun not found at %s (run make deps)", bun);
@@ -553,7 +553,12 @@ int rt_plan_new(const struct rt_config *cfg, const char *program, char *const ar
 	if (!p)
 		return -ENOMEM;
 	p->cfg = cfg ? cfg : &defaults;
-	snprintf(p->top, sizeof(p->top), "%s", p->cfg->top ? p->cfg->top : RT_DEFAULT_TOP);
+	if (p->cfg->top)
+		snprintf(p->top, sizeof(p->top), "%s", p->cfg->top);
+	else if ((ret = rt_top(p->top, sizeof(p->top))) < 0) {
+		rt_fail(err, ret, "the project's files (02-ipc/, 07-runner/) are not above this program");
+		goto cleanup;
+	}
 	p->kind = rt_kind_of(program);
 	/* 1. where the program is, and /pod/app */
 	if ((ret = locate_program(p, program, err)) < 0)

@@ -30,6 +30,16 @@
 static char g_build[PATH_MAX]; /* where the fixtures are */
 static char g_tests[PATH_MAX]; /* this folder (scripts) */
 
+/* The project root, found the way podrun finds it: from this program's own path. */
+static const char *test_top(void)
+{
+	static char top[PATH_MAX];
+	if (!top[0])
+		ck_assert_int_eq(rt_top(top, sizeof(top)), 0);
+	return top;
+}
+#define RT_DEFAULT_TOP test_top()
+
 static void fixture(char *out, const char *name)
 {
 	snprintf(out, PATH_MAX, "%s/tests/%s", g_build, name);
@@ -92,6 +102,25 @@ static rt_plan_t *plan_or_fail(const struct rt_config *cfg, const char *program,
 	ck_assert_msg(ret == 0, "plan for %s: %d %s", program, ret, err.msg);
 	return p;
 }
+
+/* ---- the project root ------------------------------------------------------ */
+
+/* No path is compiled in: the root is the ancestor of this test program that
+ * holds 02-ipc/ and 07-runner/ (g_build is <top>/07-runner/runtime/build[/san]). */
+START_TEST(test_top_is_found_from_the_binary)
+{
+	char want[PATH_MAX], path[PATH_MAX], lib[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/runtime.h", g_tests);
+	ck_assert_ptr_nonnull(realpath(g_tests, want));
+	*strrchr(want, '/') = '\0'; /* runtime/tests -> runtime */
+	*strrchr(want, '/') = '\0'; /* -> 07-runner */
+	*strrchr(want, '/') = '\0'; /* -> top */
+	ck_assert_str_eq(test_top(), want);
+	ck_assert_int_eq(rt_top_path("07-runner/runtime/runtime.h", lib, sizeof(lib)), 0);
+	ck_assert_int_eq(access(lib, R_OK), 0);
+	ck_assert_int_eq(rt_top(path, 4), -ENAMETOOLONG);
+}
+END_TEST
 
 /* ---- kind ------------------------------------------------------------------ */
 
@@ -807,6 +836,7 @@ static Suite *runtime_suite(void)
 {
 	Suite *s = suite_create("07-runner/runtime");
 	TCase *tc = tcase_create("kind");
+	tcase_add_test(tc, test_top_is_found_from_the_binary);
 	tcase_add_test(tc, test_kind_follows_the_extension);
 	suite_add_tcase(s, tc);
 
