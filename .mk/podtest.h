@@ -5,7 +5,7 @@
  * feature calls POD_REQUIRE(cond, reason). When the condition does not hold the
  * test prints "SKIP: <reason>" and passes, unless POD_REQUIRE_PRIVILEGED=1 is set
  * in the environment (CI sets it), in which case the test fails: a skipped check
- * is never reported as a pass where it was required to run (CONTRACTS.md §5).
+ * is never reported as a pass where it was required to run (docs/contracts.md, "Build and test").
  */
 #ifndef POD_PODTEST_H
 #define POD_PODTEST_H

@@ -3,7 +3,7 @@
  * socketpair(SOCK_SEQPACKET), a pipe and memcpy, measured in the same run.
  *
  * Layer 01-ring. Builds on libring (include/ring.h). Run by
- * `make -C 01-ring bench`; prints a table, then BENCH lines (CONTRACTS.md §4).
+ * `make -C 01-ring bench`; prints a table, then BENCH lines (docs/contracts.md, "Benchmark lines").
  *
  * Every figure is cross-process: the parent is the producer (or the ping
  * side), a forked child the consumer (or the pong side). With two or more

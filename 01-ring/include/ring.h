@@ -14,7 +14,7 @@
  * corrupt ring is reported as -EPROTO, never as a crash or an out-of-bounds access.
  *
  * Errors: functions return 0 (or a count/length) on success and a negative errno
- * on failure (CONVENTIONS.md §3).
+ * on failure (docs/conventions.md, "Errors").
  */
 #ifndef POD_RING_H
 #define POD_RING_H

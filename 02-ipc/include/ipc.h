@@ -60,7 +60,7 @@
  * order; STOP from the runner; the pod ends the session by closing.
  *
  * Errors: functions return 0 (or a count/length) on success and a negative errno
- * on failure (CONTRACTS.md, CONVENTIONS.md §3).
+ * on failure (docs/conventions.md, "Errors").
  */
 #ifndef POD_IPC_H
 #define POD_IPC_H

@@ -50,7 +50,7 @@
  *     sandbox_destroy(sb);
  *
  * Errors: functions return 0 on success and a negative errno on failure
- * (CONVENTIONS.md §3). sandbox_spawn() and sandbox_release() also fill a
+ * (docs/conventions.md, "Errors"). sandbox_spawn() and sandbox_release() also fill a
  * caller-provided struct sandbox_error with a message naming what failed
  * (e.g. "mount plan: source /data/x: No such file or directory").
  */

@@ -9,7 +9,7 @@
  * once) -> policy_apply_flag (any number, on top of the file) -> policy_finalize
  * -> policy_decide* (read-only, thread-safe) -> policy_free.
  *
- * Semantics are CONTRACTS.md §2: among the matching rules the most specific wins;
+ * Semantics are docs/policy.md: among the matching rules the most specific wins;
  * on equal specificity deny beats warn beats allow; no match -> category default.
  *
  * Errors: 0 on success, negative errno on failure; loaders also fill a
@@ -85,7 +85,7 @@ struct pol_limits {
 int policy_new(policy_t **out);
 
 /**
- * Load a JSON policy file (CONTRACTS.md §2). Nothing is half-loaded on error.
+ * Load a JSON policy file (docs/policy.md). Nothing is half-loaded on error.
  * @param p the policy
  * @param path file to read (at most 64 MiB)
  * @param err filled on failure with file, line, column, JSON path, message, hint (may be NULL)

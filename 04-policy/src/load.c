@@ -1,5 +1,5 @@
 /*
- * load.c — strict loading of JSON policy files (CONTRACTS.md §2).
+ * load.c — strict loading of JSON policy files (docs/policy.md).
  *
  * Layer 04 (policy). Builds on cJSON (parsing) and norm.c (patterns). Used by
  * policy_load_file / policy_load_json, i.e. by 07-runner (--policy FILE) and by

@@ -3,7 +3,7 @@
  *
  * Layer 04 (policy), tests and bench only. Builds on the public API alone
  * (policy_rules / policy_default): it re-reads the normalized patterns and
- * applies CONTRACTS.md §2 rule by rule, with no tries or hash tables. The
+ * applies docs/policy.md rule by rule, with no tries or hash tables. The
  * randomized test compares it with the fast path; the benchmark measures it as
  * the peer ("vs=linear").
  */

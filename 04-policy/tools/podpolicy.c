@@ -10,7 +10,7 @@
  *   podpolicy fmt [FLAGS...] POLICY.json
  *       prints the normalized policy as JSON (exit 0, or 2 on error)
  *
- * FLAGS are the Deno-style permission flags of CONTRACTS.md §1 (applied on top of
+ * FLAGS are the Deno-style permission flags of docs/contracts.md, "Command line" (applied on top of
  * the file) and --search-path=DIRS (for bare program names in run rules).
  * POLICY.json may be "-" (standard input) or "none" (flags only).
  * CATEGORY is net, fs.read (read), fs.write (write), run, env, ffi, or addr:

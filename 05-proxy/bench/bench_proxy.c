@@ -13,7 +13,7 @@
  *                 vs the same through tinyproxy with the same allowlist
  *                 (req/s; best of 2 runs)
  *
- * Prints a human table, then the BENCH lines (CONTRACTS.md §4).
+ * Prints a human table, then the BENCH lines (docs/contracts.md, "Benchmark lines").
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -242,7 +242,7 @@ enum proxy_src {
  * question (DNS) ends, with its byte counts and duration. Malformed input that
  * never reached a decision (400, bad ClientHello, FORMERR) is reported as a
  * deny with rule "malformed". All pointers are valid only during the callback.
- * 07-runner renders it as the JSON line of CONTRACTS.md §3 with cat "net".
+ * 07-runner renders it as the audit line of docs/audit-events.md with cat "net".
  */
 struct proxy_event {
 	enum proxy_src src;        /**< proxy or dns */

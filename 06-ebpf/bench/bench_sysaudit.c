@@ -13,7 +13,7 @@
  * the kernel's slow entry/exit path), which no program on them can go under.
  * Each configuration runs REPS times in the same run; the best time counts
  * (the machine is shared: the minimum is the least disturbed measurement).
- * Prints a table, then BENCH lines (CONTRACTS.md §4).
+ * Prints a table, then BENCH lines (docs/contracts.md, "Benchmark lines").
  *
  *   bench_sysaudit                 full run
  *   SYSAUDIT_BENCH_GETPPID=N SYSAUDIT_BENCH_OPENS=M SYSAUDIT_BENCH_REPS=R  to resize

@@ -148,7 +148,7 @@ struct sysaudit_event {
 	int exit_status;         /**< exit: raw wait status (exit code << 8 | signal) */
 };
 
-/** Decisions a classifier can give an event (CONTRACTS.md §3 `action`). */
+/** Decisions a classifier can give an event (docs/audit-events.md `action`). */
 enum sysaudit_action {
 	SYSAUDIT_INFO = 0, /**< observed, no policy applies (the default) */
 	SYSAUDIT_ALLOW,
@@ -315,7 +315,7 @@ void sysaudit_classify(const sysaudit_t *a, const struct sysaudit_event *ev,
 		       struct sysaudit_verdict *out);
 
 /**
- * The audit category of an event (CONTRACTS.md §3 `cat`): "run" for exec,
+ * The audit category of an event (docs/audit-events.md `cat`): "run" for exec,
  * "fs" for open, "net" for connect, "ffi" for PROT_EXEC maps, "life" for
  * fork, exit and generic syscalls.
  * @param ev the event
@@ -352,7 +352,7 @@ int sysaudit_format_fields(const struct sysaudit_event *ev, const struct sysaudi
 			   char *buf, size_t len);
 
 /**
- * Format a whole audit line (CONTRACTS.md §3): `{"ts":"<RFC 3339 from ev->ts_ns>",
+ * Format a whole audit line (docs/audit-events.md): `{"ts":"<RFC 3339 from ev->ts_ns>",
  * "pod":"<pod_id>",<sysaudit_format_fields>}` followed by '\n'.
  * @param ev the event
  * @param v its verdict (NULL = INFO, "default")

@@ -1,5 +1,5 @@
 /*
- * format.c — render a sysaudit_event as a CONTRACTS.md §3 audit line (src=ebpf).
+ * format.c — render a sysaudit_event as a docs/audit-events.md audit line (src=ebpf).
  *
  * Layer 06-ebpf, user side. Builds on include/sysaudit.h only (no libbpf), so
  * the fuzz target links it alone. Used by 07-runner to write --audit lines.

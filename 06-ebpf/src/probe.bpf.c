@@ -2,7 +2,7 @@
  * probe.bpf.c — kernel side of layer 06-ebpf: count and record the syscalls of
  * one pod.
  *
- * Part of the CO-RE trio probe.bpf.c / probe.h / probe.c (CONVENTIONS.md §8).
+ * Part of the CO-RE trio probe.bpf.c / probe.h / probe.c (docs/conventions.md, "eBPF").
  * Builds on vmlinux.h (generated at build time from the running kernel's BTF)
  * and libbpf's bpf_helpers/bpf_tracing/bpf_core_read. Loaded and attached by
  * probe.c through the skeleton that `bpftool gen skeleton` makes from this

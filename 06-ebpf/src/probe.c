@@ -2,7 +2,7 @@
  * probe.c — user side of layer 06-ebpf: load, attach, read and tear down the
  * BPF programs of probe.bpf.c for one pod.
  *
- * Part of the CO-RE trio probe.bpf.c / probe.h / probe.c (CONVENTIONS.md §8).
+ * Part of the CO-RE trio probe.bpf.c / probe.h / probe.c (docs/conventions.md, "eBPF").
  * Builds on libbpf and the skeleton `bpftool gen skeleton` generated into
  * $(BUILD)/probe.skel.h; decode.c turns ring-buffer records into events.
  * Implements the lifecycle half of include/sysaudit.h; used by 07-runner.

@@ -1,7 +1,7 @@
 /*
  * probe.h — records shared by the kernel side (probe.bpf.c) and the user side
  * (probe.c) of layer 06-ebpf. Part of the CO-RE trio probe.bpf.c / probe.h /
- * probe.c (CONVENTIONS.md §8).
+ * probe.c (docs/conventions.md, "eBPF").
  *
  * Builds on nothing but the __u32/__u64 types (vmlinux.h in the BPF build,
  * <linux/types.h> in user space). Private to 06-ebpf: the public, decoded form

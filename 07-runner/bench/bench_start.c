@@ -3,7 +3,7 @@
  * trivial worker of each kind (C-lib, Python, Bun) under podrun, against
  * bubblewrap running the same interpreter and script with comparable
  * isolation (all namespaces, the same read-only binds as the runtime plan,
- * --die-with-parent, --new-session; arguments from 07B's `podrt --bwrap`).
+ * --die-with-parent, --new-session; arguments from `podrt --bwrap`).
  * Runs alternate podrun/bwrap so that load changes hit both; medians.
  *
  * Layer 07 (runner), bench. Builds on libc; drives the real podrun binary,

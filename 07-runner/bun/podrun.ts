@@ -1,5 +1,5 @@
 // podrun.ts — Bun as the supervisor: drive pods from a Bun program through the
-// runner's C API (layer 07-runner, issue "Bun as the supervisor").
+// runner's C API (layer 07-runner: Bun as the supervisor).
 //
 // Builds on include/podrun.h through bun:ffi: libpodrun.so is the whole runner
 // (policy, rings, sandbox, proxy, eBPF audit) as one shared library, and this
@@ -24,7 +24,7 @@
 // reply is there (lowest latency, for tight request/response loops).
 //
 // Errors become PodError exceptions with the runner's sentence (podrun_error())
-// and, for start failures, the CONTRACTS.md exit status (2 usage/policy, 125 runner).
+// and, for start failures, exit status of docs/contracts.md (2 usage/policy, 125 runner).
 // Every live pod is freed (stopped, killed after the grace period, cleaned up)
 // when the Bun process exits — normally, by an uncaught exception, or on
 // SIGINT/SIGTERM/SIGHUP; a pod whose Pod object is garbage-collected is freed too.
@@ -113,7 +113,7 @@ const ERRNO: Record<number, string> = {
 export class PodError extends Error {
   readonly errno: number;
   readonly code: string;
-  /** CONTRACTS.md exit status for start failures (2 usage/policy, 125 runner), else undefined. */
+  /** Exit status (docs/contracts.md) for start failures (2 usage/policy, 125 runner), else undefined. */
   readonly exitCode?: number;
   constructor(message: string, errno: number, exitCode?: number) {
     super(message);
@@ -126,13 +126,13 @@ export class PodError extends Error {
 
 // ---- options and events ------------------------------------------------------------
 
-/** How to start a pod (see CONTRACTS.md §1 and §2). */
+/** How to start a pod (see docs/contracts.md and docs/policy.md). */
 export interface PodOptions {
   /** Script (*.py, *.ts, *.js, *.mjs), library (*.so) or executable. */
   program: string;
   /** Worker arguments. */
   args?: string[];
-  /** A policy file path, or a policy object (CONTRACTS.md §2) serialized to JSON. */
+  /** A policy file path, or a policy object (docs/policy.md) serialized to JSON. */
   policy?: string | Record<string, unknown>;
   /** Deno-style flags on top of the policy: "--allow-net=example.com:443", ... */
   flags?: string[];
@@ -152,7 +152,7 @@ export interface PodOptions {
   options?: Record<string, string>;
 }
 
-/** One audit event (CONTRACTS.md §3); source-specific fields are kept. */
+/** One audit event (docs/audit-events.md); source-specific fields are kept. */
 export interface PodEvent {
   ts: string;
   pod: string;
@@ -288,7 +288,7 @@ export class Pod {
     return p > 0 ? p : -1;
   }
 
-  /** Exit status once the pod has exited (CONTRACTS.md §1), else null. */
+  /** Exit status once the pod has exited (docs/contracts.md, "Command line"), else null. */
   get exitCode(): number | null {
     return this.#exit;
   }

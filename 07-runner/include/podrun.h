@@ -23,7 +23,7 @@
  *             while ((n = podrun_recv(pod, buf, sizeof buf)) >= 0) ...;   // pod's messages
  *             while ((n = podrun_next_event(pod, line, sizeof line)) >= 0) ...; // JSON lines
  *     }
- *     int status = podrun_exit_code(pod);            // CONTRACTS.md §1 exit status
+ *     int status = podrun_exit_code(pod);            // exit status, docs/contracts.md
  *     podrun_free(pod);                              // stops the pod if needed, cleans up
  *
  * Threading: one thread drives one podrun_t. Different pods are independent.
@@ -54,7 +54,7 @@ enum podrun_state {
 	PODRUN_FAILED = 5,      /**< podrun_start() failed; nothing is running; podrun_error() says why */
 };
 
-/** Exit status of a pod stopped by its timeout (CONTRACTS.md §1). */
+/** Exit status of a pod stopped by its timeout (docs/contracts.md, "Command line"). */
 #define PODRUN_EXIT_TIMEOUT 124
 /** Exit status when the runner itself failed (spawn, setup). */
 #define PODRUN_EXIT_RUNNER 125
@@ -99,7 +99,7 @@ int podrun_set_program(podrun_t *p, const char *program);
 int podrun_add_arg(podrun_t *p, const char *arg);
 
 /**
- * Use a JSON policy file (CONTRACTS.md §2). Loaded by podrun_start(); flags
+ * Use a JSON policy file (docs/policy.md). Loaded by podrun_start(); flags
  * from podrun_add_policy_flag() are applied on top of it.
  * @param p the pod (PODRUN_CONFIGURING)
  * @param path the file
@@ -137,7 +137,7 @@ int podrun_add_policy_flag(podrun_t *p, const char *flag);
 int podrun_set_limits(podrun_t *p, uint32_t timeout_s, uint64_t memory_bytes, uint32_t pids);
 
 /**
- * Write audit events as JSON lines (CONTRACTS.md §3) and run the eBPF syscall
+ * Write audit events as JSON lines (docs/audit-events.md) and run the eBPF syscall
  * audit (06). Without this call no audit file is written and eBPF is not used.
  * @param p the pod (PODRUN_CONFIGURING)
  * @param path a file (created or truncated, mode 0600), or "-" for stderr
@@ -293,7 +293,7 @@ int podrun_release(podrun_t *p);
 
 /**
  * Take the next queued event (needs podrun_set_events(p, 1)): one JSON object
- * per CONTRACTS.md §3, NUL-terminated, without newline.
+ * per docs/audit-events.md, NUL-terminated, without newline.
  * @param p the pod
  * @param buf where to copy it
  * @param cap size of @p buf
@@ -327,7 +327,7 @@ int podrun_stop(podrun_t *p, int grace_ms);
 int podrun_state(const podrun_t *p);
 
 /**
- * Exit status per CONTRACTS.md §1: the worker's status, 128+N for signal N,
+ * Exit status per docs/contracts.md, "Command line": the worker's status, 128+N for signal N,
  * 124 after --timeout, 125 when the runner failed, 2 for a usage/policy error.
  * @param p the pod
  * @return the status once PODRUN_EXITED or PODRUN_FAILED, else -EBUSY

@@ -37,7 +37,7 @@
  * All mounts are read-only and must stay EXECUTABLE (no noexec): the loader maps
  * libraries with PROT_EXEC.
  *
- * Errors: 0 on success, a negative errno on failure (CONVENTIONS.md §3); the
+ * Errors: 0 on success, a negative errno on failure (docs/conventions.md, "Errors"); the
  * optional struct rt_error says which file or step failed.
  */
 #ifndef POD_RUNTIME_H
@@ -66,7 +66,7 @@ extern "C" {
 /** Pod path of the FFI bootstrap directory (podboot.py, podpreload.ts). */
 #define RT_POD_BOOT "/pod/sdk/boot"
 
-/** Worker kinds (CONTRACTS.md §1). */
+/** Worker kinds (docs/contracts.md, "Command line"). */
 enum rt_kind {
 	RT_KIND_NATIVE = 0, /**< any other executable (ELF or #! script) */
 	RT_KIND_PYTHON = 1, /**< *.py, run by the system python3 */

@@ -1,6 +1,6 @@
 /*
  * audit.c — the runner's event stream: one JSON line per decision or life
- * event (CONTRACTS.md §3), fanned out to the audit file, the embedder's event
+ * event (docs/audit-events.md), fanned out to the audit file, the embedder's event
  * queue, the debug UI and the human log on stderr; plus the per-category
  * allow/warn/deny counters behind the final `life` summary.
  *

@@ -34,7 +34,7 @@
 enum { PR_NET, PR_FS, PR_RUN, PR_ENV, PR_FFI, PR_IPC, PR_LIFE, PR_NCAT };
 enum { PR_ALLOW, PR_WARN, PR_DENY, PR_INFO, PR_NACT };
 
-/* Worker kinds, picked by the program's name (CONTRACTS.md §1). */
+/* Worker kinds, picked by the program's name (docs/contracts.md, "Command line"). */
 enum pr_kind { PR_KIND_NATIVE = 0, PR_KIND_PYTHON, PR_KIND_BUN, PR_KIND_CLIB };
 
 /* Epoll tags: which source a ready descriptor belongs to. */

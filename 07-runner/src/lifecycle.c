@@ -1,13 +1,13 @@
 /*
  * lifecycle.c — podrun_start(): the first half of the lifecycle of
- * ARCHITECTURE.md as numbered steps, plus the loop's descriptor helpers.
+ * docs/architecture.md as numbered steps, plus the loop's descriptor helpers.
  *
  *   1 policy  ->  2 event loop  ->  3 rings + control socket  ->  4 runtime plan
  *   ->  5 network  ->  6 sandbox config  ->  7 spawn (blocked)  ->  8 veth
  *   ->  9 eBPF  ->  10 release  ->  monitor (loop.c)  ->  finish (finish.c)
  *
  * Layer 07 (runner). Builds on 02-ipc (ipc_runner_*), 03-sandbox (sandbox_*),
- * 04-policy, 05-proxy (podnet_*, proxy_*), 06-ebpf (sysaudit_*) and 07B's
+ * 04-policy, 05-proxy (podnet_*, proxy_*), 06-ebpf (sysaudit_*) and the
  * runtime discovery (rt_*). Used by the API (include/podrun.h) and so by the
  * podrun CLI and the Bun module.
  */
@@ -408,7 +408,7 @@ static int make_bpf(struct podrun *p)
 	return 0;
 }
 
-/* ---- the debug UI (docs engineer's debug-ui/), when asked for ------------ */
+/* ---- the debug UI (debug-ui/), when asked for --------------------------- */
 
 static int start_debug_ui(struct podrun *p)
 {
@@ -644,7 +644,7 @@ int podrun_start(podrun_t *p)
 		goto cleanup;
 	pr_registry_write(p);
 	trace(p, "ipc");
-	/* 4. What the worker kind needs: argv, env, runtime mounts (07B). */
+	/* 4. What the worker kind needs: argv, env, runtime mounts (runtime/). */
 	if ((ret = make_runtime(p, &plan)) < 0)
 		goto cleanup;
 	trace(p, "runtime plan");

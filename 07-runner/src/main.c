@@ -1,5 +1,5 @@
 /*
- * main.c — the `podrun` command (CONTRACTS.md §1): a thin client of the
+ * main.c — the `podrun` command (docs/contracts.md, "Command line"): a thin client of the
  * podrun library (include/podrun.h). It turns the command line into podrun_*
  * configuration calls, starts the pod, runs the runner's event loop until the
  * pod has ended, and exits with the pod's status.

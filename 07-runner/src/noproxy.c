@@ -1,7 +1,6 @@
 /*
- * noproxy.c — stand-ins for 05-proxy while its implementation has not landed:
- * every pod gets loopback only (ARCHITECTURE.md: "Net: 05, or loopback only
- * until 05 lands"). Compiled only when ../05-proxy has no Makefile.
+ * noproxy.c — stand-ins for 05-proxy in a tree without it:
+ * every pod gets loopback only. Compiled only when ../05-proxy has no Makefile.
  *
  * Layer 07 (runner). Builds on proxy.h's declarations only.
  */

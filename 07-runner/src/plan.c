@@ -2,7 +2,7 @@
  * plan.c — from policy to kernel boundary: builds the 03-sandbox
  * configuration of a pod (mount plan, program, scrubbed environment, limits).
  *
- *   runtime plan (07B)   ro+exec binds of the interpreter, libraries, SDKs, /pod/app
+ *   runtime plan (rt)    ro+exec binds of the interpreter, libraries, SDKs, /pod/app
  *   fs.read  allow/warn  ro, noexec bind of the path          (deny inside: mask)
  *   fs.write allow/warn  rw bind (03 makes it noexec,nosuid)  (deny inside: ro or mask)
  *   run      allow/warn  ro+exec bind of the program and its ELF closure (deny: mask)
@@ -14,7 +14,7 @@
  * pod, so a policy path means the same file on both sides.
  *
  * Layer 07 (runner). Builds on 03-sandbox (sandbox_plan_*), 04-policy
- * (policy_rules, policy_decide), 05-proxy (podnet_env) and 07B's runtime
+ * (policy_rules, policy_decide), 05-proxy (podnet_env) and the runtime
  * module (rt_plan_*, rt_elf_closure). Used by podrun_start().
  */
 #include "internal.h"
@@ -451,7 +451,7 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	char *const *argv = rt_plan_argv(plan);
 	int ret;
 
-	/* 1. Runtime files: what the worker kind needs to run at all (07B). */
+	/* 1. Runtime files: what the worker kind needs to run at all (runtime/). */
 	nm = rt_plan_mounts(plan, &m);
 	for (size_t i = 0; i < nm; i++) {
 		add(&pl, m[i].host, m[i].pod, B_RO_EXEC, 0, 1);

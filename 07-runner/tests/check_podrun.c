@@ -1346,7 +1346,7 @@ static Suite *podrun_suite(void)
 	tcase_add_loop_test(tc, test_kind_run, 0, NKINDS);
 	tcase_add_loop_test(tc, test_kind_env, 0, NKINDS);
 	tcase_add_loop_test(tc, test_kind_ffi, 0, NKINDS);
-#ifdef PODRUN_HAVE_PROXY /* until 05-proxy lands, pods have loopback only */
+#ifdef PODRUN_HAVE_PROXY /* without 05-proxy, pods have loopback only */
 	tcase_add_loop_test(tc, test_kind_net, 0, NKINDS);
 #endif
 	tcase_add_test(tc, test_pod_without_net_rules_has_loopback_only);

@@ -1,6 +1,6 @@
 /*
  * clib_worker.c — the C-lib test worker of 07-runner's end-to-end suite: a
- * *.so loaded by 07B's pod host (podlib.h ABI). Each message is a command,
+ * *.so loaded by the pod host (podlib.h ABI). Each message is a command,
  * each reply one line: "ok ..." when the action worked, "error: ..." when the
  * sandbox refused it.
  *
