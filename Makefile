@@ -35,10 +35,16 @@ test: deps-ensure
 	echo "layers: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
 
-# Checks of the whole tree, after the layers are built and tested: the moved
-# and installed tree runs (.mk/test-relocate.sh).
+# Checks of the whole tree, after the layers are built and tested: every
+# reference resolves, the generated reference pages match their sources, the API
+# reference fails when incomplete, the moved and installed tree runs.
 check-tree:
-	@.mk/test-relocate.sh
+	@rc=0; \
+	python3 .mk/check-refs.py || rc=1; \
+	python3 docs/gen_sdk_reference.py --check || rc=1; \
+	.mk/test-docs-gate.sh || rc=1; \
+	.mk/test-relocate.sh || rc=1; \
+	exit $$rc
 
 bench: all
 	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l bench; done

@@ -2,7 +2,8 @@
 # .mk/test-relocate.sh — the built tree and the installed tree run from anywhere.
 #
 # Run by `make test` after the layers (so the tree is built). As root:
-#   1. no built binary holds the tree's absolute path (strings);
+#   1. no built binary holds the tree's absolute path (the plain build: what is
+#      installed and moved; sanitizer and fuzzing builds are test tools);
 #   2. `make install DESTDIR=... PREFIX=/opt/podrun`, then the staged tree is
 #      moved to another directory;
 #   3. the built tree is copied, and the copy moved;
@@ -18,7 +19,8 @@ cd "$TOP"
 fail() { echo "FAIL: relocate: $*" >&2; exit 1; }
 
 # 1. no binary names the build tree
-bad=$(find . -path ./.deps -prune -o -path ./.git -prune -o -type f -path '*/build/*' \
+bad=$(find . -path ./.deps -prune -o -path ./.git -prune -o -path '*/build/san' -prune \
+        -o -path '*/build/fuzz' -prune -o -type f -path '*/build/*' \
         \( -name '*.so' -o -name '*.a' -o -perm -u+x \) -print |
       while read -r f; do grep -qaF "$TOP" "$f" && echo "$f"; done || true)
 [[ -z $bad ]] || fail "the tree's path $TOP is compiled into: $bad"

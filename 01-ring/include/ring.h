@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * ring.h — public API of layer 01-ring: shared-memory SPSC byte rings.
  *
  * Layer 01 (the bottom of Pod/Runner). Builds on nothing but POSIX shared
@@ -40,8 +41,9 @@ enum ring_dir {
 
 /** Largest payload of one frame is capacity/4, and never more than this. */
 #define RING_MAX_FRAME_LIMIT (16u << 20)
-/** Smallest and largest accepted per-ring capacity (bytes of data area). */
+/** Smallest accepted per-ring capacity (bytes of data area). */
 #define RING_MIN_CAPACITY 4096u
+/** Largest accepted per-ring capacity (bytes of data area). */
 #define RING_MAX_CAPACITY (1u << 30)
 
 /**

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * ipc.h — public API of layer 02-ipc: the control plane between the runner and
  * one pod (wire codec + runner side).
  *

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * ipc_worker.h — public API of layer 02-ipc, pod side: the C worker SDK and the
  * small query client for pod-side components.
  *

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * sandbox.h — public API of layer 03-sandbox: the kernel boundary around a pod.
  *
  * Layer 03. Builds on the Linux kernel only (clone3, namespaces, the mount API,

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * policy.h — public API of layer 04-policy: the policy model and decisions.
  *
  * Layer 04. Builds on cJSON only (no other Pod/Runner layer). Used by 05-proxy
@@ -26,6 +27,7 @@
 extern "C" {
 #endif
 
+/** A policy: loaded, then finalized, then decided on. Opaque. */
 typedef struct policy policy_t;
 
 /** Decision categories. fs is split into read and write. */

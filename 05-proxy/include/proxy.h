@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * proxy.h — public API of layer 05-proxy: the pod's network plumbing, the
  * egress proxy and the pod DNS server.
  *

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * sysaudit.h — public API of layer 06-ebpf: syscall auditing of one pod with CO-RE eBPF.
  *
  * Layer 06. Builds on libbpf (loader, ring buffer) and the kernel's BTF; no other
@@ -104,11 +105,11 @@ enum sysaudit_kind {
 	SYSAUDIT_EV_SYSCALL,       /**< SYSAUDIT_ALL only: any other syscall: nr, args, ret */
 };
 
-/** Bounds of the strings carried by events (bytes, including the NUL). */
+/** Bounds of the strings carried by events (bytes, including the NUL): a path. */
 #define SYSAUDIT_PATH_MAX 256
 #define SYSAUDIT_ARGV_MAX 8   /**< exec: at most this many argv entries are captured */
 #define SYSAUDIT_ARG_LEN 128  /**< exec: each captured argv entry, truncated to this */
-#define SYSAUDIT_COMM_LEN 16
+#define SYSAUDIT_COMM_LEN 16  /**< the task's comm (the kernel's TASK_COMM_LEN) */
 
 /** Event flags (sysaudit_event.eflags). */
 #define SYSAUDIT_F_PATH_TRUNC 0x1  /**< path was longer than SYSAUDIT_PATH_MAX - 1 */

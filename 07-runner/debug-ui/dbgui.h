@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * dbgui.h — the debug UI server of 07-runner: one page and a Server-Sent
  * Events stream that show a running pod live.
  *

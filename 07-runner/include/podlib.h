@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * podlib.h — the C-lib worker ABI of Pod/Runner (layer 07-runner).
  *
  * A C-lib worker is a shared library (`podrun run libecho.so`). It does no I/O

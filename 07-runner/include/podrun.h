@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * podrun.h — public API of layer 07-runner: the supervisor as a library.
  *
  * Layer 07 (the top of Pod/Runner). Builds on every layer below: 01-ring (the

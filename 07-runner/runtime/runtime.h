@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * runtime.h — worker runtime discovery for layer 07-runner (prefix rt_).
  *
  * Layer 07 (part of the runner; no dependency on any other layer). Given the
