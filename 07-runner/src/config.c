@@ -188,6 +188,8 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 	CONFIGURING(p);
 	if (!name)
 		return -EINVAL;
+	if (!strncmp(name, "rootfs", 6) || !strcmp(name, "cpu-percent") || !strncmp(name, "rlimit-", 7))
+		return pr_rootfs_option(p, name, value);
 	if (!strcmp(name, "audit-best-effort"))
 		return parse_bool(value, &p->audit_best_effort);
 	if (!strcmp(name, "allow-all-ack"))
@@ -284,5 +286,6 @@ void podrun_free(podrun_t *p)
 	free(p->audit_path);
 	free(p->debug_ui_addr);
 	free(p->audit_btf);
+	pr_rootfs_free(p);
 	free(p);
 }

@@ -87,6 +87,7 @@ struct podrun {
 	char *debug_ui_addr;
 	int grace_ms;
 	char *audit_btf;        /* tests: another BTF file for 06 (makes eBPF fail) */
+	struct pr_rootfs *rootfs; /* the pod's own root file system (rootfs.c), or NULL */
 
 	/* --- state ------------------------------------------------------------ */
 	enum podrun_state state;
@@ -210,6 +211,13 @@ void pr_final_close(struct podrun *p);
 /* plan.c: policy -> sandbox configuration */
 struct rt_plan;
 int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan);
+
+/* rootfs.c: a pod in its own root file system ("rootfs" options) */
+struct pr_rootfs;
+int pr_rootfs_option(struct podrun *p, const char *name, const char *value);
+int pr_rootfs_program(struct podrun *p);
+int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg);
+void pr_rootfs_free(struct podrun *p);
 
 /* loop.c */
 int pr_loop_once(struct podrun *p, int timeout_ms);

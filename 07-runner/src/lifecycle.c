@@ -283,6 +283,8 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 	char *wargs[3] = { sock_arg, shm_arg, NULL };
 	int ret;
 
+	if (p->rootfs)
+		return 0; /* no host runtime: the image brings its own */
 	rt_config_init(&c);
 	snprintf(sock_arg, sizeof sock_arg, "--pod-socket=%s", ipc_runner_socket_path(p->ipc));
 	snprintf(shm_arg, sizeof shm_arg, "--pod-shm-fd=%d", PR_POD_SHM_FD);
@@ -440,6 +442,8 @@ static int resolve_program(struct podrun *p)
 	char path[4096];
 	struct stat st;
 
+	if (p->rootfs)
+		return pr_rootfs_program(p); /* the program is in the pod's own image */
 	if (!p->program) {
 		pr_seterr(p, 0, "no program given");
 		return -EINVAL;

@@ -448,9 +448,12 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	struct plan pl = { 0 };
 	char **env = NULL;
 	size_t nenv = 0, nm;
-	char *const *argv = rt_plan_argv(plan);
+	char *const *argv;
 	int ret;
 
+	if (p->rootfs)
+		return pr_rootfs_sandbox(p, cfg);
+	argv = rt_plan_argv(plan);
 	/* 1. Runtime files: what the worker kind needs to run at all (runtime/). */
 	nm = rt_plan_mounts(plan, &m);
 	for (size_t i = 0; i < nm; i++) {
