@@ -964,9 +964,11 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 	}
 	if (pid_file) {
 		char num[32];
+		struct stat pst;
 		snprintf(num, sizeof num, "%d", (int)pid);
-		if (write_atomic(pid_file, num) < 0) {
-			/* a FIFO or special file: write it in place */
+		if ((lstat(pid_file, &pst) == 0 && !S_ISREG(pst.st_mode)) || write_atomic(pid_file, num) < 0) {
+			/* a FIFO or another special file: written in place (a FIFO
+			 * blocks until read: the container is "creating" until then) */
 			int fd = open(pid_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 			if (fd < 0 || write(fd, num, strlen(num)) < 0) {
 				kill(pid, SIGKILL);

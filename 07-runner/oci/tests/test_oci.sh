@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# 07-runner/oci/tests/test_oci.sh — podrun-oci end to end.
+#
+# 1. Conformance subset, through the runtime's own command line: the state
+#    transitions creating -> created -> running -> stopped, kill and delete
+#    errors, and bad bundles (missing config.json, unknown namespace type,
+#    bad JSON with its position, hooks).
+# 2. Through a real engine (podman --runtime podrun-oci --rootfs DIR): run,
+#    exit code, logs, stop, kill, rm; a net allow and a net deny decided by
+#    the annotation's policy with their audit events (checked against the
+#    documented schema); the default policy's closed network.
+# 3. Nothing left behind: every object of these tests' own pods (supervisor,
+#    pod init, cgroups, control socket directory, veth, state) is gone.
+#
+# Run by `make -C 07-runner/oci test` (and 07-runner's `make test`). Root only;
+# SKIP otherwise (FAIL with POD_REQUIRE_PRIVILEGED=1).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+need_env
+make_rootfs
+
+fails=0
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+bad() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for x in "$@"; do echo "#   $x"; done; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what" "command: $*"; fi; }
+
+OCI=$PODRUN_OCI
+oci() { "$OCI" --root "$STATE" "$@"; }
+NAME=podrun-oci-test-$$
+AUDITS=()
+SERVERS=()
+CLEANUP_HOOK=cleanup_all
+cleanup_all() {
+	local s
+	for s in "${SERVERS[@]}"; do kill "$s" 2>/dev/null; done
+	pm ps -a --format '{{.Names}}' 2>/dev/null | grep "^$NAME" | xargs -r podman --runtime "$OCI" rm -f >/dev/null 2>&1
+	for d in "$STATE"/*/; do [[ -d $d ]] && oci delete --force "$(basename "$d")" 2>/dev/null; done
+	return 0
+}
+
+# A bundle: $1 dir, $2 process.args as JSON, $3 extra top-level JSON members
+bundle() {
+	mkdir -p "$1"
+	cat > "$1/config.json" <<EOF
+{"ociVersion":"1.0.2",
+ "process":{"args":$2,"env":["PATH=/usr/bin:/bin"],"cwd":"/","user":{"uid":0,"gid":0}},
+ "root":{"path":"$ROOTFS"},"hostname":"oci-test",
+ "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"network"},{"type":"ipc"},{"type":"uts"}]}${3:-}}
+EOF
+}
+status_of() { oci state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null; }
+
+# ---- 1. conformance subset -------------------------------------------------------
+
+# missing config.json
+mkdir -p "$T/b-empty"
+out=$(oci create --bundle "$T/b-empty" c-missing 2>&1); rc=$?
+check "missing config.json: create fails and says so" \
+	test $rc -ne 0 -a -z "$(ls "$STATE")" -a "${out/config.json: No such file/}" != "$out"
+
+# bad JSON: the position of the error
+mkdir -p "$T/b-badjson"
+printf '{"ociVersion": "1.0.2",\n "process": {"args": ["/bin/true"]},\n "root": {"path": }\n}\n' \
+	> "$T/b-badjson/config.json"
+out=$(oci create --bundle "$T/b-badjson" c-bad 2>&1); rc=$?
+check "bad JSON: create fails naming line 3, column 19 (the missing value)" \
+	test $rc -ne 0 -a "${out/config.json:3:19: bad JSON/}" != "$out"
+
+# unknown namespace type
+bundle "$T/b-ns" '["/bin/true"]'
+sed -i 's/{"type":"uts"}/{"type":"time-travel"}/' "$T/b-ns/config.json"
+out=$(oci create --bundle "$T/b-ns" c-ns 2>&1); rc=$?
+check "unknown namespace type: refused by name" \
+	test $rc -ne 0 -a "${out/unknown namespace type \"time-travel\"/}" != "$out" -a -z "$(ls "$STATE")"
+
+# a namespace to join (path) and hooks: refused with a reason
+bundle "$T/b-nspath" '["/bin/true"]'
+sed -i 's|{"type":"network"}|{"type":"network","path":"/proc/1/ns/net"}|' "$T/b-nspath/config.json"
+out=$(oci create --bundle "$T/b-nspath" c-nspath 2>&1); rc=$?
+check "namespace path: refused" test $rc -ne 0 -a "${out/joining an existing namespace/}" != "$out"
+bundle "$T/b-hooks" '["/bin/true"]' ',"hooks":{"prestart":[{"path":"/bin/true"}]}'
+out=$(oci create --bundle "$T/b-hooks" c-hooks 2>&1); rc=$?
+check "hooks: refused" test $rc -ne 0 -a "${out/hooks (prestart) are not supported/}" != "$out"
+
+# a bad policy annotation: refused at create with its position
+bundle "$T/b-pol" '["/bin/true"]' ',"annotations":{"org.podrun.policy":"{\"net\":{\"alow\":[]}}"}'
+out=$(oci create --bundle "$T/b-pol" c-pol 2>&1); rc=$?
+check "bad policy annotation: refused with its position" \
+	test $rc -ne 0 -a "${out/annotation org.podrun.policy:1:/}" != "$out"
+
+# state transitions: creating (create blocks on a FIFO pid file), created,
+# running, stopped; then delete
+bundle "$T/b-life" '["/bin/sleep","100"]'
+mkfifo "$T/life.pid"
+oci create --bundle "$T/b-life" --pid-file "$T/life.pid" c-life > "$T/life.out" 2>&1 &
+cpid=$!
+for i in $(seq 100); do [[ -f $STATE/c-life/state.json ]] && break; sleep 0.05; done
+s1=$(status_of c-life)
+sup=$(cat "$T/life.pid")
+wait $cpid; crc=$?
+s2=$(status_of c-life)
+check "state: creating while create runs, then created" test "$s1" = creating -a "$s2" = created -a $crc -eq 0
+check "state: pid is the supervisor's (from --pid-file)" \
+	test "$(oci state c-life | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')" = "$sup"
+oci start c-life
+s3=$(status_of c-life)
+podpid=$(oci state c-life | python3 -c 'import json,sys; print(json.load(sys.stdin)["org.podrun.pod_pid"])')
+check "state: running after start" test "$s3" = running -a -d "/proc/$podpid"
+out=$(oci start c-life 2>&1); rc=$?
+check "start twice: an error" test $rc -ne 0
+out=$(oci delete c-life 2>&1); rc=$?
+check "delete of a running container without --force: an error" test $rc -ne 0 -a "$(status_of c-life)" = running
+oci kill c-life TERM
+for i in $(seq 100); do [[ $(status_of c-life) == stopped ]] && break; sleep 0.05; done
+code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["org.podrun.exit_code"])' "$STATE/c-life/state.json")
+check "state: stopped after kill TERM, exit 143" test "$(status_of c-life)" = stopped -a "$code" = 143
+gone() { [[ ! -d /proc/$1 ]] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+for i in $(seq 100); do gone "$sup" && break; sleep 0.02; done
+both_gone() { gone "$sup" && [[ ! -d /proc/$podpid ]]; }
+check "supervisor and pod gone once stopped" both_gone
+out=$(oci kill c-life KILL 2>&1); rc=$?
+check "kill of a stopped container: an error" test $rc -ne 0
+oci delete c-life
+out=$(oci state c-life 2>&1); rc=$?
+check "deleted: state says it does not exist" test $rc -ne 0 -a "${out/does not exist/}" != "$out" -a ! -e "$STATE/c-life"
+
+# ---- 2. through podman -------------------------------------------------------------
+
+# podman's cleanup (its exit command) calls the runtime without --runtime-flag:
+# the podman part uses the default state root, and counts only its own ids
+PROOT=/run/podrun-oci
+RUN=(run --network none "${PODMAN_ULIMITS[@]}")
+
+out=$(pm "${RUN[@]}" --rm --name "$NAME-run" --cidfile="$T/cid.run" --rootfs "$ROOTFS" /bin/sh -c 'echo hello; echo oops >&2; exit 3' 2>&1); rc=$?
+check "podman run: output and exit code 3" test $rc -eq 3 -a "${out/hello/}" != "$out" -a "${out/oops/}" != "$out"
+
+pm "${RUN[@]}" -d --name "$NAME-logs" --cidfile="$T/cid.logs" --rootfs "$ROOTFS" /bin/sh -c 'echo line-one; echo line-two >&2' >/dev/null
+w=$(pm wait "$NAME-logs")
+logs=$(pm logs "$NAME-logs" 2>&1)
+check "podman logs: stdout and stderr of the pod, exit 0" \
+	test "$w" = 0 -a "${logs/line-one/}" != "$logs" -a "${logs/line-two/}" != "$logs"
+pm rm "$NAME-logs" >/dev/null
+
+pm "${RUN[@]}" -d --name "$NAME-stop" --cidfile="$T/cid.stop" --rootfs "$ROOTFS" /bin/sh -c \
+	'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
+for i in $(seq 50); do pm logs "$NAME-stop" 2>/dev/null | grep -q ready && break; sleep 0.1; done
+sid=$(pm inspect "$NAME-stop" --format '{{.ID}}')
+ssup=$("$OCI" state "$sid" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+pm stop -t 10 "$NAME-stop" >/dev/null
+code=$(pm inspect "$NAME-stop" --format '{{.State.ExitCode}}')
+check "podman stop: SIGTERM reaches the worker, exit 5" test "$code" = 5 -a "$(pm logs "$NAME-stop" | grep -c got-term)" = 1
+pm rm "$NAME-stop" >/dev/null
+check "podman rm: the runtime's state and supervisor are gone" test ! -e "$PROOT/$sid" -a ! -d "/proc/$ssup"
+
+pm "${RUN[@]}" -d --name "$NAME-kill" --cidfile="$T/cid.kill" --rootfs "$ROOTFS" /bin/sleep 100 >/dev/null
+sleep 0.3
+pm kill "$NAME-kill" >/dev/null
+w=$(pm wait "$NAME-kill")
+check "podman kill: exit 137" test "$w" = 137
+pm rm "$NAME-kill" >/dev/null
+
+# net: one local host allowed, another denied, by the annotation's policy
+port_of() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+P1=$(port_of); P2=$(port_of)
+python3 -m http.server "$P1" --bind 127.0.0.1 >/dev/null 2>&1 & SERVERS+=($!)
+python3 -m http.server "$P2" --bind 127.0.0.1 >/dev/null 2>&1 & SERVERS+=($!)
+for p in $P1 $P2; do for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done; done
+AUD=$T/net.audit.jsonl; AUDITS+=("$AUD")
+# podman reads --annotation as CSV: the whole field quoted, quotes doubled
+pol="{\"\"net\"\":{\"\"allow\"\":[\"\"localhost:$P1\"\"]}}"
+out=$(pm "${RUN[@]}" --rm --name "$NAME-net" --cidfile="$T/cid.net" --annotation "\"org.podrun.policy=$pol\"" \
+	--annotation "org.podrun.audit=$AUD" --rootfs "$ROOTFS" /bin/sh -c \
+	"unset no_proxy NO_PROXY; curl -sS -o /dev/null -w 'A=%{http_code}\n' http://localhost:$P1/; \
+	 curl -sS -o /dev/null -w 'B=%{http_code}\n' http://localhost:$P2/" 2>&1); rc=$?
+check "net: the allowed host answers 200, the other is refused (403)" \
+	test $rc -eq 0 -a "${out/A=200/}" != "$out" -a "${out/B=403/}" != "$out"
+check "audit: an allow event for localhost:$P1" \
+	grep -q "\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"allow\",\"what\":\"localhost:$P1\"" "$AUD"
+check "audit: a deny event for localhost:$P2" \
+	grep -q "\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"deny\",\"what\":\"localhost:$P2\"" "$AUD"
+check "audit: the documented schema" python3 "$TOP/docs/check_audit_schema.py" "$AUD"
+
+# the default policy (no annotation): no network at all
+AUD2=$T/default.audit.jsonl; AUDITS+=("$AUD2")
+out=$(pm "${RUN[@]}" --rm --name "$NAME-deny" --cidfile="$T/cid.deny" --annotation "org.podrun.audit=$AUD2" --rootfs "$ROOTFS" /bin/sh -c \
+	"unset no_proxy NO_PROXY; curl -sS -m 5 http://localhost:$P1/ && echo REACHED; \
+	 test -z \"\$http_proxy\" && echo NO-PROXY" 2>&1)
+check "default policy: loopback only, the host's server is not reachable" \
+	test "${out/REACHED/}" = "$out" -a "${out/NO-PROXY/}" != "$out"
+check "default policy: the start event says loopback" grep -q '"what":"start".*"net":"loopback"' "$AUD2"
+
+# ---- 3. nothing left behind ------------------------------------------------------------
+left=$(pm ps -a --format '{{.Names}}' | grep -c "^$NAME")
+check "no container of these tests is left in podman" test "$left" = 0
+check "the runtime's state directory is empty (conformance part)" test -z "$(ls -A "$STATE")"
+leftids=""
+for f in "$T"/cid.*; do [[ -s $f && -e $PROOT/$(cat "$f") ]] && leftids+=" $(cat "$f")"; done
+check "no state of these tests' podman containers is left in $PROOT" test -z "$leftids"
+gone=1
+for a in "${AUDITS[@]}"; do
+	python3 - "$a" <<'EOF' || gone=0
+import json, os, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("what") != "start" or e.get("cat") != "life":
+        continue
+    objs = ["/proc/%d" % e["host_pid"], e["ipc_dir"]] + e.get("cgroups", [])
+    if e.get("veth"):
+        objs.append("/sys/class/net/" + e["veth"])
+    left = [o for o in objs if os.path.exists(o)]
+    if left:
+        print("#   left behind:", left)
+        sys.exit(1)
+EOF
+done
+check "the pods' processes, cgroups, socket directories and veths are gone" test $gone = 1
+
+echo "1..$n"
+if ((fails)); then
+	echo "FAIL: $fails of $n podrun-oci tests"
+	exit 1
+fi
+echo "PASS: $n podrun-oci tests"
