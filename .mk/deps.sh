@@ -32,6 +32,7 @@ packages=(
   curl openssl      # 05-proxy tests: real clients, local TLS server
   bubblewrap strace tinyproxy wrk   # benchmark peers
   chromium          # debug UI end-to-end test (headless)
+  podman runc       # 07-runner/oci: a real engine driving podrun-oci, and its default runtime as the peer
 )
 
 bun_bin="$top/.deps/bun/node_modules/.bin/bun"

@@ -429,7 +429,7 @@ static int bundle_mounts(const struct bundle *b, podrun_t *p)
 		if (!p)
 			continue;
 		if (strncmp(dst->valuestring, "/dev/", 5) && strncmp(dst->valuestring, "/proc/", 6) &&
-		    strncmp(dst->valuestring, "/tmp/", 5) &&
+		    strncmp(dst->valuestring, "/tmp/", 5) && strncmp(dst->valuestring, "/run/", 5) &&
 		    make_mountpoint(b->rootfs, dst->valuestring, S_ISDIR(st.st_mode)) < 0)
 			return fail("mount point %s in %s: %s", dst->valuestring, b->rootfs, strerror(errno));
 		snprintf(v, sizeof v, "%s\t%s\t%s", opt_has(opts, "ro") ? "ro" : "rw", src->valuestring,
@@ -504,10 +504,12 @@ static int bundle_resources(const struct bundle *b, podrun_t *p)
 		} else if (!strcmp(k, "memory")) {
 			const cJSON *l = item(x, "limit"), *y;
 			cJSON_ArrayForEach(y, x)
-				if (strcmp(y->string, "limit") && strcmp(y->string, "swap") &&
-				    strcmp(y->string, "disableOOMKiller"))
+				if ((strcmp(y->string, "limit") && strcmp(y->string, "swap") &&
+				     strcmp(y->string, "disableOOMKiller")) ||
+				    (!strcmp(y->string, "disableOOMKiller") && cJSON_IsTrue(y)))
 					return fail("config.json: linux.resources.memory.%s is not supported",
 						    y->string);
+			/* (swap: memory+swap is held at the memory limit itself) */
 			if (cJSON_IsNumber(l) && l->valuedouble > 0)
 				mem = (uint64_t)l->valuedouble;
 		} else if (!strcmp(k, "pids")) {
@@ -517,8 +519,10 @@ static int bundle_resources(const struct bundle *b, podrun_t *p)
 		} else if (!strcmp(k, "cpu")) {
 			const cJSON *q = item(x, "quota"), *per = item(x, "period"), *y;
 			cJSON_ArrayForEach(y, x)
-				if (strcmp(y->string, "quota") && strcmp(y->string, "period") &&
-				    strcmp(y->string, "shares"))
+				if ((strcmp(y->string, "quota") && strcmp(y->string, "period") &&
+				     strcmp(y->string, "shares")) ||
+				    (!strcmp(y->string, "shares") && cJSON_IsNumber(y) &&
+				     y->valuedouble != 0 && y->valuedouble != 1024))
 					return fail("config.json: linux.resources.cpu.%s is not supported",
 						    y->string);
 			if (cJSON_IsNumber(q) && q->valuedouble > 0) {
@@ -713,9 +717,9 @@ static int bundle_apply(struct bundle *b, podrun_t *p)
 		return fail("hostname %s: refused", x->valuestring);
 	if (bundle_mounts(b, p) || bundle_rlimits(b, p) || bundle_resources(b, p))
 		return 1;
-	/* where the runner's resolv.conf goes when the policy allows a network */
-	if (make_mountpoint(b->rootfs, "/etc/resolv.conf", 0) < 0)
-		return fail("mount point /etc/resolv.conf in %s: %s", b->rootfs, strerror(errno));
+	/* where the runner's resolv.conf goes when the policy allows a network (a
+	 * read-only image without one fails at start, naming the mount) */
+	make_mountpoint(b->rootfs, "/etc/resolv.conf", 0);
 	podrun_set_policy_json(p, b->policy);
 	if (b->audit) {
 		podrun_set_audit(p, b->audit);

@@ -160,6 +160,31 @@ w=$(pm wait "$NAME-kill")
 check "podman kill: exit 137" test "$w" = 137
 pm rm "$NAME-kill" >/dev/null
 
+# linux.resources: memory, pids and cpu limits reach the pod's cgroups
+AUD3=$T/res.audit.jsonl; AUDITS+=("$AUD3")
+pm "${RUN[@]}" -d --name "$NAME-res" --cidfile="$T/cid.res" --memory 64m --pids-limit 50 --cpus 0.5 \
+	--annotation "org.podrun.audit=$AUD3" --rootfs "$ROOTFS" /bin/sleep 100 >/dev/null
+for i in $(seq 50); do grep -q '"what":"start"' "$AUD3" 2>/dev/null && break; sleep 0.1; done
+limits=$(python3 - "$AUD3" <<'EOF2'
+import json, os, sys
+found = {}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("what") != "start":
+        continue
+    for cg in e.get("cgroups", []):
+        for f, key in (("memory.max", "mem"), ("memory.limit_in_bytes", "mem"), ("pids.max", "pids"),
+                       ("cpu.max", "cpu"), ("cpu.cfs_quota_us", "cpu")):
+            p = os.path.join(cg, f)
+            if os.path.exists(p):
+                found[key] = open(p).read().split()[0]
+print(found.get("mem"), found.get("pids"), found.get("cpu"))
+EOF2
+)
+pm rm -f -t 0 "$NAME-res" >/dev/null
+check "resources: memory 64m, pids 50, cpu 0.5 in the pod's cgroups (got: $limits)" \
+	test "$limits" = "67108864 50 50000"
+
 # net: one local host allowed, another denied, by the annotation's policy
 port_of() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P1=$(port_of); P2=$(port_of)
