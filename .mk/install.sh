@@ -6,7 +6,7 @@
 # binary to the directory holding 02-ipc/ and 07-runner/. Nothing in a binary
 # names a path; the layout is relocatable (move PREFIX and it still runs).
 #
-#   PREFIX/bin/podrun, podpolicy        symlinks into lib/podrun
+#   PREFIX/bin/podrun, podpolicy, podrun-oci   symlinks into lib/podrun
 #   PREFIX/lib/podrun/...               binaries, the pod's files (SDKs, libring.so,
 #                                       pod host, LD_AUDIT library, bootstrap),
 #                                       the Bun module (07-runner/bun/podrun.ts)
@@ -24,6 +24,7 @@ lib=$root/lib/podrun
 files=(
   07-runner/build/podrun
   07-runner/build/libpodrun.so
+  07-runner/oci/build/podrun-oci
   07-runner/podhost/build/podhost
   07-runner/ldaudit/build/libpodaudit.so
   07-runner/ldaudit/boot/podboot.py
@@ -45,4 +46,5 @@ for h in podrun.h podlib.h; do install -D -m 644 "07-runner/include/$h" "$root/i
 mkdir -p "$root/bin"
 ln -sfn ../lib/podrun/07-runner/build/podrun "$root/bin/podrun"
 ln -sfn ../lib/podrun/04-policy/build/podpolicy "$root/bin/podpolicy"
+ln -sfn ../lib/podrun/07-runner/oci/build/podrun-oci "$root/bin/podrun-oci"
 echo "installed into $root (podrun: $root/bin/podrun)"
