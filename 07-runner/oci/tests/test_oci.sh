@@ -89,6 +89,18 @@ out=$(oci create --bundle "$T/b-pol" c-pol 2>&1); rc=$?
 check "bad policy annotation: refused with its position" \
 	test $rc -ne 0 -a "${out/annotation org.podrun.policy:1:/}" != "$out"
 
+# a bad policy file named by the annotation: its own name, line and column;
+# --log with --log-format json gets the same error as a JSON line
+printf '{\n  "net": {"default": "maybe"}\n}\n' > "$T/bad-policy.json"
+bundle "$T/b-polfile" '["/bin/true"]' ",\"annotations\":{\"org.podrun.policy-file\":\"$T/bad-policy.json\"}"
+out=$(oci --log "$T/oci.log" --log-format json create --bundle "$T/b-polfile" c-polfile 2>&1); rc=$?
+check "bad policy file: refused naming $T/bad-policy.json:2" \
+	test $rc -ne 0 -a "${out/bad-policy.json:2:/}" != "$out"
+check "--log-format json: the error as a JSON line with level, msg and time" python3 -c '
+import json, sys
+e = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+sys.exit(0 if e["level"] == "error" and "bad-policy.json:2:" in e["msg"] and e["time"] else 1)' "$T/oci.log"
+
 # state transitions: creating (create blocks on a FIFO pid file), created,
 # running, stopped; then delete
 bundle "$T/b-life" '["/bin/sleep","100"]'
