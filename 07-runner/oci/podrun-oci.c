@@ -543,6 +543,30 @@ static int bundle_resources(const struct bundle *b, podrun_t *p)
 	return 0;
 }
 
+/* The whole image is the pod's file view: fs, run and ffi allow by default
+ * and list no paths, and env lists nothing (the environment is the bundle's).
+ * libpodrun refuses such a policy too; here it fails create, not start. */
+static int policy_fits_image(const policy_t *pol, const char *src)
+{
+	static const struct { enum pol_cat c; const char *name; int need_allow; } cats[] = {
+		{ POL_FS_READ, "fs.read", 1 }, { POL_FS_WRITE, "fs.write", 1 }, { POL_RUN, "run", 1 },
+		{ POL_FFI, "ffi", 1 }, { POL_ENV, "env", 0 } };
+	const struct pol_rule *r;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++) {
+		if (cats[i].need_allow && policy_default(pol, cats[i].c) != POL_ALLOW)
+			return fail("%s: %s must default to \"allow\" in a container (the whole image is "
+				    "its file view)", src, cats[i].name);
+		r = NULL;
+		n = 0;
+		if (policy_rules(pol, cats[i].c, &r, &n) == 0 && r && n)
+			return fail("%s: %s rule \"%s\" is not supported in a container", src,
+				    cats[i].name, r[0].pattern);
+	}
+	return 0;
+}
+
 /* The Pod/Runner policy from the annotations (or the default), with the
  * categories a rootfs pod needs filled in when absent. */
 static int bundle_policy(struct bundle *b)
@@ -604,12 +628,26 @@ static int bundle_policy(struct bundle *b)
 		ret = policy_load_json(pol, text, strlen(text), src, &e);
 	if (ret >= 0)
 		ret = policy_finalize(pol, &e);
-	policy_free(pol);
-	free(text);
-	if (ret < 0)
+	if (ret < 0) {
+		policy_free(pol);
+		free(text);
 		return e.line ? fail("%s:%d:%d: %s", src, e.line, e.column, e.msg)
 			      : fail("%s: %s", src, e.msg[0] ? e.msg : strerror(-ret));
-	return b->policy ? 0 : fail("out of memory");
+	}
+	policy_free(pol);
+	free(text);
+	if (!b->policy)
+		return fail("out of memory");
+	/* the policy as the pod gets it (with the categories filled in) */
+	pol = NULL;
+	ret = policy_new(&pol);
+	if (ret >= 0)
+		ret = policy_load_json(pol, b->policy, strlen(b->policy), src, &e);
+	if (ret >= 0)
+		ret = policy_finalize(pol, &e);
+	ret = ret < 0 ? fail("%s: %s", src, e.msg[0] ? e.msg : strerror(-ret)) : policy_fits_image(pol, src);
+	policy_free(pol);
+	return ret;
 }
 
 static int bundle_load(const char *dir, struct bundle *b)

@@ -89,6 +89,12 @@ out=$(oci create --bundle "$T/b-pol" c-pol 2>&1); rc=$?
 check "bad policy annotation: refused with its position" \
 	test $rc -ne 0 -a "${out/annotation org.podrun.policy:1:/}" != "$out"
 
+# a policy that would hide part of the image: refused (never half enforced)
+bundle "$T/b-polfs" '["/bin/true"]' ',"annotations":{"org.podrun.policy":"{\"fs\":{\"default\":\"deny\"}}"}'
+out=$(oci create --bundle "$T/b-polfs" c-polfs 2>&1); rc=$?
+check "policy with fs default deny: refused with the reason" \
+	test $rc -ne 0 -a "${out/fs.read must default to \"allow\"/}" != "$out"
+
 # a bad policy file named by the annotation: its own name, line and column;
 # --log with --log-format json gets the same error as a JSON line
 printf '{\n  "net": {"default": "maybe"}\n}\n' > "$T/bad-policy.json"
