@@ -109,8 +109,8 @@ export declare class Worker implements AsyncIterable<Uint8Array> {
   sendError(code: number, text: string): void;
   /** The last failure, or null. */
   readonly error: PodError | null;
-  /** End the session and unmap the rings. */
-  close(): void;
+  /** End the session and unmap the rings; resolves once the runner closed its end (at most lingerMs, default 1000). Await it before process.exit(). */
+  close(lingerMs?: number): Promise<void>;
 }
 
 /** Connect to the runner named in argv and complete the handshake. */

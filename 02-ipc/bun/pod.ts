@@ -328,7 +328,10 @@ export class Worker {
   private rxOwner = 0;    /* token of the receiver that owns the to-pod ring */
   private stopFn: StopHandler | null = null;
   private stopRunning = false;
+  private exiting = false;
   private readyMsg: Msg | null = null;
+  private closing: Promise<void> = Promise.resolve();
+  private closed: (() => void) | null = null; /* resolves closing when the runner's end closes */
 
   private readonly buf: Uint8Array;
   private readonly bufPtr: number;
@@ -385,7 +388,7 @@ export class Worker {
         socket: {
           data(_s: any, d: Uint8Array) { self.onData(d); },
           drain() { self.flush(); if (self.deferred) self.doorbell(0); },
-          close() { self.gone("the runner closed the control socket"); },
+          close() { self.gone("the runner closed the control socket"); self.closed?.(); },
           end() { self.gone("the runner closed the control socket"); },
           error(_s: any, e: Error) { self.gone(`the runner closed the control socket (${e.message})`); },
         },
@@ -548,7 +551,8 @@ export class Worker {
       console.error("pod: STOP handler failed:", e);
       status = 1;
     }
-    this.close();
+    this.exiting = true; /* the code the handler interrupted waits for the exit */
+    await this.close();
     process.exit(typeof status === "number" ? status : 0);
   }
 
@@ -633,7 +637,7 @@ export class Worker {
 
   /** A receiver that lost the ring to the STOP handler: wait for the exit. */
   private parkIfDisowned(me: number): Promise<never> | null {
-    return this.rxOwner === me ? null : new Promise<never>(() => {});
+    return this.rxOwner === me && !this.exiting ? null : new Promise<never>(() => {});
   }
 
   private async recvOne(me: number, timeoutMs?: number): Promise<Uint8Array> {
@@ -734,6 +738,7 @@ export class Worker {
   async send(data: Uint8Array): Promise<void> {
     while (!this.trySend(data)) {
       await this.waitForSpace();
+      if (this.exiting) await new Promise<never>(() => {});
       if (this.err) throw this.err;
     }
   }
@@ -770,7 +775,11 @@ export class Worker {
         this.check();
         const got = r.ring_write_batch(this.tx, this.iovPtr + 16 * pos, k - pos);
         if (got > 0) { pos += got; this.published(); }
-        else if (got === 0) { await this.waitForSpace(); if (this.err) throw this.err; }
+        else if (got === 0) {
+          await this.waitForSpace();
+          if (this.exiting) await new Promise<never>(() => {});
+          if (this.err) throw this.err;
+        }
         else if (got === -EPROTO) this.fail(new ProtocolError("the to-runner ring is corrupt", "EPROTO"));
         else throw new PodError(`ring_write_batch failed (errno ${-got})`);
       }
@@ -789,19 +798,33 @@ export class Worker {
   /** The last failure, or null. */
   get error(): PodError | null { return this.err; }
 
-  /** End the session (the runner sees a clean close) and unmap the rings. */
-  close(): void {
+  /**
+   * End the session and unmap the rings. The rings and every wait end at
+   * once; the returned promise resolves when the runner has closed its end
+   * too (at most @p lingerMs later). Await it before process.exit(): a control
+   * message still on its way (say, SPACE answering a WANT_SPACE sent just
+   * before STOP arrived) that is unread when the process exits turns the
+   * runner's view of a clean close into a reset (ECONNRESET), so the socket is
+   * half-closed and drained until the runner closes it.
+   */
+  close(lingerMs = 1000): Promise<void> {
     if (this.sock) {
       this.flush();
       const s = this.sock;
       this.sock = null;
       if (!this.err) this.err = new PodError("the session is closed", "EBADF");
-      s.end();
+      this.wakeUp();
+      this.closing = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { s.end(); resolve(); }, Math.max(1, lingerMs));
+        this.closed = () => { clearTimeout(timer); resolve(); };
+      });
+      s.shutdown(); /* our EOF: the runner ends the session and closes */
     }
     if (this.shm) {
       ring!.ring_shm_destroy(this.shm);
       this.shm = 0;
     }
+    return this.closing;
   }
 }
 

@@ -22,6 +22,9 @@
  *   stop DEADLINE EXIT    STOP; worker must close within DEADLINE ms with exit
  *                         status EXIT, its handler's last frame "bye" must arrive
  *   ping                  PING answered while the worker waits in recv
+ *   stop-late             STOP, then 50 ms later a PING (a message the worker
+ *                         never reads): the worker must still be draining its
+ *                         socket, and the session must close cleanly, no reset
  *   kill-runner N         the runner (a child) streams frames and is SIGKILLed
  *                         after N echoes; the worker must exit non-zero in 3 s
  *   fake SCRIPT           a fake runner (silent|refuse|garbage|geometry|order|
@@ -669,6 +672,15 @@ int main(int argc, char **argv)
 		if (stop_and_reap(r, 2000, NULL) != 0)
 			die("worker exit");
 		printf("RESULT ok pong=1\n");
+	} else if (!strcmp(mode, "stop-late")) {
+		if (ipc_runner_stop(r, 2000) < 0)
+			die("stop");
+		usleep(50000);
+		if (ipc_runner_ping(r, 2000) < 0)
+			die("PING after STOP: the worker closed without draining its socket");
+		if (stop_and_reap(r, 2000, NULL) != 0)
+			die("worker exit");
+		printf("RESULT ok closed=clean\n");
 	} else if (!strcmp(mode, "pingpong")) {
 		uint32_t n = arg_u32(a, 1, na), len = arg_u32(a, 2, na);
 		double ns = pingpong_run(r, n, len);

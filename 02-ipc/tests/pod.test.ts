@@ -163,6 +163,10 @@ describe("session (Bun worker against the C runner side)", () => {
     expect(Number(kv.close_ms)).toBeLessThan(1000);
   });
 
+  test("a message arriving after STOP is drained: the runner sees a clean close, not a reset", () => {
+    harness(["stop-late"], "echo1");
+  });
+
   test("PING is answered while the worker waits", () => {
     harness(["ping"], "echo1");
   });

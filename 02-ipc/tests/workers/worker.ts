@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   try {
     if (mode === "duplex") {
       await duplex(w);
-      w.close();
+      await w.close();
       return 0;
     }
     if (mode === "echo") {
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
     console.error(`worker.ts: ${(e as Error).name}: ${(e as Error).message}`);
     return 3;
   }
-  w.close();
+  await w.close(); // drained: the runner sees a clean close, not a reset
   return 0;
 }
 
