@@ -153,6 +153,22 @@ RUN=(run --network none "${PODMAN_ULIMITS[@]}")
 out=$(pm "${RUN[@]}" --rm --name "$NAME-run" --cidfile="$T/cid.run" --rootfs "$ROOTFS" /bin/sh -c 'echo hello; echo oops >&2; exit 3' 2>&1); rc=$?
 check "podman run: output and exit code 3" test $rc -eq 3 -a "${out/hello/}" != "$out" -a "${out/oops/}" != "$out"
 
+# the process fields and binds of config.json, as podman writes them
+mkdir -p "$T/vol-ro" "$T/vol-rw"
+echo from-host > "$T/vol-ro/f"
+chmod 0777 "$T/vol-rw"
+out=$(pm "${RUN[@]}" --rm --name "$NAME-cfg" --cidfile="$T/cid.cfg" -e PODRUN_T=v1 -w /tmp --user 65534:65534 \
+	--hostname oci-h1 --ulimit nofile=512:512 -v "$T/vol-ro:/data:ro" -v "$T/vol-rw:/out" \
+	--rootfs "$ROOTFS" /bin/sh -c 'echo "env=$PODRUN_T cwd=$(pwd) id=$(id -u):$(id -g) host=$(hostname) nofile=$(ulimit -n)";
+	 cat /data/f; echo x > /data/g 2>/dev/null || echo ro-refused; echo y > /out/h && echo rw-ok' 2>&1)
+check "process env, cwd, user, hostname, rlimit (got: $(echo "$out" | head -1))" \
+	test "$(echo "$out" | head -1)" = "env=v1 cwd=/tmp id=65534:65534 host=oci-h1 nofile=512"
+check "binds: read-only and read-write volumes" \
+	test "${out/from-host/}" != "$out" -a "${out/ro-refused/}" != "$out" -a "${out/rw-ok/}" != "$out" \
+	-a "$(cat "$T/vol-rw/h" 2>/dev/null)" = y -a ! -e "$T/vol-ro/g"
+check "the image is read-only" pm "${RUN[@]}" --rm --name "$NAME-ro" --cidfile="$T/cid.ro" --rootfs "$ROOTFS" \
+	/bin/sh -c '! touch /etc/podrun-oci-probe 2>/dev/null'
+
 pm "${RUN[@]}" -d --name "$NAME-logs" --cidfile="$T/cid.logs" --rootfs "$ROOTFS" /bin/sh -c 'echo line-one; echo line-two >&2' >/dev/null
 w=$(pm wait "$NAME-logs")
 logs=$(pm logs "$NAME-logs" 2>&1)
