@@ -936,6 +936,19 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 	cJSON_AddStringToObject(s.st.doc, "status", "creating");
 	cJSON_AddNumberToObject(s.st.doc, "pid", 0);
 	cJSON_AddStringToObject(s.st.doc, "bundle", bundle_abs);
+	{
+		/* (runc's extra fields, which containerd's runc shim reads) */
+		char ts[64];
+		struct timespec now;
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(ts + strlen(ts), sizeof ts - strlen(ts), ".%09ldZ", now.tv_nsec);
+		cJSON_AddStringToObject(s.st.doc, "rootfs", b.rootfs);
+		cJSON_AddStringToObject(s.st.doc, "created", ts);
+		cJSON_AddStringToObject(s.st.doc, "owner", "");
+	}
 	cJSON_AddItemToObject(s.st.doc, "annotations",
 			      item(b.cfg, "annotations") ? cJSON_Duplicate(item(b.cfg, "annotations"), 1)
 							 : cJSON_CreateObject());

@@ -121,6 +121,12 @@ s2=$(status_of c-life)
 check "state: creating while create runs, then created" test "$s1" = creating -a "$s2" = created -a $crc -eq 0
 check "state: pid is the supervisor's (from --pid-file)" \
 	test "$(oci state c-life | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')" = "$sup"
+check "state: the spec's fields (ociVersion, id, status, pid, bundle, annotations) and runc's" python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read())
+ok = s["ociVersion"] == "1.0.2" and s["id"] == "c-life" and s["bundle"] == sys.argv[1] and \
+     isinstance(s["annotations"], dict) and s["rootfs"] and s["created"].endswith("Z")
+sys.exit(0 if ok else 1)' "$T/b-life" < <(oci state c-life)
 oci start c-life
 s3=$(status_of c-life)
 podpid=$(oci state c-life | python3 -c 'import json,sys; print(json.load(sys.stdin)["org.podrun.pod_pid"])')
@@ -142,6 +148,31 @@ check "kill of a stopped container: an error" test $rc -ne 0
 oci delete c-life
 out=$(oci state c-life 2>&1); rc=$?
 check "deleted: state says it does not exist" test $rc -ne 0 -a "${out/does not exist/}" != "$out" -a ! -e "$STATE/c-life"
+
+# the supervisor killed with SIGKILL: the pod dies with it, state says
+# stopped, delete removes the state, and the next pod's start sweeps what the
+# dead runner left (cgroups, control socket directory; the veth went with the
+# pod's network namespace)
+echo '{"net":{"allow":["localhost:9"]}}' > "$T/crash-policy.json"
+bundle "$T/b-crash" '["/bin/sleep","100"]' \
+	",\"annotations\":{\"org.podrun.policy-file\":\"$T/crash-policy.json\",\"org.podrun.audit\":\"$T/crash.audit.jsonl\"}"
+AUDITS+=("$T/crash.audit.jsonl")
+oci create --bundle "$T/b-crash" --pid-file "$T/crash.pid" c-crash > /dev/null 2>&1 && oci start c-crash
+for i in $(seq 50); do grep -q '"what":"start"' "$T/crash.audit.jsonl" 2>/dev/null && break; sleep 0.1; done
+crash_pod=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("what") == "start": print(e["host_pid"], e.get("veth", "-"))' "$T/crash.audit.jsonl")
+kill -KILL "$(cat "$T/crash.pid")"
+for i in $(seq 100); do [[ -d /proc/${crash_pod% *} ]] || break; sleep 0.05; done
+check "supervisor killed: the pod dies with it (a veth had been made: ${crash_pod#* })" \
+	test ! -d "/proc/${crash_pod% *}" -a "${crash_pod#* }" != -
+check "supervisor killed: state says stopped" test "$(status_of c-crash)" = stopped
+check "supervisor killed: delete removes the state" oci delete c-crash
+bundle "$T/b-next" '["/bin/true"]'
+oci create --bundle "$T/b-next" c-next > /dev/null 2>&1 && oci start c-next
+for i in $(seq 100); do [[ $(status_of c-next) == stopped ]] && break; sleep 0.05; done
+oci delete c-next
 
 # ---- 2. through podman -------------------------------------------------------------
 
