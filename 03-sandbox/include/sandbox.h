@@ -282,6 +282,22 @@ int sandbox_cfg_set_namespaces(sandbox_cfg_t *cfg, unsigned ns);
  */
 int sandbox_cfg_set_seccomp(sandbox_cfg_t *cfg, bool on);
 
+/**
+ * Allow or refuse executing memory files (default: refused). Refused, the
+ * init sets vm.memfd_noexec to 2 in the pod's own pid namespace before
+ * anything of the pod runs: memfd_create() without flags makes a
+ * non-executable, sealed file, with MFD_EXEC it fails with EACCES, so
+ * execveat(fd, "", AT_EMPTY_PATH), fexecve() and /proc/self/fd/N of a memfd
+ * fail with EACCES. Every other writable place of the pod is a noexec mount,
+ * so a pod runs only files of the mount plan. The host's setting is not
+ * touched (the value belongs to the pid namespace). On a kernel without the
+ * setting (before 6.3) the step is skipped and memfds stay executable.
+ * @param cfg    configuration
+ * @param allow  true to leave memfds executable
+ * @return 0, -EINVAL
+ */
+int sandbox_cfg_set_memfd_exec(sandbox_cfg_t *cfg, bool allow);
+
 /** Landlock modes for sandbox_cfg_set_landlock(). */
 enum sandbox_landlock {
 	SANDBOX_LANDLOCK_OFF = 0,         /**< do not use Landlock */

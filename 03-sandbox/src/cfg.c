@@ -44,6 +44,7 @@ const char *sbx_step_name(int step)
 		[STEP_IDS] = "uid/gid",           [STEP_CWD] = "working directory",
 		[STEP_NNP] = "no_new_privs",      [STEP_LANDLOCK] = "landlock",
 		[STEP_SECCOMP] = "seccomp",       [STEP_FORK] = "fork worker",
+		[STEP_MEMFD] = "vm.memfd_noexec",
 		[STEP_EXEC] = "execve",
 	};
 	if (step <= 0 || step >= (int)(sizeof(names) / sizeof(names[0])) || !names[step])
@@ -404,6 +405,14 @@ int sandbox_cfg_set_seccomp(sandbox_cfg_t *cfg, bool on)
 	if (!cfg)
 		return -EINVAL;
 	cfg->seccomp = on;
+	return 0;
+}
+
+int sandbox_cfg_set_memfd_exec(sandbox_cfg_t *cfg, bool allow)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->memfd_exec = allow;
 	return 0;
 }
 

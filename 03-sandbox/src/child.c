@@ -11,7 +11,8 @@
  *   0. pdeathsig, descriptors  before waiting: the pod dies with the runner, and
  *                              holds no runner descriptor while it waits
  *   1. wait for the go byte    the runner configures us from outside meanwhile
- *   2. setsid                  no controlling terminal (TIOCSTI is moot)
+ *   2. setsid                  no controlling terminal (TIOCSTI is moot);
+ *      vm.memfd_noexec = 2     memfds are never executable in the pod
  *   3. hostname, lo up         need CAP_SYS_ADMIN / CAP_NET_ADMIN
  *   4. join v1 cgroups, then   limits hold before anything else runs; the
  *      cgroup namespace        namespace root is then the pod's own cgroup
@@ -298,6 +299,24 @@ static _Noreturn void supervise(pid_t worker_pid, const sigset_t *set)
 	}
 }
 
+/*
+ * Step 2b: memory files are not executable in this pid namespace (the value
+ * is per pid namespace and only grows; the host keeps its own). Written
+ * through the host's procfs, still mounted here: the kernel applies it to the
+ * writer's pid namespace. A kernel without the setting has no MFD_EXEC either.
+ */
+static int memfd_noexec(void)
+{
+	int fd = open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (write(fd, "2", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Steps 2-11, in the order the file header explains. */
 static void setup(const struct child_args *a)
 {
@@ -306,6 +325,8 @@ static void setup(const struct child_args *a)
 
 	if (setsid() < 0)
 		fail(a, STEP_SETSID, errno, -1);
+	if (!c->memfd_exec && (ret = memfd_noexec()) < 0)
+		fail(a, STEP_MEMFD, ret, -1);
 	if ((c->ns & SANDBOX_NS_UTS) && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		fail(a, STEP_HOSTNAME, errno, -1);
 	if ((c->ns & SANDBOX_NS_NET) && (ret = loopback_up()) < 0)

@@ -65,6 +65,7 @@ struct sandbox_cfg {
 	size_t nfds, capfds;
 	unsigned ns;              /* enum sandbox_ns bits */
 	bool seccomp;
+	bool memfd_exec;          /* false: vm.memfd_noexec = 2 in the pod's pid namespace */
 	int landlock;             /* enum sandbox_landlock */
 	struct sandbox_limits limits;
 	sandbox_log_fn log;
@@ -105,6 +106,7 @@ enum child_step {
 	STEP_SECCOMP,
 	STEP_FORK,
 	STEP_EXEC,
+	STEP_MEMFD,
 };
 
 /* Everything the child needs; lives in the runner's handle, copied by clone3. */

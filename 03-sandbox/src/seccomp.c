@@ -50,6 +50,8 @@ struct deny {
 
 #define ALL(n, nr, why) { n, nr, M_ALL, 0, 0, EPERM, why }
 #define NSFLAG(f) { "clone", 56, M_ARG_BIT, 0, f, EPERM, "clone with " #f ": new namespaces reopen the boundary" }
+#define MODEBIT(n, nr, a, bit) { n, nr, M_ARG_BIT, a, bit, EPERM, n ": mode with " #bit " plants a privileged file on the host" }
+#define SUIDMODE(n, nr, a) MODEBIT(n, nr, a, S_ISUID), MODEBIT(n, nr, a, S_ISGID)
 #define FAMILY(af) { "socket", 41, M_ARG_EQ, 0, af, EPERM, "socket family " #af ": only AF_UNIX, AF_INET, AF_INET6 are allowed" }
 
 /* The deny list (x86_64 numbers in the second column are only a fallback). */
@@ -111,6 +113,13 @@ static const struct deny deny_table[] = {
 	ALL("iopl", 172, "raw port I/O"),
 	ALL("ioperm", 173, "raw port I/O"),
 	ALL("quotactl", 179, "quota administration"),
+	/* set-user-ID and set-group-ID files: a writable bind is a host directory,
+	 * and nosuid on the pod's mount does not follow the file to the host */
+	SUIDMODE("chmod", 90, 1), SUIDMODE("fchmod", 91, 1), SUIDMODE("fchmodat", 268, 2),
+	SUIDMODE("fchmodat2", 452, 2), SUIDMODE("open", 2, 2), SUIDMODE("openat", 257, 3),
+	SUIDMODE("creat", 85, 1), SUIDMODE("mknod", 133, 1), SUIDMODE("mknodat", 259, 2),
+	{ "openat2", 437, M_ALL, 0, 0, ENOSYS,
+	  "openat2: its mode lives in memory seccomp cannot read; ENOSYS makes callers fall back to openat" },
 	/* terminals */
 	{ "ioctl", 16, M_ARG_EQ32, 1, TIOCSTI, EPERM, "TIOCSTI: push input into a shared terminal" },
 	{ "ioctl", 16, M_ARG_EQ32, 1, TIOCLINUX, EPERM, "TIOCLINUX: console selection can inject input" },

@@ -855,6 +855,17 @@ ESCAPE(test_escape_raise_rlimit_is_eperm, "err 1", "rlimit")
 ESCAPE(test_escape_ambient_capability_raise_is_eperm, "err 1", "prctl_caps")
 ESCAPE(test_escape_sethostname_is_eperm, "err 1", "sethostname")
 ESCAPE(test_escape_hostname_is_pod, "ok pod", "hostname")
+/* set-id files would outlive the pod on the host (nosuid is the pod's mount only) */
+ESCAPE(test_escape_chmod_setuid_is_eperm, "err 1", "chmod", "/data/s", "4755")
+ESCAPE(test_escape_chmod_setgid_is_eperm, "err 1", "chmod", "/data/s", "2755")
+ESCAPE(test_escape_fchmod_setuid_is_eperm, "err 1", "fchmod", "/data/s", "4755")
+ESCAPE(test_escape_create_setuid_file_is_eperm, "err 1", "creatmode", "/data/s", "4755")
+ESCAPE(test_escape_create_setgid_file_is_eperm, "err 1", "creatmode", "/data/s", "2755")
+ESCAPE(test_escape_plain_chmod_still_works, "ok 0", "chmod", "/data/s", "0700")
+/* memory files are not executable (vm.memfd_noexec = 2 in the pod's pid ns) */
+ESCAPE(test_escape_memfd_execveat_is_eacces, "err 13", "memfdexec", "fd", "/probe")
+ESCAPE(test_escape_memfd_proc_fd_exec_is_eacces, "err 13", "memfdexec", "proc", "/probe")
+ESCAPE(test_escape_memfd_create_mfd_exec_is_eacces, "err 13", "memfdexec", "flag", "/probe")
 ESCAPE(test_escape_mknod_is_eacces_by_landlock, "err 13", "mknod", "/tmp/null")
 ESCAPE(test_escape_no_effective_capabilities, "ok 0000000000000000", "status", "CapEff")
 ESCAPE(test_escape_no_permitted_capabilities, "ok 0000000000000000", "status", "CapPrm")
@@ -880,6 +891,37 @@ ESCAPE(test_escape_vsock_socket_is_eperm, "err 1", "socket", "40", "1")
 /* /dev */
 ESCAPE(test_escape_dev_holds_only_the_minimal_set, "ok 10", "listdir", "/dev")
 ESCAPE(test_escape_dev_null_is_writable, "ok 1", "write", "/dev/null")
+
+/* Allowed, a memfd runs; the host's own setting never changes either way. */
+START_TEST(test_memfd_exec_allowed_runs_and_host_setting_is_untouched)
+{
+	char before[16] = "", after[16] = "";
+	struct pod_result r;
+	sandbox_cfg_t *c;
+	FILE *f;
+
+	POD_REQUIRE_ROOT();
+	if (access("/proc/sys/vm/memfd_noexec", F_OK) != 0) {
+		printf("SKIP: kernel without vm.memfd_noexec\n");
+		return;
+	}
+	f = fopen("/proc/sys/vm/memfd_noexec", "r");
+	ck_assert_ptr_nonnull(fgets(before, sizeof(before), f));
+	fclose(f);
+	run_probe(ARGS("memfdexec", "fd", "/probe"), &r);
+	ck_assert_str_eq(r.out, "err 13\n");
+	c = std_cfg(&fx);
+	ck_assert_int_eq(sandbox_cfg_set_memfd_exec(c, true), 0);
+	ck_assert_int_eq(cfg_probe(c, ARGS("memfdexec", "fd", "/probe")), 0);
+	pod_run(c, &r, NULL);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(r.out, "ok 65534\n");
+	f = fopen("/proc/sys/vm/memfd_noexec", "r");
+	ck_assert_ptr_nonnull(fgets(after, sizeof(after), f));
+	fclose(f);
+	ck_assert_str_eq(before, after);
+}
+END_TEST
 
 START_TEST(test_escape_write_sysrq_trigger_fails)
 {
@@ -1358,6 +1400,16 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_escape_sethostname_is_eperm);
 	tcase_add_test(tc, test_escape_hostname_is_pod);
 	tcase_add_test(tc, test_escape_mknod_is_eacces_by_landlock);
+	tcase_add_test(tc, test_escape_chmod_setuid_is_eperm);
+	tcase_add_test(tc, test_escape_chmod_setgid_is_eperm);
+	tcase_add_test(tc, test_escape_fchmod_setuid_is_eperm);
+	tcase_add_test(tc, test_escape_create_setuid_file_is_eperm);
+	tcase_add_test(tc, test_escape_create_setgid_file_is_eperm);
+	tcase_add_test(tc, test_escape_plain_chmod_still_works);
+	tcase_add_test(tc, test_escape_memfd_execveat_is_eacces);
+	tcase_add_test(tc, test_escape_memfd_proc_fd_exec_is_eacces);
+	tcase_add_test(tc, test_escape_memfd_create_mfd_exec_is_eacces);
+	tcase_add_test(tc, test_memfd_exec_allowed_runs_and_host_setting_is_untouched);
 	tcase_add_test(tc, test_escape_no_effective_capabilities);
 	tcase_add_test(tc, test_escape_no_permitted_capabilities);
 	tcase_add_test(tc, test_escape_empty_bounding_set);

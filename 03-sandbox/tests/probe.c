@@ -108,6 +108,66 @@ static int cmd_copyexec(const char *src, const char *dst)
 	return res(-1);
 }
 
+/* Create @p p (0644), then chmod it to octal @p mode; "ok 0" or "err N". */
+static int cmd_chmod(const char *p, const char *mode)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return res(-1);
+	close(fd);
+	return res(chmod(p, (mode_t)strtoul(mode, NULL, 8)));
+}
+
+/* fchmod and fchmodat2 forms of the same attempt. */
+static int cmd_fchmod(const char *p, const char *mode)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return res(-1);
+	return res(fchmod(fd, (mode_t)strtoul(mode, NULL, 8)));
+}
+
+/* Create a file with a set-id mode directly. */
+static int cmd_creatmode(const char *p, const char *mode)
+{
+	long fd = syscall(SYS_openat, AT_FDCWD, p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  (mode_t)strtoul(mode, NULL, 8));
+
+	return res(fd < 0 ? -1 : 0);
+}
+
+/*
+ * Copy @p src into a memfd and run it as `src euid`, three ways:
+ * "fd" execveat(fd, "", AT_EMPTY_PATH), "proc" /proc/self/fd/N, "flag" a
+ * memfd asked for with MFD_EXEC.
+ */
+static int cmd_memfdexec(const char *how, const char *src)
+{
+	char buf[65536], path[64];
+	char *argv[] = { (char *)src, "euid", NULL };
+	unsigned flags = !strcmp(how, "flag") ? 0x10u /* MFD_EXEC */ : 0;
+	int in = open(src, O_RDONLY | O_CLOEXEC), fd;
+	ssize_t n;
+
+	fd = (int)syscall(SYS_memfd_create, "x", flags);
+	if (in < 0 || fd < 0)
+		return res(-1);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			return res(-1);
+	close(in);
+	fflush(stdout);
+	if (!strcmp(how, "proc")) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		execve(path, argv, environ);
+	} else {
+		syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+	}
+	return res(-1);
+}
+
 static int cmd_exec(const char *p, const char *arg)
 {
 	char *argv[] = { (char *)p, (char *)arg, NULL };
@@ -348,6 +408,14 @@ static int run(int argc, char **argv)
 		return cmd_copyexec(a, b);
 	if (!strcmp(c, "exec"))
 		return cmd_exec(a, b);
+	if (!strcmp(c, "chmod"))
+		return cmd_chmod(a, b);
+	if (!strcmp(c, "fchmod"))
+		return cmd_fchmod(a, b);
+	if (!strcmp(c, "creatmode"))
+		return cmd_creatmode(a, b);
+	if (!strcmp(c, "memfdexec"))
+		return cmd_memfdexec(a, b);
 	if (!strcmp(c, "euid"))
 		return res(geteuid());
 	if (!strcmp(c, "ids")) {
