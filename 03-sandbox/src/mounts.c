@@ -161,8 +161,10 @@ static int make_dst(int root, const char *path, bool dir, unsigned mode)
 			goto fail;
 		fd = sys_openat2(pfd, last, O_PATH | O_DIRECTORY);
 	} else {
-		fd = openat(pfd, last, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
-		if (fd < 0 && (errno == EEXIST || errno == EROFS || errno == EISDIR))
+		/* O_EXCL: an existing file is never opened for writing (a program
+		 * another process runs would fail it with ETXTBSY) */
+		fd = openat(pfd, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
+		if (fd < 0 && (errno == EEXIST || errno == EROFS || errno == EISDIR || errno == ETXTBSY))
 			fd = sys_openat2(pfd, last, O_PATH);
 		else if (fd >= 0) {
 			close(fd);

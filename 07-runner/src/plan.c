@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "runtime.h"
 
+#include <limits.h>
 #include <sys/stat.h>
 
 extern char **environ;
@@ -32,6 +33,7 @@ struct bind {
 	unsigned flags;
 	int from_runtime;
 	int dependency; /* a library an allowed program or library links */
+	int skip;       /* shown by another bind already (resolve_links) */
 };
 
 struct plan {
@@ -113,6 +115,7 @@ static struct bind *add(struct plan *pl, const char *src, const char *dst, enum 
 	b->flags = flags;
 	b->from_runtime = from_runtime;
 	b->dependency = 0;
+	b->skip = 0;
 	pl->n++;
 	return b;
 }
@@ -239,8 +242,53 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 		}
 }
 
+/*
+ * A denial inside a writable tree is a mount point (a read-only bind or a
+ * mask). A mount point itself cannot be renamed or removed (EBUSY), but the
+ * directories above it can, and the mount would follow them: after
+ * `mv P/.git P/x; mkdir -p P/.git/hooks` the host path P/.git/hooks would be a
+ * fresh, writable directory. Each directory between the writable bind and the
+ * denial is therefore bound onto itself read-write: a mount point too, so it
+ * stays where it is (rename and rmdir fail with EBUSY), and nothing else about
+ * it changes. Hard links cannot cross mounts (EXDEV), so the denied file cannot
+ * be reached by a new name either; a symlink resolves to the same mount.
+ */
+static void pin_ancestors(struct plan *pl, const char *denied)
+{
+	const struct bind *c = NULL;
+	char dir[PATH_MAX];
+	size_t base;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct bind *o = &pl->b[i];
+		if (o->kind != B_MASK && strcmp(o->dst, denied) && is_under(denied, o->dst) &&
+		    (!c || strlen(o->dst) > strlen(c->dst)))
+			c = o;
+	}
+
+	if (!c || c->kind != B_RW || strlen(denied) >= sizeof dir)
+		return;
+	base = strlen(c->dst);
+	strcpy(dir, denied);
+	for (char *s = dir + base + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		if (!find_dst(pl, dir))
+			add(pl, dir, dir, B_RW, 0, 0);
+		*s = '/';
+	}
+}
+
+/* A visible link to a program that an exec bind shows (python3 -> python3.11). */
+static int runs_through_link(const struct plan *pl, const char *path)
+{
+	char real[PATH_MAX];
+
+	return covering(pl, path, 0) && realpath(path, real) && strcmp(real, path) &&
+	       covering(pl, real, 1);
+}
+
 /* Denials inside something visible: mask them (or make them read-only). */
-static void policy_masks(struct podrun *p, struct plan *pl)
+static int policy_masks(struct podrun *p, struct plan *pl)
 {
 	const struct pol_rule *r;
 	size_t n;
@@ -253,21 +301,86 @@ static void policy_masks(struct podrun *p, struct plan *pl)
 	if (rules_of(p, POL_FS_WRITE, &r, &n))
 		for (size_t i = 0; i < n; i++) {
 			const struct bind *c;
+			struct stat st;
 			if (r[i].action != POL_DENY || r[i].pattern[0] != '/')
 				continue;
 			c = covering(pl, r[i].pattern, 0);
 			if (!c || c->kind != B_RW)
 				continue;
+			if (lstat(r[i].pattern, &st) < 0) {
+				/* nothing to cover: the pod could create it in the writable tree */
+				pr_seterr(p, -ENOENT,
+					  "--deny-write=%s: the path does not exist inside the writable %s, "
+					  "so the pod could create it; create it before the run, or drop the rule",
+					  r[i].pattern, c->dst);
+				return -ENOENT;
+			}
 			memset(&d, 0, sizeof d);
 			if (policy_decide(p->pol, POL_FS_READ, r[i].pattern, &d) == 0 && d.action != POL_DENY)
-				add(pl, r[i].pattern, r[i].pattern, B_RO, SANDBOX_MNT_OPTIONAL, 0);
+				add(pl, r[i].pattern, r[i].pattern, B_RO, 0, 0);
 			else
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
 		}
+	/* every denial inside a writable tree: pin the directories above it */
+	for (size_t i = 0, n0 = pl->n; i < n0; i++)
+		if (pl->b[i].kind == B_MASK || pl->b[i].kind == B_RO)
+			pin_ancestors(pl, pl->b[i].dst);
 	if (rules_of(p, POL_RUN, &r, &n))
 		for (size_t i = 0; i < n; i++)
-			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' && covering(pl, r[i].pattern, 1))
+			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' &&
+			    (covering(pl, r[i].pattern, 1) || runs_through_link(pl, r[i].pattern)))
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
+	return 0;
+}
+
+/*
+ * The worker's directory: a Python or Bun worker sees its whole directory at
+ * /pod/app (its modules and data). The policy holds there as anywhere: a
+ * denied read or run inside it is masked at its /pod/app path; the directory
+ * runs nothing unless the Run policy allows its path; a policy that denies
+ * reading the worker's own program is refused (the pod could not start).
+ */
+static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
+{
+	static const enum pol_cat cats[] = { POL_FS_READ, POL_RUN };
+	struct bind *ab = find_dst(pl, RT_POD_APP);
+	const char *prog = rt_plan_program(plan);
+	char app[PATH_MAX], dst[PATH_MAX];
+	const struct pol_rule *r;
+	struct pol_decision d;
+	size_t n;
+
+	if (!ab || !ab->from_runtime || !prog || strlen(prog) >= sizeof app)
+		return 0; /* a native worker: only its program file is bound */
+	strcpy(app, prog);
+	*strrchr(app, '/') = '\0';
+	if (!app[0])
+		strcpy(app, "/");
+	for (size_t k = 0; k < 2; k++) {
+		if (!rules_of(p, cats[k], &r, &n))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			const char *pat = r[i].pattern;
+			if (r[i].action != POL_DENY || pat[0] != '/')
+				continue;
+			if (cats[k] == POL_FS_READ && is_under(prog, pat)) {
+				pr_seterr(p, -EACCES,
+					  "--deny-read=%s covers the worker %s: the pod could not read its own "
+					  "program; move the worker out of %s or narrow the rule",
+					  pat, prog, pat);
+				return -EACCES;
+			}
+			if (!is_under(pat, app) || !strcmp(pat, app) || !strcmp(pat, prog))
+				continue;
+			if (snprintf(dst, sizeof dst, "%s%s", RT_POD_APP, pat + strlen(app)) >= (int)sizeof dst)
+				continue;
+			add(pl, pat, dst, B_MASK, 0, 0);
+		}
+	}
+	memset(&d, 0, sizeof d);
+	if (policy_decide(p->pol, POL_RUN, app, &d) == 0 && d.action == POL_DENY)
+		ab->kind = B_RO; /* reading the program is not running it */
+	return 0;
 }
 
 /*
@@ -275,13 +388,13 @@ static void policy_masks(struct podrun *p, struct plan *pl)
  * reads as an empty file), an inaccessible stand-in (mode 0, owned by root) is
  * bound over it: the worker gets a clear EACCES "Permission denied".
  */
-static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *dst)
+static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *host, const char *dst)
 {
 	struct stat st;
 	char *stand_in;
 	int fd;
 
-	if (stat(dst, &st) < 0)
+	if (stat(host, &st) < 0)
 		return 1; /* nothing to hide */
 	stand_in = S_ISDIR(st.st_mode) ? p->mask_dir : p->mask_file;
 	if (!stand_in[0]) {
@@ -322,8 +435,15 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 			cat = "ffi";
 			policy_decide(p->pol, POL_FFI, b->dst, &d);
 		}
+	} else if (b->kind == B_MASK) {
+		/* a mask hides a read or a run denial (src: the host path) */
+		policy_decide(p->pol, POL_FS_READ, b->src, &d);
+		if (d.action != POL_DENY || !d.rule || !strcmp(d.rule, "default")) {
+			cat = "run";
+			policy_decide(p->pol, POL_RUN, b->src, &d);
+		}
 	} else {
-		policy_decide(p->pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->dst, &d);
+		policy_decide(p->pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->src, &d);
 	}
 	snprintf(extra, sizeof extra, ",\"mount\":\"%s\",\"stage\":\"spawn\"%s", how[b->kind],
 		 b->dependency ? ",\"dependency\":true" : "");
@@ -332,13 +452,100 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 		dprintf(2, "podrun: mount %s %s\n", how[b->kind], b->dst);
 }
 
+/*
+ * A file bind that a directory bind already shows: the same file at the same
+ * path, at least as usable (exec needs an exec bind). Skipped: its
+ * destination may be a symlink inside the directory bind (a library's
+ * soname link, /usr/bin/python3), which cannot be a mount point (ELOOP).
+ */
+static int redundant(const struct plan *pl, const struct bind *b)
+{
+	const struct bind *best = NULL;
+	char dst[PATH_MAX], src[PATH_MAX];
+	struct stat st;
+
+	if (b->kind == B_MASK || b->kind == B_RW || stat(b->src, &st) < 0 || S_ISDIR(st.st_mode))
+		return 0;
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct bind *o = &pl->b[i];
+		if (o == b || !strcmp(o->dst, b->dst) || !is_under(b->dst, o->dst))
+			continue;
+		if (!best || strlen(o->dst) > strlen(best->dst))
+			best = o;
+	}
+	if (!best || best->kind == B_MASK || strcmp(best->src, best->dst))
+		return 0;
+	if (b->kind == B_RO_EXEC && best->kind != B_RO_EXEC)
+		return 0;
+	if (!realpath(b->dst, dst) || !realpath(b->src, src) || strcmp(dst, src))
+		return 0;
+	return covering(pl, dst, b->kind == B_RO_EXEC) != NULL;
+}
+
+/*
+ * A destination that is a symlink inside a directory bind (a soname link,
+ * /usr/bin/python3 -> python3.11) cannot be a mount point (ELOOP): the bind or
+ * the mask goes to the file the link names, which the link then shows. A mask
+ * that would hide a file the worker's own runtime needs is refused.
+ */
+static int resolve_links(struct podrun *p, struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		struct bind *b = &pl->b[i], *o = NULL, *other;
+		char real[PATH_MAX];
+		struct stat st;
+
+		if (lstat(b->dst, &st) < 0 || !S_ISLNK(st.st_mode))
+			continue;
+		for (size_t j = 0; j < pl->n; j++) {
+			struct bind *c = &pl->b[j];
+			if (c != b && strcmp(c->dst, b->dst) && is_under(b->dst, c->dst) &&
+			    (!o || strlen(c->dst) > strlen(o->dst)))
+				o = c;
+		}
+		if (!o || o->kind == B_MASK || strcmp(o->src, o->dst) || !realpath(b->dst, real))
+			continue; /* the link is not visible in the pod: the bind makes a file */
+		other = find_dst(pl, real);
+		if (b->kind == B_MASK && other && other->from_runtime) {
+			pr_seterr(p, -EACCES,
+				  "%s is a link to %s, which the worker's runtime needs: a mask would stop "
+				  "the worker itself; deny the program by the path the pod runs, or drop the rule",
+				  b->dst, real);
+			return -EACCES;
+		}
+		if (other) {
+			if (b->kind == B_MASK && other->kind != B_MASK)
+				other->kind = B_MASK;
+			b->skip = 1;
+			continue;
+		}
+		char *d = strdup(real), *s2 = b->kind == B_MASK ? strdup(real) : NULL;
+		if (!d || (b->kind == B_MASK && !s2)) {
+			free(d);
+			free(s2);
+			return -ENOMEM;
+		}
+		free(b->dst);
+		b->dst = d;
+		if (s2) {
+			free(b->src);
+			b->src = s2;
+		}
+	}
+	return 0;
+}
+
 static int apply_plan(struct podrun *p, sandbox_cfg_t *cfg, struct plan *pl)
 {
 	int ret = 0;
 
+	if ((ret = resolve_links(p, pl)) < 0)
+		return ret;
 	qsort(pl->b, pl->n, sizeof *pl->b, cmp_bind);
 	for (size_t i = 0; i < pl->n && ret >= 0; i++) {
 		const struct bind *b = &pl->b[i];
+		if (b->skip || redundant(pl, b))
+			continue;
 		switch (b->kind) {
 		case B_RO_EXEC:
 			ret = sandbox_plan_ro(cfg, b->src, b->dst, b->flags);
@@ -350,7 +557,7 @@ static int apply_plan(struct podrun *p, sandbox_cfg_t *cfg, struct plan *pl)
 			ret = sandbox_plan_rw(cfg, b->src, b->dst, b->flags);
 			break;
 		case B_MASK:
-			ret = plan_mask(p, cfg, b->dst);
+			ret = plan_mask(p, cfg, b->src, b->dst);
 			break;
 		}
 		if (ret < 0)
@@ -467,7 +674,11 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 		add(&pl, p->resolv_path, "/etc/resolv.conf", B_RO, 0, 1);
 	/* 4. Policy: run/ffi/fs binds, then the masks inside them. */
 	policy_binds(p, &pl);
-	policy_masks(p, &pl);
+	ret = policy_masks(p, &pl);
+	if (ret >= 0)
+		ret = app_rules(p, &pl, plan);
+	if (ret < 0)
+		goto cleanup;
 	if (pl.oom) {
 		ret = -ENOMEM;
 		goto cleanup;
@@ -506,6 +717,9 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 		ret = sandbox_cfg_set_landlock(cfg, SANDBOX_LANDLOCK_BEST_EFFORT);
 	if (ret >= 0)
 		ret = sandbox_cfg_set_seccomp(cfg, true);
+	/* memory files run only when the Run policy allows running anything */
+	if (ret >= 0)
+		ret = sandbox_cfg_set_memfd_exec(cfg, policy_default(p->pol, POL_RUN) == POL_ALLOW);
 	if (ret < 0)
 		pr_seterr(p, ret, "sandbox: limits");
 cleanup:

@@ -1304,6 +1304,194 @@ END_TEST
 
 /* ======================================================================== */
 
+/* ---- every FS and Run rule holds: hostile workers ------------------------ */
+
+/* A worker directory of our own: hostile_fs.py, secret.txt, an executable
+ * helper, and P/.git/hooks/pre-commit in a world-writable tree P. */
+static const char *hostile_dir(void)
+{
+	static char dir[128];
+	char c[2048];
+
+	snprintf(dir, sizeof dir, "/tmp/podrun-fsrun-%d", (int)getpid());
+	snprintf(c, sizeof c,
+		 "rm -rf %s && mkdir -p %s/P/.git/hooks && cp %s/workers/hostile_fs.py %s/ && "
+		 "echo topsecret > %s/secret.txt && cp /usr/bin/true %s/helper && "
+		 "echo original > %s/P/.git/hooks/pre-commit && chmod -R a+rX %s && chmod -R 777 %s/P",
+		 dir, dir, t_tests(), dir, dir, dir, dir, dir, dir);
+	ck_assert_int_eq(system(c), 0);
+	return dir;
+}
+
+static void hostile(struct run *r, const char *flags, const char *args)
+{
+	static char line[4096];
+
+	snprintf(line, sizeof line, "run %s %s/hostile_fs.py %s", flags, hostile_dir(), args);
+	t_runs(r, NULL, 30, line);
+}
+
+START_TEST(test_worker_directory_obeys_deny_read)
+{
+	struct run r;
+	char flags[512], rule[256];
+	ROOT();
+	snprintf(rule, sizeof rule, "%s/secret.txt", hostile_dir());
+	snprintf(flags, sizeof flags, "--deny-read=%s --audit @AUDIT", rule);
+	hostile(&r, flags, "read /pod/app/secret.txt");
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	EXPECT(t_audit_count(&r, "\"mount\":\"hidden\"", "/pod/app/secret.txt", rule, NULL) == 1, &r);
+	t_run_free(&r);
+	/* without the rule the file is the worker's own data */
+	hostile(&r, "", "read /pod/app/secret.txt");
+	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
+	t_run_free(&r);
+	/* a rule that covers the worker itself is refused, naming it */
+	snprintf(flags, sizeof flags, "--deny-read=%s", hostile_dir());
+	hostile(&r, flags, "read /pod/app/secret.txt");
+	EXPECT(r.status == 125 && strstr(r.err, "covers the worker"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_worker_directory_obeys_run_rules)
+{
+	struct run r;
+	char flags[512];
+	ROOT();
+	snprintf(flags, sizeof flags, "--deny-run=%s/helper --allow-run=%s", hostile_dir(), hostile_dir());
+	hostile(&r, flags, "exec /pod/app/helper");
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	t_run_free(&r);
+	/* the Run default (deny) holds in the directory too: it is noexec */
+	hostile(&r, "", "exec /pod/app/helper");
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	t_run_free(&r);
+	snprintf(flags, sizeof flags, "--allow-run=%s", hostile_dir());
+	hostile(&r, flags, "exec /pod/app/helper");
+	EXPECT(r.status == 0, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_deny_write_survives_rename_link_and_symlink)
+{
+	struct run r;
+	char flags[1024], hook[256], buf[64] = "", act[512];
+	const char *d = hostile_dir();
+	FILE *f;
+	ROOT();
+	snprintf(flags, sizeof flags, "--allow-read=%s/P --allow-write=%s/P --deny-write=%s/P/.git/hooks",
+		 d, d, d);
+	snprintf(hook, sizeof hook, "%s/P/.git/hooks/pre-commit", d);
+	snprintf(act, sizeof act, "rename-ancestor %s/P", d);
+	hostile(&r, flags, act);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 16"), &r); /* EBUSY: a mount point */
+	t_run_free(&r);
+	f = fopen(hook, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	ck_assert_str_eq(buf, "original\n");
+	snprintf(act, sizeof act, "rmdir-ancestor %s/P", d);
+	hostile(&r, flags, act);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 18"), &r); /* EXDEV: another mount */
+	t_run_free(&r);
+	snprintf(act, sizeof act, "link %s %s/P/x", hook, d);
+	hostile(&r, flags, act);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 18"), &r); /* EXDEV: links stay in one mount */
+	t_run_free(&r);
+	snprintf(act, sizeof act, "symlink %s/P", d);
+	hostile(&r, flags, act);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 30"), &r); /* EROFS through the link */
+	t_run_free(&r);
+	f = fopen(hook, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	ck_assert_str_eq(buf, "original\n");
+	/* a denied path that does not exist could be created: refused, naming it */
+	snprintf(flags, sizeof flags, "--allow-write=%s/P --deny-write=%s/P/nothere", d, d);
+	hostile(&r, flags, "read /etc/hostname");
+	EXPECT(r.status == 125 && strstr(r.err, "does not exist inside the writable"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_setuid_bit_cannot_be_planted)
+{
+	struct run r;
+	char flags[512], path[256], act[512];
+	struct stat st;
+	ROOT();
+	snprintf(flags, sizeof flags, "--allow-write=%s/P", hostile_dir());
+	snprintf(path, sizeof path, "%s/P/s", hostile_dir());
+	snprintf(act, sizeof act, "chmod %s 4755", path);
+	hostile(&r, flags, act);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 1"), &r);
+	t_run_free(&r);
+	snprintf(act, sizeof act, "chmod %s 2755", path);
+	hostile(&r, flags, act);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 1"), &r);
+	t_run_free(&r);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & (S_ISUID | S_ISGID), 0);
+}
+END_TEST
+
+START_TEST(test_memfd_exec_is_refused_unless_run_allows_all)
+{
+	struct run r;
+	ROOT();
+	/* readable is not runnable, also from a memory file */
+	hostile(&r, "--allow-read=/usr/bin/id", "exec /usr/bin/id");
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	t_run_free(&r);
+	hostile(&r, "--allow-read=/usr/bin/id", "memfd /usr/bin/id");
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	t_run_free(&r);
+	hostile(&r, "--allow-run", "memfd /usr/bin/id");
+	EXPECT(r.status == 0 && strstr(r.out, "uid=65534"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_valid_policies_with_symlinked_files_start)
+{
+	struct run r;
+	pid_t busy;
+	ROOT();
+	/* every library directory: soname links inside it are not mount points */
+	hostile(&r, "--allow-ffi", "read /pod/app/secret.txt");
+	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
+	t_run_free(&r);
+	hostile(&r, "--allow-run", "read /pod/app/secret.txt");
+	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
+	t_run_free(&r);
+	/* a link named by a run denial: the file it names is hidden */
+	t_runs(&r, NULL, 30, "run --allow-read --deny-run=python3 /usr/bin/id");
+	EXPECT(r.status == 0 && strstr(r.out, "uid=65534"), &r);
+	t_run_free(&r);
+	/* ... unless that file is the worker's own interpreter: refused, saying why */
+	hostile(&r, "--allow-read --deny-run=python3", "exec /usr/bin/python3");
+	EXPECT(r.status == 125 && strstr(r.err, "which the worker's runtime needs"), &r);
+	t_run_free(&r);
+	/* the interpreter running elsewhere (ETXTBSY) does not stop a bare --allow-read */
+	busy = fork();
+	if (busy == 0) {
+		execl("/usr/bin/python3", "python3", "-c", "import time; time.sleep(30)", (char *)NULL);
+		_exit(127);
+	}
+	usleep(200 * 1000);
+	hostile(&r, "--allow-read", "read /etc/hostname");
+	kill(busy, SIGKILL);
+	waitpid(busy, NULL, 0);
+	EXPECT(r.status == 0 && strstr(r.out, "ok read"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+
 static Suite *podrun_suite(void)
 {
 	Suite *s = suite_create("podrun");
@@ -1339,6 +1527,15 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_native_env_allow_deny_warn);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("fsrun");
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_worker_directory_obeys_deny_read);
+	tcase_add_test(tc, test_worker_directory_obeys_run_rules);
+	tcase_add_test(tc, test_deny_write_survives_rename_link_and_symlink);
+	tcase_add_test(tc, test_setuid_bit_cannot_be_planted);
+	tcase_add_test(tc, test_memfd_exec_is_refused_unless_run_allows_all);
+	tcase_add_test(tc, test_valid_policies_with_symlinked_files_start);
+	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_kind_fs_read, 0, NKINDS);
