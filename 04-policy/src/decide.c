@@ -396,13 +396,43 @@ static int decide_env(const struct policy *p, const char *name, struct pol_decis
 	return 0;
 }
 
+/* A malformed request is refused with a reason that says what was expected. */
+static int malformed(enum pol_cat cat, const char *request, struct pol_decision *out, int ret)
+{
+	static const char *const want[POL_CAT_COUNT] = {
+		[POL_NET] = "a host, host:port, [IPv6]:port or IP address",
+		[POL_FS_READ] = "an absolute path",
+		[POL_FS_WRITE] = "an absolute path",
+		[POL_RUN] = "an absolute path or a program name",
+		[POL_ENV] = "a variable name",
+		[POL_FFI] = "an absolute path",
+	};
+
+	if (ret != -EINVAL)
+		return ret;
+	out->action = POL_DENY;
+	out->rule = "default";
+	snprintf(out->reason, sizeof(out->reason), "malformed %s request `%.60s`: expected %s",
+		 policy_cat_name(cat), request, want[cat] ? want[cat] : "a pattern");
+	return ret;
+}
+
+static int decide_one(const policy_t *p, enum pol_cat cat, const char *request,
+		      struct pol_decision *out);
+
 int policy_decide(const policy_t *p, enum pol_cat cat, const char *request, struct pol_decision *out)
+{
+	if (!ready(p, request, out) || (unsigned)cat >= POL_CAT_COUNT)
+		return -EINVAL;
+	return malformed(cat, request, out, decide_one(p, cat, request, out));
+}
+
+static int decide_one(const policy_t *p, enum pol_cat cat, const char *request,
+		      struct pol_decision *out)
 {
 	char path[POL_MAX_PATTERN];
 	int ret;
 
-	if (!ready(p, request, out) || (unsigned)cat >= POL_CAT_COUNT)
-		return -EINVAL;
 	switch (cat) {
 	case POL_NET:
 		return decide_net_request(p, request, out);

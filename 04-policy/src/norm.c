@@ -128,8 +128,9 @@ static int norm_path_rule(const char *in, size_t len, struct rule *r, char *msg,
 		return -EINVAL;
 	}
 	if (in[0] != '/') {
-		MSG("path `%.*s` is not absolute", (int)len, in);
-		HINT("policy paths must be absolute: did you mean `/%.*s`?", (int)(len > 200 ? 200 : len), in);
+		MSG("path `%.*s` is not absolute", (int)(len > 200 ? 200 : len), in);
+		HINT("paths in a policy file are absolute (flags resolve relative paths against the "
+		     "working directory)");
 		return -EINVAL;
 	}
 	if (memchr(in, '*', len)) {
@@ -312,6 +313,29 @@ static const char host_chars[256] = {
 #undef L
 };
 
+/*
+ * A label inet_aton reads as a number: decimal digits, or 0x/0X and hex
+ * digits (octal is digits already). Such a last label makes the whole name an
+ * IPv4 address in disguise.
+ */
+static int label_numeric(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0)
+		return 0;
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		for (i = 2; i < n; i++)
+			if (!isxdigit((unsigned char)s[i]))
+				return 0;
+		return 1;
+	}
+	for (; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 int norm_host(const char *in, size_t len, char *out, size_t outsz)
 {
 	size_t lab = 0;
@@ -336,11 +360,13 @@ int norm_host(const char *in, size_t len, char *out, size_t outsz)
 	if (lab == 0)
 		return -EINVAL;
 	/* A numeric last label is an IPv4 address in disguise ("2130706433",
-	 * "0x7f.1", "1.2.3" all reach 127.x or similar through inet_aton): not a name. */
-	for (size_t i = len; i > 0 && out[i - 1] != '.'; i--) {
-		if (out[i - 1] < '0' || out[i - 1] > '9')
-			break;
-		if (i - 1 == 0 || out[i - 2] == '.')
+	 * "0x7f000001", "127.0.0.0x1", "1.2.3" all reach 127.x or similar through
+	 * inet_aton): not a name. */
+	{
+		size_t i = len;
+		while (i > 0 && out[i - 1] != '.')
+			i--;
+		if (label_numeric(out + i, len - i))
 			return -EINVAL;
 	}
 	out[len] = '\0';
@@ -386,18 +412,16 @@ static int host_error(const char *h, size_t len, char *msg, size_t msgsz, char *
 
 static int last_label_numeric(const char *h, size_t len)
 {
-	size_t i = len;
+	size_t i;
 
-	if (i > 0 && h[i - 1] == '.')
+	if (len > 0 && h[len - 1] == '.')
+		len--;
+	if (len == 0 || h[len - 1] == '.')
+		return 0; /* an empty label: host_error says so */
+	i = len;
+	while (i > 0 && h[i - 1] != '.')
 		i--;
-	if (i == 0)
-		return 0;
-	while (i > 0 && h[i - 1] != '.') {
-		if (!isdigit((unsigned char)h[i - 1]))
-			return 0;
-		i--;
-	}
-	return 1;
+	return label_numeric(h + i, len - i);
 }
 
 static int norm_hostport(const char *h, size_t hlen, uint16_t port, struct rule *r,
@@ -422,8 +446,10 @@ static int norm_hostport(const char *h, size_t hlen, uint16_t port, struct rule 
 		return set_ip_pattern(r, "");
 	}
 	if (last_label_numeric(h, hlen)) {
-		MSG("`%.*s` is not a valid IPv4 address or host name", (int)(hlen > 80 ? 80 : hlen), h);
-		HINT("IPv4 addresses are four decimal numbers 0-255 without leading zeros");
+		MSG("`%.*s` is not a valid IPv4 address or host name: its last label is a number",
+		    (int)(hlen > 80 ? 80 : hlen), h);
+		HINT("IPv4 addresses are four decimal numbers 0-255 without leading zeros "
+		     "(no hex, octal or shortened forms)");
 		return -EINVAL;
 	}
 	n = norm_host(h, hlen, buf, sizeof(buf));
@@ -472,6 +498,20 @@ static int norm_bracketed(const char *in, size_t len, struct rule *r, char *msg,
 	return set_ip_pattern(r, "");
 }
 
+/* 1 when @p in reads as HOST:PORT:PORT: before the first colon a dot or a
+ * letter that is not a hex digit (so not an IPv6 address). */
+static int two_ports(const char *in, size_t len)
+{
+	const char *c = memchr(in, ':', len);
+
+	if (!c || c == in)
+		return 0;
+	for (const char *s = in; s < c; s++)
+		if (*s == '.' || !isxdigit((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
 static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
 			 size_t msgsz, char *hint, size_t hintsz)
 {
@@ -491,6 +531,17 @@ static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
 		return norm_cidr(in, len, slash, r, msg, msgsz, hint, hintsz);
 	for (size_t i = 0; i < len; i++)
 		ncolon += in[i] == ':';
+	if (in[0] == ':' && ncolon == 1) {
+		MSG("`%.*s` names a port without a host", (int)(len > 80 ? 80 : len), in);
+		HINT("net rules name hosts: write `HOST%.*s` for each host, or a bare --allow-net "
+		     "for every host", (int)(len > 8 ? 8 : len), in);
+		return -EINVAL;
+	}
+	if (ncolon >= 2 && two_ports(in, len)) {
+		MSG("`%.*s` has two ports", (int)(len > 80 ? 80 : len), in);
+		HINT("one port per rule: e.g. `example.com:80,example.com:443`");
+		return -EINVAL;
+	}
 	if (ncolon >= 2) {
 		if (norm_ip(in, len, r->ip) == 0) {
 			MSG("`%.*s` is not a valid IPv6 address", (int)(len > 80 ? 80 : len), in);

@@ -230,8 +230,12 @@ int stage_commit(struct policy *p, struct stage *st, struct pol_error *err)
 			cr->n++;
 		}
 		st->cat[c].n = 0;
-		/* a bare flag's default stays on top of a file loaded after it */
-		if (st->def_set[c] && (st->from_flag || !p->def_by_flag[c]))
+		/* a bare flag's default stays on top of a file loaded after it; among
+		 * bare flags the stricter wins whatever the order (deny > warn > allow,
+		 * as Deno's --deny-X beats its --allow-X) */
+		if (st->def_set[c] && st->from_flag && p->def_by_flag[c])
+			cr->def = st->cat[c].def > cr->def ? st->cat[c].def : cr->def;
+		else if (st->def_set[c] && (st->from_flag || !p->def_by_flag[c]))
 			cr->def = st->cat[c].def;
 		if (st->def_set[c] && st->from_flag)
 			p->def_by_flag[c] = 1;
@@ -260,6 +264,27 @@ static const char *const flag_names[] = {
 	"allow-all", NULL
 };
 
+/*
+ * A relative path in a flag (`--allow-read=.`, `--allow-run=./tool`) means
+ * what it means to the shell that typed it, as in Deno: it is resolved
+ * against the working directory. @return 1 when @p s is one (@p out holds the
+ * absolute text, or "" when it cannot be made), 0 otherwise.
+ */
+static int relative_path(enum pol_cat c, const char *s, size_t len, char *out, size_t cap)
+{
+	char cwd[POL_MAX_PATTERN];
+	int path = c == POL_FS_READ || c == POL_FS_WRITE || c == POL_FFI ||
+		   (c == POL_RUN && memchr(s, '/', len));
+
+	if (!path || len == 0 || s[0] == '/' || s[0] == '~')
+		return 0;
+	out[0] = '\0';
+	if (!getcwd(cwd, sizeof cwd) ||
+	    snprintf(out, cap, "%s/%.*s", strcmp(cwd, "/") ? cwd : "", (int)len, s) >= (int)cap)
+		out[0] = '\0';
+	return 1;
+}
+
 /* Parse the comma-separated LIST of one flag into @p st. */
 static int flag_list(struct stage *st, const char *flag, const char *list, size_t fnlen,
 		     enum pol_cat c, enum pol_action a, struct pol_error *err)
@@ -271,11 +296,23 @@ static int flag_list(struct stage *st, const char *flag, const char *list, size_
 		const char *e = strchr(s, ',');
 		size_t len = e ? (size_t)(e - s) : strlen(s);
 		struct rule r = { .action = a };
-		char msg[400], hint[256], jp[64];
+		char msg[400], hint[256], jp[64], abs[POL_MAX_PATTERN];
 		int col = (int)(s - flag) + 1;
+		const char *in = s;
+		size_t inlen = len;
 
 		snprintf(jp, sizeof(jp), "%.*s[%d]", (int)(fnlen > 40 ? 40 : fnlen), flag, idx);
-		if (norm_pattern(c, s, len, &r, msg, sizeof(msg), hint, sizeof(hint)) < 0) {
+		if (relative_path(c, s, len, abs, sizeof(abs))) {
+			if (!abs[0]) {
+				err_set(err, "<flags>", 0, col, jp, "write the absolute path",
+					"relative path `%.*s` cannot be resolved against the working directory",
+					(int)(len > 200 ? 200 : len), s);
+				return -EINVAL;
+			}
+			in = abs;
+			inlen = strlen(abs);
+		}
+		if (norm_pattern(c, in, inlen, &r, msg, sizeof(msg), hint, sizeof(hint)) < 0) {
 			rule_free(&r);
 			err_set(err, "<flags>", 0, col, jp, hint, "%s", msg);
 			return -EINVAL;
@@ -366,27 +403,75 @@ int policy_apply_flag(policy_t *p, const char *flag, struct pol_error *err)
 
 /* ---------------------------------------------------------------- finalize */
 
-/* Resolve bare program names of run rules against the search path (first hit wins). */
+/*
+ * Another copy of a denied or warned program further down the search path:
+ * a rule of its own (same action, same origin), so the name is decided
+ * wherever it is found.
+ */
+static int add_copy(struct cat_rules *cr, size_t i, const char *path)
+{
+	struct rule n = { 0 };
+
+	if (cr->n == cr->cap) {
+		size_t cap = cr->cap ? cr->cap * 2 : 8;
+		struct rule *v = realloc(cr->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		cr->v = v;
+		cr->cap = cap;
+	}
+	n.action = cr->v[i].action;
+	n.kind = RK_PATH;
+	n.pattern = strdup(path);
+	n.key = strdup(path);
+	n.at = cr->v[i].at;
+	n.at.jpath = cr->v[i].at.jpath ? strdup(cr->v[i].at.jpath) : NULL;
+	if (!n.pattern || !n.key || (cr->v[i].at.jpath && !n.at.jpath)) {
+		rule_free(&n);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < cr->n; k++)
+		if (cr->v[k].kind == RK_PATH && !strcmp(cr->v[k].pattern, path) &&
+		    cr->v[k].action == n.action) {
+			rule_free(&n); /* already a rule of its own */
+			return 0;
+		}
+	cr->v[cr->n++] = n;
+	return 0;
+}
+
+/* Resolve bare program names of run rules against the search path: an allow
+ * names the first hit (the one that runs), a deny or warn every hit. */
 static int resolve_programs(struct policy *p, struct pol_error *err)
 {
 	struct cat_rules *cr = &p->cat[POL_RUN];
+	size_t n0 = cr->n;
 
-	for (size_t i = 0; i < cr->n; i++) {
+	for (size_t i = 0; i < n0; i++) {
 		struct rule *r = &cr->v[i];
 		const char *d = p->search_path;
-		char cand[POL_MAX_PATTERN], norm[POL_MAX_PATTERN];
+		char cand[POL_MAX_PATTERN], norm[POL_MAX_PATTERN], more[POL_MAX_PATTERN];
 		int found = 0;
 
 		if (r->kind != RK_PROG)
 			continue;
-		while (*d && !found) {
+		while (*d) {
 			size_t dl = strcspn(d, ":");
 			struct stat sb;
 			if (dl > 0 && d[0] == '/' &&
 			    snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, d, r->key) < (int)sizeof(cand) &&
 			    stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0 &&
-			    norm_path(cand, strlen(cand), norm) > 0)
+			    norm_path(cand, strlen(cand), found ? more : norm) > 0) {
+				if (found && r->action != POL_ALLOW && strcmp(more, norm)) {
+					int ret = add_copy(cr, i, more);
+					if (ret < 0)
+						return ret;
+					r = &cr->v[i]; /* the array may have moved */
+				}
 				found = 1;
+				if (r->action == POL_ALLOW)
+					break;
+			}
 			d += dl + (d[dl] == ':');
 		}
 		if (!found) {

@@ -361,7 +361,9 @@ const struct ecase ecases[] = {
 	/* patterns */
 	{ "{\"env\": {\"allow\": [\"\"]}}", 1, 20, "$.env.allow[0]", "empty pattern", NULL },
 	{ "{\"fs\": {\"write\": {\"deny\": [\"tmp/x\"]}}}", 1, 28, "$.fs.write.deny[0]", "is not absolute",
-	  "did you mean `/tmp/x`?" },
+	  "paths in a policy file are absolute" },
+	{ "{\"fs\": {\"read\": {\"allow\": [\".\"]}}}", 1, 28, "$.fs.read.allow[0]", "is not absolute",
+	  "flags resolve relative paths against the working directory" },
 	{ "{\"ffi\": {\"allow\": [\"~/lib.so\"]}}", 1, 20, "$.ffi.allow[0]", "not absolute", "`~` is not expanded" },
 	{ "{\"run\": {\"allow\": [\"/usr/bin/*\"]}}", 1, 20, "$.run.allow[0]", "wildcards are not supported", "/usr/bin" },
 	{ "{\"run\": {\"allow\": [\".\"]}}", 1, 20, "$.run.allow[0]", "is not a program", NULL },
@@ -405,8 +407,16 @@ const int n_ecases = sizeof(ecases) / sizeof(ecases[0]);
 const struct fcase fcases[] = {
 	{ "--allow-net=a.com,,b.com", -22, 19, "--allow-net[1]", "empty pattern", NULL },
 	{ "--allow-net=", -22, 13, "--allow-net[0]", "empty pattern", NULL },
-	{ "--allow-read=relative", -22, 14, "--allow-read[0]", "not absolute", "/relative" },
-	{ "--warn-write=/a,b", -22, 17, "--warn-write[1]", "not absolute", NULL },
+	{ "--allow-read=~/x", -22, 14, "--allow-read[0]", "not absolute", "`~` is not expanded" },
+	{ "--warn-write=/a,~b", -22, 17, "--warn-write[1]", "not absolute", NULL },
+	/* numeric IPv4 disguises, empty labels, two ports, a port without a host */
+	{ "--allow-net=0x7f000001", -22, 13, "--allow-net[0]", "last label is a number", "no hex" },
+	{ "--allow-net=127.0.0.0x1", -22, 13, "--allow-net[0]", "last label is a number", "no hex" },
+	{ "--allow-net=a.com,0X7F.1", -22, 19, "--allow-net[1]", "last label is a number", NULL },
+	{ "--allow-net=deno.land..", -22, 13, "--allow-net[0]", "empty label", "must not be empty" },
+	{ "--allow-net=example.com:80:443", -22, 13, "--allow-net[0]", "has two ports", "one port per rule" },
+	{ "--allow-net=1.2.3.4:80:443", -22, 13, "--allow-net[0]", "has two ports", NULL },
+	{ "--allow-net=:8080", -22, 13, "--allow-net[0]", "`:8080` names a port without a host", "`HOST:8080`" },
 	{ "--deny-env=1BAD", -22, 12, "--deny-env[0]", "not a valid environment variable", NULL },
 	{ "--allow-net=10.0.0.1/8", -22, 13, "--allow-net[0]", "bits set", "10.0.0.0/8" },
 	{ "--deny-net=*", -22, 12, "--deny-net[0]", "`*` alone", "bare --allow-net" },
@@ -450,14 +460,14 @@ const struct ncase ncases[] = {
 	{ POL_FS_READ, "//", "/" },
 	{ POL_FS_READ, "/a/.../b", "/a/.../b" },
 	{ POL_FS_WRITE, "/tmp/../../x/", "/x" },
-	{ POL_FS_WRITE, "./x", NULL },
+	{ POL_FS_WRITE, "~x", NULL }, /* relative flag paths: test_relative_flag_paths_resolve_against_cwd */
 	{ POL_ENV, "AWS_*", "AWS_*" },
 	{ POL_ENV, "lower_ok", "lower_ok" },
 	{ POL_ENV, "_X1", "_X1" },
 	{ POL_ENV, "A-B", NULL },
 	{ POL_RUN, "/usr/bin/../bin/ls", "/usr/bin/ls" },
 	{ POL_RUN, "sh", "/bin/sh" },
-	{ POL_RUN, "bin/sh", NULL },
+	{ POL_RUN, "~/bin/sh", NULL },
 	{ POL_FFI, "/usr/lib//libz.so.1", "/usr/lib/libz.so.1" },
 };
 const int n_ncases = sizeof(ncases) / sizeof(ncases[0]);

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include "cases.h"
@@ -861,6 +863,139 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
+
+/* ---------------------------------------------------------------- Deno-compatible flags */
+
+static policy_t *flags_policy(const char *const flags[], const char *search)
+{
+	struct pol_error err;
+	policy_t *p = NULL;
+
+	ck_assert_int_eq(policy_new(&p), 0);
+	if (search)
+		ck_assert_int_eq(policy_set_search_path(p, search), 0);
+	for (int i = 0; flags[i]; i++)
+		ck_assert_msg(policy_apply_flag(p, flags[i], &err) == 0, "%s: %s", flags[i], err.msg);
+	ck_assert_int_eq(policy_finalize(p, &err), 0);
+	return p;
+}
+
+START_TEST(test_bare_deny_beats_bare_allow_whatever_the_order)
+{
+	static const char *const orders[][3] = {
+		{ "--deny-read", "--allow-read", NULL },
+		{ "--allow-read", "--deny-read", NULL },
+		{ "--allow-all", "--deny-read", NULL },
+		{ "--deny-read", "--allow-all", NULL },
+	};
+	struct pol_decision d;
+
+	for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+		policy_t *p = flags_policy(orders[i], NULL);
+		ck_assert_int_eq(policy_decide(p, POL_FS_READ, "/etc/hostname", &d), 0);
+		ck_assert_msg(d.action == POL_DENY, "order %zu: %s", i, policy_action_name(d.action));
+		policy_free(p);
+	}
+	/* warn is stricter than allow, looser than deny */
+	{
+		static const char *const f[] = { "--warn-net", "--allow-net", NULL };
+		policy_t *p = flags_policy(f, NULL);
+		ck_assert_int_eq(policy_decide(p, POL_NET, "example.com:443", &d), 0);
+		ck_assert_int_eq(d.action, POL_WARN);
+		policy_free(p);
+	}
+}
+END_TEST
+
+START_TEST(test_relative_flag_paths_resolve_against_cwd)
+{
+	static const char *const f[] = { "--allow-read=.", "--allow-run=./tool", "--deny-write=sub/../x", NULL };
+	const struct pol_rule *r;
+	struct pol_decision d;
+	policy_t *p;
+	size_t n;
+
+	ck_assert_int_eq(chdir("/usr/share"), 0);
+	p = flags_policy(f, NULL);
+	ck_assert_int_eq(policy_rules(p, POL_FS_READ, &r, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(r[0].pattern, "/usr/share");
+	ck_assert_int_eq(policy_rules(p, POL_RUN, &r, &n), 0);
+	ck_assert_str_eq(r[0].pattern, "/usr/share/tool");
+	ck_assert_int_eq(policy_rules(p, POL_FS_WRITE, &r, &n), 0);
+	ck_assert_str_eq(r[0].pattern, "/usr/share/x");
+	ck_assert_int_eq(policy_decide(p, POL_FS_READ, "/etc/passwd", &d), 0);
+	ck_assert_int_eq(d.action, POL_DENY); /* `.` is not `/` */
+	policy_free(p);
+	ck_assert_int_eq(chdir("/"), 0);
+	{
+		static const char *const g[] = { "--allow-read=.", NULL };
+		p = flags_policy(g, NULL);
+		ck_assert_int_eq(policy_rules(p, POL_FS_READ, &r, &n), 0);
+		ck_assert_str_eq(r[0].pattern, "/");
+		policy_free(p);
+	}
+}
+END_TEST
+
+START_TEST(test_deny_run_name_denies_every_copy_on_the_search_path)
+{
+	char dir[] = "/tmp/pol-run-XXXXXX", copy[64];
+	static const char *f[] = { "--deny-run=true", NULL };
+	struct pol_decision d;
+	policy_t *p;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(copy, sizeof copy, "%s/true", dir);
+	fp = fopen(copy, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	ck_assert_int_eq(chmod(copy, 0755), 0);
+	{
+		char sp[128];
+		snprintf(sp, sizeof sp, "/usr/bin:%s", dir);
+		p = flags_policy(f, sp);
+	}
+	ck_assert_int_eq(policy_decide(p, POL_RUN, "/usr/bin/true", &d), 0);
+	ck_assert_int_eq(d.action, POL_DENY);
+	ck_assert_int_eq(policy_decide(p, POL_RUN, copy, &d), 0);
+	ck_assert_int_eq(d.action, POL_DENY);
+	ck_assert_str_eq(d.rule, copy);
+	policy_free(p);
+	/* an allow names the copy that runs: the first */
+	{
+		static const char *const g[] = { "--allow-run=true", NULL };
+		char sp[128];
+		snprintf(sp, sizeof sp, "/usr/bin:%s", dir);
+		p = flags_policy(g, sp);
+		ck_assert_int_eq(policy_decide(p, POL_RUN, copy, &d), 0);
+		ck_assert_int_eq(d.action, POL_DENY);
+		policy_free(p);
+	}
+	unlink(copy);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_malformed_request_says_what_was_expected)
+{
+	static const char *const f[] = { "--allow-net", NULL };
+	struct pol_decision d;
+	policy_t *p = flags_policy(f, NULL);
+
+	memset(&d, 0, sizeof d);
+	ck_assert_int_eq(policy_decide(p, POL_NET, "exa mple.com", &d), -EINVAL);
+	ck_assert_int_eq(d.action, POL_DENY);
+	ck_assert_msg(strstr(d.reason, "malformed net request `exa mple.com`: expected a host"), "%s",
+		      d.reason);
+	ck_assert_int_eq(policy_decide(p, POL_FS_READ, "etc/x", &d), -EINVAL);
+	ck_assert_msg(strstr(d.reason, "malformed fs.read request `etc/x`: expected an absolute path"),
+		      "%s", d.reason);
+	policy_free(p);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("04-policy");
@@ -890,6 +1025,10 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_bad_flag_list_adds_nothing);
 	tcase_add_test(tc, test_flags_before_file_merge_with_file_rules);
 	tcase_add_test(tc, test_bare_flag_before_file_stays_on_top_of_file_default);
+	tcase_add_test(tc, test_bare_deny_beats_bare_allow_whatever_the_order);
+	tcase_add_test(tc, test_relative_flag_paths_resolve_against_cwd);
+	tcase_add_test(tc, test_deny_run_name_denies_every_copy_on_the_search_path);
+	tcase_add_test(tc, test_malformed_request_says_what_was_expected);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("normalization");

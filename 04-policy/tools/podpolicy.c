@@ -197,10 +197,14 @@ int main(int argc, char **argv)
 	}
 	/* 3. the command */
 	if (check) {
-		struct pol_decision d;
+		struct pol_decision d = { .reason = "" };
 		ret = decide(p, pos[1], pos[2], &d);
 		if (ret < 0) {
-			fprintf(stderr, "podpolicy: bad %s request `%s`: %s\n", pos[1], pos[2], strerror(-ret));
+			if (ret == -EINVAL && d.reason[0])
+				fprintf(stderr, "podpolicy: %s\n", d.reason);
+			else
+				fprintf(stderr, "podpolicy: bad %s request `%s`: %s\n", pos[1], pos[2],
+					strerror(-ret));
 			goto cleanup;
 		}
 		printf("%s\nrule: %s\nreason: %s\n", policy_action_name(d.action), d.rule, d.reason);

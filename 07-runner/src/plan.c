@@ -378,8 +378,11 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 		}
 	}
 	memset(&d, 0, sizeof d);
-	if (policy_decide(p->pol, POL_RUN, app, &d) == 0 && d.action == POL_DENY)
-		ab->kind = B_RO; /* reading the program is not running it */
+	/* a script is read, not run: its directory runs nothing the Run policy
+	 * denies (a C-library worker maps its own library and its neighbours) */
+	if (rt_plan_kind(plan) != RT_KIND_CLIB && policy_decide(p->pol, POL_RUN, app, &d) == 0 &&
+	    d.action == POL_DENY)
+		ab->kind = B_RO;
 	return 0;
 }
 
