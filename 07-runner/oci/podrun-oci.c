@@ -898,6 +898,21 @@ static void supervisor(struct sup *s)
 	}
 }
 
+/* An engine's hexadecimal container id gives the pod id (its first 12 digits,
+ * podman's short id), so audit events name the container; any other id keeps
+ * the pod's random one. */
+static void pod_id_from(const char *id, podrun_t *p)
+{
+	char short_id[13];
+	size_t n = strspn(id, "0123456789abcdef");
+
+	if (n < 12 || id[n])
+		return;
+	memcpy(short_id, id, 12);
+	short_id[12] = '\0';
+	podrun_set_option(p, "pod-id", short_id);
+}
+
 /* ---- commands --------------------------------------------------------------- */
 
 static int cmd_create(const char *id, const char *bundle_dir, const char *pid_file, int preserve)
@@ -987,6 +1002,7 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 		podrun_set_stdio(s.pod, in, out, err);
 		podrun_set_verbosity(s.pod, logfd >= 0 ? PODRUN_NORMAL : PODRUN_QUIET);
 		podrun_set_option(s.pod, "signals", "1");
+		pod_id_from(id, s.pod);
 		/* errors go to the creating command through the pipe */
 		dup2(ready[1], 2);
 		if (bundle_apply(&b, s.pod)) {

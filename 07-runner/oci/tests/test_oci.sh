@@ -270,6 +270,8 @@ check "audit: an allow event for localhost:$P1" \
 check "audit: a deny event for localhost:$P2" \
 	grep -q "\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"deny\",\"what\":\"localhost:$P2\"" "$AUD"
 check "audit: the documented schema" python3 "$TOP/docs/check_audit_schema.py" "$AUD"
+check "audit: the pod id is podman's short container id" \
+	grep -q "\"pod\":\"$(cut -c1-12 "$T/cid.net")\"" "$AUD"
 
 # the default policy (no annotation): no network at all
 AUD2=$T/default.audit.jsonl; AUDITS+=("$AUD2")
