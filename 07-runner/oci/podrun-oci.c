@@ -743,11 +743,32 @@ static int bundle_apply(struct bundle *b, podrun_t *p)
 	if (cJSON_IsString(x) && podrun_set_option(p, "rootfs-cwd", x->valuestring) < 0)
 		return fail("process.cwd %s: an absolute normalized path is expected", x->valuestring);
 	if (u) {
-		const cJSON *uid = item(u, "uid"), *gid = item(u, "gid");
+		const cJSON *uid = item(u, "uid"), *gid = item(u, "gid"), *um = item(u, "umask");
+		cJSON_ArrayForEach(x, item(u, "additionalGids"))
+			if (!cJSON_IsNumber(x) || !cJSON_IsNumber(gid) || x->valuedouble != gid->valuedouble)
+				return fail("process.user.additionalGids is not supported (the pod has no "
+					    "supplementary groups)");
+		if (um && (!cJSON_IsNumber(um) || um->valuedouble != 022))
+			return fail("process.user.umask: only 0022 is supported");
+		umask(022); /* inherited by the pod */
 		snprintf(v, sizeof v, "%.0f:%.0f", cJSON_IsNumber(uid) ? uid->valuedouble : 0,
 			 cJSON_IsNumber(gid) ? gid->valuedouble : 0);
 		if (podrun_set_option(p, "rootfs-user", v) < 0)
 			return fail("process.user %s: out of range", v);
+	}
+	x = item(proc, "oomScoreAdj");
+	if (x) {
+		/* the supervisor's, inherited by the pod */
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		char num[16];
+		snprintf(num, sizeof num, "%d", cJSON_IsNumber(x) ? (int)x->valuedouble : 0);
+		if (!cJSON_IsNumber(x) || x->valuedouble < -1000 || x->valuedouble > 1000 || fd < 0 ||
+		    write(fd, num, strlen(num)) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return fail("process.oomScoreAdj: out of range or not settable");
+		}
+		close(fd);
 	}
 	x = item(b->cfg, "hostname");
 	if (cJSON_IsString(x) && *x->valuestring &&

@@ -89,6 +89,12 @@ out=$(oci create --bundle "$T/b-pol" c-pol 2>&1); rc=$?
 check "bad policy annotation: refused with its position" \
 	test $rc -ne 0 -a "${out/annotation org.podrun.policy:1:/}" != "$out"
 
+# supplementary groups: refused with the reason
+bundle "$T/b-groups" '["/bin/true"]'
+sed -i 's|"user":{"uid":0,"gid":0}|"user":{"uid":0,"gid":0,"additionalGids":[10]}|' "$T/b-groups/config.json"
+out=$(oci create --bundle "$T/b-groups" c-groups 2>&1); rc=$?
+check "additionalGids: refused" test $rc -ne 0 -a "${out/additionalGids is not supported/}" != "$out"
+
 # a policy that would hide part of the image: refused (never half enforced)
 bundle "$T/b-polfs" '["/bin/true"]' ',"annotations":{"org.podrun.policy":"{\"fs\":{\"default\":\"deny\"}}"}'
 out=$(oci create --bundle "$T/b-polfs" c-polfs 2>&1); rc=$?
