@@ -337,6 +337,32 @@ static int check_namespaces(const cJSON *linux_)
 	return 0;
 }
 
+/* linux.maskedPaths and readonlyPaths: the pod's /proc always has runc's
+ * masked and read-only entries (03-sandbox) and the pod has no /sys; a path
+ * beyond those is refused. */
+static int check_proc_paths(const cJSON *linux_)
+{
+	static const char *const masked[] = { "acpi", "asound", "kcore", "keys", "latency_stats",
+		"timer_list", "timer_stats", "sched_debug", "scsi", "kallsyms", NULL };
+	static const char *const readonly[] = { "bus", "fs", "irq", "sys", "sysrq-trigger", NULL };
+	const char *const keys[] = { "maskedPaths", "readonlyPaths" };
+	const cJSON *x;
+
+	for (int k = 0; k < 2; k++)
+		cJSON_ArrayForEach(x, item(linux_, keys[k])) {
+			const char *path = cJSON_IsString(x) ? x->valuestring : "";
+			int ok = !strcmp(path, "/sys") || !strncmp(path, "/sys/", 5);
+			for (int i = 0; !ok && masked[i]; i++)
+				ok = !strncmp(path, "/proc/", 6) && !strcmp(path + 6, masked[i]);
+			for (int i = 0; !ok && k == 1 && readonly[i]; i++)
+				ok = !strncmp(path, "/proc/", 6) && !strcmp(path + 6, readonly[i]);
+			if (!ok)
+				return fail("config.json: linux.%s entry \"%s\" is not supported (the pod's "
+					    "/proc masks runc's list, and it has no /sys)", keys[k], path);
+		}
+	return 0;
+}
+
 static int opt_has(const cJSON *opts, const char *o)
 {
 	const cJSON *x;
@@ -707,7 +733,7 @@ static int bundle_load(const char *dir, struct bundle *b)
 	if (!realpath(b->rootfs, path) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return fail("config.json: root.path %s: not a directory", b->rootfs);
 	snprintf(b->rootfs, sizeof b->rootfs, "%s", path);
-	if (check_namespaces(item(b->cfg, "linux")) || bundle_mounts(b, NULL) ||
+	if (check_namespaces(item(b->cfg, "linux")) || check_proc_paths(item(b->cfg, "linux")) || bundle_mounts(b, NULL) ||
 	    bundle_rlimits(b, NULL) || bundle_resources(b, NULL) || bundle_policy(b))
 		return 1;
 	return 0;

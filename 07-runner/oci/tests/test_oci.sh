@@ -89,6 +89,13 @@ out=$(oci create --bundle "$T/b-pol" c-pol 2>&1); rc=$?
 check "bad policy annotation: refused with its position" \
 	test $rc -ne 0 -a "${out/annotation org.podrun.policy:1:/}" != "$out"
 
+# a masked path the pod's /proc does not already hide: refused
+bundle "$T/b-mask" '["/bin/true"]'
+sed -i 's|"namespaces":|"maskedPaths":["/proc/kcore","/etc/shadow"],"namespaces":|' "$T/b-mask/config.json"
+out=$(oci create --bundle "$T/b-mask" c-mask 2>&1); rc=$?
+check "maskedPaths beyond the runner's: refused by name" \
+	test $rc -ne 0 -a "${out/maskedPaths entry \"\/etc\/shadow\"/}" != "$out"
+
 # supplementary groups: refused with the reason
 bundle "$T/b-groups" '["/bin/true"]'
 sed -i 's|"user":{"uid":0,"gid":0}|"user":{"uid":0,"gid":0,"additionalGids":[10]}|' "$T/b-groups/config.json"
