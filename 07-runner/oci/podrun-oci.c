@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -717,9 +718,6 @@ static int bundle_load(const char *dir, struct bundle *b)
 		if (!cJSON_IsString(x))
 			return fail("config.json: process.args: strings expected");
 	b->terminal = cJSON_IsTrue(item(proc, "terminal"));
-	if (b->terminal)
-		return fail("config.json: process.terminal is not supported (the pod's stdio is "
-			    "relayed through pipes; run without -t)");
 	root = item(b->cfg, "root");
 	x = item(root, "path");
 	if (!cJSON_IsString(x) || !*x->valuestring)
@@ -945,6 +943,66 @@ static void supervisor(struct sup *s)
 	}
 }
 
+/* process.terminal: a pseudo-terminal for the engine. Its master goes to the
+ * engine over --console-socket (SCM_RIGHTS, the slave's name as payload, as
+ * runc sends it); the supervisor relays the pod's stdio to and from the slave.
+ * The pod itself never gets a terminal (it has no controlling terminal by
+ * design: 03-sandbox), so it sees pipes. Returns 0 with three descriptors of
+ * the slave (separate open files: the relay sets O_NONBLOCK on some). */
+static int console_open(const char *sock, const cJSON *size, int fds[3])
+{
+	char name[64], cbuf[CMSG_SPACE(sizeof(int))];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct iovec iov;
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	int m, c, ret = -1;
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if (strlen(sock) >= sizeof sa.sun_path)
+		return fail("--console-socket %s: path too long", sock);
+	strcpy(sa.sun_path, sock);
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0) {
+		if (m >= 0)
+			close(m);
+		return fail("pseudo-terminal: %s", strerror(errno));
+	}
+	for (int i = 0; i < 3; i++)
+		fds[i] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (cJSON_IsNumber(item(size, "height")) && cJSON_IsNumber(item(size, "width"))) {
+		struct winsize ws = { .ws_row = (unsigned short)item(size, "height")->valuedouble,
+				      .ws_col = (unsigned short)item(size, "width")->valuedouble };
+		ioctl(m, TIOCSWINSZ, &ws);
+	}
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0 && c >= 0 &&
+	    connect(c, (struct sockaddr *)&sa, sizeof sa) == 0) {
+		iov.iov_base = name;
+		iov.iov_len = strlen(name);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &m, sizeof(int));
+		ret = sendmsg(c, &mh, 0) < 0 ? -1 : 0;
+	}
+	if (ret < 0) {
+		fail("console socket %s: %s", sock, strerror(errno));
+		for (int i = 0; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+	if (c >= 0)
+		close(c);
+	close(m);
+	return ret < 0 ? 1 : 0;
+}
+
 /* An engine's hexadecimal container id gives the pod id (its first 12 digits,
  * podman's short id), so audit events name the container; any other id keeps
  * the pod's random one. */
@@ -962,7 +1020,8 @@ static void pod_id_from(const char *id, podrun_t *p)
 
 /* ---- commands --------------------------------------------------------------- */
 
-static int cmd_create(const char *id, const char *bundle_dir, const char *pid_file, int preserve)
+static int cmd_create(const char *id, const char *bundle_dir, const char *pid_file, int preserve,
+		      const char *console)
 {
 	char dir[PATH_MAX], bundle_abs[PATH_MAX], path[PATH_MAX];
 	struct bundle b;
@@ -980,6 +1039,11 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 	if (bundle_load(bundle_abs, &b)) {
 		bundle_free(&b);
 		return 1;
+	}
+	if (b.terminal != (console != NULL)) {
+		bundle_free(&b);
+		return fail(b.terminal ? "process.terminal needs --console-socket"
+				       : "--console-socket without process.terminal");
 	}
 	if (mkdir(g_root, 0700) < 0 && errno != EEXIST) {
 		bundle_free(&b);
@@ -1046,6 +1110,18 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 		dup2(logfd >= 0 ? logfd : nul, 2);
 		if (podrun_new(&s.pod) < 0)
 			_exit(PODRUN_EXIT_RUNNER);
+		if (console) {
+			int tty[3];
+			dup2(ready[1], 2); /* errors to the creating command */
+			if (console_open(console, item(item(b.cfg, "process"), "consoleSize"), tty))
+				_exit(1);
+			close(in);
+			close(out);
+			close(err);
+			in = tty[0];
+			out = tty[1];
+			err = tty[2];
+		}
 		podrun_set_stdio(s.pod, in, out, err);
 		podrun_set_verbosity(s.pod, logfd >= 0 ? PODRUN_NORMAL : PODRUN_QUIET);
 		podrun_set_option(s.pod, "signals", "1");
@@ -1244,7 +1320,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *v, *cmd, *bundle = ".", *pid_file = NULL, *id = NULL, *sig = NULL;
+	const char *v, *cmd, *bundle = ".", *pid_file = NULL, *id = NULL, *sig = NULL, *console = NULL;
 	int i = 1, force = 0, preserve = 0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1283,7 +1359,7 @@ int main(int argc, char **argv)
 		else if ((v = opt_value(argc, argv, &i, "--pid-file")))
 			pid_file = v;
 		else if ((v = opt_value(argc, argv, &i, "--console-socket")))
-			; /* used only with process.terminal, which is refused */
+			console = v;
 		else if ((v = opt_value(argc, argv, &i, "--preserve-fds")))
 			preserve = atoi(v);
 		else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
@@ -1299,7 +1375,7 @@ int main(int argc, char **argv)
 	if (!valid_id(id))
 		return fail("bad container id \"%.80s\"", id);
 	if (!strcmp(cmd, "create"))
-		return cmd_create(id, bundle, pid_file, preserve);
+		return cmd_create(id, bundle, pid_file, preserve, console);
 	if (sig && strcmp(cmd, "kill"))
 		return usage();
 	if (!strcmp(cmd, "start"))

@@ -96,6 +96,13 @@ out=$(oci create --bundle "$T/b-mask" c-mask 2>&1); rc=$?
 check "maskedPaths beyond the runner's: refused by name" \
 	test $rc -ne 0 -a "${out/maskedPaths entry \"\/etc\/shadow\"/}" != "$out"
 
+# a terminal needs a console socket (and a console socket a terminal)
+bundle "$T/b-tty" '["/bin/true"]'
+sed -i 's|"process":{|"process":{"terminal":true,|' "$T/b-tty/config.json"
+out=$(oci create --bundle "$T/b-tty" c-tty 2>&1); rc=$?
+check "terminal without --console-socket: refused" \
+	test $rc -ne 0 -a "${out/needs --console-socket/}" != "$out" -a -z "$(ls "$STATE")"
+
 # supplementary groups: refused with the reason
 bundle "$T/b-groups" '["/bin/true"]'
 sed -i 's|"user":{"uid":0,"gid":0}|"user":{"uid":0,"gid":0,"additionalGids":[10]}|' "$T/b-groups/config.json"
@@ -212,6 +219,13 @@ check "binds: read-only and read-write volumes" \
 	-a "$(cat "$T/vol-rw/h" 2>/dev/null)" = y -a ! -e "$T/vol-ro/g"
 check "the image is read-only" pm "${RUN[@]}" --rm --name "$NAME-ro" --cidfile="$T/cid.ro" --rootfs "$ROOTFS" \
 	/bin/sh -c '! touch /etc/podrun-oci-probe 2>/dev/null'
+
+# process.terminal (-t): the engine gets a pseudo-terminal, the pod pipes to it
+out=$(timeout 60 podman --runtime "$OCI" "${RUN[@]}" --rm -t --name "$NAME-tty" --cidfile="$T/cid.tty" \
+	--rootfs "$ROOTFS" /bin/sh -c 'echo hi-tty; test -t 1 || echo pod-sees-pipe; exit 4' | od -An -c | tr -d ' \n')
+rc=${PIPESTATUS[0]}
+check "terminal: output through the engine's pty (CR LF), exit 4, the pod has no tty" \
+	test "$rc" = 4 -a "${out/hi-tty\\r\\npod-sees-pipe\\r\\n/}" != "$out"
 
 pm "${RUN[@]}" -d --name "$NAME-logs" --cidfile="$T/cid.logs" --rootfs "$ROOTFS" /bin/sh -c 'echo line-one; echo line-two >&2' >/dev/null
 w=$(pm wait "$NAME-logs")
