@@ -12,7 +12,8 @@
  * /proc and /dev, a tmpfs at /tmp and at /run (the runner's control socket
  * directory is below it), the binds the engine asked for, the control
  * socket directory and, with a network, the runner's resolv.conf. The image
- * itself is never writable (what is writable is not executable). Because the
+ * itself is never writable (what is writable is not executable, memory files
+ * included: 03-sandbox's default, kept although Run allows by default). Because the
  * whole image is visible, the policy's fs, run and ffi categories must allow
  * by default and carry no path rules; a policy that says otherwise is refused
  * rather than half enforced. The environment is exactly the one given with
