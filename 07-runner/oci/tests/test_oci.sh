@@ -217,6 +217,15 @@ check "process env, cwd, user, hostname, rlimit (got: $(echo "$out" | head -1))"
 check "binds: read-only and read-write volumes" \
 	test "${out/from-host/}" != "$out" -a "${out/ro-refused/}" != "$out" -a "${out/rw-ok/}" != "$out" \
 	-a "$(cat "$T/vol-rw/h" 2>/dev/null)" = y -a ! -e "$T/vol-ro/g"
+out=$(pm "${RUN[@]}" --rm --name "$NAME-memfd" --cidfile="$T/cid.memfd" --rootfs "$ROOTFS" /usr/bin/python3 -c '
+import os
+fd = os.memfd_create("x", 0)
+os.write(fd, open("/usr/bin/true", "rb").read())
+try:
+    os.execv("/proc/self/fd/%d" % fd, ["x"])
+except OSError as e:
+    print("refused", e.errno)' 2>&1)
+check "a memory file does not run (write xor execute; got: $out)" test "$out" = "refused 13"
 check "the image is read-only" pm "${RUN[@]}" --rm --name "$NAME-ro" --cidfile="$T/cid.ro" --rootfs "$ROOTFS" \
 	/bin/sh -c '! touch /etc/podrun-oci-probe 2>/dev/null'
 
