@@ -1346,6 +1346,14 @@ int main(int argc, char **argv)
 	if (g_root[0] != '/' || strlen(g_root) > 64)
 		return fail("--root: an absolute path of at most 64 characters"), 2;
 	cmd = argv[i++];
+	{
+		static const char *const unsupported[] = { "exec", "pause", "resume", "update", "ps",
+			"events", "checkpoint", "restore", "run", "features", "spec", "list", NULL };
+		for (int k = 0; unsupported[k]; k++)
+			if (!strcmp(cmd, unsupported[k]))
+				return fail("%s is not supported: podrun-oci has create, start, state, kill "
+					    "and delete", cmd);
+	}
 	for (; i < argc; i++) {
 		if (argv[i][0] != '-' || !argv[i][1]) {
 			if (!id)

@@ -127,6 +127,9 @@ import json, sys
 e = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 sys.exit(0 if e["level"] == "error" and "bad-policy.json:2:" in e["msg"] and e["time"] else 1)' "$T/oci.log"
 
+out=$(oci exec --process /dev/null c-none 2>&1); rc=$?
+check "an unsupported command says so" test $rc -ne 0 -a "${out/exec is not supported/}" != "$out"
+
 # state transitions: creating (create blocks on a FIFO pid file), created,
 # running, stopped; then delete
 bundle "$T/b-life" '["/bin/sleep","100"]'
