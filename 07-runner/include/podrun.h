@@ -202,6 +202,15 @@ int podrun_set_events(podrun_t *p, int on);
  *    missing file to exercise the failure path)
  *  - "messages" "stdout" or "api": where the pod's messages go: written as lines
  *    to the stdout descriptor (the CLI), or kept for podrun_recv() (the default)
+ *  - "rootfs" "DIR": run the pod in its own root file system (an OCI bundle's
+ *    rootfs) instead of the host's files: DIR's top-level directories are bound
+ *    read-only and executable, the program is looked up inside it, and the
+ *    policy's fs, run and ffi categories must allow by default with no path
+ *    rules (podrun_start() refuses otherwise). Only with "rootfs": "rootfs-env"
+ *    "NAME=VALUE" (one variable of the pod's whole environment, repeatable),
+ *    "rootfs-cwd" "/PATH", "rootfs-user" "UID:GID", "rootfs-hostname" "NAME",
+ *    "rootfs-bind" "ro|rw<TAB>HOST<TAB>POD" (repeatable), "cpu-percent" "N",
+ *    "rlimit-nofile" "N", "rlimit-nproc" "N", "rlimit-fsize" "N"
  * @param p the pod (PODRUN_CONFIGURING)
  * @param name option name
  * @param value option value

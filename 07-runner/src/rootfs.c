@@ -130,10 +130,17 @@ static int rfs_add_bind(struct pr_rootfs *r, const char *v)
 
 int pr_rootfs_option(struct podrun *p, const char *name, const char *value)
 {
+	static const char *const names[] = { "rootfs", "rootfs-env", "rootfs-cwd", "rootfs-hostname",
+		"rootfs-user", "rootfs-bind", "cpu-percent", "rlimit-nofile", "rlimit-nproc",
+		"rlimit-fsize", NULL };
 	struct pr_rootfs *r;
 	uint64_t n;
-	int ret;
+	int ret, known = 0;
 
+	for (int i = 0; names[i] && !known; i++)
+		known = !strcmp(name, names[i]);
+	if (!known)
+		return -ENOENT;
 	if ((ret = rfs_get(p, &r)) < 0)
 		return ret;
 	if (!value)
