@@ -1,6 +1,7 @@
 // supervisor.ts — Bun as the supervisor (example/, see README.md).
 //
-//     bun example/supervisor.ts            (as root; after make -C 07-runner and make -C example)
+//     make -C example supervisor           (as root; builds what it needs, runs it with the
+//                                          project's Bun from .deps/)
 //
 // A Bun program that embeds the runner (07-runner/bun/podrun.ts over
 // libpodrun.so) and supervises two pods at once under policies/demo.json:
