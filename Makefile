@@ -42,6 +42,7 @@ check-tree:
 	@rc=0; \
 	python3 .mk/check-refs.py || rc=1; \
 	python3 docs/gen_sdk_reference.py --check || rc=1; \
+	python3 docs/gen_audit_reference.py --check || rc=1; \
 	.mk/test-docs-gate.sh || rc=1; \
 	.mk/test-relocate.sh || rc=1; \
 	exit $$rc
