@@ -9,11 +9,12 @@
 #   make clean      remove build outputs       make SAN=1 test   ASan + UBSan
 #   make install PREFIX=/usr/local DESTDIR=    a relocatable install (.mk/install.sh)
 #   make try        every chapter's minimal example and "Try this" exercises, checked
+#   make format-check   the files of .mk/format-files match .clang-format
 
 LAYERS := 01-ring 02-ipc 03-sandbox 04-policy 05-proxy 06-ebpf 07-runner
 ACTIVE := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,$(LAYERS))))
 
-.PHONY: all test bench fuzz docs deps deps-ensure clean install check-tree try
+.PHONY: all test bench fuzz docs deps deps-ensure clean install check-tree try format-check
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -43,6 +44,7 @@ test: deps-ensure
 check-tree:
 	@rc=0; \
 	python3 .mk/check-refs.py || rc=1; \
+	$(MAKE) --no-print-directory format-check || rc=1; \
 	python3 docs/gen_sdk_reference.py --check || rc=1; \
 	python3 docs/gen_audit_reference.py --check || rc=1; \
 	.mk/test-docs-gate.sh || rc=1; \
@@ -70,6 +72,11 @@ try: all
 	    echo "=== $$l: make try"; $(MAKE) --no-print-directory -C $$l try; \
 	  elif [ "$${POD_REQUIRE_PRIVILEGED:-0}" = 1 ]; then echo "FAIL: $$l: make try needs root"; exit 1; \
 	  else echo "SKIP: $$l: make try needs root"; fi; done
+
+format-check:
+	@files=$$(grep -v '^#' .mk/format-files); \
+	clang-format --style=file --dry-run --Werror $$files && \
+	echo "  OK       $$(echo $$files | wc -w) files match .clang-format (.mk/format-files)"
 
 install: all
 	@.mk/install.sh "$(DESTDIR)" "$(PREFIX)"

@@ -27,6 +27,7 @@ packages=(
   libnftables-dev nftables                   # 05-proxy: netfilter rules in the pod netns
   check             # every layer's unit tests
   doxygen graphviz  # make docs
+  clang-format      # make format-check
   python3           # Python worker SDK and example workers (system python3)
   iproute2 procps psmisc   # ip/ss/ps in tests
   curl openssl      # 05-proxy tests: real clients, local TLS server

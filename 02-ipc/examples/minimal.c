@@ -1,9 +1,7 @@
 /*
- * minimal.c — the smallest complete use of 02-ipc: a runner and one worker.
- *
- * The runner side makes the socket directory and the rings; a forked child is
- * the worker (C SDK): it connects, says HELLO, and answers every frame in upper
- * case until STOP. The runner waits on its one descriptor. make -C 02-ipc try
+ * minimal.c — 02-ipc's smallest use: the runner side makes the socket directory
+ * and the rings; a forked child is the worker (C SDK): it connects, says HELLO and
+ * answers every frame in upper case until STOP. make -C 02-ipc try
  */
 #include <ctype.h>
 #include <errno.h>
@@ -64,11 +62,12 @@ int main(void)
 				while ((n = ipc_runner_recv(r, buf, sizeof buf - 1)) >= 0) {
 					buf[n] = '\0';
 					printf("runner: reply %s\n", buf);
-					if (++replies == 3)
-						ipc_runner_stop(r, 1000); /* STOP with a 1 s deadline */
+					if (++replies == 3) /* STOP, 1 s deadline */
+						ipc_runner_stop(r, 1000);
 				}
 			} else if (ev.type == IPC_EV_CLOSED) {
-				printf("runner: session closed (%s)\n", ev.err ? ev.reason : "clean");
+				printf("runner: session closed (%s)\n",
+				       ev.err ? ev.reason : "clean");
 				closed = 1;
 			}
 		}

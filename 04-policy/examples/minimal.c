@@ -11,9 +11,9 @@
 #include "policy.h"
 
 static const char json[] =
-	"{ \"version\": 1,\n"
-	"  \"fs\": { \"read\": { \"allow\": [\"/data\"], \"deny\": [\"/data/secret\"] } },\n"
-	"  \"net\": { \"allow\": [\"*.example.com:443\"] } }\n";
+    "{ \"version\": 1,\n"
+    "  \"fs\": { \"read\": { \"allow\": [\"/data\"], \"deny\": [\"/data/secret\"] } },\n"
+    "  \"net\": { \"allow\": [\"*.example.com:443\"] } }\n";
 
 static void ask(const policy_t *p, enum pol_cat cat, const char *request)
 {

@@ -20,7 +20,8 @@ static int print_event(void *ctx, const struct sysaudit_event *ev)
 	if (ev->kind == SYSAUDIT_EV_EXEC)
 		printf("pid %u exec %s -> %lld\n", ev->pid, ev->path, (long long)ev->ret);
 	else if (ev->kind == SYSAUDIT_EV_OPEN && strcmp(ev->path, "/etc/hostname") == 0)
-		printf("pid %u %s %s -> fd %lld\n", ev->pid, ev->syscall, ev->path, (long long)ev->ret);
+		printf("pid %u %s %s -> fd %lld\n", ev->pid, ev->syscall, ev->path,
+		       (long long)ev->ret);
 	return 0;
 }
 
@@ -41,7 +42,7 @@ int main(void)
 		char c;
 		close(go[1]);
 		freopen("/dev/null", "w", stdout); /* the file's text differs per machine */
-		if (read(go[0], &c, 1) == 1)        /* wait until the auditor is attached */
+		if (read(go[0], &c, 1) == 1)       /* wait until the auditor is attached */
 			execl("/bin/cat", "cat", "/etc/hostname", (char *)NULL);
 		_exit(127);
 	}
