@@ -52,8 +52,11 @@ check-tree:
 	$(MAKE) --no-print-directory try || rc=1; \
 	exit $$rc
 
+# Each layer's run is also appended to its bench/RESULTS.md (.mk/bench-record.sh).
 bench: all
-	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l bench; done
+	@set -e; for l in $(ACTIVE); do \
+	  log=$$(mktemp); { $(MAKE) --no-print-directory -C $$l bench; echo $$? >$$log.rc; } 2>&1 | tee $$log; \
+	  rc=$$(cat $$log.rc); .mk/bench-record.sh $$l $$log; rm -f $$log $$log.rc; [ "$$rc" = 0 ]; done
 
 fuzz: deps-ensure
 	@set -e; for l in $(ACTIVE); do \

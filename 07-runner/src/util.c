@@ -135,20 +135,18 @@ void pr_timestamp(char out[32], uint64_t ns)
 	snprintf(out + n, 32 - n, ".%06uZ", (unsigned)((ns % 1000000000ull) / 1000) % 1000000u);
 }
 
-uint64_t pr_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
+/* The runner's one clock: CLOCK_MONOTONIC in microseconds. */
 uint64_t pr_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t pr_now_ms(void)
+{
+	return pr_now_us() / 1000;
 }
 
 void pr_random_id(char *out, size_t hexlen)

@@ -374,12 +374,12 @@ void t_leftovers(struct leftovers *l)
 	l->veths = count_lines_cmd("ip -o link show 2>/dev/null | grep -E '^[0-9]+: podr[0-9]'");
 	l->bpf_links = count_lines_cmd("bpftool link list 2>/dev/null | grep -E '^[0-9]+:'");
 	l->bpf_progs = count_lines_cmd("bpftool prog list 2>/dev/null | grep -E '^[0-9]+:'");
-	/* (BPF links and programs: counted for the report; every engineer's
-	 * eBPF tests load them on this machine, so a pod's own links are judged
+	/* (BPF links and programs: counted for the report; other programs'
+	 * eBPF tests load them on the machine too, so a pod's own links are judged
 	 * by id, from its start event, in t_pod_objects_gone()) */
 	/* (network namespaces are anonymous: a pod's dies with its last process,
 	 * which the veth check and the dead-runner cgroups cover; lsns counts
-	 * every engineer's namespaces on this shared machine, so it is only
+	 * every namespace of the machine, so it is only
 	 * reported, not judged) */
 	l->netns = count_lines_cmd("lsns -t net -n 2>/dev/null");
 	l->cgroups = dead_cgroups();
@@ -392,7 +392,7 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 
 	for (;;) {
 		t_leftovers(&a);
-		/* other engineers' tests run on this machine too: only growth counts */
+		/* other programs run on the machine too: only growth counts */
 		if (a.run_pod <= b->run_pod && a.run_podrun <= b->run_podrun && a.shm <= b->shm &&
 		    a.mounts <= b->mounts && a.veths <= b->veths &&
 		    a.cgroups <= b->cgroups)

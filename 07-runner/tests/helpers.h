@@ -60,7 +60,7 @@ struct leftovers {
 	int bpf_links;     /* bpftool link list entries */
 	int bpf_progs;     /* bpftool prog list entries */
 	int netns;         /* network namespaces with a process in them (lsns) */
-	int cgroups;       /* sbx-* cgroup directories of dead runners (any engineer's) */
+	int cgroups;       /* sbx-* cgroup directories of dead runners (any runner's) */
 };
 void t_leftovers(struct leftovers *l);
 /** Poll until no leftover of a dead pod exists (up to @p ms); diff in @p why. */
