@@ -44,6 +44,7 @@ test: deps-ensure
 check-tree:
 	@rc=0; \
 	python3 .mk/check-refs.py || rc=1; \
+	.mk/test-check-refs.sh || rc=1; \
 	$(MAKE) --no-print-directory format-check || rc=1; \
 	python3 docs/gen_sdk_reference.py --check || rc=1; \
 	python3 docs/gen_audit_reference.py --check || rc=1; \
