@@ -36,7 +36,7 @@ T=$(mktemp -d /tmp/pod-relocate.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 # 2. install, staged, then moved
-make --no-print-directory install DESTDIR="$T/stage" PREFIX=/opt/podrun >/dev/null
+.mk/install.sh "$T/stage" /opt/podrun >/dev/null   # what `make install` runs once built
 mv "$T/stage/opt/podrun" "$T/installed"
 # 3. the built tree (sources and build outputs; not .git, not the docs site), copied then moved
 mkdir "$T/copy-a"
