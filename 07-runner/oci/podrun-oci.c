@@ -50,8 +50,8 @@
 
 /* The policy of a bundle without an org.podrun.policy annotation: no network,
  * the image as the file view (see docs/oci.md). */
-#define DEFAULT_POLICY                                                                   \
-	"{\"version\":1,\"net\":{\"default\":\"deny\"},\"fs\":{\"default\":\"allow\"},"   \
+#define DEFAULT_POLICY                                                                             \
+	"{\"version\":1,\"net\":{\"default\":\"deny\"},\"fs\":{\"default\":\"allow\"},"            \
 	"\"run\":{\"default\":\"allow\"},\"ffi\":{\"default\":\"allow\"}}"
 
 static const char *g_root = DEFAULT_ROOT;
@@ -301,7 +301,7 @@ struct bundle {
 	cJSON *cfg;
 	char rootfs[PATH_MAX];
 	int terminal;
-	char *policy;     /* JSON text handed to podrun */
+	char *policy; /* JSON text handed to podrun */
 	const char *audit;
 };
 
@@ -317,7 +317,8 @@ static int check_namespaces(const cJSON *linux_)
 
 	if (ns && !cJSON_IsArray(ns))
 		return fail("config.json: linux.namespaces must be an array");
-	cJSON_ArrayForEach(n, ns) {
+	cJSON_ArrayForEach(n, ns)
+	{
 		const cJSON *t = item(n, "type"), *path = item(n, "path");
 		int known = 0;
 		if (!cJSON_IsString(t))
@@ -325,15 +326,18 @@ static int check_namespaces(const cJSON *linux_)
 		for (int i = 0; ok[i]; i++)
 			known |= !strcmp(ok[i], t->valuestring);
 		if (!strcmp(t->valuestring, "user"))
-			return fail("config.json: namespace \"user\" is not supported (the pod runs with "
-				    "no capabilities in its own pid, mount, network, ipc, uts and cgroup "
-				    "namespaces)");
+			return fail(
+			    "config.json: namespace \"user\" is not supported (the pod runs with "
+			    "no capabilities in its own pid, mount, network, ipc, uts and cgroup "
+			    "namespaces)");
 		if (!known)
 			return fail("config.json: unknown namespace type \"%s\"", t->valuestring);
 		if (cJSON_IsString(path) && *path->valuestring)
-			return fail("config.json: namespace \"%s\" with a path (%s): joining an existing "
-				    "namespace is not supported, the pod always gets its own (with podman: "
-				    "--network none)", t->valuestring, path->valuestring);
+			return fail(
+			    "config.json: namespace \"%s\" with a path (%s): joining an existing "
+			    "namespace is not supported, the pod always gets its own (with podman: "
+			    "--network none)",
+			    t->valuestring, path->valuestring);
 	}
 	return 0;
 }
@@ -343,14 +347,18 @@ static int check_namespaces(const cJSON *linux_)
  * beyond those is refused. */
 static int check_proc_paths(const cJSON *linux_)
 {
-	static const char *const masked[] = { "acpi", "asound", "kcore", "keys", "latency_stats",
-		"timer_list", "timer_stats", "sched_debug", "scsi", "kallsyms", NULL };
+	static const char *const masked[] = {
+		"acpi",          "asound",     "kcore",       "keys",
+		"latency_stats", "timer_list", "timer_stats", "sched_debug",
+		"scsi",          "kallsyms",   NULL
+	};
 	static const char *const readonly[] = { "bus", "fs", "irq", "sys", "sysrq-trigger", NULL };
 	const char *const keys[] = { "maskedPaths", "readonlyPaths" };
 	const cJSON *x;
 
 	for (int k = 0; k < 2; k++)
-		cJSON_ArrayForEach(x, item(linux_, keys[k])) {
+		cJSON_ArrayForEach(x, item(linux_, keys[k]))
+		{
 			const char *path = cJSON_IsString(x) ? x->valuestring : "";
 			int ok = !strcmp(path, "/sys") || !strncmp(path, "/sys/", 5);
 			for (int i = 0; !ok && masked[i]; i++)
@@ -358,8 +366,10 @@ static int check_proc_paths(const cJSON *linux_)
 			for (int i = 0; !ok && k == 1 && readonly[i]; i++)
 				ok = !strncmp(path, "/proc/", 6) && !strcmp(path + 6, readonly[i]);
 			if (!ok)
-				return fail("config.json: linux.%s entry \"%s\" is not supported (the pod's "
-					    "/proc masks runc's list, and it has no /sys)", keys[k], path);
+				return fail("config.json: linux.%s entry \"%s\" is not supported "
+					    "(the pod's "
+					    "/proc masks runc's list, and it has no /sys)",
+					    keys[k], path);
 		}
 	return 0;
 }
@@ -368,9 +378,7 @@ static int opt_has(const cJSON *opts, const char *o)
 {
 	const cJSON *x;
 
-	cJSON_ArrayForEach(x, opts)
-		if (cJSON_IsString(x) && !strcmp(x->valuestring, o))
-			return 1;
+	cJSON_ArrayForEach(x, opts) if (cJSON_IsString(x) && !strcmp(x->valuestring, o)) return 1;
 	return 0;
 }
 
@@ -413,11 +421,17 @@ static int make_mountpoint(const char *rootfs, const char *dst, int dir)
  * own form (/proc, /dev) or not at all (sysfs, cgroupfs): see docs/oci.md. */
 static int runner_provided(const char *type, const char *dst)
 {
-	static const struct { const char *type, *dst; } known[] = {
-		{ "proc", "/proc" },      { "tmpfs", "/dev" },         { "devpts", "/dev/pts" },
-		{ "mqueue", "/dev/mqueue" }, { "sysfs", "/sys" },      { "cgroup", "/sys/fs/cgroup" },
-		{ "cgroup2", "/sys/fs/cgroup" }, { "tmpfs", "/dev/shm" },
-		{ NULL, NULL } };
+	static const struct {
+		const char *type, *dst;
+	} known[] = { { "proc", "/proc" },
+		      { "tmpfs", "/dev" },
+		      { "devpts", "/dev/pts" },
+		      { "mqueue", "/dev/mqueue" },
+		      { "sysfs", "/sys" },
+		      { "cgroup", "/sys/fs/cgroup" },
+		      { "cgroup2", "/sys/fs/cgroup" },
+		      { "tmpfs", "/dev/shm" },
+		      { NULL, NULL } };
 
 	for (int i = 0; known[i].type; i++)
 		if (!strcmp(type, known[i].type) && !strcmp(dst, known[i].dst))
@@ -434,7 +448,8 @@ static int bundle_mounts(const struct bundle *b, podrun_t *p)
 
 	if (ms && !cJSON_IsArray(ms))
 		return fail("config.json: mounts must be an array");
-	cJSON_ArrayForEach(m, ms) {
+	cJSON_ArrayForEach(m, ms)
+	{
 		const cJSON *dst = item(m, "destination"), *src = item(m, "source"),
 			    *type = item(m, "type"), *opts = item(m, "options");
 		const char *t = cJSON_IsString(type) ? type->valuestring : "";
@@ -446,21 +461,29 @@ static int bundle_mounts(const struct bundle *b, podrun_t *p)
 		if (!bind && runner_provided(t, dst->valuestring))
 			continue;
 		if (!bind)
-			return fail("config.json: mount %s of type \"%s\" is not supported (binds only; "
-				    "/proc and /dev are the runner's)", dst->valuestring, t);
-		if (!cJSON_IsString(src) || src->valuestring[0] != '/' || stat(src->valuestring, &st) < 0)
+			return fail(
+			    "config.json: mount %s of type \"%s\" is not supported (binds only; "
+			    "/proc and /dev are the runner's)",
+			    dst->valuestring, t);
+		if (!cJSON_IsString(src) || src->valuestring[0] != '/' ||
+		    stat(src->valuestring, &st) < 0)
 			return fail("config.json: bind mount %s: source %s: %s", dst->valuestring,
-				    cJSON_IsString(src) ? src->valuestring : "(none)", strerror(errno ? errno : EINVAL));
+				    cJSON_IsString(src) ? src->valuestring : "(none)",
+				    strerror(errno ? errno : EINVAL));
 		if (strchr(src->valuestring, '\t') || strchr(dst->valuestring, '\t'))
-			return fail("config.json: bind mount %s: a tab in a path", dst->valuestring);
+			return fail("config.json: bind mount %s: a tab in a path",
+				    dst->valuestring);
 		if (!p)
 			continue;
-		if (strncmp(dst->valuestring, "/dev/", 5) && strncmp(dst->valuestring, "/proc/", 6) &&
-		    strncmp(dst->valuestring, "/tmp/", 5) && strncmp(dst->valuestring, "/run/", 5) &&
+		if (strncmp(dst->valuestring, "/dev/", 5) &&
+		    strncmp(dst->valuestring, "/proc/", 6) &&
+		    strncmp(dst->valuestring, "/tmp/", 5) &&
+		    strncmp(dst->valuestring, "/run/", 5) &&
 		    make_mountpoint(b->rootfs, dst->valuestring, S_ISDIR(st.st_mode)) < 0)
-			return fail("mount point %s in %s: %s", dst->valuestring, b->rootfs, strerror(errno));
-		snprintf(v, sizeof v, "%s\t%s\t%s", opt_has(opts, "ro") ? "ro" : "rw", src->valuestring,
-			 dst->valuestring);
+			return fail("mount point %s in %s: %s", dst->valuestring, b->rootfs,
+				    strerror(errno));
+		snprintf(v, sizeof v, "%s\t%s\t%s", opt_has(opts, "ro") ? "ro" : "rw",
+			 src->valuestring, dst->valuestring);
 		if (podrun_set_option(p, "rootfs-bind", v) < 0)
 			return fail("config.json: bind mount %s: refused", dst->valuestring);
 	}
@@ -487,7 +510,8 @@ static int bundle_rlimits(const struct bundle *b, podrun_t *p)
 	const cJSON *rl = item(item(b->cfg, "process"), "rlimits"), *r;
 	char v[32];
 
-	cJSON_ArrayForEach(r, rl) {
+	cJSON_ArrayForEach(r, rl)
+	{
 		const cJSON *t = item(r, "type"), *soft = item(r, "soft"), *hard = item(r, "hard");
 		struct rlimit mine;
 		int res;
@@ -498,16 +522,22 @@ static int bundle_rlimits(const struct bundle *b, podrun_t *p)
 			return fail("config.json: rlimit %s is not supported", t->valuestring);
 		if (res == RLIMIT_CORE) {
 			if (hard->valuedouble != 0)
-				return fail("config.json: RLIMIT_CORE must be 0 (the pod never dumps core)");
+				return fail("config.json: RLIMIT_CORE must be 0 (the pod never "
+					    "dumps core)");
 			continue;
 		}
 		if (res == RLIMIT_NOFILE && getrlimit(RLIMIT_NOFILE, &mine) == 0 &&
 		    hard->valuedouble > (double)mine.rlim_max)
-			return fail("config.json: RLIMIT_NOFILE %.0f is above the runtime's own hard limit "
-				    "%llu", hard->valuedouble, (unsigned long long)mine.rlim_max);
+			return fail(
+			    "config.json: RLIMIT_NOFILE %.0f is above the runtime's own hard limit "
+			    "%llu",
+			    hard->valuedouble, (unsigned long long)mine.rlim_max);
 		snprintf(v, sizeof v, "%.0f", soft->valuedouble);
-		if (p && podrun_set_option(p, res == RLIMIT_NOFILE ? "rlimit-nofile" :
-					   res == RLIMIT_NPROC ? "rlimit-nproc" : "rlimit-fsize", v) < 0)
+		if (p && podrun_set_option(p,
+					   res == RLIMIT_NOFILE  ? "rlimit-nofile"
+					   : res == RLIMIT_NPROC ? "rlimit-nproc"
+								 : "rlimit-fsize",
+					   v) < 0)
 			return fail("config.json: rlimit %s %s: refused", t->valuestring, v);
 	}
 	return 0;
@@ -520,22 +550,25 @@ static int bundle_resources(const struct bundle *b, podrun_t *p)
 	uint64_t mem = 0;
 	uint32_t pids = 0;
 
-	cJSON_ArrayForEach(x, res) {
+	cJSON_ArrayForEach(x, res)
+	{
 		const char *k = x->string;
 		if (!strcmp(k, "devices")) {
 			const cJSON *d;
-			cJSON_ArrayForEach(d, x)
-				if (cJSON_IsTrue(item(d, "allow")))
-					return fail("config.json: linux.resources.devices: allowing a device "
-						    "is not supported (the pod's /dev is the runner's)");
+			cJSON_ArrayForEach(d, x) if (cJSON_IsTrue(item(d, "allow"))) return fail(
+			    "config.json: linux.resources.devices: allowing a device "
+			    "is not supported (the pod's /dev is the runner's)");
 		} else if (!strcmp(k, "memory")) {
 			const cJSON *l = item(x, "limit"), *y;
-			cJSON_ArrayForEach(y, x)
-				if ((strcmp(y->string, "limit") && strcmp(y->string, "swap") &&
-				     strcmp(y->string, "disableOOMKiller")) ||
-				    (!strcmp(y->string, "disableOOMKiller") && cJSON_IsTrue(y)))
-					return fail("config.json: linux.resources.memory.%s is not supported",
-						    y->string);
+			cJSON_ArrayForEach(
+			    y,
+			    x) if ((strcmp(y->string, "limit") && strcmp(y->string, "swap") &&
+				    strcmp(y->string, "disableOOMKiller")) ||
+				   (!strcmp(y->string, "disableOOMKiller") &&
+				    cJSON_IsTrue(
+					y))) return fail("config.json: linux.resources.memory.%s "
+							 "is not supported",
+							 y->string);
 			/* (swap: memory+swap is held at the memory limit itself) */
 			if (cJSON_IsNumber(l) && l->valuedouble > 0)
 				mem = (uint64_t)l->valuedouble;
@@ -545,21 +578,27 @@ static int bundle_resources(const struct bundle *b, podrun_t *p)
 				pids = (uint32_t)l->valuedouble;
 		} else if (!strcmp(k, "cpu")) {
 			const cJSON *q = item(x, "quota"), *per = item(x, "period"), *y;
-			cJSON_ArrayForEach(y, x)
-				if ((strcmp(y->string, "quota") && strcmp(y->string, "period") &&
-				     strcmp(y->string, "shares")) ||
-				    (!strcmp(y->string, "shares") && cJSON_IsNumber(y) &&
-				     y->valuedouble != 0 && y->valuedouble != 1024))
-					return fail("config.json: linux.resources.cpu.%s is not supported",
-						    y->string);
+			cJSON_ArrayForEach(
+			    y, x) if ((strcmp(y->string, "quota") && strcmp(y->string, "period") &&
+				       strcmp(y->string, "shares")) ||
+				      (!strcmp(y->string, "shares") && cJSON_IsNumber(y) &&
+				       y->valuedouble != 0 &&
+				       y->valuedouble !=
+					   1024)) return fail("config.json: linux.resources.cpu.%s "
+							      "is not supported",
+							      y->string);
 			if (cJSON_IsNumber(q) && q->valuedouble > 0) {
-				double period = cJSON_IsNumber(per) && per->valuedouble > 0 ? per->valuedouble
-											   : 100000;
+				double period = cJSON_IsNumber(per) && per->valuedouble > 0
+						    ? per->valuedouble
+						    : 100000;
 				char v[32];
-				snprintf(v, sizeof v, "%.0f", q->valuedouble * 100 / period < 1 ? 1 :
-					 q->valuedouble * 100 / period);
+				snprintf(v, sizeof v, "%.0f",
+					 q->valuedouble * 100 / period < 1
+					     ? 1
+					     : q->valuedouble * 100 / period);
 				if (p && podrun_set_option(p, "cpu-percent", v) < 0)
-					return fail("config.json: linux.resources.cpu: quota out of range");
+					return fail(
+					    "config.json: linux.resources.cpu: quota out of range");
 			}
 		} else {
 			return fail("config.json: linux.resources.%s is not supported", k);
@@ -575,16 +614,24 @@ static int bundle_resources(const struct bundle *b, podrun_t *p)
  * libpodrun refuses such a policy too; here it fails create, not start. */
 static int policy_fits_image(const policy_t *pol, const char *src)
 {
-	static const struct { enum pol_cat c; const char *name; int need_allow; } cats[] = {
-		{ POL_FS_READ, "fs.read", 1 }, { POL_FS_WRITE, "fs.write", 1 }, { POL_RUN, "run", 1 },
-		{ POL_FFI, "ffi", 1 }, { POL_ENV, "env", 0 } };
+	static const struct {
+		enum pol_cat c;
+		const char *name;
+		int need_allow;
+	} cats[] = { { POL_FS_READ, "fs.read", 1 },
+		     { POL_FS_WRITE, "fs.write", 1 },
+		     { POL_RUN, "run", 1 },
+		     { POL_FFI, "ffi", 1 },
+		     { POL_ENV, "env", 0 } };
 	const struct pol_rule *r;
 	size_t n;
 
 	for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++) {
 		if (cats[i].need_allow && policy_default(pol, cats[i].c) != POL_ALLOW)
-			return fail("%s: %s must default to \"allow\" in a container (the whole image is "
-				    "its file view)", src, cats[i].name);
+			return fail(
+			    "%s: %s must default to \"allow\" in a container (the whole image is "
+			    "its file view)",
+			    src, cats[i].name);
 		r = NULL;
 		n = 0;
 		if (policy_rules(pol, cats[i].c, &r, &n) == 0 && r && n)
@@ -621,7 +668,8 @@ static int bundle_policy(struct bundle *b)
 		src = "annotation org.podrun.policy";
 	} else if (pf) {
 		if (!cJSON_IsString(pf) || pf->valuestring[0] != '/')
-			return fail("annotation org.podrun.policy-file: an absolute path is expected");
+			return fail(
+			    "annotation org.podrun.policy-file: an absolute path is expected");
 		text = read_file(pf->valuestring, 1u << 20, NULL);
 		if (!text)
 			return fail("policy file %s: %s", pf->valuestring, strerror(errno));
@@ -672,7 +720,8 @@ static int bundle_policy(struct bundle *b)
 		ret = policy_load_json(pol, b->policy, strlen(b->policy), src, &e);
 	if (ret >= 0)
 		ret = policy_finalize(pol, &e);
-	ret = ret < 0 ? fail("%s: %s", src, e.msg[0] ? e.msg : strerror(-ret)) : policy_fits_image(pol, src);
+	ret = ret < 0 ? fail("%s: %s", src, e.msg[0] ? e.msg : strerror(-ret))
+		      : policy_fits_image(pol, src);
 	policy_free(pol);
 	return ret;
 }
@@ -705,18 +754,17 @@ static int bundle_load(const char *dir, struct bundle *b)
 	if (!cJSON_IsString(item(b->cfg, "ociVersion")))
 		return fail("%s: ociVersion is missing", path);
 	hooks = item(b->cfg, "hooks");
-	cJSON_ArrayForEach(x, hooks)
-		if (cJSON_GetArraySize(x) > 0)
-			return fail("config.json: hooks (%s) are not supported: nothing runs outside the "
-				    "sandbox on the pod's behalf", x->string);
+	cJSON_ArrayForEach(x, hooks) if (cJSON_GetArraySize(x) > 0) return fail(
+	    "config.json: hooks (%s) are not supported: nothing runs outside the "
+	    "sandbox on the pod's behalf",
+	    x->string);
 	proc = item(b->cfg, "process");
 	args = item(proc, "args");
 	if (!cJSON_IsObject(proc) || !cJSON_IsArray(args) || cJSON_GetArraySize(args) < 1 ||
 	    !cJSON_IsString(cJSON_GetArrayItem(args, 0)))
 		return fail("config.json: process.args is missing or empty");
-	cJSON_ArrayForEach(x, args)
-		if (!cJSON_IsString(x))
-			return fail("config.json: process.args: strings expected");
+	cJSON_ArrayForEach(x, args) if (!cJSON_IsString(x)) return fail(
+	    "config.json: process.args: strings expected");
 	b->terminal = cJSON_IsTrue(item(proc, "terminal"));
 	root = item(b->cfg, "root");
 	x = item(root, "path");
@@ -731,8 +779,9 @@ static int bundle_load(const char *dir, struct bundle *b)
 	if (!realpath(b->rootfs, path) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return fail("config.json: root.path %s: not a directory", b->rootfs);
 	snprintf(b->rootfs, sizeof b->rootfs, "%s", path);
-	if (check_namespaces(item(b->cfg, "linux")) || check_proc_paths(item(b->cfg, "linux")) || bundle_mounts(b, NULL) ||
-	    bundle_rlimits(b, NULL) || bundle_resources(b, NULL) || bundle_policy(b))
+	if (check_namespaces(item(b->cfg, "linux")) || check_proc_paths(item(b->cfg, "linux")) ||
+	    bundle_mounts(b, NULL) || bundle_rlimits(b, NULL) || bundle_resources(b, NULL) ||
+	    bundle_policy(b))
 		return 1;
 	return 0;
 }
@@ -752,26 +801,32 @@ static int bundle_apply(struct bundle *b, podrun_t *p)
 	int first = 1;
 
 	podrun_set_option(p, "rootfs", b->rootfs);
-	cJSON_ArrayForEach(x, args) {
+	cJSON_ArrayForEach(x, args)
+	{
 		if (first)
 			podrun_set_program(p, x->valuestring);
 		else if (podrun_add_arg(p, x->valuestring) < 0)
 			return fail("process.args: too many");
 		first = 0;
 	}
-	cJSON_ArrayForEach(x, item(proc, "env"))
-		if (cJSON_IsString(x) && strchr(x->valuestring, '=') != x->valuestring &&
-		    podrun_set_option(p, "rootfs-env", x->valuestring) < 0)
-			return fail("process.env: bad entry \"%.40s\"", x->valuestring);
+	cJSON_ArrayForEach(
+	    x, item(proc, "env")) if (cJSON_IsString(x) &&
+				      strchr(x->valuestring, '=') != x->valuestring &&
+				      podrun_set_option(p, "rootfs-env", x->valuestring) <
+					  0) return fail("process.env: bad entry \"%.40s\"",
+							 x->valuestring);
 	x = item(proc, "cwd");
 	if (cJSON_IsString(x) && podrun_set_option(p, "rootfs-cwd", x->valuestring) < 0)
-		return fail("process.cwd %s: an absolute normalized path is expected", x->valuestring);
+		return fail("process.cwd %s: an absolute normalized path is expected",
+			    x->valuestring);
 	if (u) {
 		const cJSON *uid = item(u, "uid"), *gid = item(u, "gid"), *um = item(u, "umask");
-		cJSON_ArrayForEach(x, item(u, "additionalGids"))
-			if (!cJSON_IsNumber(x) || !cJSON_IsNumber(gid) || x->valuedouble != gid->valuedouble)
-				return fail("process.user.additionalGids is not supported (the pod has no "
-					    "supplementary groups)");
+		cJSON_ArrayForEach(x, item(u, "additionalGids")) if (
+		    !cJSON_IsNumber(x) || !cJSON_IsNumber(gid) ||
+		    x->valuedouble !=
+			gid->valuedouble) return fail("process.user.additionalGids is not "
+						      "supported (the pod has no "
+						      "supplementary groups)");
 		if (um && (!cJSON_IsNumber(um) || um->valuedouble != 022))
 			return fail("process.user.umask: only 0022 is supported");
 		umask(022); /* inherited by the pod */
@@ -786,8 +841,8 @@ static int bundle_apply(struct bundle *b, podrun_t *p)
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		char num[16];
 		snprintf(num, sizeof num, "%d", cJSON_IsNumber(x) ? (int)x->valuedouble : 0);
-		if (!cJSON_IsNumber(x) || x->valuedouble < -1000 || x->valuedouble > 1000 || fd < 0 ||
-		    write(fd, num, strlen(num)) < 0) {
+		if (!cJSON_IsNumber(x) || x->valuedouble < -1000 || x->valuedouble > 1000 ||
+		    fd < 0 || write(fd, num, strlen(num)) < 0) {
 			if (fd >= 0)
 				close(fd);
 			return fail("process.oomScoreAdj: out of range or not settable");
@@ -838,10 +893,13 @@ static void sup_finish(struct sup *s, int code)
 
 static int signal_number(const char *s)
 {
-	static const struct { const char *name; int sig; } names[] = {
-		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "CONT", SIGCONT },
-		{ "STOP", SIGSTOP }, { "WINCH", SIGWINCH }, { "ALRM", SIGALRM }, { NULL, 0 } };
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = { { "HUP", SIGHUP },     { "INT", SIGINT },   { "QUIT", SIGQUIT },
+		      { "KILL", SIGKILL },   { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		      { "TERM", SIGTERM },   { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+		      { "WINCH", SIGWINCH }, { "ALRM", SIGALRM }, { NULL, 0 } };
 	char *end = NULL;
 	long n;
 
@@ -900,9 +958,8 @@ static void sup_request(struct sup *s)
 			s->started = 1;
 			state_set(&s->st, "running", (int)getpid());
 			jset(s->st.doc, "org.podrun.pod_pid",
-						  cJSON_CreateNumber(podrun_pid(s->pod)));
-			jset(s->st.doc, "org.podrun.pod_id",
-						  cJSON_CreateString(podrun_id(s->pod)));
+			     cJSON_CreateNumber(podrun_pid(s->pod)));
+			jset(s->st.doc, "org.podrun.pod_id", cJSON_CreateString(podrun_id(s->pod)));
 			state_save(s->id, &s->st);
 			snprintf(ans, sizeof ans, "ok\n");
 		}
@@ -930,7 +987,8 @@ static void supervisor(struct sup *s)
 {
 	for (;;) {
 		struct pollfd fds[2] = { { .fd = s->ctl, .events = POLLIN },
-					 { .fd = s->started ? podrun_fd(s->pod) : -1, .events = POLLIN } };
+					 { .fd = s->started ? podrun_fd(s->pod) : -1,
+					   .events = POLLIN } };
 		if (poll(fds, 2, s->started ? 1000 : -1) < 0 && errno != EINTR)
 			sup_finish(s, PODRUN_EXIT_RUNNER);
 		if (s->started) {
@@ -1052,8 +1110,8 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 	path_of(dir, sizeof dir, id, NULL);
 	if (mkdir(dir, 0700) < 0) {
 		bundle_free(&b);
-		return fail(errno == EEXIST ? "container %s already exists" : "container %s: %s", id,
-			    strerror(errno));
+		return fail(errno == EEXIST ? "container %s already exists" : "container %s: %s",
+			    id, strerror(errno));
 	}
 	/* the state, "creating" until this command has finished */
 	s.st.doc = cJSON_CreateObject();
@@ -1076,8 +1134,9 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 		cJSON_AddStringToObject(s.st.doc, "owner", "");
 	}
 	cJSON_AddItemToObject(s.st.doc, "annotations",
-			      item(b.cfg, "annotations") ? cJSON_Duplicate(item(b.cfg, "annotations"), 1)
-							 : cJSON_CreateObject());
+			      item(b.cfg, "annotations")
+				  ? cJSON_Duplicate(item(b.cfg, "annotations"), 1)
+				  : cJSON_CreateObject());
 	state_save(id, &s.st);
 
 	if ((ret = ctl_addr(id, &sa)) < 0 ||
@@ -1100,7 +1159,8 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 		int in = fcntl(0, F_DUPFD_CLOEXEC, 3), out = fcntl(1, F_DUPFD_CLOEXEC, 3),
 		    err = fcntl(2, F_DUPFD_CLOEXEC, 3), nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		int logfd = g_log && *g_log && !g_log_json
-				    ? open(g_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+				? open(g_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
+				: -1;
 		close(ready[0]);
 		setsid();
 		if (chdir("/") < 0)
@@ -1160,7 +1220,8 @@ static int cmd_create(const char *id, const char *bundle_dir, const char *pid_fi
 		char num[32];
 		struct stat pst;
 		snprintf(num, sizeof num, "%d", (int)pid);
-		if ((lstat(pid_file, &pst) == 0 && !S_ISREG(pst.st_mode)) || write_atomic(pid_file, num) < 0) {
+		if ((lstat(pid_file, &pst) == 0 && !S_ISREG(pst.st_mode)) ||
+		    write_atomic(pid_file, num) < 0) {
 			/* a FIFO or another special file: written in place (a FIFO
 			 * blocks until read: the container is "creating" until then) */
 			int fd = open(pid_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -1320,7 +1381,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *v, *cmd, *bundle = ".", *pid_file = NULL, *id = NULL, *sig = NULL, *console = NULL;
+	const char *v, *cmd, *bundle = ".", *pid_file = NULL, *id = NULL, *sig = NULL,
+			     *console = NULL;
 	int i = 1, force = 0, preserve = 0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1347,12 +1409,16 @@ int main(int argc, char **argv)
 		return fail("--root: an absolute path of at most 64 characters"), 2;
 	cmd = argv[i++];
 	{
-		static const char *const unsupported[] = { "exec", "pause", "resume", "update", "ps",
-			"events", "checkpoint", "restore", "run", "features", "spec", "list", NULL };
+		static const char *const unsupported[] = {
+			"exec",    "pause", "resume",   "update", "ps",   "events", "checkpoint",
+			"restore", "run",   "features", "spec",   "list", NULL
+		};
 		for (int k = 0; unsupported[k]; k++)
 			if (!strcmp(cmd, unsupported[k]))
-				return fail("%s is not supported: podrun-oci has create, start, state, kill "
-					    "and delete", cmd);
+				return fail("%s is not supported: podrun-oci has create, start, "
+					    "state, kill "
+					    "and delete",
+					    cmd);
 	}
 	for (; i < argc; i++) {
 		if (argv[i][0] != '-' || !argv[i][1]) {
@@ -1362,7 +1428,8 @@ int main(int argc, char **argv)
 				sig = argv[i];
 			else
 				return usage();
-		} else if ((v = opt_value(argc, argv, &i, "--bundle")) || (v = opt_value(argc, argv, &i, "-b")))
+		} else if ((v = opt_value(argc, argv, &i, "--bundle")) ||
+			   (v = opt_value(argc, argv, &i, "-b")))
 			bundle = v;
 		else if ((v = opt_value(argc, argv, &i, "--pid-file")))
 			pid_file = v;

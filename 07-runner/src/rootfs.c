@@ -37,8 +37,8 @@ struct rfs_bind {
 };
 
 struct pr_rootfs {
-	char *dir;              /* host path of the image's root */
-	char **env;             /* the pod's environment, NAME=VALUE */
+	char *dir;  /* host path of the image's root */
+	char **env; /* the pod's environment, NAME=VALUE */
 	size_t nenv;
 	char *cwd, *hostname;
 	int have_ids;
@@ -130,9 +130,11 @@ static int rfs_add_bind(struct pr_rootfs *r, const char *v)
 
 int pr_rootfs_option(struct podrun *p, const char *name, const char *value)
 {
-	static const char *const names[] = { "rootfs", "rootfs-env", "rootfs-cwd", "rootfs-hostname",
-		"rootfs-user", "rootfs-bind", "cpu-percent", "rlimit-nofile", "rlimit-nproc",
-		"rlimit-fsize", NULL };
+	static const char *const names[] = {
+		"rootfs",       "rootfs-env",   "rootfs-cwd",  "rootfs-hostname",
+		"rootfs-user",  "rootfs-bind",  "cpu-percent", "rlimit-nofile",
+		"rlimit-nproc", "rlimit-fsize", NULL
+	};
 	struct pr_rootfs *r;
 	uint64_t n;
 	int ret, known = 0;
@@ -226,13 +228,17 @@ static int rfs_refuse_cat(struct podrun *p, enum pol_cat c, const char *name)
 	size_t n = 0;
 
 	if (policy_default(p->pol, c) != POL_ALLOW) {
-		pr_seterr(p, 0, "policy: %s must default to \"allow\" in a pod with its own root file "
-			  "system (the whole image is its file view)", name);
+		pr_seterr(p, 0,
+			  "policy: %s must default to \"allow\" in a pod with its own root file "
+			  "system (the whole image is its file view)",
+			  name);
 		return -EINVAL;
 	}
 	if (policy_rules(p->pol, c, &r, &n) == 0 && r && n) {
-		pr_seterr(p, 0, "policy: %s rule \"%s\" is not supported in a pod with its own root "
-			  "file system", name, r[0].pattern);
+		pr_seterr(p, 0,
+			  "policy: %s rule \"%s\" is not supported in a pod with its own root "
+			  "file system",
+			  name, r[0].pattern);
 		return -EINVAL;
 	}
 	return 0;
@@ -241,7 +247,8 @@ static int rfs_refuse_cat(struct podrun *p, enum pol_cat c, const char *name)
 /* Open @path inside the image, symlinks resolved as if the image were "/". */
 static int rfs_open_in(const struct pr_rootfs *r, const char *path, int flags)
 {
-	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT };
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
+				.resolve = RESOLVE_IN_ROOT };
 	int root = open(r->dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
 
 	if (root < 0)
@@ -300,8 +307,10 @@ int pr_rootfs_program(struct podrun *p)
 		const struct pol_rule *er = NULL;
 		size_t en = 0;
 		if (policy_rules(p->pol, POL_ENV, &er, &en) == 0 && er && en) {
-			pr_seterr(p, 0, "policy: env rule \"%s\" is not supported in a pod with its own "
-				  "root file system (its environment is the bundle's)", er[0].pattern);
+			pr_seterr(p, 0,
+				  "policy: env rule \"%s\" is not supported in a pod with its own "
+				  "root file system (its environment is the bundle's)",
+				  er[0].pattern);
 			return -EINVAL;
 		}
 	}
@@ -318,7 +327,8 @@ int pr_rootfs_program(struct podrun *p)
 			path[0] = '\0';
 	} else {
 		const char *dirs = rfs_env_get(r, "PATH");
-		char *copy = strdup(dirs ? dirs : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		char *copy = strdup(
+		    dirs ? dirs : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 		char *save = NULL;
 		if (!copy)
 			return -ENOMEM;
@@ -333,7 +343,8 @@ int pr_rootfs_program(struct podrun *p)
 		free(copy);
 	}
 	if (!path[0]) {
-		pr_seterr(p, 0, "program %s: no executable file of that name in the root file system %s",
+		pr_seterr(p, 0,
+			  "program %s: no executable file of that name in the root file system %s",
 			  p->program, r->dir);
 		return -EINVAL;
 	}
@@ -370,7 +381,8 @@ static int rfs_top_level(struct podrun *p, sandbox_cfg_t *cfg)
 		ssize_t len;
 
 		if (ret < 0 || !strcmp(nm, ".") || !strcmp(nm, "..") || !strcmp(nm, "proc") ||
-		    !strcmp(nm, "dev") || !strcmp(nm, "sys") || !strcmp(nm, "tmp") || !strcmp(nm, "run"))
+		    !strcmp(nm, "dev") || !strcmp(nm, "sys") || !strcmp(nm, "tmp") ||
+		    !strcmp(nm, "run"))
 			goto next;
 		snprintf(src, sizeof src, "%s/%s", r->dir, nm);
 		snprintf(dst, sizeof dst, "/%s", nm);
@@ -387,7 +399,7 @@ static int rfs_top_level(struct podrun *p, sandbox_cfg_t *cfg)
 		}
 		if (ret < 0)
 			pr_seterr(p, ret, "mount plan: %s", dst);
-next:
+	next:
 		free(ents[i]);
 	}
 	free(ents);
@@ -457,7 +469,8 @@ int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 		if (ret >= 0)
 			pr_emit(p, "policy", "fs", "info", b->dst, "bundle", 0,
 				b->rw ? ",\"mount\":\"rw\",\"stage\":\"spawn\""
-				      : ",\"mount\":\"ro\",\"stage\":\"spawn\"", NULL);
+				      : ",\"mount\":\"ro\",\"stage\":\"spawn\"",
+				NULL);
 		else
 			pr_seterr(p, ret, "mount plan: %s", b->dst);
 	}

@@ -106,11 +106,14 @@ static void refused(const char *program, const char *policy, const char *needle)
 	ck_assert_int_eq(podrun_start(p), -EINVAL);
 	ck_assert_int_eq(podrun_state(p), PODRUN_FAILED);
 	ck_assert_int_eq(podrun_exit_code(p), PODRUN_EXIT_USAGE);
-	ck_assert_msg(strstr(podrun_error(p), needle), "error \"%s\" lacks \"%s\"", podrun_error(p), needle);
+	ck_assert_msg(strstr(podrun_error(p), needle), "error \"%s\" lacks \"%s\"", podrun_error(p),
+		      needle);
 	podrun_free(p);
 }
 
-#define IMAGE_OK "\"fs\":{\"default\":\"allow\"},\"run\":{\"default\":\"allow\"},\"ffi\":{\"default\":\"allow\"}"
+#define IMAGE_OK                                                                                   \
+	"\"fs\":{\"default\":\"allow\"},\"run\":{\"default\":\"allow\"},\"ffi\":{\"default\":"     \
+	"\"allow\"}"
 
 START_TEST(test_policy_must_fit_the_image)
 {
@@ -118,7 +121,8 @@ START_TEST(test_policy_must_fit_the_image)
 	refused("/bin/tool", "{\"version\":1}", "fs.read must default to \"allow\"");
 	refused("/bin/tool", "{\"fs\":{\"default\":\"allow\"},\"ffi\":{\"default\":\"allow\"}}",
 		"run must default to \"allow\"");
-	refused("/bin/tool", "{\"fs\":{\"default\":\"allow\",\"read\":{\"deny\":[\"/etc\"]}},"
+	refused("/bin/tool",
+		"{\"fs\":{\"default\":\"allow\",\"read\":{\"deny\":[\"/etc\"]}},"
 		"\"run\":{\"default\":\"allow\"},\"ffi\":{\"default\":\"allow\"}}",
 		"fs.read rule \"/etc\" is not supported");
 	refused("/bin/tool", "{" IMAGE_OK ",\"env\":{\"allow\":[\"HOME\"]}}",
