@@ -298,6 +298,23 @@ int sandbox_cfg_set_seccomp(sandbox_cfg_t *cfg, bool on);
  */
 int sandbox_cfg_set_memfd_exec(sandbox_cfg_t *cfg, bool allow);
 
+/**
+ * Let the runner decide every execve() and execveat() of the pod (default off).
+ * On, the init installs a second seccomp filter whose execve and execveat
+ * become seccomp user notifications on a listener that only the runner holds
+ * (sandbox_exec_notify_fd()). sandbox_release() lets the worker's own first
+ * exec through (the planned program); every later exec of any process of the
+ * pod waits until the runner answers: SECCOMP_USER_NOTIF_FLAG_CONTINUE to let
+ * it run, or an error such as -EACCES. The deny list's errors take precedence
+ * over a notification. The answer is a decision and a point of visibility,
+ * not the boundary: the kernel reads the path again when the call continues,
+ * so what can run at all is still what the mount plan and Landlock allow.
+ * @param cfg  configuration
+ * @param on   true to install the exec filter
+ * @return 0, -EINVAL
+ */
+int sandbox_cfg_set_exec_notify(sandbox_cfg_t *cfg, bool on);
+
 /** Landlock modes for sandbox_cfg_set_landlock(). */
 enum sandbox_landlock {
 	SANDBOX_LANDLOCK_OFF = 0,         /**< do not use Landlock */
@@ -416,6 +433,17 @@ pid_t sandbox_pid(const sandbox_t *sb);
  * @return descriptor or -1
  */
 int sandbox_netns_fd(const sandbox_t *sb);
+
+/**
+ * The seccomp listener of the pod's execve()/execveat() (owned by the handle;
+ * -1 unless sandbox_cfg_set_exec_notify() was on and sandbox_release()
+ * succeeded). Readable when an exec waits for an answer: receive it with
+ * SECCOMP_IOCTL_NOTIF_RECV, answer with SECCOMP_IOCTL_NOTIF_SEND. Nothing of
+ * the pod holds it.
+ * @param sb  pod
+ * @return descriptor or -1
+ */
+int sandbox_exec_notify_fd(const sandbox_t *sb);
 
 /** Which cgroup hierarchy enforces the limits. */
 enum sandbox_cgroup_mode {

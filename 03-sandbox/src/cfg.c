@@ -416,6 +416,14 @@ int sandbox_cfg_set_memfd_exec(sandbox_cfg_t *cfg, bool allow)
 	return 0;
 }
 
+int sandbox_cfg_set_exec_notify(sandbox_cfg_t *cfg, bool on)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->exec_notify = on;
+	return 0;
+}
+
 int sandbox_cfg_set_landlock(sandbox_cfg_t *cfg, int mode)
 {
 	if (!cfg || mode < SANDBOX_LANDLOCK_OFF || mode > SANDBOX_LANDLOCK_REQUIRED)

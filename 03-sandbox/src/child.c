@@ -317,6 +317,36 @@ static int memfd_noexec(void)
 	return ret;
 }
 
+/*
+ * Step 11b: the exec filter. Its listener goes to the runner over the go
+ * socket (SCM_RIGHTS) and is closed here at once: no process of the pod ever
+ * holds it, so none can answer its own exec.
+ */
+static int exec_listener(const struct child_args *a)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = "n", .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int fd, ret = 0;
+
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			  a->exec_notify);
+	if (fd < 0)
+		return -errno;
+	memset(u.buf, 0, sizeof(u.buf));
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(a->go_fd, &m, MSG_NOSIGNAL) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Steps 2-11, in the order the file header explains. */
 static void setup(const struct child_args *a)
 {
@@ -352,6 +382,8 @@ static void setup(const struct child_args *a)
 		fail(a, STEP_LANDLOCK, ret, -1);
 	if (a->seccomp && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->seccomp) < 0)
 		fail(a, STEP_SECCOMP, errno, -1);
+	if (a->exec_notify && (ret = exec_listener(a)) < 0)
+		fail(a, STEP_SECCOMP, ret, -1);
 }
 
 _Noreturn void sbx_child_main(const struct child_args *ca)

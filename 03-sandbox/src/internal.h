@@ -66,6 +66,7 @@ struct sandbox_cfg {
 	unsigned ns;              /* enum sandbox_ns bits */
 	bool seccomp;
 	bool memfd_exec;          /* false: vm.memfd_noexec = 2 in the pod's pid namespace */
+	bool exec_notify;         /* execve/execveat are decided by the runner */
 	int landlock;             /* enum sandbox_landlock */
 	struct sandbox_limits limits;
 	sandbox_log_fn log;
@@ -117,6 +118,7 @@ struct child_args {
 	int status_fd;              /* write end, CLOEXEC: reports / EOF on exec */
 	int devnull_fd;             /* host /dev/null, for stdio not handed over */
 	const struct sock_fprog *seccomp;   /* NULL: no filter */
+	const struct sock_fprog *exec_notify; /* NULL: no exec notification filter */
 	const struct ll_rule *ll_rules;
 	size_t nll;
 	int landlock_abi;           /* 0: skip Landlock */
@@ -135,6 +137,7 @@ struct sandbox {
 	struct ll_rule *ll_rules;
 	struct sandbox_info info;
 	const struct sandbox_cfg *cfg; /* for sandbox_release() user-ns maps */
+	int notify_fd;      /* seccomp listener of execve/execveat, or -1 */
 };
 
 /* cfg.c */
@@ -156,6 +159,7 @@ int sbx_landlock_rules(const struct sandbox_cfg *cfg, const unsigned char *skip,
 /* seccomp.c: the compiled deny list (built once per process), and the table
  * itself for tests and documentation: entry i's syscall name and reason. */
 int sbx_seccomp_program(const struct sock_fprog **out);
+int sbx_seccomp_exec_program(const struct sock_fprog **out);
 size_t sbx_seccomp_table_size(void);
 const char *sbx_seccomp_entry(size_t i, const char **why);
 

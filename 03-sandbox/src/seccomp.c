@@ -162,6 +162,42 @@ static int add_rule(scmp_filter_ctx ctx, const struct deny *d)
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(d->err), nr, 1, &cmp);
 }
 
+/* Export a libseccomp filter as a classic-BPF program (malloc'd) into @p out. */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out)
+{
+	struct stat st;
+	void *buf = NULL;
+	int fd, ret;
+
+	fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = seccomp_export_bpf(ctx, fd);
+	if (ret < 0)
+		goto cleanup;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % sizeof(struct sock_filter) != 0) {
+		ret = -EIO;
+		goto cleanup;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	if (pread(fd, buf, st.st_size, 0) != st.st_size) {
+		ret = -EIO;
+		goto cleanup;
+	}
+	out->filter = buf;
+	out->len = st.st_size / sizeof(struct sock_filter);
+	buf = NULL;
+cleanup:
+	free(buf);
+	close(fd);
+	return ret < 0 ? ret : 0;
+}
+
 /* Compile the table into a classic-BPF program kept for the process lifetime. */
 static struct sock_fprog g_prog;
 static int g_prog_err;
@@ -170,9 +206,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void compile(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	struct stat st;
-	void *buf = NULL;
-	int fd = -1, ret = 0;
+	int ret = 0;
 
 	if (!ctx) {
 		g_prog_err = -ENOMEM;
@@ -193,35 +227,8 @@ static void compile(void)
 			goto cleanup;
 	}
 	/* 4. export the BPF into memory */
-	fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto cleanup;
-	}
-	ret = seccomp_export_bpf(ctx, fd);
-	if (ret < 0)
-		goto cleanup;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    st.st_size % sizeof(struct sock_filter) != 0) {
-		ret = -EIO;
-		goto cleanup;
-	}
-	buf = malloc(st.st_size);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	if (pread(fd, buf, st.st_size, 0) != st.st_size) {
-		ret = -EIO;
-		goto cleanup;
-	}
-	g_prog.filter = buf;
-	g_prog.len = st.st_size / sizeof(struct sock_filter);
-	buf = NULL;
+	ret = export_bpf(ctx, &g_prog);
 cleanup:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
 	seccomp_release(ctx);
 	g_prog_err = ret < 0 ? ret : 0;
 }
@@ -232,6 +239,46 @@ int sbx_seccomp_program(const struct sock_fprog **out)
 	if (g_prog_err < 0)
 		return g_prog_err;
 	*out = &g_prog;
+	return 0;
+}
+
+/*
+ * The exec filter: execve and execveat go to the runner (SECCOMP_RET_USER_NOTIF),
+ * everything else is allowed (the deny list above is a filter of its own, and
+ * its errors take precedence over a notification).
+ */
+static struct sock_fprog g_exec_prog;
+static int g_exec_err;
+static pthread_once_t g_exec_once = PTHREAD_ONCE_INIT;
+
+static void compile_exec(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int ret = 0;
+
+	if (!ctx) {
+		g_exec_err = -ENOMEM;
+		return;
+	}
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (ret == 0)
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execve), 0);
+	if (ret == 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0);
+	if (ret == 0)
+		ret = export_bpf(ctx, &g_exec_prog);
+	seccomp_release(ctx);
+	g_exec_err = ret < 0 ? ret : 0;
+}
+
+int sbx_seccomp_exec_program(const struct sock_fprog **out)
+{
+	pthread_once(&g_exec_once, compile_exec);
+	if (g_exec_err < 0)
+		return g_exec_err;
+	*out = &g_exec_prog;
 	return 0;
 }
 

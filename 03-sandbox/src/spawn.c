@@ -25,10 +25,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -158,6 +161,10 @@ static int prepare(const struct sandbox_cfg *c, sandbox_t *sb, struct child_args
 		return ret;
 	}
 	sb->info.seccomp = prog != NULL;
+	if (c->exec_notify && (ret = sbx_seccomp_exec_program(&a->exec_notify)) < 0) {
+		sbx_err(err, "seccomp: cannot compile the exec filter: %s", strerror(-ret));
+		return ret;
+	}
 	ret = landlock_plan(c, sb, &a->landlock_abi, err);
 	if (ret < 0)
 		return ret;
@@ -221,7 +228,7 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 		goto cleanup;
 	}
 	/* before anything can fail: sandbox_destroy() closes every fd >= 0 */
-	sb->pidfd = sb->netns_fd = sb->go_fd = sb->status_fd = -1;
+	sb->pidfd = sb->netns_fd = sb->go_fd = sb->status_fd = sb->notify_fd = -1;
 	sb->skip = calloc(c->nplan + 1, 1);
 	if (!sb->skip) {
 		ret = -ENOMEM;
@@ -311,6 +318,76 @@ static int write_id_maps(sandbox_t *sb, struct sandbox_error *err)
 	return 0;
 }
 
+/* Receive the exec listener the init sends over the go socket (-1: none came). */
+static int recv_listener(int sock)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	char b;
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/*
+ * With the exec filter, the worker's own execve waits for an answer: take the
+ * listener from the init, let exactly that first exec continue (it is the
+ * planned program, nothing of the pod has run yet), and return once the
+ * status pipe is readable (EOF: exec'd, or a setup report).
+ */
+static int wait_first_exec(sandbox_t *sb, struct sandbox_error *err)
+{
+	bool first_done = false;
+
+	for (;;) {
+		struct pollfd pf[3] = {
+			{ .fd = sb->status_fd, .events = POLLIN },
+			{ .fd = sb->notify_fd < 0 ? sb->go_fd : -1, .events = POLLIN },
+			{ .fd = first_done ? -1 : sb->notify_fd, .events = POLLIN },
+		};
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			sbx_err(err, "release: poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (pf[1].revents) {
+			sb->notify_fd = recv_listener(sb->go_fd);
+			if (sb->notify_fd < 0)
+				pf[0].revents |= POLLIN; /* the init failed: its report follows */
+		}
+		if (pf[2].revents & POLLIN) {
+			struct seccomp_notif n;
+			struct seccomp_notif_resp rsp;
+
+			memset(&n, 0, sizeof(n));
+			if (ioctl(sb->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0) {
+				memset(&rsp, 0, sizeof(rsp));
+				rsp.id = n.id;
+				rsp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+				ioctl(sb->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &rsp);
+				first_done = true;
+			}
+		}
+		if (pf[0].revents)
+			return 0;
+	}
+}
+
+int sandbox_exec_notify_fd(const sandbox_t *sb)
+{
+	return sb ? sb->notify_fd : -1;
+}
+
 int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
 {
 	struct child_report r;
@@ -332,6 +409,8 @@ int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
 		goto cleanup;
 	}
 	/* 7. EOF means the worker exec'd; a report means a step failed */
+	if (sb->cfg->exec_notify && (ret = wait_first_exec(sb, err)) < 0)
+		goto cleanup;
 	do
 		n = read(sb->status_fd, &r, sizeof(r));
 	while (n < 0 && errno == EINTR);
@@ -431,6 +510,8 @@ void sandbox_destroy(sandbox_t *sb)
 		close(sb->status_fd);
 	if (sb->netns_fd >= 0)
 		close(sb->netns_fd);
+	if (sb->notify_fd >= 0)
+		close(sb->notify_fd);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
 	free(sb->ll_rules);

@@ -16,7 +16,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -811,6 +815,101 @@ START_TEST(test_pod_dies_with_its_runner)
 }
 END_TEST
 
+/* ------------------------------------------------------------- exec notify */
+
+/*
+ * A pod whose worker execs `/probe euid` once more: the runner side (this
+ * test) receives that exec on the listener and answers @p answer (0: let it
+ * continue, else that errno). Returns the system call number it saw.
+ */
+static int exec_notify_run(const char *const args[], int answer, struct pod_result *r)
+{
+	struct sandbox_error e = { "" };
+	sandbox_cfg_t *c = std_cfg(&fx);
+	sandbox_t *sb = NULL;
+	struct seccomp_notif nt;
+	struct seccomp_notif_resp rsp;
+	struct pollfd pf;
+	size_t len = 0;
+	ssize_t n;
+	int p[2], fd;
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(cfg_probe(c, args), 0);
+	ck_assert_int_eq(sandbox_cfg_set_exec_notify(c, true), 0);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	sandbox_cfg_add_fd(c, p[1], 1);
+	close(p[1]);
+	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
+	ck_assert_msg(sandbox_release(sb, &e) == 0, "%s", e.msg); /* the first exec went through */
+	sandbox_cfg_free(c);
+	fd = sandbox_exec_notify_fd(sb);
+	ck_assert_int_ge(fd, 0);
+	pf = (struct pollfd){ .fd = fd, .events = POLLIN };
+	ck_assert_int_eq(poll(&pf, 1, 10000), 1);
+	memset(&nt, 0, sizeof(nt));
+	ck_assert_int_eq(ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &nt), 0);
+	memset(&rsp, 0, sizeof(rsp));
+	rsp.id = nt.id;
+	if (answer == 0)
+		rsp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else
+		rsp.error = -answer;
+	ck_assert_int_eq(ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &rsp), 0);
+	while ((n = read(p[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
+		len += (size_t)n;
+	r->out[len] = '\0';
+	close(p[0]);
+	sandbox_wait(sb, &r->status, 0);
+	sandbox_destroy(sb);
+	return (int)nt.data.nr;
+}
+
+START_TEST(test_exec_notify_runner_lets_an_exec_continue)
+{
+	struct pod_result r;
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_eq(exec_notify_run(ARGS("exec", "/probe", "euid"), 0, &r), __NR_execve);
+	ck_assert_str_eq(r.out, "ok 65534\n");
+}
+END_TEST
+
+START_TEST(test_exec_notify_runner_denies_an_exec_with_eacces)
+{
+	struct pod_result r;
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_eq(exec_notify_run(ARGS("exec", "/probe", "euid"), EACCES, &r), __NR_execve);
+	ck_assert_str_eq(r.out, "err 13\n");
+}
+END_TEST
+
+START_TEST(test_exec_notify_sees_execveat_of_a_memfd_too)
+{
+	struct pod_result r;
+
+	POD_REQUIRE_ROOT();
+	/* decided before the kernel's own EACCES: the runner sees the attempt */
+	ck_assert_int_eq(exec_notify_run(ARGS("memfdexec", "fd", "/probe"), 0, &r), __NR_execveat);
+	ck_assert_str_eq(r.out, "err 13\n");
+}
+END_TEST
+
+START_TEST(test_exec_notify_listener_is_not_in_the_pod)
+{
+	struct pod_result r;
+	sandbox_cfg_t *c;
+
+	POD_REQUIRE_ROOT();
+	c = std_cfg(&fx);
+	sandbox_cfg_set_exec_notify(c, true);
+	cfg_probe(c, ARGS("fds"));
+	pod_run(c, &r, NULL);
+	ck_assert_str_eq(r.out, "ok 0,1,2\n");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ escape */
 
 /* the host's files are simply not there */
@@ -1400,6 +1499,10 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_escape_sethostname_is_eperm);
 	tcase_add_test(tc, test_escape_hostname_is_pod);
 	tcase_add_test(tc, test_escape_mknod_is_eacces_by_landlock);
+	tcase_add_test(tc, test_exec_notify_runner_lets_an_exec_continue);
+	tcase_add_test(tc, test_exec_notify_runner_denies_an_exec_with_eacces);
+	tcase_add_test(tc, test_exec_notify_sees_execveat_of_a_memfd_too);
+	tcase_add_test(tc, test_exec_notify_listener_is_not_in_the_pod);
 	tcase_add_test(tc, test_escape_chmod_setuid_is_eperm);
 	tcase_add_test(tc, test_escape_chmod_setgid_is_eperm);
 	tcase_add_test(tc, test_escape_fchmod_setuid_is_eperm);

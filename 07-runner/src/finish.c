@@ -233,6 +233,10 @@ void pr_teardown(struct podrun *p, int kill_pod)
 	pr_strv_free(p->rt_paths, p->n_rt_paths);
 	p->rt_paths = NULL;
 	p->n_rt_paths = 0;
+	pr_strv_free(p->exec_rt, p->n_exec_rt);
+	p->exec_rt = NULL;
+	p->n_exec_rt = 0;
+	p->exec_fd = -1; /* owned by the sandbox handle */
 }
 
 /* ---- stop ---------------------------------------------------------------- */

@@ -41,7 +41,7 @@ enum pr_kind { PR_KIND_NATIVE = 0, PR_KIND_PYTHON, PR_KIND_BUN, PR_KIND_CLIB };
 enum pr_src {
 	PR_SRC_SIGNAL = 1, PR_SRC_PIDFD, PR_SRC_IPC, PR_SRC_TIMEOUT, PR_SRC_GRACE,
 	PR_SRC_TICK, PR_SRC_STDIN, PR_SRC_OUT, PR_SRC_ERR, PR_SRC_PODIN, PR_SRC_PROXY,
-	PR_SRC_BPF, PR_SRC_DBGUI, PR_SRC_DRAIN,
+	PR_SRC_BPF, PR_SRC_DBGUI, PR_SRC_DRAIN, PR_SRC_EXEC,
 };
 
 /* The embedder's event queue (podrun_next_event). Ring of malloc'd lines. */
@@ -138,6 +138,10 @@ struct podrun {
 	char *msgbuf;                   /* serve/CLI: one frame on its way to stdout */
 	char **rt_paths;                /* host paths the runtime plan mounted */
 	size_t n_rt_paths;
+	char **exec_rt;                 /* the runtime's own programs (pod paths), execgate.c */
+	size_t n_exec_rt;
+	char app_host[4096];            /* host directory shown at /pod/app ("" if none) */
+	int exec_fd;                    /* seccomp listener of the pod's execs, or -1 */
 	char mask_file[128], mask_dir[128]; /* stand-ins bound over denied paths */
 	char cgroups[4][256];           /* the pod's cgroup directories (03) */
 	char registry[256];             /* /run/podrun/<id>.owner, for the stale sweep */
@@ -209,6 +213,10 @@ void pr_stop_and_wait(struct podrun *p);
 void pr_final_close(struct podrun *p);
 
 /* plan.c: policy -> sandbox configuration */
+/* execgate.c: every execve/execveat of the pod decided against the Run rules */
+int pr_execgate_start(struct podrun *p);
+void pr_execgate_dispatch(struct podrun *p, uint32_t events);
+
 struct rt_plan;
 int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan);
 

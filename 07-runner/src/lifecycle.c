@@ -45,7 +45,7 @@ void pr_trace(const struct podrun *p, const char *step)
 
 void pr_fds_init(struct podrun *p)
 {
-	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = -1;
+	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = p->exec_fd = -1;
 	p->t_timeout = p->t_grace = p->t_tick = p->t_drain = -1;
 	p->pod_in_w = p->pod_out_r = p->pod_err_r = -1;
 	p->audit_fd = -1;
@@ -600,6 +600,8 @@ static int release_pod(struct podrun *p)
 	ret = sandbox_release(p->sb, &se);
 	if (ret < 0)
 		pr_seterr(p, 0, "pod setup: %s", se.msg[0] ? se.msg : strerror(-ret));
+	else if ((ret = pr_execgate_start(p)) < 0)
+		pr_seterr(p, ret, "exec decisions");
 	return ret;
 }
 

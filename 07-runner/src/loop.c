@@ -255,6 +255,8 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	/* pid 1 is the pod's init: the runner's own code building the root */
 	if (ev->pid == 1)
 		return 0;
+	if (ev->kind == SYSAUDIT_EV_EXEC && p->exec_fd >= 0)
+		return 0; /* execgate.c decided and reported it */
 	sysaudit_classify(p->sa, ev, &v);
 	/* Plain facts (runtime files, fork/exit) only reach the audit at -v;
 	 * every exec and connect is evidence and always kept. */
@@ -425,6 +427,9 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 	case PR_SRC_BPF:
 		if (p->sa)
 			sysaudit_consume(p->sa, pr_bpf_event, p);
+		break;
+	case PR_SRC_EXEC:
+		pr_execgate_dispatch(p, events);
 		break;
 	case PR_SRC_DBGUI:
 #ifdef PODRUN_HAVE_DBGUI

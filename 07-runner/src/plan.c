@@ -649,6 +649,20 @@ cleanup:
 	return ret < 0 ? -ENOMEM : 0;
 }
 
+/* The host directory a runtime mount shows at @p pod. */
+static int find_dst_host(const rt_plan_t *plan, const char *pod, char *out, size_t cap)
+{
+	const struct rt_mount *m;
+	size_t n = rt_plan_mounts(plan, &m);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(m[i].pod, pod) && m[i].is_dir) {
+			snprintf(out, cap, "%s", m[i].host);
+			return 0;
+		}
+	return -ENOENT;
+}
+
 /* ---- the whole configuration ------------------------------------------------ */
 
 int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan)
@@ -720,6 +734,14 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 		ret = sandbox_cfg_set_landlock(cfg, SANDBOX_LANDLOCK_BEST_EFFORT);
 	if (ret >= 0)
 		ret = sandbox_cfg_set_seccomp(cfg, true);
+	/* every exec is decided (execgate.c): the runtime's own programs and the
+	 * worker's directory are named for it */
+	if (ret >= 0)
+		ret = sandbox_cfg_set_exec_notify(cfg, true);
+	for (char *const *e = rt_plan_exec_paths(plan); ret >= 0 && e && *e; e++)
+		ret = pr_strv_add(&p->exec_rt, &p->n_exec_rt, *e);
+	if (ret >= 0 && find_dst_host(plan, RT_POD_APP, p->app_host, sizeof p->app_host) < 0)
+		p->app_host[0] = '\0';
 	/* memory files run only when the Run policy allows running anything */
 	if (ret >= 0)
 		ret = sandbox_cfg_set_memfd_exec(cfg, policy_default(p->pol, POL_RUN) == POL_ALLOW);

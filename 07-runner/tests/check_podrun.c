@@ -1308,12 +1308,19 @@ END_TEST
 
 /* A worker directory of our own: hostile_fs.py, secret.txt, an executable
  * helper, and P/.git/hooks/pre-commit in a world-writable tree P. */
-static const char *hostile_dir(void)
+static const char *hostile_name(void)
 {
 	static char dir[128];
-	char c[2048];
 
 	snprintf(dir, sizeof dir, "/tmp/podrun-fsrun-%d", (int)getpid());
+	return dir;
+}
+
+static const char *hostile_dir(void)
+{
+	const char *dir = hostile_name();
+	char c[2048];
+
 	snprintf(c, sizeof c,
 		 "rm -rf %s && mkdir -p %s/P/.git/hooks && cp %s/workers/hostile_fs.py %s/ && "
 		 "echo topsecret > %s/secret.txt && cp /usr/bin/true %s/helper && "
@@ -1492,6 +1499,94 @@ START_TEST(test_valid_policies_with_symlinked_files_start)
 END_TEST
 
 
+static int count_lines(const char *text, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		n += !strncmp(l, prefix, strlen(prefix));
+	return n;
+}
+
+/* Twenty denied run attempts at default verbosity, no --audit: each one is
+ * refused with EACCES and gives exactly one stderr line naming it and the
+ * rule; with --audit, exactly one deny event each. */
+START_TEST(test_every_exec_is_decided_and_each_denial_seen_once)
+{
+	static const char *const progs[] = { "id", "env", "true", "false", "uname", "date", "ls",
+					     "cat", "head", "tail", "sort", "uniq", "wc", "tr", "cut",
+					     "expr", "sleep", "stat", "touch", "mkdir", NULL };
+	char args[2048] = "spawn", flags[256], want[128];
+	struct run r;
+	ROOT();
+	for (int i = 0; progs[i]; i++) {
+		size_t o = strlen(args);
+		snprintf(args + o, sizeof args - o, " /usr/bin/%s", progs[i]);
+	}
+	snprintf(flags, sizeof flags, "--allow-read=/usr/bin --deny-run=/usr/bin/id");
+	hostile(&r, flags, args);
+	EXPECT(r.status == 0, &r);
+	EXPECT(count_lines(r.err, "podrun: deny run ") == 20, &r);
+	for (int i = 0; progs[i]; i++) {
+		snprintf(want, sizeof want, "/usr/bin/%s errno 13\n", progs[i]);
+		EXPECT(strstr(r.out, want), &r);
+		snprintf(want, sizeof want, "podrun: deny run /usr/bin/%s (rule: %s)\n", progs[i],
+			 i == 0 ? "/usr/bin/id" : "default");
+		EXPECT(strstr(r.err, want), &r);
+	}
+	t_run_free(&r);
+	snprintf(flags, sizeof flags, "--allow-read=/usr/bin --deny-run=/usr/bin/id --audit @AUDIT");
+	hostile(&r, flags, args);
+	EXPECT(r.status == 0, &r);
+	for (int i = 0; progs[i]; i++) {
+		snprintf(want, sizeof want, "\"what\":\"/usr/bin/%s\"", progs[i]);
+		EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "\"action\":\"deny\"", want, NULL) == 1, &r);
+	}
+	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", "\"what\":\"/usr/bin/id\"",
+			     "\"rule\":\"/usr/bin/id\"", "\"stage\":\"exec\"", NULL) == 1, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_warned_exec_runs_and_is_seen_without_audit)
+{
+	struct run r;
+	ROOT();
+	hostile(&r, "--warn-run=/usr/bin/true", "spawn /usr/bin/true");
+	EXPECT(r.status == 0 && strstr(r.out, "/usr/bin/true ran"), &r);
+	EXPECT(count_lines(r.err, "podrun: warn run /usr/bin/true (rule: /usr/bin/true)") == 1, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_decides_the_interpreter_of_a_script_and_memfds)
+{
+	struct run r;
+	char flags[512], path[256];
+	FILE *f;
+	ROOT();
+	snprintf(path, sizeof path, "%s/s.sh", hostile_dir()); /* fresh directory, then s.sh */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/usr/bin/sh\necho hi\n", f);
+	fclose(f);
+	chmod(path, 0755);
+	/* the script is allowed, its interpreter is not: EACCES naming the interpreter */
+	snprintf(flags, sizeof flags, "--allow-run=%s --allow-read=/usr", hostile_name());
+	snprintf(cmd, sizeof cmd, "run %s %s/hostile_fs.py exec /pod/app/s.sh", flags, hostile_name());
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	EXPECT(strstr(r.err, "podrun: deny run /usr/bin/dash (rule: default)"), &r);
+	t_run_free(&r);
+	/* a memory file is not a file of the plan */
+	hostile(&r, "--allow-read=/usr/bin/id", "memfd /usr/bin/id");
+	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
+	EXPECT(count_lines(r.err, "podrun: deny run memfd:x") == 1, &r);
+	t_run_free(&r);
+}
+END_TEST
+
+
 static Suite *podrun_suite(void)
 {
 	Suite *s = suite_create("podrun");
@@ -1535,6 +1630,9 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_setuid_bit_cannot_be_planted);
 	tcase_add_test(tc, test_memfd_exec_is_refused_unless_run_allows_all);
 	tcase_add_test(tc, test_valid_policies_with_symlinked_files_start);
+	tcase_add_test(tc, test_every_exec_is_decided_and_each_denial_seen_once);
+	tcase_add_test(tc, test_warned_exec_runs_and_is_seen_without_audit);
+	tcase_add_test(tc, test_exec_decides_the_interpreter_of_a_script_and_memfds);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");
 	tcase_set_timeout(tc, 120);

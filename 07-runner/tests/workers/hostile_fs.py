@@ -7,7 +7,8 @@
 #   symlink P           P/lnk -> .git/hooks, then write P/lnk/pre-commit
 #   chmod PATH MODE     create PATH, chmod it to octal MODE
 #   memfd PROG          copy PROG into a memfd and exec /proc/self/fd/N
-#   read PATH | exec PATH
+#   read PATH | exec PATH [ARGS]
+#   spawn PROG...       fork and exec each PROG, one "PROG errno N" (or "PROG ran") line each
 import os
 import sys
 
@@ -58,6 +59,20 @@ def read(path):
         return "read %d bytes" % len(f.read())
 
 
+def spawn(progs):
+    for prog in progs:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.execv(prog, [prog, "--version"])
+            except OSError as e:
+                os._exit(100 + e.errno)
+        _, st = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(st)
+        print("%s errno %d" % (prog, code - 100) if code >= 100 else "%s ran" % prog)
+        sys.stdout.flush()
+
+
 def main(argv):
     args = [a for a in argv[1:] if not a.startswith("--pod-")]
     cmd, rest = args[0], args[1:]
@@ -70,6 +85,7 @@ def main(argv):
         "memfd": lambda: memfd(rest[0]),
         "read": lambda: read(rest[0]),
         "exec": lambda: os.execv(rest[0], rest),
+        "spawn": lambda: spawn(rest),
     }
     return attempt(table[cmd])
 

@@ -1,0 +1,311 @@
+/*
+ * execgate.c — the per-exec decision point: every execve() and execveat() of
+ * the pod is decided by the runner against the Run rules before it runs.
+ *
+ * 03 installs a seccomp filter in the pod whose execve/execveat are user
+ * notifications on a listener only the runner holds (sandbox_exec_notify_fd).
+ * For each one the runner:
+ *   1. reads the path the pod passed (/proc/PID/mem) and opens the file the
+ *      kernel would run, as the pod sees it: absolute paths beneath the pod's
+ *      root (openat2 RESOLVE_IN_ROOT on /proc/PID/root), relative ones from the
+ *      pod's cwd or dirfd, AT_EMPTY_PATH as the descriptor itself;
+ *   2. names it: the open file's path in the pod (readlink of our descriptor),
+ *      mapped to the host path the policy speaks of (/pod/app -> the worker's
+ *      directory; every other bind keeps the host path); a memory file is
+ *      "memfd:NAME";
+ *   3. decides the file and, for a `#!` script, its interpreter (the stricter
+ *      wins), with policy_decide(POL_RUN);
+ *   4. answers: allow and warn continue the call, deny fails it with EACCES;
+ *      warn and deny are reported on stderr and in the audit always (allow
+ *      only in the audit), naming the rule.
+ * The runtime's own programs (the interpreter, the pod host, ld.so) are the
+ * worker's machinery: always allowed, reported at -v only.
+ *
+ * Why this is a decision point and not the boundary: when a call continues,
+ * the kernel resolves the path again, so a pod thread could change the path
+ * between the decision and the exec (seccomp's notification TOCTOU). What can
+ * run at all is still bounded by the mount plan (only planned files exist, and
+ * only run binds are executable) and Landlock underneath; the notification
+ * makes every attempt a decision the user sees, and refuses what the plan
+ * shows but the rules deny (the worker's neighbours, ld.so as a launcher).
+ *
+ * Layer 07 (runner). Builds on 03-sandbox (the listener) and 04-policy. Used
+ * by lifecycle.c (start) and loop.c (dispatch).
+ */
+#include "internal.h"
+#include "runtime.h"
+
+#include <limits.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+
+/* A NUL-terminated string of the pod at @p addr. */
+static int read_pod_string(pid_t pid, uint64_t addr, char *out, size_t cap)
+{
+	char mem[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(mem, sizeof mem, "/proc/%d/mem", (int)pid);
+	fd = open(mem, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, out, cap - 1, (off_t)addr);
+	close(fd);
+	if (n <= 0)
+		return -EFAULT;
+	out[n] = '\0';
+	return strlen(out) < (size_t)n ? 0 : -ENAMETOOLONG;
+}
+
+/* The path of one of our descriptors as the pod sees it (its mount tree). */
+static int fd_path(int fd, char *out, size_t cap)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, out, cap - 1);
+	if (n < 0)
+		return -errno;
+	out[n] = '\0';
+	return 0;
+}
+
+static int open_in_root(pid_t pid, const char *abs)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	char root[64];
+	int r, fd;
+
+	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
+	r = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, r, abs, &how, sizeof how);
+	if (fd < 0)
+		fd = -errno;
+	close(r);
+	return fd;
+}
+
+/* Open (O_PATH) the file execve/execveat of @p n would run. */
+static int open_target(const struct seccomp_notif *n, char *req, size_t cap)
+{
+	pid_t pid = (pid_t)n->pid;
+	int at = n->data.nr == __NR_execveat;
+	int dirfd = at ? (int)n->data.args[0] : AT_FDCWD, flags = at ? (int)n->data.args[4] : 0;
+	char base[PATH_MAX], abs[PATH_MAX], link[64];
+	int ret, d;
+
+	ret = read_pod_string(pid, at ? n->data.args[1] : n->data.args[0], req, cap);
+	if (ret < 0)
+		return ret;
+	if (at && !req[0] && (flags & AT_EMPTY_PATH)) {
+		snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, dirfd);
+		ret = open(link, O_PATH | O_CLOEXEC);
+		return ret < 0 ? -errno : ret;
+	}
+	/* /proc/self/fd/N and /proc/thread-self/fd/N name the caller's descriptor */
+	if (!strncmp(req, "/proc/self/fd/", 14) || !strncmp(req, "/proc/thread-self/fd/", 21)) {
+		snprintf(link, sizeof link, "/proc/%d/fd/%s", (int)pid, strrchr(req, '/') + 1);
+		ret = open(link, O_PATH | O_CLOEXEC);
+		return ret < 0 ? -errno : ret;
+	}
+	if (req[0] == '/')
+		return open_in_root(pid, req);
+	if (dirfd == AT_FDCWD)
+		snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
+	else
+		snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, dirfd);
+	d = open(link, O_PATH | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	ret = fd_path(d, base, sizeof base);
+	close(d);
+	if (ret < 0)
+		return ret;
+	if (snprintf(abs, sizeof abs, "%s/%s", strcmp(base, "/") ? base : "", req) >= (int)sizeof abs)
+		return -ENAMETOOLONG;
+	return open_in_root(pid, abs);
+}
+
+/* `#!/interp` of the file behind @p fd, or "" when it is not a script. */
+static void shebang(int fd, char *interp, size_t cap)
+{
+	char link[64], line[256];
+	ssize_t n;
+	int r;
+
+	interp[0] = '\0';
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	r = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (r < 0)
+		return;
+	n = read(r, line, sizeof line - 1);
+	close(r);
+	if (n < 3 || line[0] != '#' || line[1] != '!')
+		return;
+	line[n] = '\0';
+	char *s = line + 2;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strcspn(s, " \t\n");
+	if (len && len < cap) {
+		memcpy(interp, s, len);
+		interp[len] = '\0';
+	}
+}
+
+/* The host path the policy speaks of, for a pod path. 1: a runtime program. */
+static int host_of(struct podrun *p, const char *pod, char *host, size_t cap)
+{
+	size_t la = strlen(RT_POD_APP);
+
+	for (size_t i = 0; i < p->n_exec_rt; i++)
+		if (!strcmp(pod, p->exec_rt[i]))
+			return snprintf(host, cap, "%s", pod), 1;
+	if (p->app_host[0] && !strncmp(pod, RT_POD_APP, la) && (pod[la] == '/' || !pod[la]))
+		snprintf(host, cap, "%s%s", p->app_host, pod + la);
+	else
+		snprintf(host, cap, "%s", pod);
+	return 0;
+}
+
+struct verdict {
+	struct pol_decision d;
+	char what[PATH_MAX];
+	int runtime;
+};
+
+/* Decide one file (by pod path): fills @p v. */
+static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
+{
+	memset(&v->d, 0, sizeof v->d);
+	if (pod[0] != '/') {
+		/* a memory file or an anonymous one: runs only when running anything does */
+		snprintf(v->what, sizeof v->what, "%s", pod);
+		v->d.action = policy_default(p->pol, POL_RUN) == POL_ALLOW ? POL_ALLOW : POL_DENY;
+		v->d.rule = "default";
+		snprintf(v->d.reason, sizeof v->d.reason, "%s is not a file of the mount plan", pod);
+		return;
+	}
+	v->runtime = host_of(p, pod, v->what, sizeof v->what);
+	if (v->runtime) {
+		v->d.action = POL_ALLOW;
+		v->d.rule = "runtime";
+		snprintf(v->d.reason, sizeof v->d.reason, "%s is the worker's runtime", pod);
+		return;
+	}
+	if (policy_decide(p->pol, POL_RUN, v->what, &v->d) < 0) {
+		v->d.action = POL_DENY;
+		v->d.rule = "default";
+	}
+}
+
+static void answer(int fd, uint64_t id, int err)
+{
+	struct seccomp_notif_resp r;
+
+	memset(&r, 0, sizeof r);
+	r.id = id;
+	if (err)
+		r.error = -err;
+	else
+		r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &r); /* ENOENT: the caller is gone */
+}
+
+static void report(struct podrun *p, const struct verdict *v, const struct seccomp_notif *n)
+{
+	char extra[96];
+
+	if (v->runtime && p->verbosity < PODRUN_VERBOSE)
+		return;
+	snprintf(extra, sizeof extra, ",\"syscall\":\"%s\",\"stage\":\"exec\"",
+		 n->data.nr == __NR_execveat ? "execveat" : "execve");
+	pr_emit_decision(p, "runner", POL_RUN, v->what, &v->d, pr_pod_pid((pid_t)n->pid), extra);
+}
+
+/* One waiting exec: decide, answer, report. */
+static void gate_one(struct podrun *p, const struct seccomp_notif *n)
+{
+	char req[PATH_MAX], pod[PATH_MAX], interp[PATH_MAX];
+	struct verdict file, in;
+	int fd, err = 0;
+
+	fd = open_target(n, req, sizeof req);
+	if (fd == -ENOENT || fd == -ENOTDIR || fd == -EFAULT || fd == -ENAMETOOLONG) {
+		answer(p->exec_fd, n->id, 0); /* the kernel fails it the same way */
+		return;
+	}
+	memset(&file, 0, sizeof file);
+	if (fd < 0 || fd_path(fd, pod, sizeof pod) < 0) {
+		/* a path the runner cannot follow (a magic link of another process) */
+		snprintf(file.what, sizeof file.what, "%.200s", req);
+		file.d.action = POL_DENY;
+		file.d.rule = "default";
+		snprintf(file.d.reason, sizeof file.d.reason, "the runner cannot tell which file this runs");
+	} else {
+		if (!strncmp(pod, "/memfd:", 7))
+			memmove(pod, pod + 1, strlen(pod));
+		decide_file(p, pod, &file);
+	}
+	if (file.d.action != POL_DENY && fd >= 0) {
+		shebang(fd, interp, sizeof interp);
+		if (interp[0] == '/') {
+			int ifd = open_in_root((pid_t)n->pid, interp);
+			memset(&in, 0, sizeof in);
+			if (ifd >= 0 && fd_path(ifd, pod, sizeof pod) == 0)
+				decide_file(p, pod, &in);
+			else
+				in.d.action = POL_ALLOW; /* missing: the kernel fails the exec */
+			if (ifd >= 0)
+				close(ifd);
+			if (!in.runtime && in.what[0])
+				report(p, &in, n);
+			if (in.d.action == POL_DENY)
+				err = EACCES;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (file.d.action == POL_DENY)
+		err = EACCES;
+	answer(p->exec_fd, n->id, err);
+	report(p, &file, n);
+}
+
+int pr_execgate_start(struct podrun *p)
+{
+	int fd = sandbox_exec_notify_fd(p->sb);
+
+	if (fd < 0)
+		return 0;
+	p->exec_fd = fd;
+	return pr_epoll_add(p, fd, PR_SRC_EXEC, EPOLLIN);
+}
+
+void pr_execgate_dispatch(struct podrun *p, uint32_t events)
+{
+	struct seccomp_notif n;
+
+	if (p->exec_fd < 0)
+		return;
+	if (!(events & EPOLLIN)) {
+		/* every process of the pod is gone: nothing more to decide */
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, p->exec_fd, NULL);
+		return;
+	}
+	memset(&n, 0, sizeof n);
+	if (ioctl(p->exec_fd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
+		return; /* ENOENT: the caller died meanwhile */
+	gate_one(p, &n);
+}
