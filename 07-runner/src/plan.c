@@ -663,6 +663,94 @@ static int find_dst_host(const rt_plan_t *plan, const char *pod, char *out, size
 	return -ENOENT;
 }
 
+/* ---- FFI denials that the kernel's loader would defeat ------------------------ */
+
+/* An explicit FFI deny rule (not the default) for a library, by either of its names. */
+static const char *ffi_denied(struct podrun *p, const char *found, const char *real)
+{
+	struct pol_decision d;
+	const char *names[2] = { found, real };
+	char rp[PATH_MAX], rr[PATH_MAX];
+	const struct pol_rule *r;
+	size_t n;
+
+	for (int i = 0; i < 2; i++) {
+		memset(&d, 0, sizeof d);
+		if (names[i] && names[i][0] == '/' && policy_decide(p->pol, POL_FFI, names[i], &d) == 0 &&
+		    d.action == POL_DENY && d.rule && strcmp(d.rule, "default"))
+			return d.rule;
+	}
+	/* a rule may name the library by another of its names (a soname link) */
+	if (real && realpath(real, rp) && rules_of(p, POL_FFI, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' &&
+			    realpath(r[i].pattern, rr) && is_under(rp, rr))
+				return r[i].pattern;
+	return NULL;
+}
+
+struct needed_ctx {
+	struct podrun *p;
+	const char *rule, *lib;
+	char lib_buf[PATH_MAX];
+};
+
+static void needed_cb(const char *found, const char *real, void *arg)
+{
+	struct needed_ctx *c = arg;
+	const char *rule;
+
+	if (c->rule || !(rule = ffi_denied(c->p, found, real)))
+		return;
+	c->rule = rule;
+	snprintf(c->lib_buf, sizeof c->lib_buf, "%s", found);
+	c->lib = c->lib_buf;
+}
+
+/*
+ * An FFI deny is enforced for every worker kind, or the start is refused
+ * saying why: the loader maps a library named in DT_NEEDED before any gate
+ * runs, and a library the runtime itself links (python3.11 links libz, the
+ * trusted _ssl extension links libcrypto) is in the process whatever the
+ * worker asks for: CDLL(None), dlsym on the extension's handle reach it.
+ */
+static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
+{
+	static const char *const kinds[] = { "native", "Python", "Bun", "C-library" };
+	const char *kind = kinds[rt_plan_kind(plan) < 4 ? rt_plan_kind(plan) : 0];
+	struct needed_ctx c = { .p = p };
+	char host[PATH_MAX];
+
+	for (char *const *t = rt_plan_ffi_trusted(plan); t && *t; t++) {
+		size_t l = strlen(*t);
+		const char *rule;
+		if (!l || (*t)[l - 1] == '/')
+			continue;
+		if (rt_plan_host_path(plan, *t, host, sizeof host) < 0)
+			snprintf(host, sizeof host, "%s", *t);
+		if ((rule = ffi_denied(p, *t, host))) {
+			pr_seterr(p, -EPERM,
+				  "--deny-ffi=%s cannot be enforced for a %s worker: its runtime links %s "
+				  "itself, so the library is in the process before the worker runs (a "
+				  "handle of the process or of a trusted module reaches it); drop the rule, "
+				  "or run the code as a worker kind whose runtime does not link it",
+				  rule, kind, *t);
+			return -EPERM;
+		}
+	}
+	if (rt_plan_kind(plan) != RT_KIND_NATIVE)
+		return 0;
+	rt_elf_closure(rt_plan_program(plan), needed_cb, &c, NULL);
+	if (c.rule) {
+		pr_seterr(p, -EPERM,
+			  "--deny-ffi=%s: the worker %s links %s (DT_NEEDED), which the loader maps "
+			  "before any gate runs; build the worker without it, or drop the rule",
+			  c.rule, rt_plan_program(plan), c.lib);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* ---- the whole configuration ------------------------------------------------ */
 
 int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan)
@@ -691,7 +779,9 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 		add(&pl, p->resolv_path, "/etc/resolv.conf", B_RO, 0, 1);
 	/* 4. Policy: run/ffi/fs binds, then the masks inside them. */
 	policy_binds(p, &pl);
-	ret = policy_masks(p, &pl);
+	ret = ffi_enforceable(p, plan);
+	if (ret >= 0)
+		ret = policy_masks(p, &pl);
 	if (ret >= 0)
 		ret = app_rules(p, &pl, plan);
 	if (ret < 0)

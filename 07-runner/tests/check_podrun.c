@@ -1587,6 +1587,32 @@ START_TEST(test_exec_decides_the_interpreter_of_a_script_and_memfds)
 END_TEST
 
 
+/* An FFI deny the loader would defeat is refused at start, saying why. */
+START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
+{
+	struct run r;
+	ROOT();
+	/* a native worker whose DT_NEEDED names the denied library */
+	t_runs(&r, NULL, 30, "run --deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1 /usr/bin/curl --version");
+	EXPECT(r.status == 125 && strstr(r.err, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1: the worker "
+					     "/usr/bin/curl links") && strstr(r.err, "(DT_NEEDED)"), &r);
+	t_run_free(&r);
+	/* python3.11 links libz itself; the trusted _ssl extension links libcrypto */
+	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", "read /pod/app/secret.txt");
+	EXPECT(r.status == 125 && strstr(r.err, "cannot be enforced for a Python worker"), &r);
+	t_run_free(&r);
+	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "read /pod/app/secret.txt");
+	EXPECT(r.status == 125 && strstr(r.err, "cannot be enforced for a Python worker") &&
+	       strstr(r.err, "libcrypto"), &r);
+	t_run_free(&r);
+	/* a library nothing of the runtime links stays a per-request decision */
+	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcjson.so.1", "read /pod/app/secret.txt");
+	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+
 static Suite *podrun_suite(void)
 {
 	Suite *s = suite_create("podrun");
@@ -1633,6 +1659,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_every_exec_is_decided_and_each_denial_seen_once);
 	tcase_add_test(tc, test_warned_exec_runs_and_is_seen_without_audit);
 	tcase_add_test(tc, test_exec_decides_the_interpreter_of_a_script_and_memfds);
+	tcase_add_test(tc, test_unenforceable_ffi_deny_is_refused_at_start);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");
 	tcase_set_timeout(tc, 120);
