@@ -237,6 +237,27 @@ enum proxy_src {
 	PROXY_SRC_DNS = 1,   /**< "dns": one pod DNS question */
 };
 
+/** What a proxy event reports. */
+enum proxy_ev_kind {
+	/** A decision (the default): one per request, tunnel or DNS question. */
+	PROXY_EV_DECISION = 0,
+	/** A pod connection that carried at least one allowed or warned request
+	 *  or tunnel has ended: bytes_up/bytes_down are the totals of those
+	 *  requests, duration_us the connection's life, count the number of
+	 *  them; action, rule, host, port, what and peer are those of the last
+	 *  one. Exactly one per such connection. */
+	PROXY_EV_CONN_END = 1,
+	/** From proxy_destroy(), after every connection ended: one per upstream
+	 *  "host:port" the pod reached (allowed or warned), in first-use order,
+	 *  with count = requests and tunnels, bytes_up/bytes_down their totals.
+	 *  At most PROXY_HOST_TOTALS distinct ones; the rest are added into one
+	 *  last event whose what is "(other)". */
+	PROXY_EV_HOST_TOTAL = 2,
+};
+
+/** Distinct hosts kept for the PROXY_EV_HOST_TOTAL events of one pod. */
+#define PROXY_HOST_TOTALS 256
+
 /**
  * One audit event. Every decision produces exactly one: a deny when it is made;
  * an allow/warn when the request (HTTP), tunnel (CONNECT / transparent TLS) or
@@ -261,6 +282,8 @@ struct proxy_event {
 	uint64_t bytes_down;       /**< bytes upstream -> pod */
 	uint64_t duration_us;      /**< from accept/request start to the end */
 	pid_t pid;                 /**< pod-side pid from proxy_config.pid_of, 0 if unknown */
+	enum proxy_ev_kind kind;   /**< decision (default), connection end or host total */
+	uint32_t count;            /**< conn end / host total: requests and tunnels counted */
 };
 
 /**
@@ -312,7 +335,25 @@ struct proxy_limits {
 	uint32_t idle_timeout_ms;    /**< keep-alive idle / body stall (30000) */
 	uint32_t tunnel_idle_ms;     /**< tunnel with no bytes either way (300000) */
 	uint32_t connect_timeout_ms; /**< upstream connect (10000) */
+	/** SO_RCVBUF and SO_SNDBUF asked for on both sockets of every connection
+	 *  (32768; the kernel doubles it for its bookkeeping and turns
+	 *  autotuning off), so a pod's connections cannot grow the runner's socket
+	 *  memory to the system-wide tcp_rmem/tcp_wmem maximum */
+	uint32_t sock_buf;
+	/** capacity of each of a tunnel's two splice pipes (65536) */
+	uint32_t pipe_buf;
 };
+
+/**
+ * The most kernel and proxy memory one pod connection can hold on the
+ * runner's side with limits @p l: two sockets with their receive and send
+ * buffers (twice sock_buf each, as the kernel counts them), two pipes, and the
+ * two read buffers of the proxy. Times max_conns it is the pod's network
+ * budget (see the README's "Memory a pod can cost the runner").
+ * @param l  limits as in effect (zero fields: the defaults)
+ * @return bytes
+ */
+uint64_t proxy_conn_budget(const struct proxy_limits *l);
 
 /** What proxy_create() needs. */
 struct proxy_config {

@@ -144,7 +144,7 @@ static void reset_request(struct conn *c)
 	c->req_left = 0;
 	memset(&c->req_ck, 0, sizeof(c->req_ck));
 	c->req_fwd = 0;
-	c->client_close = c->is_head_req = 0;
+	c->client_close = c->is_head_req = c->ws_req = 0;
 	c->resp_head_done = c->resp_done = 0;
 	c->resp_frame = RF_NONE;
 	c->resp_left = 0;
@@ -152,6 +152,7 @@ static void reset_request(struct conn *c)
 	c->resp_fwd = 0;
 	c->resp_close = 0;
 	c->naddr = c->ai = 0;
+	c->peer[0] = '\0'; /* a deny of the next request names no upstream */
 	c->head_scan = 0;
 	c->t_start_us = px_now_us();
 }
@@ -225,6 +226,9 @@ static void malformed(struct conn *c, int status, const char *reason)
 static void upstream_failed(struct conn *c, int status, const char *reason)
 {
 	set_reason(c, reason);
+	if (c->state == CS_HEAD || c->state == CS_RESOLVE || c->state == CS_CONNECT ||
+	    c->up.fd < 0)
+		c->peer[0] = '\0'; /* nothing was connected: no peer */
 	if (c->mode == CM_TLS || c->status) {
 		px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
 		px_abort(c);
@@ -437,6 +441,7 @@ static void on_addresses(struct conn *c)
 			d.rule = "default";
 			snprintf(d.reason, sizeof(d.reason), "address not understood by the policy");
 		}
+		hostaddr_check(c->px, (struct sockaddr *)&c->addrs[i], &d);
 		if (d.action == POL_DENY) {
 			if (!deny_rule) {
 				deny_rule = d.rule;
@@ -461,6 +466,7 @@ static void on_addresses(struct conn *c)
 			if (same_sa(&c->addrs[i], &c->up_sa)) {
 				c->ai = i;
 				c->up_idle = 0;
+				memcpy(c->peer, c->up_peer, sizeof(c->peer));
 				if (c->addr_action[i] > c->action) {
 					c->action = c->addr_action[i];
 					c->rule = c->addr_rule[i];
@@ -490,6 +496,7 @@ void http_on_connected(struct conn *c)
 		c->rule = c->addr_rule[c->ai];
 	}
 	c->up_sa = c->addrs[c->ai];
+	memcpy(c->up_peer, c->peer, sizeof(c->up_peer));
 	snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
 	c->up_port = c->port;
 	c->up_eof = 0;
@@ -502,6 +509,9 @@ void http_on_connected(struct conn *c)
 }
 
 /* ---- request start ------------------------------------------------------------ */
+
+static int field_has(const char *buf, const struct proxy_head *h, const char *name,
+		     const char *token);
 
 static void start_request(struct conn *c)
 {
@@ -550,8 +560,46 @@ static void start_request(struct conn *c)
 					  : "unsupported request target");
 		return;
 	}
+	/* a WebSocket upgrade: a GET without a body asking for exactly that */
+	c->ws_req = !strcmp(c->method, "GET") && !h->chunked && h->content_length <= 0 &&
+		    field_has(buf, h, "upgrade", "websocket") &&
+		    field_has(buf, h, "connection", "upgrade");
 	/* 2. decide, resolve, connect (continues asynchronously) */
 	decide(c);
+}
+
+/* The hop-by-hop fields of a WebSocket upgrade, sent on by the proxy itself
+ * (RFC 6455 section 4: the upgrade is decided like the request, then the
+ * connection becomes a tunnel). */
+#define WS_FIELDS "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+
+/* Does a comma-separated field value hold @p token (case-insensitive)? */
+static int has_token(const char *v, size_t n, const char *token)
+{
+	size_t tl = strlen(token), p = 0;
+	while (p < n) {
+		while (p < n && (v[p] == ',' || v[p] == ' ' || v[p] == '\t'))
+			p++;
+		size_t s = p;
+		while (p < n && v[p] != ',' && v[p] != ' ' && v[p] != '\t')
+			p++;
+		if (p - s == tl && strncasecmp(v + s, token, tl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Every field @p name of the head holds @p token in one of them? */
+static int field_has(const char *buf, const struct proxy_head *h, const char *name,
+		     const char *token)
+{
+	for (uint32_t i = 0; i < h->n_headers; i++) {
+		const struct proxy_hdr *f = &h->headers[i];
+		if (px_token_eq(buf + f->name_off, f->name_len, name) &&
+		    has_token(buf + f->value_off, f->value_len, token))
+			return 1;
+	}
+	return 0;
 }
 
 static int is_hop_by_hop(const char *name, size_t n)
@@ -639,6 +687,8 @@ static int build_upstream_head(struct conn *c)
 	r = r ?: pxbuf_append(&c->uout, c->authority, strlen(c->authority));
 	r = r ?: pxbuf_append(&c->uout, "\r\n", 2);
 	r = r ?: copy_fields(&c->uout, buf, h);
+	if (c->ws_req)
+		r = r ?: pxbuf_append(&c->uout, WS_FIELDS, sizeof(WS_FIELDS) - 1);
 	r = r ?: pxbuf_append(&c->uout, "\r\n", 2);
 	return r;
 }
@@ -693,6 +743,39 @@ static int scan_body(struct pxbuf *b, uint32_t *fwd, int chunked, int64_t *left,
 	return 0;
 }
 
+/*
+ * 101 Switching Protocols: only as the answer to a WebSocket upgrade the pod
+ * asked for (the decision was made on the request), and only to "websocket".
+ * The rewritten head goes to the pod; from here on the connection is a tunnel
+ * (tunnel.c), which ends the request's event with its byte counts.
+ * @return -1: the exchange is over (tunnel, or failure).
+ */
+static int switch_protocols(struct conn *c, const char *buf, const struct proxy_head *rh)
+{
+	if (!c->ws_req || !field_has(buf, rh, "upgrade", "websocket") || c->req_fwd ||
+	    pxbuf_len(&c->uout)) {
+		upstream_failed(c, 502, "the upstream switched protocols without a WebSocket upgrade");
+		return -1;
+	}
+	const char *eol = memchr(buf, '\r', rh->head_len);
+	size_t before = pxbuf_len(&c->cout);
+	int e = pxbuf_append(&c->cout, buf, (size_t)(eol - buf) + 2);
+	e = e ?: copy_fields(&c->cout, buf, rh);
+	e = e ?: pxbuf_append(&c->cout, WS_FIELDS "\r\n", sizeof(WS_FIELDS) + 1);
+	if (e < 0) {
+		px_abort(c);
+		return -1;
+	}
+	c->bytes_down += pxbuf_len(&c->cout) - before;
+	pxbuf_consume(&c->uin, rh->head_len);
+	c->status = 101;
+	c->resp_head_done = 1;
+	c->up_idle = 0;
+	if (tunnel_upgrade(c) < 0)
+		px_abort(c);
+	return -1;
+}
+
 /* Response head from the upstream -> rewritten head for the client. */
 static int handle_response_head(struct conn *c)
 {
@@ -707,11 +790,13 @@ static int handle_response_head(struct conn *c)
 		}
 		return 0;
 	}
-	if (r < 0 || rh.status == 101) {
+	const char *buf = pxbuf_ptr(&c->uin);
+	if (r > 0 && rh.status == 101)
+		return switch_protocols(c, buf, &rh);
+	if (r < 0) {
 		upstream_failed(c, 502, "the upstream sent a malformed response head");
 		return -1;
 	}
-	const char *buf = pxbuf_ptr(&c->uin);
 	int interim = rh.status < 200;
 	if (!interim) {
 		c->status = rh.status;
@@ -963,6 +1048,51 @@ static void tls_head(struct conn *c)
 
 /* ---- the driver ------------------------------------------------------------------ */
 
+/*
+ * HTTP/2 with prior knowledge (cleartext "h2c" without an upgrade) is refused
+ * in its own language: a SETTINGS frame, then GOAWAY with HTTP_1_1_REQUIRED
+ * and a sentence as debug data, so the client says why (curl: "HTTP_1_1_REQUIRED").
+ * h2 inside TLS (CONNECT or the transparent 443 listener) is relayed like any
+ * TLS. @return 1 when the input was that preface (answered and reported).
+ */
+static int h2_preface(struct conn *c)
+{
+	static const char pri[] = "PRI * HTTP/2.0\r\n";
+	static const char why[] = "pod proxy: HTTP/2 with prior knowledge is not relayed; "
+				  "use HTTP/1.1, or h2 inside TLS";
+	size_t n = pxbuf_len(&c->cin), k = n < sizeof(pri) - 1 ? n : sizeof(pri) - 1;
+	if (memcmp(pxbuf_ptr(&c->cin), pri, k) != 0)
+		return 0;
+	if (k < sizeof(pri) - 1)
+		return 1; /* maybe; wait for more (the head timeout still runs) */
+	uint8_t f[9 + 9 + 8 + sizeof(why)];
+	size_t dl = 8 + sizeof(why) - 1;
+	static const uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+	memcpy(f, settings, 9);
+	uint8_t *g = f + 9;
+	g[0] = (uint8_t)(dl >> 16), g[1] = (uint8_t)(dl >> 8), g[2] = (uint8_t)dl;
+	g[3] = 7; /* GOAWAY */
+	memset(g + 4, 0, 5 + 4);           /* flags, stream 0, last stream id 0 */
+	g[13] = 0, g[14] = 0, g[15] = 0, g[16] = 0xd; /* HTTP_1_1_REQUIRED */
+	memcpy(g + 17, why, sizeof(why) - 1);
+	c->nreq++;
+	c->px->st.requests++;
+	c->px->st.malformed++;
+	snprintf(c->method, sizeof(c->method), "PRI");
+	c->action = POL_DENY;
+	c->rule = "malformed";
+	set_reason(c, "HTTP/2 with prior knowledge is not relayed");
+	c->state = CS_LOCAL;
+	if (pxbuf_append(&c->cout, f, 9 + 9 + dl) < 0) {
+		px_abort(c);
+		return 1;
+	}
+	c->bytes_down += 9 + 9 + dl;
+	px_set_deadline(c, c->px->lim.idle_timeout_ms);
+	px_emit(c, PROXY_SRC_PROXY, POL_DENY, "malformed", c->reason);
+	return 1;
+}
+
 static void head_step(struct conn *c)
 {
 	const struct proxy_limits *l = &c->px->lim;
@@ -992,6 +1122,8 @@ static void head_step(struct conn *c)
 		tls_head(c);
 		return;
 	}
+	if (h2_preface(c))
+		return;
 	/* 1. cheap, resumable: is the head complete (or broken) yet? A head sent a
 	 * few bytes per read is scanned once, not once per read */
 	int r = px_head_scan(pxbuf_ptr(&c->cin), pxbuf_len(&c->cin), &c->head_scan, l->max_line);

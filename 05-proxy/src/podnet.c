@@ -62,6 +62,7 @@ struct podnet {
 	const char *env[7];
 	char resolv[256];
 	char err[256];               /* last nftables error text, for debugging */
+	struct nft_ctx *host_nft;    /* owns the runner-side table (flags owner) */
 };
 
 /* libnl error -> negative errno. */
@@ -412,6 +413,65 @@ static int pod_nft(struct podnet *pn)
 	return ret;
 }
 
+/*
+ * The runner-side guard: a table in the runner's own namespace that lets the
+ * pod's packets reach exactly the listening ports of the runner end and drops
+ * the rest, so a pod that flushed its own table (it regained CAP_NET_ADMIN in
+ * its netns) still reaches nothing but the proxy and the DNS. The table has
+ * the "owner" flag: it belongs to the netlink socket of pn->host_nft, nobody
+ * else may change it, and the kernel deletes it when that socket closes
+ * (podnet_detach(), or the runner's death: nothing is left behind).
+ */
+static int host_nft(struct podnet *pn)
+{
+	char rules[1400], tcp[64] = "", udp[16] = "", r[INET_ADDRSTRLEN];
+	const struct podnet_config *c = &pn->cfg;
+	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
+	set_add(tcp, sizeof(tcp), c->proxy_port);
+	set_add(tcp, sizeof(tcp), c->http_port);
+	set_add(tcp, sizeof(tcp), c->tls_port);
+	set_add(tcp, sizeof(tcp), c->dns_port);
+	set_add(udp, sizeof(udp), c->dns_port);
+	snprintf(rules, sizeof(rules),
+		 "table inet podh_%s {\n"
+		 "  flags owner\n"
+		 "  chain input {\n"
+		 "    type filter hook input priority -150; policy accept;\n"
+		 "    iifname \"%s\" ip daddr %s tcp dport { %s } accept\n"
+		 "    iifname \"%s\" ip daddr %s udp dport { %s } accept\n"
+		 "    iifname \"%s\" meta l4proto tcp reject with tcp reset\n"
+		 "    iifname \"%s\" drop\n"
+		 "  }\n"
+		 "  chain forward {\n"
+		 "    type filter hook forward priority -150; policy accept;\n"
+		 "    iifname \"%s\" drop\n"
+		 "    oifname \"%s\" drop\n"
+		 "  }\n"
+		 "}\n",
+		 pn->ifname, pn->ifname, r, tcp, pn->ifname, r, udp, pn->ifname, pn->ifname,
+		 pn->ifname, pn->ifname);
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return -ENOMEM;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	if (nft_run_cmd_from_buffer(nft, rules) != 0) {
+		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
+		nft_ctx_free(nft);
+		return -EIO;
+	}
+	pn->host_nft = nft;
+	return 0;
+}
+
+static void host_nft_free(struct podnet *pn)
+{
+	if (pn->host_nft) {
+		nft_ctx_free(pn->host_nft); /* closes its socket: the kernel drops the table */
+		pn->host_nft = NULL;
+	}
+}
+
 static int pod_side(struct podnet *pn, struct nl_sock *sk)
 {
 	int ifindex;
@@ -536,8 +596,10 @@ int podnet_attach(podnet_t *pn, int netns_fd)
 	if (ret < 0)
 		goto cleanup;
 	created = 1;
-	/* 2. runner end: no forwarding, address, up */
-	ret = runner_side(sk, pn);
+	/* 2. runner end: the guard table first, then no forwarding, address, up */
+	ret = host_nft(pn);
+	if (ret == 0)
+		ret = runner_side(sk, pn);
 	if (ret < 0)
 		goto cleanup;
 	/* 3. pod end: lo, address, up, route, nftables (inside its netns) */
@@ -546,6 +608,8 @@ int podnet_attach(podnet_t *pn, int netns_fd)
 		goto cleanup;
 	pn->attached = 1;
 cleanup:
+	if (ret < 0)
+		host_nft_free(pn);
 	if (ret < 0 && created) {
 		struct rtnl_link *l = rtnl_link_alloc();
 		if (l) {
@@ -589,8 +653,10 @@ int podnet_detach(podnet_t *pn)
 			ret = 0; /* the pod's netns died and took the pair with it */
 	}
 	nl_socket_free(sk);
-	if (ret == 0)
+	if (ret == 0) {
+		host_nft_free(pn);
 		pn->attached = 0;
+	}
 	return ret;
 }
 

@@ -132,6 +132,12 @@ static void set_limits(struct proxy_limits *l)
 		l->tunnel_idle_ms = 300000;
 	if (!l->connect_timeout_ms)
 		l->connect_timeout_ms = 10000;
+	if (!l->sock_buf)
+		l->sock_buf = 32768;
+	if (l->sock_buf < 4096)
+		l->sock_buf = 4096;
+	if (!l->pipe_buf)
+		l->pipe_buf = 65536;
 	/* a connection holds up to PX_FDS_PER_CONN fds (pod socket, upstream
 	 * socket, two splice pipes): the pod must not be able to use up the
 	 * runner's fd table, so the limit fits the table, minus a reserve */
@@ -145,6 +151,28 @@ static void set_limits(struct proxy_limits *l)
 		if (l->max_conns > fit)
 			l->max_conns = (uint32_t)fit;
 	}
+}
+
+static uint32_t conn_buf_cap(const struct proxy_limits *l)
+{
+	return l->max_head_bytes + 1 > PX_BUF_MIN ? l->max_head_bytes + 1 : PX_BUF_MIN;
+}
+
+uint64_t proxy_conn_budget(const struct proxy_limits *in)
+{
+	struct proxy_limits l = in ? *in : (struct proxy_limits){ 0 };
+	set_limits(&l);
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pipe = ((uint64_t)l.pipe_buf + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
+	return 2 * (2 * 2 * (uint64_t)l.sock_buf) + 2 * pipe + 2 * (uint64_t)conn_buf_cap(&l);
+}
+
+/* Bound the kernel buffers of a connection's socket (see proxy_limits.sock_buf). */
+void px_sock_bufs(const struct proxy *px, int fd)
+{
+	int v = (int)px->lim.sock_buf;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
 const char *px_what(const struct conn *c, char *buf, size_t cap)
@@ -166,6 +194,80 @@ static void count_action(struct proxy *px, enum pol_action a)
 		px->st.warned++;
 	else
 		px->st.allowed++;
+}
+
+/* Add an allowed request's bytes to its host's total. */
+static void add_total(struct proxy *px, const char *what, uint64_t up, uint64_t down)
+{
+	if (!px->totals) {
+		px->totals = calloc(PROXY_HOST_TOTALS + 1, sizeof(*px->totals));
+		if (!px->totals)
+			return;
+	}
+	int i;
+	for (i = 0; i < px->n_totals; i++)
+		if (!strcmp(px->totals[i].what, what))
+			break;
+	if (i == px->n_totals) {
+		if (i == PROXY_HOST_TOTALS) {
+			i = PROXY_HOST_TOTALS; /* the "(other)" slot */
+			snprintf(px->totals[i].what, sizeof(px->totals[i].what), "(other)");
+		} else {
+			snprintf(px->totals[i].what, sizeof(px->totals[i].what), "%s", what);
+			px->n_totals++;
+		}
+	}
+	px->totals[i].up += up;
+	px->totals[i].down += down;
+	px->totals[i].n++;
+}
+
+static void emit_total(struct proxy *px, const struct pxtotal *t)
+{
+	struct proxy_event ev = {
+		.src = PROXY_SRC_PROXY, .action = POL_ALLOW, .rule = "default", .reason = "",
+		.method = "", .url = "", .host = "", .what = t->what, .peer = "",
+		.bytes_up = t->up, .bytes_down = t->down, .kind = PROXY_EV_HOST_TOTAL,
+		.count = t->n,
+	};
+	px->cfg.on_event(&ev, px->cfg.user);
+}
+
+static void emit_totals(struct proxy *px)
+{
+	if (!px->totals)
+		return;
+	for (int i = 0; i < px->n_totals; i++)
+		emit_total(px, &px->totals[i]);
+	if (px->totals[PROXY_HOST_TOTALS].n)
+		emit_total(px, &px->totals[PROXY_HOST_TOTALS]);
+}
+
+/* The pod connection ends: one event with the totals of its allowed requests. */
+static void emit_conn_end(struct conn *c)
+{
+	struct proxy *px = c->px;
+	if (!c->t_n)
+		return;
+	struct proxy_event ev = {
+		.src = PROXY_SRC_PROXY,
+		.action = c->t_action,
+		.rule = c->t_rule ? c->t_rule : "default",
+		.reason = "connection closed",
+		.method = "",
+		.url = "",
+		.host = c->t_host,
+		.port = c->t_port,
+		.what = c->t_what,
+		.peer = c->t_peer,
+		.bytes_up = c->t_up,
+		.bytes_down = c->t_down,
+		.duration_us = px_now_us() - c->t_open_us,
+		.pid = c->pid,
+		.kind = PROXY_EV_CONN_END,
+		.count = c->t_n,
+	};
+	px->cfg.on_event(&ev, px->cfg.user);
 }
 
 void px_emit(struct conn *c, enum proxy_src src, enum pol_action action, const char *rule,
@@ -195,6 +297,20 @@ void px_emit(struct conn *c, enum proxy_src src, enum pol_action action, const c
 		.pid = c->pid,
 	};
 	px->cfg.on_event(&ev, px->cfg.user);
+	if (src == PROXY_SRC_PROXY && action != POL_DENY && c->host[0]) {
+		c->t_up += c->bytes_up;
+		c->t_down += c->bytes_down;
+		c->t_n++;
+		if (!c->t_rule || action >= c->t_action) {
+			c->t_action = action;
+			c->t_rule = ev.rule;
+		}
+		snprintf(c->t_host, sizeof(c->t_host), "%s", c->host);
+		snprintf(c->t_what, sizeof(c->t_what), "%s", ev.what);
+		snprintf(c->t_peer, sizeof(c->t_peer), "%s", c->peer);
+		c->t_port = c->port;
+		add_total(px, ev.what, c->bytes_up, c->bytes_down);
+	}
 }
 
 void px_emit_dns(struct proxy *px, const struct proxy_dns_query *q, enum pol_action a,
@@ -348,6 +464,7 @@ void px_close(struct conn *c)
 	if (!c->event_done && c->host[0] && c->action != POL_DENY && c->rule)
 		px_emit(c, c->mode == CM_DNS ? PROXY_SRC_DNS : PROXY_SRC_PROXY, c->action,
 			c->rule, c->reason[0] ? c->reason : "connection closed");
+	emit_conn_end(c);
 	resolve_cancel(c);
 	if (c->again)
 		again_remove(c);
@@ -458,6 +575,7 @@ int px_connect_next(struct conn *c)
 			return -errno;
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		px_sock_bufs(px, fd); /* before connect: the window scale follows */
 		c->up.fd = fd;
 		c->up.events = 0;
 		/* the text of the address we connect to, for the event */
@@ -490,9 +608,7 @@ static struct conn *conn_new(struct proxy *px, int fd, enum cmode mode)
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	uint32_t cap = px->lim.max_head_bytes + 1 > PX_BUF_MIN ? px->lim.max_head_bytes + 1
-								: PX_BUF_MIN;
-	if (pxbuf_reserve(&c->cin, cap) < 0) {
+	if (pxbuf_reserve(&c->cin, conn_buf_cap(&px->lim)) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -502,7 +618,7 @@ static struct conn *conn_new(struct proxy *px, int fd, enum cmode mode)
 	c->cli = (struct pxfd){ .fd = fd, .kind = FK_CLIENT, .c = c };
 	c->up = (struct pxfd){ .fd = -1, .kind = FK_UPSTREAM, .c = c };
 	c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
-	c->t_start_us = px_now_us();
+	c->t_start_us = c->t_open_us = px_now_us();
 	c->next = px->conns;
 	if (px->conns)
 		px->conns->prev = c;
@@ -572,6 +688,7 @@ static void on_accept(struct proxy *px, struct pxfd *l)
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		px_sock_bufs(px, fd); /* inherited from the listener already; made sure */
 		memcpy(&c->cli_addr, &sa, sizeof(sa));
 		if (px->cfg.pid_of)
 			c->pid = px->cfg.pid_of((struct sockaddr *)&sa, px->cfg.user);
@@ -725,6 +842,8 @@ static int make_listener(struct proxy *px, int idx, int type, uint16_t port, enu
 		return -errno;
 	sa.sin_port = htons(port == PROXY_PORT_EPHEMERAL ? 0 : port);
 	/* IP_FREEBIND: bind before podnet_attach() puts the address on the veth */
+	if (type == SOCK_STREAM)
+		px_sock_bufs(px, fd); /* accepted sockets inherit them, SYN included */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -832,8 +951,10 @@ int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 	ret = ep_set(px, &px->againfd, EPOLLIN);
 	if (ret < 0)
 		goto cleanup;
-	/* 3. the listeners */
-	ret = open_listeners(px);
+	/* 3. the host's own addresses (never an upstream unless named), the listeners */
+	ret = hostaddr_refresh(px);
+	if (ret == 0)
+		ret = open_listeners(px);
 	if (ret < 0)
 		goto cleanup;
 	/* 4. a pod closing its end must never kill the runner */
@@ -872,6 +993,8 @@ void proxy_destroy(proxy_t *p)
 	while (p->conns)
 		px_close(p->conns);
 	free_dead(p);
+	emit_totals(p);
+	free(p->totals);
 	resolve_stop(p);
 	for (int i = 0; i < 4; i++)
 		close_fd(p, &p->lst[i]);
@@ -885,5 +1008,6 @@ void proxy_destroy(proxy_t *p)
 		close(p->epfd);
 	free(p->hosts);
 	free(p->host_names);
+	hostaddr_free(p);
 	free(p);
 }

@@ -150,6 +150,7 @@ struct conn {
 	struct proxy_chunked req_ck;
 	uint32_t req_fwd;         /* bytes at the front of cin validated for forwarding */
 	int client_close;         /* client asked for close (or HTTP/1.0) */
+	int ws_req;               /* a WebSocket upgrade request (Upgrade: websocket) */
 	int is_head_req;
 
 	/* response (upstream -> client) */
@@ -163,7 +164,8 @@ struct conn {
 	/* upstream */
 	struct sockaddr_storage addrs[PX_MAX_ADDRS];
 	int naddr, ai;            /* checked addresses, index being tried */
-	char peer[64];            /* connected address text */
+	char peer[64];            /* address of the current request's upstream ("" before one) */
+	char up_peer[64];         /* address of the open upstream connection */
 	char up_host[256];        /* what the open upstream connection is for */
 	uint16_t up_port;
 	struct sockaddr_storage up_sa; /* address of the open upstream connection */
@@ -175,6 +177,21 @@ struct conn {
 
 	/* tunnel */
 	struct pxdir c2u, u2c;
+
+	/* the connection's traffic (PROXY_EV_CONN_END): its allowed requests */
+	uint64_t t_up, t_down, t_open_us; /* t_open_us: accept time */
+	uint32_t t_n;
+	enum pol_action t_action;
+	const char *t_rule;
+	char t_host[256], t_what[300], t_peer[64];
+	uint16_t t_port;
+};
+
+/* Traffic of one upstream host:port over the pod's life (PROXY_EV_HOST_TOTAL). */
+struct pxtotal {
+	char what[300];
+	uint64_t up, down;
+	uint32_t n;
 };
 
 struct proxy {
@@ -198,6 +215,12 @@ struct proxy {
 	 * is queued here and an eventfd makes proxy_fd() readable again. */
 	struct conn *again;
 	struct pxfd againfd;
+	struct pxtotal *totals;   /* PROXY_HOST_TOTALS + 1 ("(other)"), allocated on first use */
+	int n_totals;
+	/* the host's own interface addresses (hostaddr.c), 16-byte form */
+	uint8_t (*hostips)[16];
+	int n_hostips;
+	uint64_t hostips_ms;      /* when they were read */
 };
 
 /* proxy.c */
@@ -217,6 +240,7 @@ void px_close_up(struct conn *c); /* close only the upstream socket */
 void px_set_deadline(struct conn *c, uint32_t ms);
 int px_connect_next(struct conn *c); /* start connecting to addrs[ai] */
 const char *px_what(const struct conn *c, char *buf, size_t cap);
+void px_sock_bufs(const struct proxy *px, int fd);
 
 /* http.c */
 void http_advance(struct conn *c);
@@ -228,6 +252,9 @@ int http_flush_out(struct pxfd *fd, struct pxbuf *b, int *err);
 
 /* tunnel.c */
 int tunnel_start(struct conn *c);
+/** The upstream answered a WebSocket upgrade with 101 (already in cout for
+ *  the pod): relay both ways as a tunnel from now on. @return 0 or -errno. */
+int tunnel_upgrade(struct conn *c);
 void tunnel_advance(struct conn *c);
 uint32_t tunnel_interest(const struct conn *c, int client_side);
 
@@ -238,6 +265,13 @@ int resolve_start(struct conn *c);
 void resolve_cancel(struct conn *c);
 void resolve_on_event(struct proxy *px);
 void resolve_stop(struct proxy *px);
+
+/* hostaddr.c */
+int hostaddr_refresh(struct proxy *px);
+void hostaddr_free(struct proxy *px);
+/** An allowed decision for @p sa turns into a deny when @p sa is an address
+ *  of the runner's host and d->rule does not name it. @return 1 if turned. */
+int hostaddr_check(struct proxy *px, const struct sockaddr *sa, struct pol_decision *d);
 
 /* dns.c */
 void dns_on_udp(struct proxy *px);

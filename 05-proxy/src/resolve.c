@@ -48,8 +48,23 @@ struct resolver {
 	struct rjob *todo, *todo_tail; /* guarded by mu */
 	struct rjob *done;             /* guarded by mu */
 	int stop;                      /* guarded by mu */
+	int busy;                      /* guarded by mu: a lookup is in flight */
+	int orphan;                    /* guarded by mu: the thread frees everything */
 	int efd;
 };
+
+static void free_list(struct rjob *j);
+
+/* Free what the resolver holds (its thread has finished). */
+static void resolver_free(struct resolver *r)
+{
+	free_list(r->todo);
+	free_list(r->done);
+	close(r->efd);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+}
 
 static void set_port(struct sockaddr_storage *sa, uint16_t port)
 {
@@ -114,6 +129,7 @@ static void *resolver_main(void *arg)
 		if (!r->todo)
 			r->todo_tail = NULL;
 		int skip = j->cancelled;
+		r->busy = 1;
 		pthread_mutex_unlock(&r->mu);
 
 		/* a job whose connection is gone costs no lookup: a pod that opens
@@ -135,6 +151,7 @@ static void *resolver_main(void *arg)
 			freeaddrinfo(res);
 
 		pthread_mutex_lock(&r->mu);
+		r->busy = 0;
 		j->next = r->done;
 		r->done = j;
 		uint64_t one = 1;
@@ -142,7 +159,10 @@ static void *resolver_main(void *arg)
 			/* the counter cannot overflow in practice; nothing to do */
 		}
 	}
+	int orphan = r->orphan;
 	pthread_mutex_unlock(&r->mu);
+	if (orphan)
+		resolver_free(r); /* the proxy is gone; nobody else holds r */
 	return NULL;
 }
 
@@ -263,23 +283,32 @@ static void free_list(struct rjob *j)
 	}
 }
 
+/*
+ * Stop the thread without waiting for a lookup in flight: getaddrinfo() cannot
+ * be cancelled and may take the system resolver's whole timeout (seconds), so
+ * a thread that is busy is detached and frees the resolver itself when its
+ * lookup returns; an idle one is joined at once.
+ */
 void resolve_stop(struct proxy *px)
 {
 	struct resolver *r = px->res;
 	if (!r)
 		return;
+	if (px->resfd.events)
+		epoll_ctl(px->epfd, EPOLL_CTL_DEL, r->efd, NULL);
+	px->resfd.events = 0;
+	px->res = NULL;
 	pthread_mutex_lock(&r->mu);
 	r->stop = 1;
 	pthread_cond_broadcast(&r->cv);
+	int busy = r->busy;
+	if (busy)
+		r->orphan = 1;
 	pthread_mutex_unlock(&r->mu);
+	if (busy) {
+		pthread_detach(r->th);
+		return;
+	}
 	pthread_join(r->th, NULL);
-	free_list(r->todo);
-	free_list(r->done);
-	if (px->resfd.events)
-		epoll_ctl(px->epfd, EPOLL_CTL_DEL, r->efd, NULL);
-	close(r->efd);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
-	free(r);
-	px->res = NULL;
+	resolver_free(r);
 }

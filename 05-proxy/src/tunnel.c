@@ -31,17 +31,16 @@
 #include "proxy.h"
 #include "proxy_int.h"
 
-/* 1 MiB pipes (the default pipe-max-size) measured best for bulk tunnels;
- * without the privilege to grow a pipe it keeps the kernel's 64 KiB. */
-#define TUNNEL_PIPE_SIZE (1u << 20)
-
-static int make_pipe(struct pxdir *d)
+/* Each pipe holds at most proxy_limits.pipe_buf (64 KiB, the kernel's
+ * default): part of the pod's memory budget. A bigger pipe moved bulk data a
+ * little faster, but 256 stalled tunnels then held hundreds of MiB. */
+static int make_pipe(struct pxdir *d, uint32_t size)
 {
 	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		d->pipe[0] = d->pipe[1] = -1;
 		return -errno;
 	}
-	fcntl(d->pipe[1], F_SETPIPE_SZ, TUNNEL_PIPE_SIZE); /* best effort */
+	fcntl(d->pipe[1], F_SETPIPE_SZ, (int)size); /* best effort */
 	int cap = fcntl(d->pipe[1], F_GETPIPE_SZ);
 	d->cap = cap > 0 ? (size_t)cap : 65536;
 	return 0;
@@ -56,8 +55,14 @@ int tunnel_start(struct conn *c)
 			return -ENOMEM;
 		c->status = 200;
 	}
+	return tunnel_upgrade(c);
+}
+
+int tunnel_upgrade(struct conn *c)
+{
 	if (c->px->use_splice) {
-		if (make_pipe(&c->c2u) < 0 || make_pipe(&c->u2c) < 0) {
+		if (make_pipe(&c->c2u, c->px->lim.pipe_buf) < 0 ||
+		    make_pipe(&c->u2c, c->px->lim.pipe_buf) < 0) {
 			for (int i = 0; i < 2; i++) {
 				if (c->c2u.pipe[i] >= 0)
 					close(c->c2u.pipe[i]);

@@ -40,9 +40,16 @@ static uint64_t now_ms(void)
 void evlog_cb(const struct proxy_event *e, void *user)
 {
 	struct evlog *l = user;
-	if (l->n >= (int)(sizeof(l->ev) / sizeof(l->ev[0])))
-		return;
-	struct ev_rec *r = &l->ev[l->n++];
+	struct ev_rec *r;
+	if (e->kind != PROXY_EV_DECISION) {
+		if (l->nend >= (int)(sizeof(l->end) / sizeof(l->end[0])))
+			return;
+		r = &l->end[l->nend++];
+	} else {
+		if (l->n >= (int)(sizeof(l->ev) / sizeof(l->ev[0])))
+			return;
+		r = &l->ev[l->n++];
+	}
 	memset(r, 0, sizeof(*r));
 	r->src = e->src;
 	r->action = e->action;
@@ -58,6 +65,24 @@ void evlog_cb(const struct proxy_event *e, void *user)
 	r->up = e->bytes_up;
 	r->down = e->bytes_down;
 	r->dur_us = e->duration_us;
+	r->kind = (int)e->kind;
+	r->count = e->count;
+}
+
+const struct ev_rec *evlog_find_end(const struct evlog *l, int kind, const char *needle)
+{
+	for (int i = l->nend - 1; i >= 0; i--)
+		if (l->end[i].kind == kind && (!needle || strstr(l->end[i].what, needle)))
+			return &l->end[i];
+	return NULL;
+}
+
+int evlog_count_end(const struct evlog *l, int kind)
+{
+	int n = 0;
+	for (int i = 0; i < l->nend; i++)
+		n += l->end[i].kind == kind;
+	return n;
 }
 
 const struct ev_rec *evlog_find(const struct evlog *l, enum proxy_src src, const char *needle)

@@ -26,11 +26,18 @@ struct ev_rec {
 	uint16_t port;
 	int status;
 	uint64_t up, down, dur_us;
+	int kind;
+	uint32_t count;
 };
 struct evlog {
-	struct ev_rec ev[512];
+	struct ev_rec ev[512]; /* decisions */
 	int n;
+	struct ev_rec end[256]; /* connection ends and host totals */
+	int nend;
 };
+/** Last PROXY_EV_CONN_END / HOST_TOTAL event (@p kind) whose what contains @p needle. */
+const struct ev_rec *evlog_find_end(const struct evlog *l, int kind, const char *needle);
+int evlog_count_end(const struct evlog *l, int kind);
 void evlog_cb(const struct proxy_event *e, void *user);
 /** Last event of @p src whose url or host contains @p needle (NULL = any). */
 const struct ev_rec *evlog_find(const struct evlog *l, enum proxy_src src, const char *needle);

@@ -350,7 +350,13 @@ static int make_net(struct podrun *p)
 	pc.listen_addr = podnet_runner_addr(p->net);
 	pc.on_event = on_proxy_event;
 	pc.user = p;
+	/* kernel-chosen ports: a host service on :53, :80, :443 or :3128 never
+	 * clashes; the pod keeps the standard ports through DNAT in its netns */
+	pc.proxy_port = pc.http_port = pc.tls_port = pc.dns_port = PROXY_PORT_EPHEMERAL;
 	ret = proxy_create(&pc, &p->proxy);
+	if (ret == 0)
+		ret = podnet_set_ports(p->net, proxy_port(p->proxy, 0), proxy_port(p->proxy, 1),
+				       proxy_port(p->proxy, 2), proxy_port(p->proxy, 3));
 	if (ret < 0) {
 		pr_seterr(p, ret, "network: proxy listeners");
 		return ret;
