@@ -1050,44 +1050,39 @@ static void tls_head(struct conn *c)
 
 /*
  * HTTP/2 with prior knowledge (cleartext "h2c" without an upgrade) is refused
- * in its own language: a SETTINGS frame, then GOAWAY with HTTP_1_1_REQUIRED
- * and a sentence as debug data, so the client says why (curl: "HTTP_1_1_REQUIRED").
- * h2 inside TLS (CONNECT or the transparent 443 listener) is relayed like any
- * TLS. @return 1 when the input was that preface (answered and reported).
+ * in its own language: a SETTINGS frame, then RST_STREAM of the client's first
+ * stream (always 1) with HTTP_1_1_REQUIRED (RFC 9113 section 7), and close.
+ * Clients name the code ("HTTP/2 stream 1 was not closed cleanly:
+ * HTTP_1_1_REQUIRED"), and those that know it (curl) retry in HTTP/1.1, which
+ * is then decided like any request. h2 inside TLS (CONNECT or the transparent
+ * 443 listener) is relayed like any TLS.
+ * @return 1 when the input was (or may yet be) that preface.
  */
 static int h2_preface(struct conn *c)
 {
 	static const char pri[] = "PRI * HTTP/2.0\r\n";
-	static const char why[] = "pod proxy: HTTP/2 with prior knowledge is not relayed; "
-				  "use HTTP/1.1, or h2 inside TLS";
+	static const uint8_t frames[] = {
+		0, 0, 0, 4, 0, 0, 0, 0, 0,                /* SETTINGS, empty */
+		0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0xd,  /* RST_STREAM 1 HTTP_1_1_REQUIRED */
+	};
 	size_t n = pxbuf_len(&c->cin), k = n < sizeof(pri) - 1 ? n : sizeof(pri) - 1;
 	if (memcmp(pxbuf_ptr(&c->cin), pri, k) != 0)
 		return 0;
 	if (k < sizeof(pri) - 1)
 		return 1; /* maybe; wait for more (the head timeout still runs) */
-	uint8_t f[9 + 9 + 8 + sizeof(why)];
-	size_t dl = 8 + sizeof(why) - 1;
-	static const uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
-	memcpy(f, settings, 9);
-	uint8_t *g = f + 9;
-	g[0] = (uint8_t)(dl >> 16), g[1] = (uint8_t)(dl >> 8), g[2] = (uint8_t)dl;
-	g[3] = 7; /* GOAWAY */
-	memset(g + 4, 0, 5 + 4);           /* flags, stream 0, last stream id 0 */
-	g[13] = 0, g[14] = 0, g[15] = 0, g[16] = 0xd; /* HTTP_1_1_REQUIRED */
-	memcpy(g + 17, why, sizeof(why) - 1);
 	c->nreq++;
 	c->px->st.requests++;
 	c->px->st.malformed++;
 	snprintf(c->method, sizeof(c->method), "PRI");
 	c->action = POL_DENY;
 	c->rule = "malformed";
-	set_reason(c, "HTTP/2 with prior knowledge is not relayed");
+	set_reason(c, "HTTP/2 with prior knowledge is not relayed (answered HTTP_1_1_REQUIRED)");
 	c->state = CS_LOCAL;
-	if (pxbuf_append(&c->cout, f, 9 + 9 + dl) < 0) {
+	if (pxbuf_append(&c->cout, frames, sizeof(frames)) < 0) {
 		px_abort(c);
 		return 1;
 	}
-	c->bytes_down += 9 + 9 + dl;
+	c->bytes_down += sizeof(frames);
 	px_set_deadline(c, c->px->lim.idle_timeout_ms);
 	px_emit(c, PROXY_SRC_PROXY, POL_DENY, "malformed", c->reason);
 	return 1;
@@ -1174,6 +1169,14 @@ static void local_step(struct conn *c)
 	if (pxbuf_len(&c->cout))
 		return;
 	if (!c->shut_wr) {
+		/* HTTP/2 refused: no FIN after RST_STREAM (a client that sees the
+		 * end of the connection with it may report an empty reply instead
+		 * of retrying); the client closes, or the linger time ends it */
+		if (!strcmp(c->method, "PRI")) {
+			c->shut_wr = 1;
+			px_set_deadline(c, LINGER_MS);
+			return;
+		}
 		shutdown(c->cli.fd, SHUT_WR);
 		c->shut_wr = 1;
 		px_set_deadline(c, LINGER_MS);

@@ -186,7 +186,8 @@ void upstream_start(struct upstream *u, const char *mode, const char *name)
 {
 	int p[2];
 	char script[600], cert[128], key[128];
-	snprintf(script, sizeof(script), "%s/upstream.py", tests_dir());
+	int ws = !strcmp(mode, "ws");
+	snprintf(script, sizeof(script), "%s/%s", tests_dir(), ws ? "ws.py" : "upstream.py");
 	int tls = !strcmp(mode, "tls");
 	if (tls) {
 		snprintf(cert, sizeof(cert), "%s/cert.pem", test_cert_dir());
@@ -200,7 +201,9 @@ void upstream_start(struct upstream *u, const char *mode, const char *name)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
-		if (tls)
+		if (ws)
+			execl("/usr/bin/python3", "python3", script, "server", (char *)NULL);
+		else if (tls)
 			execl("/usr/bin/python3", "python3", script, mode, name, cert, key, (char *)NULL);
 		else
 			execl("/usr/bin/python3", "python3", script, mode, name, (char *)NULL);

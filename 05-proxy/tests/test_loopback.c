@@ -15,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "podtest.h"
 #include "proxy.h"
 
 static int listen_on_loopback(uint16_t *port)
@@ -1043,6 +1046,113 @@ START_TEST(test_truncated_upstream_body_closes_the_client_connection)
 }
 END_TEST
 
+START_TEST(test_deny_after_keep_alive_names_no_stale_peer)
+{
+	char resp[8192];
+	int eof, fd = raw_connect(W.port[0]);
+	const char *a = "GET http://up.test/first HTTP/1.1\r\nHost: up.test\r\n\r\n";
+	raw_send(W.px, fd, a, strlen(a));
+	raw_recv(W.px, fd, resp, sizeof(resp), "path=/first", 4000, &eof);
+	ck_assert_msg(strstr(resp, "path=/first"), "%s", resp);
+	/* same connection: a denied host, then an address the policy refuses */
+	const char *b = "GET http://bad.test/second HTTP/1.1\r\nHost: bad.test\r\n\r\n";
+	raw_send(W.px, fd, b, strlen(b));
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+	ck_assert_msg(strstr(resp, "403"), "%s", resp);
+	close(fd);
+	fd = raw_connect(W.port[0]);
+	raw_send(W.px, fd, a, strlen(a));
+	raw_recv(W.px, fd, resp, sizeof(resp), "path=/first", 4000, &eof);
+	const char *c = "GET http://evil.test/third HTTP/1.1\r\nHost: evil.test\r\n\r\n";
+	raw_send(W.px, fd, c, strlen(c));
+	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+	close(fd);
+	spin(W.px, 50);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "/first");
+	ck_assert_msg(strstr(e->peer, "127.0.0.1:"), "%s", e->peer);
+	e = evlog_find(&W.log, PROXY_SRC_PROXY, "bad.test");
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->peer, "");
+	e = evlog_find(&W.log, PROXY_SRC_PROXY, "evil.test");
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->peer, "");
+	/* each connection ends with one event counting only its allowed request */
+	ck_assert_int_eq(evlog_count_end(&W.log, PROXY_EV_CONN_END), 2);
+	ck_assert_uint_eq(W.log.end[0].count, 1);
+	ck_assert_str_eq(W.log.end[0].what, "up.test:80");
+}
+END_TEST
+
+START_TEST(test_http2_prior_knowledge_gets_http_1_1_required)
+{
+	static const char pre[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	static const uint8_t want[] = { 0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0xd };
+	char resp[256];
+	for (int l = 0; l < 2; l++) { /* the explicit and the transparent listener */
+		int eof, fd = raw_connect(W.port[l]);
+		raw_send(W.px, fd, pre, sizeof(pre) - 1);
+		size_t n = raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
+		close(fd);
+		ck_assert_int_eq(n, 9 + sizeof(want));
+		ck_assert_int_eq(resp[3], 4); /* SETTINGS first */
+		ck_assert_int_eq(memcmp(resp + 9, want, sizeof(want)), 0);
+		ck_assert(eof);
+	}
+	spin(W.px, 20);
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, NULL);
+	ck_assert_str_eq(e->method, "PRI");
+	ck_assert_str_eq(e->rule, "malformed");
+	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_DENY), 2);
+}
+END_TEST
+
+/* Teardown never waits for a name lookup in flight: the resolver thread is
+ * left to finish it alone. The lookup is made slow by a name server on the
+ * test's own loopback that never answers (a private netns and mount ns). */
+START_TEST(test_destroy_does_not_wait_for_a_lookup_in_flight)
+{
+	POD_REQUIRE_ROOT();
+	world_stop();
+	ck_assert_int_eq(unshare(CLONE_NEWNET | CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(system("ip link set lo up"), 0);
+	char dir[] = "/tmp/pxt-resolv-XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("nameserver 127.0.0.1\noptions timeout:5 attempts:2\n", f);
+	fclose(f);
+	ck_assert_int_eq(mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL), 0);
+	unlink(path);
+	rmdir(dir);
+	int mute = socket(AF_INET, SOCK_DGRAM, 0); /* takes the queries, never answers */
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(bind(mute, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	W.resolver = PROXY_RESOLVE_SYSTEM;
+	world_start(NULL, "{\"default\":\"allow\"}");
+	char req[] = "GET http://slow-name.example/ HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd = raw_connect(W.port[0]);
+	raw_send(W.px, fd, req, sizeof(req) - 1);
+	char buf[64];
+	for (int i = 0; i < 100 && recv(mute, buf, sizeof(buf), MSG_DONTWAIT) < 0; i++)
+		spin(W.px, 20); /* until the lookup is really in flight */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	proxy_destroy(W.px);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	W.px = NULL;
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_msg(ms < 500, "proxy_destroy took %ld ms", ms);
+	/* the connection was reported, as every open one is */
+	const struct ev_rec *e = evlog_find(&W.log, PROXY_SRC_PROXY, "slow-name");
+	ck_assert_ptr_nonnull(e);
+	close(fd);
+	close(mute);
+}
+END_TEST
+
 TCase *tcase_loopback(void)
 {
 	TCase *tc = tcase_create("loopback");
@@ -1087,5 +1197,8 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_system_resolver_runs_off_the_loop);
 	tcase_add_test(tc, test_random_garbage_never_hurts_the_proxy);
 	tcase_add_test(tc, test_truncated_upstream_body_closes_the_client_connection);
+	tcase_add_test(tc, test_deny_after_keep_alive_names_no_stale_peer);
+	tcase_add_test(tc, test_http2_prior_knowledge_gets_http_1_1_required);
+	tcase_add_test(tc, test_destroy_does_not_wait_for_a_lookup_in_flight);
 	return tc;
 }

@@ -34,12 +34,18 @@ struct pod_world {
 	proxy_t *px;
 	podnet_t *pn;
 	struct podns ns;
-	struct upstream http, tls;
+	struct upstream http, tls, ws, hostsvc[2];
 	const char *env[16];
 	char runner[INET_ADDRSTRLEN];
 	char cert[160];
 };
 static struct pod_world P;
+
+/* Extras of the next pod_world_start(), reset by it: a WebSocket upstream
+ * ("ws.test"), and host services on 0.0.0.0 with HOST_ADDR on the runner's lo
+ * (a TEST-NET address: no special range of 04-policy holds it). */
+static int want_ws, want_host;
+#define HOST_ADDR "192.0.2.10"
 
 static uint32_t test_index(void)
 {
@@ -56,14 +62,25 @@ static void pod_world_start(const char *net_json, int ephemeral)
 	runner_netns_private();
 	upstream_start(&P.http, "http", "U1");
 	upstream_start(&P.tls, "tls", "T1");
+	if (want_ws)
+		upstream_start(&P.ws, "ws", "W1");
+	if (want_host) {
+		ck_assert_int_eq(system("ip addr add " HOST_ADDR "/32 dev lo"), 0);
+		upstream_start(&P.hostsvc[0], "http-any", "HOST0");
+		upstream_start(&P.hostsvc[1], "http-any", "HOST1");
+	}
+	want_ws = want_host = 0;
 	snprintf(P.cert, sizeof(P.cert), "%s/cert.pem", test_cert_dir());
 	/* 2. the policy */
 	if (!net_json) {
+		char wsrule[32] = "";
+		if (P.ws.port)
+			snprintf(wsrule, sizeof(wsrule), ",\"127.0.0.1:%u\"", P.ws.port);
 		snprintf(pol, sizeof(pol),
-			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"sni.test:443\","
-			 "\"127.0.0.1:%u\",\"127.0.0.1:%u\"],\"warn\":[\"warn.test\"],"
+			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"sni.test:443\",\"ws.test\","
+			 "\"127.0.0.1:%u\",\"127.0.0.1:%u\"%s],\"warn\":[\"warn.test\"],"
 			 "\"deny\":[\"bad.test\"]}",
-			 P.http.port, P.tls.port);
+			 P.http.port, P.tls.port, wsrule);
 		net_json = pol;
 	}
 	P.pol = mk_policy("{\"version\":1,\"net\":%s}", net_json);
@@ -78,6 +95,8 @@ static void pod_world_start(const char *net_json, int ephemeral)
 		host_v4("sni.test", 0, "127.0.0.1", P.tls.port),
 		host_v4("other.test", 0, "127.0.0.1", P.tls.port),
 		host_v4("evil.test", 0, "10.0.0.5", 80),
+		host_v4("ws.test", 0, "127.0.0.1", P.ws.port ? P.ws.port : 9),
+		host_v4("host.test", 0, HOST_ADDR, 0),
 	};
 	struct proxy_config pcfg = {
 		.policy = P.pol,
@@ -116,6 +135,9 @@ static void pod_world_stop(void)
 	podns_destroy(&P.ns);
 	upstream_stop(&P.http);
 	upstream_stop(&P.tls);
+	upstream_stop(&P.ws);
+	upstream_stop(&P.hostsvc[0]);
+	upstream_stop(&P.hostsvc[1]);
 	policy_free(P.pol);
 }
 
@@ -512,6 +534,210 @@ START_TEST(test_twenty_pods_get_distinct_blocks_and_leave_nothing)
 }
 END_TEST
 
+/* ---- the host itself, host services, WebSockets, HTTP/2, accounting ------ */
+
+START_TEST(test_host_addresses_denied_unless_named_by_address)
+{
+	POD_REQUIRE_ROOT();
+	char out[8192];
+	want_host = 1;
+	/* a rule that names the host's address opens it (any port) */
+	pod_world_start("{\"default\":\"deny\",\"allow\":[\"" HOST_ADDR "\"]}", 1);
+	uint16_t p0 = P.hostsvc[0].port, p1 = P.hostsvc[1].port;
+	ck_assert_int_eq(SH(out, "curl -sS http://" HOST_ADDR ":%u/a", p0), 0);
+	ck_assert_msg(strstr(out, "HOST0 path=/a"), "%s", out);
+	(void)p1;
+	pod_world_stop();
+
+	/* a wider rule does not: every name allowed, and all of 192.0.2.0/24 */
+
+	want_host = 1;
+	pod_world_start("{\"default\":\"allow\",\"allow\":[\"192.0.2.0/24\"]}", 1);
+	p0 = P.hostsvc[0].port, p1 = P.hostsvc[1].port;
+	/* the host's address as a literal and through a name, the runner end */
+	SH(out, "curl -sS -w ' code=%%{http_code}' http://" HOST_ADDR ":%u/a", p0);
+	ck_assert_msg(strstr(out, "code=403") && strstr(out, "address of the runner's host"), "%s",
+		      out);
+	SH(out, "curl -sS -w ' code=%%{http_code}' http://host.test:%u/b", p1);
+	ck_assert_msg(strstr(out, "code=403") && !strstr(out, "HOST1"), "%s", out);
+	SH(out, "curl -sS -w ' code=%%{http_code}' http://%s:%u/c", P.runner, p0);
+	ck_assert_msg(strstr(out, "code=403") && !strstr(out, "HOST0"), "%s", out);
+	/* a CONNECT tunnel is decided the same way */
+	SH(out, "curl -sS -p -w ' code=%%{http_code}' http://" HOST_ADDR ":%u/d", p0);
+	ck_assert_msg(!strstr(out, "HOST0"), "%s", out);
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "host.test", 3000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->peer, "");
+	ck_assert_msg(strstr(e->reason, HOST_ADDR " is an address of the runner's host"), "%s",
+		      e->reason);
+	ck_assert_int_eq(evlog_count(&P.log, PROXY_SRC_PROXY, POL_ALLOW), 0);
+	pod_world_stop();
+}
+END_TEST
+
+/* The runner-side guard: a pod that flushed its own netfilter table (as if it
+ * had regained CAP_NET_ADMIN) still reaches nothing of the runner's host but
+ * the proxy's and the DNS's listening ports. */
+START_TEST(test_flushed_pod_table_still_reaches_only_the_proxy)
+{
+	POD_REQUIRE_ROOT();
+	char out[8192], cmd[256];
+	want_host = 1;
+	pod_world_start(NULL, 1);
+	uint16_t svc = P.hostsvc[0].port, real = proxy_port(P.px, 0);
+	ck_assert_int_eq(SH(out, "nft list tables"), 0);
+	ck_assert_msg(strstr(out, "table inet podnet"), "%s", out);
+	/* from outside, as root: into the pod's netns, flush everything */
+	snprintf(cmd, sizeof(cmd), "nsenter --net=/proc/%d/ns/net nft flush ruleset", (int)P.ns.holder);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(SH(out, "nft list ruleset | wc -l"), 0);
+	ck_assert_msg(atoi(out) == 0, "the pod's rules are still there: %s", out);
+	/* the runner's own table is there, owned and out of the pod's reach */
+	FILE *f = popen("nft list tables", "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	pclose(f);
+	ck_assert_msg(strstr(out, "table inet podh_"), "%s", out);
+	int r = SH(out, "/usr/bin/python3 -c \"import socket\n"
+			"for host, port in (('%s', %u), ('" HOST_ADDR "', %u), ('%s', 22),"
+			" ('%s', 3128), ('%s', 80)):\n"
+			"  try:\n    socket.create_connection((host, port), timeout=2); print('OPEN', host, port)\n"
+			"  except OSError as e:\n    print('closed', host, port)\n"
+			"u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(1)\n"
+			"u.sendto(b'x', ('%s', %u))\n"
+			"s = socket.create_connection(('%s', %u), timeout=5)\n"
+			"s.sendall(b'GET http://up.test/flushed HTTP/1.0\\\\r\\\\n\\\\r\\\\n')\n"
+			"print(s.recv(4096).decode().split()[1], 'via the proxy')\"",
+		   P.runner, svc, svc, P.runner, P.runner, P.runner, P.runner, svc, P.runner, real);
+	ck_assert_msg(r == 0, "%s", out);
+	ck_assert_msg(!strstr(out, "OPEN"), "the pod reached a host port: %s", out);
+	ck_assert_msg(strstr(out, "200 via the proxy"), "%s", out);
+	char ifname[IFNAMSIZ];
+	snprintf(ifname, sizeof(ifname), "%s", podnet_ifname(P.pn));
+	pod_world_stop();
+	/* the table went with the pod */
+	snprintf(cmd, sizeof(cmd), "nft list tables | grep -q 'podh_%s'", ifname);
+	ck_assert_int_ne(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_websocket_explicit_transparent_python_and_bun)
+{
+	POD_REQUIRE_ROOT();
+	char out[8192], ws[600];
+	const char *bun = getenv("PODPROXY_BUN");
+	if (!bun)
+		bun = "../.deps/bun/node_modules/.bin/bun";
+	want_ws = 1;
+	pod_world_start(NULL, 1);
+	char *script = realpath("tests/ws.py", NULL);
+	ck_assert_ptr_nonnull(script);
+	snprintf(ws, sizeof(ws), "/usr/bin/python3 %s client", script);
+	free(script);
+	/* explicit proxy: absolute-form GET with Upgrade */
+	int r = SH(out, "%s ws://ws.test/chat --proxy %s:3128 --count 20 --size 3000", ws, P.runner);
+	ck_assert_msg(r == 0 && strstr(out, "WS OK 20 path=/chat"), "%s", out);
+	/* transparent: the pod DNS sends ws.test to the runner end, port 80 */
+	r = SH(out, "%s ws://ws.test/plain", ws);
+	ck_assert_msg(r == 0 && strstr(out, "WS OK 3 path=/plain"), "%s", out);
+	/* a denied host gets the 403, never a tunnel */
+	SH(out, "%s ws://bad.test/x --proxy %s:3128", ws, P.runner);
+	ck_assert_msg(strstr(out, "WS STATUS 403"), "%s", out);
+	/* Bun's WebSocket, as the pod's programs use it */
+	if (access(bun, X_OK) == 0) {
+		r = SH(out, "%s -e \"const w = new WebSocket('ws://ws.test/bun'); "
+			    "w.onopen = () => w.send('hello'); "
+			    "w.onmessage = (m) => { console.log('BUN', m.data); w.close(); }; "
+			    "w.onerror = (e) => { console.log('BUN ERROR'); process.exit(3); }\"",
+		       bun);
+		ck_assert_msg(r == 0 && strstr(out, "BUN hello"), "%s", out);
+	}
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "/chat", 3000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	ck_assert_str_eq(e->method, "GET");
+	ck_assert_int_eq(e->status, 101);
+	ck_assert_uint_gt(e->up, 20 * 3000);
+	ck_assert_uint_gt(e->down, 20 * 3000);
+	ck_assert_msg(strstr(e->peer, "127.0.0.1:"), "%s", e->peer);
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "bad.test", 3000);
+	ck_assert_int_eq(e->action, POL_DENY);
+	pod_world_stop();
+}
+END_TEST
+
+START_TEST(test_http2_prior_knowledge_refused_with_a_reason)
+{
+	POD_REQUIRE_ROOT();
+	char out[8192];
+	pod_world_start(NULL, 1);
+	/* refused with HTTP_1_1_REQUIRED; curl names it and retries in HTTP/1.1 */
+	int r = SH(out, "curl -sSv --http2-prior-knowledge --noproxy '*' http://up.test/h2 2>&1");
+	ck_assert_msg(r == 0 && strstr(out, "HTTP_1_1_REQUIRED") && strstr(out, "U1 path=/h2"),
+		      "curl %d: %s", r, out);
+	const struct ev_rec *e = NULL;
+	for (int i = 0; i < P.log.n; i++)
+		if (!strcmp(P.log.ev[i].method, "PRI"))
+			e = &P.log.ev[i];
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->action, POL_DENY);
+	ck_assert_str_eq(e->rule, "malformed");
+	ck_assert_msg(strstr(e->reason, "HTTP/2"), "%s", e->reason);
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "/h2", 3000);
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	/* h2 inside TLS is a tunnel like any other */
+	r = SH(out, "curl -sS --http2 --cacert %s https://sni.test/t2", P.cert);
+	ck_assert_msg(r == 0 && strstr(out, "T1 path=/t2"), "%s", out);
+	pod_world_stop();
+}
+END_TEST
+
+START_TEST(test_connection_end_and_host_totals)
+{
+	POD_REQUIRE_ROOT();
+	char out[8192];
+	pod_world_start(NULL, 1);
+	/* one connection, three requests (two hosts), then a second connection */
+	ck_assert_int_eq(SH(out, "curl -sS http://up.test/k1 http://up.test/k2 http://warn.test/k3"),
+			 0);
+	ck_assert_int_eq(SH(out, "curl -sS --cacert %s https://sni.test/c", P.cert), 0);
+	spin(P.px, 300);
+	ck_assert_int_eq(evlog_count_end(&P.log, PROXY_EV_CONN_END), 2);
+	const struct ev_rec *end = &P.log.end[0];
+	ck_assert_int_eq(end->kind, PROXY_EV_CONN_END);
+	ck_assert_uint_eq(end->count, 3);
+	ck_assert_str_eq(end->what, "warn.test:80");
+	ck_assert_int_eq(end->action, POL_WARN);
+	ck_assert_str_eq(end->rule, "warn.test");
+	/* its bytes are the sum of its requests' */
+	uint64_t up = 0, down = 0;
+	for (int i = 0; i < P.log.n; i++)
+		if (P.log.ev[i].src == PROXY_SRC_PROXY && strstr(P.log.ev[i].url, "/k")) {
+			up += P.log.ev[i].up;
+			down += P.log.ev[i].down;
+		}
+	ck_assert_uint_eq(end->up, up);
+	ck_assert_uint_eq(end->down, down);
+	ck_assert_uint_gt(end->dur_us, 0);
+	const struct ev_rec *tun = evlog_find_end(&P.log, PROXY_EV_CONN_END, "sni.test");
+	ck_assert_ptr_nonnull(tun);
+	ck_assert_uint_eq(tun->count, 1);
+	ck_assert_uint_gt(tun->down, 100);
+	/* the pod's totals per host come when the proxy goes */
+	proxy_destroy(P.px);
+	P.px = NULL;
+	const struct ev_rec *t = evlog_find_end(&P.log, PROXY_EV_HOST_TOTAL, "up.test:80");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->count, 2);
+	ck_assert_ptr_nonnull(evlog_find_end(&P.log, PROXY_EV_HOST_TOTAL, "warn.test:80"));
+	ck_assert_ptr_nonnull(evlog_find_end(&P.log, PROXY_EV_HOST_TOTAL, "sni.test:443"));
+	ck_assert_int_eq(evlog_count_end(&P.log, PROXY_EV_HOST_TOTAL), 3);
+	pod_world_stop();
+}
+END_TEST
+
 TCase *tcase_netns(void)
 {
 	TCase *tc = tcase_create("netns");
@@ -532,5 +758,10 @@ TCase *tcase_netns(void)
 	tcase_add_test(tc, test_podnet_skips_the_metadata_block_and_busy_blocks);
 	tcase_add_test(tc, test_loopback_only_pod_reaches_nothing);
 	tcase_add_test(tc, test_twenty_pods_get_distinct_blocks_and_leave_nothing);
+	tcase_add_test(tc, test_host_addresses_denied_unless_named_by_address);
+	tcase_add_test(tc, test_flushed_pod_table_still_reaches_only_the_proxy);
+	tcase_add_test(tc, test_websocket_explicit_transparent_python_and_bun);
+	tcase_add_test(tc, test_http2_prior_knowledge_refused_with_a_reason);
+	tcase_add_test(tc, test_connection_end_and_host_totals);
 	return tc;
 }

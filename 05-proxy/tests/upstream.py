@@ -7,6 +7,7 @@ listens, then serves until killed.
 
   upstream.py http NAME           HTTP/1.1 keep-alive server
   upstream.py tls NAME CERT KEY   the same behind TLS; reports the SNI it saw
+  upstream.py http-any NAME       the HTTP server on 0.0.0.0 (a host service)
 
 Every response body names the server (NAME) so a test can tell where a
 request landed:
@@ -105,7 +106,8 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def main():
     mode, name = sys.argv[1], sys.argv[2]
     Handler.server_name_tag = name
-    srv = Server(("127.0.0.1", 0), Handler)
+    # "http-any": on every address of the namespace, like a host service
+    srv = Server(("0.0.0.0" if mode == "http-any" else "127.0.0.1", 0), Handler)
     if mode == "tls":
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(sys.argv[3], sys.argv[4])

@@ -312,6 +312,24 @@ static void on_proxy_event(const struct proxy_event *ev, void *user)
 	struct strbuf x = { 0 };
 	const char *act = ev->action == POL_DENY ? "deny" : ev->action == POL_WARN ? "warn" : "allow";
 
+	if (ev->kind != PROXY_EV_DECISION) {
+		/* traffic accounting: a fact (info), with the decision it followed */
+		int end = ev->kind == PROXY_EV_CONN_END;
+		pr_sb_printf(&x, ",\"event\":\"%s\",\"requests\":%u", end ? "conn_end" : "host_total",
+			     ev->count);
+		if (end) {
+			pr_sb_printf(&x, ",\"decision\":\"%s\",\"peer\":", act);
+			pr_sb_json_str(&x, ev->peer ? ev->peer : "");
+		}
+		pr_sb_printf(&x, ",\"bytes_up\":%llu,\"bytes_down\":%llu",
+			     (unsigned long long)ev->bytes_up, (unsigned long long)ev->bytes_down);
+		if (end)
+			pr_sb_printf(&x, ",\"duration_us\":%llu", (unsigned long long)ev->duration_us);
+		pr_emit(p, "proxy", "net", "info", ev->what, end ? ev->rule : "", ev->pid,
+			x.oom ? NULL : x.buf, NULL);
+		pr_sb_free(&x);
+		return;
+	}
 	pr_sb_puts(&x, ",\"method\":");
 	pr_sb_json_str(&x, ev->method ? ev->method : "");
 	pr_sb_puts(&x, ",\"url\":");
