@@ -13,6 +13,11 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <linux/sock_diag.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -35,6 +40,8 @@ struct pod_world {
 	podnet_t *pn;
 	struct podns ns;
 	struct upstream http, tls, ws, hostsvc[2];
+	int sink_fd;       /* listens on 127.0.0.1, never accepts, never reads */
+	uint16_t sink_port;
 	const char *env[16];
 	char runner[INET_ADDRSTRLEN];
 	char cert[160];
@@ -44,7 +51,7 @@ static struct pod_world P;
 /* Extras of the next pod_world_start(), reset by it: a WebSocket upstream
  * ("ws.test"), and host services on 0.0.0.0 with HOST_ADDR on the runner's lo
  * (a TEST-NET address: no special range of 04-policy holds it). */
-static int want_ws, want_host;
+static int want_ws, want_host, want_sink;
 #define HOST_ADDR "192.0.2.10"
 
 static uint32_t test_index(void)
@@ -69,13 +76,30 @@ static void pod_world_start(const char *net_json, int ephemeral)
 		upstream_start(&P.hostsvc[0], "http-any", "HOST0");
 		upstream_start(&P.hostsvc[1], "http-any", "HOST1");
 	}
-	want_ws = want_host = 0;
+	P.sink_fd = -1;
+	if (want_sink) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t sl = sizeof(sa);
+		int small = 4096;
+		P.sink_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(P.sink_fd, 0);
+		setsockopt(P.sink_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		ck_assert_int_eq(bind(P.sink_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(listen(P.sink_fd, 1024), 0);
+		ck_assert_int_eq(getsockname(P.sink_fd, (struct sockaddr *)&sa, &sl), 0);
+		P.sink_port = ntohs(sa.sin_port);
+	}
+	want_ws = want_host = want_sink = 0;
 	snprintf(P.cert, sizeof(P.cert), "%s/cert.pem", test_cert_dir());
 	/* 2. the policy */
 	if (!net_json) {
-		char wsrule[32] = "";
+		char wsrule[64] = "";
 		if (P.ws.port)
 			snprintf(wsrule, sizeof(wsrule), ",\"127.0.0.1:%u\"", P.ws.port);
+		if (P.sink_port)
+			snprintf(wsrule + strlen(wsrule), sizeof(wsrule) - strlen(wsrule),
+				 ",\"sink.test\",\"127.0.0.1:%u\"", P.sink_port);
 		snprintf(pol, sizeof(pol),
 			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"sni.test:443\",\"ws.test\","
 			 "\"127.0.0.1:%u\",\"127.0.0.1:%u\"%s],\"warn\":[\"warn.test\"],"
@@ -97,6 +121,7 @@ static void pod_world_start(const char *net_json, int ephemeral)
 		host_v4("evil.test", 0, "10.0.0.5", 80),
 		host_v4("ws.test", 0, "127.0.0.1", P.ws.port ? P.ws.port : 9),
 		host_v4("host.test", 0, HOST_ADDR, 0),
+		host_v4("sink.test", 0, "127.0.0.1", P.sink_port ? P.sink_port : 9),
 	};
 	struct proxy_config pcfg = {
 		.policy = P.pol,
@@ -136,6 +161,8 @@ static void pod_world_stop(void)
 	upstream_stop(&P.http);
 	upstream_stop(&P.tls);
 	upstream_stop(&P.ws);
+	if (P.sink_fd >= 0)
+		close(P.sink_fd);
 	upstream_stop(&P.hostsvc[0]);
 	upstream_stop(&P.hostsvc[1]);
 	policy_free(P.pol);
@@ -738,6 +765,135 @@ START_TEST(test_connection_end_and_host_totals)
 }
 END_TEST
 
+/* Memory the runner's side holds for the pod, from the proxy process itself:
+ * socket memory of every socket (SO_MEMINFO: receive queue, send queue,
+ * forward allocation, backlog) and the capacity of every pipe (an upper bound
+ * of what its pages can hold). */
+static void runner_side_memory(uint64_t *sock, uint64_t *pipes, int *nsock)
+{
+	*sock = *pipes = 0;
+	*nsock = 0;
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		struct stat st;
+		if (de->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st) < 0)
+			continue;
+		if (S_ISSOCK(st.st_mode)) {
+			uint32_t mi[SK_MEMINFO_VARS] = { 0 };
+			socklen_t l = sizeof(mi);
+			if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &l) == 0) {
+				*sock += (uint64_t)mi[SK_MEMINFO_RMEM_ALLOC] + mi[SK_MEMINFO_WMEM_QUEUED] +
+					 mi[SK_MEMINFO_FWD_ALLOC] + mi[SK_MEMINFO_BACKLOG];
+				(*nsock)++;
+			}
+		} else if (S_ISFIFO(st.st_mode) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+			int cap = fcntl(fd, F_GETPIPE_SZ); /* each pipe once, by its write end */
+			if (cap > 0)
+				*pipes += (uint64_t)cap;
+		}
+	}
+	closedir(d);
+}
+
+static uint64_t rss_bytes(void)
+{
+	char line[256];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* 250 CONNECT tunnels to an allowed upstream that never reads, the pod writing
+ * into each until it blocks: what the runner's side holds stays within the
+ * documented per-connection budget (proxy_conn_budget()). */
+START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
+{
+	POD_REQUIRE_ROOT();
+	enum { N = 250 };
+	char out[8192], file[64];
+	struct rlimit rl = { 8192, 8192 }; /* room for 256 connections */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	want_sink = 1;
+	pod_world_start(NULL, 1);
+	snprintf(file, sizeof(file), "/tmp/pxt-stall-%d.out", (int)getpid());
+	uint64_t rss0 = rss_bytes();
+	int r = SH(out,
+		   "cat > /tmp/pxt-stall-%d.py <<'EOF'\n"
+		   "import socket, select, time, sys, os\n"
+		   "socks = []\n"
+		   "for i in range(%d):\n"
+		   "    s = socket.create_connection(('%s', 3128), timeout=10)\n"
+		   "    s.sendall(b'CONNECT sink.test:%u HTTP/1.1\\r\\nHost: sink.test\\r\\n\\r\\n')\n"
+		   "    assert b' 200 ' in s.recv(100)\n"
+		   "    s.setblocking(False)\n"
+		   "    socks.append(s)\n"
+		   "chunk, total, last = b'x' * 65536, 0, time.monotonic()\n"
+		   "while time.monotonic() - last < 2:\n"
+		   "    _, w, _ = select.select([], socks, [], 0.2)\n"
+		   "    for s in w:\n"
+		   "        try:\n"
+		   "            total += s.send(chunk); last = time.monotonic()\n"
+		   "        except BlockingIOError:\n"
+		   "            pass\n"
+		   "print('STALLED', len(socks), total, os.getpid(), flush=True)\n"
+		   "time.sleep(60)\n"
+		   "EOF\n"
+		   "setsid /usr/bin/python3 /tmp/pxt-stall-%d.py > %s 2>&1 < /dev/null &",
+		   (int)getpid(), N, P.runner, P.sink_port, (int)getpid(), file);
+	ck_assert_msg(r == 0, "%s", out);
+	/* the proxy's loop turns while the pod fills every tunnel */
+	char st[256] = "";
+	for (int i = 0; i < 600 && !strstr(st, "STALLED"); i++) {
+		spin(P.px, 100);
+		FILE *f = fopen(file, "r");
+		if (f) {
+			size_t n = fread(st, 1, sizeof(st) - 1, f);
+			st[n] = '\0';
+			fclose(f);
+		}
+	}
+	ck_assert_msg(strstr(st, "STALLED 250"), "%s", st);
+	spin(P.px, 500);
+	struct proxy_stats ps;
+	proxy_get_stats(P.px, &ps);
+	ck_assert_uint_eq(ps.conns_open, N);
+	unsigned long long sent = 0;
+	int cpid = 0;
+	sscanf(strstr(st, "STALLED"), "STALLED %*d %llu %d", &sent, &cpid);
+	uint64_t sock, pipes;
+	int nsock;
+	runner_side_memory(&sock, &pipes, &nsock);
+	uint64_t rss = rss_bytes(), drss = rss > rss0 ? rss - rss0 : 0;
+	struct proxy_limits lim = { 0 };
+	uint64_t budget = proxy_conn_budget(&lim);
+	uint64_t total = sock + pipes + drss;
+	fprintf(stderr,
+		"stalled tunnels: %d, pod sent %llu bytes; runner side: sockets %d holding %" PRIu64
+		" KiB, pipes %" PRIu64 " KiB, RSS +%" PRIu64 " KiB, total %" PRIu64
+		" KiB; budget %" PRIu64 " KiB per connection, %" PRIu64 " KiB for %d\n",
+		N, sent, nsock, sock >> 10, pipes >> 10, drss >> 10, total >> 10, budget >> 10,
+		(budget * N) >> 10, N);
+	/* the tunnels really are full: more went in than the pipes alone can hold */
+	ck_assert_uint_gt(sent, (unsigned long long)N * 65536);
+	ck_assert_msg(total <= budget * N, "runner side holds %" PRIu64 " KiB > budget %" PRIu64 " KiB",
+		      total >> 10, (budget * N) >> 10);
+	if (cpid > 0)
+		kill(cpid, SIGKILL);
+	snprintf(out, sizeof(out), "/tmp/pxt-stall-%d.py", (int)getpid());
+	unlink(out);
+	unlink(file);
+	pod_world_stop();
+}
+END_TEST
+
 TCase *tcase_netns(void)
 {
 	TCase *tc = tcase_create("netns");
@@ -763,5 +919,6 @@ TCase *tcase_netns(void)
 	tcase_add_test(tc, test_websocket_explicit_transparent_python_and_bun);
 	tcase_add_test(tc, test_http2_prior_knowledge_refused_with_a_reason);
 	tcase_add_test(tc, test_connection_end_and_host_totals);
+	tcase_add_test(tc, test_stalled_tunnels_stay_within_the_memory_budget);
 	return tc;
 }
