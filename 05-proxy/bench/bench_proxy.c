@@ -362,6 +362,47 @@ static void stop_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* ---- websocket_echo_rtt ------------------------------------------------------------ */
+
+/* tests/ws.py server on the loopback; @return its port. */
+static uint16_t start_ws(pid_t *pid)
+{
+	int p[2];
+	char line[64] = "";
+	if (pipe(p) < 0)
+		die("pipe");
+	char *argv[] = { "/usr/bin/python3", "tests/ws.py", "server", NULL };
+	*pid = spawn(argv, p[1]);
+	close(p[1]);
+	ssize_t n = read(p[0], line, sizeof(line) - 1);
+	close(p[0]);
+	unsigned port = 0;
+	if (n <= 0 || sscanf(line, "PORT %u", &port) != 1)
+		die("ws.py server");
+	return (uint16_t)port;
+}
+
+/* Mean round trip of 2000 32-byte messages, one in flight (tests/ws.py client). */
+static double ws_rtt_us(uint16_t port, uint16_t proxy)
+{
+	char cmd[256], line[128];
+	double us = 0;
+	if (proxy)
+		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ws.py client ws://127.0.0.1:%u/b "
+					   "--proxy 127.0.0.1:%u --count 2000 --rtt", port, proxy);
+	else
+		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ws.py client ws://127.0.0.1:%u/b "
+					   "--count 2000 --rtt", port);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		die("popen ws.py client");
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "RTT_US %lf", &us);
+	if (pclose(f) != 0 || us <= 0)
+		die("ws.py client");
+	return us;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pxbench.XXXXXX";
@@ -413,6 +454,22 @@ int main(void)
 	printf("%-44s %10.0f\n", "  through tinyproxy 1.11 (same allowlist)", theirs);
 	printf("  (tinyproxy closes every client connection after one response)\n");
 
+	/* 3. WebSocket echo round trip, through the proxy (upgrade decided, then a
+	 * tunnel) and directly; the same Python client, best of 3 interleaved */
+	pid_t wsd;
+	uint16_t wsport = start_ws(&wsd);
+	proxy_start(&pt, wsport);
+	double ws_direct = 1e9, ws_proxy = 1e9;
+	for (int i = 0; i < 3; i++) {
+		ws_direct = mind(ws_direct, ws_rtt_us(wsport, 0));
+		ws_proxy = mind(ws_proxy, ws_rtt_us(wsport, proxy_port(pt.px, 0)));
+	}
+	proxy_stop(&pt);
+	stop_child(wsd);
+	printf("\n%-44s %10s\n", "websocket_echo_rtt (2000 x 32 B, best of 3)", "us");
+	printf("%-44s %10.1f\n", "  direct to the echo server", ws_direct);
+	printf("%-44s %10.1f\n", "  through the proxy (explicit, upgraded)", ws_proxy);
+
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
@@ -421,5 +478,7 @@ int main(void)
 	       direct > 0 ? spliced / direct : 0);
 	printf("BENCH 05-proxy http_rps %.0f req/s vs=tinyproxy ratio=%.2f\n", ours,
 	       theirs > 0 ? ours / theirs : 0);
+	printf("BENCH 05-proxy websocket_echo_rtt %.1f us vs=direct ratio=%.2f\n", ws_proxy,
+	       ws_proxy / ws_direct);
 	return 0;
 }

@@ -9,6 +9,7 @@
  * them (a public or TEST-NET address on eth0) would otherwise follow the name
  * decision. So it is special here: denied unless an IP rule names exactly that
  * address (a /32 or /128, or the bare address, with or without a port).
+ * Loopback keeps 04-policy's own rule (an IP rule, or an exact "localhost").
  *
  *   decision allowed --> is it a host address? --no--> connect
  *                                 |yes
@@ -138,7 +139,15 @@ int hostaddr_check(struct proxy *px, const struct sockaddr *sa, struct pol_decis
 {
 	uint8_t ip[16];
 	char txt[INET6_ADDRSTRLEN] = "?";
-	if (d->action == POL_DENY || ip16(sa, ip) < 0 || !is_host_addr(px, ip))
+	static const uint8_t lo6[16] = { [15] = 1 };
+	if (d->action == POL_DENY || ip16(sa, ip) < 0)
+		return 0;
+	/* loopback is 04-policy's own special range, opened only by an IP rule or
+	 * an exact "localhost" rule; its decision stands */
+	if ((ip[10] == 0xff && ip[11] == 0xff && ip[12] == 127 && !memcmp(ip, lo6, 10)) ||
+	    !memcmp(ip, lo6, 16))
+		return 0;
+	if (!is_host_addr(px, ip))
 		return 0;
 	if (rule_names(d->rule, ip))
 		return 0;

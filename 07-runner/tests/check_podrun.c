@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,6 +595,55 @@ START_TEST(test_kind_net)
 	t_run_free(&r);
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
+}
+END_TEST
+/* Host services on wildcard addresses at the pod's standard ports (DNS, HTTP,
+ * HTTPS, proxy): the runner's listeners take kernel-chosen ports and the pod
+ * reaches them through DNAT in its own netns, so pods start and work. The test
+ * runs in a private network namespace (its own "host"), so the listeners it
+ * holds never disturb other runners on the machine. */
+START_TEST(test_pod_starts_next_to_host_services_on_standard_ports)
+{
+	struct run r;
+	int port = 0, fds[5], n = 0;
+	pid_t srv;
+	ROOT();
+	POD_REQUIRE(!getenv("CK_FORK") || strcmp(getenv("CK_FORK"), "no"),
+		    "a private network namespace per test (CK_FORK=no)");
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+	ck_assert_int_eq(system("ip link set lo up"), 0);
+	static const struct { int type, port; } svc[] = {
+		{ SOCK_STREAM, 53 }, { SOCK_DGRAM, 53 }, { SOCK_STREAM, 80 },
+		{ SOCK_STREAM, 443 }, { SOCK_STREAM, 3128 },
+	};
+	for (size_t i = 0; i < sizeof svc / sizeof svc[0]; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(svc[i].port) };
+		int one = 1, fd = socket(AF_INET, svc[i].type | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fd, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0); /* 0.0.0.0 */
+		if (svc[i].type == SOCK_STREAM)
+			ck_assert_int_eq(listen(fd, 16), 0);
+		fds[n++] = fd;
+	}
+	srv = t_http_server(&port);
+	ck_assert_int_gt(srv, 0);
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-net=localhost:%d %s net localhost %d",
+		 port, W("native_worker"), port);
+	t_runs(&r, NULL, 30, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok net"), &r);
+	EXPECT(t_audit_count(&r, "\"src\":\"proxy\"", "\"action\":\"allow\"", "localhost:", NULL) >= 1,
+	       &r);
+	/* traffic accounting: the connection's end and the pod's total for the host */
+	EXPECT(t_audit_count(&r, "\"event\":\"conn_end\"", "\"decision\":\"allow\"", "localhost:",
+			     NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"event\":\"host_total\"", "\"requests\":1", "localhost:", NULL) == 1,
+	       &r);
+	t_run_free(&r);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
 }
 END_TEST
 #endif
@@ -1670,6 +1720,7 @@ static Suite *podrun_suite(void)
 	tcase_add_loop_test(tc, test_kind_ffi, 0, NKINDS);
 #ifdef PODRUN_HAVE_PROXY /* without 05-proxy, pods have loopback only */
 	tcase_add_loop_test(tc, test_kind_net, 0, NKINDS);
+	tcase_add_test(tc, test_pod_starts_next_to_host_services_on_standard_ports);
 #endif
 	tcase_add_test(tc, test_pod_without_net_rules_has_loopback_only);
 	suite_add_tcase(s, tc);
