@@ -17,6 +17,8 @@ static void on_event(const struct proxy_event *ev, void *user)
 {
 	size_t n = strlen(events);
 	(void)user;
+	if (ev->kind != PROXY_EV_DECISION) /* traffic totals: not shown here */
+		return;
 	snprintf(events + n, sizeof events - n, "event: %s %s status %d\n",
 		 policy_action_name(ev->action), ev->method, ev->status);
 }
