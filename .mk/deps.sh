@@ -84,10 +84,17 @@ fi
 
 if ((need_bun)); then
   command -v npm >/dev/null || { echo "deps: npm not found" >&2; exit 1; }
-  echo "deps: installing Bun from the npm registry into .deps/bun"
   mkdir -p "$top/.deps/bun"
-  [[ -f $top/.deps/bun/package.json ]] || echo '{"private":true}' > "$top/.deps/bun/package.json"
-  (cd "$top/.deps/bun" && npm install --no-audit --no-fund --loglevel=error bun >/dev/null)
+  # One installer at a time (several builds may share .deps): wait for the lock,
+  # then install only if the one before us did not.
+  exec 9>"$top/.deps/.install.lock"
+  flock 9
+  if ! "$bun_bin" --version >/dev/null 2>&1; then
+    echo "deps: installing Bun from the npm registry into .deps/bun"
+    [[ -f $top/.deps/bun/package.json ]] || echo '{"private":true}' > "$top/.deps/bun/package.json"
+    (cd "$top/.deps/bun" && npm install --no-audit --no-fund --loglevel=error bun >/dev/null)
+  fi
+  exec 9>&-
   "$bun_bin" --version >/dev/null || { echo "deps: bun did not install" >&2; exit 1; }
 fi
 echo "deps: all present (bun $("$bun_bin" --version))"
