@@ -11,18 +11,21 @@
 
 #include "podrun.h"
 
-static void show_events(podrun_t *pod)
+/* The pod's lifecycle events (one JSON line each), collected: they can arrive
+ * before or after the replies. */
+static void collect_events(podrun_t *pod, char *life, size_t cap)
 {
 	char line[8192], *what;
-	while (podrun_next_event(pod, line, sizeof line) >= 0) /* one JSON line each */
+	while (podrun_next_event(pod, line, sizeof line) >= 0)
 		if (strstr(line, "\"cat\":\"life\"") && (what = strstr(line, "\"what\":\"")))
-			printf("event: life %.*s\n", (int)strcspn(what + 8, "\""), what + 8);
+			snprintf(life + strlen(life), cap - strlen(life), " %.*s",
+				 (int)strcspn(what + 8, "\""), what + 8);
 }
 
 int main(int argc, char **argv)
 {
 	const char *msgs[] = { "one", "two", "three" };
-	char buf[256];
+	char buf[256], life[256] = "";
 	podrun_t *pod = NULL;
 	int n, got = 0;
 
@@ -45,10 +48,10 @@ int main(int argc, char **argv)
 			if (++got == 3)
 				podrun_stop(pod, 1000); /* STOP, then SIGKILL after 1 s */
 		}
-		show_events(pod);
+		collect_events(pod, life, sizeof life);
 	}
-	show_events(pod);
-	printf("exit status %d\n", podrun_exit_code(pod));
+	collect_events(pod, life, sizeof life);
+	printf("life events:%s\nexit status %d\n", life, podrun_exit_code(pod));
 	podrun_free(pod); /* everything the pod had is gone */
 	return got == 3 ? 0 : 1;
 }
