@@ -84,7 +84,10 @@ fi
 
 if ((need_bun)); then
   command -v npm >/dev/null || { echo "deps: npm not found" >&2; exit 1; }
-  mkdir -p "$top/.deps/bun"
+  # .deps may be a link (a worktree's link to the main checkout's); create what it names
+  deps_dir=$(readlink -f "$top/.deps" 2>/dev/null || echo "$top/.deps")
+  [[ -L $deps_dir ]] && rm -f "$deps_dir"   # a link to itself is no folder
+  mkdir -p "$deps_dir/bun"
   # One installer at a time (several builds may share .deps): wait for the lock,
   # then install only if the one before us did not.
   exec 9>"$top/.deps/.install.lock"
