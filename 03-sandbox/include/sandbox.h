@@ -465,6 +465,7 @@ struct sandbox_info {
 	int landlock_abi;           /**< Landlock ABI applied in the pod; 0 = not applied */
 	bool seccomp;               /**< the seccomp filter is installed */
 	unsigned namespaces;        /**< enum sandbox_ns bits in effect */
+	uint64_t cgroup_us;         /**< time sandbox_spawn() spent creating the cgroups and writing their limits (microseconds) */
 };
 
 /**

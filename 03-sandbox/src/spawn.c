@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +216,7 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	int go[2] = { -1, -1 }, st[2] = { -1, -1 }, cg_fd = -1, ret;
 	sandbox_t *sb = NULL;
 	bool into_cg = false;
+	struct timespec t0, t1;
 
 	if (err)
 		err->msg[0] = '\0';
@@ -241,7 +243,11 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 	if (ret < 0)
 		goto cleanup;
 	/* 2. cgroups, limits written before anything runs in them */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = sbx_cgroup_create(sb, &c->limits, &cg_fd, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sb->info.cgroup_us = (uint64_t)((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+					(t1.tv_nsec - t0.tv_nsec) / 1000);
 	if (ret < 0)
 		goto cleanup;
 	if (sb->info.cgroup_mode == SANDBOX_CGROUP_V1)

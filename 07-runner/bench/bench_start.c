@@ -9,6 +9,9 @@
  * Layer 07 (runner), bench. Builds on libc; drives the real podrun binary,
  * bwrap and podrt. Prints a table, then one BENCH line per kind:
  *   BENCH 07-runner start_<kind> <ms> ms vs=bwrap ratio=<podrun/bwrap>
+ * and one per kind and start step (medians of the same podrun runs, from
+ * PODRUN_TRACE; see parse_steps()):
+ *   BENCH 07-runner step_<kind>_<step> <ms> ms
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +31,9 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Run argv with @p input on stdin (NULL: /dev/null), output discarded. */
-static double run_ms(char *const argv[], const char *input, int *status)
+/* Run argv with @p input on stdin (NULL: /dev/null), stdout discarded,
+ * stderr into @p err_fd (-1: discarded). */
+static double run_ms_err(char *const argv[], const char *input, int *status, int err_fd)
 {
 	int in[2];
 	double t0 = now_ms();
@@ -42,7 +46,7 @@ static double run_ms(char *const argv[], const char *input, int *status)
 		int null = open("/dev/null", O_WRONLY);
 		dup2(in[0], 0);
 		dup2(null, 1);
-		dup2(null, 2);
+		dup2(err_fd >= 0 ? err_fd : null, 2);
 		close(in[1]);
 		execv(argv[0], argv);
 		_exit(127);
@@ -53,6 +57,57 @@ static double run_ms(char *const argv[], const char *input, int *status)
 	close(in[1]);
 	waitpid(pid, status, 0);
 	return now_ms() - t0;
+}
+
+static double run_ms(char *const argv[], const char *input, int *status)
+{
+	return run_ms_err(argv, input, status, -1);
+}
+
+/*
+ * The start by step, from podrun's PODRUN_TRACE output: the "podrun: steps"
+ * line (policy, rings, plan, net, cgroups, spawn, ebpf, mounts) and, from the
+ * trace lines, the release to the worker's HELLO (handshake) or, for a worker
+ * that never says HELLO, the release to its exit (exec_to_exit).
+ */
+#define NSTEP 9
+static const char *const step_names[NSTEP] = { "policy", "rings", "plan", "net", "cgroups",
+					       "spawn", "ebpf", "mounts", "handshake" };
+
+static int parse_steps(int fd, double out[NSTEP], int *hello)
+{
+	char buf[16384], *l, *save = NULL;
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	double t_rel = -1, t_hello = -1, t_exit = -1;
+	int got = 0;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		double t;
+		if (!strncmp(l, "podrun: steps ", 14)) {
+			for (int i = 0; i < NSTEP - 1; i++) {
+				char pat[32], *at;
+				snprintf(pat, sizeof pat, " %s=", step_names[i]);
+				at = strstr(l, pat);
+				if (!at)
+					return -1;
+				out[i] = atof(at + strlen(pat));
+			}
+			got = 1;
+		} else if (sscanf(l, "podrun: trace %lf ms", &t) == 1) {
+			if (strstr(l, " release"))
+				t_rel = t;
+			else if (strstr(l, " hello"))
+				t_hello = t;
+			else if (strstr(l, " pod exited"))
+				t_exit = t;
+		}
+	}
+	*hello = t_hello >= 0;
+	out[NSTEP - 1] = (*hello ? t_hello : t_exit) - t_rel;
+	return got && t_rel >= 0 && (*hello || t_exit >= 0) ? 0 : -1;
 }
 
 /* `podrt --bwrap --no-ffi PROGRAM` -> bwrap argv (one argument per line). */
@@ -103,8 +158,17 @@ int main(void)
 	char podrt[512], prog[4][512], bwprog[512], extra[512], buf[65536];
 	char *bw_argv[MAX_ARGS];
 	struct kind kinds[3];
-	double res[3][2];
-	int nk = 0;
+	double res[3][2], steps[3][NSTEP];
+	int nk = 0, said_hello[3] = { 0 };
+	char tmpl[] = "/tmp/podrun-bench-XXXXXX";
+	int err_fd = mkstemp(tmpl);
+
+	if (err_fd < 0) {
+		perror("bench: mkstemp");
+		return 1;
+	}
+	unlink(tmpl);
+	setenv("PODRUN_TRACE", "1", 1);
 
 	if (!podrun || !top || !bdir) {
 		fprintf(stderr, "bench: PODRUN_BIN, PODRUN_TOP and PODRUN_BENCH_DIR must be set (make bench)\n");
@@ -128,7 +192,7 @@ int main(void)
 
 	for (int k = 0; k < nk; k++) {
 		char *pr_argv[] = { (char *)podrun, "run", "-q", (char *)kinds[k].program, NULL };
-		double a[64], b[64];
+		double a[64], b[64], sv[NSTEP][64];
 		int n, st, ok = 1;
 
 		n = bwrap_args(podrt, kinds[k].bw_program, bw_argv, buf, sizeof buf);
@@ -153,8 +217,17 @@ int main(void)
 		run_ms(pr_argv, kinds[k].input, &st);
 		run_ms(bw_argv, NULL, &st);
 		for (int i = 0; i < kinds[k].rounds; i++) {
-			a[i] = run_ms(pr_argv, kinds[k].input, &st);
+			double one[NSTEP];
+			if (ftruncate(err_fd, 0) < 0 || lseek(err_fd, 0, SEEK_SET) < 0)
+				ok = 0;
+			a[i] = run_ms_err(pr_argv, kinds[k].input, &st, err_fd);
 			ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
+			if (parse_steps(err_fd, one, &said_hello[k]) < 0) {
+				fprintf(stderr, "bench: no step times from podrun (%s)\n", kinds[k].name);
+				ok = 0;
+			}
+			for (int j = 0; j < NSTEP; j++)
+				sv[j][i] = one[j];
 			b[i] = run_ms(bw_argv, NULL, &st);
 			ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		}
@@ -166,11 +239,33 @@ int main(void)
 		qsort(b, (size_t)kinds[k].rounds, sizeof b[0], cmp);
 		res[k][0] = a[kinds[k].rounds / 2];
 		res[k][1] = b[kinds[k].rounds / 2];
+		for (int j = 0; j < NSTEP; j++) {
+			qsort(sv[j], (size_t)kinds[k].rounds, sizeof sv[j][0], cmp);
+			steps[k][j] = sv[j][kinds[k].rounds / 2];
+		}
 		printf("%-8s %4d %12.1f %12.1f %8.2f\n", kinds[k].name, kinds[k].rounds, res[k][0],
 		       res[k][1], res[k][0] / res[k][1]);
+	}
+	printf("\nstart by step, medians in ms (handshake: release to the worker's HELLO; a worker\n"
+	       "without the SDK never says HELLO, so for it exec_to_exit: release to its exit)\n%-8s",
+	       "kind");
+	for (int j = 0; j < NSTEP; j++)
+		printf(" %9.9s", step_names[j]);
+	printf("\n");
+	for (int k = 0; k < nk; k++) {
+		printf("%-8s", kinds[k].name);
+		for (int j = 0; j < NSTEP; j++)
+			printf(" %9.2f", steps[k][j]);
+		printf("\n");
 	}
 	for (int k = 0; k < nk; k++)
 		printf("BENCH 07-runner start_%s %.1f ms vs=bwrap ratio=%.2f\n", kinds[k].name, res[k][0],
 		       res[k][0] / res[k][1]);
+	for (int k = 0; k < nk; k++)
+		for (int j = 0; j < NSTEP; j++)
+			printf("BENCH 07-runner step_%s_%s %.2f ms\n", kinds[k].name,
+			       j == NSTEP - 1 && !said_hello[k] ? "exec_to_exit" : step_names[j],
+			       steps[k][j]);
+	close(err_fd);
 	return 0;
 }

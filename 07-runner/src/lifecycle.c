@@ -43,6 +43,45 @@ void pr_trace(const struct podrun *p, const char *step)
 	trace(p, step);
 }
 
+/* The start by cost: where podrun_start() spends its time, one bucket per
+ * step (policy, rings, plan, net, cgroups, spawn, ebpf, mounts). The time from
+ * the release to the worker's HELLO (the handshake) follows in the trace. */
+enum { ST_POLICY, ST_RINGS, ST_PLAN, ST_NET, ST_CGROUPS, ST_SPAWN, ST_EBPF, ST_MOUNTS, ST_N };
+
+struct step_clock {
+	uint64_t last_us;
+	uint64_t us[ST_N];
+};
+
+static void step_done(struct step_clock *c, int step)
+{
+	uint64_t now = pr_now_us();
+
+	c->us[step] += now - c->last_us;
+	c->last_us = now;
+}
+
+/* PODRUN_TRACE=1: one line "podrun: steps NAME=MS ..." once the worker runs. */
+static void trace_steps(const struct podrun *p, struct step_clock *c)
+{
+	static const char *const names[ST_N] = { "policy", "rings", "plan", "net",
+						 "cgroups", "spawn", "ebpf", "mounts" };
+	uint64_t cg = p->sb ? sandbox_get_info(p->sb)->cgroup_us : 0;
+	char line[512];
+	int n = 0;
+
+	if (!getenv("PODRUN_TRACE"))
+		return;
+	/* sandbox_spawn() creates the cgroups: their share moves to their bucket */
+	cg = cg < c->us[ST_SPAWN] ? cg : c->us[ST_SPAWN];
+	c->us[ST_SPAWN] -= cg;
+	c->us[ST_CGROUPS] += cg;
+	for (int i = 0; i < ST_N && n >= 0 && (size_t)n < sizeof line; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, " %s=%.3f", names[i],
+			      (double)c->us[i] / 1000.0);
+	dprintf(2, "podrun: steps%s\n", line);
+}
+
 void pr_fds_init(struct podrun *p)
 {
 	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = p->exec_fd = -1;
@@ -633,6 +672,7 @@ int podrun_start(podrun_t *p)
 {
 	sandbox_cfg_t *cfg = NULL;
 	rt_plan_t *plan = NULL;
+	struct step_clock clk = { 0 };
 	int ret;
 
 	if (!p)
@@ -642,6 +682,7 @@ int podrun_start(podrun_t *p)
 	p->state = PODRUN_STARTING;
 	p->t_start_ms = pr_now_ms();
 	p->t_start_us = pr_now_us();
+	clk.last_us = p->t_start_us;
 #ifndef PODRUN_HAVE_DBGUI
 	if (p->debug_ui) {
 		pr_seterr(p, 0, "--debug-ui: debug UI not built");
@@ -657,6 +698,7 @@ int podrun_start(podrun_t *p)
 	if (ret < 0)
 		return fail_start(p, ret, ret == -EINVAL);
 	trace(p, "policy");
+	step_done(&clk, ST_POLICY);
 
 	/* 2. The loop's descriptors, the audit sink, the stale sweep. */
 	pr_sweep_stale(p);
@@ -674,34 +716,43 @@ int podrun_start(podrun_t *p)
 		goto cleanup;
 	pr_registry_write(p);
 	trace(p, "ipc");
+	step_done(&clk, ST_RINGS);
 	/* 4. What the worker kind needs: argv, env, runtime mounts (runtime/). */
 	if ((ret = make_runtime(p, &plan)) < 0)
 		goto cleanup;
 	trace(p, "runtime plan");
+	step_done(&clk, ST_PLAN);
 	/* 5. Proxy + DNS listeners (05), only when the policy can allow net. */
 	if ((ret = make_net(p)) < 0)
 		goto cleanup;
 	trace(p, "net");
+	step_done(&clk, ST_NET);
 	/* 6. Mount plan, environment, pipes, shm fd, limits. */
 	if ((ret = configure_sandbox(p, plan, &cfg)) < 0)
 		goto cleanup;
 	trace(p, "sandbox config");
+	step_done(&clk, ST_PLAN);
 	/* 7. Spawn; the pod waits. */
 	if ((ret = spawn_pod(p, cfg)) < 0)
 		goto cleanup;
 	trace(p, "spawn");
+	step_done(&clk, ST_SPAWN);
 	/* 8. veth into the pod's netns. */
 	if ((ret = plumb_network(p)) < 0)
 		goto cleanup;
 	trace(p, "veth");
+	step_done(&clk, ST_NET);
 	/* 9. eBPF syscall audit of the pod's pid namespace (06), with --audit. */
 	if ((ret = make_bpf(p)) < 0)
 		goto cleanup;
 	trace(p, "ebpf");
+	step_done(&clk, ST_EBPF);
 	/* 10. Peer rule, loop sources, release: the worker runs. */
 	if ((ret = release_pod(p)) < 0)
 		goto cleanup;
 	trace(p, "release (worker exec'd)");
+	step_done(&clk, ST_MOUNTS);
+	trace_steps(p, &clk);
 
 	/* 11. The timeout timer; we are running. */
 	if (p->timeout_s)

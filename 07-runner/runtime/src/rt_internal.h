@@ -107,5 +107,15 @@ void rt_cache_name(const char *prefix, const char *program, char *out, size_t ca
 int rt_cache_get(const char *name, const char *key, char *buf, size_t cap);
 /** Store @p body under @p name for @p key (atomic rename). @return 0 or -errno */
 int rt_cache_put(const char *name, const char *key, const char *body);
+/**
+ * The library closure of every "*.so" in @p dir, as rt_elf_closure() reports
+ * it for each module in turn (@p cb per library, the modules themselves not
+ * reported; @p interp_cb per ELF interpreter a module names), from the cache
+ * while every file involved is unchanged, else computed and stored.
+ * @return 0; -errno (@p err set)
+ */
+int rt_dynload_closure(const char *dir, void (*cb)(const char *found, const char *real, void *arg),
+		       void (*interp_cb)(const char *interp, void *arg), void *arg,
+		       struct rt_error *err);
 
 #endif

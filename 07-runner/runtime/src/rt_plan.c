@@ -10,7 +10,6 @@
  * Builds on rt_elf.c and rt_util.c. Used by 07-runner's spawn step, the podrt
  * tool and the tests.
  */
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -139,6 +138,14 @@ static void closure_cb(const char *found, const char *real, void *arg)
 		c->ret = add_mount(c->p, real, pod, 0);
 	if (c->ret == 0 && c->trusted && !strv_contains(&c->p->trusted, pod))
 		c->ret = strv_push(&c->p->trusted, pod);
+}
+
+/* An ELF interpreter a module names: it may be exec'd. */
+static void closure_interp(const char *interp, void *arg)
+{
+	struct closure_ctx *c = arg;
+	if (c->ret == 0 && !strv_contains(&c->p->exec, interp))
+		c->ret = strv_push(&c->p->exec, interp);
 }
 
 /* Mount everything the ELF file @p host needs; record its interpreter for exec. */
@@ -330,24 +337,15 @@ static int plan_python(rt_plan_t *p, char *const args[], struct rt_error *err)
 		ret = mount_path(p, py.dirs.v[i], py.dirs.v[i], err);
 	/* 3. extension modules of the stdlib: their libraries, all FFI-trusted */
 	for (size_t i = 0; i < py.dynload.n && ret == 0; i++) {
-		DIR *d = opendir(py.dynload.v[i]);
-		struct dirent *de;
+		struct closure_ctx c = { .p = p, .trusted = 1 };
 		if ((ret = mount_path(p, py.dynload.v[i], py.dynload.v[i], err)) < 0 ||
-		    (ret = strv_pushf(&p->trusted, "%s/", py.dynload.v[i])) < 0) {
-			if (d)
-				closedir(d);
+		    (ret = strv_pushf(&p->trusted, "%s/", py.dynload.v[i])) < 0)
 			break;
-		}
-		while (d && ret == 0 && (de = readdir(d))) {
-			char so[PATH_MAX];
-			size_t l = strlen(de->d_name);
-			if (l < 4 || strcmp(de->d_name + l - 3, ".so") != 0 ||
-			    rt_path_join(py.dynload.v[i], de->d_name, so, sizeof(so)) < 0)
-				continue;
-			ret = mount_closure(p, so, 1, err);
-		}
-		if (d)
-			closedir(d);
+		/* the same as mount_closure() on each module, cached (rt_cache.c) */
+		ret = rt_dynload_closure(py.dynload.v[i], closure_cb, closure_interp, &c, err);
+		if (ret == 0 && c.ret < 0)
+			ret = rt_fail(err, c.ret, "%s: planning its libraries: %s", py.dynload.v[i],
+				      strerror(-c.ret));
 	}
 	if (ret < 0)
 		goto cleanup;

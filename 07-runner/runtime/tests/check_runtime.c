@@ -790,6 +790,74 @@ START_TEST(test_cache_refuses_unsafe_or_corrupt_files)
 }
 END_TEST
 
+static void dyn_collect(const char *found, const char *real, void *arg)
+{
+	ck_assert_int_eq(strv_pushf(arg, "%s|%s", found, real), 0);
+}
+
+static void dyn_interp(const char *interp, void *arg)
+{
+	ck_assert_int_eq(strv_pushf(arg, "interp %s", interp), 0);
+}
+
+static int strv_has_prefix(const struct strv *v, const char *prefix)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strncmp(v->v[i], prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+/* The extension-module closure: computed once, then replayed from the cache
+ * until a module changes (here: its mtime). */
+START_TEST(test_dynload_closure_is_cached_until_a_module_changes)
+{
+	char dir[] = "/tmp/rt_test_dyn_XXXXXX", so[PATH_MAX], name[NAME_MAX + 1], path[PATH_MAX];
+	char body[65536];
+	struct strv a = { 0 }, b = { 0 }, c = { 0 };
+	struct rt_error e = { { 0 } };
+	use_private_cache();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(so, sizeof(so), "%s/m.so", dir);
+	/* a real shared object with a dependency (libc) */
+	int in = open("/lib/x86_64-linux-gnu/libz.so.1", O_RDONLY), out = open(so, O_WRONLY | O_CREAT, 0644);
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(out, 0);
+	ssize_t n;
+	while ((n = read(in, body, sizeof(body))) > 0)
+		ck_assert_int_eq(write(out, body, (size_t)n), n);
+	close(in);
+	close(out);
+	/* 1. computed: libc is in the closure, and the answer is stored */
+	ck_assert_int_eq(rt_dynload_closure(dir, dyn_collect, dyn_interp, &a, &e), 0);
+	ck_assert(strv_has_prefix(&a, "/lib/x86_64-linux-gnu/libc.so.6|") ||
+		  strv_has_prefix(&a, "/usr/lib/x86_64-linux-gnu/libc.so.6|"));
+	rt_cache_name("dynload-", dir, name, sizeof(name));
+	cache_file(name, path, sizeof(path));
+	FILE *f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("p /rt-test/marker.so\t/rt-test/marker.so\n", f); /* proves a replay */
+	fclose(f);
+	/* 2. replayed: the marker comes back, with everything computed before */
+	ck_assert_int_eq(rt_dynload_closure(dir, dyn_collect, dyn_interp, &b, &e), 0);
+	ck_assert(strv_has_prefix(&b, "/rt-test/marker.so|"));
+	for (size_t i = 0; i < a.n; i++)
+		ck_assert(strv_contains(&b, a.v[i]));
+	/* 3. a module rewritten in place (new mtime): computed again */
+	struct timespec ts[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, so, ts, 0), 0);
+	ck_assert_int_eq(rt_dynload_closure(dir, dyn_collect, dyn_interp, &c, &e), 0);
+	ck_assert(!strv_has_prefix(&c, "/rt-test/marker.so|"));
+	ck_assert_uint_eq(a.n, c.n);
+	strv_free(&a);
+	strv_free(&b);
+	strv_free(&c);
+	unlink(so);
+	rmdir(dir);
+	drop_private_cache();
+}
+END_TEST
+
 static void pyinfo_eq(const struct rt_pyinfo *a, const struct rt_pyinfo *b)
 {
 	ck_assert_str_eq(a->executable, b->executable);
@@ -865,6 +933,7 @@ static Suite *runtime_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_cache_answer_holds_only_for_the_same_program_file);
 	tcase_add_test(tc, test_cache_refuses_unsafe_or_corrupt_files);
+	tcase_add_test(tc, test_dynload_closure_is_cached_until_a_module_changes);
 	tcase_add_test(tc, test_python_cached_answer_equals_a_fresh_one_and_corruption_falls_back);
 	suite_add_tcase(s, tc);
 
