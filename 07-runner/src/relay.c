@@ -70,9 +70,7 @@ int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg)
 		set_nonblock(in[1]);
 		p->pod_in_w = in[1];
 		in[1] = -1;
-		/* EPOLLOUT interest only while bytes wait (see flush) */
-		if ((ret = pr_epoll_add(p, p->pod_in_w, PR_SRC_PODIN, 0)) < 0)
-			goto cleanup;
+		/* in the epoll set only while bytes wait (see flush and podin_interest) */
 	}
 	if (p->in_fd >= 0) {
 		ret = pr_epoll_add(p, p->in_fd, PR_SRC_STDIN, EPOLLIN);
@@ -102,24 +100,35 @@ cleanup:
 	return ret;
 }
 
+/* Paused stdin leaves the epoll set: EPOLLHUP and EPOLLERR are reported
+ * whatever the interest mask says, so a closed pipe that stayed registered
+ * with no events would wake the loop over and over until the pod said HELLO. */
 void pr_stdin_interest(struct podrun *p, int on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (p->in_fd < 0 || p->stdin_regular || p->stdin_eof)
 		return;
 	ev.data.u64 = ((uint64_t)PR_SRC_STDIN << 32) | (uint32_t)p->in_fd;
-	epoll_ctl(p->ep, EPOLL_CTL_MOD, p->in_fd, &ev);
+	if (!on)
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, p->in_fd, NULL);
+	else if (epoll_ctl(p->ep, EPOLL_CTL_MOD, p->in_fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(p->ep, EPOLL_CTL_ADD, p->in_fd, &ev);
 }
 
+/* Like stdin: out of the epoll set when there is nothing to write, or the
+ * EPOLLERR of a pod that closed its stdin would wake the loop for nothing. */
 static void podin_interest(struct podrun *p, int on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLOUT : 0 };
+	struct epoll_event ev = { .events = EPOLLOUT };
 
 	if (p->pod_in_w < 0)
 		return;
 	ev.data.u64 = ((uint64_t)PR_SRC_PODIN << 32) | (uint32_t)p->pod_in_w;
-	epoll_ctl(p->ep, EPOLL_CTL_MOD, p->pod_in_w, &ev);
+	if (!on)
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, p->pod_in_w, NULL);
+	else if (epoll_ctl(p->ep, EPOLL_CTL_MOD, p->pod_in_w, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(p->ep, EPOLL_CTL_ADD, p->pod_in_w, &ev);
 }
 
 static void stdin_done(struct podrun *p)

@@ -36,6 +36,65 @@
 #define ROOT() POD_REQUIRE_ROOT()
 
 static char cmd[4096];
+/* CPU time (user + system, clock ticks) of process @p pid itself, or -1. */
+static long proc_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *rp;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	rp = strrchr(buf, ')'); /* fields after the command name */
+	if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/* A pod that closes its stdin while the runner's own stdin stays open (no
+ * data): the runner must sleep in epoll, not wake on the pipe's EPOLLERR over
+ * and over. Its own CPU time over one second of the pod sleeping stays near 0
+ * (a busy loop costs a whole core, or its share of one on a busy machine). */
+START_TEST(test_runner_sleeps_while_the_pod_has_closed_its_stdin)
+{
+	const char *py = t_write_tmp("closed_stdin.py", "import os, time\nos.close(0)\ntime.sleep(3)\n");
+	int in[2], st;
+	long c0, c1, hz = sysconf(_SC_CLK_TCK);
+	pid_t pid;
+
+	ROOT();
+	ck_assert_int_eq(pipe(in), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(in[0], 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(in[1]);
+		execl(t_podrun(), "podrun", "run", "-q", py, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	usleep(1000000); /* started, and the pod has closed its stdin */
+	c0 = proc_cpu_ticks(pid);
+	usleep(1000000);
+	c1 = proc_cpu_ticks(pid);
+	close(in[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	unlink(py);
+	ck_assert_int_ge(c0, 0);
+	ck_assert_msg((c1 - c0) * 1000 / hz < 50, "the runner used %ld ms of CPU in 1 s while the pod slept",
+		      (c1 - c0) * 1000 / hz);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "podrun status %d", st);
+}
+END_TEST
+
 static int wait_for_start(const char *audit_path, char *line, size_t cap);
 static char why[1024];
 
@@ -1769,6 +1828,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_cleanup_after_worker_sigkill);
 	tcase_add_test(tc, test_cleanup_after_runner_sigterm);
 	tcase_add_test(tc, test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine);
+	tcase_add_test(tc, test_runner_sleeps_while_the_pod_has_closed_its_stdin);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
