@@ -32,6 +32,7 @@ packages=(
   iproute2 procps psmisc   # ip/ss/ps in tests
   curl openssl      # 05-proxy tests: real clients, local TLS server
   bubblewrap strace tinyproxy wrk   # benchmark peers
+  libboost-dev      # 01-ring bench: Boost.Lockfree's spsc_queue, the peer queue
   chromium          # debug UI end-to-end test (headless)
   podman runc       # 07-runner/oci: a real engine driving podrun-oci, and its default runtime as the peer
 )
