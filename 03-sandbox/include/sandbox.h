@@ -231,6 +231,28 @@ int sandbox_cfg_set_cwd(sandbox_cfg_t *cfg, const char *cwd);
  */
 int sandbox_cfg_set_ids(sandbox_cfg_t *cfg, uid_t uid, gid_t gid);
 
+/** Host ids reserved for one pod by sandbox_cfg_set_idmap(): inside id i is host id base + i. */
+#define SANDBOX_IDMAP_SPAN 65536u
+
+/**
+ * Give the pod a user namespace of its own whose ids come from a host range
+ * reserved for this pod alone (the caller allocates it; 07-runner takes one
+ * slot of a locked block). Two inside ids are mapped, nothing else: 0 (the
+ * init, during setup only) to @p host_uid_base, and the worker's uid (see
+ * sandbox_cfg_set_ids(), default 65534) to @p host_uid_base + uid; the same
+ * for gids. Every process of the pod then runs as host uid base + uid, which
+ * no other pod and no host account has: the kernel's own uid checks keep
+ * other pods and host processes from ptracing it, reading its
+ * /proc/PID/environ or signalling it, and its RLIMIT_NPROC counts only its
+ * own processes. Turns SANDBOX_NS_USER on.
+ * @param cfg            configuration
+ * @param host_uid_base  first host uid of the pod's range (> 0, base + SPAN
+ *                       must not wrap)
+ * @param host_gid_base  first host gid of the pod's range (same rules)
+ * @return 0, -EINVAL (0, (uid_t)-1 or a range that wraps)
+ */
+int sandbox_cfg_set_idmap(sandbox_cfg_t *cfg, uid_t host_uid_base, gid_t host_gid_base);
+
 /**
  * Set the hostname of the pod's UTS namespace (default "pod"; ignored
  * without SANDBOX_NS_UTS).
@@ -399,9 +421,10 @@ int sandbox_spawn(const sandbox_cfg_t *cfg, sandbox_t **out, struct sandbox_erro
  * privilege, applies Landlock and seccomp, forks the worker and execs the
  * program. Returns when the worker's execve() succeeded or a step failed
  * (blocks for about a millisecond; no pod code has run before it returns
- * unless it returns 0). With SANDBOX_NS_USER, writes the uid/gid maps first
- * (pod root -> runner's euid/egid, the worker uid/gid -> themselves; needs a
- * privileged runner for the second line).
+ * unless it returns 0). With SANDBOX_NS_USER, writes the uid/gid maps first:
+ * with sandbox_cfg_set_idmap() 0 -> base and the worker id -> base + id;
+ * without it pod root -> runner's euid/egid and the worker uid/gid ->
+ * themselves (needs a privileged runner for the second line).
  * @param sb   pod from sandbox_spawn()
  * @param err  optional; filled with a message naming the failed step
  * @return 0, -EALREADY (released twice), -EPIPE (the pod already died), or the
@@ -466,6 +489,8 @@ struct sandbox_info {
 	bool seccomp;               /**< the seccomp filter is installed */
 	unsigned namespaces;        /**< enum sandbox_ns bits in effect */
 	uint64_t cgroup_us;         /**< time sandbox_spawn() spent creating the cgroups and writing their limits (microseconds) */
+	uid_t host_uid;             /**< the worker's uid as the host sees it */
+	gid_t host_gid;             /**< the worker's gid as the host sees it */
 };
 
 /**

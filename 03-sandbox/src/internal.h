@@ -69,6 +69,9 @@ struct sandbox_cfg {
 	bool exec_notify;         /* execve/execveat are decided by the runner */
 	int landlock;             /* enum sandbox_landlock */
 	struct sandbox_limits limits;
+	bool idmap;               /* host_uid/host_gid set (userns.c) */
+	uid_t host_uid;           /* first host uid of the pod's range */
+	gid_t host_gid;           /* first host gid of the pod's range */
 	sandbox_log_fn log;
 	void *log_ctx;
 };
@@ -162,6 +165,15 @@ int sbx_seccomp_program(const struct sock_fprog **out);
 int sbx_seccomp_exec_program(const struct sock_fprog **out);
 size_t sbx_seccomp_table_size(void);
 const char *sbx_seccomp_entry(size_t i, const char **why);
+
+/* userns.c: the pod's user namespace. check: before clone3; maps: by the
+ * runner before the go byte; become_root (pod side, in sbx_build_root once the
+ * host tree is cloned): the init takes inside uid/gid 0 so that the files it
+ * creates in its new root have an owner mapped in its namespace. */
+int sbx_userns_check(const struct sandbox_cfg *c, struct sandbox_info *info,
+		     struct sandbox_error *err);
+int sbx_userns_write_maps(sandbox_t *sb, struct sandbox_error *err);
+int sbx_userns_become_root(const struct child_args *a);
 
 /* cgroup.c */
 int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,

@@ -493,6 +493,10 @@ int sbx_build_root(const struct child_args *a, int *step, int *index)
 	ret = clone_sources(a, trees, index);
 	if (ret < 0)
 		goto cleanup;
+	/* 2b. with a pod id range: from here on as the namespace's root (userns.c) */
+	*step = STEP_IDS;
+	if ((ret = sbx_userns_become_root(a)) < 0)
+		goto cleanup;
 	/* 3. the new root: a small tmpfs staged over /tmp (in our namespace only) */
 	*step = STEP_STAGE;
 	if (syscall(SYS_mount, "sbx-root", STAGE, "tmpfs", MS_NOSUID | MS_NODEV,

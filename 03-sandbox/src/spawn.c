@@ -13,9 +13,10 @@
  *     3. go socket, status pipe
  *     4. clone3 (into the v2 cgroup) ------> fds laid out, pdeathsig,
  *     5. netns fd                             blocks reading "go"
- *   (runner: veth, uid maps, ...)
+ *   (runner: veth, ...)
  *   sandbox_release:
- *     6. [user ns maps] write "go" --------> setup steps (child.c), the
+ *     6. [user ns maps, userns.c]
+ *        write "go" ---------------------> setup steps (child.c), the
  *                                            first: join the v1 cgroups
  *     7. read status until EOF <------------ error report, or EOF at the
  *                                            worker's execve (CLOEXEC)
@@ -154,6 +155,9 @@ static int prepare(const struct sandbox_cfg *c, sandbox_t *sb, struct child_args
 	const struct sock_fprog *prog = NULL;
 	int ret;
 
+	ret = sbx_userns_check(c, &sb->info, err);
+	if (ret < 0)
+		return ret;
 	ret = check_sources(c, sb->skip, err);
 	if (ret < 0)
 		return ret;
@@ -294,36 +298,6 @@ cleanup:
 	return ret < 0 ? ret : 0;
 }
 
-/* Step 6 with a user namespace: pod root -> runner, worker ids -> themselves. */
-static int write_id_maps(sandbox_t *sb, struct sandbox_error *err)
-{
-	const struct sandbox_cfg *c = sb->cfg;
-	const char *files[] = { "uid_map", "gid_map" };
-	unsigned inner[] = { c->uid, c->gid }, outer[] = { geteuid(), getegid() };
-
-	for (int i = 0; i < 2; i++) {
-		char path[64], map[96];
-		int fd, n, ret = 0;
-
-		if (inner[i] == 0 || inner[i] == outer[i])
-			n = snprintf(map, sizeof(map), "%u %u 1\n", inner[i], outer[i]);
-		else
-			n = snprintf(map, sizeof(map), "0 %u 1\n%u %u 1\n", outer[i], inner[i],
-				     inner[i]);
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)sb->pid, files[i]);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, map, n) != n)
-			ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		if (ret < 0) {
-			sbx_err(err, "user namespace: %s: %s", path, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
 /* Receive the exec listener the init sends over the go socket (-1: none came). */
 static int recv_listener(int sock)
 {
@@ -407,7 +381,7 @@ int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
 	if (sb->go_fd < 0)
 		return -EALREADY;
 	/* 6. maps, then the go byte */
-	if ((sb->cfg->ns & SANDBOX_NS_USER) && (ret = write_id_maps(sb, err)) < 0)
+	if ((sb->cfg->ns & SANDBOX_NS_USER) && (ret = sbx_userns_write_maps(sb, err)) < 0)
 		goto cleanup;
 	if (send(sb->go_fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		ret = -errno;

@@ -596,6 +596,12 @@ static int run(int argc, char **argv)
 		return res(socket(atoi(a), atoi(b), 0));
 	if (!strcmp(c, "forkbomb"))
 		return cmd_forkbomb();
+	if (!strcmp(c, "forkhold")) { /* fork until refused, say so, keep them all */
+		cmd_forkbomb();
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	if (!strcmp(c, "memhog"))
 		return cmd_memhog(n);
 	if (!strcmp(c, "sethostname"))
