@@ -87,7 +87,7 @@ static void close_between(long lo, long hi)
 static int setup_fds(struct child_args *a)
 {
 	const struct sandbox_cfg *c = a->cfg;
-	int base = 3, keep[1024 + 2], nkeep = 0, moved[1024];
+	int base = 3, keep[1024 + 2 + SBX_MAX_PLAN], nkeep = 0, moved[1024];
 	bool target[3] = { false, false, false };
 
 	for (size_t i = 0; i < c->nfds; i++)
@@ -103,6 +103,15 @@ static int setup_fds(struct child_args *a)
 		moved[i] = fcntl(c->fds[i].parent_fd, F_DUPFD_CLOEXEC, base);
 		if (moved[i] < 0)
 			return -errno;
+	}
+	/* the runner's id-mapped mounts (userns.c) stay for sbx_build_root */
+	for (size_t i = 0; a->pre_trees && i < c->nplan && i < SBX_MAX_PLAN; i++) {
+		if (a->pre_trees[i] < 0)
+			continue;
+		a->pre_trees[i] = fcntl(a->pre_trees[i], F_DUPFD_CLOEXEC, base);
+		if (a->pre_trees[i] < 0)
+			return -errno;
+		keep[nkeep++] = a->pre_trees[i];
 	}
 	/* 2. place them (dup2 clears CLOEXEC on the target) */
 	for (size_t i = 0; i < c->nfds; i++) {

@@ -126,6 +126,8 @@ struct child_args {
 	size_t nll;
 	int landlock_abi;           /* 0: skip Landlock */
 	const struct sandbox_info *info; /* v1 cgroup directories to join */
+	int *pre_trees;             /* per plan entry: a detached mount the runner
+				     * made (id-mapped rw bind, userns.c) or -1 */
 };
 
 struct sandbox {
@@ -141,6 +143,8 @@ struct sandbox {
 	struct sandbox_info info;
 	const struct sandbox_cfg *cfg; /* for sandbox_release() user-ns maps */
 	int notify_fd;      /* seccomp listener of execve/execveat, or -1 */
+	int *pre_trees;     /* child_args.pre_trees, closed after release */
+	size_t npre;        /* entries in pre_trees */
 };
 
 /* cfg.c */
@@ -174,6 +178,8 @@ int sbx_userns_check(const struct sandbox_cfg *c, struct sandbox_info *info,
 		     struct sandbox_error *err);
 int sbx_userns_write_maps(sandbox_t *sb, struct sandbox_error *err);
 int sbx_userns_become_root(const struct child_args *a);
+int sbx_userns_idmap_binds(const struct sandbox_cfg *c, sandbox_t *sb, struct sandbox_error *err);
+void sbx_userns_close_trees(sandbox_t *sb);
 
 /* cgroup.c */
 int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,

@@ -162,9 +162,11 @@ static int make_dst(int root, const char *path, bool dir, unsigned mode)
 		fd = sys_openat2(pfd, last, O_PATH | O_DIRECTORY);
 	} else {
 		/* O_EXCL: an existing file is never opened for writing (a program
-		 * another process runs would fail it with ETXTBSY) */
+		 * another process runs would fail it with ETXTBSY); EACCES: a host
+		 * directory the pod's mapped root may not write into */
 		fd = openat(pfd, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
-		if (fd < 0 && (errno == EEXIST || errno == EROFS || errno == EISDIR || errno == ETXTBSY))
+		if (fd < 0 && (errno == EEXIST || errno == EROFS || errno == EISDIR || errno == ETXTBSY ||
+			       errno == EACCES))
 			fd = sys_openat2(pfd, last, O_PATH);
 		else if (fd >= 0) {
 			close(fd);
@@ -443,6 +445,10 @@ static int clone_sources(const struct child_args *a, int *trees, int *index)
 
 		if ((e->kind != PLAN_RO && e->kind != PLAN_RW) || a->skip[i])
 			continue;
+		if (a->pre_trees && a->pre_trees[i] >= 0) { /* id-mapped by the runner */
+			trees[i] = a->pre_trees[i];
+			continue;
+		}
 		trees[i] = sys_open_tree(AT_FDCWD, e->src,
 					 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		if (trees[i] < 0) {

@@ -174,6 +174,10 @@ static int prepare(const struct sandbox_cfg *c, sandbox_t *sb, struct child_args
 	if (ret < 0)
 		return ret;
 	a->nll = (size_t)ret;
+	ret = sbx_userns_idmap_binds(c, sb, err);
+	if (ret < 0)
+		return ret;
+	a->pre_trees = sb->pre_trees;
 	a->ll_rules = sb->ll_rules;
 	a->skip = sb->skip;
 	a->seccomp = prog;
@@ -417,6 +421,7 @@ int sandbox_release(sandbox_t *sb, struct sandbox_error *err)
 		sbx_err(err, "release: short setup report (%zd of %zu bytes)", n, sizeof(r));
 	}
 cleanup:
+	sbx_userns_close_trees(sb); /* the init has its copies */
 	close(sb->go_fd);
 	close(sb->status_fd);
 	sb->go_fd = sb->status_fd = -1;
@@ -484,6 +489,7 @@ void sandbox_destroy(sandbox_t *sb)
 		sandbox_wait(sb, NULL, 0);
 	}
 	sbx_cgroup_remove(sb);
+	sbx_userns_close_trees(sb);
 	if (sb->go_fd >= 0)
 		close(sb->go_fd);
 	if (sb->status_fd >= 0)

@@ -222,7 +222,7 @@ START_TEST(test_inside_the_pod_ids_are_unchanged_and_root_is_powerless)
 }
 END_TEST
 
-START_TEST(test_file_created_in_a_writable_bind_has_the_pods_host_uid)
+START_TEST(test_file_created_in_a_root_owned_writable_bind_has_the_pods_host_uid)
 {
 	struct pod_result r;
 	char path[128];
@@ -235,6 +235,41 @@ START_TEST(test_file_created_in_a_writable_bind_has_the_pods_host_uid)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_uid, range(1) + 65534);
 	ck_assert_uint_eq(st.st_gid, range(1) + 65534);
+}
+END_TEST
+
+START_TEST(test_writable_dir_of_a_user_is_id_mapped_to_its_owner)
+{
+	struct pod_result r;
+	char dir[128], path[160];
+	struct stat st;
+	sandbox_cfg_t *c;
+
+	POD_REQUIRE_ROOT();
+	/* a user's private directory: only its owner (4321) may write there */
+	snprintf(dir, sizeof(dir), "%s/user", fx.ro);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(chown(dir, 4321, 4321), 0);
+	/* control: a pod that is not mapped to the owner is refused */
+	c = pod_cfg(0, ARGS("write", "/home/u/f", "x"));
+	ck_assert_int_eq(sandbox_plan_rw(c, dir, "/home/u", 0), 0);
+	pod_run(c, &r, NULL);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "err 13\n");
+	/* with its id range the pod is the directory's owner through the mount */
+	c = pod_cfg(range(0), ARGS("write", "/home/u/f", "x"));
+	ck_assert_int_eq(sandbox_plan_rw(c, dir, "/home/u", 0), 0);
+	pod_run(c, &r, NULL);
+	ck_assert_msg(r.rc == 0 && r.status == 0, "%s %s", r.err, r.out);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 4321); /* the owner, not the pod's range */
+	ck_assert_uint_eq(st.st_gid, 4321);
+	/* the private directory is the pod's own: it lists it (owner r-x only) */
+	c = pod_cfg(range(0), ARGS("listdir", "/home/u"));
+	ck_assert_int_eq(sandbox_plan_rw(c, dir, "/home/u", 0), 0);
+	pod_run(c, &r, NULL);
+	ck_assert_str_eq(r.out, "ok 1\n");
 }
 END_TEST
 
@@ -423,7 +458,8 @@ int main(void)
 	tcase_add_test(tc, test_idmap_rejects_bad_ranges);
 	tcase_add_test(tc, test_every_pod_process_has_the_pods_host_uid);
 	tcase_add_test(tc, test_inside_the_pod_ids_are_unchanged_and_root_is_powerless);
-	tcase_add_test(tc, test_file_created_in_a_writable_bind_has_the_pods_host_uid);
+	tcase_add_test(tc, test_file_created_in_a_root_owned_writable_bind_has_the_pods_host_uid);
+	tcase_add_test(tc, test_writable_dir_of_a_user_is_id_mapped_to_its_owner);
 	suite_add_tcase(s, tc);
 	tc = tcase("attacks", 30);
 	tcase_add_test(tc, test_host_process_with_another_uid_cannot_touch_the_pod);

@@ -177,6 +177,7 @@ void pr_teardown(struct podrun *p, int kill_pod)
 	p->sa = NULL;
 	sandbox_destroy(p->sb); /* kills if needed, reaps, removes cgroups */
 	p->sb = NULL;
+	pr_idmap_release(p); /* the pod is reaped: its id range is free */
 	/* Tasks killed with the pod may still hold a cgroup for a moment: make
 	 * sure each is gone; keep the sweep record if one cannot be removed. */
 	for (int i = 0; i < 4; i++) {

@@ -153,6 +153,8 @@ struct podrun {
 	struct { char **msg; uint32_t *len; size_t n, head; } left;
 	int t_drain;            /* serve mode: waiting for the pod to read its input */
 	uint64_t frames_to_pod, frames_to_runner, bytes_to_pod, bytes_to_runner;
+	int idmap_fd;           /* flock held on the pod's id range slot (idmap.c) */
+	uid_t idmap_base;       /* first host uid/gid of the pod's range; 0: none */
 };
 
 /* util.c */
@@ -241,6 +243,14 @@ void pr_stdin_interest(struct podrun *p, int on);
 
 /* sweep.c: remove what dead runners left behind */
 void pr_sweep_stale(struct podrun *p);
+/* idmap.c: the pod's host id range (a slot of a locked block, see there) */
+#define PR_POD_UID 65534              /* worker uid/gid inside the pod */
+#define PR_IDMAP_BASE 0x70000000u     /* first host id of the block */
+#define PR_IDMAP_SLOTS 1024u          /* ranges of SANDBOX_IDMAP_SPAN ids */
+int pr_idmap_acquire(struct podrun *p);
+void pr_idmap_release(struct podrun *p);
+uid_t pr_pod_host_uid(const struct podrun *p);
+
 int pr_registry_write(struct podrun *p);
 void pr_registry_remove(struct podrun *p);
 int pr_remove_cgroup(const char *dir, int wait_ms);

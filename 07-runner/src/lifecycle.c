@@ -23,8 +23,6 @@
 
 /* Pod-side descriptor number of the ring shared memory (02-ipc: --pod-shm-fd). */
 #define PR_POD_SHM_FD 3
-/* Worker uid/gid inside the pod (03-sandbox's default). */
-#define PR_POD_UID 65534
 
 /* PODRUN_TRACE=1 in the environment: milliseconds since start per step. */
 static void trace(const struct podrun *p, const char *step)
@@ -88,6 +86,7 @@ void pr_fds_init(struct podrun *p)
 	p->t_timeout = p->t_grace = p->t_tick = p->t_drain = -1;
 	p->pod_in_w = p->pod_out_r = p->pod_err_r = -1;
 	p->audit_fd = -1;
+	p->idmap_fd = -1;
 }
 
 void pr_close_fd(int *fd)
@@ -278,8 +277,8 @@ static int make_ipc(struct podrun *p)
 	int ret;
 
 	ipc_runner_opts_init(&o);
-	o.owner_uid = PR_POD_UID;
-	o.owner_gid = PR_POD_UID;
+	o.owner_uid = pr_pod_host_uid(p);
+	o.owner_gid = pr_pod_host_uid(p);
 	o.query_socket = 1;
 	/* A worker that does not use the SDK never says HELLO: give it all the time
 	 * it wants (its session stays optional); SDK workers get 15 s under load. */
@@ -581,6 +580,10 @@ static void emit_start(struct podrun *p)
 	}
 	pr_sb_printf(&x, "],\"landlock_abi\":%d,\"seccomp\":%s", sandbox_get_info(p->sb)->landlock_abi,
 		     sandbox_get_info(p->sb)->seccomp ? "true" : "false");
+	pr_sb_printf(&x, ",\"userns\":%s,\"host_uid\":%u,\"host_gid\":%u",
+		     (sandbox_get_info(p->sb)->namespaces & SANDBOX_NS_USER) ? "true" : "false",
+		     (unsigned)sandbox_get_info(p->sb)->host_uid,
+		     (unsigned)sandbox_get_info(p->sb)->host_gid);
 	pr_emit(p, "runner", "life", "info", "start", "default", 1, x.oom ? NULL : x.buf, NULL);
 	pr_sb_free(&x);
 	if (p->verbosity >= PODRUN_VERBOSE)
@@ -608,6 +611,8 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 		return ret;
 	sandbox_cfg_set_log(*cfg, sandbox_log, p);
 	ret = pr_build_sandbox(p, *cfg, plan);
+	if (ret >= 0 && p->idmap_base) /* a user namespace and a host id range of its own */
+		ret = sandbox_cfg_set_idmap(*cfg, p->idmap_base, p->idmap_base);
 	if (ret >= 0)
 		ret = pr_relay_setup(p, *cfg);
 	if (ret >= 0)
@@ -702,7 +707,9 @@ int podrun_start(podrun_t *p)
 
 	/* 2. The loop's descriptors, the audit sink, the stale sweep. */
 	pr_sweep_stale(p);
-	ret = make_loop(p);
+	ret = pr_idmap_acquire(p);
+	if (ret >= 0)
+		ret = make_loop(p);
 	if (ret >= 0)
 		ret = pr_audit_open(p);
 	if (ret >= 0)

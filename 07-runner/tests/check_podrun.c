@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/file.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1607,6 +1610,159 @@ START_TEST(test_valid_policies_with_symlinked_files_start)
 }
 END_TEST
 
+/* ======================================================================== */
+/* identity: a user namespace and a host uid range per pod                    */
+/* ======================================================================== */
+
+static unsigned long json_num(const char *line, const char *key)
+{
+	char k[64];
+	const char *v;
+
+	snprintf(k, sizeof k, "\"%s\":", key);
+	v = strstr(line, k);
+	return v ? strtoul(v + strlen(k), NULL, 10) : 0;
+}
+
+/* In a child with host uid/gid @id: errno of reading @pid's environ, of
+ * PTRACE_SEIZE and of kill(SIGTERM), packed as three bytes. */
+static int attack_as(unsigned id, pid_t pid)
+{
+	int st;
+	pid_t c = fork();
+
+	if (c == 0) {
+		char path[64];
+		int e1 = 0, e2 = 0, e3 = 0, fd;
+
+		if (setgroups(0, NULL) || setresgid(id, id, id) || setresuid(id, id, id))
+			_exit(255);
+		snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			e1 = errno;
+		else
+			close(fd);
+		e2 = ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 ? errno : 0;
+		e3 = kill(pid, SIGTERM) < 0 ? errno : 0;
+		_exit((e1 == EACCES) | (e2 == EPERM) << 1 | (e3 == EPERM) << 2);
+	}
+	ck_assert_int_eq(waitpid(c, &st, 0), c);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static pid_t worker_pid(pid_t init)
+{
+	char path[96];
+	int pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	return pid;
+}
+
+START_TEST(test_each_pod_runs_as_a_host_uid_of_its_own)
+{
+	char audit[2][128], line[8192], path[96];
+	unsigned long uid[2], init[2];
+	pid_t runner[2];
+	int st;
+
+	ROOT();
+	setenv("POD_SECRET", "s3cr3t-value", 1);
+	for (int i = 0; i < 2; i++) {
+		snprintf(audit[i], sizeof audit[i], "/tmp/podrun-test-%d-id%d.audit", (int)getpid(), i);
+		snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-env=POD_SECRET %s sleep 30",
+			 W("plain_worker"));
+		runner[i] = t_spawn(cmd, audit[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		ck_assert(wait_for_start(audit[i], line, sizeof line));
+		ck_assert_ptr_nonnull(strstr(line, "\"userns\":true"));
+		uid[i] = json_num(line, "host_uid");
+		init[i] = json_num(line, "host_pid");
+		/* one slot of the documented block, the worker at base + 65534 */
+		ck_assert_uint_ge(uid[i], 0x70000000ul + 65534);
+		ck_assert_uint_lt(uid[i], 0x74000000ul);
+		ck_assert_uint_eq((uid[i] - 0x70000000ul) % 65536, 65534);
+		ck_assert_uint_eq(json_num(line, "host_gid"), uid[i]);
+	}
+	ck_assert_uint_ne(uid[0], uid[1]);
+	for (int i = 0; i < 2; i++) {
+		pid_t w = worker_pid((pid_t)init[i]);
+		struct stat sb;
+
+		snprintf(path, sizeof path, "/proc/%d", (int)w);
+		ck_assert_int_eq(stat(path, &sb), 0);
+		ck_assert_uint_eq(sb.st_uid, uid[i]);
+		/* the host's nobody and the other pod's uid: all three refused */
+		ck_assert_int_eq(attack_as(65534, w), 7);
+		ck_assert_int_eq(attack_as((unsigned)uid[1 - i], w), 7);
+	}
+	for (int i = 0; i < 2; i++) {
+		kill(runner[i], SIGTERM);
+		ck_assert_int_eq(waitpid(runner[i], &st, 0), runner[i]);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + 15);
+		unlink(audit[i]);
+	}
+	/* the ranges are free again: nobody holds their locks */
+	for (int i = 0; i < 2; i++) {
+		int fd;
+
+		snprintf(path, sizeof path, "/run/podrun/ids/%lu.lock",
+			 (uid[i] - 65534 - 0x70000000ul) / 65536);
+		fd = open(path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+		close(fd);
+	}
+	unsetenv("POD_SECRET");
+}
+END_TEST
+
+START_TEST(test_files_a_pod_writes_belong_to_the_directory_owner)
+{
+	char dir[128], file[160], root_dir[128];
+	struct stat st;
+	struct run r;
+
+	ROOT();
+	/* a user's private directory (4321, mode 0700) allowed for writing */
+	snprintf(dir, sizeof dir, "/tmp/podrun-test-%d-owned", (int)getpid());
+	mkdir(dir, 0700);
+	ck_assert_int_eq(chown(dir, 4321, 4321), 0);
+	snprintf(file, sizeof file, "%s/made", dir);
+	snprintf(cmd, sizeof cmd, "run --allow-write=%s %s write %s", dir, W("plain_worker"), file);
+	t_runs(&r, NULL, 30, cmd);
+	ck_assert_msg(r.status == 0, "status %d", r.status);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 4321);
+	ck_assert_uint_eq(st.st_gid, 4321);
+	t_run_free(&r);
+	unlink(file);
+	rmdir(dir);
+	/* a root-owned directory is not mapped: the pod's own range uid */
+	snprintf(root_dir, sizeof root_dir, "/tmp/podrun-test-%d-rootdir", (int)getpid());
+	mkdir(root_dir, 0777);
+	chmod(root_dir, 0777);
+	snprintf(file, sizeof file, "%s/made", root_dir);
+	snprintf(cmd, sizeof cmd, "run --allow-write=%s %s write %s", root_dir, W("plain_worker"),
+		 file);
+	t_runs(&r, NULL, 30, cmd);
+	ck_assert_msg(r.status == 0, "status %d", r.status);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_uint_ge(st.st_uid, 0x70000000u);
+	ck_assert_uint_lt(st.st_uid, 0x74000000u);
+	t_run_free(&r);
+	unlink(file);
+	rmdir(root_dir);
+}
+END_TEST
 
 static int count_lines(const char *text, const char *prefix)
 {
@@ -1799,6 +1955,12 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_serve_backpressure_keeps_every_line_in_order);
 	tcase_add_test(tc, test_clib_serve_echoes_each_line);
 	tcase_add_loop_test(tc, test_sdk_serve_echoes_each_line, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("identity");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_each_pod_runs_as_a_host_uid_of_its_own);
+	tcase_add_test(tc, test_files_a_pod_writes_belong_to_the_directory_owner);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");
