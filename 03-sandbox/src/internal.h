@@ -180,6 +180,7 @@ int sbx_userns_write_maps(sandbox_t *sb, struct sandbox_error *err);
 int sbx_userns_become_root(const struct child_args *a);
 int sbx_userns_idmap_binds(const struct sandbox_cfg *c, sandbox_t *sb, struct sandbox_error *err);
 void sbx_userns_close_trees(sandbox_t *sb);
+bool sbx_userns_groups_locked(const struct sandbox_cfg *c, int err);
 
 /* cgroup.c */
 int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,

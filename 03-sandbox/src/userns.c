@@ -35,7 +35,11 @@
  * and the log says so.
  *
  * Without an idmap, SANDBOX_NS_USER keeps its original meaning: pod root ->
- * the runner's euid/egid, the worker ids -> themselves.
+ * the runner's euid/egid, the worker ids -> themselves. An unprivileged runner
+ * (euid != 0) may write one line per map, its own id, and must deny setgroups
+ * first: the worker's uid/gid -> the runner's euid/egid. The pod then keeps the
+ * runner's supplementary groups (setgroups is refused in the namespace; the
+ * groups show as 65534 inside and grant what they grant the runner).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +85,11 @@ int sbx_userns_check(const struct sandbox_cfg *c, struct sandbox_info *info,
 		}
 		return 0;
 	}
+	if (!c->idmap && geteuid() != 0) { /* unprivileged: the one id we may map */
+		info->host_uid = geteuid();
+		info->host_gid = getegid();
+		return 0;
+	}
 	if (!c->idmap) {
 		if (c->uid == 0 || c->uid == geteuid())
 			info->host_uid = geteuid();
@@ -98,6 +107,26 @@ int sbx_userns_check(const struct sandbox_cfg *c, struct sandbox_info *info,
 	return 0;
 }
 
+static int write_text(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Pod side: setgroups failed with @err; fine where the runner had to deny it. */
+bool sbx_userns_groups_locked(const struct sandbox_cfg *c, int err)
+{
+	return err == EPERM && (c->ns & SANDBOX_NS_USER) && !c->idmap;
+}
+
 /* One map file's text: "inside outside 1" lines. */
 static int map_text(const struct sandbox_cfg *c, int gid, char *buf, size_t cap)
 {
@@ -110,7 +139,7 @@ static int map_text(const struct sandbox_cfg *c, int gid, char *buf, size_t cap)
 			return snprintf(buf, cap, "0 %u 1\n", base);
 		return snprintf(buf, cap, "0 %u 1\n%u %u 1\n", base, inner, base + inner);
 	}
-	if (inner == 0 || inner == outer)
+	if (inner == 0 || inner == outer || geteuid() != 0)
 		return snprintf(buf, cap, "%u %u 1\n", inner, outer);
 	return snprintf(buf, cap, "0 %u 1\n%u %u 1\n", outer, inner, inner);
 }
@@ -124,6 +153,13 @@ int sbx_userns_write_maps(sandbox_t *sb, struct sandbox_error *err)
 		int fd, n, ret = 0;
 
 		n = map_text(sb->cfg, i, map, sizeof(map));
+		/* unprivileged: gid_map is refused until setgroups is denied */
+		if (i == 1 && !sb->cfg->idmap && geteuid() != 0 &&
+		    (ret = write_text(sb->pid, "setgroups", "deny")) < 0) {
+			sbx_err(err, "user namespace: /proc/%d/setgroups: %s", (int)sb->pid,
+				strerror(-ret));
+			return ret;
+		}
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)sb->pid, files[i]);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, map, (size_t)n) != n)

@@ -72,6 +72,8 @@ int pr_idmap_acquire(struct podrun *p)
 
 uid_t pr_pod_host_uid(const struct podrun *p)
 {
+	if (pr_rootless())
+		return (uid_t)-1; /* the runner's own uid: the pod's, mapped to 65534 */
 	return p->idmap_base ? p->idmap_base + PR_POD_UID : PR_POD_UID;
 }
 

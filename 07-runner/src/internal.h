@@ -155,6 +155,8 @@ struct podrun {
 	uint64_t frames_to_pod, frames_to_runner, bytes_to_pod, bytes_to_runner;
 	int idmap_fd;           /* flock held on the pod's id range slot (idmap.c) */
 	uid_t idmap_base;       /* first host uid/gid of the pod's range; 0: none */
+	char degraded[8][192];  /* rootless.c: what this mode cannot have */
+	int ndegraded;
 };
 
 /* util.c */
@@ -250,6 +252,12 @@ void pr_sweep_stale(struct podrun *p);
 int pr_idmap_acquire(struct podrun *p);
 void pr_idmap_release(struct podrun *p);
 uid_t pr_pod_host_uid(const struct podrun *p);
+
+/* rootless.c: podrun run by an ordinary user (see there) */
+#define PR_MAX_DEGRADED 8
+int pr_rootless(void);
+int pr_rootless_check(struct podrun *p);
+const char *pr_rootless_ipc_base(void);
 
 int pr_registry_write(struct podrun *p);
 void pr_registry_remove(struct podrun *p);

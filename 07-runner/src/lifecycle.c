@@ -279,6 +279,8 @@ static int make_ipc(struct podrun *p)
 	ipc_runner_opts_init(&o);
 	o.owner_uid = pr_pod_host_uid(p);
 	o.owner_gid = pr_pod_host_uid(p);
+	if (pr_rootless()) /* /run/pod is root's */
+		o.base_dir = pr_rootless_ipc_base();
 	o.query_socket = 1;
 	/* A worker that does not use the SDK never says HELLO: give it all the time
 	 * it wants (its session stays optional); SDK workers get 15 s under load. */
@@ -584,6 +586,12 @@ static void emit_start(struct podrun *p)
 		     (sandbox_get_info(p->sb)->namespaces & SANDBOX_NS_USER) ? "true" : "false",
 		     (unsigned)sandbox_get_info(p->sb)->host_uid,
 		     (unsigned)sandbox_get_info(p->sb)->host_gid);
+	pr_sb_printf(&x, ",\"rootless\":%s,\"degraded\":[", pr_rootless() ? "true" : "false");
+	for (int i = 0; i < p->ndegraded; i++) {
+		pr_sb_puts(&x, i ? "," : "");
+		pr_sb_json_str(&x, p->degraded[i]);
+	}
+	pr_sb_puts(&x, "]");
 	pr_emit(p, "runner", "life", "info", "start", "default", 1, x.oom ? NULL : x.buf, NULL);
 	pr_sb_free(&x);
 	if (p->verbosity >= PODRUN_VERBOSE)
@@ -613,6 +621,8 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 	ret = pr_build_sandbox(p, *cfg, plan);
 	if (ret >= 0 && p->idmap_base) /* a user namespace and a host id range of its own */
 		ret = sandbox_cfg_set_idmap(*cfg, p->idmap_base, p->idmap_base);
+	if (ret >= 0 && pr_rootless()) /* the user namespace makes the others possible */
+		ret = sandbox_cfg_set_namespaces(*cfg, SANDBOX_NS_DEFAULT | SANDBOX_NS_USER);
 	if (ret >= 0)
 		ret = pr_relay_setup(p, *cfg);
 	if (ret >= 0)
@@ -700,6 +710,8 @@ int podrun_start(podrun_t *p)
 	ret = load_policy(p);
 	if (ret >= 0)
 		ret = resolve_program(p);
+	if (ret >= 0 && (ret = pr_rootless_check(p)) < 0)
+		ret = -EINVAL; /* refused before anything was created: a usage error */
 	if (ret < 0)
 		return fail_start(p, ret, ret == -EINVAL);
 	trace(p, "policy");

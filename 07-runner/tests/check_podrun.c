@@ -1878,6 +1878,106 @@ START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
 END_TEST
 
 
+/* ======================================================================== */
+/* rootless: podrun run by an ordinary user                                   */
+/* ======================================================================== */
+
+#define ROOTLESS_UID 4322
+
+/* Run podrun with @args (space separated) as uid/gid ROOTLESS_UID with no
+ * supplementary group and a minimal environment; stderr into @err. */
+static int run_rootless(const char *args, char *err, size_t cap)
+{
+	int p[2], st;
+	size_t n = 0;
+	ssize_t k;
+	pid_t c;
+
+	ck_assert_int_eq(pipe(p), 0);
+	c = fork();
+	if (c == 0) {
+		char *copy = strdup(args), *save = NULL, *tok;
+		const char *argv[64];
+		char *const envp[] = { "PATH=/usr/bin:/bin", "LANG=C", NULL };
+		int i = 0, fd = open("/dev/null", O_RDWR);
+
+		argv[i++] = t_podrun();
+		for (tok = strtok_r(copy, " ", &save); tok && i < 63; tok = strtok_r(NULL, " ", &save))
+			argv[i++] = tok;
+		argv[i] = NULL;
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(p[1], 2);
+		if (chdir("/tmp") || setgroups(0, NULL) || setresgid(ROOTLESS_UID, ROOTLESS_UID, ROOTLESS_UID) ||
+		    setresuid(ROOTLESS_UID, ROOTLESS_UID, ROOTLESS_UID))
+			_exit(126);
+		execve(argv[0], (char *const *)argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	while (n + 1 < cap && (k = read(p[0], err + n, cap - 1 - n)) > 0)
+		n += (size_t)k;
+	err[n] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(c, &st, 0), c);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+START_TEST(test_rootless_run_works_and_says_what_it_lacks)
+{
+	char audit[128], err[8192], *a, *start;
+	int n = 0;
+	FILE *f;
+
+	ROOT(); /* to become an ordinary user for the run */
+	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-rootless.audit", (int)getpid());
+	unlink(audit);
+	snprintf(cmd, sizeof cmd, "run --audit %s --audit-best-effort %s exit 3", audit,
+		 W("plain_worker"));
+	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 3);
+	for (const char *s = err; (s = strstr(s, "podrun: rootless: ")); s++)
+		n++;
+	ck_assert_msg(n == 5, "%d lines: %s", n, err);
+	ck_assert_ptr_nonnull(strstr(err, "rootless: limits: no cgroup"));
+	ck_assert_ptr_nonnull(strstr(err, "rootless: ebpf: no eBPF syscall audit"));
+	f = fopen(audit, "r");
+	ck_assert_ptr_nonnull(f);
+	a = calloc(1, 1 << 20);
+	ck_assert(fread(a, 1, (1 << 20) - 1, f) > 0);
+	fclose(f);
+	start = strstr(a, "\"what\":\"start\"");
+	ck_assert_ptr_nonnull(start);
+	ck_assert_ptr_nonnull(strstr(start, "\"rootless\":true,\"degraded\":[\"identity: "));
+	ck_assert_ptr_nonnull(strstr(start, "\"limits: no cgroup"));
+	ck_assert_ptr_nonnull(strstr(start, "\"userns\":true,\"host_uid\":4322,\"host_gid\":4322"));
+	ck_assert_ptr_nonnull(strstr(start, "\"cgroups\":[]"));
+	ck_assert_ptr_nonnull(strstr(a, "\"what\":\"exit\""));
+	ck_assert_msg(t_audit_wellformed(a, why, sizeof why), "%s", why);
+	free(a);
+	unlink(audit);
+}
+END_TEST
+
+START_TEST(test_rootless_refuses_what_it_cannot_enforce)
+{
+	char err[8192];
+
+	ROOT();
+	/* eBPF audit without --audit-best-effort: an error, nothing runs */
+	snprintf(cmd, sizeof cmd, "run --audit /dev/null %s exit 0", W("plain_worker"));
+	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 125);
+	ck_assert_msg(strstr(err, "eBPF audit cannot start") && strstr(err, "--audit-best-effort"),
+		      "%s", err);
+	/* a limit that needs a cgroup, and a network that needs a veth */
+	snprintf(cmd, sizeof cmd, "run --memory 64m %s exit 0", W("plain_worker"));
+	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 2);
+	ck_assert_msg(strstr(err, "rootless: a memory or pids limit needs a cgroup"), "%s", err);
+	snprintf(cmd, sizeof cmd, "run --allow-net=allowed.invalid:80 %s exit 0", W("plain_worker"));
+	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 2);
+	ck_assert_msg(strstr(err, "rootless: the policy can allow network"), "%s", err);
+}
+END_TEST
+
 static Suite *podrun_suite(void)
 {
 	Suite *s = suite_create("podrun");
@@ -1961,6 +2061,8 @@ static Suite *podrun_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_each_pod_runs_as_a_host_uid_of_its_own);
 	tcase_add_test(tc, test_files_a_pod_writes_belong_to_the_directory_owner);
+	tcase_add_test(tc, test_rootless_run_works_and_says_what_it_lacks);
+	tcase_add_test(tc, test_rootless_refuses_what_it_cannot_enforce);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");

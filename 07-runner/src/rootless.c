@@ -1,0 +1,86 @@
+/*
+ * rootless.c — podrun started by an ordinary user: what changes, and saying
+ * aloud what it cannot have.
+ *
+ * Without root the runner still builds a user, mount, pid, ipc, uts and
+ * network namespace for the pod (the user namespace first, so that the others
+ * belong to it; 03 writes the one map line an unprivileged process may: the
+ * worker's uid/gid -> the runner's own). What it cannot have, each printed on
+ * stderr as one line "podrun: rootless: ..." and listed in the start event's
+ * "degraded" array:
+ *
+ *   identity  no host id range of its own: the pod runs as the invoking user's
+ *             uid (in its own user namespace: RLIMIT_NPROC still counts the
+ *             pod's processes only)
+ *   limits    no cgroup: memory, pids and CPU limits cannot be enforced (an
+ *             explicit --memory/--pids or policy limit is refused, not
+ *             ignored); the rlimits (nofile, nproc, fsize, core 0) apply
+ *   ebpf      no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON): --audit
+ *             writes the runner's own events; --audit without
+ *             --audit-best-effort is an error
+ *   net       no veth, no nftables: a policy that can allow network is refused
+ *             (the pod gets loopback only otherwise)
+ *   sweep     no /run/podrun records: a runner killed with SIGKILL leaves its
+ *             socket directory for its user to remove
+ *
+ * The socket directory lives in $XDG_RUNTIME_DIR when it is a directory of
+ * ours, else in /tmp (02 makes it 0700, random name).
+ *
+ * Layer 07 (runner). Builds on libc and 04's policy_net_possible(). Used by
+ * podrun_start().
+ */
+#include "internal.h"
+
+#include <sys/stat.h>
+
+int pr_rootless(void)
+{
+	return geteuid() != 0;
+}
+
+static void degraded(struct podrun *p, const char *key, const char *why)
+{
+	if (p->ndegraded >= PR_MAX_DEGRADED)
+		return;
+	snprintf(p->degraded[p->ndegraded], sizeof p->degraded[0], "%s: %s", key, why);
+	if (p->verbosity >= PODRUN_NORMAL)
+		dprintf(2, "podrun: rootless: %s\n", p->degraded[p->ndegraded]);
+	p->ndegraded++;
+}
+
+int pr_rootless_check(struct podrun *p)
+{
+	p->ndegraded = 0;
+	if (!pr_rootless())
+		return 0;
+	if (policy_net_possible(p->pol)) {
+		pr_seterr(p, 0, "rootless: the policy can allow network, and without root there is "
+				"no veth to the proxy; run as root, or without --allow-net rules");
+		return -EPERM;
+	}
+	if (p->memory || p->pids) {
+		pr_seterr(p, 0, "rootless: a memory or pids limit needs a cgroup, which an ordinary "
+				"user cannot create here; run as root, or without the limit");
+		return -EPERM;
+	}
+	degraded(p, "identity", "no host id range of its own (needs root); the pod runs as "
+				"your uid in a user namespace of its own");
+	degraded(p, "limits", "no cgroup (needs root): memory, pids and CPU are not limited; "
+			      "rlimits nofile, nproc, fsize and core 0 apply");
+	degraded(p, "ebpf", "no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON)");
+	degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
+	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
+			     "leaves its socket directory behind");
+	return 0;
+}
+
+const char *pr_rootless_ipc_base(void)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (x && x[0] == '/' && strlen(x) < 64 && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && access(x, W_OK | X_OK) == 0)
+		return x;
+	return "/tmp";
+}
