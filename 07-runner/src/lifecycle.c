@@ -623,6 +623,8 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 		ret = sandbox_cfg_set_idmap(*cfg, p->idmap_base, p->idmap_base);
 	if (ret >= 0 && pr_rootless()) /* the user namespace makes the others possible */
 		ret = sandbox_cfg_set_namespaces(*cfg, SANDBOX_NS_DEFAULT | SANDBOX_NS_USER);
+	if (ret >= 0 && pr_rootless()) /* vm.memfd_noexec is root's (said: "memfd") */
+		ret = sandbox_cfg_set_memfd_exec(*cfg, true);
 	if (ret >= 0)
 		ret = pr_relay_setup(p, *cfg);
 	if (ret >= 0)

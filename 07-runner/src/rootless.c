@@ -22,6 +22,9 @@
  *             (the pod gets loopback only otherwise)
  *   sweep     no /run/podrun records: a runner killed with SIGKILL leaves its
  *             socket directory for its user to remove
+ *   memfd     vm.memfd_noexec can be written by host root only: memory files
+ *             stay executable in the pod (said only when Run is not allowed
+ *             anyway)
  *
  * The socket directory lives in $XDG_RUNTIME_DIR when it is a directory of
  * ours, else in /tmp (02 makes it 0700, random name).
@@ -71,6 +74,9 @@ int pr_rootless_check(struct podrun *p)
 	degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
 	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
 			     "leaves its socket directory behind");
+	if (policy_default(p->pol, POL_RUN) != POL_ALLOW)
+		degraded(p, "memfd", "memory files stay executable (vm.memfd_noexec is root's): "
+				     "code the pod writes into a memfd can run");
 	return 0;
 }
 
