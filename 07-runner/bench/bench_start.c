@@ -12,9 +12,13 @@
  * and one per kind and start step (medians of the same podrun runs, from
  * PODRUN_TRACE; see parse_steps()):
  *   BENCH 07-runner step_<kind>_<step> <ms> ms
+ * and, when run as root, the Python worker once more with both sides started
+ * as an ordinary uid (podrun's rootless mode against unprivileged bwrap):
+ *   BENCH 07-runner start_rootless <ms> ms vs=bwrap ratio=<podrun/bwrap>
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,11 @@
 #include <unistd.h>
 
 #define MAX_ARGS 512
+/* The ordinary uid/gid of the rootless row (no account needed). */
+#define BENCH_USER 4323
+
+/* 0: run as we are; else the child becomes this uid/gid, without groups. */
+static unsigned run_as;
 
 static double now_ms(void)
 {
@@ -48,6 +57,9 @@ static double run_ms_err(char *const argv[], const char *input, int *status, int
 		dup2(null, 1);
 		dup2(err_fd >= 0 ? err_fd : null, 2);
 		close(in[1]);
+		if (run_as && (chdir("/tmp") || setgroups(0, NULL) ||
+			       setresgid(run_as, run_as, run_as) || setresuid(run_as, run_as, run_as)))
+			_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -157,9 +169,9 @@ int main(void)
 	const char *bdir = getenv("PODRUN_BENCH_DIR");
 	char podrt[512], prog[4][512], bwprog[512], extra[512], buf[65536];
 	char *bw_argv[MAX_ARGS];
-	struct kind kinds[3];
-	double res[3][2], steps[3][NSTEP];
-	int nk = 0, said_hello[3] = { 0 };
+	struct kind kinds[4];
+	double res[4][2], steps[4][NSTEP];
+	int nk = 0, said_hello[4] = { 0 };
 	char tmpl[] = "/tmp/podrun-bench-XXXXXX";
 	int err_fd = mkstemp(tmpl);
 
@@ -183,6 +195,8 @@ int main(void)
 	kinds[nk++] = (struct kind){ "clib", prog[0], bwprog, extra, "x\n", 15 };
 	kinds[nk++] = (struct kind){ "python", prog[1], prog[1], NULL, NULL, 12 };
 	kinds[nk++] = (struct kind){ "bun", prog[2], prog[2], NULL, NULL, 12 };
+	if (geteuid() == 0) /* the Python worker, both sides as an ordinary user */
+		kinds[nk++] = (struct kind){ "rootless", prog[1], prog[1], NULL, NULL, 12 };
 
 	printf("07-runner start-to-exit, median of N alternating runs (load: ");
 	fflush(stdout);
@@ -213,6 +227,7 @@ int main(void)
 			bw_argv[n++] = (char *)kinds[k].bw_extra;
 			bw_argv[n] = NULL;
 		}
+		run_as = strcmp(kinds[k].name, "rootless") ? 0 : BENCH_USER;
 		/* one warm-up each (page cache), then alternate */
 		run_ms(pr_argv, kinds[k].input, &st);
 		run_ms(bw_argv, NULL, &st);
