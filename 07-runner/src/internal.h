@@ -157,6 +157,8 @@ struct podrun {
 	uid_t idmap_base;       /* first host uid/gid of the pod's range; 0: none */
 	char degraded[8][192];  /* rootless.c: what this mode cannot have */
 	int ndegraded;
+	dev_t pidns_dev;        /* rootless.c: the pod's pid namespace */
+	ino_t pidns_ino;
 };
 
 /* util.c */
@@ -258,6 +260,8 @@ uid_t pr_pod_host_uid(const struct podrun *p);
 int pr_rootless(void);
 int pr_rootless_check(struct podrun *p);
 const char *pr_rootless_ipc_base(void);
+void pr_rootless_limits(const struct podrun *p, struct sandbox_limits *l);
+int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule);
 
 int pr_registry_write(struct podrun *p);
 void pr_registry_remove(struct podrun *p);

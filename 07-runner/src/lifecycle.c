@@ -668,7 +668,9 @@ static int release_pod(struct podrun *p)
 	struct sandbox_error se = { { 0 } };
 	int ret;
 
-	ret = ipc_runner_expect_peer(p->ipc, &rule);
+	ret = pr_rootless() ? pr_rootless_peer_rule(p, &rule) : 0; /* (see rootless.c) */
+	if (ret >= 0)
+		ret = ipc_runner_expect_peer(p->ipc, &rule);
 	if (ret >= 0)
 		ret = pr_epoll_add(p, ipc_runner_fd(p->ipc), PR_SRC_IPC, EPOLLIN);
 	if (ret >= 0)

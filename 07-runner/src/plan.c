@@ -819,6 +819,8 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	sandbox_limits_default(&lim);
 	lim.memory_bytes = p->memory;
 	lim.pids_max = p->pids;
+	if (pr_rootless()) /* no cgroup: rlimits instead, said at start (rootless.c) */
+		pr_rootless_limits(p, &lim);
 	ret = sandbox_cfg_set_limits(cfg, &lim);
 	if (ret >= 0)
 		ret = sandbox_cfg_set_landlock(cfg, SANDBOX_LANDLOCK_BEST_EFFORT);

@@ -12,9 +12,13 @@
  *   identity  no host id range of its own: the pod runs as the invoking user's
  *             uid (in its own user namespace: RLIMIT_NPROC still counts the
  *             pod's processes only)
- *   limits    no cgroup: memory, pids and CPU limits cannot be enforced (an
- *             explicit --memory/--pids or policy limit is refused, not
- *             ignored); the rlimits (nofile, nproc, fsize, core 0) apply
+ *   limits    no cgroup: a pids limit becomes RLIMIT_NPROC (counted in the
+ *             pod's own user namespace: the pod's processes only, a real limit
+ *             for the pod); memory and CPU are not limited, and a memory limit
+ *             asked for gets a line of its own ("memory") saying it is not
+ *             enforced (no rlimit stands for a pod's total memory: RLIMIT_DATA
+ *             and RLIMIT_AS count address space, which a JIT runtime reserves
+ *             by gigabytes); nofile, fsize, core 0 as with root
  *   ebpf      no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON): --audit
  *             writes the runner's own events; --audit without
  *             --audit-best-effort is an error
@@ -27,7 +31,10 @@
  *             anyway)
  *
  * The socket directory lives in $XDG_RUNTIME_DIR when it is a directory of
- * ours, else in /tmp (02 makes it 0700, random name).
+ * ours, else in /tmp (02 makes it 0700, random name). Connections are
+ * accepted from processes in the pod's pid namespace, as with root; the
+ * namespace is recorded before the init drops privileges (an unprivileged
+ * runner may not look at a non-dumpable init's /proc entry afterwards).
  *
  * Layer 07 (runner). Builds on libc and 04's policy_net_possible(). Used by
  * podrun_start().
@@ -61,15 +68,17 @@ int pr_rootless_check(struct podrun *p)
 				"no veth to the proxy; run as root, or without --allow-net rules");
 		return -EPERM;
 	}
-	if (p->memory || p->pids) {
-		pr_seterr(p, 0, "rootless: a memory or pids limit needs a cgroup, which an ordinary "
-				"user cannot create here; run as root, or without the limit");
-		return -EPERM;
-	}
 	degraded(p, "identity", "no host id range of its own (needs root); the pod runs as "
 				"your uid in a user namespace of its own");
-	degraded(p, "limits", "no cgroup (needs root): memory, pids and CPU are not limited; "
-			      "rlimits nofile, nproc, fsize and core 0 apply");
+	degraded(p, "limits", "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
+			      "namespace; memory and CPU not limited");
+	if (p->memory) {
+		char why[128];
+
+		snprintf(why, sizeof why, "the limit of %llu bytes is NOT enforced (needs a cgroup)",
+			 (unsigned long long)p->memory);
+		degraded(p, "memory", why);
+	}
 	degraded(p, "ebpf", "no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON)");
 	degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
 	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
@@ -89,4 +98,43 @@ const char *pr_rootless_ipc_base(void)
 	    st.st_uid == geteuid() && access(x, W_OK | X_OK) == 0)
 		return x;
 	return "/tmp";
+}
+
+/* The cgroup limits asked for, as rlimits (see "limits" above). */
+void pr_rootless_limits(const struct podrun *p, struct sandbox_limits *l)
+{
+	if (l->pids_max)
+		l->nproc = l->pids_max;
+	l->pids_max = 0;
+	l->memory_bytes = 0;
+	(void)p;
+}
+
+/* A connecting process is the pod's when its pid namespace is the pod's. */
+static int peer_in_pod(const struct ipc_peer *peer, void *arg)
+{
+	const struct podrun *p = arg;
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)peer->pid);
+	if (stat(path, &st) < 0)
+		return -EACCES;
+	return st.st_dev == p->pidns_dev && st.st_ino == p->pidns_ino ? 0 : -EACCES;
+}
+
+int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)p->pid);
+	if (stat(path, &st) < 0)
+		return -errno;
+	p->pidns_dev = st.st_dev;
+	p->pidns_ino = st.st_ino;
+	rule->kind = IPC_PEER_CALLBACK;
+	rule->fn = peer_in_pod;
+	rule->arg = p;
+	return 0;
 }
