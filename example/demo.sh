@@ -99,7 +99,7 @@ for _ in $(seq 200); do [[ -s $T/port && -s $T/port2 ]] && break; sleep 0.05; do
 PORT=$(cat "$T/port")
 PORT2=$(cat "$T/port2")
 
-# Directories the pods write into (the worker runs as nobody).
+# Directories the pods write into (root-owned: each pod writes as its own host uid).
 mkdir -p "$T/out/locked" "$T/warned"
 chmod 1777 "$T/out" "$T/out/locked" "$T/warned"
 
