@@ -185,6 +185,34 @@ struct verdict {
 	int runtime;
 };
 
+/*
+ * An explicit deny or warn rule that names @p host through a link
+ * (`--deny-run=python3` is /usr/bin/python3 -> python3.11): the stricter one.
+ */
+static int named_by_rule(struct podrun *p, const char *host, struct pol_decision *d)
+{
+	const struct pol_rule *r;
+	char real[PATH_MAX], rr[PATH_MAX];
+	int found = 0;
+	size_t n;
+
+	if (!realpath(host, real) || policy_rules(p->pol, POL_RUN, &r, &n) < 0 || !r)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].action == POL_ALLOW || r[i].pattern[0] != '/' || !realpath(r[i].pattern, rr) ||
+		    strcmp(rr, real))
+			continue;
+		if (!found || r[i].action > d->action) {
+			d->action = r[i].action;
+			d->rule = r[i].pattern;
+			snprintf(d->reason, sizeof d->reason, "%.80s runs %.80s (%s rule)", r[i].pattern,
+				 real, policy_action_name(r[i].action));
+		}
+		found = 1;
+	}
+	return found;
+}
+
 /* Decide one file (by pod path): fills @p v. */
 static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 {
@@ -198,6 +226,10 @@ static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 		return;
 	}
 	v->runtime = host_of(p, pod, v->what, sizeof v->what);
+	if (v->runtime && named_by_rule(p, v->what, &v->d)) {
+		v->runtime = 0; /* a Run rule names the runtime's file by a link: it holds */
+		return;
+	}
 	if (v->runtime) {
 		v->d.action = POL_ALLOW;
 		v->d.rule = "runtime";

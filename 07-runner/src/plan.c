@@ -489,9 +489,10 @@ static int redundant(const struct plan *pl, const struct bind *b)
  * A destination that is a symlink inside a directory bind (a soname link,
  * /usr/bin/python3 -> python3.11) cannot be a mount point (ELOOP): the bind or
  * the mask goes to the file the link names, which the link then shows. A mask
- * that would hide a file the worker's own runtime needs is refused.
+ * that would hide a file the worker's own runtime needs is left out: the exec
+ * decision refuses the pod's runs of it (execgate.c).
  */
-static int resolve_links(struct podrun *p, struct plan *pl)
+static int resolve_links(struct plan *pl)
 {
 	for (size_t i = 0; i < pl->n; i++) {
 		struct bind *b = &pl->b[i], *o = NULL, *other;
@@ -510,11 +511,11 @@ static int resolve_links(struct podrun *p, struct plan *pl)
 			continue; /* the link is not visible in the pod: the bind makes a file */
 		other = find_dst(pl, real);
 		if (b->kind == B_MASK && other && other->from_runtime) {
-			pr_seterr(p, -EACCES,
-				  "%s is a link to %s, which the worker's runtime needs: a mask would stop "
-				  "the worker itself; deny the program by the path the pod runs, or drop the rule",
-				  b->dst, real);
-			return -EACCES;
+			/* a link to the worker's own interpreter: hiding the file would
+			 * stop the worker; the exec decision (execgate.c) refuses the
+			 * pod's runs of it by the rule instead */
+			b->skip = 1;
+			continue;
 		}
 		if (other) {
 			if (b->kind == B_MASK && other->kind != B_MASK)
@@ -542,7 +543,7 @@ static int apply_plan(struct podrun *p, sandbox_cfg_t *cfg, struct plan *pl)
 {
 	int ret = 0;
 
-	if ((ret = resolve_links(p, pl)) < 0)
+	if ((ret = resolve_links(pl)) < 0)
 		return ret;
 	qsort(pl->b, pl->n, sizeof *pl->b, cmp_bind);
 	for (size_t i = 0; i < pl->n && ret >= 0; i++) {
