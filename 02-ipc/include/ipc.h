@@ -577,6 +577,7 @@ struct ipc_stats {
 	uint64_t messages_sent;   /**< control messages sent on the session */
 	uint64_t messages_received; /**< control messages received on the session */
 	uint64_t rejected;        /**< connections refused */
+	uint64_t query_messages_received; /**< control messages received on query connections */
 };
 
 /**

@@ -43,6 +43,10 @@ enum { SS_NONE = 0, SS_HELLO_WAIT, SS_UP };
  * step adds at most two); the queue itself grows, because API calls made
  * between dispatches (send, recv, verdict) may add an event each too. */
 #define EVQ_BUDGET 8
+/* Messages one call takes from one connection. A pod that writes as fast as
+ * the runner reads (PING, DATA) cannot keep a call here: the rest stays
+ * buffered and the wake eventfd keeps the descriptor readable. */
+#define INPUT_BUDGET 64
 
 struct qconn {
 	struct ipc_conn c; /* c.fd < 0: slot free */
@@ -629,7 +633,12 @@ static void on_session_msg(ipc_runner_t *r, const struct ipc_msg *m)
 static void session_input(ipc_runner_t *r)
 {
 	struct ipc_msg m;
+	int budget = INPUT_BUDGET;
 	while (r->s.fd >= 0 && r->evq_len <= EVQ_BUDGET - 2) {
+		if (budget-- == 0) {
+			wake(r);
+			return;
+		}
 		int n = conn_next(&r->s, &m);
 		if (n == 1) {
 			on_session_msg(r, &m);
@@ -722,9 +731,15 @@ static void on_query_msg(ipc_runner_t *r, struct qconn *q, const struct ipc_msg 
 static void qconn_input(ipc_runner_t *r, struct qconn *q)
 {
 	struct ipc_msg m;
+	int budget = INPUT_BUDGET;
 	while (q->c.fd >= 0 && r->evq_len <= EVQ_BUDGET - 2) {
+		if (budget-- == 0) {
+			wake(r);
+			return;
+		}
 		int n = conn_next(&q->c, &m);
 		if (n == 1) {
+			r->st.query_messages_received++;
 			on_query_msg(r, q, &m);
 			continue;
 		}

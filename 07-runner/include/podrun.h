@@ -70,11 +70,26 @@ enum podrun_state {
 /** Default grace period between STOP and SIGKILL, in milliseconds. */
 #define PODRUN_GRACE_MS_DEFAULT 2000
 
+/** Default memory limit of a pod's cgroup (1 GiB), unless set or "unlimited". */
+#define PODRUN_MEMORY_DEFAULT (1ull << 30)
+/** Default task limit of a pod's cgroup, unless set or "unlimited". */
+#define PODRUN_PIDS_DEFAULT 512
+/** Default CPU quota of a pod, in percent of one CPU (two CPUs). */
+#define PODRUN_CPU_PERCENT_DEFAULT 200
+/** Default RLIMIT_NOFILE of the worker. */
+#define PODRUN_NOFILE_DEFAULT 1024
+/** Default RLIMIT_FSIZE of the worker: no file it writes grows past 256 MiB. */
+#define PODRUN_FSIZE_DEFAULT (256ull << 20)
+/** Default size cap of the audit stream (64 MiB); past it only counts are kept. */
+#define PODRUN_AUDIT_MAX_DEFAULT (64ull << 20)
+
 /* ---- configuration (before podrun_start) ------------------------------ */
 
 /**
  * Allocate a pod description with defaults: no program, every category denied,
- * no limits, no audit file, stdio to /dev/null (stdin) and the runner's
+ * the default limits (PODRUN_MEMORY_DEFAULT, PODRUN_PIDS_DEFAULT,
+ * PODRUN_CPU_PERCENT_DEFAULT, PODRUN_NOFILE_DEFAULT, PODRUN_FSIZE_DEFAULT; no
+ * timeout), no audit file, stdio to /dev/null (stdin) and the runner's
  * stdout/stderr, normal verbosity, no event queue.
  * @param out receives the handle
  * @return 0, or -ENOMEM
@@ -128,11 +143,13 @@ int podrun_add_policy_flag(podrun_t *p, const char *flag);
 
 /**
  * Set resource limits; each overrides the policy file's `limits` entry when
- * non-zero.
+ * non-zero. Unset (0 here and in the policy file), memory and pids take their
+ * defaults (PODRUN_MEMORY_DEFAULT, PODRUN_PIDS_DEFAULT); podrun_set_option()
+ * "memory"/"pids" "unlimited" turns them off.
  * @param p the pod (PODRUN_CONFIGURING)
  * @param timeout_s wall-clock seconds before the pod is stopped (exit 124); 0 = unset
- * @param memory_bytes memory limit of the pod's cgroup; 0 = unset
- * @param pids maximum number of tasks in the pod; 0 = unset
+ * @param memory_bytes memory limit of the pod's cgroup; 0 = unset; UINT64_MAX = unlimited
+ * @param pids maximum number of tasks in the pod; 0 = unset; UINT32_MAX = unlimited
  * @return 0, -EBUSY
  */
 int podrun_set_limits(podrun_t *p, uint32_t timeout_s, uint64_t memory_bytes, uint32_t pids);
@@ -211,6 +228,16 @@ int podrun_set_events(podrun_t *p, int on);
  *    "rootfs-cwd" "/PATH", "rootfs-user" "UID:GID", "rootfs-hostname" "NAME",
  *    "rootfs-bind" "ro|rw<TAB>HOST<TAB>POD" (repeatable), "cpu-percent" "N",
  *    "rlimit-nofile" "N", "rlimit-nproc" "N", "rlimit-fsize" "N"
+ *  - "cpu" "N" or "N%" or "unlimited": CPU quota of the pod, N CPUs (may be a
+ *    fraction, "1.5") or N percent of one CPU (default PODRUN_CPU_PERCENT_DEFAULT)
+ *  - "memory" "unlimited", "pids" "unlimited": no cgroup memory / task limit
+ *    (instead of PODRUN_MEMORY_DEFAULT / PODRUN_PIDS_DEFAULT)
+ *  - "nofile" "N": RLIMIT_NOFILE of the worker (default PODRUN_NOFILE_DEFAULT)
+ *  - "fsize" "BYTES[k|m|g]" or "unlimited": RLIMIT_FSIZE of the worker, the
+ *    largest file it can write (default PODRUN_FSIZE_DEFAULT)
+ *  - "audit-max" "BYTES[k|m|g]" or "unlimited": size cap of the audit stream
+ *    (default PODRUN_AUDIT_MAX_DEFAULT); past it only counts are kept and the
+ *    exit event's totals stay exact
  * @param p the pod (PODRUN_CONFIGURING)
  * @param name option name
  * @param value option value

@@ -23,6 +23,9 @@ int podrun_new(podrun_t **out)
 	p->out_fd = 1;
 	p->err_fd = 2;
 	p->grace_ms = PODRUN_GRACE_MS_DEFAULT;
+	p->cpu_percent = PODRUN_CPU_PERCENT_DEFAULT;
+	p->nofile = PODRUN_NOFILE_DEFAULT;
+	p->fsize = PODRUN_FSIZE_DEFAULT;
 	p->audit_fd = -1;
 	p->exit_code = -1;
 	pr_fds_init(p);
@@ -180,6 +183,64 @@ static int parse_bool(const char *v, int *out)
 	return -EINVAL;
 }
 
+/* "BYTES[k|m|g]" (or a plain count without @p suffix); "unlimited" is
+ * UINT64_MAX. Zero is refused. */
+static int parse_size(const char *s, uint64_t *out, int suffix)
+{
+	unsigned long long v;
+	uint64_t mul = 1;
+	char *end = NULL;
+
+	if (s && suffix && !strcmp(s, "unlimited")) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (suffix && *end) {
+		switch (*end++) {
+		case 'k': case 'K': mul = 1ull << 10; break;
+		case 'm': case 'M': mul = 1ull << 20; break;
+		case 'g': case 'G': mul = 1ull << 30; break;
+		default: return -EINVAL;
+		}
+	}
+	if (*end || v == 0 || v > UINT64_MAX / mul - 1)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+/* "1.5" CPUs, "150%" of one CPU, or "unlimited" (UINT32_MAX). */
+static int parse_cpu(const char *s, uint32_t *out)
+{
+	char *end = NULL;
+	double v;
+
+	if (s && !strcmp(s, "unlimited")) {
+		*out = UINT32_MAX;
+		return 0;
+	}
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == '%') {
+		end++;
+		v /= 100.0;
+	}
+	if (*end || v < 0.01 || v > 1024)
+		return -EINVAL;
+	*out = (uint32_t)(v * 100.0 + 0.5);
+	return 0;
+}
+
 int podrun_set_option(podrun_t *p, const char *name, const char *value)
 {
 	char *end = NULL;
@@ -217,6 +278,28 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 		p->grace_ms = (int)n;
 		return 0;
 	}
+	if (!strcmp(name, "cpu"))
+		return parse_cpu(value, &p->cpu_percent);
+	if (!strcmp(name, "memory") || !strcmp(name, "pids")) {
+		if (!value || strcmp(value, "unlimited"))
+			return -EINVAL;
+		if (name[0] == 'm')
+			p->memory = UINT64_MAX;
+		else
+			p->pids = UINT32_MAX;
+		return 0;
+	}
+	if (!strcmp(name, "nofile")) {
+		uint64_t v;
+		if (parse_size(value, &v, 0) < 0 || v == 0 || v > (1u << 20))
+			return -EINVAL;
+		p->nofile = (uint32_t)v;
+		return 0;
+	}
+	if (!strcmp(name, "fsize"))
+		return parse_size(value, &p->fsize, 1);
+	if (!strcmp(name, "audit-max"))
+		return parse_size(value, &p->audit_max, 1);
 	if (!strcmp(name, "audit-btf")) /* tests: exercise the eBPF failure path */
 		return set_str(&p->audit_btf, value ? value : "");
 	if (!strcmp(name, "pod-id")) {

@@ -74,37 +74,18 @@ int pr_left_recv(struct podrun *p, void *buf, uint32_t cap)
 	return (int)len;
 }
 
-/* The final `life` event: exit status, counts per category, syscalls. */
+/* The final `life` event: exit status, exact counts per category, syscalls,
+ * what the audit folded or dropped. */
 static void emit_exit(struct podrun *p)
 {
-	struct strbuf x = { 0 };
 	char sig[32] = "";
 
-	pr_sb_printf(&x, ",\"exit\":%d,\"duration_ms\":%llu,\"timeout\":%s,", p->exit_code,
-		  (unsigned long long)(pr_now_ms() - p->t_start_ms), p->timed_out ? "true" : "false");
-	pr_counts_json(p, &x);
-	if (p->sa) {
-		struct sysaudit_count c[512];
-		uint64_t lost = 0;
-		int n = sysaudit_counts(p->sa, c, 512);
-		pr_sb_puts(&x, ",\"syscalls\":{");
-		for (int i = 0; i < n && i < 512; i++) {
-			pr_sb_printf(&x, "%s", i ? "," : "");
-			pr_sb_json_str(&x, c[i].name);
-			pr_sb_printf(&x, ":%llu", (unsigned long long)c[i].count);
-		}
-		sysaudit_lost(p->sa, &lost);
-		pr_sb_printf(&x, "},\"ebpf_lost\":%llu", (unsigned long long)lost);
-	}
-	if (p->evq.dropped)
-		pr_sb_printf(&x, ",\"events_dropped\":%llu", (unsigned long long)p->evq.dropped);
 	if (p->exit_code > 128 && p->exit_code < 128 + 65)
 		snprintf(sig, sizeof sig, "signal %d", p->exit_code - 128);
-	pr_emit(p, "runner", "life", "info", "exit", "default", 1, x.oom ? NULL : x.buf,
-		sig[0] ? sig : NULL);
-	pr_sb_free(&x);
+	PR_AUDIT(p, .kind = PR_EV_EXIT, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "exit",
+		 .pid = 1, .reason = sig[0] ? sig : NULL);
 	if (p->verbosity >= PODRUN_VERBOSE)
-		dprintf(2, "podrun: pod %s exited with status %d\n", p->id, p->exit_code);
+		pr_say(p, "podrun: pod %s exited with status %d\n", p->id, p->exit_code);
 }
 
 /*
@@ -127,16 +108,17 @@ void pr_finish(struct podrun *p)
 
 	/* 2. Drain: the pod's last output and messages, pending control events. */
 	if (p->pod_out_r >= 0)
-		while (pr_relay_pod_output(p, p->pod_out_r, p->serve ? p->err_fd : p->out_fd) > 0)
+		while (pr_relay_pod_output(p, p->pod_out_r, p->serve ? PR_SINK_ERR : PR_SINK_OUT, 1) > 0)
 			;
 	if (p->pod_err_r >= 0)
-		while (pr_relay_pod_output(p, p->pod_err_r, p->err_fd) > 0)
+		while (pr_relay_pod_output(p, p->pod_err_r, PR_SINK_ERR, 1) > 0)
 			;
 	if (p->ipc) {
-		pr_deliver_messages(p);
+		/* the pod is gone: what it left is finite */
+		pr_deliver_messages(p, 1);
 		while (ipc_runner_dispatch(p->ipc, &ev) == 1)
 			pr_ipc_event(p, &ev);
-		pr_deliver_messages(p);
+		pr_deliver_messages(p, 1);
 		save_leftover_messages(p);
 	}
 	if (p->sa)
@@ -145,8 +127,10 @@ void pr_finish(struct podrun *p)
 	proxy_destroy(p->proxy);
 	p->proxy = NULL;
 
-	/* 4. One `life` event with the exit status and the counts. */
+	/* 4. One `life` event with the exit status and the counts; then what is
+	 *    queued for stdout, stderr and the audit, while readers take it. */
 	emit_exit(p);
+	pr_sinks_final_flush(p, 200);
 
 	/* 5. Remove everything (the pod is gone already). */
 	pr_trace(p, "pod exited, drained");
@@ -225,8 +209,13 @@ void pr_teardown(struct podrun *p, int kill_pod)
 		sigprocmask(SIG_SETMASK, &p->sig_old, NULL);
 		p->sig_blocked = 0;
 	}
-	if (p->audit_fd >= 0 && p->state != PODRUN_CONFIGURING)
+	pr_close_fd(&p->t_window);
+	if (p->audit_fd >= 0 && p->state != PODRUN_CONFIGURING) {
+		pr_sinks_final_flush(p, 200);
+		pr_audit_close(p);
+		p->sink[PR_SINK_AUDIT].fd = -1;
 		pr_close_fd(&p->audit_fd);
+	}
 	policy_free(p->pol);
 	p->pol = NULL;
 	free(p->prog_abs);
@@ -247,7 +236,7 @@ static void kill_now(struct podrun *p)
 	if (p->sb && !p->reaped && !p->killed) {
 		p->killed = 1;
 		sandbox_kill(p->sb, SIGKILL);
-		pr_emit(p, "runner", "life", "info", "sigkill", "default", 1, NULL, NULL);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "sigkill", .pid = 1);
 	}
 }
 
@@ -274,10 +263,10 @@ int podrun_stop(podrun_t *p, int grace_ms)
 	 * gets SIGTERM, forwarded by the pod's init. SIGKILL after the grace. */
 	if (p->ipc && ipc_runner_state(p->ipc) == IPC_RS_ESTABLISHED &&
 	    ipc_runner_stop(p->ipc, (uint32_t)grace_ms) == 0) {
-		pr_emit(p, "runner", "life", "info", "stop", "default", 1, NULL, NULL);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "stop", .pid = 1);
 	} else {
 		sandbox_kill(p->sb, SIGTERM);
-		pr_emit(p, "runner", "life", "info", "sigterm", "default", 1, NULL, NULL);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "sigterm", .pid = 1);
 	}
 	pr_arm_timer(p->t_grace, (uint64_t)grace_ms, 0);
 	return 0;
@@ -321,6 +310,9 @@ void pr_stop_and_wait(struct podrun *p)
 
 void pr_final_close(struct podrun *p)
 {
+	pr_sinks_final_flush(p, 200);
+	pr_audit_close(p);
+	pr_sinks_close(p);
 	pr_close_fd(&p->pending_fd);
 	pr_close_fd(&p->outer_ep);
 	pr_close_fd(&p->audit_fd);

@@ -41,7 +41,7 @@ enum pr_kind { PR_KIND_NATIVE = 0, PR_KIND_PYTHON, PR_KIND_BUN, PR_KIND_CLIB };
 enum pr_src {
 	PR_SRC_SIGNAL = 1, PR_SRC_PIDFD, PR_SRC_IPC, PR_SRC_TIMEOUT, PR_SRC_GRACE,
 	PR_SRC_TICK, PR_SRC_STDIN, PR_SRC_OUT, PR_SRC_ERR, PR_SRC_PODIN, PR_SRC_PROXY,
-	PR_SRC_BPF, PR_SRC_DBGUI, PR_SRC_DRAIN, PR_SRC_EXEC,
+	PR_SRC_BPF, PR_SRC_DBGUI, PR_SRC_DRAIN, PR_SRC_EXEC, PR_SRC_WINDOW, PR_SRC_SINK,
 };
 
 /* The embedder's event queue (podrun_next_event). Ring of malloc'd lines. */
@@ -57,6 +57,142 @@ struct strbuf {
 	char *buf;
 	size_t len, cap;
 	int oom;
+};
+
+/* ---- typed audit events (audit.c serializes every kind, in one place) ---- */
+
+/* What an event is; each kind has its own fields (struct pr_event's union). */
+enum pr_ev_kind {
+	PR_EV_FACT = 0, /* the common fields only */
+	PR_EV_DECISION, /* a decision of 04-policy: + scope */
+	PR_EV_REPORT,   /* what the pod says about itself (EVENT): + detail; never counted */
+	PR_EV_NET,      /* one proxy or DNS request (05): struct pr_ev_net */
+	PR_EV_SANDBOX,  /* a log line of 03-sandbox: + level */
+	PR_EV_MOUNT,    /* the policy's part of the mount plan: struct pr_ev_mount */
+	PR_EV_START,    /* the pod runs: its kernel objects and limits */
+	PR_EV_EXIT,     /* the last event: exit status and exact totals */
+	PR_EV_EBPF,     /* a syscall seen by 06-ebpf: struct pr_ev_ebpf */
+	PR_EV_NOTICE,   /* the audit's own notice: lines folded, dropped, capped */
+	PR_EV_TRAFFIC,  /* traffic of a proxy connection or host (05): struct pr_ev_traffic */
+};
+
+/* Traffic accounting of the proxy (PR_EV_TRAFFIC): a connection's end, or a
+ * host's totals. */
+struct pr_ev_traffic {
+	int end;              /* 1: "conn_end", 0: "host_total" */
+	unsigned requests;
+	const char *decision; /* conn_end: the decision it followed */
+	const char *peer;     /* conn_end: the address connected to */
+	uint64_t bytes_up, bytes_down, duration_us;
+};
+
+/* A proxy or DNS request (PR_EV_NET). */
+struct pr_ev_net {
+	const char *method, *url, *peer;
+	int status;
+	uint64_t bytes_up, bytes_down, duration_us;
+};
+
+/* A bind of the mount plan (PR_EV_MOUNT). */
+struct pr_ev_mount {
+	const char *how; /* "ro+exec", "ro", "rw", "hidden" */
+	int dependency;
+};
+
+/* A syscall event of 06 with its verdict (PR_EV_EBPF); the event's own fields
+ * come from 06's formatter, `cat` and `rule` from struct pr_event. */
+struct pr_ev_ebpf {
+	const struct sysaudit_event *ev;
+	const struct sysaudit_verdict *v;
+};
+
+/* The audit's own notice (PR_EV_NOTICE) about category `cat`. */
+struct pr_ev_notice {
+	uint64_t folded, dropped;
+};
+
+/*
+ * One audit event. The common fields are those of every line; `u` holds the
+ * fields of the kind. Strings are borrowed for the duration of pr_audit().
+ * Build one with PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, ...).
+ */
+struct pr_event {
+	enum pr_ev_kind kind;
+	const char *src;       /* runner, policy, loader, proxy, dns, ebpf */
+	int cat, act;          /* PR_NET.., PR_ALLOW.. */
+	const char *what;
+	const char *rule;      /* NULL or "": "default" */
+	const char *reason;    /* NULL: none */
+	int pid;               /* pid inside the pod (0: the runner) */
+	int quiet;             /* no human line on stderr */
+	union {
+		const char *scope;   /* DECISION: 04's category, e.g. "fs.read" */
+		const char *detail;  /* REPORT */
+		const char *level;   /* SANDBOX: "info" or "notice" */
+		const char *kind_name; /* START: the worker kind */
+		struct pr_ev_net net;
+		struct pr_ev_mount mount;
+		struct pr_ev_ebpf ebpf;
+		struct pr_ev_notice notice;
+		struct pr_ev_traffic traffic;
+	} u;
+};
+
+/** Emit one event: designated fields of struct pr_event. */
+#define PR_AUDIT(p, ...) pr_audit((p), &(const struct pr_event){ __VA_ARGS__ })
+
+/* Audit stream limits (docs/contracts.md): per category, at most
+ * PR_AUDIT_BURST lines at once and PR_AUDIT_RATE lines per second on
+ * average; more are folded into one line per distinct event ("repeat"),
+ * at most PR_FOLD_SLOTS distinct ones per second, the rest counted as
+ * dropped. The human log on stderr: PR_HUMAN_BURST / PR_HUMAN_RATE. */
+#define PR_AUDIT_RATE 500
+#define PR_AUDIT_BURST 2000
+#define PR_HUMAN_RATE 20
+#define PR_HUMAN_BURST 100
+#define PR_FOLD_SLOTS 64
+/* Room kept below the audit cap for the notices and the final exit event. */
+#define PR_AUDIT_RESERVE (64u << 10)
+
+struct pr_fold {
+	uint64_t hash;
+	void *first;           /* cJSON object of the first folded event */
+	uint64_t n;
+	int cat;
+	char last[32];
+};
+
+/* The audit plane's state (audit.c). */
+struct pr_audit {
+	double tokens[PR_NCAT], human_tokens;
+	uint64_t refill_us;
+	struct pr_fold fold[PR_FOLD_SLOTS];
+	unsigned nfold;
+	uint64_t w_folded[PR_NCAT], w_dropped[PR_NCAT]; /* this window */
+	uint64_t human_suppressed;                      /* this window */
+	uint64_t lines, bytes, folded, dropped, human_dropped, reported;
+	uint64_t max_bytes;    /* cap of the stream; 0 = none */
+	int capped;
+	int to_err;            /* --audit -: the lines share the stderr sink */
+	int open;              /* a stream is wanted: audit file, event queue or debug UI */
+};
+
+/* ---- output sinks: stdout, stderr, audit (relay.c) ------------------------ */
+
+/* A descriptor the runner writes to without ever blocking its loop: regular
+ * files are written directly; pipes, terminals and sockets get a private
+ * non-blocking descriptor and a bounded queue. */
+#define PR_SINK_CAP (1u << 20)
+enum { PR_SINK_OUT, PR_SINK_ERR, PR_SINK_AUDIT, PR_NSINK };
+struct pr_sink {
+	int fd;                /* -1: discarded */
+	int own;               /* fd is a reopened descriptor of ours */
+	int sock;              /* send(MSG_DONTWAIT) */
+	int queue;             /* writes may be queued (not a regular file) */
+	char *buf;
+	size_t len;
+	int armed;             /* EPOLLOUT registered */
+	uint64_t dropped;      /* bytes dropped because the reader stalled */
 };
 
 /* A byte queue between a non-blocking reader and writer (stdio relays). */
@@ -77,6 +213,9 @@ struct podrun {
 	size_t nflags;
 	uint32_t timeout_s, pids;
 	uint64_t memory;
+	uint32_t cpu_percent;   /* cgroup CPU quota, percent of one CPU */
+	uint32_t nofile;        /* RLIMIT_NOFILE of the worker */
+	uint64_t fsize;         /* RLIMIT_FSIZE of the worker (UINT64_MAX: none) */
 	char *audit_path;
 	int serve;              /* -1 auto, 0, 1 */
 	int in_fd, out_fd, err_fd;
@@ -100,7 +239,7 @@ struct podrun {
 	int signals_seen;
 	uint64_t t_start_ms, t_start_us;
 	uint64_t counts[PR_NCAT][PR_NACT];
-	int uncounted;          /* set while a pod's own report is emitted */
+	struct pr_audit au;     /* rate limits, folding, cap (audit.c) */
 	struct evq evq;
 
 	/* --- resources (each -1/NULL when not held; pr_teardown frees them) --- */
@@ -159,7 +298,32 @@ struct podrun {
 	int ndegraded;
 	dev_t pidns_dev;        /* rootless.c: the pod's pid namespace */
 	ino_t pidns_ino;
+
+	/* --- the loop's fairness (loop.c) ----------------------------------- */
+	struct pr_sink sink[PR_NSINK];
+	int t_window;           /* 1 s: rate windows, audit folding */
+	unsigned more;          /* PR_MORE_*: sources with work left after their budget */
+	int ipc_paused;         /* control traffic over its rate: not read until the next window */
+	int out_paused, err_paused; /* pod stdout/stderr not read: the sink is full */
+	int rx_paused;          /* ring not read: stdout is full (messages as lines) */
+	uint64_t proto_seen;    /* control messages counted at the window's start */
+	uint64_t proto_spurious; /* doorbells that brought no frame */
+	unsigned flood_windows; /* consecutive windows over the rate */
+	uint64_t audit_max;     /* configured cap (0 = the default) */
 };
+
+/* Sources with work left after their per-turn budget (struct podrun.more). */
+#define PR_MORE_IPC 1u
+#define PR_MORE_RX 2u
+/* Per-turn budgets: control events, frames (and their bytes) per loop turn. */
+#define PR_IPC_BUDGET 64
+#define PR_RX_BUDGET 256
+#define PR_RX_BYTES (4u << 20)
+/* Control messages per second (EVENT, QUERY, PING, refused connections and
+ * doorbells that bring no frame) before the pod's control sockets are paused
+ * for the rest of the second; PR_FLOOD_WINDOWS such seconds in a row stop it. */
+#define PR_PROTO_RATE 10000
+#define PR_FLOOD_WINDOWS 5
 
 /* util.c */
 void pr_seterr(struct podrun *p, int err, const char *fmt, ...)
@@ -188,14 +352,14 @@ int pr_act_index(const char *action);
 const char *pr_cat_name(int i);
 const char *pr_act_name(int i);
 const char *pr_pol_cat(enum pol_cat c);
+int pr_pol_index(enum pol_cat c);
 void pr_evq_clear(struct evq *q);
-void pr_emit_line(struct podrun *p, const char *line, int cat, int act, const char *what,
-		  const char *rule, const char *reason);
-void pr_emit(struct podrun *p, const char *src, const char *cat, const char *action,
-	     const char *what, const char *rule, int pid, const char *extra, const char *reason);
-void pr_emit_decision(struct podrun *p, const char *src, enum pol_cat c, const char *what,
-		      const struct pol_decision *d, int pid, const char *extra);
-void pr_counts_json(const struct podrun *p, struct strbuf *sb);
+void pr_audit(struct podrun *p, const struct pr_event *ev);
+void pr_audit_decision(struct podrun *p, const char *src, enum pol_cat c, const char *what,
+		       const struct pol_decision *d, int pid);
+void pr_audit_window(struct podrun *p);
+void pr_audit_close(struct podrun *p);
+void pr_say(struct podrun *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pr_audit_open(struct podrun *p);
 const char *pr_terminal_safe(const char *in, char *out, size_t cap);
 
@@ -240,10 +404,17 @@ int pr_loop_once(struct podrun *p, int timeout_ms);
 int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg);
 void pr_relay_stdin(struct podrun *p);
 void pr_serve_resume(struct podrun *p);
-int pr_relay_pod_output(struct podrun *p, int fd, int dst);
+int pr_relay_pod_output(struct podrun *p, int fd, int which, int final);
 void pr_relay_flush_pod_in(struct podrun *p);
-void pr_deliver_messages(struct podrun *p);
+int pr_deliver_messages(struct podrun *p, int final);
 void pr_stdin_interest(struct podrun *p, int on);
+void pr_sinks_open(struct podrun *p);
+void pr_sink_attach(struct podrun *p, int which, int fd);
+size_t pr_sink_write(struct podrun *p, int which, const void *buf, size_t n);
+size_t pr_sink_room(const struct podrun *p, int which);
+void pr_sink_ready(struct podrun *p, int fd);
+void pr_sinks_final_flush(struct podrun *p, int ms);
+void pr_sinks_close(struct podrun *p);
 
 /* sweep.c: remove what dead runners left behind */
 void pr_sweep_stale(struct podrun *p);

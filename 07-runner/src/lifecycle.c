@@ -83,7 +83,9 @@ static void trace_steps(const struct podrun *p, struct step_clock *c)
 void pr_fds_init(struct podrun *p)
 {
 	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = p->exec_fd = -1;
-	p->t_timeout = p->t_grace = p->t_tick = p->t_drain = -1;
+	p->t_timeout = p->t_grace = p->t_tick = p->t_drain = p->t_window = -1;
+	for (int i = 0; i < PR_NSINK; i++)
+		p->sink[i].fd = -1;
 	p->pod_in_w = p->pod_out_r = p->pod_err_r = -1;
 	p->audit_fd = -1;
 	p->idmap_fd = -1;
@@ -167,10 +169,10 @@ static void sandbox_log(void *ctx, int level, const char *msg)
 {
 	struct podrun *p = ctx;
 
-	pr_emit(p, "runner", "life", "info", msg, "default", 0,
-		level == SANDBOX_LOG_NOTICE ? ",\"level\":\"notice\"" : ",\"level\":\"info\"", NULL);
+	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = msg,
+		 .u.level = level == SANDBOX_LOG_NOTICE ? "notice" : "info");
 	if (level == SANDBOX_LOG_NOTICE && p->verbosity >= PODRUN_NORMAL + 1)
-		dprintf(2, "podrun: sandbox: %s\n", msg);
+		pr_say(p, "podrun: sandbox: %s\n", msg);
 }
 
 /* ---- 1. policy --------------------------------------------------------- */
@@ -212,6 +214,21 @@ static int load_policy(struct podrun *p)
 		p->memory = lim->memory_bytes;
 	if (!p->pids)
 		p->pids = lim->pids;
+	/* limits by default; "unlimited" (the maximum value) turns one off.
+	 * Without root there is no cgroup: no default memory or CPU limit that
+	 * could not be enforced (rootless.c says what is not) */
+	if (!p->memory && !pr_rootless())
+		p->memory = PODRUN_MEMORY_DEFAULT;
+	if (!p->pids)
+		p->pids = PODRUN_PIDS_DEFAULT;
+	if (p->memory == UINT64_MAX)
+		p->memory = 0;
+	if (p->pids == UINT32_MAX)
+		p->pids = 0;
+	if (p->cpu_percent == UINT32_MAX)
+		p->cpu_percent = 0;
+	if (p->fsize == 0)
+		p->fsize = UINT64_MAX;
 	if (p->allow_all && !p->allow_all_ack)
 		dprintf(2, "podrun: WARNING: --allow-all: every category is allowed; use for tests "
 			   "and debugging only\n");
@@ -232,7 +249,9 @@ static int make_loop(struct podrun *p)
 	p->t_grace = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	p->t_tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	p->t_drain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (p->t_drain < 0 || p->ep < 0 || p->outer_ep < 0 || p->pending_fd < 0 || p->t_timeout < 0 ||
+	p->t_window = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	pr_sinks_open(p);
+	if (p->t_drain < 0 || p->t_window < 0 || p->ep < 0 || p->outer_ep < 0 || p->pending_fd < 0 || p->t_timeout < 0 ||
 	    p->t_grace < 0 || p->t_tick < 0)
 		return -errno;
 	ev.data.u32 = 1;
@@ -244,7 +263,9 @@ static int make_loop(struct podrun *p)
 	if (pr_epoll_add(p, p->t_timeout, PR_SRC_TIMEOUT, EPOLLIN) < 0 ||
 	    pr_epoll_add(p, p->t_grace, PR_SRC_GRACE, EPOLLIN) < 0 ||
 	    pr_epoll_add(p, p->t_tick, PR_SRC_TICK, EPOLLIN) < 0 ||
-	    pr_epoll_add(p, p->t_drain, PR_SRC_DRAIN, EPOLLIN) < 0)
+	    pr_epoll_add(p, p->t_drain, PR_SRC_DRAIN, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->t_window, PR_SRC_WINDOW, EPOLLIN) < 0 ||
+	    pr_arm_timer(p->t_window, 1000, 1000) < 0)
 		return -errno;
 	/* A pod that closes its stdin must not kill the runner (or its
 	 * embedder) with SIGPIPE: ignore it unless the process chose otherwise. */
@@ -335,8 +356,8 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 	    access(lib, R_OK) < 0) {
 		/* the LD_AUDIT library is not built: FFI loads are not gated */
 		c.audit_lib = "";
-		pr_emit(p, "runner", "ffi", "warn", "ld_audit", "build", 0, NULL,
-			"the LD_AUDIT library is not built: dlopen() is not gated");
+		PR_AUDIT(p, .src = "runner", .cat = PR_FFI, .act = PR_WARN, .what = "ld_audit",
+			 .rule = "build", .reason = "the LD_AUDIT library is not built: dlopen() is not gated");
 	}
 	ret = rt_plan_new(&c, p->prog_abs ? p->prog_abs : p->program, p->args, plan, &e);
 	if (ret < 0)
@@ -349,41 +370,23 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 static void on_proxy_event(const struct proxy_event *ev, void *user)
 {
 	struct podrun *p = user;
-	struct strbuf x = { 0 };
-	const char *act = ev->action == POL_DENY ? "deny" : ev->action == POL_WARN ? "warn" : "allow";
+	int act = ev->action == POL_DENY ? PR_DENY : ev->action == POL_WARN ? PR_WARN : PR_ALLOW;
 
 	if (ev->kind != PROXY_EV_DECISION) {
 		/* traffic accounting: a fact (info), with the decision it followed */
 		int end = ev->kind == PROXY_EV_CONN_END;
-		pr_sb_printf(&x, ",\"event\":\"%s\",\"requests\":%u", end ? "conn_end" : "host_total",
-			     ev->count);
-		if (end) {
-			pr_sb_printf(&x, ",\"decision\":\"%s\",\"peer\":", act);
-			pr_sb_json_str(&x, ev->peer ? ev->peer : "");
-		}
-		pr_sb_printf(&x, ",\"bytes_up\":%llu,\"bytes_down\":%llu",
-			     (unsigned long long)ev->bytes_up, (unsigned long long)ev->bytes_down);
-		if (end)
-			pr_sb_printf(&x, ",\"duration_us\":%llu", (unsigned long long)ev->duration_us);
-		pr_emit(p, "proxy", "net", "info", ev->what, end ? ev->rule : "", ev->pid,
-			x.oom ? NULL : x.buf, NULL);
-		pr_sb_free(&x);
+		PR_AUDIT(p, .kind = PR_EV_TRAFFIC, .src = "proxy", .cat = PR_NET, .act = PR_INFO,
+			 .what = ev->what, .rule = end ? ev->rule : NULL, .pid = ev->pid,
+			 .u.traffic = { .end = end, .requests = ev->count, .decision = pr_act_name(act),
+					.peer = ev->peer ? ev->peer : "", .bytes_up = ev->bytes_up,
+					.bytes_down = ev->bytes_down, .duration_us = ev->duration_us });
 		return;
 	}
-	pr_sb_puts(&x, ",\"method\":");
-	pr_sb_json_str(&x, ev->method ? ev->method : "");
-	pr_sb_puts(&x, ",\"url\":");
-	pr_sb_json_str(&x, ev->url ? ev->url : "");
-	if (ev->peer && *ev->peer) {
-		pr_sb_puts(&x, ",\"peer\":");
-		pr_sb_json_str(&x, ev->peer);
-	}
-	pr_sb_printf(&x, ",\"status\":%d,\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_us\":%llu",
-		  ev->status, (unsigned long long)ev->bytes_up, (unsigned long long)ev->bytes_down,
-		  (unsigned long long)ev->duration_us);
-	pr_emit(p, ev->src == PROXY_SRC_DNS ? "dns" : "proxy", "net", act, ev->what, ev->rule,
-		ev->pid, x.oom ? NULL : x.buf, ev->reason);
-	pr_sb_free(&x);
+	PR_AUDIT(p, .kind = PR_EV_NET, .src = ev->src == PROXY_SRC_DNS ? "dns" : "proxy", .cat = PR_NET,
+		 .act = act, .what = ev->what, .rule = ev->rule, .pid = ev->pid, .reason = ev->reason,
+		 .u.net = { .method = ev->method ? ev->method : "", .url = ev->url ? ev->url : "",
+			    .peer = ev->peer, .status = ev->status, .bytes_up = ev->bytes_up,
+			    .bytes_down = ev->bytes_down, .duration_us = ev->duration_us });
 }
 
 static int make_net(struct podrun *p)
@@ -466,7 +469,8 @@ static int make_bpf(struct podrun *p)
 			pr_seterr(p, 0, "%s (use --audit-best-effort to run without it)", why);
 			return ret;
 		}
-		pr_emit(p, "runner", "life", "warn", "ebpf", "audit-best-effort", 0, NULL, why);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_WARN, .what = "ebpf",
+			 .rule = "audit-best-effort", .reason = why);
 		return 0;
 	}
 	sysaudit_set_classifier(p->sa, pr_bpf_classify, p);
@@ -546,57 +550,11 @@ static int resolve_program(struct podrun *p)
 
 static void emit_start(struct podrun *p)
 {
-	struct strbuf x = { 0 };
-
-	pr_sb_puts(&x, ",\"program\":");
-	pr_sb_json_str(&x, p->program);
-	pr_sb_printf(&x, ",\"kind\":\"%s\",\"net\":%s,\"ebpf\":%s", rt_kind_name((enum rt_kind)p->kind),
-		  p->net ? "\"veth\"" : "\"loopback\"", p->bpf_on ? "true" : "false");
-	if (p->net) {
-		pr_sb_puts(&x, ",\"veth\":");
-		pr_sb_json_str(&x, podnet_ifname(p->net));
-	}
-	/* the pod's kernel objects, so that anyone can check they are gone later */
-	pr_sb_printf(&x, ",\"host_pid\":%d,\"ipc_dir\":", (int)p->pid);
-	pr_sb_json_str(&x, ipc_runner_dir(p->ipc));
-	pr_sb_puts(&x, ",\"cgroups\":[");
-	{
-		const struct sandbox_info *si = sandbox_get_info(p->sb);
-		const char *cg[4] = { si->cgroup_v2, si->cgroup_v1_memory, si->cgroup_v1_pids,
-				      si->cgroup_v1_cpu };
-		int first = 1;
-		for (int i = 0; i < 4; i++) {
-			if (!cg[i][0])
-				continue;
-			pr_sb_puts(&x, first ? "" : ",");
-			pr_sb_json_str(&x, cg[i]);
-			first = 0;
-		}
-	}
-	pr_sb_puts(&x, "],\"bpf_links\":[");
-	if (p->sa) {
-		uint32_t ids[16];
-		int n = sysaudit_link_ids(p->sa, ids, 16);
-		for (int i = 0; i < n && i < 16; i++)
-			pr_sb_printf(&x, "%s%u", i ? "," : "", ids[i]);
-	}
-	pr_sb_printf(&x, "],\"landlock_abi\":%d,\"seccomp\":%s", sandbox_get_info(p->sb)->landlock_abi,
-		     sandbox_get_info(p->sb)->seccomp ? "true" : "false");
-	pr_sb_printf(&x, ",\"userns\":%s,\"host_uid\":%u,\"host_gid\":%u",
-		     (sandbox_get_info(p->sb)->namespaces & SANDBOX_NS_USER) ? "true" : "false",
-		     (unsigned)sandbox_get_info(p->sb)->host_uid,
-		     (unsigned)sandbox_get_info(p->sb)->host_gid);
-	pr_sb_printf(&x, ",\"rootless\":%s,\"degraded\":[", pr_rootless() ? "true" : "false");
-	for (int i = 0; i < p->ndegraded; i++) {
-		pr_sb_puts(&x, i ? "," : "");
-		pr_sb_json_str(&x, p->degraded[i]);
-	}
-	pr_sb_puts(&x, "]");
-	pr_emit(p, "runner", "life", "info", "start", "default", 1, x.oom ? NULL : x.buf, NULL);
-	pr_sb_free(&x);
+	PR_AUDIT(p, .kind = PR_EV_START, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "start",
+		 .pid = 1, .u.kind_name = rt_kind_name((enum rt_kind)p->kind));
 	if (p->verbosity >= PODRUN_VERBOSE)
-		dprintf(2, "podrun: pod %s started: %s (%s), host pid %d\n", p->id, p->program,
-			rt_kind_name((enum rt_kind)p->kind), (int)p->pid);
+		pr_say(p, "podrun: pod %s started: %s (%s), host pid %d\n", p->id, p->program,
+		       rt_kind_name((enum rt_kind)p->kind), (int)p->pid);
 }
 
 static int fail_start(struct podrun *p, int ret, int usage)

@@ -35,16 +35,18 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	if (ret < 0) {
 		ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 				   "malformed", "unknown category");
-		pr_emit(p, "loader", "ipc", "deny", ev->u.query.category, "malformed", pr_pod_pid(ev->peer.pid),
-			NULL, "query with an unknown category");
+		PR_AUDIT(p, .src = "loader", .cat = PR_IPC, .act = PR_DENY, .what = ev->u.query.category,
+			 .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
+			 .reason = "query with an unknown category");
 		return;
 	}
 	if (cat == POL_FFI || cat == POL_FS_READ || cat == POL_FS_WRITE || cat == POL_RUN) {
 		if (pr_normalize_path(what, path, sizeof path) < 0) {
 			ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 					   "malformed", "not an absolute path");
-			pr_emit(p, "loader", pr_pol_cat(cat), "deny", what, "malformed", pr_pod_pid(ev->peer.pid),
-				NULL, "request is not an absolute path");
+			PR_AUDIT(p, .src = "loader", .cat = pr_pol_index(cat), .act = PR_DENY, .what = what,
+				 .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
+				 .reason = "request is not an absolute path");
 			return;
 		}
 		what = path;
@@ -57,27 +59,23 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	}
 	action = d.action == POL_DENY ? IPC_ACT_DENY : d.action == POL_WARN ? IPC_ACT_WARN : IPC_ACT_ALLOW;
 	ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, action, d.rule, d.reason);
-	pr_emit_decision(p, "loader", cat, what, &d, pr_pod_pid(ev->peer.pid), NULL);
+	pr_audit_decision(p, "loader", cat, what, &d, pr_pod_pid(ev->peer.pid));
 }
 
 /* An EVENT from a pod-side component: audit it as reported by the pod. */
 static void handle_pod_event(struct podrun *p, const struct ipc_event *ev)
 {
-	struct strbuf x = { 0 };
 	enum pol_cat c;
-	const char *cat = "ipc";
+	int cat = PR_IPC;
 
 	if (policy_cat_parse(ev->u.event.category, &c) == 0)
-		cat = pr_pol_cat(c);
+		cat = pr_pol_index(c);
 	else if (!strcmp(ev->u.event.category, "life"))
-		cat = "life";
-	pr_sb_puts(&x, ",\"reported_by\":\"pod\",\"detail\":");
-	pr_sb_json_str(&x, ev->u.event.detail);
-	p->uncounted = 1; /* a claim of the pod, not a decision of the runner */
-	pr_emit(p, "loader", cat, ipc_action_name(ev->u.event.action), ev->u.event.what, "pod-report",
-		pr_pod_pid(ev->peer.pid), x.oom ? NULL : x.buf, NULL);
-	p->uncounted = 0;
-	pr_sb_free(&x);
+		cat = PR_LIFE;
+	/* a claim of the pod, not a decision of the runner: never counted */
+	PR_AUDIT(p, .kind = PR_EV_REPORT, .src = "loader", .cat = cat,
+		 .act = pr_act_index(ipc_action_name(ev->u.event.action)), .what = ev->u.event.what,
+		 .rule = "pod-report", .pid = pr_pod_pid(ev->peer.pid), .u.detail = ev->u.event.detail);
 }
 
 void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
@@ -89,11 +87,13 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		p->ipc_ready = 1;
 		pr_trace(p, "hello");
 		snprintf(what, sizeof what, "hello lang=%u", ev->u.hello.lang);
-		pr_emit(p, "runner", "ipc", "info", what, "default", (int)ev->u.hello.pid, NULL, NULL);
+		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = what,
+			 .pid = (int)ev->u.hello.pid);
 		pr_serve_resume(p);
 		break;
 	case IPC_EV_DATA:
-		pr_deliver_messages(p);
+		if (!pr_deliver_messages(p, 0))
+			p->proto_spurious++; /* a doorbell that brought nothing */
 		break;
 	case IPC_EV_WRITABLE:
 		pr_serve_resume(p);
@@ -105,28 +105,29 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		handle_pod_event(p, ev);
 		break;
 	case IPC_EV_REJECTED:
-		pr_emit(p, "runner", "ipc", "deny", "connection", "credentials", pr_pod_pid(ev->peer.pid), NULL,
-			ev->reason[0] ? ev->reason : "connection refused");
+		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "connection",
+			 .rule = "credentials", .pid = pr_pod_pid(ev->peer.pid),
+			 .reason = ev->reason[0] ? ev->reason : "connection refused");
 		break;
 	case IPC_EV_STOP_EXPIRED:
 		pr_grace_expired(p);
 		break;
 	case IPC_EV_CLOSED:
 		if (ev->err == 0 || (ev->err == -ETIMEDOUT && !p->ipc_ready)) {
-			pr_emit(p, "runner", "ipc", "info", "session closed", "default", 0, NULL,
-				ev->reason[0] ? ev->reason : NULL);
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = "session closed",
+				 .reason = ev->reason[0] ? ev->reason : NULL);
 		} else if (ev->err == -EREMOTEIO) {
-			pr_emit(p, "runner", "ipc", "info", "worker error", "default", 0, NULL,
-				ev->u.error.text);
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = "worker error",
+				 .reason = ev->u.error.text);
 			if (p->verbosity >= PODRUN_NORMAL) {
 				char safe[256];
-				dprintf(2, "podrun: worker reported an error: %s\n",
-					pr_terminal_safe(ev->u.error.text, safe, sizeof safe));
+				pr_say(p, "podrun: worker reported an error: %s\n",
+				       pr_terminal_safe(ev->u.error.text, safe, sizeof safe));
 			}
 		} else if (ev->err != -ECONNRESET) {
 			/* a protocol violation or a corrupt ring ends the pod */
-			pr_emit(p, "runner", "ipc", "deny", "protocol", "protocol", 0, NULL,
-				ev->reason[0] ? ev->reason : "protocol error");
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol",
+				 .rule = "protocol", .reason = ev->reason[0] ? ev->reason : "protocol error");
 			if (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING)
 				podrun_stop(p, 0);
 		}
@@ -244,13 +245,19 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 	snprintf(v->rule, sizeof v->rule, "%s", d.rule ? d.rule : "default");
 }
 
+/*
+ * The eBPF -> audit mapping: one syscall event of 06 becomes one typed event
+ * (PR_EV_EBPF). 06 classifies it (pr_bpf_classify); an FFI finding there
+ * ("ffi:RULE") is an event of category ffi with rule RULE.
+ */
 int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 {
 	struct podrun *p = ctx;
 	struct sysaudit_verdict v = { SYSAUDIT_INFO, "" };
-	char line[4096], what[SYSAUDIT_PATH_MAX + 64];
+	char what[SYSAUDIT_PATH_MAX + 64];
 	static const int act[] = { PR_INFO, PR_ALLOW, PR_WARN, PR_DENY };
-	int n, cat, human;
+	const char *rule;
+	int cat;
 
 	/* pid 1 is the pod's init: the runner's own code building the root */
 	if (ev->pid == 1)
@@ -263,32 +270,19 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	if (v.action == SYSAUDIT_INFO && p->verbosity < PODRUN_VERBOSE &&
 	    ev->kind != SYSAUDIT_EV_EXEC && ev->kind != SYSAUDIT_EV_CONNECT)
 		return 0;
-	n = sysaudit_format_line(ev, &v, p->id, line, sizeof line);
-	if (n <= 0)
-		return 0;
-	if (line[n - 1] == '\n')
-		line[n - 1] = '\0';
 	sysaudit_event_what(ev, what, sizeof what);
 	cat = pr_cat_index(sysaudit_event_cat(ev));
-	human = cat == PR_FS || cat == PR_RUN;
+	rule = v.rule[0] ? v.rule : "default";
 	if (!strncmp(v.rule, "ffi:", 4)) {
-		/* an FFI finding (see pr_bpf_classify): retag the line's category */
-		char *c = strstr(line, "\"cat\":\"fs\"");
-		char *r = strstr(line, "\"rule\":\"ffi:");
-		if (c && (size_t)n + 2 < sizeof line) {
-			memmove(c + 11, c + 10, strlen(c + 10) + 1);
-			memcpy(c, "\"cat\":\"ffi\"", 11);
-			r = strstr(line, "\"rule\":\"ffi:");
-			if (r)
-				memmove(r + 8, r + 12, strlen(r + 12) + 1);
-			cat = PR_FFI;
-			memmove(v.rule, v.rule + 4, strlen(v.rule + 4) + 1);
-		}
+		cat = PR_FFI;
+		rule = v.rule + 4;
 	}
 	/* the human log shows eBPF's fs and run findings; FFI and net decisions
 	 * are logged by the loader and the proxy that made them */
-	pr_emit_line(p, line, cat < 0 ? PR_LIFE : cat, act[v.action & 3],
-		     human ? what : NULL, v.rule[0] ? v.rule : "default", NULL);
+	PR_AUDIT(p, .kind = PR_EV_EBPF, .src = "ebpf", .cat = cat < 0 ? PR_LIFE : cat,
+		 .act = act[v.action & 3], .what = what, .rule = rule, .pid = (int)ev->pid,
+		 .quiet = !(cat == PR_FS || cat == PR_RUN) || cat == PR_FFI,
+		 .u.ebpf = { ev, &v });
 	return 0;
 }
 
@@ -301,7 +295,7 @@ static void on_signal(struct podrun *p)
 
 	while (read(p->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		snprintf(what, sizeof what, "signal %u", si.ssi_signo);
-		pr_emit(p, "runner", "life", "info", what, "default", 0, NULL, NULL);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = what);
 		if (++p->signals_seen == 1)
 			podrun_stop(p, p->grace_ms);
 		else
@@ -370,10 +364,100 @@ static void on_drain(struct podrun *p)
 	}
 }
 
-static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
+/* ---- fairness: budgets, the protocol rate, the window --------------------- */
+
+/* Control messages of the pod so far: session and query sockets, refused
+ * connections and doorbells that brought no frame. */
+static uint64_t proto_count(const struct podrun *p)
+{
+	struct ipc_stats st;
+
+	if (!p->ipc)
+		return 0;
+	ipc_runner_stats(p->ipc, &st);
+	return st.messages_received - st.doorbells_received + st.query_messages_received +
+	       st.rejected + p->proto_spurious;
+}
+
+static void ipc_interest(struct podrun *p, int on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+
+	if (!p->ipc)
+		return;
+	ev.data.u64 = ((uint64_t)PR_SRC_IPC << 32) | (uint32_t)ipc_runner_fd(p->ipc);
+	epoll_ctl(p->ep, EPOLL_CTL_MOD, ipc_runner_fd(p->ipc), &ev);
+}
+
+/* Over PR_PROTO_RATE in this window: the control sockets are not read until
+ * the next one (the pod's writes block there). */
+static int proto_over(struct podrun *p)
+{
+	char why[192];
+
+	if (p->ipc_paused || proto_count(p) - p->proto_seen <= PR_PROTO_RATE)
+		return p->ipc_paused;
+	p->ipc_paused = 1;
+	p->more &= ~PR_MORE_IPC;
+	ipc_interest(p, 0);
+	snprintf(why, sizeof why, "more than %d control messages per second: not read until the next "
+		 "second; %d such seconds in a row stop the pod", PR_PROTO_RATE, PR_FLOOD_WINDOWS);
+	PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_WARN, .what = "protocol rate",
+		 .rule = "limits", .reason = why);
+	return 1;
+}
+
+/* Every second: the audit's folded lines, the protocol rate's window. */
+static void on_window(struct podrun *p)
+{
+	int was_paused = p->ipc_paused;
+	char why[160];
+
+	pr_audit_window(p);
+	p->flood_windows = was_paused ? p->flood_windows + 1 : 0;
+	p->proto_seen = proto_count(p);
+	if (was_paused) {
+		p->ipc_paused = 0;
+		ipc_interest(p, 1);
+		p->more |= PR_MORE_IPC;
+	}
+	if (p->flood_windows >= PR_FLOOD_WINDOWS &&
+	    (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING)) {
+		snprintf(why, sizeof why, "more than %d control messages per second for %d seconds: "
+			 "the pod is stopped", PR_PROTO_RATE, PR_FLOOD_WINDOWS);
+		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol flood",
+			 .rule = "limits", .reason = why);
+		podrun_stop(p, 0);
+	}
+}
+
+/* At most PR_IPC_BUDGET control events per turn; more: PR_MORE_IPC. */
+static void serve_ipc(struct podrun *p)
 {
 	struct ipc_event ev;
+	int i;
 
+	if (p->ipc_paused)
+		return;
+	for (i = 0; i < PR_IPC_BUDGET && p->ipc && p->state != PODRUN_EXITED; i++) {
+		if (ipc_runner_dispatch(p->ipc, &ev) != 1)
+			return;
+		pr_ipc_event(p, &ev);
+		if ((i & 15) == 15 && proto_over(p))
+			return;
+	}
+	if (p->ipc && !proto_over(p))
+		p->more |= PR_MORE_IPC;
+}
+
+static int is_control(uint32_t tag)
+{
+	return tag == PR_SRC_SIGNAL || tag == PR_SRC_PIDFD || tag == PR_SRC_TIMEOUT ||
+	       tag == PR_SRC_GRACE || tag == PR_SRC_WINDOW;
+}
+
+static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
+{
 	switch (tag) {
 	case PR_SRC_SIGNAL:
 		on_signal(p);
@@ -382,22 +466,25 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 		pr_finish(p);
 		break;
 	case PR_SRC_IPC:
-		while (p->ipc && ipc_runner_dispatch(p->ipc, &ev) == 1)
-			pr_ipc_event(p, &ev);
+		serve_ipc(p);
 		break;
 	case PR_SRC_TIMEOUT:
 		drain_timer(fd);
 		if (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING ||
 		    p->state == PODRUN_STOPPING) {
 			p->timed_out = 1;
-			pr_emit(p, "runner", "life", "warn", "timeout", "limits", 0, NULL,
-				"the pod ran past its --timeout");
+			PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_WARN, .what = "timeout",
+				 .rule = "limits", .reason = "the pod ran past its --timeout");
 			podrun_stop(p, p->grace_ms);
 		}
 		break;
 	case PR_SRC_GRACE:
 		drain_timer(fd);
 		pr_grace_expired(p);
+		break;
+	case PR_SRC_WINDOW:
+		drain_timer(fd);
+		on_window(p);
 		break;
 	case PR_SRC_TICK:
 		drain_timer(fd);
@@ -411,14 +498,17 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 		pr_relay_stdin(p);
 		break;
 	case PR_SRC_OUT:
-		pr_relay_pod_output(p, fd, p->serve ? p->err_fd : p->out_fd);
+		pr_relay_pod_output(p, fd, p->serve ? PR_SINK_ERR : PR_SINK_OUT, 0);
 		break;
 	case PR_SRC_ERR:
-		pr_relay_pod_output(p, fd, p->err_fd);
+		pr_relay_pod_output(p, fd, PR_SINK_ERR, 0);
 		break;
 	case PR_SRC_PODIN:
 		(void)events;
 		pr_relay_flush_pod_in(p);
+		break;
+	case PR_SRC_SINK:
+		pr_sink_ready(p, fd);
 		break;
 	case PR_SRC_PROXY:
 		if (p->proxy)
@@ -443,19 +533,43 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 	return 0;
 }
 
+/* Sources that stopped at their budget with work left. */
+static void serve_more(struct podrun *p)
+{
+	unsigned more = p->more;
+
+	p->more = 0;
+	if ((more & PR_MORE_IPC) && p->state != PODRUN_EXITED)
+		serve_ipc(p);
+	if ((more & PR_MORE_RX) && p->state != PODRUN_EXITED && !p->rx_paused)
+		pr_deliver_messages(p, 0);
+}
+
+/*
+ * One turn: wait (not at all when a source has work left), then serve the
+ * control sources first (signals, the pod's exit, timers), then each ready
+ * source once within its budget. No source can keep the loop: a turn is
+ * bounded, and the timers are looked at in every turn.
+ */
 int pr_loop_once(struct podrun *p, int timeout_ms)
 {
 	struct epoll_event evs[32];
-	int n, i;
+	int n, i, pass;
 
-	if (p->stdin_regular && !p->stdin_eof && !p->stdin_paused)
+	if ((p->stdin_regular && !p->stdin_eof && !p->stdin_paused) || p->more)
 		timeout_ms = 0; /* a regular file is always readable: poll it */
 	n = epoll_wait(p->ep, evs, 32, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (i = 0; i < n && p->state != PODRUN_EXITED; i++)
-		handle(p, (uint32_t)(evs[i].data.u64 >> 32), (int)(uint32_t)evs[i].data.u64,
-		       evs[i].events);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n && p->state != PODRUN_EXITED; i++) {
+			uint32_t tag = (uint32_t)(evs[i].data.u64 >> 32);
+			if (is_control(tag) != (pass == 0))
+				continue;
+			handle(p, tag, (int)(uint32_t)evs[i].data.u64, evs[i].events);
+		}
+	if (p->state != PODRUN_EXITED)
+		serve_more(p);
 	if (p->stdin_regular && !p->stdin_eof && !p->stdin_paused && p->state != PODRUN_EXITED) {
 		pr_relay_stdin(p);
 		n++;

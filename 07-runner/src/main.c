@@ -31,7 +31,13 @@ static void usage(FILE *f)
 	      "  --allow-all                  allow everything (tests and debugging only)\n"
 	      "  --audit FILE                 audit events as JSON lines (- = stderr), with eBPF\n"
 	      "  --audit-best-effort          run without eBPF when it cannot start\n"
-	      "  --timeout SECONDS  --memory BYTES[k|m|g]  --pids N\n"
+	      "  --audit-max BYTES[k|m|g]     audit size cap (default 64m; unlimited); then counts only\n"
+	      "  --timeout SECONDS            stop the pod after this wall time (exit 124)\n"
+	      "  --memory BYTES[k|m|g]        memory of the pod (default 1g; unlimited)\n"
+	      "  --pids N                     tasks of the pod (default 512; unlimited)\n"
+	      "  --cpu CPUS|N%                CPU quota (default 2 CPUs; unlimited)\n"
+	      "  --nofile N                   open files of the worker (default 1024)\n"
+	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; unlimited)\n"
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
 	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
 	      "  --debug-ui[=ADDR:PORT]       serve the debug page (loopback by default)\n"
@@ -130,13 +136,23 @@ static int parse_args(podrun_t *pod, int argc, char **argv)
 				return usage_error("--timeout needs a positive number of seconds, not %s",
 						   v ? v : "nothing");
 		} else if (is_opt(a, "--memory")) {
-			if (!(v = opt_value(argc, argv, &i, "--memory")) || parse_u64(v, &memory, 1) ||
-			    memory == 0)
-				return usage_error("--memory needs BYTES[k|m|g], not %s", v ? v : "nothing");
+			if (!(v = opt_value(argc, argv, &i, "--memory")) ||
+			    (strcmp(v, "unlimited") ? parse_u64(v, &memory, 1) || memory == 0
+						    : !(memory = UINT64_MAX)))
+				return usage_error("--memory needs BYTES[k|m|g] or unlimited, not %s",
+						   v ? v : "nothing");
 		} else if (is_opt(a, "--pids")) {
-			if (!(v = opt_value(argc, argv, &i, "--pids")) || parse_u64(v, &pids, 0) ||
-			    pids == 0 || pids > UINT32_MAX)
-				return usage_error("--pids needs a positive number, not %s", v ? v : "nothing");
+			if (!(v = opt_value(argc, argv, &i, "--pids")) ||
+			    (strcmp(v, "unlimited") ? parse_u64(v, &pids, 0) || pids == 0 || pids >= UINT32_MAX
+						    : !(pids = UINT32_MAX)))
+				return usage_error("--pids needs a positive number or unlimited, not %s",
+						   v ? v : "nothing");
+		} else if (is_opt(a, "--cpu") || is_opt(a, "--nofile") || is_opt(a, "--fsize") ||
+			   is_opt(a, "--audit-max")) {
+			char opt[16];
+			snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
+			if (!(v = opt_value(argc, argv, &i, opt)) || podrun_set_option(pod, opt + 2, v))
+				return usage_error("bad value for this option: %s", v ? v : "nothing");
 		} else if (is_opt(a, "--grace")) {
 			if (!(v = opt_value(argc, argv, &i, "--grace")) || parse_u64(v, &n, 0) ||
 			    podrun_set_option(pod, "grace-ms", v))

@@ -427,15 +427,14 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 {
 	static const char *const how[] = { "ro+exec", "ro", "rw", "hidden" };
 	struct pol_decision d;
-	const char *cat = "fs";
-	char extra[64];
+	int cat = PR_FS;
 
 	memset(&d, 0, sizeof d);
 	if (b->kind == B_RO_EXEC) {
 		/* a program (run rule), or a library (ffi rule, or a dependency) */
-		cat = "run";
+		cat = PR_RUN;
 		if (policy_decide(p->pol, POL_RUN, b->dst, &d) < 0 || !d.rule || !strcmp(d.rule, "default")) {
-			cat = "ffi";
+			cat = PR_FFI;
 			policy_decide(p->pol, POL_FFI, b->dst, &d);
 		}
 	} else if (b->kind == B_MASK) {
@@ -448,9 +447,8 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 	} else {
 		policy_decide(p->pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->src, &d);
 	}
-	snprintf(extra, sizeof extra, ",\"mount\":\"%s\",\"stage\":\"spawn\"%s", how[b->kind],
-		 b->dependency ? ",\"dependency\":true" : "");
-	pr_emit(p, "policy", cat, "info", b->dst, d.rule ? d.rule : "default", 0, extra, NULL);
+	PR_AUDIT(p, .kind = PR_EV_MOUNT, .src = "policy", .cat = cat, .act = PR_INFO, .what = b->dst,
+		 .rule = d.rule, .u.mount = { how[b->kind], b->dependency });
 	if (p->verbosity >= PODRUN_VERBOSE + 1)
 		dprintf(2, "podrun: mount %s %s\n", how[b->kind], b->dst);
 }
@@ -622,20 +620,20 @@ static int build_env(struct podrun *p, const rt_plan_t *plan, char ***out, size_
 			continue;
 		if (d.action == POL_DENY) {
 			if (d.rule && strcmp(d.rule, "default"))
-				pr_emit_decision(p, "policy", POL_ENV, name, &d, 0, NULL);
+				pr_audit_decision(p, "policy", POL_ENV, name, &d, 0);
 			else
 				withheld++;
 			continue;
 		}
 		if (env_has(infra, ni, name, len))
 			continue; /* the runner's own variable wins */
-		pr_emit_decision(p, "policy", POL_ENV, name, &d, 0, NULL);
+		pr_audit_decision(p, "policy", POL_ENV, name, &d, 0);
 		if ((ret = pr_strv_add(&env, &n, *e)) < 0)
 			goto cleanup;
 	}
 	if (withheld) {
 		snprintf(buf, sizeof buf, "%zu variables withheld by default", withheld);
-		pr_emit(p, "policy", "env", "info", buf, "default", 0, NULL, NULL);
+		PR_AUDIT(p, .src = "policy", .cat = PR_ENV, .act = PR_INFO, .what = buf);
 	}
 	for (size_t i = 0; i < ni; i++)
 		if ((ret = pr_strv_add(&env, &n, infra[i])) < 0)
@@ -820,8 +818,13 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	sandbox_limits_default(&lim);
 	lim.memory_bytes = p->memory;
 	lim.pids_max = p->pids;
-	if (pr_rootless()) /* no cgroup: rlimits instead, said at start (rootless.c) */
+	lim.cpu_percent = p->cpu_percent;
+	lim.nofile = p->nofile;
+	lim.fsize_bytes = p->fsize;
+	if (pr_rootless()) { /* no cgroup: rlimits instead, said at start (rootless.c) */
 		pr_rootless_limits(p, &lim);
+		lim.cpu_percent = 0;
+	}
 	ret = sandbox_cfg_set_limits(cfg, &lim);
 	if (ret >= 0)
 		ret = sandbox_cfg_set_landlock(cfg, SANDBOX_LANDLOCK_BEST_EFFORT);

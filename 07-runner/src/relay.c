@@ -9,12 +9,21 @@
  * The pod never gets the runner's own descriptors: it gets pipes, and the
  * runner copies. Pod output is untrusted bytes; it is copied, never parsed.
  *
+ * Nothing here blocks the loop. The runner's stdout, stderr and audit are
+ * sinks (struct pr_sink): a regular file is written directly; a pipe, a
+ * terminal or a socket gets a private non-blocking descriptor and a queue of
+ * PR_SINK_CAP bytes. When a reader stalls, the pod is back-pressured (its
+ * pipes and its ring are not read until the queue has room again); the
+ * runner's own lines are dropped and counted instead.
+ *
  * Layer 07 (runner). Builds on 02-ipc (ipc_runner_send/recv) and the loop
  * (loop.c). Used by podrun_start() (pipes) and the loop.
  */
 #include "internal.h"
 
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 static int set_nonblock(int fd)
@@ -31,6 +40,217 @@ static int make_pipe(int fds[2])
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
 	return 0;
+}
+
+/* ---- sinks: the runner's stdout, stderr and audit ------------------------- */
+
+/* Attach @p fd to sink @p which: a private non-blocking descriptor for a
+ * pipe or terminal (a fresh open of /proc/self/fd/N, so the caller's own
+ * descriptor keeps its flags), send(MSG_DONTWAIT) for a socket, plain
+ * writes for a regular file. */
+void pr_sink_attach(struct podrun *p, int which, int fd)
+{
+	struct pr_sink *s = &p->sink[which];
+	char path[64];
+	struct stat st;
+	int nfd;
+
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	if (fd < 0 || fstat(fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return;
+	s->queue = 1;
+	if (S_ISSOCK(st.st_mode)) {
+		s->sock = 1;
+		return;
+	}
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (nfd < 0) {
+		s->queue = 0; /* cannot be made non-blocking: plain writes */
+		return;
+	}
+	s->fd = nfd;
+	s->own = 1;
+}
+
+void pr_sinks_open(struct podrun *p)
+{
+	pr_sink_attach(p, PR_SINK_OUT, p->out_fd);
+	pr_sink_attach(p, PR_SINK_ERR, p->err_fd);
+	pr_sink_attach(p, PR_SINK_AUDIT, -1);
+}
+
+size_t pr_sink_room(const struct podrun *p, int which)
+{
+	const struct pr_sink *s = &p->sink[which];
+
+	if (s->fd < 0 || !s->queue)
+		return SIZE_MAX;
+	return s->len < PR_SINK_CAP ? PR_SINK_CAP - s->len : 0;
+}
+
+static ssize_t sink_put(struct pr_sink *s, const void *buf, size_t n)
+{
+	ssize_t w;
+
+	do {
+		w = s->sock ? send(s->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) : write(s->fd, buf, n);
+	} while (w < 0 && errno == EINTR);
+	return w;
+}
+
+static void sink_interest(struct podrun *p, struct pr_sink *s, int on)
+{
+	struct epoll_event ev = { .events = EPOLLOUT };
+
+	if (s->armed == on || p->ep < 0)
+		return;
+	ev.data.u64 = ((uint64_t)PR_SRC_SINK << 32) | (uint32_t)s->fd;
+	if (on && epoll_ctl(p->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 && errno != EEXIST)
+		return;
+	if (!on)
+		epoll_ctl(p->ep, EPOLL_CTL_DEL, s->fd, NULL);
+	s->armed = on;
+}
+
+/* Write what is queued; @return 1 when the queue is empty. */
+static int sink_flush(struct podrun *p, struct pr_sink *s)
+{
+	while (s->len) {
+		ssize_t w = sink_put(s, s->buf, s->len);
+		if (w < 0 && errno == EAGAIN) {
+			sink_interest(p, s, 1);
+			return 0;
+		}
+		if (w <= 0) { /* the reader is gone: nothing more will arrive */
+			s->dropped += s->len;
+			s->len = 0;
+			break;
+		}
+		memmove(s->buf, s->buf + w, s->len - (size_t)w);
+		s->len -= (size_t)w;
+	}
+	sink_interest(p, s, 0);
+	return 1;
+}
+
+/*
+ * Write @p n bytes to sink @p which, or queue them; what does not fit in the
+ * queue is dropped and counted. Callers that must not lose bytes (the pod's
+ * output) check pr_sink_room() first. @return bytes accepted.
+ */
+size_t pr_sink_write(struct podrun *p, int which, const void *buf, size_t n)
+{
+	struct pr_sink *s = &p->sink[which];
+	size_t done = 0;
+
+	if (s->fd < 0 || !n)
+		return n;
+	if (!s->queue) {
+		pr_write_all(s->fd, buf, n);
+		return n;
+	}
+	if (!s->len) {
+		ssize_t w = sink_put(s, buf, n);
+		if (w < 0 && errno != EAGAIN) {
+			s->dropped += n;
+			return n; /* the reader is gone */
+		}
+		done = w > 0 ? (size_t)w : 0;
+	}
+	if (done < n) {
+		size_t want = n - done, room = PR_SINK_CAP - s->len;
+		if (!s->buf && !(s->buf = malloc(PR_SINK_CAP)))
+			room = 0;
+		if (want > room) {
+			s->dropped += want - room;
+			want = room;
+		}
+		memcpy(s->buf + s->len, (const char *)buf + done, want);
+		s->len += want;
+		done += want;
+		sink_interest(p, s, 1);
+	}
+	return done;
+}
+
+static void pod_out_interest(struct podrun *p, int fd, int src, int on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+
+	if (fd < 0)
+		return;
+	ev.data.u64 = ((uint64_t)src << 32) | (uint32_t)fd;
+	epoll_ctl(p->ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static int out_sink(const struct podrun *p)
+{
+	return p->serve ? PR_SINK_ERR : PR_SINK_OUT;
+}
+
+/* A sink became writable: flush it and let the pod write again. */
+void pr_sink_ready(struct podrun *p, int fd)
+{
+	for (int i = 0; i < PR_NSINK; i++) {
+		struct pr_sink *s = &p->sink[i];
+		if (s->fd != fd || !s->armed)
+			continue;
+		sink_flush(p, s);
+		if (s->len > PR_SINK_CAP / 2)
+			continue;
+		if (p->out_paused && i == out_sink(p)) {
+			p->out_paused = 0;
+			pod_out_interest(p, p->pod_out_r, PR_SRC_OUT, 1);
+		}
+		if (p->err_paused && i == PR_SINK_ERR) {
+			p->err_paused = 0;
+			pod_out_interest(p, p->pod_err_r, PR_SRC_ERR, 1);
+		}
+		if (p->rx_paused && i == PR_SINK_OUT) {
+			p->rx_paused = 0;
+			p->more |= PR_MORE_RX;
+		}
+	}
+}
+
+/* The end: flush every sink while its reader makes progress; a reader that
+ * takes nothing for @p ms loses the rest (counted). */
+void pr_sinks_final_flush(struct podrun *p, int ms)
+{
+	for (int i = 0; i < PR_NSINK; i++) {
+		struct pr_sink *s = &p->sink[i];
+		while (s->len && s->fd >= 0) {
+			struct pollfd pf = { s->fd, POLLOUT, 0 };
+			size_t before = s->len;
+			if (poll(&pf, 1, ms) <= 0)
+				break;
+			sink_flush(p, s);
+			if (s->len == before)
+				break;
+		}
+		if (s->len) {
+			s->dropped += s->len;
+			s->len = 0;
+		}
+		sink_interest(p, s, 0);
+	}
+}
+
+void pr_sinks_close(struct podrun *p)
+{
+	for (int i = 0; i < PR_NSINK; i++) {
+		struct pr_sink *s = &p->sink[i];
+		sink_interest(p, s, 0);
+		if (s->own && s->fd >= 0)
+			close(s->fd);
+		free(s->buf);
+		s->buf = NULL;
+		s->len = 0;
+		s->fd = -1;
+		s->own = 0;
+	}
 }
 
 /* Create the pod's stdio pipes and hand their pod ends to the sandbox. */
@@ -206,8 +426,8 @@ static void send_lines(struct podrun *p)
 			return;
 		}
 		if (ret == -EMSGSIZE)
-			pr_emit(p, "runner", "ipc", "deny", "stdin line", "limits", 0, NULL,
-				"line longer than the ring's frame limit");
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "stdin line",
+				 .rule = "limits", .reason = "line longer than the ring's frame limit");
 		off += n + (nl ? 1 : 0);
 	}
 	memmove(r->buf, r->buf + off, r->len - off);
@@ -273,12 +493,26 @@ void pr_relay_stdin(struct podrun *p)
 }
 
 
-/* Copy one chunk of pod output to @p dst. @return bytes, 0 at EOF/empty. */
-int pr_relay_pod_output(struct podrun *p, int fd, int dst)
+/*
+ * Copy one chunk of pod output to sink @p which. When the sink has no room
+ * for a chunk, the pipe is not read (the pod blocks in its write) until
+ * pr_sink_ready(); @p final (the pod is gone) drops what does not fit.
+ * @return bytes, 0 at EOF/empty/paused.
+ */
+int pr_relay_pod_output(struct podrun *p, int fd, int which, int final)
 {
 	char buf[65536];
-	ssize_t n = read(fd, buf, sizeof buf);
+	ssize_t n;
 
+	if (!final && pr_sink_room(p, which) < sizeof buf) {
+		if (fd == p->pod_out_r)
+			p->out_paused = 1;
+		else
+			p->err_paused = 1;
+		pod_out_interest(p, fd, fd == p->pod_out_r ? PR_SRC_OUT : PR_SRC_ERR, 0);
+		return 0;
+	}
+	n = read(fd, buf, sizeof buf);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n <= 0) {
@@ -290,39 +524,59 @@ int pr_relay_pod_output(struct podrun *p, int fd, int dst)
 			p->pod_err_r = -1;
 		return 0;
 	}
-	if (dst >= 0)
-		pr_write_all(dst, buf, (size_t)n);
+	pr_sink_write(p, which, buf, (size_t)n);
 	return (int)n;
 }
 
-/* Messages from the pod: lines on stdout (CLI), or a wake-up for the API. */
-void pr_deliver_messages(struct podrun *p)
+/*
+ * Messages from the pod: lines on stdout (CLI), or a wake-up for the API.
+ * At most PR_RX_BUDGET frames (PR_RX_BYTES bytes) per call; with more left
+ * the loop comes back at once (PR_MORE_RX). When stdout has no room for a
+ * frame the ring is not read: it fills and the pod waits (back-pressure).
+ * @p final (the pod is gone): everything, what does not fit is dropped.
+ * @return 0 when the doorbell brought nothing (no frame was waiting).
+ */
+int pr_deliver_messages(struct podrun *p, int final)
 {
 	uint32_t cap;
+	uint64_t bytes = 0;
 	char *buf;
-	int n;
+	int n = 0, frames = 0;
 
 	if (!p->ipc)
-		return;
+		return 0;
 	if (!p->msg_to_stdout) {
 		pr_pending_update(p);
-		return;
+		return 1;
 	}
 	/* one frame plus the newline; the ring bounds a frame */
 	cap = ring_max_frame(ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER)) + 1;
 	if (!p->msgbuf && !(p->msgbuf = malloc(cap)))
-		return;
+		return 0;
 	buf = p->msgbuf;
-	while ((n = ipc_runner_recv(p->ipc, buf, cap - 1)) >= 0) {
+	for (;;) {
+		if (!final && (frames >= PR_RX_BUDGET || bytes >= PR_RX_BYTES)) {
+			p->more |= PR_MORE_RX;
+			break;
+		}
+		if (!final && pr_sink_room(p, PR_SINK_OUT) < cap) {
+			p->rx_paused = 1; /* pr_sink_ready() resumes */
+			break;
+		}
+		n = ipc_runner_recv(p->ipc, buf, cap - 1);
+		if (n < 0)
+			break;
+		frames++;
+		bytes += (uint64_t)n + 1;
 		p->frames_to_runner++;
 		p->bytes_to_runner += (uint64_t)n;
 		buf[n] = '\n';
-		if (p->out_fd >= 0)
-			pr_write_all(p->out_fd, buf, (size_t)n + 1);
+		pr_sink_write(p, PR_SINK_OUT, buf, (size_t)n + 1);
 	}
 	if (n == -EPROTO) {
-		pr_emit(p, "runner", "ipc", "deny", "ring", "protocol", 0, NULL,
-			"the pod corrupted the ring");
+		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "ring",
+			 .rule = "protocol", .reason = "the pod corrupted the ring");
 		podrun_stop(p, 0);
 	}
+	return frames || p->rx_paused || (p->more & PR_MORE_RX);
 }
