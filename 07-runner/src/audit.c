@@ -459,7 +459,7 @@ static void write_notice(struct podrun *p, int cat, const char *what, uint64_t f
 
 /* Serialize and write one object (consumed). The size cap keeps room for
  * the notices and the exit event; past it only those are written. */
-static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind)
+static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind, uint64_t weight)
 {
 	char *s;
 	size_t len;
@@ -469,17 +469,19 @@ static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind)
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!s) {
-		p->au.dropped++;
+		p->au.dropped += weight;
 		return;
 	}
 	len = strlen(s);
-	if (p->au.max_bytes && kind != PR_EV_EXIT) {
+	/* the start and exit events name the pod's objects and its totals:
+	 * always written (the reserve below the cap is kept for them) */
+	if (p->au.max_bytes && kind != PR_EV_EXIT && kind != PR_EV_START) {
 		uint64_t room = p->au.max_bytes > PR_AUDIT_RESERVE ? p->au.max_bytes - PR_AUDIT_RESERVE : 0;
 		if (kind == PR_EV_NOTICE)
 			room = p->au.max_bytes - 1024; /* the exit event's own room */
 		if (p->au.capped || p->au.bytes + len + 1 > room) {
 			free(s);
-			p->au.dropped++;
+			p->au.dropped += weight;
 			if (!p->au.capped) {
 				p->au.capped = 1;
 				write_notice(p, PR_LIFE, "audit capped", 0, 0,
@@ -493,7 +495,7 @@ static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind)
 		char *line = realloc(s, len + 2);
 		if (!line) {
 			free(s);
-			p->au.dropped++;
+			p->au.dropped += weight;
 			return;
 		}
 		line[len] = '\n';
@@ -517,7 +519,7 @@ static void write_notice(struct podrun *p, int cat, const char *what, uint64_t f
 		return;
 	if (capped && strcmp(what, "audit capped"))
 		return; /* after the cap only the totals of the exit event count */
-	write_obj(p, event_json(p, &ev), PR_EV_NOTICE);
+	write_obj(p, event_json(p, &ev), PR_EV_NOTICE, 0);
 }
 
 /* ---- rate limits and folding ---------------------------------------------- */
@@ -571,11 +573,12 @@ static void fold(struct podrun *p, const struct pr_event *ev)
 			f->first = o;
 			f->n = 0;
 			f->cat = ev->cat;
+			f->counted = ev->kind != PR_EV_REPORT;
 		}
 	}
 	if (!f) {
 		au->w_dropped[ev->cat]++;
-		au->dropped++;
+		au->dropped += ev->kind != PR_EV_REPORT;
 		return;
 	}
 	f->n++;
@@ -599,7 +602,7 @@ static void flush_folds(struct podrun *p)
 			add_str(o, "last", f->last);
 			au->folded += f->n - 1;
 		}
-		write_obj(p, o, PR_EV_FACT);
+		write_obj(p, o, PR_EV_FACT, f->counted ? f->n : 0);
 		f->first = NULL;
 	}
 	au->nfold = 0;
@@ -650,7 +653,7 @@ void pr_audit(struct podrun *p, const struct pr_event *ev)
 		else {
 			if (!exempt)
 				p->au.tokens[e.cat] -= 1;
-			write_obj(p, event_json(p, &e), e.kind);
+			write_obj(p, event_json(p, &e), e.kind, e.kind != PR_EV_REPORT);
 		}
 	}
 	human_line(p, &e);

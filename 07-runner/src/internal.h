@@ -158,7 +158,7 @@ struct pr_fold {
 	uint64_t hash;
 	void *first;           /* cJSON object of the first folded event */
 	uint64_t n;
-	int cat;
+	int cat, counted;
 	char last[32];
 };
 
