@@ -36,6 +36,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -395,6 +396,43 @@ static void setup(const struct child_args *a)
 		fail(a, STEP_SECCOMP, ret, -1);
 }
 
+/*
+ * The pod's pid 1 starts as a copy of the runner: its name, its command line
+ * (flags, host paths) and its environment would be readable in the pod's
+ * /proc/1. Overwrite this copy's argument and environment areas (their
+ * bounds are fields 48-51 of /proc/self/stat) and rename it.
+ */
+static void hide_runner(void)
+{
+	static const char name[] = "pod-init";
+	unsigned long v[4] = { 0 };
+	char buf[2048], *s;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 2;
+
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	s = strrchr(buf, ')'); /* comm may hold spaces and parens */
+	for (; s && *s && field < 48; s++)
+		if (*s == ' ')
+			field++;
+	if (!s || sscanf(s, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return;
+	if (v[1] > v[0] && v[1] - v[0] < (64u << 20)) {
+		memset((void *)v[0], 0, v[1] - v[0]);
+		if (v[1] - v[0] >= sizeof name)
+			memcpy((void *)v[0], name, sizeof name);
+	}
+	if (v[3] > v[2] && v[3] - v[2] < (64u << 20))
+		memset((void *)v[2], 0, v[3] - v[2]);
+}
+
 _Noreturn void sbx_child_main(const struct child_args *ca)
 {
 	struct child_args a = *ca;
@@ -405,8 +443,10 @@ _Noreturn void sbx_child_main(const struct child_args *ca)
 	ssize_t n;
 	int ret;
 
-	/* 0. die with the runner; own only the descriptors we need */
+	/* 0. die with the runner; own only the descriptors we need; show
+	 *    nothing of the runner in /proc/1 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	hide_runner();
 	ret = setup_fds(&a);
 	if (ret < 0) {
 		report(ca->status_fd, STEP_FDS, -ret, -1);

@@ -294,6 +294,28 @@ START_TEST(test_protocol_flood_is_stopped_with_a_reason)
 }
 END_TEST
 
+/* The pod's pid 1 shows nothing of the runner: no flags, no host paths, no
+ * environment of the runner. */
+START_TEST(test_pid1_shows_nothing_of_the_runner)
+{
+	struct run r;
+	char cmd[1024];
+	POD_REQUIRE_ROOT();
+	setenv("PODRUN_SECRET_PROBE", "s3cr3t-value", 1);
+	snprintf(cmd, sizeof cmd, "run --timeout 20 --grace 700 --audit @AUDIT %s/hostile_worker proc1",
+		 t_workers());
+	t_runs(&r, NULL, 30, cmd);
+	unsetenv("PODRUN_SECRET_PROBE");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.out, "cmdline=") && strstr(r.out, "comm="), "%s", r.out);
+	ck_assert_msg(!strstr(r.out, "podrun") && !strstr(r.out, "--timeout") &&
+		      !strstr(r.out, "--grace") && !strstr(r.out, t_workers()) &&
+		      !strstr(r.out, r.audit_path) && !strstr(r.out, "s3cr3t-value"),
+		      "the pod sees the runner in /proc/1: %s", r.out);
+	t_run_free(&r);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -316,6 +338,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, test_ebpf_open_flood_cannot_take_control);
 	tcase_add_test(tc, test_audit_cap_keeps_exact_totals);
 	tcase_add_test(tc, test_protocol_flood_is_stopped_with_a_reason);
+	tcase_add_test(tc, test_pid1_shows_nothing_of_the_runner);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,6 +18,7 @@
  *   dns        DNS queries for denied names to the pod's resolver
  *   open       open() of a denied path (eBPF events)
  *   calm       a well-behaved pod: one message per 10 ms (the benchmark's peer)
+ *   proc1      print what the pod sees of its pid 1: cmdline, environ, comm
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -248,6 +249,24 @@ static int calm(ipc_worker_t *w)
 	}
 }
 
+/* NUL bytes as spaces, so the test can search the text. */
+static void show(const char *name)
+{
+	char path[64], buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/1/%s", name);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	printf("%s=%.*s\n", name, n > 0 ? (int)n : 0, buf);
+}
+
 int main(int argc, char **argv)
 {
 	ipc_worker_t *w = NULL;
@@ -280,6 +299,12 @@ int main(int argc, char **argv)
 		return flood_open();
 	if (!strcmp(mode, "calm"))
 		return calm(w);
+	if (!strcmp(mode, "proc1")) {
+		show("cmdline");
+		show("environ");
+		show("comm");
+		return 0;
+	}
 	fprintf(stderr, "error: unknown mode %s\n", mode);
 	return 2;
 }
