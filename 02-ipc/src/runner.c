@@ -479,11 +479,25 @@ ring_shm_t *ipc_runner_shm(ipc_runner_t *r)
 
 /* ---- session messages ------------------------------------------------ */
 
+/* The pod closed its end while messages it sent before are still to be
+ * read: drop what we would send; its EOF ends the session (cleanly, or with
+ * its ERROR) once those are read. */
+static int peer_gone(ipc_runner_t *r, int err)
+{
+	if (err != -EPIPE && err != -ECONNRESET)
+		return 0;
+	r->s.out_len = 0;
+	wake(r);
+	return 1;
+}
+
 static int session_send(ipc_runner_t *r, struct ipc_msg *m)
 {
 	int ret = conn_send(&r->s, m);
 	r->st.messages_sent += ret == 0;
 	r->st.doorbells_sent += ret == 0 && m->type == IPC_DATA;
+	if (ret < 0 && peer_gone(r, ret))
+		return 0;
 	if (ret < 0) {
 		session_end(r, ret == -ENOBUFS ? -ENOBUFS : -ECONNRESET, 0,
 			    ret == -ENOBUFS ? "pod does not read its control socket"
@@ -889,8 +903,10 @@ static void handle_ready(ipc_runner_t *r, const struct epoll_event *e)
 				ep_ctl(r, EPOLL_CTL_MOD, r->s.fd, TAG_SESSION, EPOLLIN);
 			if (f == 0 && r->deferred)
 				send_doorbell(r, 0);
-			else if (f < 0)
+			else if (f < 0 && !peer_gone(r, f))
 				session_end(r, -ECONNRESET, 0, "control socket failed");
+			else if (f < 0)
+				ep_ctl(r, EPOLL_CTL_MOD, r->s.fd, TAG_SESSION, EPOLLIN);
 		}
 		if (r->s.fd >= 0 && (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			session_input(r);
