@@ -77,6 +77,10 @@ struct pol_limits {
 	uint32_t timeout_s;    /**< wall-clock limit in seconds */
 	uint64_t memory_bytes; /**< memory limit in bytes */
 	uint32_t pids;         /**< maximum number of processes/threads */
+	uint32_t cpu_percent;  /**< CPU quota in percent of one CPU ("cpu": 1.5 is 150) */
+	uint32_t nofile;       /**< open files of the worker (RLIMIT_NOFILE) */
+	uint64_t fsize_bytes;  /**< largest file the worker writes (RLIMIT_FSIZE) */
+	uint64_t audit_max_bytes; /**< size cap of the audit stream */
 };
 
 /**

@@ -51,7 +51,8 @@ static int add_limits(cJSON *root, const struct pol_limits *lim)
 {
 	cJSON *o;
 
-	if (!lim->timeout_s && !lim->memory_bytes && !lim->pids)
+	if (!lim->timeout_s && !lim->memory_bytes && !lim->pids && !lim->cpu_percent && !lim->nofile &&
+	    !lim->fsize_bytes && !lim->audit_max_bytes)
 		return 0;
 	o = cJSON_AddObjectToObject(root, "limits");
 	if (!o)
@@ -61,6 +62,15 @@ static int add_limits(cJSON *root, const struct pol_limits *lim)
 	if (lim->memory_bytes && !cJSON_AddNumberToObject(o, "memory", (double)lim->memory_bytes))
 		return -ENOMEM;
 	if (lim->pids && !cJSON_AddNumberToObject(o, "pids", lim->pids))
+		return -ENOMEM;
+	if (lim->cpu_percent && !cJSON_AddNumberToObject(o, "cpu", lim->cpu_percent / 100.0))
+		return -ENOMEM;
+	if (lim->nofile && !cJSON_AddNumberToObject(o, "nofile", lim->nofile))
+		return -ENOMEM;
+	if (lim->fsize_bytes && !cJSON_AddNumberToObject(o, "fsize", (double)lim->fsize_bytes))
+		return -ENOMEM;
+	if (lim->audit_max_bytes &&
+	    !cJSON_AddNumberToObject(o, "audit_max", (double)lim->audit_max_bytes))
 		return -ENOMEM;
 	return 0;
 }

@@ -432,10 +432,35 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 		}
 		l->st->limits.memory_bytes = x;
 		return 0;
-	default:
+	case 2:
 		if (int_value(l, v, jpath, 1, 4194304, "a process count, e.g. 64", &x) < 0)
 			return -EINVAL;
 		l->st->limits.pids = (uint32_t)x;
+		return 0;
+	case 3: /* cpu: CPUs, a fraction allowed */
+		if (!cJSON_IsNumber(v) || v->valuedouble < 0.01 || v->valuedouble > 1024)
+			return fail(l, v, 0, jpath, "CPUs, e.g. 1.5", "%s must be a number of CPUs in 0.01-1024",
+				    jpath);
+		l->st->limits.cpu_percent = (uint32_t)(v->valuedouble * 100.0 + 0.5);
+		return 0;
+	case 4:
+		if (int_value(l, v, jpath, 1, 1048576, "a count of open files, e.g. 1024", &x) < 0)
+			return -EINVAL;
+		l->st->limits.nofile = (uint32_t)x;
+		return 0;
+	default: /* fsize, audit_max: sizes like memory */
+		if (cJSON_IsString(v)) {
+			if (norm_size(v->valuestring, &x) < 0 || x == 0 || x > (1ull << 53))
+				return fail(l, v, 0, jpath, "write bytes with an optional k, m or g suffix, e.g. \"64m\"",
+					    "`%.60s` is not a size", v->valuestring);
+		} else if (int_value(l, v, jpath, 1, 9007199254740992.0,
+				     "a byte count, or a string such as \"64m\"", &x) < 0) {
+			return -EINVAL;
+		}
+		if (key == 5)
+			l->st->limits.fsize_bytes = x;
+		else
+			l->st->limits.audit_max_bytes = x;
 		return 0;
 	}
 }
@@ -443,7 +468,8 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 static int top_member(struct ld *l, int key, const cJSON *v, const char *jpath, void *ctx)
 {
 	static const char *const fs_keys[] = { "default", "read", "write", NULL };
-	static const char *const lim_keys[] = { "timeout_s", "memory", "pids", NULL };
+	static const char *const lim_keys[] = { "timeout_s", "memory", "pids", "cpu", "nofile",
+						"fsize", "audit_max", NULL };
 	static const enum pol_cat cats[] = { 0, POL_NET, 0, POL_RUN, POL_ENV, POL_FFI };
 	enum pol_cat c;
 

@@ -247,6 +247,14 @@ int stage_commit(struct policy *p, struct stage *st, struct pol_error *err)
 			p->limits.memory_bytes = st->limits.memory_bytes;
 		if (st->limits.pids)
 			p->limits.pids = st->limits.pids;
+		if (st->limits.cpu_percent)
+			p->limits.cpu_percent = st->limits.cpu_percent;
+		if (st->limits.nofile)
+			p->limits.nofile = st->limits.nofile;
+		if (st->limits.fsize_bytes)
+			p->limits.fsize_bytes = st->limits.fsize_bytes;
+		if (st->limits.audit_max_bytes)
+			p->limits.audit_max_bytes = st->limits.audit_max_bytes;
 	}
 	stage_free(st);
 	return 0;

@@ -358,6 +358,9 @@ const struct ecase ecases[] = {
 	{ "{\"limits\": {\"memory\": \"0\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
 	{ "{\"limits\": {\"memory\": \"8388609g\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
 	{ "{\"limits\": {\"pids\": 4194305}}", 1, 21, "$.limits.pids", "whole number", NULL },
+	{ "{\"limits\": {\"cpu\": 0}}", 1, 20, "$.limits.cpu", "number of CPUs", "1.5" },
+	{ "{\"limits\": {\"nofile\": 0}}", 1, 23, "$.limits.nofile", "whole number", NULL },
+	{ "{\"limits\": {\"fsize\": \"1x\"}}", 1, 22, "$.limits.fsize", "not a size", "64m" },
 	/* patterns */
 	{ "{\"env\": {\"allow\": [\"\"]}}", 1, 20, "$.env.allow[0]", "empty pattern", NULL },
 	{ "{\"fs\": {\"write\": {\"deny\": [\"tmp/x\"]}}}", 1, 28, "$.fs.write.deny[0]", "is not absolute",

@@ -545,6 +545,13 @@ START_TEST(test_limits_are_passed_through)
 	p = mk_policy("{\"limits\": {\"memory\": 4096}}", NULL);
 	ck_assert_uint_eq(policy_limits(p)->memory_bytes, 4096);
 	policy_free(p);
+	p = mk_policy("{\"limits\": {\"cpu\": 1.5, \"nofile\": 64, \"fsize\": \"8m\", "
+		      "\"audit_max\": 65536}}", NULL);
+	ck_assert_uint_eq(policy_limits(p)->cpu_percent, 150);
+	ck_assert_uint_eq(policy_limits(p)->nofile, 64);
+	ck_assert_uint_eq(policy_limits(p)->fsize_bytes, 8ull << 20);
+	ck_assert_uint_eq(policy_limits(p)->audit_max_bytes, 65536);
+	policy_free(p);
 }
 END_TEST
 

@@ -235,6 +235,10 @@ int podrun_set_events(podrun_t *p, int on);
  *  - "nofile" "N": RLIMIT_NOFILE of the worker (default PODRUN_NOFILE_DEFAULT)
  *  - "fsize" "BYTES[k|m|g]" or "unlimited": RLIMIT_FSIZE of the worker, the
  *    largest file it can write (default PODRUN_FSIZE_DEFAULT)
+ *  - "ipc-rate" "N": control messages per second the pod may send (EVENT,
+ *    QUERY, PING, refused connections, doorbells that bring no frame; default
+ *    10000); past it its control sockets are not read until the next second,
+ *    and 5 such seconds in a row stop the pod
  *  - "audit-max" "BYTES[k|m|g]" or "unlimited": size cap of the audit stream
  *    (default PODRUN_AUDIT_MAX_DEFAULT); past it only counts are kept and the
  *    exit event's totals stay exact

@@ -23,9 +23,6 @@ int podrun_new(podrun_t **out)
 	p->out_fd = 1;
 	p->err_fd = 2;
 	p->grace_ms = PODRUN_GRACE_MS_DEFAULT;
-	p->cpu_percent = PODRUN_CPU_PERCENT_DEFAULT;
-	p->nofile = PODRUN_NOFILE_DEFAULT;
-	p->fsize = PODRUN_FSIZE_DEFAULT;
 	p->audit_fd = -1;
 	p->exit_code = -1;
 	pr_fds_init(p);
@@ -298,6 +295,13 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 	}
 	if (!strcmp(name, "fsize"))
 		return parse_size(value, &p->fsize, 1);
+	if (!strcmp(name, "ipc-rate")) {
+		uint64_t v;
+		if (parse_size(value, &v, 0) < 0 || v > 100000000)
+			return -EINVAL;
+		p->proto_rate = (uint32_t)v;
+		return 0;
+	}
 	if (!strcmp(name, "audit-max"))
 		return parse_size(value, &p->audit_max, 1);
 	if (!strcmp(name, "audit-btf")) /* tests: exercise the eBPF failure path */

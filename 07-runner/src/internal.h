@@ -310,6 +310,7 @@ struct podrun {
 	uint64_t proto_spurious; /* doorbells that brought no frame */
 	unsigned flood_windows; /* consecutive windows over the rate */
 	uint64_t audit_max;     /* configured cap (0 = the default) */
+	uint32_t proto_rate;    /* control messages per second (0 = PR_PROTO_RATE) */
 };
 
 /* Sources with work left after their per-turn budget (struct podrun.more). */

@@ -214,6 +214,14 @@ static int load_policy(struct podrun *p)
 		p->memory = lim->memory_bytes;
 	if (!p->pids)
 		p->pids = lim->pids;
+	if (!p->cpu_percent)
+		p->cpu_percent = lim->cpu_percent ? lim->cpu_percent : PODRUN_CPU_PERCENT_DEFAULT;
+	if (!p->nofile)
+		p->nofile = lim->nofile ? lim->nofile : PODRUN_NOFILE_DEFAULT;
+	if (!p->fsize)
+		p->fsize = lim->fsize_bytes ? lim->fsize_bytes : PODRUN_FSIZE_DEFAULT;
+	if (!p->audit_max)
+		p->audit_max = lim->audit_max_bytes;
 	/* limits by default; "unlimited" (the maximum value) turns one off.
 	 * Without root there is no cgroup: no default memory or CPU limit that
 	 * could not be enforced (rootless.c says what is not) */
@@ -227,8 +235,6 @@ static int load_policy(struct podrun *p)
 		p->pids = 0;
 	if (p->cpu_percent == UINT32_MAX)
 		p->cpu_percent = 0;
-	if (p->fsize == 0)
-		p->fsize = UINT64_MAX;
 	if (p->allow_all && !p->allow_all_ack)
 		dprintf(2, "podrun: WARNING: --allow-all: every category is allowed; use for tests "
 			   "and debugging only\n");

@@ -395,13 +395,15 @@ static int proto_over(struct podrun *p)
 {
 	char why[192];
 
-	if (p->ipc_paused || proto_count(p) - p->proto_seen <= PR_PROTO_RATE)
+	uint32_t rate = p->proto_rate ? p->proto_rate : PR_PROTO_RATE;
+
+	if (p->ipc_paused || proto_count(p) - p->proto_seen <= rate)
 		return p->ipc_paused;
 	p->ipc_paused = 1;
 	p->more &= ~PR_MORE_IPC;
 	ipc_interest(p, 0);
-	snprintf(why, sizeof why, "more than %d control messages per second: not read until the next "
-		 "second; %d such seconds in a row stop the pod", PR_PROTO_RATE, PR_FLOOD_WINDOWS);
+	snprintf(why, sizeof why, "more than %u control messages per second: not read until the next "
+		 "second; %d such seconds in a row stop the pod", rate, PR_FLOOD_WINDOWS);
 	PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_WARN, .what = "protocol rate",
 		 .rule = "limits", .reason = why);
 	return 1;
@@ -423,8 +425,9 @@ static void on_window(struct podrun *p)
 	}
 	if (p->flood_windows >= PR_FLOOD_WINDOWS &&
 	    (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING)) {
-		snprintf(why, sizeof why, "more than %d control messages per second for %d seconds: "
-			 "the pod is stopped", PR_PROTO_RATE, PR_FLOOD_WINDOWS);
+		snprintf(why, sizeof why, "more than %u control messages per second for %d seconds: "
+			 "the pod is stopped", p->proto_rate ? p->proto_rate : PR_PROTO_RATE,
+			 PR_FLOOD_WINDOWS);
 		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol flood",
 			 .rule = "limits", .reason = why);
 		podrun_stop(p, 0);

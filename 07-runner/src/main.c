@@ -37,6 +37,7 @@ static void usage(FILE *f)
 	      "  --pids N                     tasks of the pod (default 512; unlimited)\n"
 	      "  --cpu CPUS|N%                CPU quota (default 2 CPUs; unlimited)\n"
 	      "  --nofile N                   open files of the worker (default 1024)\n"
+	      "  --ipc-rate N                 control messages per second of the pod (default 10000)\n"
 	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; unlimited)\n"
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
 	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
@@ -148,7 +149,7 @@ static int parse_args(podrun_t *pod, int argc, char **argv)
 				return usage_error("--pids needs a positive number or unlimited, not %s",
 						   v ? v : "nothing");
 		} else if (is_opt(a, "--cpu") || is_opt(a, "--nofile") || is_opt(a, "--fsize") ||
-			   is_opt(a, "--audit-max")) {
+			   is_opt(a, "--audit-max") || is_opt(a, "--ipc-rate")) {
 			char opt[16];
 			snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
 			if (!(v = opt_value(argc, argv, &i, opt)) || podrun_set_option(pod, opt + 2, v))

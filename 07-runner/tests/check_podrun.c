@@ -183,15 +183,15 @@ END_TEST
 
 START_TEST(test_setup_failure_exits_125_and_leaves_nothing)
 {
-	struct leftovers before;
 	struct run r;
+	pid_t runner;
 	ROOT();
-	t_leftovers(&before);
 	snprintf(cmd, sizeof cmd, "run --audit /nonexistent/dir/audit.jsonl %s exit 0", W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 125 && strstr(r.err, "/nonexistent/dir/audit.jsonl"), &r);
+	runner = r.pid;
 	t_run_free(&r);
-	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+	ck_assert_msg(t_runner_pid_left_nothing(runner, 3000, why, sizeof why), "%s", why);
 }
 END_TEST
 
@@ -1099,19 +1099,16 @@ END_TEST
 
 static void cleanup_case(const char *args, int expect_status)
 {
-	struct leftovers before;
 	struct run r;
 
-	t_leftovers(&before);
 	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --grace 500 %s", args);
 	t_runs(&r, NULL, 30, cmd);
 	EXPECT(r.status == expect_status, &r);
-	if (!t_pod_objects_gone(r.audit, why, sizeof why)) {
+	if (!t_runner_left_nothing(r.audit, r.pid, 3000, why, sizeof why)) {
 		dump(&r);
 		ck_abort_msg("leftover: %s", why);
 	}
 	t_run_free(&r);
-	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
 }
 
 START_TEST(test_cleanup_after_success)
@@ -1166,13 +1163,11 @@ static int wait_for_start(const char *audit_path, char *line, size_t cap)
 
 START_TEST(test_cleanup_after_runner_sigterm)
 {
-	struct leftovers before;
 	char audit[128], line[8192], *content;
 	int st;
 	pid_t pid;
 	FILE *f;
 	ROOT();
-	t_leftovers(&before);
 	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-term.audit", (int)getpid());
 	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --grace 1000 %s sleep 30", W("plain_worker"));
 	pid = t_spawn(cmd, audit);
@@ -1192,7 +1187,7 @@ START_TEST(test_cleanup_after_runner_sigterm)
 	ck_assert_msg(t_pod_objects_gone(content, why, sizeof why), "%s", why);
 	free(content);
 	unlink(audit);
-	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+	ck_assert_msg(t_runner_pid_left_nothing(pid, 3000, why, sizeof why), "%s", why);
 }
 END_TEST
 
@@ -1215,14 +1210,12 @@ static int alive(int pid)
 
 START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 {
-	struct leftovers before;
 	char audit[128], line[8192], hp[32], dir[256];
 	const char *s;
 	int st, init_pid;
 	pid_t pid;
 	struct run r;
 	ROOT();
-	t_leftovers(&before);
 	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-kill.audit", (int)getpid());
 #ifdef PODRUN_HAVE_PROXY
 	/* with a network, so that there is a veth to lose too */
@@ -1249,9 +1242,12 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	for (int i = 0; i < 200 && alive(init_pid); i++)
 		usleep(10000);
 	ck_assert_msg(!alive(init_pid), "pod init %d survived its runner", init_pid);
-	/* the dead runner's socket directory is still there... */
-	ck_assert_int_eq(access(dir, F_OK), 0);
-	/* ...until the next run sweeps it; that run works normally */
+	/* the dead runner's socket directory is still there until the next run
+	 * sweeps it (any podrun started on this machine may be that run: when
+	 * the directory is gone already, another runner swept it) */
+	if (access(dir, F_OK) != 0)
+		fprintf(stderr, "note: %s was swept by a concurrent runner\n", dir);
+	/* the next run works normally */
 	snprintf(cmd, sizeof cmd, "run %s exit 0", W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0, &r);
@@ -1261,7 +1257,7 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	strcat(line, "\n");
 	ck_assert_msg(t_pod_objects_gone(line, why, sizeof why), "%s", why);
 	unlink(audit);
-	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+	ck_assert_msg(t_runner_pid_left_nothing(pid, 3000, why, sizeof why), "%s", why);
 }
 END_TEST
 
@@ -1397,9 +1393,7 @@ END_TEST
 START_TEST(test_library_free_stops_a_running_pod)
 {
 	podrun_t *pod = NULL;
-	struct leftovers before;
 	ROOT();
-	t_leftovers(&before);
 	ck_assert_int_eq(podrun_new(&pod), 0);
 	ck_assert_int_eq(podrun_set_program(pod, W("plain_worker")), 0);
 	ck_assert_int_eq(podrun_add_arg(pod, "sleep"), 0);
@@ -1410,7 +1404,7 @@ START_TEST(test_library_free_stops_a_running_pod)
 	ck_assert_int_eq(podrun_start(pod), 0);
 	ck_assert_int_gt(podrun_pid(pod), 0);
 	podrun_free(pod);
-	ck_assert_msg(t_no_leftovers(&before, 3000, why, sizeof why), "%s", why);
+	ck_assert_msg(t_runner_pid_left_nothing(getpid(), 3000, why, sizeof why), "%s", why);
 }
 END_TEST
 

@@ -583,6 +583,18 @@ int t_runner_left_nothing(const char *audit, pid_t runner, int ms, char *why, si
 	}
 }
 
+int t_runner_pid_left_nothing(pid_t runner, int ms, char *why, size_t cap)
+{
+	double t0 = t_now_ms();
+
+	while (!runner_named_gone(runner, "", why, cap)) {
+		if (t_now_ms() - t0 > ms)
+			return 0;
+		usleep(50000);
+	}
+	return 1;
+}
+
 const char *t_write_tmp(const char *name, const char *content)
 {
 	static char paths[8][256];

@@ -75,6 +75,9 @@ int t_pod_objects_gone(const char *audit, char *why, size_t cap);
  * gone. Objects of other runners on the machine are never looked at.
  */
 int t_runner_left_nothing(const char *audit, pid_t runner, int ms, char *why, size_t cap);
+/** The same for a runner without a start event (setup failed): only what is
+ *  named after its pid. */
+int t_runner_pid_left_nothing(pid_t runner, int ms, char *why, size_t cap);
 
 /** Write a file (for policies and inputs); returns its path (static buffer per call slot). */
 const char *t_write_tmp(const char *name, const char *content);
