@@ -441,7 +441,7 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 		/* a mask hides a read or a run denial (src: the host path) */
 		policy_decide(p->pol, POL_FS_READ, b->src, &d);
 		if (d.action != POL_DENY || !d.rule || !strcmp(d.rule, "default")) {
-			cat = "run";
+			cat = PR_RUN;
 			policy_decide(p->pol, POL_RUN, b->src, &d);
 		}
 	} else {

@@ -467,10 +467,9 @@ int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 		ret = b->rw ? sandbox_plan_rw(cfg, b->src, b->dst, 0)
 			    : sandbox_plan_ro(cfg, b->src, b->dst, SANDBOX_MNT_NOEXEC);
 		if (ret >= 0)
-			pr_emit(p, "policy", "fs", "info", b->dst, "bundle", 0,
-				b->rw ? ",\"mount\":\"rw\",\"stage\":\"spawn\""
-				      : ",\"mount\":\"ro\",\"stage\":\"spawn\"",
-				NULL);
+			PR_AUDIT(p, .kind = PR_EV_MOUNT, .src = "policy", .cat = PR_FS,
+				 .act = PR_INFO, .what = b->dst, .rule = "bundle",
+				 .u.mount = { b->rw ? "rw" : "ro", 0 });
 		else
 			pr_seterr(p, ret, "mount plan: %s", b->dst);
 	}
