@@ -17,7 +17,9 @@ static void collect_events(podrun_t *pod, char *life, size_t cap)
 {
 	char line[8192], *what;
 	while (podrun_next_event(pod, line, sizeof line) >= 0)
-		if (strstr(line, "\"cat\":\"life\"") && (what = strstr(line, "\"what\":\"")))
+		/* life events, not the sandbox's notes (they carry "level") */
+		if (strstr(line, "\"cat\":\"life\"") && !strstr(line, "\"level\":") &&
+		    (what = strstr(line, "\"what\":\"")))
 			snprintf(life + strlen(life), cap - strlen(life), " %.*s",
 				 (int)strcspn(what + 8, "\""), what + 8);
 }
