@@ -426,6 +426,11 @@ static cJSON *event_json(const struct podrun *p, const struct pr_event *ev)
 		if (ev->u.traffic.end)
 			add_num(o, "duration_us", (double)ev->u.traffic.duration_us);
 		break;
+	case PR_EV_EXEC:
+		add_str(o, "scope", ev->u.exec.scope);
+		add_str(o, "syscall", ev->u.exec.syscall);
+		add_str(o, "stage", "exec");
+		break;
 	case PR_EV_NOTICE:
 		add_num(o, "folded", (double)ev->u.notice.folded);
 		add_num(o, "dropped", (double)ev->u.notice.dropped);

@@ -257,13 +257,13 @@ static void answer(int fd, uint64_t id, int err)
 
 static void report(struct podrun *p, const struct verdict *v, const struct seccomp_notif *n)
 {
-	char extra[96];
-
 	if (v->runtime && p->verbosity < PODRUN_VERBOSE)
 		return;
-	snprintf(extra, sizeof extra, ",\"syscall\":\"%s\",\"stage\":\"exec\"",
-		 n->data.nr == __NR_execveat ? "execveat" : "execve");
-	pr_emit_decision(p, "runner", POL_RUN, v->what, &v->d, pr_pod_pid((pid_t)n->pid), extra);
+	PR_AUDIT(p, .kind = PR_EV_EXEC, .src = "runner", .cat = PR_RUN,
+		 .act = pr_act_index(policy_action_name(v->d.action)), .what = v->what,
+		 .rule = v->d.rule, .reason = v->d.reason, .pid = pr_pod_pid((pid_t)n->pid),
+		 .u.exec = { policy_cat_name(POL_RUN),
+			     n->data.nr == __NR_execveat ? "execveat" : "execve" });
 }
 
 /* One waiting exec: decide, answer, report. */

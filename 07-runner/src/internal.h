@@ -74,6 +74,13 @@ enum pr_ev_kind {
 	PR_EV_EBPF,     /* a syscall seen by 06-ebpf: struct pr_ev_ebpf */
 	PR_EV_NOTICE,   /* the audit's own notice: lines folded, dropped, capped */
 	PR_EV_TRAFFIC,  /* traffic of a proxy connection or host (05): struct pr_ev_traffic */
+	PR_EV_EXEC,     /* a Run decision of the exec gate: struct pr_ev_exec */
+};
+
+/* One execve/execveat decided by the exec gate (PR_EV_EXEC). */
+struct pr_ev_exec {
+	const char *scope;   /* 04's category: "run" */
+	const char *syscall; /* "execve" or "execveat" */
 };
 
 /* Traffic accounting of the proxy (PR_EV_TRAFFIC): a connection's end, or a
@@ -135,6 +142,7 @@ struct pr_event {
 		struct pr_ev_ebpf ebpf;
 		struct pr_ev_notice notice;
 		struct pr_ev_traffic traffic;
+		struct pr_ev_exec exec;
 	} u;
 };
 
