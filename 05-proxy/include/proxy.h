@@ -178,6 +178,23 @@ struct in_addr podnet_runner_addr(const podnet_t *pn);
 struct in_addr podnet_pod_addr(const podnet_t *pn);
 
 /**
+ * The runner end's IPv6 address, fd70:6f64:7275:B::1 (B = the block index):
+ * a unique-local /64 that exists only on this pod's veth. It is configured
+ * when the kernel has IPv6; the pod then has fd70:6f64:7275:B::2/64 and no
+ * IPv6 route beyond that /64.
+ * @param pn  handle
+ * @return the address
+ */
+struct in6_addr podnet_runner_addr6(const podnet_t *pn);
+
+/**
+ * The pod end's IPv6 address (see podnet_runner_addr6()).
+ * @param pn  handle
+ * @return the address
+ */
+struct in6_addr podnet_pod_addr6(const podnet_t *pn);
+
+/**
  * The runner-side interface name (e.g. "podr7").
  * @param pn  handle
  * @return a string owned by @p pn
@@ -359,6 +376,10 @@ uint64_t proxy_conn_budget(const struct proxy_limits *l);
 struct proxy_config {
 	const policy_t *policy;      /**< finalized policy (required, not owned) */
 	struct in_addr listen_addr;  /**< runner end (podnet_runner_addr()); network order */
+	/** Also listen on this IPv6 address (podnet_runner_addr6()), with the same
+	 *  ports as the IPv4 listeners, and answer AAAA questions with it. The
+	 *  unspecified address (all zero, the default) means IPv4 only. */
+	struct in6_addr listen_addr6;
 	uint16_t proxy_port;         /**< explicit proxy; 0 = PODNET_PROXY_PORT */
 	uint16_t http_port;          /**< transparent HTTP; 0 = PODNET_HTTP_PORT */
 	uint16_t tls_port;           /**< transparent TLS;  0 = PODNET_TLS_PORT */

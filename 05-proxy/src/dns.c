@@ -8,8 +8,9 @@
  * rules allow port 53 only to it. Every question is decided by name:
  *   - a name the policy could allow (on some port)  -> A = the runner end's
  *     address, so a tool that ignores HTTP_PROXY still lands on the proxy's
- *     transparent listeners (80 by Host, 443 by SNI); AAAA and other types
- *     get an empty NOERROR answer (the proxy has no IPv6 address);
+ *     transparent listeners (80 by Host, 443 by SNI); AAAA is the runner
+ *     end's IPv6 address when the proxy listens on one (else an empty
+ *     NOERROR); other types get an empty NOERROR answer;
  *   - a denied name -> NXDOMAIN and a deny event;
  *   - malformed -> FORMERR (or dropped when not even the header is there).
  * The pod never learns a real upstream address: the proxy resolves names
@@ -18,8 +19,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "proxy.h"
@@ -104,24 +107,28 @@ static size_t dns_handle(struct proxy *px, const uint8_t *msg, size_t len, uint8
 		px_emit_dns(px, &q, POL_DENY, d.rule, d.reason, len, n, client);
 		return n;
 	}
-	n = px_dns_answer(msg, &q, 0, q.qtype == 1 ? &px->cfg.listen_addr : NULL, out, cap);
+	if (q.qtype == 28 && px->v6)
+		n = px_dns_answer6(msg, &q, &px->cfg.listen_addr6, out, cap);
+	else
+		n = px_dns_answer(msg, &q, 0, q.qtype == 1 ? &px->cfg.listen_addr : NULL, out,
+				  cap);
 	px_emit_dns(px, &q, d.action, d.rule, d.reason, len, n, client);
 	return n;
 }
 
-void dns_on_udp(struct proxy *px)
+void dns_on_udp(struct proxy *px, struct pxfd *u)
 {
 	uint8_t in[PX_DNS_MAX_MSG + 1], out[PX_DNS_MAX_MSG + 64];
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
-		ssize_t n = recvfrom(px->udp.fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&sa,
+		ssize_t n = recvfrom(u->fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&sa,
 				     &sl);
 		if (n < 0)
 			return;
 		size_t an = dns_handle(px, in, (size_t)n, out, sizeof(out), (struct sockaddr *)&sa);
 		if (an)
-			sendto(px->udp.fd, out, an, MSG_DONTWAIT | MSG_NOSIGNAL,
+			sendto(u->fd, out, an, MSG_DONTWAIT | MSG_NOSIGNAL,
 			       (struct sockaddr *)&sa, sl);
 	}
 }

@@ -142,3 +142,19 @@ size_t px_dns_answer(const uint8_t *query, const struct proxy_dns_query *q, int 
 	}
 	return n;
 }
+
+size_t px_dns_answer6(const uint8_t *query, const struct proxy_dns_query *q,
+		      const struct in6_addr *a6, uint8_t *out, size_t cap)
+{
+	size_t n = px_dns_answer(query, q, 0, NULL, out, cap);
+	if (n == 0 || cap < n + 28)
+		return 0;
+	put16(out + 6, 1);
+	put16(out + n, 0xc00c); /* pointer to the question name */
+	put16(out + n + 2, 28);  /* AAAA */
+	put16(out + n + 4, 1);   /* IN */
+	out[n + 6] = 0, out[n + 7] = 0, out[n + 8] = 0, out[n + 9] = PX_DNS_TTL;
+	put16(out + n + 10, 16);
+	memcpy(out + n + 12, a6->s6_addr, 16);
+	return n + 28;
+}

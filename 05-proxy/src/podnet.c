@@ -8,8 +8,10 @@
  *
  *   runner netns                                  pod netns
  *   PREFIXn 169.254.B.1/30  <===== veth =====>  eth0 169.254.B.2/30
- *   forwarding 0, no IPv6                        default via 169.254.B.1
- *                                                lo up
+ *           fd70:6f64:7275:B::1/64                    fd70:6f64:7275:B::2/64
+ *   forwarding 0 (v4, v6), no RA                 default via 169.254.B.1 (IPv4 only;
+ *   table inet podh_PREFIXn (owner):               no IPv6 route beyond the /64)
+ *     from the veth: proxy/DNS ports only        lo up
  *                                                table inet podnet:
  *                                                  out: lo ok; tcp -> B.1:{proxy,80,443,53} ok;
  *                                                       udp -> B.1:53 ok; tcp: reset; other: icmp reject
@@ -57,7 +59,9 @@ struct podnet {
 	uint32_t index;
 	char ifname[IFNAMSIZ];
 	struct in_addr runner, pod;   /* network byte order */
+	struct in6_addr runner6, pod6; /* PODNET_ULA_PREFIX:<block>::1 and ::2 */
 	int attached;
+	int v6;                       /* IPv6 on the veth (the kernel has it) */
 	char envbuf[6][96];
 	const char *env[7];
 	char resolv[256];
@@ -90,6 +94,17 @@ static uint32_t block_base(uint32_t index)
 	if (b >= METADATA_BLOCK)
 		b++;
 	return (169u << 24) | (254u << 16) | (256u + 4u * b);
+}
+
+/* fd70:6f64:7275:<block>::<host>/64: the pod's own unique-local /64 */
+static void ula(struct in6_addr *a, uint32_t idx, uint8_t host)
+{
+	static const uint8_t pre[6] = { 0xfd, 0x70, 0x6f, 0x64, 0x72, 0x75 };
+	memset(a, 0, sizeof(*a));
+	memcpy(a->s6_addr, pre, 6);
+	a->s6_addr[6] = (uint8_t)(idx >> 8);
+	a->s6_addr[7] = (uint8_t)idx;
+	a->s6_addr[15] = host;
 }
 
 static struct nl_sock *nl_open(void)
@@ -207,6 +222,8 @@ int podnet_new(const struct podnet_config *cfg, podnet_t **out)
 		pn->index = idx;
 		pn->runner.s_addr = htonl(base + 1);
 		pn->pod.s_addr = htonl(base + 2);
+		ula(&pn->runner6, idx, 1);
+		ula(&pn->pod6, idx, 2);
 		ret = 0;
 		break;
 	}
@@ -290,6 +307,47 @@ static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
 	return ret;
 }
 
+/* An IPv6 address /64 on ifindex, without duplicate address detection (the
+ * link has two ends, both ours: no wait before the address can be used). */
+static int add_addr6(struct nl_sock *sk, int ifindex, const struct in6_addr *a)
+{
+	struct rtnl_addr *ra = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_build(AF_INET6, a, 16);
+	int ret = -ENOMEM;
+	if (ra && local) {
+		nl_addr_set_prefixlen(local, 64);
+		rtnl_addr_set_ifindex(ra, ifindex);
+		rtnl_addr_set_family(ra, AF_INET6);
+		rtnl_addr_set_flags(ra, IFA_F_NODAD);
+		ret = nlerr(rtnl_addr_set_local(ra, local));
+		if (ret == 0)
+			ret = nlerr(rtnl_addr_add(sk, ra, 0));
+	}
+	if (local)
+		nl_addr_put(local);
+	if (ra)
+		rtnl_addr_put(ra);
+	return ret;
+}
+
+/* IPv6 on one side's veth end: on, no router advertisements, no autoconf,
+ * no forwarding. The only addresses are the link-local one and the ULA. */
+static int v6_on(const char *ifname)
+{
+	static const char *const knobs[][2] = {
+		{ "accept_ra", "0" }, { "autoconf", "0" }, { "forwarding", "0" },
+		{ "disable_ipv6", "0" },
+	};
+	char path[128];
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, knobs[i][0]);
+		int r = write_sysctl(path, knobs[i][1]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int add_default_route(struct nl_sock *sk, int ifindex, struct in_addr gw)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
@@ -367,12 +425,32 @@ static void nat_rules(const struct podnet *pn, const char *r, char *out, size_t 
 			return;
 	}
 	if (n)
+		n += (size_t)snprintf(out + n, cap - n, "  }\n}\n");
+	if (!pn->v6 || n >= cap)
+		return;
+	char r6[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &pn->runner6, r6, sizeof(r6));
+	size_t n6 = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]) && n < cap; i++) {
+		if (map[i].std == map[i].real)
+			continue;
+		if (n6++ == 0)
+			n += (size_t)snprintf(out + n, cap - n,
+					      "table ip6 podnat6 {\n  chain output {\n"
+					      "    type nat hook output priority -100; policy accept;\n");
+		if (n < cap)
+			n += (size_t)snprintf(out + n, cap - n,
+					      "    ip6 daddr %s %s dport %u dnat to [%s]:%u\n", r6,
+					      map[i].proto, map[i].std, r6, map[i].real);
+	}
+	if (n6 && n < cap)
 		snprintf(out + n, cap - n, "  }\n}\n");
 }
 
 static int pod_nft(struct podnet *pn)
 {
-	char rules[2800], nat[900], tcp[96] = "", udp[32] = "", r[INET_ADDRSTRLEN];
+	char rules[4000], nat[2000], tcp[96] = "", udp[32] = "", r[INET_ADDRSTRLEN];
+	char v6out[600] = "", v6in[200] = "", r6[INET6_ADDRSTRLEN];
 	const struct podnet_config *c = &pn->cfg;
 	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
 	/* the filter sees packets after DNAT: allow the standard and the real ports */
@@ -384,6 +462,18 @@ static int pod_nft(struct podnet *pn)
 	set_add(udp, sizeof(udp), PODNET_DNS_PORT);
 	set_add(udp, sizeof(udp), c->dns_port);
 	nat_rules(pn, r, nat, sizeof(nat));
+	if (pn->v6) {
+		/* the same ports at the runner end's ULA; neighbour discovery both ways */
+		inet_ntop(AF_INET6, &pn->runner6, r6, sizeof(r6));
+		snprintf(v6out, sizeof(v6out),
+			 "    ip6 daddr %s tcp dport { %s } accept\n"
+			 "    ip6 daddr %s udp dport { %s } accept\n"
+			 "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit }"
+			 " accept\n",
+			 r6, tcp, r6, udp);
+		snprintf(v6in, sizeof(v6in),
+			 "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n");
+	}
 	snprintf(rules, sizeof(rules),
 		 "table inet podnet {\n"
 		 "  chain output {\n"
@@ -391,6 +481,7 @@ static int pod_nft(struct podnet *pn)
 		 "    oifname \"lo\" accept\n"
 		 "    ip daddr %s tcp dport { %s } accept\n"
 		 "    ip daddr %s udp dport { %s } accept\n"
+		 "%s"
 		 "    meta l4proto tcp reject with tcp reset\n"
 		 "    reject with icmpx admin-prohibited\n"
 		 "  }\n"
@@ -398,9 +489,10 @@ static int pod_nft(struct podnet *pn)
 		 "    type filter hook input priority 0; policy drop;\n"
 		 "    iifname \"lo\" accept\n"
 		 "    ct state established,related accept\n"
+		 "%s"
 		 "  }\n"
 		 "}\n%s",
-		 r, tcp, r, udp, nat);
+		 r, tcp, r, udp, v6out, v6in, nat);
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
@@ -424,14 +516,23 @@ static int pod_nft(struct podnet *pn)
  */
 static int host_nft(struct podnet *pn)
 {
-	char rules[1400], tcp[64] = "", udp[16] = "", r[INET_ADDRSTRLEN];
+	char rules[2400], tcp[64] = "", udp[16] = "", r[INET_ADDRSTRLEN], v6[600] = "";
+	char r6[INET6_ADDRSTRLEN];
 	const struct podnet_config *c = &pn->cfg;
 	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
+	inet_ntop(AF_INET6, &pn->runner6, r6, sizeof(r6));
 	set_add(tcp, sizeof(tcp), c->proxy_port);
 	set_add(tcp, sizeof(tcp), c->http_port);
 	set_add(tcp, sizeof(tcp), c->tls_port);
 	set_add(tcp, sizeof(tcp), c->dns_port);
 	set_add(udp, sizeof(udp), c->dns_port);
+	if (pn->v6)
+		snprintf(v6, sizeof(v6),
+			 "    iifname \"%s\" ip6 daddr %s tcp dport { %s } accept\n"
+			 "    iifname \"%s\" ip6 daddr %s udp dport { %s } accept\n"
+			 "    iifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert,"
+			 " nd-router-solicit } accept\n",
+			 pn->ifname, r6, tcp, pn->ifname, r6, udp, pn->ifname);
 	snprintf(rules, sizeof(rules),
 		 "table inet podh_%s {\n"
 		 "  flags owner\n"
@@ -439,6 +540,7 @@ static int host_nft(struct podnet *pn)
 		 "    type filter hook input priority -150; policy accept;\n"
 		 "    iifname \"%s\" ip daddr %s tcp dport { %s } accept\n"
 		 "    iifname \"%s\" ip daddr %s udp dport { %s } accept\n"
+		 "%s"
 		 "    iifname \"%s\" meta l4proto tcp reject with tcp reset\n"
 		 "    iifname \"%s\" drop\n"
 		 "  }\n"
@@ -448,7 +550,7 @@ static int host_nft(struct podnet *pn)
 		 "    oifname \"%s\" drop\n"
 		 "  }\n"
 		 "}\n",
-		 pn->ifname, pn->ifname, r, tcp, pn->ifname, r, udp, pn->ifname, pn->ifname,
+		 pn->ifname, pn->ifname, r, tcp, pn->ifname, r, udp, v6, pn->ifname, pn->ifname,
 		 pn->ifname, pn->ifname);
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
@@ -475,13 +577,17 @@ static void host_nft_free(struct podnet *pn)
 static int pod_side(struct podnet *pn, struct nl_sock *sk)
 {
 	int ifindex;
-	/* 1. no IPv6 on eth0: the pod has nothing to say in it (best effort) */
-	write_sysctl("/proc/sys/net/ipv6/conf/" POD_IFNAME "/disable_ipv6", "1");
+	/* 1. IPv6 on eth0 with the pod's ULA: the runner end is on-link, and
+	 * there is no IPv6 route anywhere else (best effort: a kernel without
+	 * IPv6 leaves the pod IPv4 only) */
+	int v6 = pn->v6 && v6_on(POD_IFNAME) == 0;
 	/* 2. address, up, default route via the runner end */
 	ifindex = ifindex_of(sk, POD_IFNAME);
 	if (ifindex < 0)
 		return ifindex;
 	int ret = add_addr(sk, ifindex, pn->pod);
+	if (ret == 0 && v6)
+		ret = add_addr6(sk, ifindex, &pn->pod6);
 	if (ret == 0)
 		ret = link_up(sk, POD_IFNAME, NULL);
 	if (ret == 0)
@@ -556,12 +662,18 @@ static int runner_side(struct nl_sock *sk, struct podnet *pn)
 	ret = write_sysctl(path, "0");
 	if (ret < 0)
 		return ret;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", pn->ifname);
-	write_sysctl(path, "1"); /* best effort: IPv6 may be off already */
+	/* IPv6 where the kernel has it; without, the pod stays IPv4 only */
+	pn->v6 = v6_on(pn->ifname) == 0;
+	if (!pn->v6) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", pn->ifname);
+		write_sysctl(path, "1");
+	}
 	ifindex = ifindex_of(sk, pn->ifname);
 	if (ifindex < 0)
 		return ifindex;
 	ret = add_addr(sk, ifindex, pn->runner);
+	if (ret == 0 && pn->v6)
+		ret = add_addr6(sk, ifindex, &pn->runner6);
 	if (ret == -EEXIST)
 		return -EADDRINUSE;
 	return ret ? ret : link_up(sk, pn->ifname, NULL);
@@ -596,10 +708,11 @@ int podnet_attach(podnet_t *pn, int netns_fd)
 	if (ret < 0)
 		goto cleanup;
 	created = 1;
-	/* 2. runner end: the guard table first, then no forwarding, address, up */
-	ret = host_nft(pn);
+	/* 2. runner end: no forwarding, addresses, up; the guard table (the pod
+	 * runs nothing before podnet_attach() returns) */
+	ret = runner_side(sk, pn);
 	if (ret == 0)
-		ret = runner_side(sk, pn);
+		ret = host_nft(pn);
 	if (ret < 0)
 		goto cleanup;
 	/* 3. pod end: lo, address, up, route, nftables (inside its netns) */
@@ -676,6 +789,16 @@ struct in_addr podnet_runner_addr(const podnet_t *pn)
 struct in_addr podnet_pod_addr(const podnet_t *pn)
 {
 	return pn->pod;
+}
+
+struct in6_addr podnet_runner_addr6(const podnet_t *pn)
+{
+	return pn->runner6;
+}
+
+struct in6_addr podnet_pod_addr6(const podnet_t *pn)
+{
+	return pn->pod6;
 }
 
 const char *podnet_ifname(const podnet_t *pn)

@@ -635,7 +635,7 @@ static struct conn *conn_new(struct proxy *px, int fd, enum cmode mode)
  */
 static void pause_accept(struct proxy *px)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < PX_NLST; i++)
 		ep_set(px, &px->lst[i], 0);
 	px->accept_paused = 1;
 	arm_timer(px, 1);
@@ -645,7 +645,7 @@ static void resume_accept(struct proxy *px)
 {
 	if (!px->accept_paused)
 		return;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < PX_NLST; i++)
 		ep_set(px, &px->lst[i], EPOLLIN);
 	px->accept_paused = 0;
 }
@@ -777,7 +777,7 @@ static int dispatch_wait(proxy_t *p, int timeout_ms)
 				on_accept(p, f);
 				break;
 			case FK_DNS_UDP:
-				dns_on_udp(p);
+				dns_on_udp(p, f);
 				break;
 			case FK_TIMER:
 				on_timer(p);
@@ -859,6 +859,44 @@ static int make_listener(struct proxy *px, int idx, int type, uint16_t port, enu
 	return ep_set(px, f, EPOLLIN);
 }
 
+/* The same service on the IPv6 address, on the port the IPv4 one got. */
+static int make_listener6(struct proxy *px, int type, uint16_t port, enum fdkind kind,
+			  struct pxfd *f)
+{
+	int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, ret;
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = px->cfg.listen_addr6,
+				   .sin6_port = htons(port) };
+	if (fd < 0)
+		return -errno;
+	if (type == SOCK_STREAM)
+		px_sock_bufs(px, fd);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	*f = (struct pxfd){ .fd = fd, .kind = (uint8_t)kind };
+	return ep_set(px, f, EPOLLIN);
+}
+
+static int open_listeners6(struct proxy *px)
+{
+	static const enum fdkind kinds[4] = { FK_LISTEN_EXPLICIT, FK_LISTEN_HTTP, FK_LISTEN_TLS,
+					      FK_LISTEN_DNS_TCP };
+	int r = 0;
+	for (int i = 0; i < 4 && r == 0; i++)
+		if (px->lst[i].fd >= 0)
+			r = make_listener6(px, SOCK_STREAM, px->ports[i], kinds[i], &px->lst[4 + i]);
+	if (r == 0 && px->udp.fd >= 0)
+		r = make_listener6(px, SOCK_DGRAM, px->ports[3], FK_DNS_UDP, &px->udp6);
+	return r;
+}
+
 static int copy_hosts(struct proxy *px, const struct proxy_config *cfg)
 {
 	if (!cfg->n_hosts)
@@ -925,9 +963,10 @@ int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 	px->cfg.dns_port = cfg->dns_port ? cfg->dns_port : PODNET_DNS_PORT;
 	px->use_splice = getenv("PODPROXY_NO_SPLICE") == NULL;
 	px->epfd = px->timerfd = -1;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < PX_NLST; i++)
 		px->lst[i].fd = -1;
-	px->udp.fd = px->tfd.fd = px->resfd.fd = px->againfd.fd = -1;
+	px->udp.fd = px->udp6.fd = px->tfd.fd = px->resfd.fd = px->againfd.fd = -1;
+	px->v6 = !IN6_IS_ADDR_UNSPECIFIED(&cfg->listen_addr6);
 	ret = copy_hosts(px, cfg);
 	if (ret < 0)
 		goto cleanup;
@@ -955,6 +994,8 @@ int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 	ret = hostaddr_refresh(px);
 	if (ret == 0)
 		ret = open_listeners(px);
+	if (ret == 0 && px->v6)
+		ret = open_listeners6(px);
 	if (ret < 0)
 		goto cleanup;
 	/* 4. a pod closing its end must never kill the runner */
@@ -996,9 +1037,10 @@ void proxy_destroy(proxy_t *p)
 	emit_totals(p);
 	free(p->totals);
 	resolve_stop(p);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < PX_NLST; i++)
 		close_fd(p, &p->lst[i]);
 	close_fd(p, &p->udp);
+	close_fd(p, &p->udp6);
 	close_fd(p, &p->againfd);
 	if (p->tfd.fd >= 0)
 		close_fd(p, &p->tfd);

@@ -34,6 +34,7 @@
 #define PX_TICK_MS 100      /* timer resolution for timeouts */
 #define PX_FDS_PER_CONN 6   /* pod socket + upstream socket + two splice pipes */
 #define PX_FD_RESERVE 256   /* fds of RLIMIT_NOFILE left to the rest of the runner */
+#define PX_NLST 8           /* TCP listeners: 4 services x (IPv4, IPv6) */
 
 int px_token_eq(const char *a, size_t alen, const char *lit);
 /**
@@ -46,6 +47,9 @@ int px_head_scan(const char *buf, size_t len, uint32_t *from, uint32_t max_line)
 /** Build a DNS answer into out. rcode 0/2/3/4/5; a = A record or NULL. @return length or 0. */
 size_t px_dns_answer(const uint8_t *query, const struct proxy_dns_query *q, int rcode,
 		     const struct in_addr *a, uint8_t *out, size_t cap);
+/** The same with one AAAA record (rcode 0). @return length or 0. */
+size_t px_dns_answer6(const uint8_t *query, const struct proxy_dns_query *q,
+		      const struct in6_addr *a6, uint8_t *out, size_t cap);
 
 /* ---- byte buffer: data lives in [start, end) of data[0..cap) ---- */
 struct pxbuf {
@@ -200,9 +204,10 @@ struct proxy {
 	struct proxy_host *hosts;
 	char (*host_names)[256];
 	int epfd, timerfd, timer_armed;
-	struct pxfd lst[4];       /* explicit, http, tls, dns tcp */
+	struct pxfd lst[PX_NLST]; /* explicit, http, tls, dns tcp; then the same on IPv6 */
 	int accept_paused;        /* listeners out of epoll after EMFILE & co., until a tick */
-	struct pxfd udp;          /* dns udp */
+	struct pxfd udp, udp6;    /* dns udp (IPv4, IPv6) */
+	int v6;                   /* listening on cfg.listen_addr6 too */
 	struct pxfd tfd;          /* timer */
 	uint16_t ports[4];        /* bound ports: explicit, http, tls, dns */
 	struct conn *conns;       /* open connections */
@@ -274,7 +279,7 @@ void hostaddr_free(struct proxy *px);
 int hostaddr_check(struct proxy *px, const struct sockaddr *sa, struct pol_decision *d);
 
 /* dns.c */
-void dns_on_udp(struct proxy *px);
+void dns_on_udp(struct proxy *px, struct pxfd *u);
 void dns_tcp_advance(struct conn *c);
 int dns_decide_name(const struct proxy *px, const char *name, struct pol_decision *d);
 

@@ -43,7 +43,7 @@ struct pod_world {
 	int sink_fd;       /* listens on 127.0.0.1, never accepts, never reads */
 	uint16_t sink_port;
 	const char *env[16];
-	char runner[INET_ADDRSTRLEN];
+	char runner[INET_ADDRSTRLEN], runner6[INET6_ADDRSTRLEN];
 	char cert[160];
 };
 static struct pod_world P;
@@ -53,6 +53,7 @@ static struct pod_world P;
  * (a TEST-NET address: no special range of 04-policy holds it). */
 static int want_ws, want_host, want_sink;
 #define HOST_ADDR "192.0.2.10"
+#define HOST_ADDR6 "2001:db8::10"
 
 static uint32_t test_index(void)
 {
@@ -72,7 +73,8 @@ static void pod_world_start(const char *net_json, int ephemeral)
 	if (want_ws)
 		upstream_start(&P.ws, "ws", "W1");
 	if (want_host) {
-		ck_assert_int_eq(system("ip addr add " HOST_ADDR "/32 dev lo"), 0);
+		ck_assert_int_eq(system("ip addr add " HOST_ADDR "/32 dev lo && "
+					"ip -6 addr add " HOST_ADDR6 "/128 dev lo nodad"), 0);
 		upstream_start(&P.hostsvc[0], "http-any", "HOST0");
 		upstream_start(&P.hostsvc[1], "http-any", "HOST1");
 	}
@@ -113,6 +115,8 @@ static void pod_world_start(const char *net_json, int ephemeral)
 	ck_assert_int_eq(podnet_new(&ncfg, &P.pn), 0);
 	inet_ntop(AF_INET, &(struct in_addr){ podnet_runner_addr(P.pn).s_addr }, P.runner,
 		  sizeof(P.runner));
+	struct in6_addr r6 = podnet_runner_addr6(P.pn);
+	inet_ntop(AF_INET6, &r6, P.runner6, sizeof(P.runner6));
 	struct proxy_host hosts[] = {
 		host_v4("up.test", 0, "127.0.0.1", P.http.port),
 		host_v4("warn.test", 0, "127.0.0.1", P.http.port),
@@ -126,6 +130,7 @@ static void pod_world_start(const char *net_json, int ephemeral)
 	struct proxy_config pcfg = {
 		.policy = P.pol,
 		.listen_addr = podnet_runner_addr(P.pn),
+		.listen_addr6 = podnet_runner_addr6(P.pn),
 		.resolver = PROXY_RESOLVE_HOSTS,
 		.hosts = hosts,
 		.n_hosts = sizeof(hosts) / sizeof(hosts[0]),
@@ -894,6 +899,76 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 }
 END_TEST
 
+/* IPv6 inside the pod: its own ULA /64 on eth0 and no route beyond it; AAAA
+ * answers name the runner end; the proxy listens there too and decides IPv6
+ * upstream addresses with the same special ranges (and the host's own). */
+START_TEST(test_pod_ipv6_reaches_the_proxy_and_nothing_else)
+{
+	POD_REQUIRE_ROOT();
+	POD_REQUIRE(access("/proc/sys/net/ipv6", F_OK) == 0, "a kernel with IPv6");
+	char out[8192], pod6[INET6_ADDRSTRLEN];
+	want_host = 1;
+	pod_world_start("{\"default\":\"allow\",\"allow\":[\"127.0.0.1\"],\"deny\":[\"bad.test\"]}",
+			1);
+	struct in6_addr a6 = podnet_pod_addr6(P.pn);
+	inet_ntop(AF_INET6, &a6, pod6, sizeof(pod6));
+	ck_assert_int_eq(SH(out, "ip -6 addr show dev eth0"), 0);
+	ck_assert_msg(strstr(out, pod6) && strstr(out, "/64"), "%s", out);
+	ck_assert_int_eq(SH(out, "ip -6 route show table all"), 0);
+	ck_assert_msg(!strstr(out, "default") && strstr(out, "/64 dev eth0"),
+		      "an IPv6 route beyond the veth: %s", out);
+	/* curl over IPv6: transparent (AAAA from the pod DNS) and explicit */
+	int r = SH(out, "curl -6 -sS --noproxy '*' http://up.test/t6");
+	ck_assert_msg(r == 0 && strstr(out, "U1 path=/t6"), "%s", out);
+	r = SH(out, "curl -sS -x http://[%s]:3128 http://up.test/x6", P.runner6);
+	ck_assert_msg(r == 0 && strstr(out, "U1 path=/x6"), "%s", out);
+	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "/x6", 3000);
+	ck_assert_int_eq(e->action, POL_ALLOW);
+	/* Python: AAAA, then urllib through the proxy's IPv6 address */
+	r = SH(out, "/usr/bin/python3 -c \"import socket, urllib.request\n"
+		    "print('aaaa', socket.getaddrinfo('up.test', 80, socket.AF_INET6)[0][4][0])\n"
+		    "try:\n  socket.getaddrinfo('bad.test', 80, socket.AF_INET6); print('resolved bad')\n"
+		    "except socket.gaierror:\n  print('nx bad')\n"
+		    "o = urllib.request.build_opener(urllib.request.ProxyHandler("
+		    "{'http': 'http://[%s]:3128'}))\n"
+		    "print(o.open('http://up.test/py6', timeout=10).read().decode())\"",
+		    P.runner6);
+	char want[128];
+	snprintf(want, sizeof(want), "aaaa %s", P.runner6);
+	ck_assert_msg(r == 0 && strstr(out, want) && strstr(out, "nx bad") &&
+			      strstr(out, "U1 path=/py6"),
+		      "%s", out);
+	/* IPv6 upstream addresses: special ranges and the host's own are denied
+	 * even under default allow; another address is allowed (and unreachable) */
+	SH(out, "for u in 'http://[fd00::1]/' 'http://[::ffff:127.0.0.2]:%u/' 'http://[::ffff:10.1.2.3]/' "
+		"'http://[fe80::1]/' 'http://[" HOST_ADDR6 "]:%u/'; do "
+		"curl -sS -o /dev/null -w \"$u %%{http_code}\\n\" -x http://[%s]:3128 \"$u\"; done",
+	   P.http.port, P.hostsvc[0].port, P.runner6);
+	ck_assert_msg(!strstr(out, " 200") && !strstr(out, " 502") && !strstr(out, " 000"), "%s",
+		      out);
+	int n403 = 0;
+	for (const char *p = out; (p = strstr(p, " 403")); p++)
+		n403++;
+	ck_assert_msg(n403 == 5, "%s", out);
+	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, HOST_ADDR6, 3000);
+	ck_assert_msg(e && strstr(e->reason, "address of the runner's host"), "%s",
+		      e ? e->reason : "no event");
+	SH(out, "curl -sS -o /dev/null -w '%%{http_code}' -x http://[%s]:3128 http://[2001:db8::99]/",
+	   P.runner6);
+	ck_assert_msg(strstr(out, "502"), "%s", out);
+	/* nothing else answers over IPv6: no route, and other ports of the runner end refused */
+	r = SH(out, "/usr/bin/python3 -c \"import socket, time\n"
+		    "for host, port in (('2001:db8::99', 80), ('%s', 22), ('" HOST_ADDR6 "', %u)):\n"
+		    "  t = time.monotonic()\n"
+		    "  try:\n    socket.create_connection((host, port), timeout=5); print('OPEN', host)\n"
+		    "  except OSError as e:\n"
+		    "    print('refused' if time.monotonic() - t < 1 else 'SLOW', host, e.errno)\"",
+	       P.runner6, P.hostsvc[0].port);
+	ck_assert_msg(r == 0 && !strstr(out, "OPEN") && !strstr(out, "SLOW"), "%s", out);
+	pod_world_stop();
+}
+END_TEST
+
 TCase *tcase_netns(void)
 {
 	TCase *tc = tcase_create("netns");
@@ -920,5 +995,6 @@ TCase *tcase_netns(void)
 	tcase_add_test(tc, test_http2_prior_knowledge_refused_with_a_reason);
 	tcase_add_test(tc, test_connection_end_and_host_totals);
 	tcase_add_test(tc, test_stalled_tunnels_stay_within_the_memory_budget);
+	tcase_add_test(tc, test_pod_ipv6_reaches_the_proxy_and_nothing_else);
 	return tc;
 }

@@ -415,6 +415,8 @@ static int make_net(struct podrun *p)
 	}
 	pc.policy = p->pol;
 	pc.listen_addr = podnet_runner_addr(p->net);
+	if (access("/proc/sys/net/ipv6", F_OK) == 0)
+		pc.listen_addr6 = podnet_runner_addr6(p->net); /* the pod's IPv6, same ports */
 	pc.on_event = on_proxy_event;
 	pc.user = p;
 	/* kernel-chosen ports: a host service on :53, :80, :443 or :3128 never
