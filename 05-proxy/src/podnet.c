@@ -31,6 +31,7 @@
  * 169.254.0.0/24 and 169.254.255.0/24 are reserved (RFC 3927) and unused.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -505,6 +506,40 @@ static int pod_nft(struct podnet *pn)
 	return ret;
 }
 
+/* libnftables opens its netlink socket without FD_CLOEXEC and does not show
+ * it. The guard table lives as long as that socket: a copy inherited by a
+ * process the runner starts later would keep the table (and a netfilter
+ * socket of the runner's namespace) alive in that process. So the fds that
+ * the context opened are marked close-on-exec. */
+#define FDSET_WORDS 64 /* fds below 4096 */
+
+static void open_fds(uint64_t set[FDSET_WORDS])
+{
+	memset(set, 0, FDSET_WORDS * sizeof(uint64_t));
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	for (struct dirent *de; (de = readdir(d));) {
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] != '.' && fd != dirfd(d) && fd >= 0 && fd < FDSET_WORDS * 64)
+			set[fd / 64] |= 1ull << (fd % 64);
+	}
+	closedir(d);
+}
+
+static void cloexec_new_fds(const uint64_t before[FDSET_WORDS])
+{
+	uint64_t after[FDSET_WORDS];
+	open_fds(after);
+	for (int w = 0; w < FDSET_WORDS; w++)
+		for (uint64_t m = after[w] & ~before[w]; m; m &= m - 1) {
+			int fd = w * 64 + __builtin_ctzll(m);
+			int fl = fcntl(fd, F_GETFD);
+			if (fl >= 0)
+				fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+		}
+}
+
 /*
  * The runner-side guard: a table in the runner's own namespace that lets the
  * pod's packets reach exactly the listening ports of the runner end and drops
@@ -552,12 +587,16 @@ static int host_nft(struct podnet *pn)
 		 "}\n",
 		 pn->ifname, pn->ifname, r, tcp, pn->ifname, r, udp, v6, pn->ifname, pn->ifname,
 		 pn->ifname, pn->ifname);
+	uint64_t before[FDSET_WORDS];
+	open_fds(before);
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
-	if (nft_run_cmd_from_buffer(nft, rules) != 0) {
+	int rc = nft_run_cmd_from_buffer(nft, rules);
+	cloexec_new_fds(before);
+	if (rc != 0) {
 		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
 		nft_ctx_free(nft);
 		return -EIO;

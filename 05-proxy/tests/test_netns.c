@@ -632,6 +632,24 @@ START_TEST(test_flushed_pod_table_still_reaches_only_the_proxy)
 	out[n] = '\0';
 	pclose(f);
 	ck_assert_msg(strstr(out, "table inet podh_"), "%s", out);
+	/* the socket that owns it is not inherited by what the runner starts later */
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	for (struct dirent *de; (de = readdir(d));) {
+		struct stat st;
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] != '.' && fd != dirfd(d) && fstat(fd, &st) == 0 &&
+		    S_ISSOCK(st.st_mode))
+		{
+			int dom = 0, proto = 0;
+			socklen_t l = sizeof(int);
+			getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l);
+			getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l);
+			ck_assert_msg(fcntl(fd, F_GETFD) & FD_CLOEXEC,
+				      "socket fd %d (domain %d protocol %d) is inherited", fd, dom, proto);
+		}
+	}
+	closedir(d);
 	int r = SH(out, "/usr/bin/python3 -c \"import socket\n"
 			"for host, port in (('%s', %u), ('" HOST_ADDR "', %u), ('%s', 22),"
 			" ('%s', 3128), ('%s', 80)):\n"
