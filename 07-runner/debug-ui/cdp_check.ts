@@ -5,10 +5,12 @@
  * Usage: bun cdp_check.ts DEVTOOLS_PORT PAGE_URL SCREENSHOT.png [TIMEOUT_S]
  * Opens PAGE_URL in a new tab, waits until the decisions table shows a row
  * whose action is "deny", saves a screenshot, and exits 0; exits 1 (with the
- * page's state) when no deny row appears in time. Uses Bun's built-in
+ * page's state) when no deny row appears in time. With a fifth argument HOST,
+ * the traffic table must also show HOST's pod total (the end-of-pod
+ * host_total event) with its bytes. Uses Bun's built-in
  * WebSocket client, so it needs nothing beyond Bun and Chromium.
  */
-const [portArg, pageUrl, shotPath, timeoutArg] = Bun.argv.slice(2);
+const [portArg, pageUrl, shotPath, timeoutArg, trafficHost] = Bun.argv.slice(2);
 if (!portArg || !pageUrl || !shotPath) {
   console.error("usage: bun cdp_check.ts DEVTOOLS_PORT PAGE_URL SCREENSHOT.png [TIMEOUT_S]");
   process.exit(2);
@@ -54,11 +56,18 @@ while (Date.now() < deadline) {
 await Bun.sleep(300); // let the last frame paint
 const shot = await call("Page.captureScreenshot", { format: "png" });
 if (shot.result?.data) await Bun.write(shotPath, Buffer.from(shot.result.data, "base64"));
+const traffic = trafficHost
+  ? await evaluate(`(document.querySelector('#traffic tbody tr[data-host=${JSON.stringify(trafficHost)}]') || {}).innerText || ""`)
+  : null;
 const summary = await evaluate(`JSON.stringify({state: document.getElementById('state').textContent,
   rows: document.querySelectorAll('#decisions tbody tr').length,
   conn: document.getElementById('conn').textContent,
   firstDeny: (document.querySelector('#decisions tbody tr[data-action="deny"]') || {}).innerText || null})`);
 ws.close();
+if (trafficHost && !(traffic && traffic.includes("pod total") && traffic.includes("5.1kB"))) {
+  console.error(`debug-ui: no pod total for ${trafficHost} in the traffic table (row: ${JSON.stringify(traffic)}; ${summary})`);
+  process.exit(1);
+}
 if (denies > 0) {
   console.log(`debug-ui: deny event shown in the page (${summary}); screenshot ${shotPath}`);
   process.exit(0);

@@ -2,7 +2,7 @@
  * dbgui_feed.c — a feeder for the debug UI page test (07-runner/debug-ui).
  *
  * Starts the real dbgui server on the address given and publishes a fixed
- * sequence of audit-shaped lines (allow, warn, deny, proxy, stats) for a few
+ * sequence of audit-shaped lines (allow, warn, deny, proxy, traffic, stats) for a few
  * seconds, so the page's rendering can be checked in a real browser without a
  * pod. The end-to-end test with a real pod is 07-runner's (test_debug_ui.sh
  * with podrun); this one checks only the page.
@@ -53,6 +53,21 @@ int main(int argc, char **argv)
 				 "\"what\":\"localhost:8080\",\"rule\":\"localhost:8080\",\"pid\":2,\"method\":\"GET\","
 				 "\"url\":\"http://localhost:8080/hello\",\"bytes_up\":120,\"bytes_down\":5120,\"duration_us\":3120}",
 				 when);
+			dbgui_publish(ui, line);
+		}
+		if (tick == 4) { /* the connection of that request ends; then the pod's total */
+			snprintf(line, sizeof(line),
+				 "{\"ts\":\"%s\",\"pod\":\"feed\",\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"info\","
+				 "\"what\":\"localhost:8080\",\"rule\":\"localhost:8080\",\"pid\":0,\"event\":\"conn_end\","
+				 "\"requests\":1,\"decision\":\"allow\",\"peer\":\"127.0.0.1:8080\",\"bytes_up\":120,"
+				 "\"bytes_down\":5120,\"duration_us\":4100}", when);
+			dbgui_publish(ui, line);
+		}
+		if (tick == 7) {
+			snprintf(line, sizeof(line),
+				 "{\"ts\":\"%s\",\"pod\":\"feed\",\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"info\","
+				 "\"what\":\"localhost:8080\",\"rule\":\"default\",\"pid\":0,\"event\":\"host_total\","
+				 "\"requests\":1,\"bytes_up\":120,\"bytes_down\":5120}", when);
 			dbgui_publish(ui, line);
 		}
 		if (tick == 6) {
