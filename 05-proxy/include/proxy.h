@@ -353,9 +353,9 @@ struct proxy_limits {
 	uint32_t tunnel_idle_ms;     /**< tunnel with no bytes either way (300000) */
 	uint32_t connect_timeout_ms; /**< upstream connect (10000) */
 	/** SO_RCVBUF and SO_SNDBUF asked for on both sockets of every connection
-	 *  (32768; the kernel doubles it for its bookkeeping and turns
-	 *  autotuning off), so a pod's connections cannot grow the runner's socket
-	 *  memory to the system-wide tcp_rmem/tcp_wmem maximum */
+	 *  (65536, also the minimum; the kernel doubles it for its bookkeeping and
+	 *  turns autotuning off), so a pod's connections cannot grow the runner's
+	 *  socket memory to the system-wide tcp_rmem/tcp_wmem maximum */
 	uint32_t sock_buf;
 	/** capacity of each of a tunnel's two splice pipes (65536) */
 	uint32_t pipe_buf;

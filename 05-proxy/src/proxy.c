@@ -133,9 +133,9 @@ static void set_limits(struct proxy_limits *l)
 	if (!l->connect_timeout_ms)
 		l->connect_timeout_ms = 10000;
 	if (!l->sock_buf)
-		l->sock_buf = 32768;
-	if (l->sock_buf < 4096)
-		l->sock_buf = 4096;
+		l->sock_buf = 65536;
+	if (l->sock_buf < 65536)
+		l->sock_buf = 65536; /* 32 KiB stalled bulk tunnels (see the README) */
 	if (!l->pipe_buf)
 		l->pipe_buf = 65536;
 	/* a connection holds up to PX_FDS_PER_CONN fds (pod socket, upstream
