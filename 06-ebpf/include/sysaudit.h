@@ -58,6 +58,12 @@ enum sysaudit_mode {
 	SYSAUDIT_COUNTERS = 0, /**< per-syscall counts in a map; no per-event traffic */
 	SYSAUDIT_DETAILED = 1, /**< counts + events for exec, open, connect, PROT_EXEC maps, fork, exit */
 	SYSAUDIT_ALL = 2,      /**< DETAILED + one SYSAUDIT_EV_SYSCALL event for every other syscall */
+	/**
+	 * counts + only the file accesses worth telling by default: opens and
+	 * file changes refused by the kernel (EACCES, EPERM, EROFS, ENOENT) and
+	 * those of watched files (sysaudit_watch()); cheap enough to stay on
+	 */
+	SYSAUDIT_FSREPORT = 3,
 };
 
 /** Load-time settings for sysaudit_open(). Zero-initialise, then set what you need. */
@@ -102,14 +108,20 @@ enum sysaudit_kind {
 	SYSAUDIT_EV_MPROTECT_EXEC, /**< mprotect with PROT_EXEC: file of the mapping (as for mmap), ret */
 	SYSAUDIT_EV_FORK,          /**< a new process (not thread) in the pod: child_pid */
 	SYSAUDIT_EV_EXIT,          /**< a process (thread group leader) ended: exit_status */
-	SYSAUDIT_EV_SYSCALL,       /**< SYSAUDIT_ALL only: any other syscall: nr, args, ret */
+	SYSAUDIT_EV_SYSCALL,       /**< a 32-bit call, a sensitive or refused (EPERM/ENOSYS) call; SYSAUDIT_ALL: every other call */
+	SYSAUDIT_EV_NET,           /**< sendto/sendmsg/sendmmsg with an address, bind, listen, accept: address as for connect */
+	SYSAUDIT_EV_FSCHANGE,      /**< unlink, rmdir, mkdir, rename, link, symlink, chmod, chown, truncate (and the *at, f* forms) */
+	SYSAUDIT_EV_LOST,          /**< not a syscall: records were lost since the last notice (lost[]); at most one a second */
 };
 
 /** Bounds of the strings carried by events (bytes, including the NUL): a path. */
-#define SYSAUDIT_PATH_MAX 256
-#define SYSAUDIT_ARGV_MAX 8   /**< exec: at most this many argv entries are captured */
-#define SYSAUDIT_ARG_LEN 128  /**< exec: each captured argv entry, truncated to this */
-#define SYSAUDIT_COMM_LEN 16  /**< the task's comm (the kernel's TASK_COMM_LEN) */
+#define SYSAUDIT_PATH_MAX 512     /**< a path: 255 bytes from the kernel, joined with cwd or dirfd */
+#define SYSAUDIT_ARGV_MAX 64      /**< exec: at most this many argv entries are delivered */
+#define SYSAUDIT_ARGS_BYTES 4096  /**< exec: argument bytes captured in all (a cut argument is marked) */
+#define SYSAUDIT_ARG_LEN 512      /**< exec that failed: each argument read from the caller, cut to this */
+#define SYSAUDIT_COMM_LEN 16      /**< the task's comm (the kernel's TASK_COMM_LEN) */
+/** A buffer this large always holds one formatted line (every string escaped 6x). */
+#define SYSAUDIT_LINE_MAX 65536
 
 /** Event flags (sysaudit_event.eflags). */
 #define SYSAUDIT_F_PATH_TRUNC 0x1  /**< path was longer than SYSAUDIT_PATH_MAX - 1 */
@@ -119,6 +131,32 @@ enum sysaudit_kind {
 #define SYSAUDIT_F_FILE_BASENAME 0x10 /**< mmap/mprotect: the path walk failed; path holds only the file's name */
 #define SYSAUDIT_F_UNREADABLE 0x100 /**< a string/sockaddr argument could not be read from pod memory */
 #define SYSAUDIT_F_FROM_KERNEL 0x200 /**< exec: path and argv are what the kernel used (new image) */
+#define SYSAUDIT_F_RESOLVED 0x400  /**< path is the file the kernel resolved (new fd, fd, mapping, exec'd file) */
+#define SYSAUDIT_F_JOINED 0x800    /**< path is raw joined to the dirfd's or the cwd's path, lexically normalised */
+#define SYSAUDIT_F_MEMFD 0x1000    /**< exec/mmap: the file is a memfd */
+#define SYSAUDIT_F_ANON 0x2000     /**< exec/mmap: the file has no name in any directory (memfd, deleted) */
+#define SYSAUDIT_F_IMAGE32 0x4000  /**< exec: the new image is a 32-bit program */
+#define SYSAUDIT_F_INTERRUPTED 0x8000 /**< the call was ended by a signal (ret is -EINTR) */
+#define SYSAUDIT_F_WATCHED 0x10000 /**< the file (or a directory above it) is watched: watch_tag says which */
+#define SYSAUDIT_F_CWD_TRUNC 0x20000 /**< cwd could not be walked completely */
+#define SYSAUDIT_F_OUTSIDE_ROOT 0x40000 /**< the file is outside the task's root (path is relative to a mount) */
+
+/** Kinds of loss (sysaudit_event.lost[], sysaudit_lost_kinds()). */
+enum sysaudit_lost_kind {
+	SYSAUDIT_LOST_STORAGE = 0, /**< no per-task state could be allocated */
+	SYSAUDIT_LOST_EXEC,        /**< ring buffer full: an exec record */
+	SYSAUDIT_LOST_OPEN,        /**< ... an open */
+	SYSAUDIT_LOST_CONNECT,     /**< ... a connect */
+	SYSAUDIT_LOST_MMAP,        /**< ... an executable mmap */
+	SYSAUDIT_LOST_MPROTECT,    /**< ... an mprotect */
+	SYSAUDIT_LOST_FORK,        /**< ... a fork */
+	SYSAUDIT_LOST_EXIT,        /**< ... a process exit */
+	SYSAUDIT_LOST_SYSCALL,     /**< ... a generic syscall record */
+	SYSAUDIT_LOST_NET,         /**< ... a send/bind/listen/accept */
+	SYSAUDIT_LOST_FSCHANGE,    /**< ... a file change */
+	SYSAUDIT_LOST_MALFORMED,   /**< a record the decoder refused */
+	SYSAUDIT_LOST_KINDS,
+};
 
 /**
  * One decoded event. All strings are NUL-terminated and bounded; pointers stay
@@ -132,21 +170,40 @@ struct sysaudit_event {
 	uint32_t tid;            /**< thread id as seen inside the pod */
 	uint32_t host_pid;       /**< process id in the runner's view */
 	char comm[SYSAUDIT_COMM_LEN]; /**< task command name (pod-controlled) */
-	int nr;                  /**< syscall number (x86-64), -1 for fork/exit */
+	int nr;                  /**< syscall number (x86-64; i386 with SYSAUDIT_F_COMPAT), -1 for fork/exit */
 	const char *syscall;     /**< syscall name ("openat"), or "fork"/"exit"; never NULL */
 	int64_t ret;             /**< syscall result: value or -errno */
 	uint64_t args[6];        /**< raw syscall arguments */
-	char path[SYSAUDIT_PATH_MAX]; /**< exec/open path, unix socket path, mapped file; "" if none */
+	uint64_t exec_id;        /**< the process image (new on fork and exec), unique in the pod, from 1 */
+	uint64_t parent_exec_id; /**< the image it came from: the forking process's, or the one exec replaced */
+	uint32_t uid;            /**< real uid (initial user namespace) */
+	uint32_t euid;           /**< effective uid */
+	uint32_t restarts;       /**< times the call was interrupted and restarted (folded into this event) */
+	uint32_t watch_tag;      /**< SYSAUDIT_F_WATCHED: the tag given to sysaudit_watch() */
+	char cwd[SYSAUDIT_PATH_MAX]; /**< the task's working directory, as the task sees it */
+	/**
+	 * exec: the file executed (the interpreter for a #! script); open and
+	 * file changes: the file the kernel resolved (SYSAUDIT_F_RESOLVED) or raw
+	 * joined to the dirfd's or cwd's path (SYSAUDIT_F_JOINED); unix socket
+	 * path; mapped file (as the pod sees it); "" if none
+	 */
+	char path[SYSAUDIT_PATH_MAX];
+	char raw[SYSAUDIT_PATH_MAX];  /**< the path argument as passed (exec: the name asked for) */
+	char raw2[SYSAUDIT_PATH_MAX]; /**< rename/link/symlink: the second path as passed */
 	int64_t flags;           /**< open flags / mmap flags */
 	uint32_t mode;           /**< open mode */
 	uint32_t prot;           /**< mmap/mprotect prot */
 	int argc;                /**< exec: captured argv entries (<= SYSAUDIT_ARGV_MAX) */
 	const char *argv[SYSAUDIT_ARGV_MAX]; /**< exec: captured argv entries */
+	uint64_t argv_cut;       /**< exec: bit i = argv[i] was cut (bound reached) */
+	uint32_t argc_total;     /**< exec: arguments the program really got (may exceed argc) */
 	int family;              /**< connect: AF_INET, AF_INET6, AF_UNIX, or other value */
 	uint16_t port;           /**< connect: port (host order) for AF_INET/AF_INET6 */
 	char addr[48];           /**< connect: numeric address text ("127.0.0.1", "::1") */
 	uint32_t child_pid;      /**< fork: the new process, pod view */
 	int exit_status;         /**< exit: raw wait status (exit code << 8 | signal) */
+	uint64_t child_exec_id;  /**< fork: the new process's exec_id */
+	uint64_t lost[SYSAUDIT_LOST_KINDS]; /**< SYSAUDIT_EV_LOST: records lost by kind since the last notice */
 };
 
 /** Decisions a classifier can give an event (docs/audit-events.md `action`). */
@@ -223,7 +280,9 @@ int sysaudit_epoll_fd(const sysaudit_t *a);
 
 /**
  * Deliver the events waiting in the ring buffer, without blocking.
- * Each event is decoded and validated before @p cb sees it. One call takes at
+ * Each event is decoded and validated before @p cb sees it. When records were
+ * lost since the last notice and that notice is a second old, the call ends
+ * with one SYSAUDIT_EV_LOST event (counted in the return value). One call takes at
  * most one full ring's worth of records, so a pod that writes as fast as the
  * caller reads cannot keep it here; once the pod is gone one call drains all.
  * While more wait, the epoll fd stays readable.
@@ -244,6 +303,35 @@ int sysaudit_consume(sysaudit_t *a, sysaudit_event_fn cb, void *ctx);
  * @return number of events delivered (0 on timeout), or a negative errno (-EINTR)
  */
 int sysaudit_poll(sysaudit_t *a, int timeout_ms, sysaudit_event_fn cb, void *ctx);
+
+/**
+ * Name of a kind of loss, as written in a loss notice's "counts" object.
+ * @param k the kind
+ * @return a static string ("ringbuf_open", "storage", ...)
+ */
+const char *sysaudit_lost_kind_name(enum sysaudit_lost_kind k);
+
+/**
+ * Records lost so far, by kind (the same numbers sysaudit_lost() sums).
+ * @param a an opened auditor
+ * @param out array of SYSAUDIT_LOST_KINDS counters to fill
+ * @return 0, or a negative errno
+ */
+int sysaudit_lost_kinds(const sysaudit_t *a, uint64_t out[SYSAUDIT_LOST_KINDS]);
+
+/**
+ * Watch a file or directory: every successful open (and in SYSAUDIT_FSREPORT
+ * every file change) of it, or of anything below it in its filesystem, is
+ * reported with SYSAUDIT_F_WATCHED and @p tag, whatever name the pod used
+ * (relative, via a symlink, a dirfd or /proc/self/root): the match is on the
+ * (device, inode) the kernel resolved. @p path is a path in the caller's view.
+ * At most 256 entries; may be called before or after sysaudit_attach().
+ * @param a an opened auditor
+ * @param path the file or directory
+ * @param tag a number given back in sysaudit_event.watch_tag
+ * @return 0, -ENOENT (no such file), -ENOSPC (full), or a negative errno
+ */
+int sysaudit_watch(sysaudit_t *a, const char *path, uint32_t tag);
 
 /** One syscall's count (sysaudit_counts()). */
 struct sysaudit_count {
@@ -287,6 +375,18 @@ int sysaudit_count_of(const sysaudit_t *a, int nr, uint64_t *out);
  * @return 0, or a negative errno
  */
 int sysaudit_lost(const sysaudit_t *a, uint64_t *out);
+
+/**
+ * Deliver a SYSAUDIT_EV_LOST notice now if anything was lost since the last
+ * one (sysaudit_consume()/sysaudit_poll() do so on their own, at most once a
+ * second). Call it once after the last consume, so that no loss goes untold.
+ * @param a an opened auditor
+ * @param cb called with the notice (may be NULL)
+ * @param ctx passed to @p cb
+ * @return 1 if a notice was delivered, 0 if nothing was lost, the callback's
+ *         non-zero value, or a negative errno
+ */
+int sysaudit_flush_lost(sysaudit_t *a, sysaudit_event_fn cb, void *ctx);
 
 /**
  * Kernel ids of the BPF links this auditor holds (for diagnostics:

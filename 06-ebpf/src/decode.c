@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <stdio.h>
+#include <asm/unistd_64.h>
 
 #include "internal.h"
 
@@ -36,8 +38,10 @@ static size_t record_size(__u32 kind)
 	case PROBE_OPEN:
 	case PROBE_MMAP:
 	case PROBE_MPROTECT:
+	case PROBE_FSCHANGE:
 		return sizeof(struct probe_path);
 	case PROBE_CONNECT:
+	case PROBE_NET:
 		return sizeof(struct probe_connect);
 	case PROBE_FORK:
 	case PROBE_EXIT:
@@ -64,7 +68,7 @@ static const char *syscall_name(const struct probe_hdr *h)
 static void decode_hdr(const struct probe_hdr *h, int64_t off, struct sysaudit_event *ev)
 {
 	ev->kind = (enum sysaudit_kind)h->kind;
-	ev->eflags = h->eflags;
+	ev->eflags = h->eflags & ~(uint32_t)PROBE_F_DIRBASE;
 	ev->ts_ns = h->ts + (uint64_t)off;
 	ev->pid = h->pid;
 	ev->tid = h->tid;
@@ -74,29 +78,161 @@ static void decode_hdr(const struct probe_hdr *h, int64_t off, struct sysaudit_e
 	ev->syscall = syscall_name(h);
 	ev->ret = h->ret;
 	memcpy(ev->args, h->args, sizeof(ev->args));
+	ev->exec_id = h->exec_id;
+	ev->parent_exec_id = h->parent_exec_id;
+	ev->uid = h->uid;
+	ev->euid = h->euid;
+	ev->restarts = h->restarts;
+	ev->watch_tag = h->watch_tag;
+	copy_str(ev->cwd, sizeof(ev->cwd), h->cwd, sizeof(h->cwd));
 }
 
-static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev,
-			char argv_store[][PROBE_ARG_LEN])
+/* /proc/self/root, /proc/thread-self/root and /proc/N/root name the task's own
+ * root inside the pod: drop the prefix (at most a few times: it may repeat). */
+static void strip_proc_root(char *p)
 {
-	__u32 argc = r->argc <= PROBE_ARGV_MAX ? r->argc : PROBE_ARGV_MAX;
+	for (int round = 0; round < 8; round++) {
+		const char *q = NULL;
 
-	copy_str(ev->path, sizeof(ev->path), r->path, sizeof(r->path));
-	for (__u32 i = 0; i < argc; i++) {
-		copy_str(argv_store[i], PROBE_ARG_LEN, r->argv[i], sizeof(r->argv[i]));
-		ev->argv[i] = argv_store[i];
+		if (!strncmp(p, "/proc/self/root", 15))
+			q = p + 15;
+		else if (!strncmp(p, "/proc/thread-self/root", 22))
+			q = p + 22;
+		else if (!strncmp(p, "/proc/", 6) && p[6] >= '0' && p[6] <= '9') {
+			q = p + 6;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			q = strncmp(q, "/root", 5) ? NULL : q + 5;
+		}
+		if (!q || (*q && *q != '/'))
+			return;
+		memmove(p, *q ? q : "/", strlen(*q ? q : "/") + 1);
 	}
-	ev->argc = (int)argc;
+}
+
+int sysaudit_normalize(const char *base, const char *rel, char *out, size_t len)
+{
+	char tmp[SYSAUDIT_PATH_MAX * 2 + 2];
+	size_t n = 0, o = 0;
+	const char *s;
+
+	if (!rel || !out || len < 2)
+		return -EINVAL;
+	if (rel[0] == '/' || !base || !base[0])
+		n = (size_t)snprintf(tmp, sizeof(tmp), "/%s", rel);
+	else
+		n = (size_t)snprintf(tmp, sizeof(tmp), "%s/%s", base, rel);
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	out[0] = '/';
+	o = 1;
+	for (s = tmp; *s;) {
+		size_t c;
+
+		while (*s == '/')
+			s++;
+		c = strcspn(s, "/");
+		if (c == 0)
+			break;
+		if (c == 1 && s[0] == '.') {
+			/* nothing */
+		} else if (c == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 1 && out[o - 1] != '/')
+				o--;
+			if (o > 1)
+				o--; /* the slash before the dropped name */
+		} else {
+			if (o > 1) {
+				if (o + 1 >= len)
+					return -ENAMETOOLONG;
+				out[o++] = '/';
+			}
+			if (o + c >= len)
+				return -ENAMETOOLONG;
+			memcpy(out + o, s, c);
+			o += c;
+		}
+		s += c;
+	}
+	out[o] = '\0';
+	strip_proc_root(out);
+	return (int)strlen(out);
+}
+
+/* The path an event names: resolved by the kernel, or joined and normalised. */
+static void event_path(struct sysaudit_event *ev, const char *kpath, const char *raw, __u32 fl,
+		       int join)
+{
+	char base[SYSAUDIT_PATH_MAX];
+
+	if ((fl & PROBE_F_RESOLVED) && !(fl & PROBE_F_UNREADABLE) && kpath[0]) {
+		snprintf(ev->path, sizeof(ev->path), "%s", kpath);
+		return;
+	}
+	ev->eflags &= ~(uint32_t)PROBE_F_RESOLVED;
+	if (!join || !raw[0])
+		return;
+	if (raw[0] == '/')
+		base[0] = '\0';
+	else if (fl & PROBE_F_DIRBASE)
+		snprintf(base, sizeof(base), "%s", kpath);
+	else if (!(fl & PROBE_F_CWD_TRUNC))
+		snprintf(base, sizeof(base), "%s", ev->cwd);
+	else
+		return; /* relative to a cwd we could not name */
+	if (raw[0] != '/' && !base[0])
+		return;
+	if (sysaudit_normalize(base, raw, ev->path, sizeof(ev->path)) >= 0)
+		ev->eflags |= SYSAUDIT_F_JOINED;
+	else
+		ev->path[0] = '\0';
+}
+
+static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev, char *store)
+{
+	size_t len = r->args_len <= PROBE_ARGS_BYTES + PROBE_ARG_MAX ? r->args_len
+								 : PROBE_ARGS_BYTES + PROBE_ARG_MAX;
+	size_t pos = 0;
+	int n = 0;
+
+	copy_str(ev->raw, sizeof(ev->raw), r->filename, sizeof(r->filename));
+	/* a failed execveat names its file relative to a dirfd we did not walk */
+	event_path(ev, r->path, ev->raw, r->h.eflags,
+		   ev->nr == __NR_execve || (int)ev->args[0] == AT_FDCWD);
+	memcpy(store, r->args, len);
+	store[len] = '\0';
+	while (pos < len && n < SYSAUDIT_ARGV_MAX) {
+		size_t l = strnlen(store + pos, len - pos);
+
+		ev->argv[n] = store + pos;
+		if (pos + l >= len && (r->h.eflags & PROBE_F_FROM_KERNEL) &&
+		    (r->h.eflags & PROBE_F_ARGV_TRUNC))
+			ev->argv_cut |= 1ull << n; /* the capture ended inside it */
+		if (n < 32 && (r->cut & (1u << n)))
+			ev->argv_cut |= 1ull << n;
+		n++;
+		pos += l + 1;
+	}
+	if (pos < len || (uint32_t)n < r->argc)
+		ev->eflags |= SYSAUDIT_F_ARGV_TRUNC;
+	if (ev->argv_cut)
+		ev->eflags |= SYSAUDIT_F_ARGV_TRUNC;
+	ev->argc = n;
+	ev->argc_total = r->argc > (uint32_t)n ? r->argc : (uint32_t)n;
 }
 
 static void decode_path(const struct probe_path *r, struct sysaudit_event *ev)
 {
-	copy_str(ev->path, sizeof(ev->path), r->path, sizeof(r->path));
+	copy_str(ev->raw, sizeof(ev->raw), r->raw, sizeof(r->raw));
+	copy_str(ev->raw2, sizeof(ev->raw2), r->raw2, sizeof(r->raw2));
+	event_path(ev, r->path, ev->raw, r->h.eflags, ev->kind == SYSAUDIT_EV_OPEN ||
+		   ev->kind == SYSAUDIT_EV_FSCHANGE);
 	ev->flags = r->flags;
 	ev->mode = r->mode;
 	ev->prot = r->prot;
-	if (ev->kind == SYSAUDIT_EV_OPEN &&
-	    ((r->flags & O_ACCMODE) != O_RDONLY || (r->flags & (O_CREAT | O_TRUNC))))
+	if (ev->kind == SYSAUDIT_EV_FSCHANGE ||
+	    (ev->kind == SYSAUDIT_EV_OPEN &&
+	     ((r->flags & O_ACCMODE) != O_RDONLY || (r->flags & (O_CREAT | O_TRUNC)))))
 		ev->eflags |= SYSAUDIT_F_WRITE;
 }
 
@@ -147,7 +283,7 @@ static void decode_connect(const struct probe_connect *r, struct sysaudit_event 
 }
 
 int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
-		    struct sysaudit_event *ev, char argv_store[][PROBE_ARG_LEN])
+		    struct sysaudit_event *ev, char *store)
 {
 	struct probe_hdr h;
 
@@ -162,14 +298,16 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	decode_hdr(&h, mono_to_real_ns, ev);
 	switch (h.kind) {
 	case PROBE_EXEC:
-		decode_exec(data, ev, argv_store);
+		decode_exec(data, ev, store);
 		break;
 	case PROBE_OPEN:
 	case PROBE_MMAP:
 	case PROBE_MPROTECT:
+	case PROBE_FSCHANGE:
 		decode_path(data, ev);
 		break;
 	case PROBE_CONNECT:
+	case PROBE_NET:
 		decode_connect(data, ev);
 		break;
 	case PROBE_FORK:
@@ -178,6 +316,7 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 
 		ev->child_pid = t->child_pid;
 		ev->exit_status = t->exit_status;
+		ev->child_exec_id = t->child_exec_id;
 		break;
 	}
 	}
@@ -188,15 +327,22 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 _Static_assert((int)PROBE_EXEC == (int)SYSAUDIT_EV_EXEC && (int)PROBE_OPEN == (int)SYSAUDIT_EV_OPEN &&
 		       (int)PROBE_CONNECT == (int)SYSAUDIT_EV_CONNECT && (int)PROBE_MMAP == (int)SYSAUDIT_EV_MMAP_EXEC &&
 		       (int)PROBE_MPROTECT == (int)SYSAUDIT_EV_MPROTECT_EXEC && (int)PROBE_FORK == (int)SYSAUDIT_EV_FORK &&
-		       (int)PROBE_EXIT == (int)SYSAUDIT_EV_EXIT && (int)PROBE_SYSCALL == (int)SYSAUDIT_EV_SYSCALL,
+		       (int)PROBE_EXIT == (int)SYSAUDIT_EV_EXIT && (int)PROBE_SYSCALL == (int)SYSAUDIT_EV_SYSCALL &&
+		       (int)PROBE_NET == (int)SYSAUDIT_EV_NET && (int)PROBE_FSCHANGE == (int)SYSAUDIT_EV_FSCHANGE &&
+		       (int)PROBE_KIND_MAX == (int)SYSAUDIT_EV_LOST,
 	       "probe_kind and sysaudit_kind differ");
 _Static_assert(PROBE_F_PATH_TRUNC == SYSAUDIT_F_PATH_TRUNC &&
 		       PROBE_F_ARGV_TRUNC == SYSAUDIT_F_ARGV_TRUNC &&
 		       PROBE_F_COMPAT == SYSAUDIT_F_COMPAT && PROBE_F_BASENAME == SYSAUDIT_F_FILE_BASENAME &&
-		       PROBE_F_RETRY == SYSAUDIT_F_UNREADABLE && PROBE_F_FROM_KERNEL == SYSAUDIT_F_FROM_KERNEL,
+		       PROBE_F_UNREADABLE == SYSAUDIT_F_UNREADABLE && PROBE_F_FROM_KERNEL == SYSAUDIT_F_FROM_KERNEL &&
+		       PROBE_F_RESOLVED == SYSAUDIT_F_RESOLVED && PROBE_F_MEMFD == SYSAUDIT_F_MEMFD &&
+		       PROBE_F_ANON == SYSAUDIT_F_ANON && PROBE_F_IMAGE32 == SYSAUDIT_F_IMAGE32 &&
+		       PROBE_F_INTERRUPTED == SYSAUDIT_F_INTERRUPTED && PROBE_F_WATCHED == SYSAUDIT_F_WATCHED &&
+		       PROBE_F_CWD_TRUNC == SYSAUDIT_F_CWD_TRUNC && PROBE_F_OUTSIDE_ROOT == SYSAUDIT_F_OUTSIDE_ROOT,
 	       "probe and sysaudit flags differ");
-_Static_assert(PROBE_PATH_MAX == SYSAUDIT_PATH_MAX && PROBE_ARGV_MAX == SYSAUDIT_ARGV_MAX &&
-		       PROBE_ARG_LEN == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN,
+_Static_assert(PROBE_PATH_MAX <= SYSAUDIT_PATH_MAX && PROBE_ARGS_BYTES == SYSAUDIT_ARGS_BYTES &&
+		       PROBE_ARG_MAX == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN &&
+		       PROBE_LOST_SLOTS >= (int)SYSAUDIT_LOST_KINDS - 1,
 	       "probe and sysaudit bounds differ");
 _Static_assert(PROBE_SLOT_COMPAT == SYSAUDIT_NR_COMPAT && PROBE_SLOT_OTHER == SYSAUDIT_NR_OTHER,
 	       "count slots differ");

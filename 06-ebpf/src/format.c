@@ -92,6 +92,26 @@ static void kv_str(struct out *o, const char *key, const char *val, size_t max)
 	json_str(o, val, max);
 }
 
+static const char *const lost_names[SYSAUDIT_LOST_KINDS] = {
+	[SYSAUDIT_LOST_STORAGE] = "storage",
+	[SYSAUDIT_LOST_EXEC] = "ringbuf_exec",
+	[SYSAUDIT_LOST_OPEN] = "ringbuf_open",
+	[SYSAUDIT_LOST_CONNECT] = "ringbuf_connect",
+	[SYSAUDIT_LOST_MMAP] = "ringbuf_mmap",
+	[SYSAUDIT_LOST_MPROTECT] = "ringbuf_mprotect",
+	[SYSAUDIT_LOST_FORK] = "ringbuf_fork",
+	[SYSAUDIT_LOST_EXIT] = "ringbuf_exit",
+	[SYSAUDIT_LOST_SYSCALL] = "ringbuf_syscall",
+	[SYSAUDIT_LOST_NET] = "ringbuf_net",
+	[SYSAUDIT_LOST_FSCHANGE] = "ringbuf_fschange",
+	[SYSAUDIT_LOST_MALFORMED] = "malformed",
+};
+
+const char *sysaudit_lost_kind_name(enum sysaudit_lost_kind k)
+{
+	return (unsigned)k < SYSAUDIT_LOST_KINDS ? lost_names[k] : "unknown";
+}
+
 const char *sysaudit_event_cat(const struct sysaudit_event *ev)
 {
 	if (!ev)
@@ -101,8 +121,13 @@ const char *sysaudit_event_cat(const struct sysaudit_event *ev)
 		return "run";
 	case SYSAUDIT_EV_OPEN:
 		return "fs";
+	case SYSAUDIT_EV_FSCHANGE:
+		return "fs";
 	case SYSAUDIT_EV_CONNECT:
+	case SYSAUDIT_EV_NET:
 		return "net";
+	case SYSAUDIT_EV_LOST:
+		return "audit";
 	case SYSAUDIT_EV_MMAP_EXEC:
 	case SYSAUDIT_EV_MPROTECT_EXEC:
 		return "ffi";
@@ -141,8 +166,19 @@ int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len)
 		/* fall through */
 	case SYSAUDIT_EV_EXEC:
 	case SYSAUDIT_EV_OPEN:
-		n = snprintf(buf, len, "%.*s", (int)sizeof(ev->path), ev->path);
+	case SYSAUDIT_EV_FSCHANGE:
+		/* the resolved path; the raw argument when nothing better is known */
+		n = snprintf(buf, len, "%.*s", (int)sizeof(ev->path), ev->path[0] ? ev->path : ev->raw);
 		break;
+	case SYSAUDIT_EV_LOST:
+		n = snprintf(buf, len, "lost");
+		break;
+	case SYSAUDIT_EV_NET:
+		if (ev->family != AF_INET && ev->family != AF_INET6 && ev->family != AF_UNIX) {
+			n = snprintf(buf, len, "%s", ev->syscall ? ev->syscall : "unknown");
+			break;
+		}
+		/* fall through */
 	case SYSAUDIT_EV_CONNECT:
 		if (ev->family == AF_INET)
 			n = snprintf(buf, len, "%.*s:%u", (int)sizeof(ev->addr), ev->addr, ev->port);
@@ -168,16 +204,60 @@ int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len)
 static void fields_exec(struct out *o, const struct sysaudit_event *ev)
 {
 	int argc = ev->argc < 0 ? 0 : ev->argc > SYSAUDIT_ARGV_MAX ? SYSAUDIT_ARGV_MAX : ev->argc;
+	int first = 1;
 
+	if (ev->raw[0])
+		kv_str(o, "filename", ev->raw, sizeof(ev->raw));
 	puts_(o, ",\"argv\":[");
 	for (int i = 0; i < argc; i++) {
 		if (i)
 			put(o, ",", 1);
-		json_str(o, ev->argv[i] ? ev->argv[i] : "", SYSAUDIT_ARG_LEN);
+		json_str(o, ev->argv[i] ? ev->argv[i] : "", SYSAUDIT_ARGS_BYTES + SYSAUDIT_ARG_LEN);
 	}
 	put(o, "]", 1);
+	putf(o, ",\"argc\":%u", ev->argc_total > (uint32_t)argc ? ev->argc_total : (uint32_t)argc);
 	if (ev->eflags & SYSAUDIT_F_ARGV_TRUNC)
 		puts_(o, ",\"argv_truncated\":true");
+	if (ev->argv_cut) {
+		puts_(o, ",\"argv_cut\":[");
+		for (int i = 0; i < 64; i++) {
+			if (!(ev->argv_cut & (1ull << i)))
+				continue;
+			putf(o, first ? "%d" : ",%d", i);
+			first = 0;
+		}
+		put(o, "]", 1);
+	}
+	if (ev->eflags & SYSAUDIT_F_MEMFD)
+		puts_(o, ",\"memfd\":true");
+	if (ev->eflags & SYSAUDIT_F_ANON)
+		puts_(o, ",\"anonymous_file\":true");
+	if (ev->eflags & SYSAUDIT_F_IMAGE32)
+		puts_(o, ",\"image32\":true");
+}
+
+static void fields_addr(struct out *o, const struct sysaudit_event *ev)
+{
+	putf(o, ",\"family\":%d", ev->family);
+	if (ev->family == AF_INET || ev->family == AF_INET6) {
+		kv_str(o, "addr", ev->addr, sizeof(ev->addr));
+		putf(o, ",\"port\":%u", ev->port);
+	}
+}
+
+static void fields_lost(struct out *o, const struct sysaudit_event *ev)
+{
+	int first = 1;
+
+	puts_(o, ",\"counts\":{");
+	for (int i = 0; i < SYSAUDIT_LOST_KINDS; i++) {
+		if (!ev->lost[i])
+			continue;
+		putf(o, "%s\"%s\":%" PRIu64, first ? "" : ",",
+		     sysaudit_lost_kind_name((enum sysaudit_lost_kind)i), ev->lost[i]);
+		first = 0;
+	}
+	put(o, "}", 1);
 }
 
 static void fields_kind(struct out *o, const struct sysaudit_event *ev)
@@ -187,15 +267,24 @@ static void fields_kind(struct out *o, const struct sysaudit_event *ev)
 		fields_exec(o, ev);
 		break;
 	case SYSAUDIT_EV_OPEN:
+	case SYSAUDIT_EV_FSCHANGE:
 		putf(o, ",\"flags\":%" PRId64 ",\"mode\":%u,\"access\":\"%s\"", ev->flags, ev->mode,
 		     (ev->eflags & SYSAUDIT_F_WRITE) ? "write" : "read");
+		if (ev->raw[0] && strcmp(ev->raw, ev->path))
+			kv_str(o, "arg_path", ev->raw, sizeof(ev->raw));
+		if (ev->raw2[0])
+			kv_str(o, "arg_path2", ev->raw2, sizeof(ev->raw2));
+		puts_(o, (ev->eflags & SYSAUDIT_F_RESOLVED) ? ",\"resolved\":\"kernel\""
+			 : (ev->eflags & SYSAUDIT_F_JOINED) ? ",\"resolved\":\"joined\""
+							     : ",\"resolved\":\"none\"");
+		if (ev->eflags & SYSAUDIT_F_WATCHED)
+			putf(o, ",\"watch\":%u", ev->watch_tag);
 		break;
 	case SYSAUDIT_EV_CONNECT:
-		putf(o, ",\"family\":%d", ev->family);
-		if (ev->family == AF_INET || ev->family == AF_INET6) {
-			kv_str(o, "addr", ev->addr, sizeof(ev->addr));
-			putf(o, ",\"port\":%u", ev->port);
-		}
+	case SYSAUDIT_EV_NET:
+		fields_addr(o, ev);
+		break;
+	case SYSAUDIT_EV_LOST: /* written by fields() */
 		break;
 	case SYSAUDIT_EV_MMAP_EXEC:
 	case SYSAUDIT_EV_MPROTECT_EXEC:
@@ -203,9 +292,12 @@ static void fields_kind(struct out *o, const struct sysaudit_event *ev)
 		kv_str(o, "file", ev->path, sizeof(ev->path));
 		if (ev->eflags & SYSAUDIT_F_FILE_BASENAME)
 			puts_(o, ",\"file_is_basename\":true");
+		if (ev->eflags & SYSAUDIT_F_MEMFD)
+			puts_(o, ",\"memfd\":true");
 		break;
 	case SYSAUDIT_EV_FORK:
-		putf(o, ",\"child_pid\":%u", ev->child_pid);
+		putf(o, ",\"child_pid\":%u,\"child_exec_id\":%" PRIu64, ev->child_pid,
+		     ev->child_exec_id);
 		break;
 	case SYSAUDIT_EV_EXIT:
 		if (WIFSIGNALED(ev->exit_status))
@@ -233,14 +325,30 @@ static void fields(struct out *o, const struct sysaudit_event *ev, const struct 
 	     action_name(v ? v->action : SYSAUDIT_INFO));
 	kv_str(o, "what", what, sizeof(what));
 	kv_str(o, "rule", rule, sizeof(v->rule));
+	if (ev->kind == SYSAUDIT_EV_LOST) { /* a notice about the stream, not a syscall */
+		fields_lost(o, ev);
+		return;
+	}
 	putf(o, ",\"pid\":%u,\"tid\":%u,\"host_pid\":%u", ev->pid, ev->tid, ev->host_pid);
+	putf(o, ",\"exec_id\":%" PRIu64 ",\"parent_exec_id\":%" PRIu64 ",\"uid\":%u,\"euid\":%u",
+	     ev->exec_id, ev->parent_exec_id, ev->uid, ev->euid);
 	kv_str(o, "comm", ev->comm, sizeof(ev->comm));
+	if (ev->cwd[0])
+		kv_str(o, "cwd", ev->cwd, sizeof(ev->cwd));
 	kv_str(o, "syscall", ev->syscall ? ev->syscall : "unknown", 64);
 	if (ev->kind != SYSAUDIT_EV_FORK && ev->kind != SYSAUDIT_EV_EXIT) {
 		putf(o, ",\"ret\":%" PRId64, ev->ret);
 		if (ev->ret < 0 && ev->ret > -4096 && strerrorname_np((int)-ev->ret))
 			putf(o, ",\"errno\":\"%s\"", strerrorname_np((int)-ev->ret));
 	}
+	if (ev->restarts)
+		putf(o, ",\"restarts\":%u", ev->restarts);
+	if (ev->eflags & SYSAUDIT_F_INTERRUPTED)
+		puts_(o, ",\"interrupted\":true");
+	if (ev->eflags & SYSAUDIT_F_CWD_TRUNC)
+		puts_(o, ",\"cwd_truncated\":true");
+	if (ev->eflags & SYSAUDIT_F_OUTSIDE_ROOT)
+		puts_(o, ",\"outside_root\":true");
 	if (ev->eflags & SYSAUDIT_F_PATH_TRUNC)
 		puts_(o, ",\"path_truncated\":true");
 	if (ev->eflags & SYSAUDIT_F_UNREADABLE)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,10 +53,12 @@ struct sysaudit {
 	uint32_t budget;         /* records one consume call takes at most: one full ring */
 	uint32_t budget_left;    /* of this call; 0 ends it (a flooding pod cannot hold it) */
 	uint64_t malformed;      /* records dropped by sysaudit_decode (never expected) */
+	uint64_t announced[SYSAUDIT_LOST_KINDS]; /* losses already told in a notice */
+	int64_t last_notice_ns;  /* CLOCK_MONOTONIC of the last loss notice */
 	sysaudit_classify_fn classify;
 	void *classify_ctx;
 	struct sysaudit_event ev;                     /* decode target */
-	char argv_store[PROBE_ARGV_MAX][PROBE_ARG_LEN]; /* ev.argv points here */
+	char store[SYSAUDIT_STORE_BYTES]; /* ev.argv points here */
 	enum sysaudit_errkind ekind;
 	char emsg[1536];
 	char log[LOG_CAP];       /* tail of libbpf's messages during open */
@@ -258,7 +261,7 @@ static uint32_t ringbuf_size(uint32_t want)
 static int configure(struct sysaudit *a, const struct sysaudit_opts *o, __u32 ino, __u32 level)
 {
 	struct probe *s = a->skel;
-	int counters = o->mode == SYSAUDIT_COUNTERS;
+	int counters = o->mode == SYSAUDIT_COUNTERS, fsreport = o->mode == SYSAUDIT_FSREPORT;
 	uint32_t rb;
 	int err = 0;
 
@@ -269,10 +272,10 @@ static int configure(struct sysaudit *a, const struct sysaudit_opts *o, __u32 in
 	s->rodata->wake_bytes = rb / 4;
 	s->rodata->wake_interval_ns = 5000000;
 	err = err ?: bpf_map__set_max_entries(s->maps.rb, rb);
-	err = err ?: bpf_program__set_autoload(s->progs.sys_exit, !counters);
-	err = err ?: bpf_program__set_autoload(s->progs.task_fork, !counters);
-	err = err ?: bpf_program__set_autoload(s->progs.task_exit, !counters);
-	err = err ?: bpf_program__set_autoload(s->progs.task_exec, !counters);
+	/* counters: sys_exit counts, task_exit counts exit/exit_group (they never
+	 * return); the report mode needs no process events either */
+	err = err ?: bpf_program__set_autoload(s->progs.task_fork, !counters && !fsreport);
+	err = err ?: bpf_program__set_autoload(s->progs.task_exec, !counters && !fsreport);
 	err = err ?: bpf_program__set_autoload(s->progs.selftest_reject,
 					       o->selftest_verifier_reject != 0);
 	return err;
@@ -338,6 +341,8 @@ static int open_steps(struct sysaudit *a, const struct sysaudit_opts *o)
 	/* the most records a full ring can hold: the smallest record plus its header */
 	a->budget = bpf_map__max_entries(a->skel->maps.rb) /
 			    ((sizeof(struct probe_sys) + 7) / 8 * 8 + BPF_RINGBUF_HDR_SZ) + 1;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	a->last_notice_ns = 0;
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0)
 		return set_err(a, SYSAUDIT_E_OTHER, a->ncpus ? a->ncpus : -EINVAL,
@@ -369,7 +374,7 @@ int sysaudit_open(sysaudit_t *a, const struct sysaudit_opts *opts)
 	/* 1. state */
 	if (a->state != ST_NEW)
 		return set_err(a, SYSAUDIT_E_STATE, -EALREADY, "sysaudit_open called twice");
-	if (opts->mode < SYSAUDIT_COUNTERS || opts->mode > SYSAUDIT_ALL)
+	if (opts->mode < SYSAUDIT_COUNTERS || opts->mode > SYSAUDIT_FSREPORT)
 		return set_err(a, SYSAUDIT_E_OTHER, -EINVAL, "unknown mode %d", (int)opts->mode);
 	a->mode = opts->mode;
 	a->log_len = 0;
@@ -429,7 +434,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct sysaudit *a = ctx;
 	int rc = 0;
 
-	if (sysaudit_decode(data, size, a->mono_to_real, &a->ev, a->argv_store) != 0) {
+	if (sysaudit_decode(data, size, a->mono_to_real, &a->ev, a->store) != 0) {
 		a->malformed++;
 	} else {
 		a->delivered++;
@@ -446,6 +451,59 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * Tell losses in the stream: when the lost counters grew since the last
+ * notice, and the last one is at least a second old (or @force), deliver one
+ * SYSAUDIT_EV_LOST event with the growth by kind.
+ */
+static void lost_notice(sysaudit_t *a, int force)
+{
+	uint64_t cur[SYSAUDIT_LOST_KINDS];
+	struct timespec now;
+	int64_t ns;
+	int any = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	if (!force && a->last_notice_ns && ns - a->last_notice_ns < 1000000000LL)
+		return;
+	if (sysaudit_lost_kinds(a, cur) != 0)
+		return;
+	memset(&a->ev, 0, sizeof(a->ev));
+	for (int i = 0; i < SYSAUDIT_LOST_KINDS; i++) {
+		a->ev.lost[i] = cur[i] - a->announced[i];
+		any |= a->ev.lost[i] != 0;
+	}
+	if (!any)
+		return;
+	memcpy(a->announced, cur, sizeof(cur));
+	a->last_notice_ns = ns;
+	a->ev.kind = SYSAUDIT_EV_LOST;
+	a->ev.nr = -1;
+	a->ev.syscall = "lost";
+	a->ev.ts_ns = (uint64_t)(ns + a->mono_to_real);
+	a->delivered++;
+	if (a->cb) {
+		int rc = a->cb(a->cb_ctx, &a->ev);
+
+		if (rc)
+			a->cb_stop = rc;
+	}
+}
+
+int sysaudit_flush_lost(sysaudit_t *a, sysaudit_event_fn cb, void *ctx)
+{
+	if (!a || !a->rb)
+		return -EBADFD;
+	a->cb = cb;
+	a->cb_ctx = ctx;
+	a->cb_stop = 0;
+	a->delivered = 0;
+	lost_notice(a, 1);
+	a->cb = NULL;
+	return a->cb_stop ? a->cb_stop : a->delivered;
+}
+
 static int drain(sysaudit_t *a, int timeout_ms, sysaudit_event_fn cb, void *ctx, int wait)
 {
 	int rc;
@@ -458,6 +516,8 @@ static int drain(sysaudit_t *a, int timeout_ms, sysaudit_event_fn cb, void *ctx,
 	a->delivered = 0;
 	a->budget_left = a->budget;
 	rc = wait ? ring_buffer__poll(a->rb, timeout_ms) : ring_buffer__consume(a->rb);
+	if (!a->cb_stop && rc >= 0)
+		lost_notice(a, 0);
 	a->cb = NULL;
 	if (a->cb_stop)
 		return a->cb_stop;
@@ -543,19 +603,61 @@ int sysaudit_counts(const sysaudit_t *a, struct sysaudit_count *out, size_t max)
 	return (int)n;
 }
 
-int sysaudit_lost(const sysaudit_t *a, uint64_t *out)
+int sysaudit_lost_kinds(const sysaudit_t *a, uint64_t out[SYSAUDIT_LOST_KINDS])
 {
-	uint64_t r = 0, p = 0;
+	uint64_t v;
 	int err;
 
 	if (!a || !out)
 		return -EINVAL;
 	if (!a->skel || a->state == ST_NEW)
 		return -EBADFD;
-	if ((err = percpu_sum(a, a->skel->maps.lost, PROBE_LOST_RINGBUF, &r)) ||
-	    (err = percpu_sum(a, a->skel->maps.lost, PROBE_LOST_PENDING, &p)))
+	memset(out, 0, SYSAUDIT_LOST_KINDS * sizeof(out[0]));
+	/* kernel slots: 0 = storage, k = ring full for a record of kind k;
+	 * slots past the last kind (never written) land in "syscall" */
+	for (__u32 slot = 0; slot < PROBE_LOST_SLOTS; slot++) {
+		if ((err = percpu_sum(a, a->skel->maps.lost, slot, &v)))
+			return err;
+		out[slot < SYSAUDIT_LOST_MALFORMED ? slot : SYSAUDIT_LOST_SYSCALL] += v;
+	}
+	out[SYSAUDIT_LOST_MALFORMED] = a->malformed;
+	return 0;
+}
+
+int sysaudit_lost(const sysaudit_t *a, uint64_t *out)
+{
+	uint64_t k[SYSAUDIT_LOST_KINDS], sum = 0;
+	int err;
+
+	if (!a || !out)
+		return -EINVAL;
+	if ((err = sysaudit_lost_kinds(a, k)))
 		return err;
-	*out = r + p + a->malformed;
+	for (int i = 0; i < SYSAUDIT_LOST_KINDS; i++)
+		sum += k[i];
+	*out = sum;
+	return 0;
+}
+
+int sysaudit_watch(sysaudit_t *a, const char *path, uint32_t tag)
+{
+	struct probe_watch_key k;
+	struct stat st;
+	int err;
+
+	if (!a || !path)
+		return -EINVAL;
+	if (!a->skel || a->state == ST_NEW)
+		return -EBADFD;
+	if (stat(path, &st) != 0)
+		return -errno;
+	/* the kernel's dev_t (MKDEV: major << 20 | minor), not stat's encoding */
+	k.dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+	k.ino = st.st_ino;
+	err = bpf_map_update_elem(bpf_map__fd(a->skel->maps.watch), &k, &tag, BPF_ANY);
+	if (err)
+		return errno == E2BIG ? -ENOSPC : -errno;
+	a->skel->bss->watch_count++;
 	return 0;
 }
 
@@ -574,9 +676,7 @@ int sysaudit_link_ids(const sysaudit_t *a, uint32_t *ids, size_t max)
 		__u32 len = sizeof(info);
 
 		/* the skeleton keeps one link pointer per program, in program order */
-		if (prog == a->skel->progs.sys_enter)
-			slot = &a->skel->links.sys_enter;
-		else if (prog == a->skel->progs.sys_exit)
+		if (prog == a->skel->progs.sys_exit)
 			slot = &a->skel->links.sys_exit;
 		else if (prog == a->skel->progs.task_fork)
 			slot = &a->skel->links.task_fork;

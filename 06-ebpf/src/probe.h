@@ -1,7 +1,7 @@
 /*
  * probe.h — records shared by the kernel side (probe.bpf.c) and the user side
- * (probe.c) of layer 06-ebpf. Part of the CO-RE trio probe.bpf.c / probe.h /
- * probe.c (docs/conventions.md, "eBPF").
+ * (probe.c, decode.c) of layer 06-ebpf. Part of the CO-RE trio probe.bpf.c /
+ * probe.h / probe.c (docs/conventions.md, "eBPF").
  *
  * Builds on nothing but the __u32/__u64 types (vmlinux.h in the BPF build,
  * <linux/types.h> in user space). Private to 06-ebpf: the public, decoded form
@@ -10,15 +10,17 @@
  * Wire rules: the kernel writes these records into the BPF ring buffer; the
  * user side checks the record size against the kind before reading anything
  * and never trusts a string to be NUL-terminated (it forces the last byte).
- * Strings come from pod memory, read with bpf_probe_read_user_str.
+ * Strings come from pod memory (bpf_probe_read_user_str) or from the kernel's
+ * own dentries (names the pod chose when it created the files).
  */
 #ifndef POD_SYSAUDIT_PROBE_H
 #define POD_SYSAUDIT_PROBE_H
 
-#define PROBE_PATH_MAX 256 /* == SYSAUDIT_PATH_MAX */
-#define PROBE_ARGV_MAX 8   /* == SYSAUDIT_ARGV_MAX */
-#define PROBE_ARG_LEN 128  /* == SYSAUDIT_ARG_LEN */
-#define PROBE_SA_MAX 112   /* bytes of a sockaddr copied (sockaddr_un is 110) */
+#define PROBE_PATH_MAX 256   /* one path buffer, kernel side */
+#define PROBE_ARGS_BYTES 4096 /* exec: argument bytes captured in all */
+#define PROBE_ARG_MAX 512    /* exec (failed, read from the caller): one argument */
+#define PROBE_ARGV_SCAN 32   /* exec (failed): argument pointers followed */
+#define PROBE_SA_MAX 112     /* bytes of a sockaddr copied (sockaddr_un is 110) */
 #define PROBE_COMM_LEN 16
 
 /* Count slots: 0..1021 native syscall numbers, then these two (sysaudit.h). */
@@ -26,14 +28,16 @@
 #define PROBE_SLOT_OTHER 1022
 #define PROBE_SLOT_COMPAT 1023
 
-/* Lost-event counter slots (a per-CPU array of two __u64). */
-#define PROBE_LOST_RINGBUF 0 /* bpf_ringbuf_output failed: ring full */
-#define PROBE_LOST_PENDING 1 /* no pending slot, or a record whose exit never came */
+/* Lost-record counter slots (a per-CPU array): slot 0 = no task storage,
+ * slot = enum probe_kind = the ring buffer was full for a record of that kind. */
+#define PROBE_LOST_STORAGE 0
+#define PROBE_LOST_SLOTS 16
 
 /* Load-time modes (const volatile rodata `mode`), equal to enum sysaudit_mode. */
 #define PROBE_MODE_COUNTERS 0
 #define PROBE_MODE_DETAILED 1
 #define PROBE_MODE_ALL 2
+#define PROBE_MODE_FSREPORT 3
 
 enum probe_kind {
 	PROBE_EXEC = 1,
@@ -44,6 +48,9 @@ enum probe_kind {
 	PROBE_FORK,
 	PROBE_EXIT,
 	PROBE_SYSCALL,
+	PROBE_NET,
+	PROBE_FSCHANGE,
+	PROBE_KIND_MAX,
 };
 
 /* Event flags, equal to SYSAUDIT_F_* in sysaudit.h. */
@@ -51,15 +58,19 @@ enum probe_kind {
 #define PROBE_F_ARGV_TRUNC 0x2
 #define PROBE_F_COMPAT 0x4
 #define PROBE_F_BASENAME 0x10
-/* Kernel-internal: the user string could not be read at entry (its page was
- * not resident); sys_exit reads it again, after the kernel faulted it in. */
-#define PROBE_F_RETRY 0x100
-/* Exec: path and argv were re-read from the new image (bprm->filename and the
- * argument area the kernel copied), not from the caller's memory. */
+#define PROBE_F_UNREADABLE 0x100
 #define PROBE_F_FROM_KERNEL 0x200
+#define PROBE_F_RESOLVED 0x400  /* path is the file the kernel resolved (fd/VMA/bprm) */
+#define PROBE_F_DIRBASE 0x800   /* path is the dirfd's directory; raw is relative to it */
+#define PROBE_F_MEMFD 0x1000    /* exec/mmap: the file is a memfd */
+#define PROBE_F_ANON 0x2000     /* exec/mmap: the file has no name in any directory */
+#define PROBE_F_IMAGE32 0x4000  /* exec: the new image is a 32-bit program */
+#define PROBE_F_INTERRUPTED 0x8000 /* the call ended by a signal (-ERESTART* then not restarted) */
+#define PROBE_F_WATCHED 0x10000 /* the resolved file (or a directory above it) is watched */
+#define PROBE_F_CWD_TRUNC 0x20000 /* cwd did not fit or could not be walked */
+#define PROBE_F_OUTSIDE_ROOT 0x40000 /* the walk left the task's root: path is relative to a mount */
 
-/* Common head of every record. Written at syscall entry, completed (ret, ts)
- * at syscall exit, then copied whole into the ring buffer. */
+/* Common head of every record, written at syscall exit. */
 struct probe_hdr {
 	__u32 kind;     /* enum probe_kind */
 	__u32 eflags;   /* PROBE_F_* */
@@ -70,7 +81,14 @@ struct probe_hdr {
 	__s32 nr;       /* syscall number (i386 numbering when PROBE_F_COMPAT), -1 fork/exit */
 	__s64 ret;      /* syscall return value */
 	__u64 args[6];  /* raw arguments */
+	__u64 exec_id;        /* this process image, unique in the pod (1, 2, ...) */
+	__u64 parent_exec_id; /* the image it came from (forking process / replaced image) */
+	__u32 uid;      /* real uid, initial user namespace */
+	__u32 euid;     /* effective uid */
+	__u32 restarts; /* -ERESTART* exits folded into this record */
+	__u32 watch_tag; /* PROBE_F_WATCHED: the tag of the watch entry that matched */
 	char comm[PROBE_COMM_LEN];
+	char cwd[PROBE_PATH_MAX]; /* the task's working directory, as the task sees it */
 };
 
 /* PROBE_SYSCALL (only the head). */
@@ -78,16 +96,18 @@ struct probe_sys {
 	struct probe_hdr h;
 };
 
-/* PROBE_OPEN, PROBE_MMAP, PROBE_MPROTECT. */
+/* PROBE_OPEN, PROBE_MMAP, PROBE_MPROTECT, PROBE_FSCHANGE. */
 struct probe_path {
 	struct probe_hdr h;
-	__s64 flags; /* open flags / mmap flags */
-	__u32 mode;  /* open mode */
+	__s64 flags; /* open flags / mmap flags / unlinkat, renameat2 flags */
+	__u32 mode;  /* open / mkdir / chmod mode */
 	__u32 prot;  /* mmap/mprotect prot */
-	char path[PROBE_PATH_MAX];
+	char path[PROBE_PATH_MAX]; /* PROBE_F_RESOLVED: the file; PROBE_F_DIRBASE: dirfd's dir */
+	char raw[PROBE_PATH_MAX];  /* the path argument as the pod passed it */
+	char raw2[PROBE_PATH_MAX]; /* rename/link/symlink: the second path */
 };
 
-/* PROBE_CONNECT: the raw sockaddr, decoded in user space. */
+/* PROBE_CONNECT, PROBE_NET: the raw sockaddr, decoded in user space. */
 struct probe_connect {
 	struct probe_hdr h;
 	__u32 sa_len; /* bytes valid in sa (<= PROBE_SA_MAX) */
@@ -98,10 +118,13 @@ struct probe_connect {
 /* PROBE_EXEC. */
 struct probe_exec {
 	struct probe_hdr h;
-	__u32 argc; /* entries captured in argv */
+	__u32 argc;     /* arguments the program got (bprm->argc), or pointers seen */
+	__u32 args_len; /* bytes valid in args (NUL-separated strings) */
+	__u32 cut;      /* failed exec: bit i = argument i was cut at PROBE_ARG_MAX - 1 */
 	__u32 pad;
-	char path[PROBE_PATH_MAX];
-	char argv[PROBE_ARGV_MAX][PROBE_ARG_LEN];
+	char path[PROBE_PATH_MAX];     /* the file executed, resolved (PROBE_F_RESOLVED) */
+	char filename[PROBE_PATH_MAX]; /* the name asked for (bprm->filename or the argument) */
+	char args[PROBE_ARGS_BYTES + PROBE_ARG_MAX];
 };
 
 /* PROBE_FORK, PROBE_EXIT (emitted directly, no enter/exit pairing). */
@@ -109,6 +132,13 @@ struct probe_task {
 	struct probe_hdr h;
 	__u32 child_pid;   /* fork: new process, pod view */
 	__s32 exit_status; /* exit: task->exit_code */
+	__u64 child_exec_id; /* fork: the new process's exec_id */
+};
+
+/* Watched files (fs reporting): key = the file's device and inode. */
+struct probe_watch_key {
+	__u64 dev;
+	__u64 ino;
 };
 
 #endif

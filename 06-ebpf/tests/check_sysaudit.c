@@ -51,11 +51,11 @@ static int bpf_possible(void)
 
 /* ---- collected events ---------------------------------------------------- */
 
-#define MAX_EVENTS 4096
+#define MAX_EVENTS 2048
 
 struct copy {
 	struct sysaudit_event ev;
-	char argv[SYSAUDIT_ARGV_MAX][SYSAUDIT_ARG_LEN];
+	char args[SYSAUDIT_ARGS_BYTES + SYSAUDIT_ARG_LEN + 1]; /* ev.argv point here */
 	char syscall[32];
 };
 
@@ -75,9 +75,15 @@ static int collect(void *ctx, const struct sysaudit_event *ev)
 		return 0;
 	c = &s->ev[s->n++];
 	c->ev = *ev;
-	for (int i = 0; i < ev->argc; i++) {
-		snprintf(c->argv[i], sizeof(c->argv[i]), "%s", ev->argv[i]);
-		c->ev.argv[i] = c->argv[i];
+	for (int i = 0, off = 0; i < ev->argc && i < SYSAUDIT_ARGV_MAX; i++) {
+		size_t l = strlen(ev->argv[i]);
+
+		if (off + l + 1 > sizeof(c->args))
+			l = sizeof(c->args) - off - 1;
+		memcpy(c->args + off, ev->argv[i], l);
+		c->args[off + l] = '\0';
+		c->ev.argv[i] = c->args + off;
+		off += (int)l + 1;
 	}
 	snprintf(c->syscall, sizeof(c->syscall), "%s", ev->syscall);
 	c->ev.syscall = c->syscall;
@@ -90,6 +96,15 @@ static void sink_init(struct sink *s)
 	ck_assert_ptr_nonnull(s->ev);
 	s->n = 0;
 	s->total = 0;
+}
+
+static int count_kind(const struct sink *s, enum sysaudit_kind kind)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++)
+		n += s->ev[i].ev.kind == kind;
+	return n;
 }
 
 static const struct sysaudit_event *find(const struct sink *s, enum sysaudit_kind kind,
@@ -287,6 +302,11 @@ static struct sysaudit_event sample_open(void)
 	ev.syscall = "openat";
 	ev.ret = -ENOENT;
 	snprintf(ev.path, sizeof(ev.path), "/etc/x");
+	snprintf(ev.raw, sizeof(ev.raw), "../etc/x");
+	snprintf(ev.cwd, sizeof(ev.cwd), "/srv");
+	ev.eflags = SYSAUDIT_F_JOINED;
+	ev.exec_id = 3;
+	ev.parent_exec_id = 2;
 	ev.flags = O_RDONLY;
 	return ev;
 }
@@ -294,7 +314,7 @@ static struct sysaudit_event sample_open(void)
 START_TEST(test_format_line_is_the_audit_contract)
 {
 	struct sysaudit_event ev = sample_open();
-	char buf[1024];
+	char buf[2048];
 	int n = sysaudit_format_line(&ev, NULL, "pod-7", buf, sizeof(buf));
 
 	ck_assert_int_gt(n, 0);
@@ -302,8 +322,10 @@ START_TEST(test_format_line_is_the_audit_contract)
 	ck_assert_str_eq(buf,
 			 "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"pod\":\"pod-7\",\"src\":\"ebpf\","
 			 "\"cat\":\"fs\",\"action\":\"info\",\"what\":\"/etc/x\",\"rule\":\"default\","
-			 "\"pid\":1,\"tid\":1,\"host_pid\":4242,\"comm\":\"worker\",\"syscall\":\"openat\","
-			 "\"ret\":-2,\"errno\":\"ENOENT\",\"flags\":0,\"mode\":0,\"access\":\"read\"}\n");
+			 "\"pid\":1,\"tid\":1,\"host_pid\":4242,\"exec_id\":3,\"parent_exec_id\":2,"
+			 "\"uid\":0,\"euid\":0,\"comm\":\"worker\",\"cwd\":\"/srv\",\"syscall\":\"openat\","
+			 "\"ret\":-2,\"errno\":\"ENOENT\",\"flags\":0,\"mode\":0,\"access\":\"read\","
+			 "\"arg_path\":\"../etc/x\",\"resolved\":\"joined\"}\n");
 }
 END_TEST
 
@@ -407,7 +429,7 @@ START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 {
 	static union { struct probe_exec x; char more[sizeof(struct probe_exec) + 64]; } u;
 	struct probe_exec *const xp = &u.x; /* strings copied from pod memory: fill every byte */
-	static char store[PROBE_ARGV_MAX][PROBE_ARG_LEN];
+	static char store[SYSAUDIT_STORE_BYTES];
 	struct sysaudit_event ev;
 
 	memset(&u, 'A', sizeof(u));
@@ -424,11 +446,15 @@ START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 	/* 2. unterminated strings end inside their buffers; argc is clamped */
 	xp->h.kind = PROBE_EXEC;
 	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), 0);
-	ck_assert_int_eq(ev.argc, PROBE_ARGV_MAX);
-	ck_assert_uint_eq(strlen(ev.path), sizeof(ev.path) - 1);
+	/* one unterminated argument filling the whole area: kept, bounded, marked */
+	ck_assert_int_eq(ev.argc, 1);
+	ck_assert_uint_eq(strlen(ev.argv[0]), PROBE_ARGS_BYTES + PROBE_ARG_MAX);
+	ck_assert(ev.eflags & SYSAUDIT_F_ARGV_TRUNC);
+	ck_assert_uint_eq(ev.argc_total, 1000000);
+	ck_assert_uint_eq(strlen(ev.raw), PROBE_PATH_MAX - 1);
+	ck_assert_uint_eq(strlen(ev.cwd), PROBE_PATH_MAX - 1);
+	ck_assert_uint_lt(strlen(ev.path), sizeof(ev.path));
 	ck_assert_uint_eq(strlen(ev.comm), sizeof(ev.comm) - 1);
-	for (int i = 0; i < ev.argc; i++)
-		ck_assert_uint_eq(strlen(ev.argv[i]), PROBE_ARG_LEN - 1);
 	ck_assert_str_eq(ev.syscall, "execve");
 }
 END_TEST
@@ -612,26 +638,36 @@ START_TEST(test_exec_event_has_binary_and_arguments)
 	struct run r = { 0 };
 	struct sink s;
 	const struct sysaudit_event *e;
-	char line[2048];
+	char line[SYSAUDIT_LINE_MAX], real[PATH_MAX], want[PATH_MAX + 64];
 
 	REQUIRE_BPF();
+	ck_assert_ptr_nonnull(realpath("/bin/echo", real));
 	sink_init(&s);
 	run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_echo, NULL);
 	run_finish(&r, &s);
 	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	e = find(&s, SYSAUDIT_EV_EXEC, "/bin/echo");
+	/* the file the kernel executed, resolved; the name asked for beside it */
+	e = find(&s, SYSAUDIT_EV_EXEC, real);
 	ck_assert_msg(e != NULL, "no exec event among %d", s.n);
 	ck_assert_int_eq(e->ret, 0);
 	ck_assert_uint_eq(e->pid, 1);
 	ck_assert_uint_eq(e->tid, 1);
 	ck_assert_str_eq(e->syscall, "execve");
 	ck_assert(e->eflags & SYSAUDIT_F_FROM_KERNEL); /* re-read from the new image */
+	ck_assert(e->eflags & SYSAUDIT_F_RESOLVED);
+	ck_assert_str_eq(e->raw, "/bin/echo");
+	ck_assert_str_eq(e->comm, "echo"); /* the new image's comm */
+	ck_assert_uint_ge(e->exec_id, 2);
+	ck_assert_uint_ne(e->parent_exec_id, 0);
+	ck_assert_uint_ne(e->parent_exec_id, e->exec_id);
 	ck_assert_int_eq(e->argc, 3);
 	ck_assert_str_eq(e->argv[0], "echo");
 	ck_assert_str_eq(e->argv[1], "hello");
 	ck_assert_str_eq(e->argv[2], "sysaudit world");
 	ck_assert_int_gt(sysaudit_format_line(e, NULL, "p1", line, sizeof(line)), 0);
-	ck_assert_ptr_nonnull(strstr(line, "\"cat\":\"run\",\"action\":\"info\",\"what\":\"/bin/echo\""));
+	snprintf(want, sizeof(want), "\"cat\":\"run\",\"action\":\"info\",\"what\":\"%s\"", real);
+	ck_assert_ptr_nonnull(strstr(line, want));
+	ck_assert_ptr_nonnull(strstr(line, "\"filename\":\"/bin/echo\""));
 	ck_assert_ptr_nonnull(strstr(line, "\"argv\":[\"echo\",\"hello\",\"sysaudit world\"]"));
 	/* the exit event of the same process closes the story */
 	e = find(&s, SYSAUDIT_EV_EXIT, NULL);
@@ -1075,7 +1111,7 @@ START_TEST(test_lost_events_are_counted_under_a_flood)
 	/* every syscall gives one record, exit_group none, the process exit one:
 	 * delivered + lost must account for each of them exactly */
 	ck_assert_uint_eq(exits, 1);
-	ck_assert_uint_eq((uint64_t)s.total + lost, syscalls + 1);
+	ck_assert_uint_eq((uint64_t)(s.total - count_kind(&s, SYSAUDIT_EV_LOST)) + lost, syscalls + 1);
 	free(s.ev);
 	run_end(&r);
 }
@@ -1126,7 +1162,7 @@ START_TEST(test_destroy_detaches_every_link)
 	n_getppid = 10;
 	run_start(&r, SYSAUDIT_DETAILED, 0, wl_getppid, NULL);
 	n = sysaudit_link_ids(r.a, ids, 16);
-	ck_assert_int_eq(n, 5); /* sys_enter, sys_exit, fork, exec, exit */
+	ck_assert_int_eq(n, 4); /* sys_exit, fork, exec, exit */
 	for (int i = 0; i < n; i++) {
 		int fd = bpf_link_get_fd_by_id(ids[i]);
 
@@ -1150,7 +1186,7 @@ START_TEST(test_destroy_detaches_every_link)
 }
 END_TEST
 
-START_TEST(test_counters_mode_attaches_only_the_entry_hook)
+START_TEST(test_counters_mode_attaches_only_the_exit_hooks)
 {
 	struct run r = { 0 };
 	uint32_t ids[16];
@@ -1158,7 +1194,8 @@ START_TEST(test_counters_mode_attaches_only_the_entry_hook)
 	REQUIRE_BPF();
 	n_getppid = 1;
 	run_start(&r, SYSAUDIT_COUNTERS, 0, wl_getppid, NULL);
-	ck_assert_int_eq(sysaudit_link_ids(r.a, ids, 16), 1);
+	/* sys_exit counts; sched_process_exit counts exit/exit_group (no return) */
+	ck_assert_int_eq(sysaudit_link_ids(r.a, ids, 16), 2);
 	run_finish(&r, NULL);
 	run_end(&r);
 }
@@ -1227,7 +1264,7 @@ static Suite *sysaudit_suite(void)
 	tc = tcase_create("lifecycle");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_destroy_detaches_every_link);
-	tcase_add_test(tc, test_counters_mode_attaches_only_the_entry_hook);
+	tcase_add_test(tc, test_counters_mode_attaches_only_the_exit_hooks);
 	suite_add_tcase(s, tc);
 	return s;
 }
