@@ -935,6 +935,35 @@ static __always_inline bool is_restart(long ret)
 	       ret == -ERESTART_RESTARTBLOCK_;
 }
 
+/* Could this exit give a record? (Without reading anything: cheap.) */
+static __always_inline bool may_build(long id, long ret, bool compat)
+{
+	struct fs_args fa;
+
+	if (compat || mode == PROBE_MODE_ALL || is_sensitive(id) || ret == -EPERM_ || ret == -ENOSYS_)
+		return true;
+	switch (id) {
+	case __NR_execve:
+	case __NR_execveat:
+	case __NR_open:
+	case __NR_openat:
+	case __NR_openat2:
+	case __NR_creat:
+	case __NR_connect:
+	case __NR_sendto:
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+	case __NR_bind:
+	case __NR_listen:
+	case __NR_accept:
+	case __NR_accept4:
+	case __NR_mmap:
+	case __NR_mprotect:
+		return true;
+	}
+	return fs_change_args(id, &fa);
+}
+
 /* Build the record of a syscall that is worth one. False: nothing to send. */
 static __always_inline bool build(struct ectx *x, bool compat)
 {
@@ -984,22 +1013,25 @@ static __always_inline bool build(struct ectx *x, bool compat)
 	return false;
 }
 
-/* Cheap pre-filter: could this exit give a record at all in this mode? */
-static __always_inline bool maybe_typed(long id, long ret)
+/* FS report mode, before any work: a refused open or file change, or a
+ * successful one while files are watched. */
+static __always_inline bool fs_report_candidate(long id, long ret)
 {
+	struct fs_args fa;
+
 	switch (id) {
 	case __NR_open:
 	case __NR_openat:
 	case __NR_openat2:
 	case __NR_creat:
-		return true;
+		break;
+	default:
+		if (!fs_change_args(id, &fa))
+			return false;
 	}
-	if (mode == PROBE_MODE_FSREPORT) {
-		struct fs_args fa;
-
-		return fs_change_args(id, &fa);
-	}
-	return true;
+	if (ret >= 0)
+		return watch_count != 0;
+	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_;
 }
 
 /* FS report mode: only refused file access and watched files go out. */
@@ -1041,24 +1073,32 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	count_syscall(id, compat);
 	if (mode == PROBE_MODE_COUNTERS)
 		return 0;
-	/* 3. detailed: build the record now that the call is done */
-	if (!compat && mode == PROBE_MODE_FSREPORT && !maybe_typed(id, ret))
+	/* 3. detailed: build the record now that the call is done. Most calls
+	 * give none: decide that before touching the task's storage. */
+	if (mode == PROBE_MODE_FSREPORT) {
+		if (compat || !fs_report_candidate(id, ret))
+			return 0;
+	} else if (!may_build(id, ret, compat)) {
 		return 0;
-	if (compat && mode == PROBE_MODE_FSREPORT)
-		return 0;
+	}
 	if (!s)
 		s = state_of(t, true);
 	if (!s)
 		return 0;
 	if (s->held) { /* the call before was interrupted: restarted now, or not */
-		s->held = 0;
 		if (s->rec.h.nr == id || id == __NR_restart_syscall) {
+			s->held = 0;
 			s->restarts++;
-		} else {
+		} else if (id == __NR_rt_sigreturn || !may_build(id, ret, compat)) {
+			/* the handler's own calls (and its sigreturn) come before the
+			 * restart: keep holding */
+			return 0;
+		} else { /* another recorded call: the interrupted one ended (EINTR) */
+			s->held = 0;
 			s->rec.h.eflags |= PROBE_F_INTERRUPTED;
 			s->rec.h.restarts = s->restarts;
 			s->restarts = 0;
-			emit(&s->rec, -4 /* EINTR: the signal ended it */);
+			emit(&s->rec, -4);
 		}
 	}
 	x.s = s;

@@ -34,6 +34,12 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 
 #include "podtest.h"
 #include "pidns_child.h"
@@ -269,6 +275,202 @@ static int wl_open_then_wait(void *arg)
 	close(fds[1]);
 	syscall(SYS_openat, AT_FDCWD, "/nonexistent/sysaudit-wake", O_RDONLY);
 	return read(fds[0], &b, 1) < 0;
+}
+
+
+/* ---- workloads with known truth for exec, refused calls, paths, restarts --- */
+
+extern char **environ;
+
+/* execveat(memfd, "", AT_EMPTY_PATH) of a copy of /bin/true. */
+static int wl_exec_memfd(void *arg)
+{
+	char *const argv[] = { "memtrue", "x", NULL };
+	char buf[65536];
+	int in = open("/bin/true", O_RDONLY | O_CLOEXEC), fd = (int)syscall(SYS_memfd_create, "sa-memfd", 0);
+	ssize_t n;
+
+	(void)arg;
+	if (in < 0 || fd < 0)
+		return 1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return 1;
+	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+	return 127;
+}
+
+/* fexecve on an fd of /bin/true. */
+static int wl_fexecve(void *arg)
+{
+	char *const argv[] = { "ftrue", NULL };
+	int fd = open("/bin/true", O_RDONLY);
+
+	(void)arg;
+	fexecve(fd, argv, environ);
+	return 127;
+}
+
+/* execveat(dirfd of /bin, "true", 0). */
+static int wl_execveat_dirfd(void *arg)
+{
+	char *const argv[] = { "dtrue", NULL };
+	int dfd = open("/bin", O_RDONLY | O_DIRECTORY);
+
+	(void)arg;
+	syscall(SYS_execveat, dfd, "true", argv, environ, 0);
+	return 127;
+}
+
+/* exec of a 32-bit program (exits 32). */
+static int wl_exec32(void *arg)
+{
+	char *const argv[] = { "exit32", NULL };
+
+	execve((const char *)arg, argv, environ);
+	return 127;
+}
+
+/* A second thread (not the leader) execs /bin/true. */
+static void *exec_thread(void *arg)
+{
+	char *const argv[] = { "ttrue", NULL };
+
+	(void)arg;
+	execve("/bin/true", argv, environ);
+	return NULL;
+}
+
+static int wl_thread_exec(void *arg)
+{
+	pthread_t th;
+
+	(void)arg;
+	if (pthread_create(&th, NULL, exec_thread, NULL))
+		return 1;
+	pthread_join(th, NULL);
+	return 127;
+}
+
+/* fork, then an exec that fails in the child. */
+static int wl_fork_exec_fails(void *arg)
+{
+	pid_t p = fork();
+	int st;
+
+	(void)arg;
+	if (p == 0) {
+		char *const argv[] = { "sa-prog", "arg1", NULL };
+
+		execv("/nonexistent/sa-prog", argv);
+		_exit(errno == ENOENT ? 5 : 6);
+	}
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 5 ? 0 : 1;
+}
+
+/* exec /bin/true with the argument vector in @arg. */
+static int wl_exec_argv(void *arg)
+{
+	execve("/bin/true", (char *const *)arg, environ);
+	return 127;
+}
+
+/* A seccomp filter refusing io_uring_setup, bpf and every 32-bit call with
+ * EPERM, then each of them once. */
+static int wl_refused(void *arg)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bpf, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	char params[120] = { 0 };
+	long r1, r2, r3 = 20; /* i386 getpid */
+
+	(void)arg;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 1;
+	r1 = syscall(SYS_io_uring_setup, 4, params);
+	r2 = syscall(SYS_bpf, 0, NULL, 0);
+	__asm__ volatile("int $0x80" : "+a"(r3) : : "memory");
+	return r1 == -1 && r2 == -1 && r3 == -EPERM ? 0 : 1;
+}
+
+/* Six opens of one file under six names (arg = the file's directory). */
+static int wl_open_six_ways(void *arg)
+{
+	const char *dir = arg;
+	char p[512], link[512], longp[1600];
+	int fds[6], dfd, ok = 1, n;
+
+	snprintf(p, sizeof(p), "%.400s/file.txt", dir);
+	snprintf(link, sizeof(link), "%.400s.link", dir);
+	fds[0] = open(p, O_RDONLY);                         /* 1. direct */
+	fds[1] = open(link, O_RDONLY);                      /* 2. a symlink elsewhere */
+	if (chdir(dir))
+		return 1;
+	fds[2] = open("file.txt", O_RDONLY);                /* 3. relative to the cwd */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	fds[3] = openat(dfd, "file.txt", O_RDONLY);         /* 4. a dirfd */
+	snprintf(longp, sizeof(longp), "/proc/self/root%.500s", p);
+	fds[4] = open(longp, O_RDONLY);                     /* 5. /proc/self/root */
+	n = 0;                                              /* 6. over-long: 300 "/." */
+	for (int i = 0; i < 300; i++)
+		n += snprintf(longp + n, sizeof(longp) - n, "/.");
+	snprintf(longp + n, sizeof(longp) - n, "%.500s", p);
+	fds[5] = open(longp, O_RDONLY);
+	for (int i = 0; i < 6; i++)
+		ok &= fds[i] >= 0;
+	return ok ? 0 : 1;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A blocking open of a FIFO, interrupted by SIGALRM (SA_RESTART) several
+ * times, then completed by a writer (arg = the FIFO's path). */
+static int wl_interrupted_open(void *arg)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	struct itimerval it = { { 0, 30000 }, { 0, 30000 } };
+	pid_t w;
+	int fd, st;
+
+	sigaction(SIGALRM, &sa, NULL);
+	w = fork();
+	if (w == 0) {
+		usleep(200000);
+		_exit(open((const char *)arg, O_WRONLY) < 0);
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+	fd = open((const char *)arg, O_RDONLY);
+	it = (struct itimerval){ 0 };
+	setitimer(ITIMER_REAL, &it, NULL);
+	waitpid(w, &st, 0);
+	return fd >= 0 ? 0 : 1;
+}
+
+/* UDP: one sendto and one sendmsg with an address (arg = sockaddr_in). */
+static int wl_udp(void *arg)
+{
+	struct sockaddr_in *sin = arg;
+	struct iovec iov = { .iov_base = "pong", .iov_len = 4 };
+	struct msghdr mh = { .msg_name = sin, .msg_namelen = sizeof(*sin), .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	ssize_t a = sendto(s, "ping!", 5, 0, (struct sockaddr *)sin, sizeof(*sin));
+	ssize_t b = sendmsg(s, &mh, 0);
+
+	close(s);
+	return a == 5 && b == 4 ? 0 : 1;
 }
 
 /* ---- TCase names ---------------------------------------------------------- */
@@ -1079,6 +1281,482 @@ START_TEST(test_busy_process_outside_the_pod_is_not_reported)
 }
 END_TEST
 
+
+/* ---- TCase truth: workloads whose events are known exactly --------------- */
+
+static int count_exec(const struct sink *s, int ok)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++)
+		n += s->ev[i].ev.kind == SYSAUDIT_EV_EXEC && (ok ? s->ev[i].ev.ret == 0 : s->ev[i].ev.ret < 0);
+	return n;
+}
+
+static const struct sysaudit_event *first_exec(const struct sink *s)
+{
+	return find(s, SYSAUDIT_EV_EXEC, NULL);
+}
+
+START_TEST(test_execveat_of_a_memfd_is_reported_as_memfd)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	uint64_t c = 0;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_memfd, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_eq(count_exec(&s, 1), 1);
+	e = first_exec(&s);
+	ck_assert_int_eq(e->ret, 0);
+	ck_assert_str_eq(e->syscall, "execveat");
+	ck_assert(e->eflags & SYSAUDIT_F_MEMFD);
+	ck_assert(e->eflags & SYSAUDIT_F_ANON);
+	ck_assert_msg(!strncmp(e->path, "memfd:sa-memfd", 14), "path %s", e->path);
+	ck_assert_msg(!strncmp(e->raw, "/dev/fd/", 8), "filename %s", e->raw);
+	ck_assert_int_eq(e->argc, 2);
+	ck_assert_str_eq(e->argv[0], "memtrue");
+	ck_assert_str_eq(e->argv[1], "x");
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYS_execveat, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_fexecve_and_execveat_with_a_dirfd_are_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	char real[PATH_MAX];
+
+	REQUIRE_BPF();
+	ck_assert_ptr_nonnull(realpath("/bin/true", real));
+	for (int k = 0; k < 2; k++) {
+		sink_init(&s);
+		memset(&r, 0, sizeof(r));
+		run_start(&r, SYSAUDIT_DETAILED, 0, k ? wl_execveat_dirfd : wl_fexecve, NULL);
+		run_finish(&r, &s);
+		ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+		ck_assert_int_eq(count_exec(&s, 1), 1);
+		e = first_exec(&s);
+		ck_assert_str_eq(e->syscall, "execveat");
+		ck_assert_str_eq(e->path, real);
+		ck_assert(!(e->eflags & SYSAUDIT_F_MEMFD));
+		ck_assert_str_eq(e->argv[0], k ? "dtrue" : "ftrue");
+		ck_assert_str_eq(e->comm, "true");
+		free(s.ev);
+		run_end(&r);
+	}
+}
+END_TEST
+
+START_TEST(test_exec_of_a_32bit_program_is_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	uint64_t c = 0;
+
+	REQUIRE_BPF();
+	POD_REQUIRE(access(EXIT32_PATH, X_OK) == 0, "the 32-bit helper was not built");
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec32, (void *)EXIT32_PATH);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 32);
+	ck_assert_int_eq(count_exec(&s, 1), 1);
+	e = first_exec(&s);
+	ck_assert_str_eq(e->path, EXIT32_PATH);
+	ck_assert(e->eflags & SYSAUDIT_F_IMAGE32);
+	ck_assert_str_eq(e->argv[0], "exit32");
+	/* the image's one syscall, i386 exit, is counted in the compat slot */
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYSAUDIT_NR_COMPAT, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_exec_from_a_non_leader_thread_is_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_thread_exec, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_eq(count_exec(&s, 1), 1);
+	e = first_exec(&s);
+	ck_assert_uint_eq(e->pid, 1); /* the thread took over the process */
+	ck_assert_uint_eq(e->tid, 1);
+	ck_assert_str_eq(e->argv[0], "ttrue");
+	ck_assert_str_eq(e->syscall, "execve");
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_failed_exec_after_fork_names_the_file)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e, *f;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_fork_exec_fails, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_eq(count_exec(&s, 0), 1);
+	e = first_exec(&s);
+	ck_assert_int_eq(e->ret, -ENOENT);
+	ck_assert_uint_eq(e->pid, 2);
+	ck_assert_str_eq(e->raw, "/nonexistent/sa-prog");
+	ck_assert_str_eq(e->path, "/nonexistent/sa-prog");
+	/* argv the kernel never read may be in pages the child never touched */
+	ck_assert(e->argc == 2 || (e->eflags & SYSAUDIT_F_UNREADABLE));
+	if (e->argc == 2) {
+		ck_assert_str_eq(e->argv[0], "sa-prog");
+		ck_assert_str_eq(e->argv[1], "arg1");
+	}
+	/* ancestry: the child's image came from the parent's by fork */
+	f = find(&s, SYSAUDIT_EV_FORK, NULL);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->child_exec_id, e->exec_id);
+	ck_assert_uint_eq(e->parent_exec_id, f->exec_id);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_long_and_hostile_argv_are_kept_or_marked)
+{
+	static char big[12][200], ctl[10][121], many[30][201];
+	char *v1[14], *v2[12], *v3[32];
+	char *line = malloc(SYSAUDIT_LINE_MAX);
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	int n;
+
+	REQUIRE_BPF();
+	ck_assert_ptr_nonnull(line);
+	/* 1. twelve arguments of 199 bytes: all kept */
+	v1[0] = "true";
+	for (int i = 0; i < 12; i++) {
+		memset(big[i], 'a' + i, 199);
+		v1[i + 1] = big[i];
+	}
+	v1[13] = NULL;
+	/* 2. ten arguments of 120 control bytes: kept, escaped, one line */
+	v2[0] = "true";
+	for (int i = 0; i < 10; i++) {
+		for (int j = 0; j < 120; j++)
+			ctl[i][j] = (char)(1 + (j % 31));
+		v2[i + 1] = ctl[i];
+	}
+	v2[11] = NULL;
+	/* 3. thirty arguments of 200 bytes: 4 KiB kept, the rest marked */
+	v3[0] = "true";
+	for (int i = 0; i < 30; i++) {
+		memset(many[i], 'A' + (i % 26), 200);
+		v3[i + 1] = many[i];
+	}
+	v3[31] = NULL;
+	for (int k = 0; k < 3; k++) {
+		sink_init(&s);
+		memset(&r, 0, sizeof(r));
+		run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_argv, k == 0 ? (void *)v1 : k == 1 ? (void *)v2 : (void *)v3);
+		run_finish(&r, &s);
+		ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+		ck_assert_int_eq(count_exec(&s, 1), 1);
+		e = first_exec(&s);
+		n = sysaudit_format_line(e, NULL, "p", line, SYSAUDIT_LINE_MAX);
+		ck_assert_int_gt(n, 0);
+		ck_assert_ptr_null(strchr(line, '\n') == line + n - 1 ? NULL : line);
+		if (k == 0) {
+			ck_assert_int_eq(e->argc, 13);
+			ck_assert_uint_eq(e->argc_total, 13);
+			for (int i = 0; i < 12; i++)
+				ck_assert_mem_eq(e->argv[i + 1], big[i], 200);
+			ck_assert(!(e->eflags & SYSAUDIT_F_ARGV_TRUNC));
+		} else if (k == 1) {
+			ck_assert_int_eq(e->argc, 11);
+			for (int i = 0; i < 10; i++)
+				ck_assert_mem_eq(e->argv[i + 1], ctl[i], 121);
+			ck_assert_ptr_nonnull(strstr(line, "\\u0001\\u0002"));
+		} else {
+			ck_assert_uint_eq(e->argc_total, 31);
+			ck_assert_int_lt(e->argc, 31);
+			ck_assert(e->eflags & SYSAUDIT_F_ARGV_TRUNC);
+			ck_assert(e->argv_cut & (1ull << (e->argc - 1))); /* the last one kept is cut */
+			ck_assert_ptr_nonnull(strstr(line, "\"argc\":31"));
+			ck_assert_ptr_nonnull(strstr(line, "\"argv_truncated\":true"));
+		}
+		free(s.ev);
+		run_end(&r);
+	}
+	free(line);
+}
+END_TEST
+
+START_TEST(test_refused_calls_are_counted_and_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	uint64_t c = 0;
+	int io = 0, bpf = 0, c32 = 0;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_refused, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n; i++) {
+		e = &s.ev[i].ev;
+		if (e->kind != SYSAUDIT_EV_SYSCALL)
+			continue;
+		if (!strcmp(e->syscall, "io_uring_setup") && e->ret == -EPERM)
+			io++;
+		if (!strcmp(e->syscall, "bpf") && e->ret == -EPERM)
+			bpf++;
+		if ((e->eflags & SYSAUDIT_F_COMPAT) && !strcmp(e->syscall, "getpid") && e->ret == -EPERM)
+			c32++;
+	}
+	ck_assert_int_eq(io, 1);
+	ck_assert_int_eq(bpf, 1);
+	ck_assert_int_eq(c32, 1);
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYS_io_uring_setup, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYS_bpf, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYSAUDIT_NR_COMPAT, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_a_watched_file_is_seen_under_every_name)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char dir[256], file[512], link[512], real[PATH_MAX];
+	struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED };
+	int n = 0, raw_abs = 0, fd;
+
+	REQUIRE_BPF();
+	snprintf(dir, sizeof(dir), "/tmp/sysaudit-watch-%d", (int)getpid());
+	snprintf(file, sizeof(file), "%s/file.txt", dir);
+	snprintf(link, sizeof(link), "%s.link", dir);
+	mkdir(dir, 0755);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(link);
+	ck_assert_int_eq(symlink(file, link), 0);
+	ck_assert_ptr_nonnull(realpath(file, real));
+	sink_init(&s);
+	ck_assert_int_eq(ns_child_start(&r.child, 0, wl_open_six_ways, dir), 0);
+	o.target_pid = r.child.pid;
+	ck_assert_int_eq(sysaudit_new(&r.a), 0);
+	ck_assert_msg(sysaudit_open(r.a, &o) == 0, "open: %s", sysaudit_last_error(r.a));
+	ck_assert_int_eq(sysaudit_watch(r.a, dir, 77), 0);
+	ck_assert_int_eq(sysaudit_watch(r.a, "/nonexistent/sysaudit", 1), -ENOENT);
+	ck_assert_int_eq(sysaudit_attach(r.a), 0);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		if (e->kind != SYSAUDIT_EV_OPEN || !(e->eflags & SYSAUDIT_F_WATCHED) || strcmp(e->path, real))
+			continue;
+		n++;
+		raw_abs += !strcmp(e->raw, file);
+		ck_assert_uint_eq(e->watch_tag, 77);
+		ck_assert(e->eflags & SYSAUDIT_F_RESOLVED);
+	}
+	/* direct, symlink, cwd-relative, dirfd, /proc/self/root, over-long:
+	 * six opens, one path, and only one of them passed that path */
+	ck_assert_int_eq(n, 6);
+	ck_assert_int_eq(raw_abs, 1);
+	unlink(link);
+	unlink(file);
+	rmdir(dir);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_fsreport_mode_sends_only_refused_and_watched)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char path[128];
+	uint64_t c = 0;
+
+	REQUIRE_BPF();
+	snprintf(path, sizeof(path), "/nonexistent/sysaudit-fsr-%d", (int)getpid());
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_FSREPORT, 0, wl_exec_echo, NULL);
+	run_finish(&r, &s);
+	/* echo's loader opens libraries (success: not sent); no exec, no fork */
+	ck_assert_int_eq(count_kind(&s, SYSAUDIT_EV_EXEC), 0);
+	for (int i = 0; i < s.n; i++)
+		ck_assert(s.ev[i].ev.kind == SYSAUDIT_EV_LOST ||
+			  (s.ev[i].ev.kind == SYSAUDIT_EV_OPEN && s.ev[i].ev.ret < 0));
+	ck_assert_int_eq(sysaudit_count_of(r.a, SYS_execve, &c), 0);
+	ck_assert_uint_eq(c, 1);
+	run_end(&r);
+	/* a refused open is sent, with its path */
+	s.n = 0;
+	memset(&r, 0, sizeof(r));
+	run_start(&r, SYSAUDIT_FSREPORT, 0, wl_open_missing, path);
+	run_finish(&r, &s);
+	ck_assert_ptr_nonnull(find(&s, SYSAUDIT_EV_OPEN, path));
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_interrupted_open_is_one_event_with_its_restarts)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char fifo[128];
+	int n = 0;
+	const struct sysaudit_event *e = NULL;
+
+	REQUIRE_BPF();
+	snprintf(fifo, sizeof(fifo), "/tmp/sysaudit-fifo-%d", (int)getpid());
+	unlink(fifo);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_interrupted_open, fifo);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n; i++)
+		if (s.ev[i].ev.kind == SYSAUDIT_EV_OPEN && !strcmp(s.ev[i].ev.path, fifo) &&
+		    (s.ev[i].ev.flags & O_ACCMODE) == O_RDONLY) {
+			n++;
+			e = &s.ev[i].ev;
+		}
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_ge(e->ret, 0);
+	ck_assert_uint_ge(e->restarts, 2);
+	for (int i = 0; i < s.n; i++)
+		ck_assert_int_ne(s.ev[i].ev.ret, -512);
+	unlink(fifo);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_udp_sendto_and_sendmsg_are_net_events)
+{
+	struct run r = { 0 };
+	struct sink s;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int to = 0, msg = 0;
+
+	REQUIRE_BPF();
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_udp, &sin);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+		char what[64];
+
+		if (e->kind != SYSAUDIT_EV_NET)
+			continue;
+		sysaudit_event_what(e, what, sizeof(what));
+		ck_assert_str_eq(what, "127.0.0.1:9");
+		ck_assert_str_eq(sysaudit_event_cat(e), "net");
+		to += !strcmp(e->syscall, "sendto") && e->ret == 5;
+		msg += !strcmp(e->syscall, "sendmsg") && e->ret == 4;
+	}
+	ck_assert_int_eq(to, 1);
+	ck_assert_int_eq(msg, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+/* A flood for about two seconds into a one-page ring, read slowly every 50 ms. */
+static int wl_flood_2s(void *arg)
+{
+	struct timespec t0, t;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (int i = 0; i < 1000; i++)
+			syscall(SYS_getppid);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < 2 || (t.tv_sec - t0.tv_sec == 2 && t.tv_nsec < t0.tv_nsec));
+	return 0;
+}
+
+START_TEST(test_loss_is_announced_in_stream_every_second)
+{
+	struct run r = { 0 };
+	struct sink s;
+	struct sysaudit_count cnt[64];
+	uint64_t told = 0, issued = 0, lost = 0, last_ts = 0;
+	int n, notices = 0, st;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_ALL, 4096, wl_flood_2s, NULL);
+	ck_assert_int_eq(ns_child_go(&r.child), 0);
+	while (waitpid(r.child.pid, &st, WNOHANG) == 0) {
+		usleep(50000);
+		ck_assert_int_ge(sysaudit_consume(r.a, collect, &s), 0);
+	}
+	r.child.pid = -1;
+	while (sysaudit_consume(r.a, collect, &s) > 0)
+		;
+	ck_assert_int_ge(sysaudit_flush_lost(r.a, collect, &s), 0);
+	ck_assert_int_eq(sysaudit_lost(r.a, &lost), 0);
+	n = sysaudit_counts(r.a, cnt, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (cnt[i].nr != SYS_exit_group)
+			issued += cnt[i].count;
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		if (e->kind != SYSAUDIT_EV_LOST)
+			continue;
+		notices++;
+		for (int k = 0; k < SYSAUDIT_LOST_KINDS; k++)
+			told += e->lost[k];
+		if (last_ts && i != s.n - 1) /* the final flush may come sooner */
+			ck_assert_uint_ge(e->ts_ns - last_ts, 990000000ULL);
+		last_ts = e->ts_ns;
+	}
+	ck_assert_uint_gt(lost, 1000);
+	/* every loss told in the stream, and the books balance: one record per
+	 * syscall, plus the process exit record */
+	ck_assert_uint_eq(told, lost);
+	ck_assert_uint_eq((uint64_t)(s.total - notices) + lost, issued + 1);
+	/* at least one notice per second of loss (two seconds of flood) */
+	ck_assert_int_ge(notices, 2);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
 /* ---- TCase loss ------------------------------------------------------------- */
 
 START_TEST(test_lost_events_are_counted_under_a_flood)
@@ -1205,6 +1883,22 @@ static Suite *sysaudit_suite(void)
 {
 	Suite *s = suite_create("06-ebpf sysaudit");
 	TCase *tc;
+
+	tc = tcase_create("truth");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_execveat_of_a_memfd_is_reported_as_memfd);
+	tcase_add_test(tc, test_fexecve_and_execveat_with_a_dirfd_are_reported);
+	tcase_add_test(tc, test_exec_of_a_32bit_program_is_reported);
+	tcase_add_test(tc, test_exec_from_a_non_leader_thread_is_reported);
+	tcase_add_test(tc, test_failed_exec_after_fork_names_the_file);
+	tcase_add_test(tc, test_long_and_hostile_argv_are_kept_or_marked);
+	tcase_add_test(tc, test_refused_calls_are_counted_and_reported);
+	tcase_add_test(tc, test_a_watched_file_is_seen_under_every_name);
+	tcase_add_test(tc, test_fsreport_mode_sends_only_refused_and_watched);
+	tcase_add_test(tc, test_interrupted_open_is_one_event_with_its_restarts);
+	tcase_add_test(tc, test_udp_sendto_and_sendmsg_are_net_events);
+	tcase_add_test(tc, test_loss_is_announced_in_stream_every_second);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
 	tcase_add_test(tc, test_syscall_table_is_generated_from_kernel_headers);
