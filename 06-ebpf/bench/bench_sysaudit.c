@@ -17,12 +17,15 @@
  * report mode (SYSAUDIT_FSREPORT) attached: open_heavy.
  * The floors show the price of the hooks themselves (a traced syscall takes
  * the kernel's slow entry/exit path), which no program on them can go under.
- * Each configuration runs REPS times in the same run; the best time counts
- * (the machine is shared: the minimum is the least disturbed measurement).
+ * Rounds: every configuration once per round, in a rotating order, ROUNDS
+ * times. A ratio is taken inside each round (the configuration against the
+ * bare run of the same round, close in time), and the median of those ratios
+ * is the result: on a shared machine the load changes from second to second,
+ * and a ratio of neighbours cancels most of it. Seconds are medians too.
  * Prints a table, then BENCH lines (docs/contracts.md, "Benchmark lines").
  *
  *   bench_sysaudit                 full run
- *   SYSAUDIT_BENCH_GETPPID=N SYSAUDIT_BENCH_OPENS=M SYSAUDIT_BENCH_REPS=R  to resize
+ *   SYSAUDIT_BENCH_GETPPID=N SYSAUDIT_BENCH_OPENS=M SYSAUDIT_BENCH_ROUNDS=R  to resize
  *   bench_sysaudit --workload N M  (internal: the workload itself, used under strace)
  */
 #include <errno.h>
@@ -198,17 +201,52 @@ static long env_long(const char *name, long def)
 	return v && *v ? strtol(v, NULL, 10) : def;
 }
 
-static void bench_line(const char *name, double v, const char *peer, double pv)
+
+static int cmp_double(const void *x, const void *y)
 {
-	printf("BENCH 06-ebpf %s %.3f s vs=%s ratio=%.3f\n", name, v, peer, v / pv);
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define MAX_ROUNDS 64
+
+static double secs[C_COUNT][MAX_ROUNDS], ratio[C_COUNT][MAX_ROUNDS];
+
+/* the reference of configuration @m inside its round */
+static int peer_of(int m)
+{
+	switch (m) {
+	case C_OH_REPORT:
+		return C_OH_BARE;
+	case C_OH_BARE:
+		return C_OH_BARE;
+	default:
+		return C_BARE;
+	}
+}
+
+static void bench_ratio(const char *name, int m, const char *peer, int p, int rounds)
+{
+	double v[MAX_ROUNDS];
+
+	for (int r = 0; r < rounds; r++)
+		v[r] = secs[m][r] / secs[p][r];
+	printf("BENCH 06-ebpf %s %.3f s vs=%s ratio=%.3f\n", name, median(secs[m], rounds), peer,
+	       median(v, rounds));
 }
 
 int main(int argc, char **argv)
 {
 	struct workload w;
-	double best[C_COUNT];
 	struct result last[C_COUNT];
-	int reps, with_strace;
+	int rounds, with_strace;
 
 	if (argc == 4 && strcmp(argv[1], "--workload") == 0) {
 		w.getppid = strtol(argv[2], NULL, 10);
@@ -222,57 +260,70 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	libbpf_set_print(NULL);
-	w.getppid = env_long("SYSAUDIT_BENCH_GETPPID", 1000000);
-	w.opens = env_long("SYSAUDIT_BENCH_OPENS", 100000);
-	reps = (int)env_long("SYSAUDIT_BENCH_REPS", 7);
+	w.getppid = env_long("SYSAUDIT_BENCH_GETPPID", 500000);
+	w.opens = env_long("SYSAUDIT_BENCH_OPENS", 50000);
+	rounds = (int)env_long("SYSAUDIT_BENCH_ROUNDS", 15);
 	with_strace = (int)env_long("SYSAUDIT_BENCH_STRACE", 1);
-	/* 1. every configuration, interleaved, REPS times; keep the best */
-	for (int m = 0; m < C_COUNT; m++) {
-		best[m] = 1e9;
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		rounds = MAX_ROUNDS;
+	/* 1. every configuration once per round, the order rotating */
+	for (int m = 0; m < C_COUNT; m++)
 		memset(&last[m], 0, sizeof(last[m]));
-	}
-	for (int rep = 0; rep < reps; rep++) {
-		for (int m = 0; m < C_COUNT; m++) {
-			if (m == C_STRACE && (rep > 0 || !with_strace))
-				continue; /* strace is ~100x slower: one run is plenty */
+	for (int rd = 0; rd < rounds; rd++) {
+		for (int k = 0; k < C_COUNT; k++) {
+			int m = (k + rd) % C_COUNT;
+
+			if (m == C_STRACE)
+				continue; /* ~100x slower: once, below */
 			last[m] = one_run(&w, (enum cfg)m);
 			if (!last[m].ok) {
 				fprintf(stderr, "bench: %s run failed\n", cfg_names[m]);
 				return 1;
 			}
-			if (last[m].secs < best[m])
-				best[m] = last[m].secs;
+			secs[m][rd] = last[m].secs;
 		}
 	}
-	/* 2. table */
+	if (with_strace) {
+		last[C_STRACE] = one_run(&w, C_STRACE);
+		if (!last[C_STRACE].ok)
+			return 1;
+		for (int rd = 0; rd < rounds; rd++)
+			secs[C_STRACE][rd] = last[C_STRACE].secs;
+	}
+	for (int m = 0; m < C_COUNT; m++)
+		for (int rd = 0; rd < rounds; rd++)
+			ratio[m][rd] = secs[m][rd] / secs[peer_of(m)][rd];
+	/* 2. table (medians) */
 	printf("06-ebpf bench: %ld getppid + %ld open/close of %s, as pid 1 of a new pid namespace;"
-	       " open-heavy: %ld open/close; best of %d (strace: 1 run)\nloadavg: ",
-	       w.getppid, w.opens, OPEN_PATH, w.opens, reps);
+	       " open-heavy: %ld open/close; median of %d rounds (strace: 1 run)\nloadavg: ",
+	       w.getppid, w.opens, OPEN_PATH, w.opens, rounds);
 	fflush(stdout);
 	if (system("cat /proc/loadavg") != 0)
 		printf("?\n");
-	printf("%-12s %10s %8s %10s %8s\n", "config", "seconds", "x bare", "events", "lost");
-	for (int m = 0; m < C_COUNT; m++)
-		if (m != C_STRACE || with_strace)
-			printf("%-12s %10.3f %8.2f %10ld %8llu\n", cfg_names[m], best[m],
-			       best[m] / best[m >= C_OH_BARE && m != C_STRACE ? C_OH_BARE : C_BARE],
-			       last[m].events, (unsigned long long)last[m].lost);
-	if (with_strace)
-		printf("cheaper than strace: counters %.0fx, detailed %.0fx\n",
-		       best[C_STRACE] / best[C_COUNTERS], best[C_STRACE] / best[C_DETAILED]);
+	printf("%-12s %10s %8s %10s %8s\n", "config", "seconds", "x peer", "events", "lost");
+	for (int m = 0; m < C_COUNT; m++) {
+		double sv[MAX_ROUNDS], rv[MAX_ROUNDS];
+
+		if (m == C_STRACE && !with_strace)
+			continue;
+		memcpy(sv, secs[m], sizeof(sv));
+		memcpy(rv, ratio[m], sizeof(rv));
+		printf("%-12s %10.3f %8.2f %10ld %8llu\n", cfg_names[m], median(sv, rounds),
+		       median(rv, rounds), last[m].events, (unsigned long long)last[m].lost);
+	}
 	/* 3. machine-readable lines */
-	bench_line("overhead_counters", best[C_COUNTERS], "bare", best[C_BARE]);
-	bench_line("overhead_detailed", best[C_DETAILED], "bare", best[C_BARE]);
-	bench_line("host_tax", best[C_HOST_TAX], "bare", best[C_BARE]);
-	bench_line("open_heavy", best[C_OH_REPORT], "open_heavy_bare", best[C_OH_BARE]);
-	bench_line("hook_floor_exit", best[C_FLOOR_EXIT], "bare", best[C_BARE]);
-	bench_line("hook_floor_enter_exit", best[C_FLOOR_BOTH], "bare", best[C_BARE]);
-	bench_line("counters_vs_floor", best[C_COUNTERS], "floor_exit", best[C_FLOOR_EXIT]);
-	bench_line("detailed_vs_floor", best[C_DETAILED], "floor_exit", best[C_FLOOR_EXIT]);
+	bench_ratio("overhead_counters", C_COUNTERS, "bare", C_BARE, rounds);
+	bench_ratio("overhead_detailed", C_DETAILED, "bare", C_BARE, rounds);
+	bench_ratio("host_tax", C_HOST_TAX, "bare", C_BARE, rounds);
+	bench_ratio("open_heavy", C_OH_REPORT, "open_heavy_bare", C_OH_BARE, rounds);
+	bench_ratio("hook_floor_exit", C_FLOOR_EXIT, "bare", C_BARE, rounds);
+	bench_ratio("hook_floor_enter_exit", C_FLOOR_BOTH, "bare", C_BARE, rounds);
+	bench_ratio("counters_vs_floor", C_COUNTERS, "floor_exit", C_FLOOR_EXIT, rounds);
+	bench_ratio("detailed_vs_floor", C_DETAILED, "floor_exit", C_FLOOR_EXIT, rounds);
 	if (with_strace) {
-		bench_line("overhead_strace", best[C_STRACE], "bare", best[C_BARE]);
-		bench_line("counters_vs_strace", best[C_COUNTERS], "strace", best[C_STRACE]);
-		bench_line("detailed_vs_strace", best[C_DETAILED], "strace", best[C_STRACE]);
+		bench_ratio("overhead_strace", C_STRACE, "bare", C_BARE, rounds);
+		bench_ratio("counters_vs_strace", C_COUNTERS, "strace", C_STRACE, rounds);
+		bench_ratio("detailed_vs_strace", C_DETAILED, "strace", C_STRACE, rounds);
 	}
 	return 0;
 }
