@@ -291,8 +291,18 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	if (size < sizeof(h))
 		return -EBADMSG;
 	memcpy(&h, data, sizeof(h));
-	if (record_size(h.kind) == 0 || size != record_size(h.kind))
+	if (record_size(h.kind) == 0 ||
+	    (size != record_size(h.kind) &&
+	     !(size == PROBE_PATH_SHORT && (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP ||
+					    h.kind == PROBE_MPROTECT))))
 		return -EBADMSG;
+	if (size == PROBE_PATH_SHORT && record_size(h.kind) == sizeof(struct probe_path)) {
+		static _Thread_local struct probe_path full; /* raw2 stays empty */
+
+		memset(&full, 0, sizeof(full));
+		memcpy(&full, data, size);
+		data = &full;
+	}
 	/* 2. common head, then the kind's own fields */
 	memset(ev, 0, sizeof(*ev));
 	decode_hdr(&h, mono_to_real_ns, ev);

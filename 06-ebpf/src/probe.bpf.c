@@ -542,6 +542,11 @@ static __always_inline void emit(union probe_any *e, long ret)
 	case PROBE_EXIT:
 		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_task), flags);
 		break;
+	case PROBE_OPEN:
+	case PROBE_MMAP:
+	case PROBE_MPROTECT: /* one path argument: raw2 is not sent */
+		rc = bpf_ringbuf_output(&rb, e, PROBE_PATH_SHORT, flags);
+		break;
 	default:
 		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_path), flags);
 		break;

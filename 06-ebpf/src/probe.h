@@ -107,6 +107,9 @@ struct probe_path {
 	char raw2[PROBE_PATH_MAX]; /* rename/link/symlink: the second path */
 };
 
+/* Open and mapping records end before raw2 (they have one path argument). */
+#define PROBE_PATH_SHORT __builtin_offsetof(struct probe_path, raw2)
+
 /* PROBE_CONNECT, PROBE_NET: the raw sockaddr, decoded in user space. */
 struct probe_connect {
 	struct probe_hdr h;
