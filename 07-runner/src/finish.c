@@ -121,8 +121,10 @@ void pr_finish(struct podrun *p)
 		pr_deliver_messages(p, 1);
 		save_leftover_messages(p);
 	}
-	if (p->sa)
+	if (p->sa) {
 		sysaudit_consume(p->sa, pr_bpf_event, p);
+		sysaudit_flush_lost(p->sa, pr_bpf_event, p); /* no loss goes untold */
+	}
 	/* 3. Close the proxy first: it reports the connections still open. */
 	proxy_destroy(p->proxy);
 	p->proxy = NULL;
