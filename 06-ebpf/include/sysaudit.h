@@ -118,7 +118,7 @@ enum sysaudit_kind {
 #define SYSAUDIT_PATH_MAX 512     /**< a path: 255 bytes from the kernel, joined with cwd or dirfd */
 #define SYSAUDIT_ARGV_MAX 64      /**< exec: at most this many argv entries are delivered */
 #define SYSAUDIT_ARGS_BYTES 4096  /**< exec: argument bytes captured in all (a cut argument is marked) */
-#define SYSAUDIT_ARG_LEN 512      /**< exec that failed: each argument read from the caller, cut to this */
+#define SYSAUDIT_ARG_LEN 256      /**< exec that failed: each of its first 16 arguments, cut to this */
 #define SYSAUDIT_COMM_LEN 16      /**< the task's comm (the kernel's TASK_COMM_LEN) */
 /** A buffer this large always holds one formatted line (every string escaped 6x). */
 #define SYSAUDIT_LINE_MAX 65536

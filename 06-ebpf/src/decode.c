@@ -201,6 +201,15 @@ static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev, c
 		   ev->nr == __NR_execve || (int)ev->args[0] == AT_FDCWD);
 	memcpy(store, r->args, len);
 	store[len] = '\0';
+	if (!(r->h.eflags & PROBE_F_FROM_KERNEL)) { /* a failed exec: one slot per argument */
+		for (; (size_t)(n + 1) * PROBE_SLOT <= len && n < PROBE_SLOTS; n++) {
+			store[(size_t)(n + 1) * PROBE_SLOT - 1] = '\0';
+			ev->argv[n] = store + (size_t)n * PROBE_SLOT;
+			if (r->cut & (1u << n))
+				ev->argv_cut |= 1ull << n;
+		}
+		pos = len;
+	}
 	while (pos < len && n < SYSAUDIT_ARGV_MAX) {
 		size_t l = strnlen(store + pos, len - pos);
 
@@ -208,8 +217,6 @@ static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev, c
 		if (pos + l >= len && (r->h.eflags & PROBE_F_FROM_KERNEL) &&
 		    (r->h.eflags & PROBE_F_ARGV_TRUNC))
 			ev->argv_cut |= 1ull << n; /* the capture ended inside it */
-		if (n < 32 && (r->cut & (1u << n)))
-			ev->argv_cut |= 1ull << n;
 		n++;
 		pos += l + 1;
 	}
@@ -351,7 +358,7 @@ _Static_assert(PROBE_F_PATH_TRUNC == SYSAUDIT_F_PATH_TRUNC &&
 		       PROBE_F_CWD_TRUNC == SYSAUDIT_F_CWD_TRUNC && PROBE_F_OUTSIDE_ROOT == SYSAUDIT_F_OUTSIDE_ROOT,
 	       "probe and sysaudit flags differ");
 _Static_assert(PROBE_PATH_MAX <= SYSAUDIT_PATH_MAX && PROBE_ARGS_BYTES == SYSAUDIT_ARGS_BYTES &&
-		       PROBE_ARG_MAX == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN &&
+		       PROBE_SLOT == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN &&
 		       PROBE_LOST_SLOTS >= (int)SYSAUDIT_LOST_KINDS - 1,
 	       "probe and sysaudit bounds differ");
 _Static_assert(PROBE_SLOT_COMPAT == SYSAUDIT_NR_COMPAT && PROBE_SLOT_OTHER == SYSAUDIT_NR_OTHER,

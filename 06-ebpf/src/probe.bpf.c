@@ -212,12 +212,121 @@ static __always_inline void ensure_exec_id(struct task_state *s)
 		s->exec_id = __sync_fetch_and_add(&next_exec_id, 1) + 1;
 }
 
+/* ---- the syscalls worth a record: one table, no branches ------------------ */
+
+/*
+ * sysdesc[nr]: the class of an x86-64 syscall and where its arguments are
+ * (argument index 0-5, NA = none), packed in 32 bits. A lookup in this frozen
+ * table replaces a switch of dozens of cases, which the verifier would have to
+ * explore on every path.
+ */
+#define NA 0xf
+#define SC_NONE 0
+#define SC_OPEN 1
+#define SC_EXEC 2
+#define SC_NET 3
+#define SC_MAP 4
+#define SC_FS 5
+#define SC_SENS 6
+#define D(cls, dfd, path, fd, path2, flags, mode)                                             \
+	((cls) | (dfd) << 4 | (path) << 8 | (fd) << 12 | (path2) << 16 | (flags) << 20 |         \
+	 (mode) << 24)
+#define D_CLASS(d) ((d) & 0xf)
+#define D_DFD(d) (((d) >> 4) & 0xf)
+#define D_PATH(d) (((d) >> 8) & 0xf)
+#define D_FD(d) (((d) >> 12) & 0xf)
+#define D_PATH2(d) (((d) >> 16) & 0xf)
+#define D_FLAGS(d) (((d) >> 20) & 0xf)
+#define D_MODE(d) (((d) >> 24) & 0xf)
+#define SYSDESC_N 512
+#define SENS D(SC_SENS, NA, NA, NA, NA, NA, NA)
+
+const volatile __u32 sysdesc[SYSDESC_N] = {
+	[__NR_open] = D(SC_OPEN, NA, 0, NA, NA, 1, 2),
+	[__NR_creat] = D(SC_OPEN, NA, 0, NA, NA, NA, 1),
+	[__NR_openat] = D(SC_OPEN, 0, 1, NA, NA, 2, 3),
+	[__NR_openat2] = D(SC_OPEN, 0, 1, NA, NA, NA, NA),
+	[__NR_execve] = D(SC_EXEC, NA, 0, NA, NA, NA, NA),
+	[__NR_execveat] = D(SC_EXEC, 0, 1, NA, NA, 4, NA),
+	[__NR_connect] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_sendto] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_sendmsg] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_sendmmsg] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_bind] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_listen] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_accept] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_accept4] = D(SC_NET, NA, NA, NA, NA, NA, NA),
+	[__NR_mmap] = D(SC_MAP, NA, NA, NA, NA, NA, NA),
+	[__NR_mprotect] = D(SC_MAP, NA, NA, NA, NA, NA, NA),
+	[__NR_unlink] = D(SC_FS, NA, 0, NA, NA, NA, NA),
+	[__NR_rmdir] = D(SC_FS, NA, 0, NA, NA, NA, NA),
+	[__NR_mkdir] = D(SC_FS, NA, 0, NA, NA, NA, 1),
+	[__NR_chmod] = D(SC_FS, NA, 0, NA, NA, NA, 1),
+	[__NR_chown] = D(SC_FS, NA, 0, NA, NA, NA, NA),
+	[__NR_lchown] = D(SC_FS, NA, 0, NA, NA, NA, NA),
+	[__NR_truncate] = D(SC_FS, NA, 0, NA, NA, NA, NA),
+	[__NR_unlinkat] = D(SC_FS, 0, 1, NA, NA, 2, NA),
+	[__NR_mkdirat] = D(SC_FS, 0, 1, NA, NA, NA, 2),
+	[__NR_fchmodat] = D(SC_FS, 0, 1, NA, NA, NA, 2),
+	[__NR_fchownat] = D(SC_FS, 0, 1, NA, NA, 4, NA),
+	[__NR_rename] = D(SC_FS, NA, 0, NA, 1, NA, NA),
+	[__NR_link] = D(SC_FS, NA, 0, NA, 1, NA, NA),
+	[__NR_symlink] = D(SC_FS, NA, 0, NA, 1, NA, NA),
+	[__NR_renameat] = D(SC_FS, 0, 1, NA, 3, NA, NA),
+	[__NR_renameat2] = D(SC_FS, 0, 1, NA, 3, 4, NA),
+	[__NR_linkat] = D(SC_FS, 0, 1, NA, 3, 4, NA),
+	[__NR_symlinkat] = D(SC_FS, NA, 0, NA, 2, NA, NA),
+	[__NR_fchmod] = D(SC_FS, NA, NA, 0, NA, NA, 1),
+	[__NR_fchown] = D(SC_FS, NA, NA, 0, NA, NA, NA),
+	[__NR_ftruncate] = D(SC_FS, NA, NA, 0, NA, NA, NA),
+	[__NR_io_uring_setup] = SENS,
+	[__NR_io_uring_enter] = SENS,
+	[__NR_io_uring_register] = SENS,
+	[__NR_bpf] = SENS,
+	[__NR_unshare] = SENS,
+	[__NR_setns] = SENS,
+	[__NR_mount] = SENS,
+	[__NR_umount2] = SENS,
+	[__NR_pivot_root] = SENS,
+	[__NR_chroot] = SENS,
+	[__NR_ptrace] = SENS,
+	[__NR_process_vm_readv] = SENS,
+	[__NR_process_vm_writev] = SENS,
+	[__NR_perf_event_open] = SENS,
+	[__NR_init_module] = SENS,
+	[__NR_finit_module] = SENS,
+	[__NR_kexec_load] = SENS,
+	[__NR_kexec_file_load] = SENS,
+	[__NR_userfaultfd] = SENS,
+	[__NR_keyctl] = SENS,
+	[__NR_add_key] = SENS,
+	[__NR_request_key] = SENS,
+	[__NR_open_by_handle_at] = SENS,
+	[__NR_memfd_create] = SENS,
+	[__NR_seccomp] = SENS,
+	[__NR_setuid] = SENS,
+	[__NR_setgid] = SENS,
+	[__NR_setresuid] = SENS,
+	[__NR_setresgid] = SENS,
+	[__NR_capset] = SENS,
+};
+
+static __always_inline __u32 desc_of(long id)
+{
+	return id >= 0 && id < SYSDESC_N ? sysdesc[id & (SYSDESC_N - 1)] : 0;
+}
+
+static __always_inline bool refused(long ret)
+{
+	return ret == -EPERM_ || ret == -ENOSYS_;
+}
+
 /* ---- resolving paths -------------------------------------------------------- */
 
 /* State of one path walk, shared with its bpf_loop() step (one copy of the
  * step is verified, however many places walk). */
 struct walk_ctx {
-	struct task_state *s;
+	char *buf;
 	struct dentry *d, *root_d;
 	struct vfsmount *vm, *root_m;
 	struct mount *m;
@@ -234,6 +343,7 @@ static long walk_step(__u64 i, void *data)
 	struct mount *m = c->m, *pm;
 	const unsigned char *name;
 	__u32 len, off = c->off;
+	char *buf = c->buf;
 
 	if (d == c->root_d && vm == c->root_m)
 		return 1;
@@ -265,13 +375,13 @@ static long walk_step(__u64 i, void *data)
 	}
 	off -= len;
 	off &= MASK;
-	if (bpf_probe_read_kernel(c->s->wbuf + off, len & MASK, name)) {
+	if (bpf_probe_read_kernel(buf + off, len & MASK, name)) {
 		c->fl |= PROBE_F_UNREADABLE;
 		return 1;
 	}
 	off -= 1;
 	off &= MASK;
-	c->s->wbuf[off] = '/';
+	buf[off] = '/';
 	c->off = off;
 	c->d = parent;
 	if (i == WALK_STEPS - 1)
@@ -279,36 +389,44 @@ static long walk_step(__u64 i, void *data)
 	return 0;
 }
 
-/*
- * The path of (@d, @vm) as task @t sees it, into @dst: walk d_parent up to the
- * top of each mount, cross to the mount it sits on (mnt_mountpoint,
- * mnt_parent), stop at the task's root. This is what d_path() does; BPF may
- * not call bpf_d_path() from a tracepoint. Names are written right to left into
- * s->wbuf (twice a path long, so the verifier can prove every write in bounds).
- * Returns PROBE_F_* flags: PATH_TRUNC (too long or too deep; @dst holds the
- * tail), OUTSIDE_ROOT (the file is not under the task's root), ANON (a
- * pseudo file: @dst holds its name, e.g. "memfd:x").
- */
-static __noinline __u32 walk_path(struct task_state *s, struct task_struct *t, struct dentry *d,
-				  struct vfsmount *vm, char *dst)
-{
-	struct walk_ctx c = {};
+/* Where walk_path() writes its result in struct task_state. */
+enum walk_dst { W_CWD, W_PATH, W_EXEC };
 
-	dst[0] = '\0';
-	if (!d || !vm)
+/*
+ * The path of (@dentry, @mnt) as the current task sees it: walk d_parent up
+ * to the top of each mount, cross to the mount it sits on (mnt_mountpoint,
+ * mnt_parent), stop at the task's root. This is what d_path() does; BPF may
+ * not call bpf_d_path() from a tracepoint. Names are written right to left
+ * into s->wbuf (twice a path long, so the verifier can prove every write in
+ * bounds), the result into the buffer @dst names. Returns PROBE_F_* flags:
+ * PATH_TRUNC (too long or too deep; the tail is kept), OUTSIDE_ROOT (not
+ * under the task's root), ANON (a pseudo file: its own name, "memfd:x").
+ * A global function: verified once, whatever the number of callers.
+ */
+__noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct walk_ctx c = {};
+	char *out;
+
+	if (!s)
+		return 0;
+	out = dst == W_CWD ? s->cwd : dst == W_EXEC ? s->rec.e.path : s->rec.p.path;
+	out[0] = '\0';
+	if (!dentry || !mnt)
 		return PROBE_F_UNREADABLE;
-	c.s = s;
-	c.d = d;
-	c.vm = vm;
+	c.buf = s->wbuf;
+	c.d = (struct dentry *)dentry;
+	c.vm = (struct vfsmount *)mnt;
 	c.mnt_off = bpf_core_field_offset(struct mount, mnt);
-	c.m = (struct mount *)((char *)vm - c.mnt_off);
+	c.m = (struct mount *)((char *)mnt - c.mnt_off);
 	c.root_d = BPF_CORE_READ(t, fs, root.dentry);
 	c.root_m = BPF_CORE_READ(t, fs, root.mnt);
 	c.off = MASK;
 	s->wbuf[MASK] = '\0';
 	bpf_loop(WALK_STEPS, walk_step, &c, 0);
 	if (c.anon) {
-		bpf_probe_read_kernel_str(dst, PROBE_PATH_MAX, c.anon);
+		bpf_probe_read_kernel_str(out, PROBE_PATH_MAX, c.anon);
 		return PROBE_F_ANON;
 	}
 	if (c.fl & PROBE_F_UNREADABLE)
@@ -317,23 +435,22 @@ static __noinline __u32 walk_path(struct task_state *s, struct task_struct *t, s
 		c.off--;
 		s->wbuf[c.off & MASK] = '/';
 	}
-	bpf_probe_read_kernel_str(dst, PROBE_PATH_MAX, s->wbuf + (c.off & MASK));
+	bpf_probe_read_kernel_str(out, PROBE_PATH_MAX, s->wbuf + (c.off & MASK));
 	return c.fl;
 }
 
-static __always_inline __u32 walk_file(struct task_state *s, struct task_struct *t,
-				       struct file *f, char *dst)
+static __always_inline __u32 walk_file(struct task_state *s, struct file *f, int dst)
 {
-	if (!f) {
-		dst[0] = '\0';
-		return PROBE_F_UNREADABLE;
-	}
-	return walk_path(s, t, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), dst);
+	if (!f)
+		return walk_path(s, 0, 0, dst);
+	return walk_path(s, (__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt),
+			 dst);
 }
 
-/* The file behind fd @fd of task @t, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
+/* The file behind fd @fd of the current task, or NULL. */
+static __always_inline struct file *fd_file(__u64 fd)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
 	struct file **fds;
 	struct file *f = NULL;
@@ -375,9 +492,8 @@ static long watch_step(__u64 i, void *data)
 {
 	struct watch_ctx *c = data;
 	struct dentry *parent;
-	__u32 *v;
-
 	struct dentry *d = c->d;
+	__u32 *v;
 
 	c->k.ino = BPF_CORE_READ(d, d_inode, i_ino);
 	v = bpf_map_lookup_elem(&watch, &c->k);
@@ -393,14 +509,16 @@ static long watch_step(__u64 i, void *data)
 	return 0;
 }
 
-static __noinline __u32 watched(struct file *f, __u32 *tag)
+/* PROBE_F_WATCHED and the tag into the record's head, when the file is watched. */
+__noinline int watched(struct task_state *s, __u64 file)
 {
+	struct file *f = (struct file *)file;
 	struct watch_ctx c = {};
+	struct dentry *d;
 
-	if (!watch_count || !f)
+	if (!s || !watch_count || !f)
 		return 0;
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-
+	d = BPF_CORE_READ(f, f_path.dentry);
 	if (!d)
 		return 0;
 	c.d = d;
@@ -408,44 +526,39 @@ static __noinline __u32 watched(struct file *f, __u32 *tag)
 	bpf_loop(WATCH_DEPTH, watch_step, &c, 0);
 	if (!c.hit)
 		return 0;
-	*tag = c.tag;
-	return PROBE_F_WATCHED;
+	s->rec.h.watch_tag = c.tag;
+	s->rec.h.eflags |= PROBE_F_WATCHED;
+	return 1;
 }
 
-/* The task's cwd into h->cwd, walked only when fs->pwd changed. */
-static __always_inline void fill_cwd(struct task_state *s, struct task_struct *t,
-				     struct probe_hdr *h)
-{
-	struct dentry *d = BPF_CORE_READ(t, fs, pwd.dentry);
-	struct vfsmount *vm = BPF_CORE_READ(t, fs, pwd.mnt);
+/* ---- the common head ------------------------------------------------------ */
 
-	if ((__u64)d != s->cwd_dentry || (__u64)vm != s->cwd_mnt) {
-		s->cwd_flags = walk_path(s, t, d, vm, s->cwd);
-		s->cwd_dentry = (__u64)d;
-		s->cwd_mnt = (__u64)vm;
-	}
-	__builtin_memcpy(h->cwd, s->cwd, PROBE_PATH_MAX);
-	if (s->cwd_flags & (PROBE_F_PATH_TRUNC | PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT))
-		h->eflags |= PROBE_F_CWD_TRUNC;
-}
-
-/* Fill the common head for task @t (pod-view thread id @tid). */
 #define NR_TID(nr, tid) (((__u64)(tid) << 32) | (__u32)(nr))
 
-static __noinline void fill_hdr(struct probe_hdr *h, struct task_state *s,
-				struct task_struct *t, __u32 kind, __u64 nr_tid)
+/*
+ * Fill s->rec.h for the current task (pod-view thread id and syscall number
+ * packed in @nr_tid): identity, exec ids, uid, comm, cwd (walked only when
+ * fs->pwd changed). The arguments are left as they are.
+ */
+__noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 {
-	long nr = (int)(__u32)nr_tid;
-	__u32 tid = nr_tid >> 32;
-	struct task_struct *leader = t->group_leader;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *leader;
+	struct probe_hdr *h;
+	struct dentry *d;
+	struct vfsmount *vm;
 	__u32 pid = 0;
 
+	if (!s)
+		return 0;
+	h = &s->rec.h;
 	h->kind = kind;
 	h->eflags = 0;
-	h->nr = nr;
+	h->nr = (int)(__u32)nr_tid;
 	h->ret = 0;
 	h->ts = 0;
-	h->tid = tid;
+	h->tid = nr_tid >> 32;
+	leader = t->group_leader;
 	if (!leader || !pod_view(leader, &pid))
 		pid = 0;
 	h->pid = pid;
@@ -454,12 +567,22 @@ static __noinline void fill_hdr(struct probe_hdr *h, struct task_state *s,
 	h->euid = BPF_CORE_READ(t, cred, euid.val);
 	h->restarts = 0;
 	h->watch_tag = 0;
-	ensure_exec_id(s);
+	if (!s->exec_id)
+		s->exec_id = __sync_fetch_and_add(&next_exec_id, 1) + 1;
 	h->exec_id = s->exec_id;
 	h->parent_exec_id = s->parent_exec_id;
-	/* comm is a 16-byte array in task_struct: two plain loads, no helper */
 	__builtin_memcpy(h->comm, t->comm, PROBE_COMM_LEN);
-	fill_cwd(s, t, h);
+	d = BPF_CORE_READ(t, fs, pwd.dentry);
+	vm = BPF_CORE_READ(t, fs, pwd.mnt);
+	if ((__u64)d != s->cwd_dentry || (__u64)vm != s->cwd_mnt) {
+		s->cwd_flags = walk_path(s, (__u64)d, (__u64)vm, W_CWD);
+		s->cwd_dentry = (__u64)d;
+		s->cwd_mnt = (__u64)vm;
+	}
+	__builtin_memcpy(h->cwd, s->cwd, PROBE_PATH_MAX);
+	if (s->cwd_flags & (PROBE_F_PATH_TRUNC | PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT))
+		h->eflags |= PROBE_F_CWD_TRUNC;
+	return 0;
 }
 
 static __always_inline void read_args(struct pt_regs *regs, __u64 *a, bool compat)
@@ -498,6 +621,13 @@ static __always_inline void read_str(struct probe_hdr *h, char *dst, __u64 src)
 	}
 }
 
+/* Argument @i (0-5) of the record's arguments. No branch: an index of NA
+ * (never used) reads a later field of the head, still inside the record. */
+static __always_inline __u64 arg_at(const __u64 *a, __u32 i)
+{
+	return a[i & 7];
+}
+
 /* ---- emitting ------------------------------------------------------------- */
 
 /*
@@ -518,13 +648,19 @@ static __always_inline __u64 wake_flag(__u64 now)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void emit(union probe_any *e, long ret)
+/* Send s->rec with result @ret; a full ring is counted by kind. */
+__noinline int emit(struct task_state *s, long ret)
 {
-	__u64 now = bpf_ktime_get_ns();
-	__u64 flags = wake_flag(now);
-	__u32 kind = e->h.kind;
+	__u64 now = bpf_ktime_get_ns(), flags;
+	union probe_any *e;
+	__u32 kind;
 	long rc;
 
+	if (!s)
+		return 0;
+	e = &s->rec;
+	flags = wake_flag(now);
+	kind = e->h.kind;
 	e->h.ret = ret;
 	e->h.ts = now;
 	switch (kind) {
@@ -553,181 +689,76 @@ static __always_inline void emit(union probe_any *e, long ret)
 	}
 	if (rc)
 		count_lost(kind < PROBE_LOST_SLOTS ? kind : PROBE_LOST_SLOTS - 1);
+	return 0;
 }
 
-/* ---- records, built at syscall exit --------------------------------------- */
+/* ---- records, built at syscall exit (s->rec.h.args already set) ----------- */
 
-/* What every record builder needs (BPF functions take at most five arguments). */
-struct ectx {
-	struct task_state *s;
-	struct task_struct *t;
-	struct pt_regs *regs;
-	long id;
-	long ret;
-	__u32 tid;
-};
-
-#define ECTX_VARS                                  \
-	struct task_state *s = x->s;               \
-	struct task_struct *t = x->t;              \
-	struct pt_regs *regs = x->regs;            \
-	long id = x->id, ret = x->ret;             \
-	__u32 tid = x->tid;                        \
-	(void)regs;                                \
-	(void)ret;
-
-static __noinline void rec_sys(struct ectx *x, bool compat)
+/* open, openat, openat2, creat: the file from the new descriptor. */
+__noinline int rec_open(struct task_state *s, long id, long ret, __u32 tid, __u32 desc)
 {
-	ECTX_VARS
-	struct probe_hdr *h = &s->rec.h;
-
-	fill_hdr(h, s, t, PROBE_SYSCALL, NR_TID(id, tid));
-	if (compat)
-		h->eflags |= PROBE_F_COMPAT;
-	read_args(regs, h->args, compat);
-}
-
-static __noinline void rec_open(struct ectx *x)
-{
-	ECTX_VARS
-	struct probe_path *o = &s->rec.p;
 	__u64 how[2] = {}; /* struct open_how: flags, mode, resolve */
-	__u64 path, dfd = (__u64)(long)AT_FDCWD_VAL;
+	struct probe_path *o;
+	__u64 *a, dfd;
 	struct file *f;
 
-	fill_hdr(&o->h, s, t, PROBE_OPEN, NR_TID(id, tid));
-	read_args(regs, o->h.args, false);
+	if (!s)
+		return 0;
+	o = &s->rec.p;
+	fill_hdr(s, PROBE_OPEN, NR_TID(id, tid));
+	a = o->h.args;
 	o->prot = 0;
 	o->raw2[0] = '\0';
-	switch (id) {
-	case __NR_open: /* open(path, flags, mode) */
-		path = o->h.args[0];
-		o->flags = (__s64)(int)o->h.args[1];
-		o->mode = o->h.args[2];
-		break;
-	case __NR_creat: /* creat(path, mode) */
-		path = o->h.args[0];
-		o->flags = CREAT_FLAGS;
-		o->mode = o->h.args[1];
-		break;
-	case __NR_openat2: /* openat2(dirfd, path, how, size) */
-		dfd = o->h.args[0];
-		path = o->h.args[1];
-		bpf_probe_read_user(how, sizeof(how), (const void *)o->h.args[2]);
+	o->flags = D_FLAGS(desc) != NA ? (__s64)(int)arg_at(a, D_FLAGS(desc)) : CREAT_FLAGS;
+	o->mode = D_MODE(desc) != NA ? (__u32)arg_at(a, D_MODE(desc)) : 0;
+	if (id == __NR_openat2 && !bpf_probe_read_user(how, sizeof(how), (const void *)a[2])) {
 		o->flags = how[0];
 		o->mode = how[1];
-		break;
-	default: /* openat(dirfd, path, flags, mode) */
-		dfd = o->h.args[0];
-		path = o->h.args[1];
-		o->flags = (__s64)(int)o->h.args[2];
-		o->mode = o->h.args[3];
-		break;
 	}
-	read_str(&o->h, o->raw, path);
+	dfd = D_DFD(desc) != NA ? arg_at(a, D_DFD(desc)) : (__u64)(long)AT_FDCWD_VAL;
+	read_str(&o->h, o->raw, arg_at(a, D_PATH(desc)));
 	o->path[0] = '\0';
 	if (ret >= 0) { /* the file the kernel opened: the new descriptor */
-		f = fd_file(t, ret);
-		o->h.eflags |= PROBE_F_RESOLVED | walk_file(s, t, f, o->path) | watched(f, &o->h.watch_tag);
+		f = fd_file(ret);
+		o->h.eflags |= PROBE_F_RESOLVED | walk_file(s, f, W_PATH);
+		watched(s, (__u64)f);
 	} else if (o->raw[0] != '/' && (int)dfd != AT_FDCWD_VAL) {
-		o->h.eflags |= PROBE_F_DIRBASE | walk_file(s, t, fd_file(t, (__u32)dfd), o->path);
+		o->h.eflags |= PROBE_F_DIRBASE | walk_file(s, fd_file((__u32)dfd), W_PATH);
 	}
+	return 0;
 }
 
-/* Where the path arguments of a file-changing call are (-1: none). */
-struct fs_args {
-	int dfd, path, fd, path2, flags, mode;
-};
-
-static __always_inline bool fs_change_args(long id, struct fs_args *a)
+/* unlink, rename, chmod, truncate, ...: paths as passed, the descriptor or the
+ * dirfd resolved. */
+__noinline int rec_fs_change(struct task_state *s, long id, __u32 tid, __u32 desc)
 {
-	*a = (struct fs_args){ -1, -1, -1, -1, -1, -1 };
-	switch (id) {
-	case __NR_unlink:
-	case __NR_rmdir:
-		a->path = 0;
-		return true;
-	case __NR_mkdir:
-	case __NR_chmod:
-		a->path = 0;
-		a->mode = 1;
-		return true;
-	case __NR_chown:
-	case __NR_lchown:
-	case __NR_truncate:
-		a->path = 0;
-		return true;
-	case __NR_unlinkat:
-		a->dfd = 0;
-		a->path = 1;
-		a->flags = 2;
-		return true;
-	case __NR_mkdirat:
-	case __NR_fchmodat:
-		a->dfd = 0;
-		a->path = 1;
-		a->mode = 2;
-		return true;
-	case __NR_fchownat:
-		a->dfd = 0;
-		a->path = 1;
-		a->flags = 4;
-		return true;
-	case __NR_rename:
-	case __NR_link:
-	case __NR_symlink: /* symlink(target, linkpath): the new name is path2 */
-		a->path = 0;
-		a->path2 = 1;
-		return true;
-	case __NR_renameat:
-	case __NR_renameat2:
-	case __NR_linkat:
-		a->dfd = 0;
-		a->path = 1;
-		a->path2 = 3;
-		a->flags = 4;
-		return true;
-	case __NR_symlinkat: /* symlinkat(target, newdirfd, linkpath) */
-		a->path = 0;
-		a->path2 = 2;
-		return true;
-	case __NR_fchmod:
-		a->fd = 0;
-		a->mode = 1;
-		return true;
-	case __NR_fchown:
-	case __NR_ftruncate:
-		a->fd = 0;
-		return true;
-	}
-	return false;
-}
+	struct probe_path *o;
+	__u64 *g;
 
-static __noinline void rec_fs_change(struct ectx *x, const struct fs_args *a)
-{
-	ECTX_VARS
-	struct probe_path *o = &s->rec.p;
-	__u64 *g = o->h.args;
-
-	fill_hdr(&o->h, s, t, PROBE_FSCHANGE, NR_TID(id, tid));
-	read_args(regs, g, false);
+	if (!s)
+		return 0;
+	o = &s->rec.p;
+	fill_hdr(s, PROBE_FSCHANGE, NR_TID(id, tid));
+	g = o->h.args;
 	o->prot = 0;
-	o->flags = a->flags >= 0 && a->flags < 6 ? (__s64)g[a->flags & 7] : 0;
-	o->mode = a->mode >= 0 && a->mode < 6 ? (__u32)g[a->mode & 7] : 0;
+	o->flags = D_FLAGS(desc) != NA ? (__s64)arg_at(g, D_FLAGS(desc)) : 0;
+	o->mode = D_MODE(desc) != NA ? (__u32)arg_at(g, D_MODE(desc)) : 0;
 	o->path[0] = '\0';
 	o->raw[0] = '\0';
 	o->raw2[0] = '\0';
-	if (a->path >= 0 && a->path < 6)
-		read_str(&o->h, o->raw, g[a->path & 7]);
-	if (a->path2 >= 0 && a->path2 < 6)
-		read_str(&o->h, o->raw2, g[a->path2 & 7]);
-	if (a->fd >= 0 && a->fd < 6) {
-		o->h.eflags |= PROBE_F_RESOLVED | walk_file(s, t, fd_file(t, (__u32)g[a->fd & 7]), o->path);
-	} else if (a->dfd >= 0 && a->dfd < 6 && o->raw[0] != '/' &&
-		   (int)g[a->dfd & 7] != AT_FDCWD_VAL) {
+	if (D_PATH(desc) != NA)
+		read_str(&o->h, o->raw, arg_at(g, D_PATH(desc)));
+	if (D_PATH2(desc) != NA)
+		read_str(&o->h, o->raw2, arg_at(g, D_PATH2(desc)));
+	if (D_FD(desc) != NA) {
+		o->h.eflags |= PROBE_F_RESOLVED |
+			       walk_file(s, fd_file((__u32)arg_at(g, D_FD(desc))), W_PATH);
+	} else if (D_DFD(desc) != NA && o->raw[0] != '/' &&
+		   (int)arg_at(g, D_DFD(desc)) != AT_FDCWD_VAL) {
 		o->h.eflags |= PROBE_F_DIRBASE |
-			       walk_file(s, t, fd_file(t, (__u32)g[a->dfd & 7]), o->path);
+			       walk_file(s, fd_file((__u32)arg_at(g, D_DFD(desc))), W_PATH);
 	}
+	return 0;
 }
 
 /* A sockaddr from pod memory (@len bytes at @src) into c->sa. */
@@ -745,48 +776,35 @@ static __always_inline void read_sockaddr(struct probe_connect *c, __u64 src, __
 	c->sa_len = len;
 }
 
-/* connect, sendto/sendmsg/sendmmsg with an address, bind, listen, accept. */
-static __noinline bool rec_net(struct ectx *x)
+/* connect, sendto/sendmsg/sendmmsg with an address, bind, listen, accept.
+ * Returns 0 when there is nothing to report (a send without an address). */
+__noinline int rec_net(struct task_state *s, long id, long ret, __u32 tid)
 {
-	ECTX_VARS
-	struct probe_connect *c = &s->rec.c;
+	struct probe_connect *c;
 	__u64 a[6], hdr[2] = {};
 	__u32 len = 0;
 
-	read_args(regs, a, false);
-	switch (id) {
-	case __NR_sendto: /* sendto(fd, buf, len, flags, addr, addrlen) */
-		if (!a[4])
-			return false; /* a connected socket: connect reported it */
-		break;
-	case __NR_sendmsg:  /* sendmsg(fd, msg, flags): msg_name, msg_namelen */
-	case __NR_sendmmsg: /* the first message's header */
-		if (bpf_probe_read_user(hdr, sizeof(hdr), (const void *)a[1]) || !hdr[0])
-			return false;
-		break;
-	}
-	fill_hdr(&c->h, s, t, id == __NR_connect ? PROBE_CONNECT : PROBE_NET, NR_TID(id, tid));
-	__builtin_memcpy(c->h.args, a, sizeof(a));
+	if (!s)
+		return 0;
+	c = &s->rec.c;
+	__builtin_memcpy(a, c->h.args, sizeof(a));
+	if (id == __NR_sendto && !a[4])
+		return 0; /* a connected socket: connect reported it */
+	if ((id == __NR_sendmsg || id == __NR_sendmmsg) &&
+	    (bpf_probe_read_user(hdr, sizeof(hdr), (const void *)a[1]) || !hdr[0]))
+		return 0;
+	fill_hdr(s, id == __NR_connect ? PROBE_CONNECT : PROBE_NET, NR_TID(id, tid));
 	c->sa_len = 0;
-	switch (id) {
-	case __NR_connect:
-	case __NR_bind:
+	if (id == __NR_connect || id == __NR_bind)
 		read_sockaddr(c, a[1], (__u32)a[2]);
-		break;
-	case __NR_sendto:
+	else if (id == __NR_sendto)
 		read_sockaddr(c, a[4], (__u32)a[5]);
-		break;
-	case __NR_sendmsg:
-	case __NR_sendmmsg:
+	else if (id == __NR_sendmsg || id == __NR_sendmmsg)
 		read_sockaddr(c, hdr[0], (__u32)hdr[1]);
-		break;
-	case __NR_accept:
-	case __NR_accept4: /* the peer address the kernel wrote, if asked for */
-		if (ret >= 0 && a[1] && a[2] && !bpf_probe_read_user(&len, sizeof(len), (const void *)a[2]))
-			read_sockaddr(c, a[1], len);
-		break;
-	}
-	return true;
+	else if ((id == __NR_accept || id == __NR_accept4) && ret >= 0 && a[1] && a[2] &&
+		 !bpf_probe_read_user(&len, sizeof(len), (const void *)a[2]))
+		read_sockaddr(c, a[1], len); /* the peer the kernel wrote */
+	return 1;
 }
 
 /* Executable mappings: the file from the VMA, named as the pod sees it. */
@@ -802,17 +820,22 @@ static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, vo
 	return 0;
 }
 
-static __noinline void rec_map(struct ectx *x)
+/* mmap/mprotect with PROT_EXEC. Returns 0 when the call asked for no PROT_EXEC. */
+__noinline int rec_map(struct task_state *s, long id, long ret, __u32 tid)
 {
-	ECTX_VARS
-	struct probe_path *m = &s->rec.p;
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct vma_ctx vc = {};
 	const unsigned char *name;
+	struct probe_path *m;
 	struct file *file;
 	__u32 fl;
 
-	fill_hdr(&m->h, s, t, id == __NR_mmap ? PROBE_MMAP : PROBE_MPROTECT, NR_TID(id, tid));
-	read_args(regs, m->h.args, false);
+	if (!s)
+		return 0;
+	m = &s->rec.p;
+	if (!(m->h.args[2] & PROT_EXEC_BIT))
+		return 0;
+	fill_hdr(s, id == __NR_mmap ? PROBE_MMAP : PROBE_MPROTECT, NR_TID(id, tid));
 	m->mode = 0;
 	m->path[0] = '\0';
 	m->raw[0] = '\0';
@@ -824,25 +847,27 @@ static __noinline void rec_map(struct ectx *x)
 		bpf_find_vma(t, id == __NR_mmap ? (__u64)ret : m->h.args[0], vma_file_cb, &vc, 0);
 	file = vc.file;
 	if (!file)
-		return;
-	fl = walk_file(s, t, file, m->path);
+		return 1;
+	fl = walk_file(s, file, W_PATH);
 	m->h.eflags |= PROBE_F_RESOLVED | fl | file_kind(file);
 	if (fl & PROBE_F_UNREADABLE) {
 		name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 		if (name && bpf_probe_read_kernel_str(m->path, PROBE_PATH_MAX, name) > 0)
 			m->h.eflags |= PROBE_F_BASENAME;
 	}
+	return 1;
 }
 
 /*
  * A failed exec, from the caller's registers (a successful one is reported by
- * task_exec from the new image). Each argument is read on its own, at most
- * PROBE_ARG_MAX - 1 bytes (cut: bit i of `cut`), up to PROBE_ARGS_BYTES in all.
+ * task_exec from the new image). Argument i is read into its own slot of
+ * PROBE_SLOT bytes (cut: bit i of `cut`), for the first PROBE_SLOTS of them
+ * (4 KiB in all); the pointers are followed up to PROBE_ARGV_SCAN to count
+ * them. Fixed slots keep the verifier's work small: no running offset.
  */
 struct argv_ctx {
 	struct probe_exec *e;
 	const char *const *argv;
-	__u32 off;
 };
 
 static long argv_step(__u64 i, void *data)
@@ -859,29 +884,29 @@ static long argv_step(__u64 i, void *data)
 	if (!arg)
 		return 1;
 	e->argc = i + 1;
-	if (c->off >= PROBE_ARGS_BYTES) {
+	if (i >= PROBE_SLOTS) {
 		e->h.eflags |= PROBE_F_ARGV_TRUNC;
 		return 0;
 	}
-	n = bpf_probe_read_user_str(e->args + (c->off & (PROBE_ARGS_BYTES - 1)), PROBE_ARG_MAX, arg);
+	n = bpf_probe_read_user_str(e->args + (i & (PROBE_SLOTS - 1)) * PROBE_SLOT, PROBE_SLOT, arg);
 	if (n <= 0) {
 		e->h.eflags |= PROBE_F_UNREADABLE;
 		return 1;
 	}
-	if (n == PROBE_ARG_MAX && i < 32)
-		e->cut |= 1u << i;
-	c->off += n;
+	if (n == PROBE_SLOT)
+		e->cut |= 1u << (i & (PROBE_SLOTS - 1));
 	return 0;
 }
 
-static __noinline void rec_exec_failed(struct ectx *x)
+__noinline int rec_exec_failed(struct task_state *s, long id, __u32 tid)
 {
-	ECTX_VARS
-	struct probe_exec *e = &s->rec.e;
 	struct argv_ctx c = {};
+	struct probe_exec *e;
 
-	fill_hdr(&e->h, s, t, PROBE_EXEC, NR_TID(id, tid));
-	read_args(regs, e->h.args, false);
+	if (!s)
+		return 0;
+	e = &s->rec.e;
+	fill_hdr(s, PROBE_EXEC, NR_TID(id, tid));
 	e->path[0] = '\0';
 	e->cut = 0;
 	e->argc = 0;
@@ -892,151 +917,58 @@ static __noinline void rec_exec_failed(struct ectx *x)
 	c.argv = (const char *const *)e->h.args[id == __NR_execve ? 1 : 2];
 	if (c.argv)
 		bpf_loop(PROBE_ARGV_SCAN, argv_step, &c, 0);
-	e->args_len = c.off < PROBE_ARGS_BYTES + PROBE_ARG_MAX ? c.off : PROBE_ARGS_BYTES + PROBE_ARG_MAX;
+	e->args_len = (e->argc < PROBE_SLOTS ? e->argc : PROBE_SLOTS) * PROBE_SLOT;
+	return 0;
 }
 
-/* Calls always worth a record in the detailed modes, whatever their result. */
-static __always_inline bool is_sensitive(long id)
-{
-	switch (id) {
-	case __NR_io_uring_setup:
-	case __NR_io_uring_enter:
-	case __NR_io_uring_register:
-	case __NR_bpf:
-	case __NR_unshare:
-	case __NR_setns:
-	case __NR_mount:
-	case __NR_umount2:
-	case __NR_pivot_root:
-	case __NR_chroot:
-	case __NR_ptrace:
-	case __NR_process_vm_readv:
-	case __NR_process_vm_writev:
-	case __NR_perf_event_open:
-	case __NR_init_module:
-	case __NR_finit_module:
-	case __NR_kexec_load:
-	case __NR_kexec_file_load:
-	case __NR_userfaultfd:
-	case __NR_keyctl:
-	case __NR_add_key:
-	case __NR_request_key:
-	case __NR_open_by_handle_at:
-	case __NR_memfd_create:
-	case __NR_seccomp:
-	case __NR_setuid:
-	case __NR_setgid:
-	case __NR_setresuid:
-	case __NR_setresgid:
-	case __NR_capset:
-		return true;
-	}
-	return false;
-}
-
-static __always_inline bool is_restart(long ret)
-{
-	return ret == -ERESTARTSYS_ || ret == -ERESTARTNOINTR_ || ret == -ERESTARTNOHAND_ ||
-	       ret == -ERESTART_RESTARTBLOCK_;
-}
-
-/* Could this exit give a record? (Without reading anything: cheap.) */
+/* Could this exit give a record? From the number and result alone: cheap. */
 static __always_inline bool may_build(long id, long ret, bool compat)
 {
-	struct fs_args fa;
-
-	if (compat || mode == PROBE_MODE_ALL || is_sensitive(id) || ret == -EPERM_ || ret == -ENOSYS_)
-		return true;
-	switch (id) {
-	case __NR_execve:
-	case __NR_execveat:
-	case __NR_open:
-	case __NR_openat:
-	case __NR_openat2:
-	case __NR_creat:
-	case __NR_connect:
-	case __NR_sendto:
-	case __NR_sendmsg:
-	case __NR_sendmmsg:
-	case __NR_bind:
-	case __NR_listen:
-	case __NR_accept:
-	case __NR_accept4:
-	case __NR_mmap:
-	case __NR_mprotect:
-		return true;
-	}
-	return fs_change_args(id, &fa);
-}
-
-/* Build the record of a syscall that is worth one. False: nothing to send. */
-static __always_inline bool build(struct ectx *x, bool compat)
-{
-	struct pt_regs *regs = x->regs;
-	long id = x->id, ret = x->ret;
-	struct fs_args fa;
-
-	if (compat) { /* a 32-bit call is always reported: a known way to hide calls */
-		rec_sys(x, true);
-		return true;
-	}
-	switch (id) {
-	case __NR_execve:
-	case __NR_execveat:
-		rec_exec_failed(x); /* success is task_exec's */
-		return true;
-	case __NR_open:
-	case __NR_openat:
-	case __NR_openat2:
-	case __NR_creat:
-		rec_open(x);
-		return true;
-	case __NR_connect:
-	case __NR_sendto:
-	case __NR_sendmsg:
-	case __NR_sendmmsg:
-	case __NR_bind:
-	case __NR_listen:
-	case __NR_accept:
-	case __NR_accept4:
-		return rec_net(x);
-	case __NR_mmap:
-	case __NR_mprotect:
-		if (!(regs->dx & PROT_EXEC_BIT))
-			break;
-		rec_map(x);
-		return true;
-	}
-	if (fs_change_args(id, &fa)) {
-		rec_fs_change(x, &fa);
-		return true;
-	}
-	if (mode == PROBE_MODE_ALL || is_sensitive(id) || ret == -EPERM_ || ret == -ENOSYS_) {
-		rec_sys(x, false);
-		return true;
-	}
-	return false;
+	return compat || mode == PROBE_MODE_ALL || D_CLASS(desc_of(id)) != SC_NONE || refused(ret);
 }
 
 /* FS report mode, before any work: a refused open or file change, or a
  * successful one while files are watched. */
 static __always_inline bool fs_report_candidate(long id, long ret)
 {
-	struct fs_args fa;
+	__u32 cls = D_CLASS(desc_of(id));
 
-	switch (id) {
-	case __NR_open:
-	case __NR_openat:
-	case __NR_openat2:
-	case __NR_creat:
-		break;
-	default:
-		if (!fs_change_args(id, &fa))
-			return false;
-	}
+	if (cls != SC_OPEN && cls != SC_FS)
+		return false;
 	if (ret >= 0)
 		return watch_count != 0;
 	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_;
+}
+
+/* Build the record of a syscall that is worth one. 0: nothing to send. */
+__noinline int build(struct task_state *s, long id, long ret, __u32 tid, int compat)
+{
+	__u32 desc = compat ? 0 : desc_of(id);
+
+	if (!s)
+		return 0;
+	switch (compat ? SC_SENS + 1 : D_CLASS(desc)) {
+	case SC_EXEC:
+		return rec_exec_failed(s, id, tid) == 0; /* success is task_exec's */
+	case SC_OPEN:
+		return rec_open(s, id, ret, tid, desc) == 0;
+	case SC_NET:
+		return rec_net(s, id, ret, tid);
+	case SC_MAP:
+		if (rec_map(s, id, ret, tid))
+			return 1;
+		break;
+	case SC_FS:
+		return rec_fs_change(s, id, tid, desc) == 0;
+	}
+	if (compat || mode == PROBE_MODE_ALL || D_CLASS(desc) == SC_SENS || refused(ret)) {
+		/* a 32-bit call is always reported: a known way to hide calls */
+		fill_hdr(s, PROBE_SYSCALL, NR_TID(id, tid));
+		if (compat)
+			s->rec.h.eflags |= PROBE_F_COMPAT;
+		return 1;
+	}
+	return 0;
 }
 
 /* FS report mode: only refused file access and watched files go out. */
@@ -1049,13 +981,18 @@ static __always_inline bool fsreport_keep(const union probe_any *r, long ret)
 	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_;
 }
 
+static __always_inline bool is_restart(long ret)
+{
+	return ret == -ERESTARTSYS_ || ret == -ERESTARTNOINTR_ || ret == -ERESTARTNOHAND_ ||
+	       ret == -ERESTART_RESTARTBLOCK_;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	long id = regs->orig_ax;
 	struct task_state *s = NULL;
-	struct ectx x;
 	bool compat;
 	__u32 tid;
 
@@ -1071,7 +1008,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		s->exec_seen = 0;
 		if (compat)
 			s->rec.h.eflags |= PROBE_F_IMAGE32;
-		emit(&s->rec, ret);
+		emit(s, ret);
 		return 0;
 	}
 	/* 2. count */
@@ -1094,25 +1031,19 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		if (s->rec.h.nr == id || id == __NR_restart_syscall) {
 			s->held = 0;
 			s->restarts++;
-		} else if (id == __NR_rt_sigreturn || !may_build(id, ret, compat)) {
-			/* the handler's own calls (and its sigreturn) come before the
-			 * restart: keep holding */
+		} else if (id == __NR_rt_sigreturn) {
+			/* the handler's sigreturn comes before the restart: keep holding */
 			return 0;
 		} else { /* another recorded call: the interrupted one ended (EINTR) */
 			s->held = 0;
 			s->rec.h.eflags |= PROBE_F_INTERRUPTED;
 			s->rec.h.restarts = s->restarts;
 			s->restarts = 0;
-			emit(&s->rec, -4);
+			emit(s, -4);
 		}
 	}
-	x.s = s;
-	x.t = t;
-	x.regs = regs;
-	x.id = id;
-	x.ret = ret;
-	x.tid = tid;
-	if (!build(&x, compat)) {
+	read_args(regs, s->rec.h.args, compat);
+	if (!build(s, id, ret, tid, compat)) {
 		s->restarts = 0;
 		return 0;
 	}
@@ -1126,7 +1057,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	s->rec.h.restarts = s->restarts;
 	s->restarts = 0;
-	emit(&s->rec, ret);
+	emit(s, ret);
 	return 0;
 }
 
@@ -1160,11 +1091,11 @@ int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	fdpath = BPF_CORE_READ(bprm, fdpath);
 	s->exec_nr = fdpath ? __NR_execveat : __NR_execve;
 	x = &s->rec.e;
-	fill_hdr(&x->h, s, p, PROBE_EXEC, NR_TID(s->exec_nr, tid));
+	fill_hdr(s, PROBE_EXEC, NR_TID(s->exec_nr, tid));
 	__builtin_memset(x->h.args, 0, sizeof(x->h.args));
 	x->h.eflags |= PROBE_F_FROM_KERNEL;
 	f = BPF_CORE_READ(bprm, file);
-	x->h.eflags |= PROBE_F_RESOLVED | walk_file(s, p, f, x->path) | file_kind(f);
+	x->h.eflags |= PROBE_F_RESOLVED | walk_file(s, f, W_EXEC) | file_kind(f);
 	if (bpf_probe_read_kernel_str(x->filename, PROBE_PATH_MAX, BPF_CORE_READ(bprm, filename)) ==
 	    PROBE_PATH_MAX)
 		x->h.eflags |= PROBE_F_PATH_TRUNC;
@@ -1272,7 +1203,7 @@ int BPF_PROG(task_exit, struct task_struct *p)
 		s->held = 0;
 		s->rec.h.eflags |= PROBE_F_INTERRUPTED;
 		s->rec.h.restarts = s->restarts;
-		emit(&s->rec, -4);
+		emit(s, -4);
 	}
 	/* Report the process once, when its last thread goes (signal->live is
 	 * decremented in do_exit before this tracepoint fires). */
@@ -1281,13 +1212,13 @@ int BPF_PROG(task_exit, struct task_struct *p)
 	s = state_of(p, true);
 	if (!s)
 		return 0;
-	fill_hdr(&s->rec.h, s, p, PROBE_EXIT, NR_TID(-1, tid));
+	fill_hdr(s, PROBE_EXIT, NR_TID(-1, tid));
 	__builtin_memset(s->rec.h.args, 0, sizeof(s->rec.h.args));
 	s->rec.k.child_pid = 0;
 	s->rec.k.child_exec_id = 0;
 	s->rec.k.exit_status = BPF_CORE_READ(p, exit_code);
 	last_wake_ns = 0; /* the end of a process: tell at once */
-	emit(&s->rec, 0);
+	emit(s, 0);
 	return 0;
 }
 

@@ -18,7 +18,9 @@
 
 #define PROBE_PATH_MAX 256   /* one path buffer, kernel side */
 #define PROBE_ARGS_BYTES 4096 /* exec: argument bytes captured in all */
-#define PROBE_ARG_MAX 512    /* exec (failed, read from the caller): one argument */
+#define PROBE_ARG_MAX 512    /* slack after the argument bytes (the kernel's copy) */
+#define PROBE_SLOT 256       /* exec (failed, read from the caller): one argument's slot */
+#define PROBE_SLOTS 16       /* ... and how many slots (PROBE_SLOTS * PROBE_SLOT = 4 KiB) */
 #define PROBE_ARGV_SCAN 32   /* exec (failed): argument pointers followed */
 #define PROBE_SA_MAX 112     /* bytes of a sockaddr copied (sockaddr_un is 110) */
 #define PROBE_COMM_LEN 16
@@ -122,8 +124,9 @@ struct probe_connect {
 struct probe_exec {
 	struct probe_hdr h;
 	__u32 argc;     /* arguments the program got (bprm->argc), or pointers seen */
-	__u32 args_len; /* bytes valid in args (NUL-separated strings) */
-	__u32 cut;      /* failed exec: bit i = argument i was cut at PROBE_ARG_MAX - 1 */
+	__u32 args_len; /* bytes valid in args: NUL-separated strings (PROBE_F_FROM_KERNEL),
+			 * else slots of PROBE_SLOT bytes, one per argument */
+	__u32 cut;      /* failed exec: bit i = argument i was cut at PROBE_SLOT - 1 */
 	__u32 pad;
 	char path[PROBE_PATH_MAX];     /* the file executed, resolved (PROBE_F_RESOLVED) */
 	char filename[PROBE_PATH_MAX]; /* the name asked for (bprm->filename or the argument) */

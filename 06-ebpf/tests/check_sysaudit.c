@@ -648,7 +648,14 @@ START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 	/* 2. unterminated strings end inside their buffers; argc is clamped */
 	xp->h.kind = PROBE_EXEC;
 	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), 0);
-	/* one unterminated argument filling the whole area: kept, bounded, marked */
+	/* a failed exec's slots: every one bounded */
+	ck_assert_int_eq(ev.argc, PROBE_SLOTS);
+	for (int i = 0; i < ev.argc; i++)
+		ck_assert_uint_eq(strlen(ev.argv[i]), PROBE_SLOT - 1);
+	ck_assert(ev.eflags & SYSAUDIT_F_ARGV_TRUNC);
+	/* the kernel's copy: one unterminated argument filling the whole area */
+	xp->h.eflags |= PROBE_F_FROM_KERNEL;
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), 0);
 	ck_assert_int_eq(ev.argc, 1);
 	ck_assert_uint_eq(strlen(ev.argv[0]), PROBE_ARGS_BYTES + PROBE_ARG_MAX);
 	ck_assert(ev.eflags & SYSAUDIT_F_ARGV_TRUNC);
