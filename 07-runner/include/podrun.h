@@ -209,6 +209,8 @@ int podrun_set_events(podrun_t *p, int on);
  * Set a less common option by name. Known names and values:
  *  - "audit-best-effort" "1": run without eBPF when it cannot start (a warning
  *    event says so) instead of failing podrun_start()
+ *  - "audit-level" "counters" | "detailed" | "all": what eBPF records with an
+ *    audit file (default "detailed"; see docs/contracts.md)
  *  - "debug-ui" "ADDR:PORT" or "": serve the debug page (loopback by default)
  *  - "grace-ms" "N": STOP grace period for signals, timeout and podrun_free()
  *  - "pod-id" "ID": the pod id used in events (default: random, 12 hex digits)

@@ -23,6 +23,7 @@ int podrun_new(podrun_t **out)
 	p->out_fd = 1;
 	p->err_fd = 2;
 	p->grace_ms = PODRUN_GRACE_MS_DEFAULT;
+	p->audit_level = SYSAUDIT_DETAILED;
 	p->audit_fd = -1;
 	p->exit_code = -1;
 	pr_fds_init(p);
@@ -304,6 +305,17 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 	}
 	if (!strcmp(name, "audit-max"))
 		return parse_size(value, &p->audit_max, 1);
+	if (!strcmp(name, "audit-level")) {
+		if (value && !strcmp(value, "counters"))
+			p->audit_level = SYSAUDIT_COUNTERS;
+		else if (value && !strcmp(value, "detailed"))
+			p->audit_level = SYSAUDIT_DETAILED;
+		else if (value && !strcmp(value, "all"))
+			p->audit_level = SYSAUDIT_ALL;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	if (!strcmp(name, "audit-btf")) /* tests: exercise the eBPF failure path */
 		return set_str(&p->audit_btf, value ? value : "");
 	if (!strcmp(name, "pod-id")) {

@@ -235,6 +235,7 @@ struct podrun {
 	int grace_ms;
 	char *audit_btf;        /* tests: another BTF file for 06 (makes eBPF fail) */
 	struct pr_rootfs *rootfs; /* the pod's own root file system (rootfs.c), or NULL */
+	int audit_level;        /* enum sysaudit_mode for --audit (default SYSAUDIT_DETAILED) */
 
 	/* --- state ------------------------------------------------------------ */
 	enum podrun_state state;
@@ -273,6 +274,11 @@ struct podrun {
 	char resolv_path[256];  /* runner-written resolv.conf, removed at teardown */
 	sysaudit_t *sa;
 	int bpf_on;
+	/* denied/warned file access on stderr: once per path (hashes seen), at
+	 * most PR_FSREP_PER_SEC lines a second, the rest counted */
+	uint64_t fsrep_seen[512];
+	unsigned fsrep_n, fsrep_in_sec, fsrep_suppressed;
+	long fsrep_sec;
 	int audit_fd;
 	/* stdio relays: pod-side pipe ends we read from / write to */
 	int pod_in_w, pod_out_r, pod_err_r;

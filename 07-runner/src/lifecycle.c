@@ -450,22 +450,63 @@ static int make_net(struct podrun *p)
 
 /* ---- 9. eBPF audit ----------------------------------------------------- */
 
+/* Files under a warn rule are watched by inode: every open of them is
+ * reported, whatever name the pod uses. A rule naming nothing that exists
+ * cannot be opened either; it is skipped. */
+static void watch_warned(struct podrun *p)
+{
+	static const enum pol_cat cats[] = { POL_FS_READ, POL_FS_WRITE };
+	const struct pol_rule *r;
+	size_t n;
+
+	for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {
+		if (policy_rules(p->pol, cats[c], &r, &n) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (r[i].action == POL_WARN && r[i].pattern && r[i].pattern[0] == '/')
+				sysaudit_watch(p->sa, r[i].pattern, (uint32_t)cats[c]);
+	}
+}
+
+/* Without --audit, a cheap report mode still tells denied and warned file
+ * access on stderr; when eBPF cannot run here, the pod runs without it. */
+static int make_fs_report(struct podrun *p)
+{
+	struct sysaudit_opts o = { .mode = SYSAUDIT_FSREPORT, .target_pid = p->pid };
+
+	o.btf_path = p->audit_btf;
+	if (sysaudit_new(&p->sa) < 0)
+		return 0;
+	if (sysaudit_open(p->sa, &o) < 0 || (watch_warned(p), sysaudit_attach(p->sa) < 0) ||
+	    pr_epoll_add(p, sysaudit_epoll_fd(p->sa), PR_SRC_BPF, EPOLLIN) < 0) {
+		if (p->verbosity > PODRUN_NORMAL)
+			dprintf(2, "podrun: file access reports off: %s\n", sysaudit_last_error(p->sa));
+		sysaudit_destroy(p->sa);
+		p->sa = NULL;
+		return 0;
+	}
+	sysaudit_set_classifier(p->sa, pr_bpf_classify, p);
+	return 0;
+}
+
 static int make_bpf(struct podrun *p)
 {
 	struct sysaudit_opts o = { 0 };
 	int ret;
 
 	if (!p->audit_path)
-		return 0;
+		return make_fs_report(p);
 	ret = sysaudit_new(&p->sa);
 	if (ret < 0)
 		return ret;
-	o.mode = SYSAUDIT_DETAILED;
+	o.mode = (enum sysaudit_mode)p->audit_level;
 	o.target_pid = p->pid;
 	o.btf_path = p->audit_btf; /* NULL: the kernel's own BTF */
 	ret = sysaudit_open(p->sa, &o);
-	if (ret >= 0)
+	if (ret >= 0) {
+		watch_warned(p);
 		ret = sysaudit_attach(p->sa);
+	}
 	if (ret >= 0)
 		ret = pr_epoll_add(p, sysaudit_epoll_fd(p->sa), PR_SRC_BPF, EPOLLIN);
 	if (ret < 0) {

@@ -19,6 +19,7 @@
 
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 
 /* ---- FFI (and other) queries from the pod: decide, answer, audit ---------- */
 
@@ -237,7 +238,11 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		 * decision. A deny is a named rule, or the kernel refusing. */
 		if (ev->ret >= 0 && ev->kind != SYSAUDIT_EV_EXEC)
 			return;
-		if (ev->ret == -ENOENT && (!d.rule || !strcmp(d.rule, "default")))
+		/* ... unless the file exists outside: then the pod asked for a
+		 * file it was not given, a denial worth telling (the runner only
+		 * looks: it never opens a path the pod chose) */
+		if (ev->ret == -ENOENT && (!d.rule || !strcmp(d.rule, "default")) &&
+		    (ev->kind != SYSAUDIT_EV_OPEN || access(path, F_OK) != 0))
 			return;
 		v->action = SYSAUDIT_DENY;
 		break;
@@ -250,6 +255,46 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
  * (PR_EV_EBPF). 06 classifies it (pr_bpf_classify); an FFI finding there
  * ("ffi:RULE") is an event of category ffi with rule RULE.
  */
+#define PR_FSREP_PER_SEC 20
+
+/* One stderr line per denied or warned file access, once per path:
+ * "podrun: denied read /etc/hostname (rule default)". */
+static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
+			   const struct sysaudit_verdict *v, const char *what)
+{
+	uint64_t h = 1469598103934665603ULL;
+	struct timespec now;
+	char safe[256];
+	int write = (ev->eflags & SYSAUDIT_F_WRITE) != 0;
+
+	if (p->verbosity < PODRUN_NORMAL)
+		return;
+	for (const char *c = what; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h = (h ^ (uint64_t)(v->action * 2 + write)) * 1099511628211ULL;
+	for (unsigned i = 0; i < p->fsrep_n; i++)
+		if (p->fsrep_seen[i] == h)
+			return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != p->fsrep_sec) {
+		if (p->fsrep_suppressed)
+			dprintf(2, "podrun: %u more file access reports not shown\n", p->fsrep_suppressed);
+		p->fsrep_sec = now.tv_sec;
+		p->fsrep_in_sec = 0;
+		p->fsrep_suppressed = 0;
+	}
+	if (p->fsrep_in_sec >= PR_FSREP_PER_SEC) {
+		p->fsrep_suppressed++;
+		return;
+	}
+	p->fsrep_in_sec++;
+	if (p->fsrep_n < sizeof p->fsrep_seen / sizeof p->fsrep_seen[0])
+		p->fsrep_seen[p->fsrep_n++] = h;
+	dprintf(2, "podrun: %s %s %s (rule %s)\n", v->action == SYSAUDIT_DENY ? "denied" : "warned",
+		write ? "write" : "read", pr_terminal_safe(what, safe, sizeof safe),
+		v->rule[0] ? v->rule : "default");
+}
+
 int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 {
 	struct podrun *p = ctx;
@@ -287,6 +332,9 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	sysaudit_event_what(ev, what, sizeof what);
 	cat = pr_cat_index(sysaudit_event_cat(ev));
 	rule = v.rule[0] ? v.rule : "default";
+	human = cat == PR_RUN;
+	if (cat == PR_FS && (v.action == SYSAUDIT_DENY || v.action == SYSAUDIT_WARN))
+		fs_report_line(p, ev, &v, what);
 	if (!strncmp(v.rule, "ffi:", 4)) {
 		cat = PR_FFI;
 		rule = v.rule + 4;

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	      "  --nofile N                   open files of the worker (default 1024)\n"
 	      "  --ipc-rate N                 control messages per second of the pod (default 10000)\n"
 	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; unlimited)\n"
+	      "  --audit-level LEVEL          eBPF with --audit: counters | detailed (default) | all\n"
+	      "  --timeout SECONDS  --memory BYTES[k|m|g]  --pids N\n"
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
 	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
 	      "  --debug-ui[=ADDR:PORT]       serve the debug page (loopback by default)\n"
@@ -131,6 +133,11 @@ static int parse_args(podrun_t *pod, int argc, char **argv)
 				return usage_error("%s needs a file (or -)", "--audit");
 		} else if (!strcmp(a, "--audit-best-effort")) {
 			podrun_set_option(pod, "audit-best-effort", "1");
+		} else if (is_opt(a, "--audit-level")) {
+			if (!(v = opt_value(argc, argv, &i, "--audit-level")) ||
+			    podrun_set_option(pod, "audit-level", v))
+				return usage_error("--audit-level needs counters, detailed or all, not %s",
+						   v ? v : "nothing");
 		} else if (is_opt(a, "--timeout")) {
 			if (!(v = opt_value(argc, argv, &i, "--timeout")) || parse_u64(v, &timeout, 0) ||
 			    timeout == 0 || timeout > UINT32_MAX)

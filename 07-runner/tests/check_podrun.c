@@ -392,7 +392,35 @@ START_TEST(test_native_fs_read_allow_deny_warn)
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
 	EXPECT(t_audit_count(&r, "\"cat\":\"fs\"", "\"action\":\"warn\"", f, NULL) >= 1, &r);
-	EXPECT(strstr(r.err, "podrun: warn fs"), &r);
+	EXPECT(strstr(r.err, "podrun: warned read "), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/* Denied and warned file access is told on stderr without --audit, once per
+ * path, with the path the kernel resolved. */
+START_TEST(test_fs_denials_and_warnings_are_visible_by_default)
+{
+	struct run r;
+	const char *line = "podrun: warned read /etc/hostname (rule /etc/hostname)\n";
+	char *p;
+	int n = 0;
+
+	ROOT();
+	/* not granted: cat gets ENOENT, the runner says so once for two opens */
+	t_runs(&r, NULL, 20, "run /bin/cat /etc/hostname /etc/hostname");
+	EXPECT(r.status != 0, &r);
+	for (p = r.err; (p = strstr(p, "podrun: denied read /etc/hostname (rule default)\n")); p++)
+		n++;
+	EXPECT(n == 1, &r);
+	t_run_free(&r);
+	/* warned: read, and told once */
+	t_runs(&r, NULL, 20, "run --warn-read=/etc/hostname /bin/cat /etc/hostname /etc/hostname");
+	EXPECT(r.status == 0, &r);
+	n = 0;
+	for (p = r.err; (p = strstr(p, line)); p++)
+		n++;
+	EXPECT(n == 1, &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -2023,6 +2051,7 @@ static Suite *podrun_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_native_fs_read_allow_deny_warn);
 	tcase_add_test(tc, test_native_fs_write_allow_deny_warn);
+	tcase_add_test(tc, test_fs_denials_and_warnings_are_visible_by_default);
 	tcase_add_test(tc, test_native_run_allow_deny_warn);
 	tcase_add_test(tc, test_native_env_allow_deny_warn);
 	suite_add_tcase(s, tc);
