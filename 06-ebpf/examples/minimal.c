@@ -18,7 +18,8 @@ static int print_event(void *ctx, const struct sysaudit_event *ev)
 {
 	(void)ctx;
 	if (ev->kind == SYSAUDIT_EV_EXEC)
-		printf("pid %u exec %s -> %lld\n", ev->pid, ev->path, (long long)ev->ret);
+		printf("pid %u exec %s (the file: %s) -> %lld\n", ev->pid, ev->raw, ev->path,
+		       (long long)ev->ret);
 	else if (ev->kind == SYSAUDIT_EV_OPEN && strcmp(ev->path, "/etc/hostname") == 0)
 		printf("pid %u %s %s -> fd %lld\n", ev->pid, ev->syscall, ev->path,
 		       (long long)ev->ret);
