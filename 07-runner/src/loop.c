@@ -19,6 +19,7 @@
 
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <limits.h>
 #include <time.h>
 
 /* ---- FFI (and other) queries from the pod: decide, answer, audit ---------- */
@@ -179,6 +180,18 @@ static int provided(const struct podrun *p, const char *path, int probe)
 	return 0;
 }
 
+/* A path the pod did not find: does the file exist outside, and is it not in
+ * the pod under another name (a loader probing /lib/... for a library the plan
+ * put at /usr/lib/...)? Only looked at (realpath follows links), never opened. */
+static int exists_unprovided(struct podrun *p, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (access(path, F_OK) != 0 || !realpath(path, real))
+		return 0;
+	return !provided(p, real, 0);
+}
+
 void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit_verdict *v)
 {
 	struct podrun *p = ctx;
@@ -242,7 +255,7 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		 * file it was not given, a denial worth telling (the runner only
 		 * looks: it never opens a path the pod chose) */
 		if (ev->ret == -ENOENT && (!d.rule || !strcmp(d.rule, "default")) &&
-		    (ev->kind != SYSAUDIT_EV_OPEN || access(path, F_OK) != 0))
+		    (ev->kind != SYSAUDIT_EV_OPEN || !exists_unprovided(p, path)))
 			return;
 		v->action = SYSAUDIT_DENY;
 		break;
