@@ -339,18 +339,24 @@ static void exit_json(const struct podrun *p, cJSON *o)
 /* The syscall event as 06 formats it, with `cat` and `rule` of the mapping. */
 static cJSON *ebpf_json(const struct podrun *p, const struct pr_event *ev)
 {
-	char line[4096];
-	int n = sysaudit_format_line(ev->u.ebpf.ev, ev->u.ebpf.v, p->id, line, sizeof line);
-	cJSON *in, *o, *it;
+	/* one line always fits SYSAUDIT_LINE_MAX, whatever the pod's strings */
+	char *line = malloc(SYSAUDIT_LINE_MAX);
+	int n = line ? sysaudit_format_line(ev->u.ebpf.ev, ev->u.ebpf.v, p->id, line,
+					    SYSAUDIT_LINE_MAX) : -ENOMEM;
+	cJSON *in = NULL, *o, *it;
 
-	if (n <= 0 || !(in = cJSON_Parse(line)))
+	if (n > 0)
+		in = cJSON_Parse(line);
+	free(line);
+	if (!in)
 		return NULL;
 	o = cJSON_CreateObject();
 	cJSON_ArrayForEach(it, in) {
 		if (!it->string)
 			continue;
-		if (!strcmp(it->string, "cat"))
-			add_str(o, "cat", cat_names[ev->cat]);
+		if (!strcmp(it->string, "cat")) /* a loss notice keeps its own ("audit") */
+			add_str(o, "cat", cJSON_IsString(it) && !strcmp(it->valuestring, "audit")
+						  ? "audit" : cat_names[ev->cat]);
 		else if (!strcmp(it->string, "rule"))
 			add_str(o, "rule", ev->rule && *ev->rule ? ev->rule : "default");
 		else

@@ -251,9 +251,9 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		 * decision. A deny is a named rule, or the kernel refusing. */
 		if (ev->ret >= 0 && ev->kind != SYSAUDIT_EV_EXEC)
 			return;
-		/* ... unless the file exists outside: then the pod asked for a
-		 * file it was not given, a denial worth telling (the runner only
-		 * looks: it never opens a path the pod chose) */
+		/* ... unless the file exists outside and is not in the pod under
+		 * another name: then the pod asked for a file it was not given, a
+		 * denial worth telling (the runner only looks, never opens) */
 		if (ev->ret == -ENOENT && (!d.rule || !strcmp(d.rule, "default")) &&
 		    (ev->kind != SYSAUDIT_EV_OPEN || !exists_unprovided(p, path)))
 			return;
@@ -313,7 +313,6 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	struct podrun *p = ctx;
 	struct sysaudit_verdict v = { SYSAUDIT_INFO, "" };
 	char what[SYSAUDIT_PATH_MAX + 64];
-	char *line, what[SYSAUDIT_PATH_MAX + 64];
 	static const int act[] = { PR_INFO, PR_ALLOW, PR_WARN, PR_DENY };
 	const char *rule;
 	int cat;
@@ -326,56 +325,28 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 		return 0; /* execgate.c decided and reported it */
 	sysaudit_classify(p->sa, ev, &v);
 	/* Plain facts (runtime files, fork/exit) only reach the audit at -v;
-	 * every exec, connect and loss notice is evidence and always kept. */
+	 * every exec and connect is evidence and always kept. */
 	if (v.action == SYSAUDIT_INFO && p->verbosity < PODRUN_VERBOSE &&
 	    ev->kind != SYSAUDIT_EV_EXEC && ev->kind != SYSAUDIT_EV_CONNECT &&
 	    ev->kind != SYSAUDIT_EV_LOST)
 		return 0;
-	/* one line always fits SYSAUDIT_LINE_MAX, whatever the pod's strings */
-	line = malloc(SYSAUDIT_LINE_MAX);
-	if (!line)
-		return 0;
-	n = sysaudit_format_line(ev, &v, p->id, line, SYSAUDIT_LINE_MAX);
-	if (n <= 0) {
-		free(line);
-		return 0;
-	}
-	if (line[n - 1] == '\n')
-		line[n - 1] = '\0';
 	sysaudit_event_what(ev, what, sizeof what);
 	cat = pr_cat_index(sysaudit_event_cat(ev));
 	rule = v.rule[0] ? v.rule : "default";
-	human = cat == PR_RUN;
-	if (cat == PR_FS && (v.action == SYSAUDIT_DENY || v.action == SYSAUDIT_WARN))
-		fs_report_line(p, ev, &v, what);
 	if (!strncmp(v.rule, "ffi:", 4)) {
 		cat = PR_FFI;
 		rule = v.rule + 4;
 	}
-	/* the human log shows eBPF's fs and run findings; FFI and net decisions
+	/* denied and warned file access: one stderr line per path (below, the
+	 * generic human line is kept for run findings only) */
+	if (cat == PR_FS && (v.action == SYSAUDIT_DENY || v.action == SYSAUDIT_WARN))
+		fs_report_line(p, ev, &v, what);
+	/* the human log shows eBPF's run findings; FFI and net decisions
 	 * are logged by the loader and the proxy that made them */
 	PR_AUDIT(p, .kind = PR_EV_EBPF, .src = "ebpf", .cat = cat < 0 ? PR_LIFE : cat,
 		 .act = act[v.action & 3], .what = what, .rule = rule, .pid = (int)ev->pid,
-		 .quiet = !(cat == PR_FS || cat == PR_RUN) || cat == PR_FFI,
+		 .quiet = cat != PR_RUN,
 		 .u.ebpf = { ev, &v });
-		/* an FFI finding (see pr_bpf_classify): retag the line's category */
-		char *c = strstr(line, "\"cat\":\"fs\"");
-		char *r = strstr(line, "\"rule\":\"ffi:");
-		if (c && (size_t)n + 2 < SYSAUDIT_LINE_MAX) {
-			memmove(c + 11, c + 10, strlen(c + 10) + 1);
-			memcpy(c, "\"cat\":\"ffi\"", 11);
-			r = strstr(line, "\"rule\":\"ffi:");
-			if (r)
-				memmove(r + 8, r + 12, strlen(r + 12) + 1);
-			cat = PR_FFI;
-			memmove(v.rule, v.rule + 4, strlen(v.rule + 4) + 1);
-		}
-	}
-	/* the human log shows eBPF's fs and run findings; FFI and net decisions
-	 * are logged by the loader and the proxy that made them */
-	pr_emit_line(p, line, cat < 0 ? PR_LIFE : cat, act[v.action & 3],
-		     human ? what : NULL, v.rule[0] ? v.rule : "default", NULL);
-	free(line);
 	return 0;
 }
 

@@ -40,7 +40,6 @@ static void usage(FILE *f)
 	      "  --ipc-rate N                 control messages per second of the pod (default 10000)\n"
 	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; unlimited)\n"
 	      "  --audit-level LEVEL          eBPF with --audit: counters | detailed (default) | all\n"
-	      "  --timeout SECONDS  --memory BYTES[k|m|g]  --pids N\n"
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
 	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
 	      "  --debug-ui[=ADDR:PORT]       serve the debug page (loopback by default)\n"
