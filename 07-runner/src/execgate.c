@@ -96,15 +96,21 @@ static int open_in_root(pid_t pid, const char *abs)
 	return fd;
 }
 
-/* Open (O_PATH) the file execve/execveat of @p n would run. */
-static int open_target(const struct seccomp_notif *n, char *req, size_t cap)
+/*
+ * Open (O_PATH) the file execve/execveat of @p n would run. @p abs receives
+ * the absolute pod path asked for (lexical, before any link is followed), or
+ * "" when the request names a descriptor.
+ */
+static int open_target(const struct seccomp_notif *n, char *req, size_t cap, char *abs,
+		       size_t abs_cap)
 {
 	pid_t pid = (pid_t)n->pid;
 	int at = n->data.nr == __NR_execveat;
 	int dirfd = at ? (int)n->data.args[0] : AT_FDCWD, flags = at ? (int)n->data.args[4] : 0;
-	char base[PATH_MAX], abs[PATH_MAX], link[64];
+	char base[PATH_MAX], link[64];
 	int ret, d;
 
+	abs[0] = '\0';
 	ret = read_pod_string(pid, at ? n->data.args[1] : n->data.args[0], req, cap);
 	if (ret < 0)
 		return ret;
@@ -119,8 +125,10 @@ static int open_target(const struct seccomp_notif *n, char *req, size_t cap)
 		ret = open(link, O_PATH | O_CLOEXEC);
 		return ret < 0 ? -errno : ret;
 	}
-	if (req[0] == '/')
+	if (req[0] == '/') {
+		snprintf(abs, abs_cap, "%s", req);
 		return open_in_root(pid, req);
+	}
 	if (dirfd == AT_FDCWD)
 		snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
 	else
@@ -132,8 +140,10 @@ static int open_target(const struct seccomp_notif *n, char *req, size_t cap)
 	close(d);
 	if (ret < 0)
 		return ret;
-	if (snprintf(abs, sizeof abs, "%s/%s", strcmp(base, "/") ? base : "", req) >= (int)sizeof abs)
+	if (snprintf(abs, abs_cap, "%s/%s", strcmp(base, "/") ? base : "", req) >= (int)abs_cap) {
+		abs[0] = '\0';
 		return -ENAMETOOLONG;
+	}
 	return open_in_root(pid, abs);
 }
 
@@ -273,12 +283,29 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 	struct verdict file, in;
 	int fd, err = 0;
 
-	fd = open_target(n, req, sizeof req);
+	fd = open_target(n, req, sizeof req, pod, sizeof pod);
+	memset(&file, 0, sizeof file);
 	if (fd == -ENOENT || fd == -ENOTDIR || fd == -EFAULT || fd == -ENAMETOOLONG) {
-		answer(p->exec_fd, n->id, 0); /* the kernel fails it the same way */
+		/*
+		 * Nothing to run at that path in the pod: the kernel fails the exec
+		 * the same way. A path the Run policy denies is still refused and
+		 * reported when a deny rule names it, or when the host has the file
+		 * (the mount plan hid it): the denial is visible, not a silent
+		 * ENOENT. A path absent from the host too stays a plain ENOENT (a
+		 * PATH search tries many such paths).
+		 */
+		if (fd == -ENOENT && pod[0] == '/') {
+			decide_file(p, pod, &file);
+			if (file.d.action == POL_DENY && !file.runtime &&
+			    (strcmp(file.d.rule, "default") || access(file.what, F_OK) == 0)) {
+				answer(p->exec_fd, n->id, EACCES);
+				report(p, &file, n);
+				return;
+			}
+		}
+		answer(p->exec_fd, n->id, 0);
 		return;
 	}
-	memset(&file, 0, sizeof file);
 	if (fd < 0 || fd_path(fd, pod, sizeof pod) < 0) {
 		/* a path the runner cannot follow (a magic link of another process) */
 		snprintf(file.what, sizeof file.what, "%.200s", req);

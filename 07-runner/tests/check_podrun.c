@@ -1837,6 +1837,28 @@ START_TEST(test_every_exec_is_decided_and_each_denial_seen_once)
 }
 END_TEST
 
+/* A program the policy hides from the pod is refused as denied, not a silent ENOENT. */
+START_TEST(test_exec_of_a_hidden_program_is_a_seen_denial)
+{
+	struct run r;
+	ROOT();
+	hostile(&r, "--deny-run=/usr/bin/id --audit @AUDIT",
+		"spawn /usr/bin/id /usr/bin/true /nonexistent/prog");
+	EXPECT(r.status == 0, &r);
+	EXPECT(strstr(r.out, "/usr/bin/id errno 13\n") && strstr(r.out, "/usr/bin/true errno 13\n") &&
+		       strstr(r.out, "/nonexistent/prog errno 2\n"),
+	       &r);
+	EXPECT(count_lines(r.err, "podrun: deny run /usr/bin/id (rule: /usr/bin/id)") == 1, &r);
+	EXPECT(count_lines(r.err, "podrun: deny run /usr/bin/true (rule: default)") == 1, &r);
+	EXPECT(count_lines(r.err, "/nonexistent/prog") == 0, &r);
+	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", "\"what\":\"/usr/bin/id\"",
+			     "\"rule\":\"/usr/bin/id\"", "\"stage\":\"exec\"", NULL) == 1,
+	       &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "/nonexistent/prog", NULL) == 0, &r);
+	t_run_free(&r);
+}
+END_TEST
+
 START_TEST(test_warned_exec_runs_and_is_seen_without_audit)
 {
 	struct run r;
@@ -2065,6 +2087,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_memfd_exec_is_refused_unless_run_allows_all);
 	tcase_add_test(tc, test_valid_policies_with_symlinked_files_start);
 	tcase_add_test(tc, test_every_exec_is_decided_and_each_denial_seen_once);
+	tcase_add_test(tc, test_exec_of_a_hidden_program_is_a_seen_denial);
 	tcase_add_test(tc, test_warned_exec_runs_and_is_seen_without_audit);
 	tcase_add_test(tc, test_exec_decides_the_interpreter_of_a_script_and_memfds);
 	tcase_add_test(tc, test_unenforceable_ffi_deny_is_refused_at_start);
