@@ -10,6 +10,7 @@
  *   podrun run [OPTIONS] [--] PROGRAM [ARGS...]
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 	      "  --allow-all                  allow everything (tests and debugging only)\n"
 	      "  --audit FILE                 audit events as JSON lines (- = stderr), with eBPF\n"
 	      "  --audit-best-effort          run without eBPF when it cannot start\n"
+	      "  --audit-level LEVEL          eBPF with --audit: counters | detailed (default) | all\n"
 	      "  --audit-max BYTES[k|m|g]     audit size cap (default 64m; unlimited); then counts only\n"
 	      "  --timeout SECONDS            stop the pod after this wall time (exit 124)\n"
 	      "  --memory BYTES[k|m|g]        memory of the pod (default 1g; unlimited)\n"
@@ -39,7 +41,6 @@ static void usage(FILE *f)
 	      "  --nofile N                   open files of the worker (default 1024)\n"
 	      "  --ipc-rate N                 control messages per second of the pod (default 10000)\n"
 	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; unlimited)\n"
-	      "  --audit-level LEVEL          eBPF with --audit: counters | detailed (default) | all\n"
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
 	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
 	      "  --debug-ui[=ADDR:PORT]       serve the debug page (loopback by default)\n"
@@ -76,24 +77,6 @@ static int parse_u64(const char *s, uint64_t *out, int allow_suffix)
 	return 0;
 }
 
-/* The option's value: "--opt=VALUE" or "--opt VALUE" (advances *i). */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (*i + 1 < argc)
-		return argv[++*i];
-	return NULL;
-}
-
-static int is_opt(const char *arg, const char *name)
-{
-	size_t n = strlen(name);
-	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
-
 static int usage_error(const char *fmt, const char *what)
 {
 	fputs("podrun: ", stderr);
@@ -102,91 +85,151 @@ static int usage_error(const char *fmt, const char *what)
 	return PODRUN_EXIT_USAGE;
 }
 
+/* Options with a value of their own; policy flags (--allow-*, --deny-*,
+ * --warn-*) are one entry each, handed to podrun_add_policy_flag(). */
+enum {
+	O_POLICY = 256, O_AUDIT, O_AUDIT_BEST_EFFORT, O_AUDIT_LEVEL, O_AUDIT_MAX, O_TIMEOUT, O_MEMORY, O_PIDS,
+	O_CPU, O_NOFILE, O_FSIZE, O_IPC_RATE, O_GRACE, O_SERVE, O_DEBUG_UI, O_POLICY_FLAG,
+};
+
+#define POLICY_FLAGS(verb, arg)                                                        \
+	{ .name = verb "-net", .has_arg = arg, .val = O_POLICY_FLAG },                 \
+	{ .name = verb "-read", .has_arg = arg, .val = O_POLICY_FLAG },                \
+	{ .name = verb "-write", .has_arg = arg, .val = O_POLICY_FLAG },               \
+	{ .name = verb "-run", .has_arg = arg, .val = O_POLICY_FLAG },                 \
+	{ .name = verb "-env", .has_arg = arg, .val = O_POLICY_FLAG },                 \
+	{ .name = verb "-ffi", .has_arg = arg, .val = O_POLICY_FLAG }
+
+static const struct option options[] = {
+	{ .name = "policy", .has_arg = required_argument, .val = O_POLICY },
+	{ .name = "audit", .has_arg = required_argument, .val = O_AUDIT },
+	{ .name = "audit-best-effort", .has_arg = no_argument, .val = O_AUDIT_BEST_EFFORT },
+	{ .name = "audit-level", .has_arg = required_argument, .val = O_AUDIT_LEVEL },
+	{ .name = "audit-max", .has_arg = required_argument, .val = O_AUDIT_MAX },
+	{ .name = "timeout", .has_arg = required_argument, .val = O_TIMEOUT },
+	{ .name = "memory", .has_arg = required_argument, .val = O_MEMORY },
+	{ .name = "pids", .has_arg = required_argument, .val = O_PIDS },
+	{ .name = "cpu", .has_arg = required_argument, .val = O_CPU },
+	{ .name = "nofile", .has_arg = required_argument, .val = O_NOFILE },
+	{ .name = "fsize", .has_arg = required_argument, .val = O_FSIZE },
+	{ .name = "ipc-rate", .has_arg = required_argument, .val = O_IPC_RATE },
+	{ .name = "grace", .has_arg = required_argument, .val = O_GRACE },
+	{ .name = "serve", .has_arg = no_argument, .val = O_SERVE },
+	{ .name = "debug-ui", .has_arg = optional_argument, .val = O_DEBUG_UI },
+	{ .name = "help", .has_arg = no_argument, .val = 'h' },
+	{ .name = "allow-all", .has_arg = no_argument, .val = O_POLICY_FLAG },
+	POLICY_FLAGS("allow", optional_argument),
+	POLICY_FLAGS("deny", required_argument),
+	POLICY_FLAGS("warn", required_argument),
+	{ 0 },
+};
+
+/* Limits of the command line, applied with podrun_set_limits() at the end. */
+struct cli_limits {
+	uint64_t timeout, memory, pids;
+};
+
+/* One option with its value (NULL when it has none). @return 0 or an exit status. */
+static int apply(podrun_t *pod, const struct option *o, int id, const char *v, struct cli_limits *l)
+{
+	char flag[4096];
+	uint64_t n;
+
+	switch (id) {
+	case O_POLICY:
+		return podrun_set_policy_file(pod, v) ? usage_error("%s needs a file", "--policy") : 0;
+	case O_AUDIT:
+		return !*v || podrun_set_audit(pod, v) ? usage_error("%s needs a file (or -)", "--audit") : 0;
+	case O_AUDIT_BEST_EFFORT:
+		return podrun_set_option(pod, "audit-best-effort", "1");
+	case O_AUDIT_LEVEL:
+		if (podrun_set_option(pod, "audit-level", v))
+			return usage_error("--audit-level needs counters, detailed or all, not %s", v);
+		return 0;
+	case O_TIMEOUT:
+		if (parse_u64(v, &l->timeout, 0) || l->timeout == 0 || l->timeout > UINT32_MAX)
+			return usage_error("--timeout needs a positive number of seconds, not %s", v);
+		return 0;
+	case O_MEMORY:
+		if (!strcmp(v, "unlimited"))
+			l->memory = UINT64_MAX;
+		else if (parse_u64(v, &l->memory, 1) || l->memory == 0)
+			return usage_error("--memory needs BYTES[k|m|g] or unlimited, not %s", v);
+		return 0;
+	case O_PIDS:
+		if (!strcmp(v, "unlimited"))
+			l->pids = UINT32_MAX;
+		else if (parse_u64(v, &l->pids, 0) || l->pids == 0 || l->pids >= UINT32_MAX)
+			return usage_error("--pids needs a positive number or unlimited, not %s", v);
+		return 0;
+	case O_GRACE:
+		if (parse_u64(v, &n, 0) || podrun_set_option(pod, "grace-ms", v))
+			return usage_error("--grace needs milliseconds, not %s", v);
+		return 0;
+	case O_AUDIT_MAX:
+	case O_CPU:
+	case O_NOFILE:
+	case O_FSIZE:
+	case O_IPC_RATE:
+		if (podrun_set_option(pod, o->name, v))
+			return usage_error("bad value for this option: %s", v);
+		return 0;
+	case O_SERVE:
+		return podrun_set_serve(pod, 1);
+	case O_DEBUG_UI:
+		if (podrun_set_option(pod, "debug-ui", v ? v : "") == -ENOTSUP)
+			return usage_error("%s", podrun_error(pod));
+		return 0;
+	case O_POLICY_FLAG:
+		snprintf(flag, sizeof flag, "--%s%s%s", o->name, v ? "=" : "", v ? v : "");
+		return podrun_add_policy_flag(pod, flag) < 0 ? usage_error("%s", podrun_error(pod)) : 0;
+	default:
+		return 0;
+	}
+}
+
 /* Parse "podrun run ..." options into @p pod. @return 0, or an exit status. */
 static int parse_args(podrun_t *pod, int argc, char **argv)
 {
-	uint64_t timeout = 0, memory = 0, pids = 0, n;
-	const char *v;
-	int i, verbosity = PODRUN_NORMAL, ret;
+	struct cli_limits lim = { 0 };
+	int c, idx, verbosity = PODRUN_NORMAL, ret;
 
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] != '-' || !a[1])
-			break;
-		if (!strcmp(a, "-q")) {
+	/* "run" is argv[0] of the option parser; stop at the first non-option */
+	argc--;
+	argv++;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qvh", options, &idx)) != -1) {
+		switch (c) {
+		case 'q':
 			verbosity--;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "-vv")) {
-			verbosity += (int)strlen(a) - 1;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'h':
 			usage(stdout);
 			exit(0);
-		} else if (is_opt(a, "--policy")) {
-			if (!(v = opt_value(argc, argv, &i, "--policy")) || podrun_set_policy_file(pod, v))
-				return usage_error("%s needs a file", "--policy");
-		} else if (is_opt(a, "--audit")) {
-			if (!(v = opt_value(argc, argv, &i, "--audit")) || !*v || podrun_set_audit(pod, v))
-				return usage_error("%s needs a file (or -)", "--audit");
-		} else if (!strcmp(a, "--audit-best-effort")) {
-			podrun_set_option(pod, "audit-best-effort", "1");
-		} else if (is_opt(a, "--audit-level")) {
-			if (!(v = opt_value(argc, argv, &i, "--audit-level")) ||
-			    podrun_set_option(pod, "audit-level", v))
-				return usage_error("--audit-level needs counters, detailed or all, not %s",
-						   v ? v : "nothing");
-		} else if (is_opt(a, "--timeout")) {
-			if (!(v = opt_value(argc, argv, &i, "--timeout")) || parse_u64(v, &timeout, 0) ||
-			    timeout == 0 || timeout > UINT32_MAX)
-				return usage_error("--timeout needs a positive number of seconds, not %s",
-						   v ? v : "nothing");
-		} else if (is_opt(a, "--memory")) {
-			if (!(v = opt_value(argc, argv, &i, "--memory")) ||
-			    (strcmp(v, "unlimited") ? parse_u64(v, &memory, 1) || memory == 0
-						    : !(memory = UINT64_MAX)))
-				return usage_error("--memory needs BYTES[k|m|g] or unlimited, not %s",
-						   v ? v : "nothing");
-		} else if (is_opt(a, "--pids")) {
-			if (!(v = opt_value(argc, argv, &i, "--pids")) ||
-			    (strcmp(v, "unlimited") ? parse_u64(v, &pids, 0) || pids == 0 || pids >= UINT32_MAX
-						    : !(pids = UINT32_MAX)))
-				return usage_error("--pids needs a positive number or unlimited, not %s",
-						   v ? v : "nothing");
-		} else if (is_opt(a, "--cpu") || is_opt(a, "--nofile") || is_opt(a, "--fsize") ||
-			   is_opt(a, "--audit-max") || is_opt(a, "--ipc-rate")) {
-			char opt[16];
-			snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
-			if (!(v = opt_value(argc, argv, &i, opt)) || podrun_set_option(pod, opt + 2, v))
-				return usage_error("bad value for this option: %s", v ? v : "nothing");
-		} else if (is_opt(a, "--grace")) {
-			if (!(v = opt_value(argc, argv, &i, "--grace")) || parse_u64(v, &n, 0) ||
-			    podrun_set_option(pod, "grace-ms", v))
-				return usage_error("--grace needs milliseconds, not %s", v ? v : "nothing");
-		} else if (!strcmp(a, "--serve")) {
-			podrun_set_serve(pod, 1);
-		} else if (is_opt(a, "--debug-ui")) {
-			ret = podrun_set_option(pod, "debug-ui", a[10] == '=' ? a + 11 : "");
-			if (ret == -ENOTSUP)
-				return usage_error("%s", podrun_error(pod));
-		} else if (!strncmp(a, "--allow-", 8) || !strncmp(a, "--deny-", 7) ||
-			   !strncmp(a, "--warn-", 7)) {
-			ret = podrun_add_policy_flag(pod, a);
-			if (ret < 0)
-				return usage_error("%s", podrun_error(pod));
-		} else {
-			return usage_error("unknown option %s", a);
+		case '?':
+		case ':':
+			return usage_error(optopt && optopt < 256 ? "unknown option or missing value: %s"
+								 : "unknown option or bad value: %s",
+					   argv[optind - 1]);
+		default:
+			ret = apply(pod, &options[idx], c, optarg, &lim);
+			if (ret)
+				return ret;
 		}
 	}
-	if (i >= argc)
+	if (optind >= argc)
 		return usage_error("%s", "no PROGRAM given");
-	if (podrun_set_program(pod, argv[i]) < 0)
-		return usage_error("bad PROGRAM %s", argv[i]);
-	for (i++; i < argc; i++)
+	if (podrun_set_program(pod, argv[optind]) < 0)
+		return usage_error("bad PROGRAM %s", argv[optind]);
+	for (int i = optind + 1; i < argc; i++)
 		if (podrun_add_arg(pod, argv[i]) < 0)
 			return usage_error("%s", "too many arguments");
-	podrun_set_limits(pod, (uint32_t)timeout, memory, (uint32_t)pids);
+	podrun_set_limits(pod, (uint32_t)lim.timeout, lim.memory,
+			  lim.pids == UINT32_MAX ? UINT32_MAX : (uint32_t)lim.pids);
 	podrun_set_verbosity(pod, verbosity);
 	return 0;
 }
