@@ -664,7 +664,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	memset(sbuf, 0x5a, sizeof(sbuf));
 	measure(&res);
-	printf("01-ring benchmark: %d CPUs%s, ring capacity %u KiB, load average %.2f before / %.2f after\n", ncpu,
+	printf("01-ring benchmark: %d CPUs%s, ring capacity %u KiB, loadavg %.2f before / %.2f after\n", ncpu,
 	       ncpu >= 2 ? " (producer pinned to CPU 0, consumer to CPU 1)" : "", RING_CAP / 1024, la0, loadavg());
 	print_table(&res);
 	print_bench_lines(&res);
