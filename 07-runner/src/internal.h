@@ -228,6 +228,7 @@ struct podrun {
 	int serve;              /* -1 auto, 0, 1 */
 	int in_fd, out_fd, err_fd;
 	int verbosity;
+	int refused;             /* the policy cannot be enforced as written: exit 2 */
 	int events_on, audit_best_effort, allow_all, allow_all_ack;
 	int handle_signals, msg_to_stdout;
 	int debug_ui;

@@ -791,9 +791,10 @@ int podrun_start(podrun_t *p)
 	emit_start(p);
 
 cleanup:
-	/* on failure everything created so far goes again (exit status 125) */
+	/* on failure everything created so far goes again (exit status 125; 2 when
+	 * the policy cannot be enforced as written: no pod was started) */
 	if (ret < 0)
-		ret = fail_start(p, ret, 0);
+		ret = fail_start(p, ret, p->refused);
 	sandbox_cfg_free(cfg);
 	rt_plan_free(plan);
 	return ret;

@@ -309,6 +309,7 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 				continue;
 			if (lstat(r[i].pattern, &st) < 0) {
 				/* nothing to cover: the pod could create it in the writable tree */
+				p->refused = 1;
 				pr_seterr(p, -ENOENT,
 					  "--deny-write=%s: the path does not exist inside the writable %s, "
 					  "so the pod could create it; create it before the run, or drop the rule",
@@ -364,6 +365,7 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 			if (r[i].action != POL_DENY || pat[0] != '/')
 				continue;
 			if (cats[k] == POL_FS_READ && is_under(prog, pat)) {
+				p->refused = 1;
 				pr_seterr(p, -EACCES,
 					  "--deny-read=%s covers the worker %s: the pod could not read its own "
 					  "program; move the worker out of %s or narrow the rule",
@@ -728,6 +730,7 @@ static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
 		if (rt_plan_host_path(plan, *t, host, sizeof host) < 0)
 			snprintf(host, sizeof host, "%s", *t);
 		if ((rule = ffi_denied(p, *t, host))) {
+			p->refused = 1;
 			pr_seterr(p, -EPERM,
 				  "--deny-ffi=%s cannot be enforced for a %s worker: its runtime links %s "
 				  "itself, so the library is in the process before the worker runs (a "
@@ -741,6 +744,7 @@ static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
 		return 0;
 	rt_elf_closure(rt_plan_program(plan), needed_cb, &c, NULL);
 	if (c.rule) {
+		p->refused = 1;
 		pr_seterr(p, -EPERM,
 			  "--deny-ffi=%s: the worker %s links %s (DT_NEEDED), which the loader maps "
 			  "before any gate runs; build the worker without it, or drop the rule",

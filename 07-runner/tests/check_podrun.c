@@ -1490,7 +1490,7 @@ START_TEST(test_worker_directory_obeys_deny_read)
 	/* a rule that covers the worker itself is refused, naming it */
 	snprintf(flags, sizeof flags, "--deny-read=%s", hostile_dir());
 	hostile(&r, flags, "read /pod/app/secret.txt");
-	EXPECT(r.status == 125 && strstr(r.err, "covers the worker"), &r);
+	EXPECT(r.status == 2 && strstr(r.err, "covers the worker"), &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -1554,7 +1554,7 @@ START_TEST(test_deny_write_survives_rename_link_and_symlink)
 	/* a denied path that does not exist could be created: refused, naming it */
 	snprintf(flags, sizeof flags, "--allow-write=%s/P --deny-write=%s/P/nothere", d, d);
 	hostile(&r, flags, "read /etc/hostname");
-	EXPECT(r.status == 125 && strstr(r.err, "does not exist inside the writable"), &r);
+	EXPECT(r.status == 2 && strstr(r.err, "does not exist inside the writable"), &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -1905,15 +1905,15 @@ START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
 	ROOT();
 	/* a native worker whose DT_NEEDED names the denied library */
 	t_runs(&r, NULL, 30, "run --deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1 /usr/bin/curl --version");
-	EXPECT(r.status == 125 && strstr(r.err, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1: the worker "
+	EXPECT(r.status == 2 && strstr(r.err, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1: the worker "
 					     "/usr/bin/curl links") && strstr(r.err, "(DT_NEEDED)"), &r);
 	t_run_free(&r);
 	/* python3.11 links libz itself; the trusted _ssl extension links libcrypto */
 	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", "read /pod/app/secret.txt");
-	EXPECT(r.status == 125 && strstr(r.err, "cannot be enforced for a Python worker"), &r);
+	EXPECT(r.status == 2 && strstr(r.err, "cannot be enforced for a Python worker"), &r);
 	t_run_free(&r);
 	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "read /pod/app/secret.txt");
-	EXPECT(r.status == 125 && strstr(r.err, "cannot be enforced for a Python worker") &&
+	EXPECT(r.status == 2 && strstr(r.err, "cannot be enforced for a Python worker") &&
 	       strstr(r.err, "libcrypto"), &r);
 	t_run_free(&r);
 	/* a library nothing of the runtime links stays a per-request decision */
