@@ -291,7 +291,7 @@ static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec != p->fsrep_sec) {
 		if (p->fsrep_suppressed)
-			dprintf(2, "podrun: %u more file access reports not shown\n", p->fsrep_suppressed);
+			pr_say(p, "podrun: %u more file access reports not shown\n", p->fsrep_suppressed);
 		p->fsrep_sec = now.tv_sec;
 		p->fsrep_in_sec = 0;
 		p->fsrep_suppressed = 0;
@@ -303,9 +303,10 @@ static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
 	p->fsrep_in_sec++;
 	if (p->fsrep_n < sizeof p->fsrep_seen / sizeof p->fsrep_seen[0])
 		p->fsrep_seen[p->fsrep_n++] = h;
-	dprintf(2, "podrun: %s %s %s (rule %s)\n", v->action == SYSAUDIT_DENY ? "denied" : "warned",
-		write ? "write" : "read", pr_terminal_safe(what, safe, sizeof safe),
-		v->rule[0] ? v->rule : "default");
+	/* through the stderr sink: never blocks the loop when nobody reads stderr */
+	pr_say(p, "podrun: %s %s %s (rule %s)\n", v->action == SYSAUDIT_DENY ? "denied" : "warned",
+	       write ? "write" : "read", pr_terminal_safe(what, safe, sizeof safe),
+	       v->rule[0] ? v->rule : "default");
 }
 
 int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
