@@ -57,9 +57,10 @@ cd "$T"
 P=$T/installed/bin/podrun
 out=$("$P" run --allow-read=/etc/hostname -- /bin/cat /etc/hostname)
 [[ $out == "$(cat /etc/hostname)" ]] || { echo "FAIL: relocate: installed native pod: $out" >&2; exit 1; }
-out=$(printf 'hello\n' | "$P" run --serve -- "$T/tree/example/python/worker.py" 2>&1) ||
-  { echo "FAIL: relocate: installed Python pod: $out" >&2; exit 1; }
-[[ $out == py:hello ]] || { echo "FAIL: relocate: installed Python pod (SDK): $out" >&2; exit 1; }
+# stdout holds the reply; stderr may hold the runner's reports of denied reads
+out=$(printf 'hello\n' | "$P" run --serve -- "$T/tree/example/python/worker.py" 2>"$T/py.err") ||
+  { echo "FAIL: relocate: installed Python pod: $out $(cat "$T/py.err")" >&2; exit 1; }
+[[ $out == py:hello ]] || { echo "FAIL: relocate: installed Python pod (SDK): $out $(cat "$T/py.err")" >&2; exit 1; }
 echo "  OK       the moved install runs a native pod and a Python pod on its own SDK"
 log=$T/demo.log
 if PODRUN=$T/tree/07-runner/build/podrun bash "$T/tree/example/demo.sh" >"$log" 2>&1; then
