@@ -516,13 +516,14 @@ static int drain(sysaudit_t *a, int timeout_ms, sysaudit_event_fn cb, void *ctx,
 	a->delivered = 0;
 	a->budget_left = a->budget;
 	rc = wait ? ring_buffer__poll(a->rb, timeout_ms) : ring_buffer__consume(a->rb);
+	if (rc == -EAGAIN && a->budget_left == 0)
+		rc = 0; /* the budget ended the pass, not an error */
+	/* under a flood most passes end on the budget: losses are told then too */
 	if (!a->cb_stop && rc >= 0)
 		lost_notice(a, 0);
 	a->cb = NULL;
 	if (a->cb_stop)
 		return a->cb_stop;
-	if (rc == -EAGAIN && a->budget_left == 0)
-		rc = 0; /* the budget ended the pass, not an error */
 	return rc < 0 ? rc : a->delivered;
 }
 

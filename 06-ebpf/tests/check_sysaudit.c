@@ -1860,7 +1860,8 @@ START_TEST(test_consume_returns_during_an_endless_flood)
 	for (int i = 0; i < 20; i++) {
 		rc = sysaudit_consume(r.a, slow_collect, &s);
 		ck_assert_int_ge(rc, 0);
-		ck_assert_uint_le((size_t)rc, budget);
+		/* one ring's worth of records, plus at most one loss notice */
+		ck_assert_uint_le((size_t)rc, budget + 1);
 	}
 	ck_assert_uint_gt(s.total, 0);
 	ns_child_kill(&r.child);
