@@ -128,19 +128,10 @@ int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us)
 	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
+/* The same in milliseconds. */
 int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms)
 {
-	struct itimerspec its = { 0 };
-
-	its.it_value.tv_sec = (time_t)(ms / 1000);
-	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
-	if (ms == 0 && interval_ms == 0)
-		its.it_value.tv_nsec = 0; /* disarm */
-	else if (ms == 0)
-		its.it_value.tv_nsec = 1;
-	its.it_interval.tv_sec = (time_t)(interval_ms / 1000);
-	its.it_interval.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
-	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+	return pr_arm_timer_us(tfd, ms * 1000, interval_ms * 1000);
 }
 
 /* The pending eventfd is readable exactly while the embedder has something to
