@@ -86,7 +86,7 @@ const char *pr_pol_cat(enum pol_cat c)
 
 static void pr_evq_push(struct podrun *p, const char *line, size_t len)
 {
-	struct evq *q = &p->evq;
+	struct evq *q = &p->au.evq;
 	char *copy = malloc(len + 1);
 
 	if (!copy) {
@@ -122,7 +122,7 @@ int podrun_next_event(podrun_t *p, char *buf, uint32_t cap)
 
 	if (!p || !buf)
 		return -EINVAL;
-	q = &p->evq;
+	q = &p->au.evq;
 	if (!q->count)
 		return -EAGAIN;
 	len = strlen(q->items[q->head]);
@@ -140,9 +140,9 @@ int podrun_next_event_len(const podrun_t *p)
 {
 	if (!p)
 		return -EINVAL;
-	if (!p->evq.count)
+	if (!p->au.evq.count)
 		return -EAGAIN;
-	return (int)strlen(p->evq.items[p->evq.head]);
+	return (int)strlen(p->au.evq.items[p->au.evq.head]);
 }
 
 /* ---- the human log ---------------------------------------------------------- */
@@ -185,10 +185,10 @@ static int human_wanted(const struct podrun *p, const struct pr_event *ev)
 		return 0;
 	if (ev->act == PR_ALLOW || ev->act == PR_INFO)
 		/* -v: allows and facts; lifecycle/ipc facts have their own -v lines */
-		return p->verbosity >= PODRUN_VERBOSE &&
+		return p->cfg.verbosity >= PODRUN_VERBOSE &&
 		       !(ev->act == PR_INFO && (ev->cat == PR_LIFE || ev->cat == PR_IPC) &&
-			 p->verbosity < PODRUN_VERBOSE + 1);
-	return p->verbosity >= PODRUN_NORMAL;
+			 p->cfg.verbosity < PODRUN_VERBOSE + 1);
+	return p->cfg.verbosity >= PODRUN_NORMAL;
 }
 
 static void human_line(struct podrun *p, const struct pr_event *ev)
@@ -206,7 +206,7 @@ static void human_line(struct podrun *p, const struct pr_event *ev)
 	p->au.human_tokens -= 1;
 	pr_say(p, "podrun: %s %s %s (rule: %s)\n", act_names[ev->act], cat_names[ev->cat],
 	       pr_terminal_safe(ev->what, safe, sizeof safe), rule);
-	if (ev->reason && *ev->reason && p->verbosity >= PODRUN_VERBOSE + 1)
+	if (ev->reason && *ev->reason && p->cfg.verbosity >= PODRUN_VERBOSE + 1)
 		pr_say(p, "podrun:   %s\n", pr_terminal_safe(ev->reason, why, sizeof why));
 }
 
@@ -248,24 +248,24 @@ static void counts_json(const struct podrun *p, cJSON *o)
 	for (int i = 0; c && i < PR_NCAT; i++) {
 		cJSON *a = cJSON_AddObjectToObject(c, cat_names[i]);
 		for (int j = 0; a && j < PR_NACT; j++)
-			add_num(a, act_names[j], (double)p->counts[i][j]);
+			add_num(a, act_names[j], (double)p->au.counts[i][j]);
 	}
 }
 
 static void start_json(const struct podrun *p, const struct pr_event *ev, cJSON *o)
 {
-	const struct sandbox_info *si = sandbox_get_info(p->sb);
+	const struct sandbox_info *si = sandbox_get_info(p->box.sb);
 	cJSON *a;
 
-	add_str(o, "program", p->program);
+	add_str(o, "program", p->cfg.program);
 	add_str(o, "kind", ev->u.kind_name);
-	add_str(o, "net", p->net ? "veth" : "loopback");
-	cJSON_AddBoolToObject(o, "ebpf", p->bpf_on);
-	if (p->net)
-		add_str(o, "veth", podnet_ifname(p->net));
+	add_str(o, "net", p->net.podnet ? "veth" : "loopback");
+	cJSON_AddBoolToObject(o, "ebpf", p->au.bpf_on);
+	if (p->net.podnet)
+		add_str(o, "veth", podnet_ifname(p->net.podnet));
 	/* the pod's kernel objects, so that anyone can check they are gone later */
-	add_num(o, "host_pid", (double)p->pid);
-	add_str(o, "ipc_dir", ipc_runner_dir(p->ipc));
+	add_num(o, "host_pid", (double)p->box.pid);
+	add_str(o, "ipc_dir", ipc_runner_dir(p->ipc.runner));
 	a = cJSON_AddArrayToObject(o, "cgroups");
 	if (si && a) {
 		const char *cg[4] = { si->cgroup_v2, si->cgroup_v1_memory, si->cgroup_v1_pids,
@@ -275,9 +275,9 @@ static void start_json(const struct podrun *p, const struct pr_event *ev, cJSON 
 				cJSON_AddItemToArray(a, cJSON_CreateString(cg[i]));
 	}
 	a = cJSON_AddArrayToObject(o, "bpf_links");
-	if (p->sa && a) {
+	if (p->au.sa && a) {
 		uint32_t ids[16];
-		int n = sysaudit_link_ids(p->sa, ids, 16);
+		int n = sysaudit_link_ids(p->au.sa, ids, 16);
 		for (int i = 0; i < n && i < 16; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateNumber(ids[i]));
 	}
@@ -288,16 +288,16 @@ static void start_json(const struct podrun *p, const struct pr_event *ev, cJSON 
 	add_num(o, "host_gid", si ? (double)si->host_gid : 0);
 	cJSON_AddBoolToObject(o, "rootless", pr_rootless());
 	a = cJSON_AddArrayToObject(o, "degraded");
-	for (int i = 0; a && i < p->ndegraded; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(p->degraded[i]));
+	for (int i = 0; a && i < p->box.ndegraded; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(p->box.degraded[i]));
 	a = cJSON_AddObjectToObject(o, "limits");
 	if (a) {
-		add_num(a, "timeout_s", p->timeout_s);
-		add_num(a, "memory_bytes", (double)p->memory);
-		add_num(a, "pids", p->pids);
-		add_num(a, "cpu_percent", p->cpu_percent);
-		add_num(a, "nofile", p->nofile);
-		add_num(a, "fsize_bytes", (double)p->fsize);
+		add_num(a, "timeout_s", p->cfg.timeout_s);
+		add_num(a, "memory_bytes", (double)p->cfg.memory);
+		add_num(a, "pids", p->cfg.pids);
+		add_num(a, "cpu_percent", p->cfg.cpu_percent);
+		add_num(a, "nofile", p->cfg.nofile);
+		add_num(a, "fsize_bytes", (double)p->cfg.fsize);
 		add_num(a, "audit_max_bytes", (double)p->au.max_bytes);
 	}
 }
@@ -306,22 +306,22 @@ static void exit_json(const struct podrun *p, cJSON *o)
 {
 	cJSON *a;
 
-	add_num(o, "exit", p->exit_code);
-	add_num(o, "duration_ms", (double)(pr_now_ms() - p->t_start_ms));
-	cJSON_AddBoolToObject(o, "timeout", p->timed_out);
+	add_num(o, "exit", p->life.exit_code);
+	add_num(o, "duration_ms", (double)(pr_now_ms() - p->life.t_start_ms));
+	cJSON_AddBoolToObject(o, "timeout", p->life.timed_out);
 	counts_json(p, o);
-	if (p->sa) {
+	if (p->au.sa) {
 		struct sysaudit_count c[512];
 		uint64_t lost = 0;
-		int n = sysaudit_counts(p->sa, c, 512);
+		int n = sysaudit_counts(p->au.sa, c, 512);
 		a = cJSON_AddObjectToObject(o, "syscalls");
 		for (int i = 0; a && i < n && i < 512; i++)
 			add_num(a, c[i].name, (double)c[i].count);
-		sysaudit_lost(p->sa, &lost);
+		sysaudit_lost(p->au.sa, &lost);
 		add_num(o, "ebpf_lost", (double)lost);
 	}
-	if (p->evq.dropped)
-		add_num(o, "events_dropped", (double)p->evq.dropped);
+	if (p->au.evq.dropped)
+		add_num(o, "events_dropped", (double)p->au.evq.dropped);
 	a = cJSON_AddObjectToObject(o, "audit");
 	if (a) {
 		add_num(a, "lines", (double)p->au.lines + 1); /* with this one */
@@ -331,7 +331,7 @@ static void exit_json(const struct podrun *p, cJSON *o)
 		add_num(a, "reported", (double)p->au.reported);
 		add_num(a, "human_dropped", (double)p->au.human_dropped);
 		add_num(a, "output_dropped_bytes",
-			(double)(p->sink[PR_SINK_OUT].dropped + p->sink[PR_SINK_ERR].dropped));
+			(double)(p->io.sink[PR_SINK_OUT].dropped + p->io.sink[PR_SINK_ERR].dropped));
 		cJSON_AddBoolToObject(a, "capped", p->au.capped);
 	}
 }
@@ -341,7 +341,7 @@ static cJSON *ebpf_json(const struct podrun *p, const struct pr_event *ev)
 {
 	/* one line always fits SYSAUDIT_LINE_MAX, whatever the pod's strings */
 	char *line = malloc(SYSAUDIT_LINE_MAX);
-	int n = line ? sysaudit_format_line(ev->u.ebpf.ev, ev->u.ebpf.v, p->id, line,
+	int n = line ? sysaudit_format_line(ev->u.ebpf.ev, ev->u.ebpf.v, p->life.id, line,
 					    SYSAUDIT_LINE_MAX) : -ENOMEM;
 	cJSON *in = NULL, *o, *it;
 
@@ -378,7 +378,7 @@ static cJSON *event_json(const struct podrun *p, const struct pr_event *ev)
 		return NULL;
 	pr_timestamp(ts, 0);
 	add_str(o, "ts", ts);
-	add_str(o, "pod", p->id);
+	add_str(o, "pod", p->life.id);
 	add_str(o, "src", ev->src ? ev->src : "runner");
 	add_str(o, "cat", pr_cat_name(ev->cat));
 	add_str(o, "action", pr_act_name(ev->act));
@@ -451,15 +451,15 @@ static cJSON *event_json(const struct podrun *p, const struct pr_event *ev)
 
 static void deliver(struct podrun *p, const char *line, size_t len)
 {
-	if (p->audit_path)
+	if (p->cfg.audit_path)
 		pr_sink_write(p, p->au.to_err ? PR_SINK_ERR : PR_SINK_AUDIT, line, len + 1);
-	if (p->events_on)
+	if (p->cfg.events_on)
 		pr_evq_push(p, line, len);
 #ifdef PODRUN_HAVE_DBGUI
-	if (p->ui) {
+	if (p->au.ui) {
 		char *nl = (char *)line + len;
 		*nl = '\0';
-		dbgui_publish(p->ui, line);
+		dbgui_publish(p->au.ui, line);
 		*nl = '\n';
 	}
 #endif
@@ -654,7 +654,7 @@ void pr_audit(struct podrun *p, const struct pr_event *ev)
 	if (e.kind == PR_EV_REPORT)
 		p->au.reported++;
 	else if (e.kind != PR_EV_NOTICE)
-		p->counts[e.cat][e.act]++;
+		p->au.counts[e.cat][e.act]++;
 	refill(&p->au);
 	if (e.kind == PR_EV_EXIT)
 		flush_folds(p);
@@ -685,35 +685,35 @@ int64_t podrun_count(const podrun_t *p, const char *cat, const char *action)
 
 	if (!p || c < 0 || a < 0)
 		return -EINVAL;
-	return (int64_t)p->counts[c][a];
+	return (int64_t)p->au.counts[c][a];
 }
 
 /* Open the audit sink: "-" is the stderr sink, anything else a file (0600). */
 int pr_audit_open(struct podrun *p)
 {
-	p->au.max_bytes = p->audit_max ? p->audit_max : PODRUN_AUDIT_MAX_DEFAULT;
-	if (p->audit_max == UINT64_MAX)
+	p->au.max_bytes = p->cfg.audit_max ? p->cfg.audit_max : PODRUN_AUDIT_MAX_DEFAULT;
+	if (p->cfg.audit_max == UINT64_MAX)
 		p->au.max_bytes = 0; /* unlimited */
 	p->au.tokens[0] = -1; /* refill() fills every bucket on first use */
 	p->au.refill_us = 0;
 #ifdef PODRUN_HAVE_DBGUI
-	p->au.open = p->events_on || p->audit_path || p->debug_ui;
+	p->au.open = p->cfg.events_on || p->cfg.audit_path || p->cfg.debug_ui;
 #else
-	p->au.open = p->events_on || p->audit_path;
+	p->au.open = p->cfg.events_on || p->cfg.audit_path;
 #endif
-	if (!p->audit_path)
+	if (!p->cfg.audit_path)
 		return 0;
-	if (strcmp(p->audit_path, "-") == 0) {
+	if (strcmp(p->cfg.audit_path, "-") == 0) {
 		p->au.to_err = 1;
 		return 0;
 	}
-	p->audit_fd = open(p->audit_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
-	if (p->audit_fd < 0) {
+	p->au.audit_fd = open(p->cfg.audit_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
+	if (p->au.audit_fd < 0) {
 		int e = -errno;
-		pr_seterr(p, e, "cannot open audit file %s", p->audit_path);
+		pr_seterr(p, e, "cannot open audit file %s", p->cfg.audit_path);
 		return e;
 	}
-	p->sink[PR_SINK_AUDIT].fd = p->audit_fd;
+	p->io.sink[PR_SINK_AUDIT].fd = p->au.audit_fd;
 	return 0;
 }
 

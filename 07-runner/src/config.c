@@ -18,16 +18,16 @@ int podrun_new(podrun_t **out)
 	p = calloc(1, sizeof *p);
 	if (!p)
 		return -ENOMEM;
-	p->serve = -1;
-	p->in_fd = -1;
-	p->out_fd = 1;
-	p->err_fd = 2;
-	p->grace_ms = PODRUN_GRACE_MS_DEFAULT;
-	p->audit_level = SYSAUDIT_DETAILED;
-	p->audit_fd = -1;
-	p->exit_code = -1;
+	p->cfg.serve = -1;
+	p->cfg.in_fd = -1;
+	p->cfg.out_fd = 1;
+	p->cfg.err_fd = 2;
+	p->cfg.grace_ms = PODRUN_GRACE_MS_DEFAULT;
+	p->cfg.audit_level = SYSAUDIT_DETAILED;
+	p->au.audit_fd = -1;
+	p->life.exit_code = -1;
 	pr_fds_init(p);
-	pr_random_id(p->id, 12);
+	pr_random_id(p->life.id, 12);
 	*out = p;
 	return 0;
 }
@@ -36,7 +36,7 @@ int podrun_new(podrun_t **out)
 	do {                                                                   \
 		if (!(p))                                                      \
 			return -EINVAL;                                        \
-		if ((p)->state != PODRUN_CONFIGURING)                          \
+		if ((p)->life.state != PODRUN_CONFIGURING)                          \
 			return -EBUSY;                                         \
 	} while (0)
 
@@ -56,7 +56,7 @@ int podrun_set_program(podrun_t *p, const char *program)
 	CONFIGURING(p);
 	if (!program || !*program)
 		return -EINVAL;
-	return set_str(&p->program, program);
+	return set_str(&p->cfg.program, program);
 }
 
 int podrun_add_arg(podrun_t *p, const char *arg)
@@ -64,9 +64,9 @@ int podrun_add_arg(podrun_t *p, const char *arg)
 	CONFIGURING(p);
 	if (!arg)
 		return -EINVAL;
-	if (p->nargs >= 4096)
+	if (p->cfg.nargs >= 4096)
 		return -E2BIG;
-	return pr_strv_add(&p->args, &p->nargs, arg);
+	return pr_strv_add(&p->cfg.args, &p->cfg.nargs, arg);
 }
 
 int podrun_set_policy_file(podrun_t *p, const char *path)
@@ -74,7 +74,7 @@ int podrun_set_policy_file(podrun_t *p, const char *path)
 	CONFIGURING(p);
 	if (!path || !*path)
 		return -EINVAL;
-	return set_str(&p->policy_file, path);
+	return set_str(&p->cfg.policy_file, path);
 }
 
 int podrun_set_policy_json(podrun_t *p, const char *json)
@@ -82,7 +82,7 @@ int podrun_set_policy_json(podrun_t *p, const char *json)
 	CONFIGURING(p);
 	if (!json)
 		return -EINVAL;
-	return set_str(&p->policy_json, json);
+	return set_str(&p->cfg.policy_json, json);
 }
 
 /* The flag is tried on a scratch policy now, so that a typo is reported with
@@ -109,20 +109,20 @@ int podrun_add_policy_flag(podrun_t *p, const char *flag)
 		pr_seterr(p, 0, "%s: %s%s%s", flag, e.msg[0] ? e.msg : strerror(-ret),
 			  e.hint[0] ? " (" : "", e.hint[0] ? e.hint : "");
 		if (e.hint[0])
-			strncat(p->err, ")", sizeof p->err - strlen(p->err) - 1);
+			strncat(p->life.err, ")", sizeof p->life.err - strlen(p->life.err) - 1);
 		return -EINVAL;
 	}
 	if (strncmp(flag, "--allow-all", 11) == 0)
-		p->allow_all = 1;
-	return pr_strv_add(&p->flags, &p->nflags, flag);
+		p->cfg.allow_all = 1;
+	return pr_strv_add(&p->cfg.flags, &p->cfg.nflags, flag);
 }
 
 int podrun_set_limits(podrun_t *p, uint32_t timeout_s, uint64_t memory_bytes, uint32_t pids)
 {
 	CONFIGURING(p);
-	p->timeout_s = timeout_s;
-	p->memory = memory_bytes;
-	p->pids = pids;
+	p->cfg.timeout_s = timeout_s;
+	p->cfg.memory = memory_bytes;
+	p->cfg.pids = pids;
 	return 0;
 }
 
@@ -130,26 +130,26 @@ int podrun_set_audit(podrun_t *p, const char *path)
 {
 	CONFIGURING(p);
 	if (!path) {
-		free(p->audit_path);
-		p->audit_path = NULL;
+		free(p->cfg.audit_path);
+		p->cfg.audit_path = NULL;
 		return 0;
 	}
-	return set_str(&p->audit_path, path);
+	return set_str(&p->cfg.audit_path, path);
 }
 
 int podrun_set_serve(podrun_t *p, int on)
 {
 	CONFIGURING(p);
-	p->serve = on < 0 ? -1 : !!on;
+	p->cfg.serve = on < 0 ? -1 : !!on;
 	return 0;
 }
 
 int podrun_set_stdio(podrun_t *p, int in_fd, int out_fd, int err_fd)
 {
 	CONFIGURING(p);
-	p->in_fd = in_fd;
-	p->out_fd = out_fd;
-	p->err_fd = err_fd;
+	p->cfg.in_fd = in_fd;
+	p->cfg.out_fd = out_fd;
+	p->cfg.err_fd = err_fd;
 	return 0;
 }
 
@@ -157,14 +157,14 @@ int podrun_set_verbosity(podrun_t *p, int level)
 {
 	if (!p)
 		return -EINVAL;
-	p->verbosity = level;
+	p->cfg.verbosity = level;
 	return 0;
 }
 
 int podrun_set_events(podrun_t *p, int on)
 {
 	CONFIGURING(p);
-	p->events_on = !!on;
+	p->cfg.events_on = !!on;
 	return 0;
 }
 
@@ -250,83 +250,83 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 	if (!strncmp(name, "rootfs", 6) || !strcmp(name, "cpu-percent") || !strncmp(name, "rlimit-", 7))
 		return pr_rootfs_option(p, name, value);
 	if (!strcmp(name, "audit-best-effort"))
-		return parse_bool(value, &p->audit_best_effort);
+		return parse_bool(value, &p->cfg.audit_best_effort);
 	if (!strcmp(name, "allow-all-ack"))
-		return parse_bool(value, &p->allow_all_ack);
+		return parse_bool(value, &p->cfg.allow_all_ack);
 	if (!strcmp(name, "signals"))
-		return parse_bool(value, &p->handle_signals);
+		return parse_bool(value, &p->cfg.handle_signals);
 	if (!strcmp(name, "messages")) {
 		if (value && !strcmp(value, "stdout"))
-			p->msg_to_stdout = 1;
+			p->cfg.msg_to_stdout = 1;
 		else if (value && !strcmp(value, "api"))
-			p->msg_to_stdout = 0;
+			p->cfg.msg_to_stdout = 0;
 		else
 			return -EINVAL;
 		return 0;
 	}
 	if (!strcmp(name, "debug-ui")) {
-		p->debug_ui = 1;
-		return set_str(&p->debug_ui_addr, value ? value : "");
+		p->cfg.debug_ui = 1;
+		return set_str(&p->cfg.debug_ui_addr, value ? value : "");
 	}
 	if (!strcmp(name, "grace-ms")) {
 		errno = 0;
 		n = strtol(value ? value : "", &end, 10);
 		if (errno || !end || *end || end == value || n < 0 || n > 3600000)
 			return -EINVAL;
-		p->grace_ms = (int)n;
+		p->cfg.grace_ms = (int)n;
 		return 0;
 	}
 	if (!strcmp(name, "cpu"))
-		return parse_cpu(value, &p->cpu_percent);
+		return parse_cpu(value, &p->cfg.cpu_percent);
 	if (!strcmp(name, "memory") || !strcmp(name, "pids")) {
 		if (!value || strcmp(value, "unlimited"))
 			return -EINVAL;
 		if (name[0] == 'm')
-			p->memory = UINT64_MAX;
+			p->cfg.memory = UINT64_MAX;
 		else
-			p->pids = UINT32_MAX;
+			p->cfg.pids = UINT32_MAX;
 		return 0;
 	}
 	if (!strcmp(name, "nofile")) {
 		uint64_t v;
 		if (parse_size(value, &v, 0) < 0 || v == 0 || v > (1u << 20))
 			return -EINVAL;
-		p->nofile = (uint32_t)v;
+		p->cfg.nofile = (uint32_t)v;
 		return 0;
 	}
 	if (!strcmp(name, "fsize"))
-		return parse_size(value, &p->fsize, 1);
+		return parse_size(value, &p->cfg.fsize, 1);
 	if (!strcmp(name, "ipc-rate")) {
 		uint64_t v;
 		if (parse_size(value, &v, 0) < 0 || v > 100000000)
 			return -EINVAL;
-		p->proto_rate = (uint32_t)v;
+		p->cfg.proto_rate = (uint32_t)v;
 		return 0;
 	}
 	if (!strcmp(name, "audit-max"))
-		return parse_size(value, &p->audit_max, 1);
+		return parse_size(value, &p->cfg.audit_max, 1);
 	if (!strcmp(name, "audit-level")) {
 		if (value && !strcmp(value, "counters"))
-			p->audit_level = SYSAUDIT_COUNTERS;
+			p->cfg.audit_level = SYSAUDIT_COUNTERS;
 		else if (value && !strcmp(value, "detailed"))
-			p->audit_level = SYSAUDIT_DETAILED;
+			p->cfg.audit_level = SYSAUDIT_DETAILED;
 		else if (value && !strcmp(value, "all"))
-			p->audit_level = SYSAUDIT_ALL;
+			p->cfg.audit_level = SYSAUDIT_ALL;
 		else
 			return -EINVAL;
 		return 0;
 	}
 	if (!strcmp(name, "audit-btf")) /* tests: exercise the eBPF failure path */
-		return set_str(&p->audit_btf, value ? value : "");
+		return set_str(&p->cfg.audit_btf, value ? value : "");
 	if (!strcmp(name, "pod-id")) {
 		size_t len = value ? strlen(value) : 0;
-		if (len == 0 || len >= sizeof p->id)
+		if (len == 0 || len >= sizeof p->life.id)
 			return -EINVAL;
 		for (size_t i = 0; i < len; i++)
 			if (!((value[i] >= 'a' && value[i] <= 'z') || (value[i] >= '0' && value[i] <= '9') ||
 			      value[i] == '-'))
 				return -EINVAL;
-		memcpy(p->id, value, len + 1);
+		memcpy(p->life.id, value, len + 1);
 		return 0;
 	}
 	return -ENOENT;
@@ -336,33 +336,33 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 
 int podrun_state(const podrun_t *p)
 {
-	return p ? (int)p->state : PODRUN_FAILED;
+	return p ? (int)p->life.state : PODRUN_FAILED;
 }
 
 int podrun_exit_code(const podrun_t *p)
 {
 	if (!p)
 		return -EINVAL;
-	if (p->state != PODRUN_EXITED && p->state != PODRUN_FAILED)
+	if (p->life.state != PODRUN_EXITED && p->life.state != PODRUN_FAILED)
 		return -EBUSY;
-	return p->exit_code;
+	return p->life.exit_code;
 }
 
 const char *podrun_id(const podrun_t *p)
 {
-	return p ? p->id : "";
+	return p ? p->life.id : "";
 }
 
 const char *podrun_error(const podrun_t *p)
 {
-	return p ? p->err : "";
+	return p ? p->life.err : "";
 }
 
 const char *podrun_debug_ui_url(const podrun_t *p)
 {
 #ifdef PODRUN_HAVE_DBGUI
-	if (p && p->ui)
-		return dbgui_url(p->ui);
+	if (p && p->au.ui)
+		return dbgui_url(p->au.ui);
 #else
 	(void)p;
 #endif
@@ -376,15 +376,15 @@ void podrun_free(podrun_t *p)
 	pr_stop_and_wait(p);
 	pr_teardown(p, 1);
 	pr_final_close(p);
-	pr_evq_clear(&p->evq);
-	free(p->program);
-	pr_strv_free(p->args, p->nargs);
-	free(p->policy_file);
-	free(p->policy_json);
-	pr_strv_free(p->flags, p->nflags);
-	free(p->audit_path);
-	free(p->debug_ui_addr);
-	free(p->audit_btf);
+	pr_evq_clear(&p->au.evq);
+	free(p->cfg.program);
+	pr_strv_free(p->cfg.args, p->cfg.nargs);
+	free(p->cfg.policy_file);
+	free(p->cfg.policy_json);
+	pr_strv_free(p->cfg.flags, p->cfg.nflags);
+	free(p->cfg.audit_path);
+	free(p->cfg.debug_ui_addr);
+	free(p->cfg.audit_btf);
 	pr_rootfs_free(p);
 	free(p);
 }

@@ -179,11 +179,11 @@ static int host_of(struct podrun *p, const char *pod, char *host, size_t cap)
 {
 	size_t la = strlen(RT_POD_APP);
 
-	for (size_t i = 0; i < p->n_exec_rt; i++)
-		if (!strcmp(pod, p->exec_rt[i]))
+	for (size_t i = 0; i < p->box.n_exec_rt; i++)
+		if (!strcmp(pod, p->box.exec_rt[i]))
 			return snprintf(host, cap, "%s", pod), 1;
-	if (p->app_host[0] && !strncmp(pod, RT_POD_APP, la) && (pod[la] == '/' || !pod[la]))
-		snprintf(host, cap, "%s%s", p->app_host, pod + la);
+	if (p->box.app_host[0] && !strncmp(pod, RT_POD_APP, la) && (pod[la] == '/' || !pod[la]))
+		snprintf(host, cap, "%s%s", p->box.app_host, pod + la);
 	else
 		snprintf(host, cap, "%s", pod);
 	return 0;
@@ -206,7 +206,7 @@ static int named_by_rule(struct podrun *p, const char *host, struct pol_decision
 	int found = 0;
 	size_t n;
 
-	if (!realpath(host, real) || policy_rules(p->pol, POL_RUN, &r, &n) < 0 || !r)
+	if (!realpath(host, real) || policy_rules(p->life.pol, POL_RUN, &r, &n) < 0 || !r)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].action == POL_ALLOW || r[i].pattern[0] != '/' || !realpath(r[i].pattern, rr) ||
@@ -230,7 +230,7 @@ static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 	if (pod[0] != '/') {
 		/* a memory file or an anonymous one: runs only when running anything does */
 		snprintf(v->what, sizeof v->what, "%s", pod);
-		v->d.action = policy_default(p->pol, POL_RUN) == POL_ALLOW ? POL_ALLOW : POL_DENY;
+		v->d.action = policy_default(p->life.pol, POL_RUN) == POL_ALLOW ? POL_ALLOW : POL_DENY;
 		v->d.rule = "default";
 		snprintf(v->d.reason, sizeof v->d.reason, "%s is not a file of the mount plan", pod);
 		return;
@@ -246,7 +246,7 @@ static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 		snprintf(v->d.reason, sizeof v->d.reason, "%s is the worker's runtime", pod);
 		return;
 	}
-	if (policy_decide(p->pol, POL_RUN, v->what, &v->d) < 0) {
+	if (policy_decide(p->life.pol, POL_RUN, v->what, &v->d) < 0) {
 		v->d.action = POL_DENY;
 		v->d.rule = "default";
 	}
@@ -267,7 +267,7 @@ static void answer(int fd, uint64_t id, int err)
 
 static void report(struct podrun *p, const struct verdict *v, const struct seccomp_notif *n)
 {
-	if (v->runtime && p->verbosity < PODRUN_VERBOSE)
+	if (v->runtime && p->cfg.verbosity < PODRUN_VERBOSE)
 		return;
 	PR_AUDIT(p, .kind = PR_EV_EXEC, .src = "runner", .cat = PR_RUN,
 		 .act = pr_act_index(policy_action_name(v->d.action)), .what = v->what,
@@ -298,12 +298,12 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 			decide_file(p, pod, &file);
 			if (file.d.action == POL_DENY && !file.runtime &&
 			    (strcmp(file.d.rule, "default") || access(file.what, F_OK) == 0)) {
-				answer(p->exec_fd, n->id, EACCES);
+				answer(p->box.exec_fd, n->id, EACCES);
 				report(p, &file, n);
 				return;
 			}
 		}
-		answer(p->exec_fd, n->id, 0);
+		answer(p->box.exec_fd, n->id, 0);
 		return;
 	}
 	if (fd < 0 || fd_path(fd, pod, sizeof pod) < 0) {
@@ -338,17 +338,17 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 		close(fd);
 	if (file.d.action == POL_DENY)
 		err = EACCES;
-	answer(p->exec_fd, n->id, err);
+	answer(p->box.exec_fd, n->id, err);
 	report(p, &file, n);
 }
 
 int pr_execgate_start(struct podrun *p)
 {
-	int fd = sandbox_exec_notify_fd(p->sb);
+	int fd = sandbox_exec_notify_fd(p->box.sb);
 
 	if (fd < 0)
 		return 0;
-	p->exec_fd = fd;
+	p->box.exec_fd = fd;
 	return pr_epoll_add(p, fd, PR_SRC_EXEC, EPOLLIN);
 }
 
@@ -356,15 +356,15 @@ void pr_execgate_dispatch(struct podrun *p, uint32_t events)
 {
 	struct seccomp_notif n;
 
-	if (p->exec_fd < 0)
+	if (p->box.exec_fd < 0)
 		return;
 	if (!(events & EPOLLIN)) {
 		/* every process of the pod is gone: nothing more to decide */
-		epoll_ctl(p->ep, EPOLL_CTL_DEL, p->exec_fd, NULL);
+		epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, p->box.exec_fd, NULL);
 		return;
 	}
 	memset(&n, 0, sizeof n);
-	if (ioctl(p->exec_fd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
+	if (ioctl(p->box.exec_fd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0)
 		return; /* ENOENT: the caller died meanwhile */
 	gate_one(p, &n);
 }

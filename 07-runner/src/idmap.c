@@ -32,7 +32,7 @@ int pr_idmap_acquire(struct podrun *p)
 	unsigned start;
 	char path[64];
 
-	p->idmap_base = 0;
+	p->box.idmap_base = 0;
 	if (geteuid() != 0)
 		return 0; /* no range to give without privilege: 03's plain user ns */
 	if ((mkdir("/run/podrun", 0700) < 0 && errno != EEXIST) ||
@@ -61,8 +61,8 @@ int pr_idmap_acquire(struct podrun *p)
 		}
 		if (ftruncate(fd, 0) == 0)
 			dprintf(fd, "%d\n", (int)getpid());
-		p->idmap_fd = fd;
-		p->idmap_base = PR_IDMAP_BASE + n * SANDBOX_IDMAP_SPAN;
+		p->box.idmap_fd = fd;
+		p->box.idmap_base = PR_IDMAP_BASE + n * SANDBOX_IDMAP_SPAN;
 		return 0;
 	}
 	pr_seterr(p, 0, "pod id range: all %u ranges are in use (one per running pod)",
@@ -74,11 +74,11 @@ uid_t pr_pod_host_uid(const struct podrun *p)
 {
 	if (pr_rootless())
 		return (uid_t)-1; /* the runner's own uid: the pod's, mapped to 65534 */
-	return p->idmap_base ? p->idmap_base + PR_POD_UID : PR_POD_UID;
+	return p->box.idmap_base ? p->box.idmap_base + PR_POD_UID : PR_POD_UID;
 }
 
 void pr_idmap_release(struct podrun *p)
 {
-	pr_close_fd(&p->idmap_fd);
-	p->idmap_base = 0;
+	pr_close_fd(&p->box.idmap_fd);
+	p->box.idmap_base = 0;
 }

@@ -170,7 +170,7 @@ struct pr_fold {
 	char last[32];
 };
 
-/* The audit plane's state (audit.c). */
+/* The audit plane (audit.c): the stream, its limits, and its sources. */
 struct pr_audit {
 	double tokens[PR_NCAT], human_tokens;
 	uint64_t refill_us;
@@ -183,6 +183,19 @@ struct pr_audit {
 	int capped;
 	int to_err;            /* --audit -: the lines share the stderr sink */
 	int open;              /* a stream is wanted: audit file, event queue or debug UI */
+	uint64_t counts[PR_NCAT][PR_NACT]; /* decisions, for the exit event */
+	struct evq evq;         /* events queued for podrun_next_event() */
+	int audit_fd;
+	sysaudit_t *sa;         /* 06's auditor of the pod's syscalls, or NULL */
+	int bpf_on;
+	/* denied/warned file access on stderr: once per path (hashes seen), at
+	 * most PR_FSREP_PER_SEC lines a second, the rest counted */
+	uint64_t fsrep_seen[512];
+	unsigned fsrep_n, fsrep_in_sec, fsrep_suppressed;
+	long fsrep_sec;
+#ifdef PODRUN_HAVE_DBGUI
+	dbgui_t *ui;
+#endif
 };
 
 /* ---- output sinks: stdout, stderr, audit (relay.c) ------------------------ */
@@ -211,8 +224,15 @@ struct relay {
 	int eof;
 };
 
-struct podrun {
-	/* --- configuration (set before podrun_start, read-only afterwards) --- */
+/*
+ * A pod's runner state, grouped by plane. Each part names the file that owns
+ * it (sets it up, tears it down, and is its main user); other files reach a
+ * member through its part's name (p->net.proxy, p->io.sink), so every use says
+ * which plane it touches.
+ */
+
+/* Configuration (config.c): set before podrun_start(), read-only afterwards. */
+struct pr_config {
 	char *program;          /* as given */
 	char **args;            /* worker arguments (NULL-terminated) */
 	size_t nargs;
@@ -228,7 +248,6 @@ struct podrun {
 	int serve;              /* -1 auto, 0, 1 */
 	int in_fd, out_fd, err_fd;
 	int verbosity;
-	int refused;             /* the policy cannot be enforced as written: exit 2 */
 	int events_on, audit_best_effort, allow_all, allow_all_ack;
 	int handle_signals, msg_to_stdout;
 	int debug_ui;
@@ -237,25 +256,31 @@ struct podrun {
 	char *audit_btf;        /* tests: another BTF file for 06 (makes eBPF fail) */
 	struct pr_rootfs *rootfs; /* the pod's own root file system (rootfs.c), or NULL */
 	int audit_level;        /* enum sysaudit_mode for --audit (default SYSAUDIT_DETAILED) */
+	uint64_t audit_max;     /* cap of the audit stream (0 = the default) */
+	uint32_t proto_rate;    /* control messages per second (0 = PR_PROTO_RATE) */
+};
 
-	/* --- state ------------------------------------------------------------ */
+/* The pod's life (lifecycle.c starts it, finish.c ends it). */
+struct pr_life {
 	enum podrun_state state;
 	char id[24];
 	char err[1024];
+	int refused;            /* the policy cannot be enforced as written: exit 2 */
 	int exit_code;          /* final status once EXITED/FAILED */
 	int timed_out;          /* the timeout fired: exit 124 */
 	int killed;             /* SIGKILL was sent by the runner */
 	int stop_sent;
 	int signals_seen;
 	uint64_t t_start_ms, t_start_us;
-	uint64_t counts[PR_NCAT][PR_NACT];
-	struct pr_audit au;     /* rate limits, folding, cap (audit.c) */
-	struct evq evq;
-
-	/* --- resources (each -1/NULL when not held; pr_teardown frees them) --- */
 	policy_t *pol;
 	enum pr_kind kind;
 	char *prog_abs;         /* absolute, resolved program path */
+	int t_timeout, t_grace; /* timerfds: the deadline, the grace after STOP */
+	char registry[256];     /* /run/podrun/<id>.owner, for the stale sweep */
+};
+
+/* The event loop (loop.c): descriptors every source is waited on with. */
+struct pr_loop {
 	int ep;                 /* inner epoll: every source; dispatch waits here */
 	int outer_ep;           /* podrun_fd(): inner epoll + pending eventfd */
 	int pending_fd;         /* eventfd: readable while messages/events wait */
@@ -263,69 +288,79 @@ struct podrun {
 	int sig_fd;
 	sigset_t sig_old;
 	int sig_blocked;
-	int t_timeout, t_grace, t_tick;
-	ipc_runner_t *ipc;
-	int ipc_ready;          /* HELLO received */
-	int sdk_worker;         /* the worker is expected to speak the protocol */
+	int t_tick;             /* 500 ms: the audit's periodic read */
+	int t_window;           /* 1 s: rate windows, audit folding */
+	unsigned more;          /* PR_MORE_*: sources with work left after their budget */
+};
+
+/* The sandbox plane (plan.c builds it; execgate.c, idmap.c, rootless.c). */
+struct pr_box {
 	sandbox_t *sb;
 	pid_t pid;              /* host pid of the pod's init */
 	int reaped;
-	podnet_t *net;
-	proxy_t *proxy;
-	char resolv_path[256];  /* runner-written resolv.conf, removed at teardown */
-	sysaudit_t *sa;
-	int bpf_on;
-	/* denied/warned file access on stderr: once per path (hashes seen), at
-	 * most PR_FSREP_PER_SEC lines a second, the rest counted */
-	uint64_t fsrep_seen[512];
-	unsigned fsrep_n, fsrep_in_sec, fsrep_suppressed;
-	long fsrep_sec;
-	int audit_fd;
-	/* stdio relays: pod-side pipe ends we read from / write to */
-	int pod_in_w, pod_out_r, pod_err_r;
-	struct relay to_pod_in;         /* runner stdin -> pod stdin (raw mode) */
-	struct relay line_in;           /* serve mode: partial stdin line */
-	int stdin_paused;               /* serve mode: ring full, stdin not read */
-	int stdin_eof;
-	int stdin_regular;              /* stdin is a file epoll refuses: polled */
-	int peeked;                     /* podrun_peek() handed out a frame */
-	char *msgbuf;                   /* serve/CLI: one frame on its way to stdout */
-	char **rt_paths;                /* host paths the runtime plan mounted */
+	char **rt_paths;        /* host paths the runtime plan mounted */
 	size_t n_rt_paths;
-	char **exec_rt;                 /* the runtime's own programs (pod paths), execgate.c */
+	char **exec_rt;         /* the runtime's own programs (pod paths), execgate.c */
 	size_t n_exec_rt;
-	char app_host[4096];            /* host directory shown at /pod/app ("" if none) */
-	int exec_fd;                    /* seccomp listener of the pod's execs, or -1 */
+	char app_host[4096];    /* host directory shown at /pod/app ("" if none) */
+	int exec_fd;            /* seccomp listener of the pod's execs, or -1 */
 	char mask_file[128], mask_dir[128]; /* stand-ins bound over denied paths */
-	char cgroups[4][256];           /* the pod's cgroup directories (03) */
-	char registry[256];             /* /run/podrun/<id>.owner, for the stale sweep */
-#ifdef PODRUN_HAVE_DBGUI
-	dbgui_t *ui;
-#endif
-	/* frames the pod wrote before it ended, copied out before the rings are
-	 * unmapped (library mode): podrun_recv() serves them after PODRUN_EXITED */
-	struct { char **msg; uint32_t *len; size_t n, head; } left;
-	int t_drain;            /* serve mode: waiting for the pod to read its input */
-	uint64_t frames_to_pod, frames_to_runner, bytes_to_pod, bytes_to_runner;
+	char cgroups[4][256];   /* the pod's cgroup directories (03) */
 	int idmap_fd;           /* flock held on the pod's id range slot (idmap.c) */
 	uid_t idmap_base;       /* first host uid/gid of the pod's range; 0: none */
 	char degraded[8][192];  /* rootless.c: what this mode cannot have */
 	int ndegraded;
 	dev_t pidns_dev;        /* rootless.c: the pod's pid namespace */
 	ino_t pidns_ino;
+};
 
-	/* --- the loop's fairness (loop.c) ----------------------------------- */
-	struct pr_sink sink[PR_NSINK];
-	int t_window;           /* 1 s: rate windows, audit folding */
-	unsigned more;          /* PR_MORE_*: sources with work left after their budget */
-	int ipc_paused;         /* control traffic over its rate: not read until the next window */
-	int out_paused, err_paused; /* pod stdout/stderr not read: the sink is full */
-	int rx_paused;          /* ring not read: stdout is full (messages as lines) */
+/* The message plane (loop.c): control socket and rings. */
+struct pr_ipc {
+	ipc_runner_t *runner;
+	int ready;              /* HELLO received */
+	int sdk_worker;         /* the worker is expected to speak the protocol */
+	int peeked;             /* podrun_peek() handed out a frame */
+	char *msgbuf;           /* serve/CLI: one frame on its way to stdout */
+	/* frames the pod wrote before it ended, copied out before the rings are
+	 * unmapped (library mode): podrun_recv() serves them after PODRUN_EXITED */
+	struct { char **msg; uint32_t *len; size_t n, head; } left;
+	uint64_t frames_to_pod, frames_to_runner, bytes_to_pod, bytes_to_runner;
 	uint64_t proto_seen;    /* control messages counted at the window's start */
 	uint64_t proto_spurious; /* doorbells that brought no frame */
 	unsigned flood_windows; /* consecutive windows over the rate */
-	uint64_t audit_max;     /* configured cap (0 = the default) */
-	uint32_t proto_rate;    /* control messages per second (0 = PR_PROTO_RATE) */
+	int paused;             /* control traffic over its rate: not read until the next window */
+	int rx_paused;          /* ring not read: stdout is full (messages as lines) */
+};
+
+/* The network plane (lifecycle.c sets it up; 05's podnet and proxy). */
+struct pr_net {
+	podnet_t *podnet;
+	proxy_t *proxy;
+	char resolv_path[256];  /* runner-written resolv.conf, removed at teardown */
+};
+
+/* The stdio plane (relay.c): pipes to and from the pod, and our own output. */
+struct pr_io {
+	int pod_in_w, pod_out_r, pod_err_r; /* pod-side pipe ends we write to / read from */
+	struct relay to_pod_in;         /* runner stdin -> pod stdin (raw mode) */
+	struct relay line_in;           /* serve mode: partial stdin line */
+	int stdin_paused;               /* serve mode: ring full, stdin not read */
+	int stdin_eof;
+	int stdin_regular;              /* stdin is a file epoll refuses: polled */
+	struct pr_sink sink[PR_NSINK];
+	int out_paused, err_paused;     /* pod stdout/stderr not read: the sink is full */
+	int t_drain;                    /* serve mode: waiting for the pod to read its input */
+};
+
+struct podrun {
+	struct pr_config cfg;
+	struct pr_life life;
+	struct pr_loop loop;
+	struct pr_box box;
+	struct pr_ipc ipc;
+	struct pr_net net;
+	struct pr_audit au;     /* the audit plane (audit.c) */
+	struct pr_io io;
 };
 
 /* Sources with work left after their per-turn budget (struct podrun.more). */
@@ -383,12 +418,7 @@ const char *pr_terminal_safe(const char *in, char *out, size_t cap);
 void pr_fds_init(struct podrun *p);
 void pr_close_fd(int *fd);
 void pr_teardown(struct podrun *p, int kill_pod);
-void pr_pending_update(struct podrun *p);
-int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events);
-void pr_epoll_del(struct podrun *p, int fd);
 void pr_finish(struct podrun *p);
-int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms);
-int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us);
 
 void pr_ipc_event(struct podrun *p, const struct ipc_event *ev);
 int pr_bpf_event(void *ctx, const struct sysaudit_event *ev);
@@ -415,6 +445,11 @@ void pr_rootfs_free(struct podrun *p);
 
 /* loop.c */
 int pr_loop_once(struct podrun *p, int timeout_ms);
+void pr_pending_update(struct podrun *p);
+int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events);
+void pr_epoll_del(struct podrun *p, int fd);
+int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms);
+int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us);
 
 /* relay.c */
 int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg);

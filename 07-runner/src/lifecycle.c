@@ -33,7 +33,7 @@ static void trace(const struct podrun *p, const char *step)
 		on = getenv("PODRUN_TRACE") != NULL;
 	if (on)
 		dprintf(2, "podrun: trace %6.2f ms %s\n",
-			(double)(pr_now_us() - p->t_start_us) / 1000.0, step);
+			(double)(pr_now_us() - p->life.t_start_us) / 1000.0, step);
 }
 
 void pr_trace(const struct podrun *p, const char *step)
@@ -64,7 +64,7 @@ static void trace_steps(const struct podrun *p, struct step_clock *c)
 {
 	static const char *const names[ST_N] = { "policy", "rings", "plan", "net",
 						 "cgroups", "spawn", "ebpf", "mounts" };
-	uint64_t cg = p->sb ? sandbox_get_info(p->sb)->cgroup_us : 0;
+	uint64_t cg = p->box.sb ? sandbox_get_info(p->box.sb)->cgroup_us : 0;
 	char line[512];
 	int n = 0;
 
@@ -82,13 +82,13 @@ static void trace_steps(const struct podrun *p, struct step_clock *c)
 
 void pr_fds_init(struct podrun *p)
 {
-	p->ep = p->outer_ep = p->pending_fd = p->sig_fd = p->exec_fd = -1;
-	p->t_timeout = p->t_grace = p->t_tick = p->t_drain = p->t_window = -1;
+	p->loop.ep = p->loop.outer_ep = p->loop.pending_fd = p->loop.sig_fd = p->box.exec_fd = -1;
+	p->life.t_timeout = p->life.t_grace = p->loop.t_tick = p->io.t_drain = p->loop.t_window = -1;
 	for (int i = 0; i < PR_NSINK; i++)
-		p->sink[i].fd = -1;
-	p->pod_in_w = p->pod_out_r = p->pod_err_r = -1;
-	p->audit_fd = -1;
-	p->idmap_fd = -1;
+		p->io.sink[i].fd = -1;
+	p->io.pod_in_w = p->io.pod_out_r = p->io.pod_err_r = -1;
+	p->au.audit_fd = -1;
+	p->box.idmap_fd = -1;
 }
 
 void pr_close_fd(int *fd)
@@ -98,71 +98,13 @@ void pr_close_fd(int *fd)
 	*fd = -1;
 }
 
-int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = ((uint64_t)tag << 32) | (uint32_t)fd };
-
-	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-void pr_epoll_del(struct podrun *p, int fd)
-{
-	if (p->ep >= 0 && fd >= 0)
-		epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
-}
-
-/* Arm @p tfd to fire after @p us (0: at once) and then every @p interval_us
- * (0: once). Both 0 disarms. */
-int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us)
-{
-	struct itimerspec its = { 0 };
-
-	its.it_value.tv_sec = (time_t)(us / 1000000);
-	its.it_value.tv_nsec = (long)(us % 1000000) * 1000L;
-	if (us == 0 && interval_us != 0)
-		its.it_value.tv_nsec = 1; /* "at once" (0 would disarm) */
-	its.it_interval.tv_sec = (time_t)(interval_us / 1000000);
-	its.it_interval.tv_nsec = (long)(interval_us % 1000000) * 1000L;
-	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
-}
-
-/* The same in milliseconds. */
-int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms)
-{
-	return pr_arm_timer_us(tfd, ms * 1000, interval_ms * 1000);
-}
-
-/* The pending eventfd is readable exactly while the embedder has something to
- * take: a queued event, or (when messages are for the API) a frame. */
-void pr_pending_update(struct podrun *p)
-{
-	int want = p->evq.count > 0;
-	uint64_t v = 1;
-
-	if (!want && !p->msg_to_stdout && p->ipc) {
-		int64_t used = ring_used(ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER));
-		want = used != 0;
-	}
-	if (p->pending_fd < 0 || want == p->pending_set)
-		return;
-	if (want) {
-		if (write(p->pending_fd, &v, sizeof v) != sizeof v)
-			return;
-	} else if (read(p->pending_fd, &v, sizeof v) != sizeof v) {
-		return;
-	}
-	p->pending_set = want;
-}
-
 static void sandbox_log(void *ctx, int level, const char *msg)
 {
 	struct podrun *p = ctx;
 
 	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = msg,
 		 .u.level = level == SANDBOX_LOG_NOTICE ? "notice" : "info");
-	if (level == SANDBOX_LOG_NOTICE && p->verbosity >= PODRUN_NORMAL + 1)
+	if (level == SANDBOX_LOG_NOTICE && p->cfg.verbosity >= PODRUN_NORMAL + 1)
 		pr_say(p, "podrun: sandbox: %s\n", msg);
 }
 
@@ -175,17 +117,17 @@ static int load_policy(struct podrun *p)
 	int ret;
 
 	memset(&e, 0, sizeof e);
-	ret = policy_new(&p->pol);
+	ret = policy_new(&p->life.pol);
 	if (ret < 0)
 		return ret;
-	if (p->policy_file)
-		ret = policy_load_file(p->pol, p->policy_file, &e);
-	else if (p->policy_json)
-		ret = policy_load_json(p->pol, p->policy_json, strlen(p->policy_json), "<api>", &e);
-	for (size_t i = 0; ret >= 0 && i < p->nflags; i++)
-		ret = policy_apply_flag(p->pol, p->flags[i], &e);
+	if (p->cfg.policy_file)
+		ret = policy_load_file(p->life.pol, p->cfg.policy_file, &e);
+	else if (p->cfg.policy_json)
+		ret = policy_load_json(p->life.pol, p->cfg.policy_json, strlen(p->cfg.policy_json), "<api>", &e);
+	for (size_t i = 0; ret >= 0 && i < p->cfg.nflags; i++)
+		ret = policy_apply_flag(p->life.pol, p->cfg.flags[i], &e);
 	if (ret >= 0)
-		ret = policy_finalize(p->pol, &e);
+		ret = policy_finalize(p->life.pol, &e);
 	if (ret < 0) {
 		if (e.line)
 			pr_seterr(p, 0, "%s:%d:%d: %s%s%s%s", e.file, e.line, e.column, e.msg,
@@ -194,39 +136,39 @@ static int load_policy(struct podrun *p)
 			pr_seterr(p, 0, "%s: %s%s%s%s", e.file[0] ? e.file : "policy", e.msg,
 				  e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "");
 		else
-			pr_seterr(p, ret, "policy %s", p->policy_file ? p->policy_file : "");
+			pr_seterr(p, ret, "policy %s", p->cfg.policy_file ? p->cfg.policy_file : "");
 		return -EINVAL;
 	}
 	/* CLI limits override the file's. */
-	lim = policy_limits(p->pol);
-	if (!p->timeout_s)
-		p->timeout_s = lim->timeout_s;
-	if (!p->memory)
-		p->memory = lim->memory_bytes;
-	if (!p->pids)
-		p->pids = lim->pids;
-	if (!p->cpu_percent)
-		p->cpu_percent = lim->cpu_percent ? lim->cpu_percent : PODRUN_CPU_PERCENT_DEFAULT;
-	if (!p->nofile)
-		p->nofile = lim->nofile ? lim->nofile : PODRUN_NOFILE_DEFAULT;
-	if (!p->fsize)
-		p->fsize = lim->fsize_bytes ? lim->fsize_bytes : PODRUN_FSIZE_DEFAULT;
-	if (!p->audit_max)
-		p->audit_max = lim->audit_max_bytes;
+	lim = policy_limits(p->life.pol);
+	if (!p->cfg.timeout_s)
+		p->cfg.timeout_s = lim->timeout_s;
+	if (!p->cfg.memory)
+		p->cfg.memory = lim->memory_bytes;
+	if (!p->cfg.pids)
+		p->cfg.pids = lim->pids;
+	if (!p->cfg.cpu_percent)
+		p->cfg.cpu_percent = lim->cpu_percent ? lim->cpu_percent : PODRUN_CPU_PERCENT_DEFAULT;
+	if (!p->cfg.nofile)
+		p->cfg.nofile = lim->nofile ? lim->nofile : PODRUN_NOFILE_DEFAULT;
+	if (!p->cfg.fsize)
+		p->cfg.fsize = lim->fsize_bytes ? lim->fsize_bytes : PODRUN_FSIZE_DEFAULT;
+	if (!p->cfg.audit_max)
+		p->cfg.audit_max = lim->audit_max_bytes;
 	/* limits by default; "unlimited" (the maximum value) turns one off.
 	 * Without root there is no cgroup: no default memory or CPU limit that
 	 * could not be enforced (rootless.c says what is not) */
-	if (!p->memory && !pr_rootless())
-		p->memory = PODRUN_MEMORY_DEFAULT;
-	if (!p->pids)
-		p->pids = PODRUN_PIDS_DEFAULT;
-	if (p->memory == UINT64_MAX)
-		p->memory = 0;
-	if (p->pids == UINT32_MAX)
-		p->pids = 0;
-	if (p->cpu_percent == UINT32_MAX)
-		p->cpu_percent = 0;
-	if (p->allow_all && !p->allow_all_ack)
+	if (!p->cfg.memory && !pr_rootless())
+		p->cfg.memory = PODRUN_MEMORY_DEFAULT;
+	if (!p->cfg.pids)
+		p->cfg.pids = PODRUN_PIDS_DEFAULT;
+	if (p->cfg.memory == UINT64_MAX)
+		p->cfg.memory = 0;
+	if (p->cfg.pids == UINT32_MAX)
+		p->cfg.pids = 0;
+	if (p->cfg.cpu_percent == UINT32_MAX)
+		p->cfg.cpu_percent = 0;
+	if (p->cfg.allow_all && !p->cfg.allow_all_ack)
 		dprintf(2, "podrun: WARNING: --allow-all: every category is allowed; use for tests "
 			   "and debugging only\n");
 	return 0;
@@ -239,30 +181,30 @@ static int make_loop(struct podrun *p)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t set;
 
-	p->ep = epoll_create1(EPOLL_CLOEXEC);
-	p->outer_ep = epoll_create1(EPOLL_CLOEXEC);
-	p->pending_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	p->t_timeout = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	p->t_grace = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	p->t_tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	p->t_drain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	p->t_window = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->loop.ep = epoll_create1(EPOLL_CLOEXEC);
+	p->loop.outer_ep = epoll_create1(EPOLL_CLOEXEC);
+	p->loop.pending_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	p->life.t_timeout = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->life.t_grace = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->loop.t_tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->io.t_drain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->loop.t_window = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pr_sinks_open(p);
-	if (p->t_drain < 0 || p->t_window < 0 || p->ep < 0 || p->outer_ep < 0 || p->pending_fd < 0 || p->t_timeout < 0 ||
-	    p->t_grace < 0 || p->t_tick < 0)
+	if (p->io.t_drain < 0 || p->loop.t_window < 0 || p->loop.ep < 0 || p->loop.outer_ep < 0 || p->loop.pending_fd < 0 || p->life.t_timeout < 0 ||
+	    p->life.t_grace < 0 || p->loop.t_tick < 0)
 		return -errno;
 	ev.data.u32 = 1;
-	if (epoll_ctl(p->outer_ep, EPOLL_CTL_ADD, p->ep, &ev) < 0)
+	if (epoll_ctl(p->loop.outer_ep, EPOLL_CTL_ADD, p->loop.ep, &ev) < 0)
 		return -errno;
 	ev.data.u32 = 2;
-	if (epoll_ctl(p->outer_ep, EPOLL_CTL_ADD, p->pending_fd, &ev) < 0)
+	if (epoll_ctl(p->loop.outer_ep, EPOLL_CTL_ADD, p->loop.pending_fd, &ev) < 0)
 		return -errno;
-	if (pr_epoll_add(p, p->t_timeout, PR_SRC_TIMEOUT, EPOLLIN) < 0 ||
-	    pr_epoll_add(p, p->t_grace, PR_SRC_GRACE, EPOLLIN) < 0 ||
-	    pr_epoll_add(p, p->t_tick, PR_SRC_TICK, EPOLLIN) < 0 ||
-	    pr_epoll_add(p, p->t_drain, PR_SRC_DRAIN, EPOLLIN) < 0 ||
-	    pr_epoll_add(p, p->t_window, PR_SRC_WINDOW, EPOLLIN) < 0 ||
-	    pr_arm_timer(p->t_window, 1000, 1000) < 0)
+	if (pr_epoll_add(p, p->life.t_timeout, PR_SRC_TIMEOUT, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->life.t_grace, PR_SRC_GRACE, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->loop.t_tick, PR_SRC_TICK, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->io.t_drain, PR_SRC_DRAIN, EPOLLIN) < 0 ||
+	    pr_epoll_add(p, p->loop.t_window, PR_SRC_WINDOW, EPOLLIN) < 0 ||
+	    pr_arm_timer(p->loop.t_window, 1000, 1000) < 0)
 		return -errno;
 	/* A pod that closes its stdin must not kill the runner (or its
 	 * embedder) with SIGPIPE: ignore it unless the process chose otherwise. */
@@ -271,20 +213,20 @@ static int make_loop(struct podrun *p)
 		if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
 			signal(SIGPIPE, SIG_IGN);
 	}
-	if (!p->handle_signals)
+	if (!p->cfg.handle_signals)
 		return 0;
 	/* The CLI: SIGINT/SIGTERM/SIGHUP arrive through a signalfd in the loop. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, &p->sig_old) < 0)
+	if (sigprocmask(SIG_BLOCK, &set, &p->loop.sig_old) < 0)
 		return -errno;
-	p->sig_blocked = 1;
-	p->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (p->sig_fd < 0)
+	p->loop.sig_blocked = 1;
+	p->loop.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (p->loop.sig_fd < 0)
 		return -errno;
-	return pr_epoll_add(p, p->sig_fd, PR_SRC_SIGNAL, EPOLLIN);
+	return pr_epoll_add(p, p->loop.sig_fd, PR_SRC_SIGNAL, EPOLLIN);
 }
 
 /* ---- 3. rings and control socket --------------------------------------- */
@@ -302,8 +244,8 @@ static int make_ipc(struct podrun *p)
 	o.query_socket = 1;
 	/* A worker that does not use the SDK never says HELLO: give it all the time
 	 * it wants (its session stays optional); SDK workers get 15 s under load. */
-	o.handshake_timeout_ms = p->sdk_worker ? 15000 : 0x7fffffff;
-	ret = ipc_runner_create(&o, &p->ipc);
+	o.handshake_timeout_ms = p->ipc.sdk_worker ? 15000 : 0x7fffffff;
+	ret = ipc_runner_create(&o, &p->ipc.runner);
 	if (ret < 0)
 		pr_seterr(p, ret, "control plane (rings + socket)");
 	return ret;
@@ -341,13 +283,13 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 	char *wargs[3] = { sock_arg, shm_arg, NULL };
 	int ret;
 
-	if (p->rootfs)
+	if (p->cfg.rootfs)
 		return 0; /* no host runtime: the image brings its own */
 	rt_config_init(&c);
-	snprintf(sock_arg, sizeof sock_arg, "--pod-socket=%s", ipc_runner_socket_path(p->ipc));
+	snprintf(sock_arg, sizeof sock_arg, "--pod-socket=%s", ipc_runner_socket_path(p->ipc.runner));
 	snprintf(shm_arg, sizeof shm_arg, "--pod-shm-fd=%d", PR_POD_SHM_FD);
-	c.ffi_socket = ipc_runner_query_path(p->ipc);
-	c.worker_args = p->sdk_worker ? wargs : NULL;
+	c.ffi_socket = ipc_runner_query_path(p->ipc.runner);
+	c.worker_args = p->ipc.sdk_worker ? wargs : NULL;
 	c.search_path = POL_DEFAULT_PATH;
 	if (rt_top_path("07-runner/ldaudit/build/libpodaudit.so", lib, sizeof lib) < 0 ||
 	    access(lib, R_OK) < 0) {
@@ -356,9 +298,9 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 		PR_AUDIT(p, .src = "runner", .cat = PR_FFI, .act = PR_WARN, .what = "ld_audit",
 			 .rule = "build", .reason = "the LD_AUDIT library is not built: dlopen() is not gated");
 	}
-	ret = rt_plan_new(&c, p->prog_abs ? p->prog_abs : p->program, p->args, plan, &e);
+	ret = rt_plan_new(&c, p->life.prog_abs ? p->life.prog_abs : p->cfg.program, p->cfg.args, plan, &e);
 	if (ret < 0)
-		pr_seterr(p, 0, "runtime for %s: %s", p->program, e.msg[0] ? e.msg : strerror(-ret));
+		pr_seterr(p, 0, "runtime for %s: %s", p->cfg.program, e.msg[0] ? e.msg : strerror(-ret));
 	return ret;
 }
 
@@ -395,48 +337,48 @@ static int make_net(struct podrun *p)
 #ifdef PODRUN_NO_PROXY
 	return 0;
 #endif
-	if (!policy_net_possible(p->pol))
+	if (!policy_net_possible(p->life.pol))
 		return 0; /* loopback only: the sandbox's netns has just lo */
 	nc.index = (uint32_t)getpid() * 131u + (uint32_t)(pr_now_ms() & 0xffff);
 	snprintf(nc.ifname_prefix, sizeof nc.ifname_prefix, "podr");
-	ret = podnet_new(&nc, &p->net);
+	ret = podnet_new(&nc, &p->net.podnet);
 	if (ret < 0) {
 		pr_seterr(p, ret, "network: no free link-local block");
 		return ret;
 	}
-	pc.policy = p->pol;
-	pc.listen_addr = podnet_runner_addr(p->net);
+	pc.policy = p->life.pol;
+	pc.listen_addr = podnet_runner_addr(p->net.podnet);
 	if (access("/proc/sys/net/ipv6", F_OK) == 0)
-		pc.listen_addr6 = podnet_runner_addr6(p->net); /* the pod's IPv6, same ports */
+		pc.listen_addr6 = podnet_runner_addr6(p->net.podnet); /* the pod's IPv6, same ports */
 	pc.on_event = on_proxy_event;
 	pc.user = p;
 	/* kernel-chosen ports: a host service on :53, :80, :443 or :3128 never
 	 * clashes; the pod keeps the standard ports through DNAT in its netns */
 	pc.proxy_port = pc.http_port = pc.tls_port = pc.dns_port = PROXY_PORT_EPHEMERAL;
-	ret = proxy_create(&pc, &p->proxy);
+	ret = proxy_create(&pc, &p->net.proxy);
 	if (ret == 0)
-		ret = podnet_set_ports(p->net, proxy_port(p->proxy, 0), proxy_port(p->proxy, 1),
-				       proxy_port(p->proxy, 2), proxy_port(p->proxy, 3));
+		ret = podnet_set_ports(p->net.podnet, proxy_port(p->net.proxy, 0), proxy_port(p->net.proxy, 1),
+				       proxy_port(p->net.proxy, 2), proxy_port(p->net.proxy, 3));
 	if (ret < 0) {
 		pr_seterr(p, ret, "network: proxy listeners");
 		return ret;
 	}
-	snprintf(p->resolv_path, sizeof p->resolv_path, "/run/podrun/%s.resolv", p->id);
+	snprintf(p->net.resolv_path, sizeof p->net.resolv_path, "/run/podrun/%s.resolv", p->life.id);
 	{
-		const char *txt = podnet_resolv_conf(p->net);
-		int fd = open(p->resolv_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		const char *txt = podnet_resolv_conf(p->net.podnet);
+		int fd = open(p->net.resolv_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || write(fd, txt, strlen(txt)) != (ssize_t)strlen(txt)) {
 			ret = -errno;
 			if (fd >= 0)
 				close(fd);
-			pr_seterr(p, ret, "network: write %s", p->resolv_path);
-			p->resolv_path[0] = '\0';
+			pr_seterr(p, ret, "network: write %s", p->net.resolv_path);
+			p->net.resolv_path[0] = '\0';
 			return ret ? ret : -EIO;
 		}
 		close(fd);
 	}
 	pr_registry_write(p); /* now with the resolv.conf file */
-	return pr_epoll_add(p, proxy_fd(p->proxy), PR_SRC_PROXY, EPOLLIN);
+	return pr_epoll_add(p, proxy_fd(p->net.proxy), PR_SRC_PROXY, EPOLLIN);
 }
 
 /* ---- 9. eBPF audit ----------------------------------------------------- */
@@ -451,11 +393,11 @@ static void watch_warned(struct podrun *p)
 	size_t n;
 
 	for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {
-		if (policy_rules(p->pol, cats[c], &r, &n) < 0)
+		if (policy_rules(p->life.pol, cats[c], &r, &n) < 0)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (r[i].action == POL_WARN && r[i].pattern && r[i].pattern[0] == '/')
-				sysaudit_watch(p->sa, r[i].pattern, (uint32_t)cats[c]);
+				sysaudit_watch(p->au.sa, r[i].pattern, (uint32_t)cats[c]);
 	}
 }
 
@@ -463,20 +405,20 @@ static void watch_warned(struct podrun *p)
  * access on stderr; when eBPF cannot run here, the pod runs without it. */
 static int make_fs_report(struct podrun *p)
 {
-	struct sysaudit_opts o = { .mode = SYSAUDIT_FSREPORT, .target_pid = p->pid };
+	struct sysaudit_opts o = { .mode = SYSAUDIT_FSREPORT, .target_pid = p->box.pid };
 
-	o.btf_path = p->audit_btf;
-	if (sysaudit_new(&p->sa) < 0)
+	o.btf_path = p->cfg.audit_btf;
+	if (sysaudit_new(&p->au.sa) < 0)
 		return 0;
-	if (sysaudit_open(p->sa, &o) < 0 || (watch_warned(p), sysaudit_attach(p->sa) < 0) ||
-	    pr_epoll_add(p, sysaudit_epoll_fd(p->sa), PR_SRC_BPF, EPOLLIN) < 0) {
-		if (p->verbosity > PODRUN_NORMAL)
-			dprintf(2, "podrun: file access reports off: %s\n", sysaudit_last_error(p->sa));
-		sysaudit_destroy(p->sa);
-		p->sa = NULL;
+	if (sysaudit_open(p->au.sa, &o) < 0 || (watch_warned(p), sysaudit_attach(p->au.sa) < 0) ||
+	    pr_epoll_add(p, sysaudit_epoll_fd(p->au.sa), PR_SRC_BPF, EPOLLIN) < 0) {
+		if (p->cfg.verbosity > PODRUN_NORMAL)
+			dprintf(2, "podrun: file access reports off: %s\n", sysaudit_last_error(p->au.sa));
+		sysaudit_destroy(p->au.sa);
+		p->au.sa = NULL;
 		return 0;
 	}
-	sysaudit_set_classifier(p->sa, pr_bpf_classify, p);
+	sysaudit_set_classifier(p->au.sa, pr_bpf_classify, p);
 	return 0;
 }
 
@@ -485,27 +427,27 @@ static int make_bpf(struct podrun *p)
 	struct sysaudit_opts o = { 0 };
 	int ret;
 
-	if (!p->audit_path)
+	if (!p->cfg.audit_path)
 		return make_fs_report(p);
-	ret = sysaudit_new(&p->sa);
+	ret = sysaudit_new(&p->au.sa);
 	if (ret < 0)
 		return ret;
-	o.mode = (enum sysaudit_mode)p->audit_level;
-	o.target_pid = p->pid;
-	o.btf_path = p->audit_btf; /* NULL: the kernel's own BTF */
-	ret = sysaudit_open(p->sa, &o);
+	o.mode = (enum sysaudit_mode)p->cfg.audit_level;
+	o.target_pid = p->box.pid;
+	o.btf_path = p->cfg.audit_btf; /* NULL: the kernel's own BTF */
+	ret = sysaudit_open(p->au.sa, &o);
 	if (ret >= 0) {
 		watch_warned(p);
-		ret = sysaudit_attach(p->sa);
+		ret = sysaudit_attach(p->au.sa);
 	}
 	if (ret >= 0)
-		ret = pr_epoll_add(p, sysaudit_epoll_fd(p->sa), PR_SRC_BPF, EPOLLIN);
+		ret = pr_epoll_add(p, sysaudit_epoll_fd(p->au.sa), PR_SRC_BPF, EPOLLIN);
 	if (ret < 0) {
 		char why[512];
-		snprintf(why, sizeof why, "eBPF audit cannot start: %s", sysaudit_last_error(p->sa));
-		sysaudit_destroy(p->sa);
-		p->sa = NULL;
-		if (!p->audit_best_effort) {
+		snprintf(why, sizeof why, "eBPF audit cannot start: %s", sysaudit_last_error(p->au.sa));
+		sysaudit_destroy(p->au.sa);
+		p->au.sa = NULL;
+		if (!p->cfg.audit_best_effort) {
 			pr_seterr(p, 0, "%s (use --audit-best-effort to run without it)", why);
 			return ret;
 		}
@@ -513,8 +455,8 @@ static int make_bpf(struct podrun *p)
 			 .rule = "audit-best-effort", .reason = why);
 		return 0;
 	}
-	sysaudit_set_classifier(p->sa, pr_bpf_classify, p);
-	p->bpf_on = 1;
+	sysaudit_set_classifier(p->au.sa, pr_bpf_classify, p);
+	p->au.bpf_on = 1;
 	return 0;
 }
 
@@ -525,17 +467,17 @@ static int start_debug_ui(struct podrun *p)
 #ifdef PODRUN_HAVE_DBGUI
 	int ret;
 
-	if (!p->debug_ui)
+	if (!p->cfg.debug_ui)
 		return 0;
-	ret = dbgui_start(p->debug_ui_addr && *p->debug_ui_addr ? p->debug_ui_addr : NULL, &p->ui);
+	ret = dbgui_start(p->cfg.debug_ui_addr && *p->cfg.debug_ui_addr ? p->cfg.debug_ui_addr : NULL, &p->au.ui);
 	if (ret < 0) {
-		pr_seterr(p, ret, "debug UI on %s", *p->debug_ui_addr ? p->debug_ui_addr : "127.0.0.1:0");
+		pr_seterr(p, ret, "debug UI on %s", *p->cfg.debug_ui_addr ? p->cfg.debug_ui_addr : "127.0.0.1:0");
 		return ret;
 	}
-	dprintf(2, "podrun: debug UI at %s\n", dbgui_url(p->ui));
-	ret = pr_epoll_add(p, dbgui_fd(p->ui), PR_SRC_DBGUI, EPOLLIN);
+	dprintf(2, "podrun: debug UI at %s\n", dbgui_url(p->au.ui));
+	ret = pr_epoll_add(p, dbgui_fd(p->au.ui), PR_SRC_DBGUI, EPOLLIN);
 	if (ret >= 0)
-		ret = pr_arm_timer(p->t_tick, 500, 500);
+		ret = pr_arm_timer(p->loop.t_tick, 500, 500);
 	return ret;
 #else
 	(void)p;
@@ -550,60 +492,60 @@ static int resolve_program(struct podrun *p)
 	char path[4096];
 	struct stat st;
 
-	if (p->rootfs)
+	if (p->cfg.rootfs)
 		return pr_rootfs_program(p); /* the program is in the pod's own image */
-	if (!p->program) {
+	if (!p->cfg.program) {
 		pr_seterr(p, 0, "no program given");
 		return -EINVAL;
 	}
-	p->kind = (enum pr_kind)rt_kind_of(p->program);
-	if (p->serve < 0)
-		p->serve = p->kind == PR_KIND_CLIB;
-	if (!strchr(p->program, '/')) {
+	p->life.kind = (enum pr_kind)rt_kind_of(p->cfg.program);
+	if (p->cfg.serve < 0)
+		p->cfg.serve = p->life.kind == PR_KIND_CLIB;
+	if (!strchr(p->cfg.program, '/')) {
 		/* a bare name: the first match in PATH, as the runtime module does */
 		const char *dirs[] = { "/usr/local/bin", "/usr/bin", "/bin", NULL };
 		for (int i = 0; dirs[i]; i++) {
-			snprintf(path, sizeof path, "%s/%s", dirs[i], p->program);
+			snprintf(path, sizeof path, "%s/%s", dirs[i], p->cfg.program);
 			if (access(path, X_OK) == 0)
 				break;
 			path[0] = '\0';
 		}
 		if (!path[0]) {
-			pr_seterr(p, 0, "program %s: not found in " POL_DEFAULT_PATH, p->program);
+			pr_seterr(p, 0, "program %s: not found in " POL_DEFAULT_PATH, p->cfg.program);
 			return -EINVAL;
 		}
 	} else {
-		if (!realpath(p->program, path) || stat(path, &st) < 0) {
-			pr_seterr(p, errno, "program %s", p->program);
+		if (!realpath(p->cfg.program, path) || stat(path, &st) < 0) {
+			pr_seterr(p, errno, "program %s", p->cfg.program);
 			return -EINVAL;
 		}
 	}
-	p->prog_abs = strdup(path);
-	if (!p->prog_abs)
+	p->life.prog_abs = strdup(path);
+	if (!p->life.prog_abs)
 		return -ENOMEM;
-	if (p->kind == PR_KIND_NATIVE)
-		p->sdk_worker = links_sdk(p->prog_abs ? p->prog_abs : p->program);
+	if (p->life.kind == PR_KIND_NATIVE)
+		p->ipc.sdk_worker = links_sdk(p->life.prog_abs ? p->life.prog_abs : p->cfg.program);
 	else
-		p->sdk_worker = 1;
+		p->ipc.sdk_worker = 1;
 	return 0;
 }
 
 static void emit_start(struct podrun *p)
 {
 	PR_AUDIT(p, .kind = PR_EV_START, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "start",
-		 .pid = 1, .u.kind_name = rt_kind_name((enum rt_kind)p->kind));
-	if (p->verbosity >= PODRUN_VERBOSE)
-		pr_say(p, "podrun: pod %s started: %s (%s), host pid %d\n", p->id, p->program,
-		       rt_kind_name((enum rt_kind)p->kind), (int)p->pid);
+		 .pid = 1, .u.kind_name = rt_kind_name((enum rt_kind)p->life.kind));
+	if (p->cfg.verbosity >= PODRUN_VERBOSE)
+		pr_say(p, "podrun: pod %s started: %s (%s), host pid %d\n", p->life.id, p->cfg.program,
+		       rt_kind_name((enum rt_kind)p->life.kind), (int)p->box.pid);
 }
 
 static int fail_start(struct podrun *p, int ret, int usage)
 {
-	if (!p->err[0])
+	if (!p->life.err[0])
 		pr_seterr(p, ret, "setup failed");
 	pr_teardown(p, 1);
-	p->state = PODRUN_FAILED;
-	p->exit_code = usage ? PODRUN_EXIT_USAGE : PODRUN_EXIT_RUNNER;
+	p->life.state = PODRUN_FAILED;
+	p->life.exit_code = usage ? PODRUN_EXIT_USAGE : PODRUN_EXIT_RUNNER;
 	return usage ? -EINVAL : (ret == -EINVAL ? -EIO : ret);
 }
 
@@ -617,8 +559,8 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 		return ret;
 	sandbox_cfg_set_log(*cfg, sandbox_log, p);
 	ret = pr_build_sandbox(p, *cfg, plan);
-	if (ret >= 0 && p->idmap_base) /* a user namespace and a host id range of its own */
-		ret = sandbox_cfg_set_idmap(*cfg, p->idmap_base, p->idmap_base);
+	if (ret >= 0 && p->box.idmap_base) /* a user namespace and a host id range of its own */
+		ret = sandbox_cfg_set_idmap(*cfg, p->box.idmap_base, p->box.idmap_base);
 	if (ret >= 0 && pr_rootless()) /* the user namespace makes the others possible */
 		ret = sandbox_cfg_set_namespaces(*cfg, SANDBOX_NS_DEFAULT | SANDBOX_NS_USER);
 	if (ret >= 0 && pr_rootless()) /* vm.memfd_noexec is root's (said: "memfd") */
@@ -626,7 +568,7 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 	if (ret >= 0)
 		ret = pr_relay_setup(p, *cfg);
 	if (ret >= 0)
-		ret = sandbox_cfg_add_fd(*cfg, ipc_runner_shm_fd(p->ipc), PR_POD_SHM_FD);
+		ret = sandbox_cfg_add_fd(*cfg, ipc_runner_shm_fd(p->ipc.runner), PR_POD_SHM_FD);
 	return ret;
 }
 
@@ -634,13 +576,13 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 static int spawn_pod(struct podrun *p, const sandbox_cfg_t *cfg)
 {
 	struct sandbox_error se = { { 0 } };
-	int ret = sandbox_spawn(cfg, &p->sb, &se);
+	int ret = sandbox_spawn(cfg, &p->box.sb, &se);
 
 	if (ret < 0) {
 		pr_seterr(p, 0, "spawn: %s", se.msg[0] ? se.msg : strerror(-ret));
 		return ret;
 	}
-	p->pid = sandbox_pid(p->sb);
+	p->box.pid = sandbox_pid(p->box.sb);
 	pr_registry_write(p); /* now with the cgroups */
 	return 0;
 }
@@ -650,9 +592,9 @@ static int plumb_network(struct podrun *p)
 {
 	int ret;
 
-	if (!p->net)
+	if (!p->net.podnet)
 		return 0;
-	ret = podnet_attach(p->net, sandbox_netns_fd(p->sb));
+	ret = podnet_attach(p->net.podnet, sandbox_netns_fd(p->box.sb));
 	if (ret < 0)
 		pr_seterr(p, ret, "network: veth into the pod");
 	/* (no record: the pair dies with the pod's netns whatever happens) */
@@ -662,22 +604,22 @@ static int plumb_network(struct podrun *p)
 /* 10. Only processes of this pod may connect; then let the worker run. */
 static int release_pod(struct podrun *p)
 {
-	struct ipc_peer_rule rule = { .kind = IPC_PEER_PIDNS, .pid = p->pid, .uid = (uid_t)-1 };
+	struct ipc_peer_rule rule = { .kind = IPC_PEER_PIDNS, .pid = p->box.pid, .uid = (uid_t)-1 };
 	struct sandbox_error se = { { 0 } };
 	int ret;
 
 	ret = pr_rootless() ? pr_rootless_peer_rule(p, &rule) : 0; /* (see rootless.c) */
 	if (ret >= 0)
-		ret = ipc_runner_expect_peer(p->ipc, &rule);
+		ret = ipc_runner_expect_peer(p->ipc.runner, &rule);
 	if (ret >= 0)
-		ret = pr_epoll_add(p, ipc_runner_fd(p->ipc), PR_SRC_IPC, EPOLLIN);
+		ret = pr_epoll_add(p, ipc_runner_fd(p->ipc.runner), PR_SRC_IPC, EPOLLIN);
 	if (ret >= 0)
-		ret = pr_epoll_add(p, sandbox_pidfd(p->sb), PR_SRC_PIDFD, EPOLLIN);
+		ret = pr_epoll_add(p, sandbox_pidfd(p->box.sb), PR_SRC_PIDFD, EPOLLIN);
 	if (ret < 0) {
 		pr_seterr(p, ret, "control plane");
 		return ret;
 	}
-	ret = sandbox_release(p->sb, &se);
+	ret = sandbox_release(p->box.sb, &se);
 	if (ret < 0)
 		pr_seterr(p, 0, "pod setup: %s", se.msg[0] ? se.msg : strerror(-ret));
 	else if ((ret = pr_execgate_start(p)) < 0)
@@ -694,14 +636,14 @@ int podrun_start(podrun_t *p)
 
 	if (!p)
 		return -EINVAL;
-	if (p->state != PODRUN_CONFIGURING)
+	if (p->life.state != PODRUN_CONFIGURING)
 		return -EBUSY;
-	p->state = PODRUN_STARTING;
-	p->t_start_ms = pr_now_ms();
-	p->t_start_us = pr_now_us();
-	clk.last_us = p->t_start_us;
+	p->life.state = PODRUN_STARTING;
+	p->life.t_start_ms = pr_now_ms();
+	p->life.t_start_us = pr_now_us();
+	clk.last_us = p->life.t_start_us;
 #ifndef PODRUN_HAVE_DBGUI
-	if (p->debug_ui) {
+	if (p->cfg.debug_ui) {
 		pr_seterr(p, 0, "--debug-ui: debug UI not built");
 		return fail_start(p, -ENOTSUP, 1);
 	}
@@ -776,16 +718,16 @@ int podrun_start(podrun_t *p)
 	trace_steps(p, &clk);
 
 	/* 11. The timeout timer; we are running. */
-	if (p->timeout_s)
-		pr_arm_timer(p->t_timeout, (uint64_t)p->timeout_s * 1000, 0);
-	p->state = PODRUN_RUNNING;
+	if (p->cfg.timeout_s)
+		pr_arm_timer(p->life.t_timeout, (uint64_t)p->cfg.timeout_s * 1000, 0);
+	p->life.state = PODRUN_RUNNING;
 	emit_start(p);
 
 cleanup:
 	/* on failure everything created so far goes again (exit status 125; 2 when
 	 * the policy cannot be enforced as written: no pod was started) */
 	if (ret < 0)
-		ret = fail_start(p, ret, p->refused);
+		ret = fail_start(p, ret, p->life.refused);
 	sandbox_cfg_free(cfg);
 	rt_plan_free(plan);
 	return ret;

@@ -19,6 +19,7 @@
 
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <limits.h>
 #include <time.h>
 
@@ -35,7 +36,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	memset(&d, 0, sizeof d);
 	ret = policy_cat_parse(ev->u.query.category, &cat);
 	if (ret < 0) {
-		ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
+		ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 				   "malformed", "unknown category");
 		PR_AUDIT(p, .src = "loader", .cat = PR_IPC, .act = PR_DENY, .what = ev->u.query.category,
 			 .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
@@ -44,7 +45,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	}
 	if (cat == POL_FFI || cat == POL_FS_READ || cat == POL_FS_WRITE || cat == POL_RUN) {
 		if (pr_normalize_path(what, path, sizeof path) < 0) {
-			ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
+			ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 					   "malformed", "not an absolute path");
 			PR_AUDIT(p, .src = "loader", .cat = pr_pol_index(cat), .act = PR_DENY, .what = what,
 				 .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
@@ -53,14 +54,14 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 		}
 		what = path;
 	}
-	ret = policy_decide(p->pol, cat, what, &d);
+	ret = policy_decide(p->life.pol, cat, what, &d);
 	if (ret < 0) {
 		d.action = POL_DENY;
 		d.rule = "malformed";
 		snprintf(d.reason, sizeof d.reason, "malformed request");
 	}
 	action = d.action == POL_DENY ? IPC_ACT_DENY : d.action == POL_WARN ? IPC_ACT_WARN : IPC_ACT_ALLOW;
-	ipc_runner_verdict(p->ipc, ev->conn, ev->u.query.request_id, action, d.rule, d.reason);
+	ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, action, d.rule, d.reason);
 	pr_audit_decision(p, "loader", cat, what, &d, pr_pod_pid(ev->peer.pid));
 }
 
@@ -86,7 +87,7 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 
 	switch (ev->type) {
 	case IPC_EV_READY:
-		p->ipc_ready = 1;
+		p->ipc.ready = 1;
 		pr_trace(p, "hello");
 		snprintf(what, sizeof what, "hello lang=%u", ev->u.hello.lang);
 		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = what,
@@ -95,7 +96,7 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		break;
 	case IPC_EV_DATA:
 		if (!pr_deliver_messages(p, 0))
-			p->proto_spurious++; /* a doorbell that brought nothing */
+			p->ipc.proto_spurious++; /* a doorbell that brought nothing */
 		break;
 	case IPC_EV_WRITABLE:
 		pr_serve_resume(p);
@@ -115,13 +116,13 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		pr_grace_expired(p);
 		break;
 	case IPC_EV_CLOSED:
-		if (ev->err == 0 || (ev->err == -ETIMEDOUT && !p->ipc_ready)) {
+		if (ev->err == 0 || (ev->err == -ETIMEDOUT && !p->ipc.ready)) {
 			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = "session closed",
 				 .reason = ev->reason[0] ? ev->reason : NULL);
 		} else if (ev->err == -EREMOTEIO) {
 			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = "worker error",
 				 .reason = ev->u.error.text);
-			if (p->verbosity >= PODRUN_NORMAL) {
+			if (p->cfg.verbosity >= PODRUN_NORMAL) {
 				char safe[256];
 				pr_say(p, "podrun: worker reported an error: %s\n",
 				       pr_terminal_safe(ev->u.error.text, safe, sizeof safe));
@@ -130,7 +131,7 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 			/* a protocol violation or a corrupt ring ends the pod */
 			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol",
 				 .rule = "protocol", .reason = ev->reason[0] ? ev->reason : "protocol error");
-			if (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING)
+			if (p->life.state == PODRUN_RUNNING || p->life.state == PODRUN_STARTING)
 				podrun_stop(p, 0);
 		}
 		break;
@@ -162,20 +163,20 @@ static int provided(const struct podrun *p, const char *path, int probe)
 	for (int i = 0; fixed[i]; i++)
 		if (under(path, fixed[i]))
 			return 1;
-	for (size_t i = 0; i < p->n_rt_paths; i++) {
+	for (size_t i = 0; i < p->box.n_rt_paths; i++) {
 		const char *slash;
-		if (under(path, p->rt_paths[i]))
+		if (under(path, p->box.rt_paths[i]))
 			return 1;
-		slash = strrchr(p->rt_paths[i], '/');
-		if (!probe || !slash || slash == p->rt_paths[i] ||
-		    (size_t)(slash - p->rt_paths[i]) >= sizeof dir)
+		slash = strrchr(p->box.rt_paths[i], '/');
+		if (!probe || !slash || slash == p->box.rt_paths[i] ||
+		    (size_t)(slash - p->box.rt_paths[i]) >= sizeof dir)
 			continue;
-		memcpy(dir, p->rt_paths[i], (size_t)(slash - p->rt_paths[i]));
-		dir[slash - p->rt_paths[i]] = '\0';
+		memcpy(dir, p->box.rt_paths[i], (size_t)(slash - p->box.rt_paths[i]));
+		dir[slash - p->box.rt_paths[i]] = '\0';
 		if (under(path, dir))
 			return 1;
 	}
-	if (p->ipc && under(path, ipc_runner_dir(p->ipc)))
+	if (p->ipc.runner && under(path, ipc_runner_dir(p->ipc.runner)))
 		return 1;
 	return 0;
 }
@@ -219,7 +220,7 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 	if (ev->path[0] != '/' || (ev->eflags & SYSAUDIT_F_PATH_TRUNC) ||
 	    pr_normalize_path(ev->path, path, sizeof path) < 0)
 		return;
-	if (policy_decide(p->pol, c, path, &d) < 0)
+	if (policy_decide(p->life.pol, c, path, &d) < 0)
 		return;
 	/* An open of a library an explicit FFI rule names is an FFI fact: a
 	 * denied library is not in the pod, so the loader's open fails and the
@@ -227,7 +228,7 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 	if (ev->kind == SYSAUDIT_EV_OPEN && d.rule && !strcmp(d.rule, "default")) {
 		struct pol_decision f;
 		memset(&f, 0, sizeof f);
-		if (policy_decide(p->pol, POL_FFI, path, &f) == 0 && f.rule && strcmp(f.rule, "default") &&
+		if (policy_decide(p->life.pol, POL_FFI, path, &f) == 0 && f.rule && strcmp(f.rule, "default") &&
 		    f.action == POL_DENY && ev->ret < 0) {
 			v->action = SYSAUDIT_DENY;
 			snprintf(v->rule, sizeof v->rule, "ffi:%s", f.rule);
@@ -280,29 +281,29 @@ static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
 	char safe[256];
 	int write = (ev->eflags & SYSAUDIT_F_WRITE) != 0;
 
-	if (p->verbosity < PODRUN_NORMAL)
+	if (p->cfg.verbosity < PODRUN_NORMAL)
 		return;
 	for (const char *c = what; *c; c++)
 		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
 	h = (h ^ (uint64_t)(v->action * 2 + write)) * 1099511628211ULL;
-	for (unsigned i = 0; i < p->fsrep_n; i++)
-		if (p->fsrep_seen[i] == h)
+	for (unsigned i = 0; i < p->au.fsrep_n; i++)
+		if (p->au.fsrep_seen[i] == h)
 			return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec != p->fsrep_sec) {
-		if (p->fsrep_suppressed)
-			pr_say(p, "podrun: %u more file access reports not shown\n", p->fsrep_suppressed);
-		p->fsrep_sec = now.tv_sec;
-		p->fsrep_in_sec = 0;
-		p->fsrep_suppressed = 0;
+	if (now.tv_sec != p->au.fsrep_sec) {
+		if (p->au.fsrep_suppressed)
+			pr_say(p, "podrun: %u more file access reports not shown\n", p->au.fsrep_suppressed);
+		p->au.fsrep_sec = now.tv_sec;
+		p->au.fsrep_in_sec = 0;
+		p->au.fsrep_suppressed = 0;
 	}
-	if (p->fsrep_in_sec >= PR_FSREP_PER_SEC) {
-		p->fsrep_suppressed++;
+	if (p->au.fsrep_in_sec >= PR_FSREP_PER_SEC) {
+		p->au.fsrep_suppressed++;
 		return;
 	}
-	p->fsrep_in_sec++;
-	if (p->fsrep_n < sizeof p->fsrep_seen / sizeof p->fsrep_seen[0])
-		p->fsrep_seen[p->fsrep_n++] = h;
+	p->au.fsrep_in_sec++;
+	if (p->au.fsrep_n < sizeof p->au.fsrep_seen / sizeof p->au.fsrep_seen[0])
+		p->au.fsrep_seen[p->au.fsrep_n++] = h;
 	/* through the stderr sink: never blocks the loop when nobody reads stderr */
 	pr_say(p, "podrun: %s %s %s (rule %s)\n", v->action == SYSAUDIT_DENY ? "denied" : "warned",
 	       write ? "write" : "read", pr_terminal_safe(what, safe, sizeof safe),
@@ -322,12 +323,12 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	 * (a loss notice has no pid and is always kept) */
 	if (ev->pid == 1 && ev->kind != SYSAUDIT_EV_LOST)
 		return 0;
-	if (ev->kind == SYSAUDIT_EV_EXEC && p->exec_fd >= 0)
+	if (ev->kind == SYSAUDIT_EV_EXEC && p->box.exec_fd >= 0)
 		return 0; /* execgate.c decided and reported it */
-	sysaudit_classify(p->sa, ev, &v);
+	sysaudit_classify(p->au.sa, ev, &v);
 	/* Plain facts (runtime files, fork/exit) only reach the audit at -v;
 	 * every exec and connect is evidence and always kept. */
-	if (v.action == SYSAUDIT_INFO && p->verbosity < PODRUN_VERBOSE &&
+	if (v.action == SYSAUDIT_INFO && p->cfg.verbosity < PODRUN_VERBOSE &&
 	    ev->kind != SYSAUDIT_EV_EXEC && ev->kind != SYSAUDIT_EV_CONNECT &&
 	    ev->kind != SYSAUDIT_EV_LOST)
 		return 0;
@@ -351,6 +352,66 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	return 0;
 }
 
+/* ---- the loop's descriptors, timers and pending flag ---------------------- */
+
+int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = ((uint64_t)tag << 32) | (uint32_t)fd };
+
+	if (epoll_ctl(p->loop.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void pr_epoll_del(struct podrun *p, int fd)
+{
+	if (p->loop.ep >= 0 && fd >= 0)
+		epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Arm @p tfd to fire after @p us (0: at once) and then every @p interval_us
+ * (0: once). Both 0 disarms. */
+int pr_arm_timer_us(int tfd, uint64_t us, uint64_t interval_us)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = (time_t)(us / 1000000);
+	its.it_value.tv_nsec = (long)(us % 1000000) * 1000L;
+	if (us == 0 && interval_us != 0)
+		its.it_value.tv_nsec = 1; /* "at once" (0 would disarm) */
+	its.it_interval.tv_sec = (time_t)(interval_us / 1000000);
+	its.it_interval.tv_nsec = (long)(interval_us % 1000000) * 1000L;
+	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* The same in milliseconds. */
+int pr_arm_timer(int tfd, uint64_t ms, uint64_t interval_ms)
+{
+	return pr_arm_timer_us(tfd, ms * 1000, interval_ms * 1000);
+}
+
+/* The pending eventfd is readable exactly while the embedder has something to
+ * take: a queued event, or (when messages are for the API) a frame. */
+void pr_pending_update(struct podrun *p)
+{
+	int want = p->au.evq.count > 0;
+	uint64_t v = 1;
+
+	if (!want && !p->cfg.msg_to_stdout && p->ipc.runner) {
+		int64_t used = ring_used(ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER));
+		want = used != 0;
+	}
+	if (p->loop.pending_fd < 0 || want == p->loop.pending_set)
+		return;
+	if (want) {
+		if (write(p->loop.pending_fd, &v, sizeof v) != sizeof v)
+			return;
+	} else if (read(p->loop.pending_fd, &v, sizeof v) != sizeof v) {
+		return;
+	}
+	p->loop.pending_set = want;
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 static void on_signal(struct podrun *p)
@@ -358,11 +419,11 @@ static void on_signal(struct podrun *p)
 	struct signalfd_siginfo si;
 	char what[32];
 
-	while (read(p->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+	while (read(p->loop.sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		snprintf(what, sizeof what, "signal %u", si.ssi_signo);
 		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = what);
-		if (++p->signals_seen == 1)
-			podrun_stop(p, p->grace_ms);
+		if (++p->life.signals_seen == 1)
+			podrun_stop(p, p->cfg.grace_ms);
 		else
 			podrun_stop(p, 0); /* a second signal: no more grace */
 	}
@@ -384,19 +445,19 @@ static void on_tick(struct podrun *p)
 	static const char *const states[] = { "starting", "starting", "running", "stopping",
 					      "exited", "exited" };
 
-	if (!p->ui)
+	if (!p->au.ui)
 		return;
 	pr_timestamp(ts, 0);
 	pr_sb_printf(&x, "{\"ts\":\"%s\",\"pod\":\"%s\",\"src\":\"runner\",\"cat\":\"life\","
 		      "\"action\":\"info\",\"what\":\"stats\",\"rule\":\"default\",\"pid\":0,"
 		      "\"state\":\"%s\",\"rings\":{\"to_pod_frames\":%llu,\"to_runner_frames\":%llu,"
 		      "\"to_pod_bytes\":%llu,\"to_runner_bytes\":%llu},\"syscalls\":{",
-		  ts, p->id, states[p->state], (unsigned long long)p->frames_to_pod,
-		  (unsigned long long)p->frames_to_runner, (unsigned long long)p->bytes_to_pod,
-		  (unsigned long long)p->bytes_to_runner);
-	if (p->sa) {
+		  ts, p->life.id, states[p->life.state], (unsigned long long)p->ipc.frames_to_pod,
+		  (unsigned long long)p->ipc.frames_to_runner, (unsigned long long)p->ipc.bytes_to_pod,
+		  (unsigned long long)p->ipc.bytes_to_runner);
+	if (p->au.sa) {
 		struct sysaudit_count c[64];
-		int n = sysaudit_counts(p->sa, c, 64);
+		int n = sysaudit_counts(p->au.sa, c, 64);
 		for (int i = 0; i < n && i < 64; i++) {
 			pr_sb_puts(&x, i ? "," : "");
 			pr_sb_json_str(&x, c[i].name);
@@ -405,7 +466,7 @@ static void on_tick(struct podrun *p)
 	}
 	pr_sb_puts(&x, "}}");
 	if (!x.oom)
-		dbgui_publish(p->ui, x.buf);
+		dbgui_publish(p->au.ui, x.buf);
 	pr_sb_free(&x);
 #else
 	(void)p;
@@ -417,15 +478,15 @@ static void on_drain(struct podrun *p)
 {
 	ring_t *r;
 
-	if (!p->ipc || p->state != PODRUN_RUNNING) {
-		pr_arm_timer(p->t_drain, 0, 0);
+	if (!p->ipc.runner || p->life.state != PODRUN_RUNNING) {
+		pr_arm_timer(p->io.t_drain, 0, 0);
 		return;
 	}
-	r = ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_POD);
-	if (ring_used(r) == 0 && !p->line_in.len) {
-		pr_arm_timer(p->t_drain, 0, 0);
+	r = ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_POD);
+	if (ring_used(r) == 0 && !p->io.line_in.len) {
+		pr_arm_timer(p->io.t_drain, 0, 0);
 		pr_trace(p, "input drained: stop");
-		podrun_stop(p, p->grace_ms);
+		podrun_stop(p, p->cfg.grace_ms);
 	}
 }
 
@@ -437,21 +498,21 @@ static uint64_t proto_count(const struct podrun *p)
 {
 	struct ipc_stats st;
 
-	if (!p->ipc)
+	if (!p->ipc.runner)
 		return 0;
-	ipc_runner_stats(p->ipc, &st);
+	ipc_runner_stats(p->ipc.runner, &st);
 	return st.messages_received - st.doorbells_received + st.query_messages_received +
-	       st.rejected + p->proto_spurious;
+	       st.rejected + p->ipc.proto_spurious;
 }
 
 static void ipc_interest(struct podrun *p, int on)
 {
 	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
 
-	if (!p->ipc)
+	if (!p->ipc.runner)
 		return;
-	ev.data.u64 = ((uint64_t)PR_SRC_IPC << 32) | (uint32_t)ipc_runner_fd(p->ipc);
-	epoll_ctl(p->ep, EPOLL_CTL_MOD, ipc_runner_fd(p->ipc), &ev);
+	ev.data.u64 = ((uint64_t)PR_SRC_IPC << 32) | (uint32_t)ipc_runner_fd(p->ipc.runner);
+	epoll_ctl(p->loop.ep, EPOLL_CTL_MOD, ipc_runner_fd(p->ipc.runner), &ev);
 }
 
 /* Over PR_PROTO_RATE in this window: the control sockets are not read until
@@ -460,12 +521,12 @@ static int proto_over(struct podrun *p)
 {
 	char why[192];
 
-	uint32_t rate = p->proto_rate ? p->proto_rate : PR_PROTO_RATE;
+	uint32_t rate = p->cfg.proto_rate ? p->cfg.proto_rate : PR_PROTO_RATE;
 
-	if (p->ipc_paused || proto_count(p) - p->proto_seen <= rate)
-		return p->ipc_paused;
-	p->ipc_paused = 1;
-	p->more &= ~PR_MORE_IPC;
+	if (p->ipc.paused || proto_count(p) - p->ipc.proto_seen <= rate)
+		return p->ipc.paused;
+	p->ipc.paused = 1;
+	p->loop.more &= ~PR_MORE_IPC;
 	ipc_interest(p, 0);
 	snprintf(why, sizeof why, "more than %u control messages per second: not read until the next "
 		 "second; %d such seconds in a row stop the pod", rate, PR_FLOOD_WINDOWS);
@@ -477,21 +538,21 @@ static int proto_over(struct podrun *p)
 /* Every second: the audit's folded lines, the protocol rate's window. */
 static void on_window(struct podrun *p)
 {
-	int was_paused = p->ipc_paused;
+	int was_paused = p->ipc.paused;
 	char why[160];
 
 	pr_audit_window(p);
-	p->flood_windows = was_paused ? p->flood_windows + 1 : 0;
-	p->proto_seen = proto_count(p);
+	p->ipc.flood_windows = was_paused ? p->ipc.flood_windows + 1 : 0;
+	p->ipc.proto_seen = proto_count(p);
 	if (was_paused) {
-		p->ipc_paused = 0;
+		p->ipc.paused = 0;
 		ipc_interest(p, 1);
-		p->more |= PR_MORE_IPC;
+		p->loop.more |= PR_MORE_IPC;
 	}
-	if (p->flood_windows >= PR_FLOOD_WINDOWS &&
-	    (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING)) {
+	if (p->ipc.flood_windows >= PR_FLOOD_WINDOWS &&
+	    (p->life.state == PODRUN_RUNNING || p->life.state == PODRUN_STARTING)) {
 		snprintf(why, sizeof why, "more than %u control messages per second for %d seconds: "
-			 "the pod is stopped", p->proto_rate ? p->proto_rate : PR_PROTO_RATE,
+			 "the pod is stopped", p->cfg.proto_rate ? p->cfg.proto_rate : PR_PROTO_RATE,
 			 PR_FLOOD_WINDOWS);
 		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol flood",
 			 .rule = "limits", .reason = why);
@@ -505,17 +566,17 @@ static void serve_ipc(struct podrun *p)
 	struct ipc_event ev;
 	int i;
 
-	if (p->ipc_paused)
+	if (p->ipc.paused)
 		return;
-	for (i = 0; i < PR_IPC_BUDGET && p->ipc && p->state != PODRUN_EXITED; i++) {
-		if (ipc_runner_dispatch(p->ipc, &ev) != 1)
+	for (i = 0; i < PR_IPC_BUDGET && p->ipc.runner && p->life.state != PODRUN_EXITED; i++) {
+		if (ipc_runner_dispatch(p->ipc.runner, &ev) != 1)
 			return;
 		pr_ipc_event(p, &ev);
 		if ((i & 15) == 15 && proto_over(p))
 			return;
 	}
-	if (p->ipc && !proto_over(p))
-		p->more |= PR_MORE_IPC;
+	if (p->ipc.runner && !proto_over(p))
+		p->loop.more |= PR_MORE_IPC;
 }
 
 static int is_control(uint32_t tag)
@@ -538,12 +599,12 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 		break;
 	case PR_SRC_TIMEOUT:
 		drain_timer(fd);
-		if (p->state == PODRUN_RUNNING || p->state == PODRUN_STARTING ||
-		    p->state == PODRUN_STOPPING) {
-			p->timed_out = 1;
+		if (p->life.state == PODRUN_RUNNING || p->life.state == PODRUN_STARTING ||
+		    p->life.state == PODRUN_STOPPING) {
+			p->life.timed_out = 1;
 			PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_WARN, .what = "timeout",
 				 .rule = "limits", .reason = "the pod ran past its --timeout");
-			podrun_stop(p, p->grace_ms);
+			podrun_stop(p, p->cfg.grace_ms);
 		}
 		break;
 	case PR_SRC_GRACE:
@@ -566,7 +627,7 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 		pr_relay_stdin(p);
 		break;
 	case PR_SRC_OUT:
-		pr_relay_pod_output(p, fd, p->serve ? PR_SINK_ERR : PR_SINK_OUT, 0);
+		pr_relay_pod_output(p, fd, p->cfg.serve ? PR_SINK_ERR : PR_SINK_OUT, 0);
 		break;
 	case PR_SRC_ERR:
 		pr_relay_pod_output(p, fd, PR_SINK_ERR, 0);
@@ -579,20 +640,20 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 		pr_sink_ready(p, fd);
 		break;
 	case PR_SRC_PROXY:
-		if (p->proxy)
-			proxy_dispatch(p->proxy);
+		if (p->net.proxy)
+			proxy_dispatch(p->net.proxy);
 		break;
 	case PR_SRC_BPF:
-		if (p->sa)
-			sysaudit_consume(p->sa, pr_bpf_event, p);
+		if (p->au.sa)
+			sysaudit_consume(p->au.sa, pr_bpf_event, p);
 		break;
 	case PR_SRC_EXEC:
 		pr_execgate_dispatch(p, events);
 		break;
 	case PR_SRC_DBGUI:
 #ifdef PODRUN_HAVE_DBGUI
-		if (p->ui)
-			dbgui_dispatch(p->ui);
+		if (p->au.ui)
+			dbgui_dispatch(p->au.ui);
 #endif
 		break;
 	default:
@@ -604,12 +665,12 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 /* Sources that stopped at their budget with work left. */
 static void serve_more(struct podrun *p)
 {
-	unsigned more = p->more;
+	unsigned more = p->loop.more;
 
-	p->more = 0;
-	if ((more & PR_MORE_IPC) && p->state != PODRUN_EXITED)
+	p->loop.more = 0;
+	if ((more & PR_MORE_IPC) && p->life.state != PODRUN_EXITED)
 		serve_ipc(p);
-	if ((more & PR_MORE_RX) && p->state != PODRUN_EXITED && !p->rx_paused)
+	if ((more & PR_MORE_RX) && p->life.state != PODRUN_EXITED && !p->ipc.rx_paused)
 		pr_deliver_messages(p, 0);
 }
 
@@ -624,21 +685,21 @@ int pr_loop_once(struct podrun *p, int timeout_ms)
 	struct epoll_event evs[32];
 	int n, i, pass;
 
-	if ((p->stdin_regular && !p->stdin_eof && !p->stdin_paused) || p->more)
+	if ((p->io.stdin_regular && !p->io.stdin_eof && !p->io.stdin_paused) || p->loop.more)
 		timeout_ms = 0; /* a regular file is always readable: poll it */
-	n = epoll_wait(p->ep, evs, 32, timeout_ms);
+	n = epoll_wait(p->loop.ep, evs, 32, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < n && p->state != PODRUN_EXITED; i++) {
+		for (i = 0; i < n && p->life.state != PODRUN_EXITED; i++) {
 			uint32_t tag = (uint32_t)(evs[i].data.u64 >> 32);
 			if (is_control(tag) != (pass == 0))
 				continue;
 			handle(p, tag, (int)(uint32_t)evs[i].data.u64, evs[i].events);
 		}
-	if (p->state != PODRUN_EXITED)
+	if (p->life.state != PODRUN_EXITED)
 		serve_more(p);
-	if (p->stdin_regular && !p->stdin_eof && !p->stdin_paused && p->state != PODRUN_EXITED) {
+	if (p->io.stdin_regular && !p->io.stdin_eof && !p->io.stdin_paused && p->life.state != PODRUN_EXITED) {
 		pr_relay_stdin(p);
 		n++;
 	}
@@ -653,9 +714,9 @@ int podrun_dispatch(podrun_t *p, int timeout_ms)
 
 	if (!p)
 		return -EINVAL;
-	if (p->state == PODRUN_EXITED)
+	if (p->life.state == PODRUN_EXITED)
 		return 0;
-	if (p->state == PODRUN_CONFIGURING || p->state == PODRUN_FAILED || p->ep < 0)
+	if (p->life.state == PODRUN_CONFIGURING || p->life.state == PODRUN_FAILED || p->loop.ep < 0)
 		return -EBADFD;
 	n = pr_loop_once(p, timeout_ms);
 	pr_pending_update(p);
@@ -668,12 +729,12 @@ int podrun_wait(podrun_t *p)
 
 	if (!p)
 		return -EINVAL;
-	while (p->state != PODRUN_EXITED) {
+	while (p->life.state != PODRUN_EXITED) {
 		ret = podrun_dispatch(p, -1);
 		if (ret < 0)
 			return ret;
 	}
-	return p->exit_code;
+	return p->life.exit_code;
 }
 
 int podrun_send(podrun_t *p, const void *buf, uint32_t len)
@@ -682,22 +743,22 @@ int podrun_send(podrun_t *p, const void *buf, uint32_t len)
 
 	if (!p || (!buf && len))
 		return -EINVAL;
-	if (p->state == PODRUN_CONFIGURING || p->state == PODRUN_FAILED)
+	if (p->life.state == PODRUN_CONFIGURING || p->life.state == PODRUN_FAILED)
 		return -EBADFD;
-	if (p->state == PODRUN_EXITED || !p->ipc)
+	if (p->life.state == PODRUN_EXITED || !p->ipc.runner)
 		return -EPIPE;
-	ret = ipc_runner_send(p->ipc, buf, len);
+	ret = ipc_runner_send(p->ipc.runner, buf, len);
 	if (ret == -ENOTCONN) {
 		/* before HELLO the ring is already mapped: queue into it directly */
-		ring_t *r = ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_POD);
-		if (ipc_runner_state(p->ipc) == IPC_RS_LISTENING)
+		ring_t *r = ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_POD);
+		if (ipc_runner_state(p->ipc.runner) == IPC_RS_LISTENING)
 			ret = ring_write(r, buf, len);
 		else
 			ret = -EPIPE;
 	}
 	if (ret == 0) {
-		p->frames_to_pod++;
-		p->bytes_to_pod += len;
+		p->ipc.frames_to_pod++;
+		p->ipc.bytes_to_pod += len;
 	}
 	return ret;
 }
@@ -708,18 +769,18 @@ int podrun_recv(podrun_t *p, void *buf, uint32_t cap)
 
 	if (!p || !buf)
 		return -EINVAL;
-	if (p->state == PODRUN_CONFIGURING || p->state == PODRUN_FAILED)
+	if (p->life.state == PODRUN_CONFIGURING || p->life.state == PODRUN_FAILED)
 		return -EBADFD;
-	if (!p->ipc)
+	if (!p->ipc.runner)
 		return pr_left_recv(p, buf, cap);
-	n = ipc_runner_recv(p->ipc, buf, cap);
+	n = ipc_runner_recv(p->ipc.runner, buf, cap);
 	if (n == -ENOTCONN) {
-		ring_t *r = ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER);
+		ring_t *r = ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER);
 		n = ring_read(r, buf, cap);
 	}
 	if (n >= 0) {
-		p->frames_to_runner++;
-		p->bytes_to_runner += (uint64_t)n;
+		p->ipc.frames_to_runner++;
+		p->ipc.bytes_to_runner += (uint64_t)n;
 	}
 	pr_pending_update(p);
 	return n;
@@ -732,9 +793,9 @@ int podrun_peek(podrun_t *p, const void **payload)
 
 	if (!p || !payload)
 		return -EINVAL;
-	if (!p->ipc)
-		return p->state == PODRUN_EXITED ? -EAGAIN : -EBADFD;
-	r = ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER);
+	if (!p->ipc.runner)
+		return p->life.state == PODRUN_EXITED ? -EAGAIN : -EBADFD;
+	r = ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER);
 	n = ring_peek(r, payload);
 	if (n == -EAGAIN) {
 		/* announce "about to sleep" so the pod rings the doorbell (02 protocol) */
@@ -742,7 +803,7 @@ int podrun_peek(podrun_t *p, const void **payload)
 			n = ring_peek(r, payload);
 	}
 	if (n >= 0)
-		p->peeked = 1;
+		p->ipc.peeked = 1;
 	return n;
 }
 
@@ -750,11 +811,11 @@ int podrun_release(podrun_t *p)
 {
 	if (!p)
 		return -EINVAL;
-	if (!p->ipc || !p->peeked)
+	if (!p->ipc.runner || !p->ipc.peeked)
 		return -EBADFD;
-	ring_release(ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER));
-	p->peeked = 0;
-	p->frames_to_runner++;
+	ring_release(ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER));
+	p->ipc.peeked = 0;
+	p->ipc.frames_to_runner++;
 	pr_pending_update(p);
 	return 0;
 }

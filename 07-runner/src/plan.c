@@ -187,7 +187,7 @@ static void add_top_level(struct plan *pl, enum bind_kind kind)
 /* The normalized rules of a category (none when the policy cannot list them). */
 static int rules_of(struct podrun *p, enum pol_cat c, const struct pol_rule **r, size_t *n)
 {
-	if (policy_rules(p->pol, c, r, n) < 0 || !*r) {
+	if (policy_rules(p->life.pol, c, r, n) < 0 || !*r) {
 		*n = 0;
 		return 0;
 	}
@@ -200,7 +200,7 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 	size_t n;
 
 	/* run: programs (and their libraries), ffi: libraries */
-	if (policy_default(p->pol, POL_RUN) != POL_DENY)
+	if (policy_default(p->life.pol, POL_RUN) != POL_DENY)
 		add_top_level(pl, B_RO_EXEC);
 	if (rules_of(p, POL_RUN, &r, &n))
 		for (size_t i = 0; i < n; i++)
@@ -210,7 +210,7 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 		for (size_t i = 0; i < n; i++)
 			if (r[i].action != POL_DENY && r[i].pattern[0] == '/')
 				add_exec_file(pl, r[i].pattern);
-	if (policy_default(p->pol, POL_FFI) != POL_DENY) {
+	if (policy_default(p->life.pol, POL_FFI) != POL_DENY) {
 		static const char *const libdirs[] = { "/usr/lib", "/usr/local/lib", NULL };
 		for (int i = 0; libdirs[i]; i++)
 			if (access(libdirs[i], F_OK) == 0 && !covering(pl, libdirs[i], 1))
@@ -221,10 +221,10 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 		for (size_t i = 0; i < n; i++)
 			if (r[i].action != POL_DENY && r[i].pattern[0] == '/' && strcmp(r[i].pattern, "/"))
 				add(pl, r[i].pattern, r[i].pattern, B_RW, SANDBOX_MNT_OPTIONAL, 0);
-	if (policy_default(p->pol, POL_FS_WRITE) != POL_DENY)
+	if (policy_default(p->life.pol, POL_FS_WRITE) != POL_DENY)
 		add(pl, "/tmp", "/tmp", B_RW, 0, 0);
 	/* fs.read: read-only binds (noexec: reading is not running) */
-	if (policy_default(p->pol, POL_FS_READ) != POL_DENY)
+	if (policy_default(p->life.pol, POL_FS_READ) != POL_DENY)
 		add_top_level(pl, B_RO);
 	if (rules_of(p, POL_FS_READ, &r, &n))
 		for (size_t i = 0; i < n; i++) {
@@ -309,7 +309,7 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 				continue;
 			if (lstat(r[i].pattern, &st) < 0) {
 				/* nothing to cover: the pod could create it in the writable tree */
-				p->refused = 1;
+				p->life.refused = 1;
 				pr_seterr(p, -ENOENT,
 					  "--deny-write=%s: the path does not exist inside the writable %s, "
 					  "so the pod could create it; create it before the run, or drop the rule",
@@ -317,7 +317,7 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 				return -ENOENT;
 			}
 			memset(&d, 0, sizeof d);
-			if (policy_decide(p->pol, POL_FS_READ, r[i].pattern, &d) == 0 && d.action != POL_DENY)
+			if (policy_decide(p->life.pol, POL_FS_READ, r[i].pattern, &d) == 0 && d.action != POL_DENY)
 				add(pl, r[i].pattern, r[i].pattern, B_RO, 0, 0);
 			else
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
@@ -365,7 +365,7 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 			if (r[i].action != POL_DENY || pat[0] != '/')
 				continue;
 			if (cats[k] == POL_FS_READ && is_under(prog, pat)) {
-				p->refused = 1;
+				p->life.refused = 1;
 				pr_seterr(p, -EACCES,
 					  "--deny-read=%s covers the worker %s: the pod could not read its own "
 					  "program; move the worker out of %s or narrow the rule",
@@ -382,7 +382,7 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 	memset(&d, 0, sizeof d);
 	/* a script is read, not run: its directory runs nothing the Run policy
 	 * denies (a C-library worker maps its own library and its neighbours) */
-	if (rt_plan_kind(plan) != RT_KIND_CLIB && policy_decide(p->pol, POL_RUN, app, &d) == 0 &&
+	if (rt_plan_kind(plan) != RT_KIND_CLIB && policy_decide(p->life.pol, POL_RUN, app, &d) == 0 &&
 	    d.action == POL_DENY)
 		ab->kind = B_RO;
 	return 0;
@@ -401,9 +401,9 @@ static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *host, con
 
 	if (stat(host, &st) < 0)
 		return 1; /* nothing to hide */
-	stand_in = S_ISDIR(st.st_mode) ? p->mask_dir : p->mask_file;
+	stand_in = S_ISDIR(st.st_mode) ? p->box.mask_dir : p->box.mask_file;
 	if (!stand_in[0]) {
-		snprintf(stand_in, sizeof p->mask_dir, "/run/podrun/%s.mask%s", p->id,
+		snprintf(stand_in, sizeof p->box.mask_dir, "/run/podrun/%s.mask%s", p->life.id,
 			 S_ISDIR(st.st_mode) ? "d" : "f");
 		if (S_ISDIR(st.st_mode)) {
 			if (mkdir(stand_in, 0) < 0 && errno != EEXIST)
@@ -435,23 +435,23 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 	if (b->kind == B_RO_EXEC) {
 		/* a program (run rule), or a library (ffi rule, or a dependency) */
 		cat = PR_RUN;
-		if (policy_decide(p->pol, POL_RUN, b->dst, &d) < 0 || !d.rule || !strcmp(d.rule, "default")) {
+		if (policy_decide(p->life.pol, POL_RUN, b->dst, &d) < 0 || !d.rule || !strcmp(d.rule, "default")) {
 			cat = PR_FFI;
-			policy_decide(p->pol, POL_FFI, b->dst, &d);
+			policy_decide(p->life.pol, POL_FFI, b->dst, &d);
 		}
 	} else if (b->kind == B_MASK) {
 		/* a mask hides a read or a run denial (src: the host path) */
-		policy_decide(p->pol, POL_FS_READ, b->src, &d);
+		policy_decide(p->life.pol, POL_FS_READ, b->src, &d);
 		if (d.action != POL_DENY || !d.rule || !strcmp(d.rule, "default")) {
 			cat = PR_RUN;
-			policy_decide(p->pol, POL_RUN, b->src, &d);
+			policy_decide(p->life.pol, POL_RUN, b->src, &d);
 		}
 	} else {
-		policy_decide(p->pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->src, &d);
+		policy_decide(p->life.pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->src, &d);
 	}
 	PR_AUDIT(p, .kind = PR_EV_MOUNT, .src = "policy", .cat = cat, .act = PR_INFO, .what = b->dst,
 		 .rule = d.rule, .u.mount = { how[b->kind], b->dependency });
-	if (p->verbosity >= PODRUN_VERBOSE + 1)
+	if (p->cfg.verbosity >= PODRUN_VERBOSE + 1)
 		dprintf(2, "podrun: mount %s %s\n", how[b->kind], b->dst);
 }
 
@@ -596,16 +596,16 @@ static int build_env(struct podrun *p, const rt_plan_t *plan, char ***out, size_
 	/* infrastructure first (names to reserve) */
 	for (size_t i = 0; rtenv && rtenv[i]; i++)
 		ret |= pr_strv_add(&infra, &ni, rtenv[i]);
-	if (p->net)
-		for (const char *const *e = podnet_env(p->net); e && *e; e++)
+	if (p->net.podnet)
+		for (const char *const *e = podnet_env(p->net.podnet); e && *e; e++)
 			ret |= pr_strv_add(&infra, &ni, *e);
-	snprintf(buf, sizeof buf, "POD_QUERY_SOCKET=%s", ipc_runner_query_path(p->ipc));
+	snprintf(buf, sizeof buf, "POD_QUERY_SOCKET=%s", ipc_runner_query_path(p->ipc.runner));
 	ret |= pr_strv_add(&infra, &ni, buf);
 	if (!env_has(infra, ni, "POD_FFI_SOCKET", 14)) {
-		snprintf(buf, sizeof buf, "POD_FFI_SOCKET=%s", ipc_runner_query_path(p->ipc));
+		snprintf(buf, sizeof buf, "POD_FFI_SOCKET=%s", ipc_runner_query_path(p->ipc.runner));
 		ret |= pr_strv_add(&infra, &ni, buf);
 	}
-	snprintf(buf, sizeof buf, "POD_ID=%s", p->id);
+	snprintf(buf, sizeof buf, "POD_ID=%s", p->life.id);
 	ret |= pr_strv_add(&infra, &ni, buf);
 	if (ret < 0)
 		goto cleanup;
@@ -618,7 +618,7 @@ static int build_env(struct podrun *p, const rt_plan_t *plan, char ***out, size_
 		memcpy(name, *e, len);
 		name[len] = '\0';
 		memset(&d, 0, sizeof d);
-		if (policy_decide(p->pol, POL_ENV, name, &d) < 0)
+		if (policy_decide(p->life.pol, POL_ENV, name, &d) < 0)
 			continue;
 		if (d.action == POL_DENY) {
 			if (d.rule && strcmp(d.rule, "default"))
@@ -677,7 +677,7 @@ static const char *ffi_denied(struct podrun *p, const char *found, const char *r
 
 	for (int i = 0; i < 2; i++) {
 		memset(&d, 0, sizeof d);
-		if (names[i] && names[i][0] == '/' && policy_decide(p->pol, POL_FFI, names[i], &d) == 0 &&
+		if (names[i] && names[i][0] == '/' && policy_decide(p->life.pol, POL_FFI, names[i], &d) == 0 &&
 		    d.action == POL_DENY && d.rule && strcmp(d.rule, "default"))
 			return d.rule;
 	}
@@ -730,7 +730,7 @@ static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
 		if (rt_plan_host_path(plan, *t, host, sizeof host) < 0)
 			snprintf(host, sizeof host, "%s", *t);
 		if ((rule = ffi_denied(p, *t, host))) {
-			p->refused = 1;
+			p->life.refused = 1;
 			pr_seterr(p, -EPERM,
 				  "--deny-ffi=%s cannot be enforced for a %s worker: its runtime links %s "
 				  "itself, so the library is in the process before the worker runs (a "
@@ -744,7 +744,7 @@ static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
 		return 0;
 	rt_elf_closure(rt_plan_program(plan), needed_cb, &c, NULL);
 	if (c.rule) {
-		p->refused = 1;
+		p->life.refused = 1;
 		pr_seterr(p, -EPERM,
 			  "--deny-ffi=%s: the worker %s links %s (DT_NEEDED), which the loader maps "
 			  "before any gate runs; build the worker without it, or drop the rule",
@@ -766,20 +766,20 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	char *const *argv;
 	int ret;
 
-	if (p->rootfs)
+	if (p->cfg.rootfs)
 		return pr_rootfs_sandbox(p, cfg);
 	argv = rt_plan_argv(plan);
 	/* 1. Runtime files: what the worker kind needs to run at all (runtime/). */
 	nm = rt_plan_mounts(plan, &m);
 	for (size_t i = 0; i < nm; i++) {
 		add(&pl, m[i].host, m[i].pod, B_RO_EXEC, 0, 1);
-		pr_strv_add(&p->rt_paths, &p->n_rt_paths, m[i].pod);
+		pr_strv_add(&p->box.rt_paths, &p->box.n_rt_paths, m[i].pod);
 	}
 	/* 2. The control socket directory, same path inside (02). */
-	add(&pl, ipc_runner_dir(p->ipc), ipc_runner_dir(p->ipc), B_RO, 0, 1);
+	add(&pl, ipc_runner_dir(p->ipc.runner), ipc_runner_dir(p->ipc.runner), B_RO, 0, 1);
 	/* 3. The pod's resolver when it has a network (05). */
-	if (p->net && p->resolv_path[0])
-		add(&pl, p->resolv_path, "/etc/resolv.conf", B_RO, 0, 1);
+	if (p->net.podnet && p->net.resolv_path[0])
+		add(&pl, p->net.resolv_path, "/etc/resolv.conf", B_RO, 0, 1);
 	/* 4. Policy: run/ffi/fs binds, then the masks inside them. */
 	policy_binds(p, &pl);
 	ret = ffi_enforceable(p, plan);
@@ -820,11 +820,11 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 
 	/* 7. Limits (cgroup memory/pids), Landlock mirrors the plan, seccomp on. */
 	sandbox_limits_default(&lim);
-	lim.memory_bytes = p->memory;
-	lim.pids_max = p->pids;
-	lim.cpu_percent = p->cpu_percent;
-	lim.nofile = p->nofile;
-	lim.fsize_bytes = p->fsize;
+	lim.memory_bytes = p->cfg.memory;
+	lim.pids_max = p->cfg.pids;
+	lim.cpu_percent = p->cfg.cpu_percent;
+	lim.nofile = p->cfg.nofile;
+	lim.fsize_bytes = p->cfg.fsize;
 	if (pr_rootless()) { /* no cgroup: rlimits instead, said at start (rootless.c) */
 		pr_rootless_limits(p, &lim);
 		lim.cpu_percent = 0;
@@ -839,12 +839,12 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	if (ret >= 0)
 		ret = sandbox_cfg_set_exec_notify(cfg, true);
 	for (char *const *e = rt_plan_exec_paths(plan); ret >= 0 && e && *e; e++)
-		ret = pr_strv_add(&p->exec_rt, &p->n_exec_rt, *e);
-	if (ret >= 0 && find_dst_host(plan, RT_POD_APP, p->app_host, sizeof p->app_host) < 0)
-		p->app_host[0] = '\0';
+		ret = pr_strv_add(&p->box.exec_rt, &p->box.n_exec_rt, *e);
+	if (ret >= 0 && find_dst_host(plan, RT_POD_APP, p->box.app_host, sizeof p->box.app_host) < 0)
+		p->box.app_host[0] = '\0';
 	/* memory files run only when the Run policy allows running anything */
 	if (ret >= 0)
-		ret = sandbox_cfg_set_memfd_exec(cfg, policy_default(p->pol, POL_RUN) == POL_ALLOW);
+		ret = sandbox_cfg_set_memfd_exec(cfg, policy_default(p->life.pol, POL_RUN) == POL_ALLOW);
 	if (ret < 0)
 		pr_seterr(p, ret, "sandbox: limits");
 cleanup:

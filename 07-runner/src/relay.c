@@ -50,7 +50,7 @@ static int make_pipe(int fds[2])
  * writes for a regular file. */
 void pr_sink_attach(struct podrun *p, int which, int fd)
 {
-	struct pr_sink *s = &p->sink[which];
+	struct pr_sink *s = &p->io.sink[which];
 	char path[64];
 	struct stat st;
 	int nfd;
@@ -76,14 +76,14 @@ void pr_sink_attach(struct podrun *p, int which, int fd)
 
 void pr_sinks_open(struct podrun *p)
 {
-	pr_sink_attach(p, PR_SINK_OUT, p->out_fd);
-	pr_sink_attach(p, PR_SINK_ERR, p->err_fd);
+	pr_sink_attach(p, PR_SINK_OUT, p->cfg.out_fd);
+	pr_sink_attach(p, PR_SINK_ERR, p->cfg.err_fd);
 	pr_sink_attach(p, PR_SINK_AUDIT, -1);
 }
 
 size_t pr_sink_room(const struct podrun *p, int which)
 {
-	const struct pr_sink *s = &p->sink[which];
+	const struct pr_sink *s = &p->io.sink[which];
 
 	if (s->fd < 0 || !s->queue)
 		return SIZE_MAX;
@@ -104,13 +104,13 @@ static void sink_interest(struct podrun *p, struct pr_sink *s, int on)
 {
 	struct epoll_event ev = { .events = EPOLLOUT };
 
-	if (s->armed == on || p->ep < 0)
+	if (s->armed == on || p->loop.ep < 0)
 		return;
 	ev.data.u64 = ((uint64_t)PR_SRC_SINK << 32) | (uint32_t)s->fd;
-	if (on && epoll_ctl(p->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 && errno != EEXIST)
+	if (on && epoll_ctl(p->loop.ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 && errno != EEXIST)
 		return;
 	if (!on)
-		epoll_ctl(p->ep, EPOLL_CTL_DEL, s->fd, NULL);
+		epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, s->fd, NULL);
 	s->armed = on;
 }
 
@@ -142,7 +142,7 @@ static int sink_flush(struct podrun *p, struct pr_sink *s)
  */
 size_t pr_sink_write(struct podrun *p, int which, const void *buf, size_t n)
 {
-	struct pr_sink *s = &p->sink[which];
+	struct pr_sink *s = &p->io.sink[which];
 	size_t done = 0;
 
 	if (s->fd < 0 || !n)
@@ -182,35 +182,35 @@ static void pod_out_interest(struct podrun *p, int fd, int src, int on)
 	if (fd < 0)
 		return;
 	ev.data.u64 = ((uint64_t)src << 32) | (uint32_t)fd;
-	epoll_ctl(p->ep, EPOLL_CTL_MOD, fd, &ev);
+	epoll_ctl(p->loop.ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
 static int out_sink(const struct podrun *p)
 {
-	return p->serve ? PR_SINK_ERR : PR_SINK_OUT;
+	return p->cfg.serve ? PR_SINK_ERR : PR_SINK_OUT;
 }
 
 /* A sink became writable: flush it and let the pod write again. */
 void pr_sink_ready(struct podrun *p, int fd)
 {
 	for (int i = 0; i < PR_NSINK; i++) {
-		struct pr_sink *s = &p->sink[i];
+		struct pr_sink *s = &p->io.sink[i];
 		if (s->fd != fd || !s->armed)
 			continue;
 		sink_flush(p, s);
 		if (s->len > PR_SINK_CAP / 2)
 			continue;
-		if (p->out_paused && i == out_sink(p)) {
-			p->out_paused = 0;
-			pod_out_interest(p, p->pod_out_r, PR_SRC_OUT, 1);
+		if (p->io.out_paused && i == out_sink(p)) {
+			p->io.out_paused = 0;
+			pod_out_interest(p, p->io.pod_out_r, PR_SRC_OUT, 1);
 		}
-		if (p->err_paused && i == PR_SINK_ERR) {
-			p->err_paused = 0;
-			pod_out_interest(p, p->pod_err_r, PR_SRC_ERR, 1);
+		if (p->io.err_paused && i == PR_SINK_ERR) {
+			p->io.err_paused = 0;
+			pod_out_interest(p, p->io.pod_err_r, PR_SRC_ERR, 1);
 		}
-		if (p->rx_paused && i == PR_SINK_OUT) {
-			p->rx_paused = 0;
-			p->more |= PR_MORE_RX;
+		if (p->ipc.rx_paused && i == PR_SINK_OUT) {
+			p->ipc.rx_paused = 0;
+			p->loop.more |= PR_MORE_RX;
 		}
 	}
 }
@@ -220,7 +220,7 @@ void pr_sink_ready(struct podrun *p, int fd)
 void pr_sinks_final_flush(struct podrun *p, int ms)
 {
 	for (int i = 0; i < PR_NSINK; i++) {
-		struct pr_sink *s = &p->sink[i];
+		struct pr_sink *s = &p->io.sink[i];
 		while (s->len && s->fd >= 0) {
 			struct pollfd pf = { s->fd, POLLOUT, 0 };
 			size_t before = s->len;
@@ -241,7 +241,7 @@ void pr_sinks_final_flush(struct podrun *p, int ms)
 void pr_sinks_close(struct podrun *p)
 {
 	for (int i = 0; i < PR_NSINK; i++) {
-		struct pr_sink *s = &p->sink[i];
+		struct pr_sink *s = &p->io.sink[i];
 		sink_interest(p, s, 0);
 		if (s->own && s->fd >= 0)
 			close(s->fd);
@@ -259,11 +259,11 @@ int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg)
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int ret = 0;
 
-	if ((p->out_fd >= 0 || p->serve) && (ret = make_pipe(out)) < 0)
+	if ((p->cfg.out_fd >= 0 || p->cfg.serve) && (ret = make_pipe(out)) < 0)
 		goto cleanup;
-	if (p->err_fd >= 0 && (ret = make_pipe(err)) < 0)
+	if (p->cfg.err_fd >= 0 && (ret = make_pipe(err)) < 0)
 		goto cleanup;
-	if (p->in_fd >= 0 && !p->serve && (ret = make_pipe(in)) < 0)
+	if (p->cfg.in_fd >= 0 && !p->cfg.serve && (ret = make_pipe(in)) < 0)
 		goto cleanup;
 	if (in[0] >= 0 && (ret = sandbox_cfg_add_fd(cfg, in[0], 0)) < 0)
 		goto cleanup;
@@ -274,37 +274,37 @@ int pr_relay_setup(struct podrun *p, sandbox_cfg_t *cfg)
 	/* runner ends: non-blocking, in the loop */
 	if (out[0] >= 0) {
 		set_nonblock(out[0]);
-		p->pod_out_r = out[0];
+		p->io.pod_out_r = out[0];
 		out[0] = -1;
-		if ((ret = pr_epoll_add(p, p->pod_out_r, PR_SRC_OUT, EPOLLIN)) < 0)
+		if ((ret = pr_epoll_add(p, p->io.pod_out_r, PR_SRC_OUT, EPOLLIN)) < 0)
 			goto cleanup;
 	}
 	if (err[0] >= 0) {
 		set_nonblock(err[0]);
-		p->pod_err_r = err[0];
+		p->io.pod_err_r = err[0];
 		err[0] = -1;
-		if ((ret = pr_epoll_add(p, p->pod_err_r, PR_SRC_ERR, EPOLLIN)) < 0)
+		if ((ret = pr_epoll_add(p, p->io.pod_err_r, PR_SRC_ERR, EPOLLIN)) < 0)
 			goto cleanup;
 	}
 	if (in[1] >= 0) {
 		set_nonblock(in[1]);
-		p->pod_in_w = in[1];
+		p->io.pod_in_w = in[1];
 		in[1] = -1;
 		/* in the epoll set only while bytes wait (see flush and podin_interest) */
 	}
-	if (p->in_fd >= 0) {
-		ret = pr_epoll_add(p, p->in_fd, PR_SRC_STDIN, EPOLLIN);
+	if (p->cfg.in_fd >= 0) {
+		ret = pr_epoll_add(p, p->cfg.in_fd, PR_SRC_STDIN, EPOLLIN);
 		if (ret == -EPERM) { /* a regular file or /dev/null: always readable */
-			p->stdin_regular = 1;
+			p->io.stdin_regular = 1;
 			ret = 0;
 		}
 		if (ret < 0)
 			goto cleanup;
 		/* serve mode reads stdin once the worker said HELLO */
-		if (p->serve && !p->stdin_regular)
+		if (p->cfg.serve && !p->io.stdin_regular)
 			pr_stdin_interest(p, 0);
-		if (p->serve)
-			p->stdin_paused = 1;
+		if (p->cfg.serve)
+			p->io.stdin_paused = 1;
 	}
 	ret = 0;
 cleanup:
@@ -327,13 +327,13 @@ void pr_stdin_interest(struct podrun *p, int on)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	if (p->in_fd < 0 || p->stdin_regular || p->stdin_eof)
+	if (p->cfg.in_fd < 0 || p->io.stdin_regular || p->io.stdin_eof)
 		return;
-	ev.data.u64 = ((uint64_t)PR_SRC_STDIN << 32) | (uint32_t)p->in_fd;
+	ev.data.u64 = ((uint64_t)PR_SRC_STDIN << 32) | (uint32_t)p->cfg.in_fd;
 	if (!on)
-		epoll_ctl(p->ep, EPOLL_CTL_DEL, p->in_fd, NULL);
-	else if (epoll_ctl(p->ep, EPOLL_CTL_MOD, p->in_fd, &ev) < 0 && errno == ENOENT)
-		epoll_ctl(p->ep, EPOLL_CTL_ADD, p->in_fd, &ev);
+		epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, p->cfg.in_fd, NULL);
+	else if (epoll_ctl(p->loop.ep, EPOLL_CTL_MOD, p->cfg.in_fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(p->loop.ep, EPOLL_CTL_ADD, p->cfg.in_fd, &ev);
 }
 
 /* Like stdin: out of the epoll set when there is nothing to write, or the
@@ -342,44 +342,44 @@ static void podin_interest(struct podrun *p, int on)
 {
 	struct epoll_event ev = { .events = EPOLLOUT };
 
-	if (p->pod_in_w < 0)
+	if (p->io.pod_in_w < 0)
 		return;
-	ev.data.u64 = ((uint64_t)PR_SRC_PODIN << 32) | (uint32_t)p->pod_in_w;
+	ev.data.u64 = ((uint64_t)PR_SRC_PODIN << 32) | (uint32_t)p->io.pod_in_w;
 	if (!on)
-		epoll_ctl(p->ep, EPOLL_CTL_DEL, p->pod_in_w, NULL);
-	else if (epoll_ctl(p->ep, EPOLL_CTL_MOD, p->pod_in_w, &ev) < 0 && errno == ENOENT)
-		epoll_ctl(p->ep, EPOLL_CTL_ADD, p->pod_in_w, &ev);
+		epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, p->io.pod_in_w, NULL);
+	else if (epoll_ctl(p->loop.ep, EPOLL_CTL_MOD, p->io.pod_in_w, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(p->loop.ep, EPOLL_CTL_ADD, p->io.pod_in_w, &ev);
 }
 
 static void stdin_done(struct podrun *p)
 {
-	p->stdin_eof = 1;
-	if (!p->stdin_regular)
-		pr_epoll_del(p, p->in_fd);
-	if (p->serve) {
+	p->io.stdin_eof = 1;
+	if (!p->io.stdin_regular)
+		pr_epoll_del(p, p->cfg.in_fd);
+	if (p->cfg.serve) {
 		/* STOP once the pod has read every message (loop.c on_drain):
 		 * checked at once, then every 200 microseconds */
-		pr_arm_timer_us(p->t_drain, 0, 200);
-	} else if (!p->to_pod_in.len && p->pod_in_w >= 0) {
-		pr_epoll_del(p, p->pod_in_w);
-		close(p->pod_in_w);
-		p->pod_in_w = -1;
+		pr_arm_timer_us(p->io.t_drain, 0, 200);
+	} else if (!p->io.to_pod_in.len && p->io.pod_in_w >= 0) {
+		pr_epoll_del(p, p->io.pod_in_w);
+		close(p->io.pod_in_w);
+		p->io.pod_in_w = -1;
 	}
 }
 
 /* Raw mode: write what is queued for the pod's stdin. */
 void pr_relay_flush_pod_in(struct podrun *p)
 {
-	struct relay *r = &p->to_pod_in;
+	struct relay *r = &p->io.to_pod_in;
 
-	while (r->len && p->pod_in_w >= 0) {
-		ssize_t w = write(p->pod_in_w, r->buf, r->len);
+	while (r->len && p->io.pod_in_w >= 0) {
+		ssize_t w = write(p->io.pod_in_w, r->buf, r->len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
 			podin_interest(p, 1);
 			pr_stdin_interest(p, 0);
-			p->stdin_paused = 1;
+			p->io.stdin_paused = 1;
 			return;
 		}
 		if (w < 0) { /* the pod closed its stdin: drop the rest */
@@ -390,21 +390,21 @@ void pr_relay_flush_pod_in(struct podrun *p)
 		r->len -= (size_t)w;
 	}
 	podin_interest(p, 0);
-	if (p->stdin_paused && !p->serve) {
-		p->stdin_paused = 0;
+	if (p->io.stdin_paused && !p->cfg.serve) {
+		p->io.stdin_paused = 0;
 		pr_stdin_interest(p, 1);
 	}
-	if (p->stdin_eof && p->pod_in_w >= 0) {
-		pr_epoll_del(p, p->pod_in_w);
-		close(p->pod_in_w);
-		p->pod_in_w = -1;
+	if (p->io.stdin_eof && p->io.pod_in_w >= 0) {
+		pr_epoll_del(p, p->io.pod_in_w);
+		close(p->io.pod_in_w);
+		p->io.pod_in_w = -1;
 	}
 }
 
 /* Serve mode: turn complete lines in line_in into messages. */
 static void send_lines(struct podrun *p)
 {
-	struct relay *r = &p->line_in;
+	struct relay *r = &p->io.line_in;
 	size_t off = 0;
 
 	if (!r->buf)
@@ -413,12 +413,12 @@ static void send_lines(struct podrun *p)
 		char *nl = memchr(r->buf + off, '\n', r->len - off);
 		size_t n;
 		int ret;
-		if (!nl && !p->stdin_eof && r->len - off < PR_RELAY_CAP)
+		if (!nl && !p->io.stdin_eof && r->len - off < PR_RELAY_CAP)
 			break; /* incomplete line: wait for the rest */
 		n = nl ? (size_t)(nl - (r->buf + off)) : r->len - off;
 		ret = podrun_send(p, r->buf + off, (uint32_t)n);
 		if (ret == -EAGAIN) {
-			p->stdin_paused = 1; /* IPC_EV_WRITABLE resumes */
+			p->io.stdin_paused = 1; /* IPC_EV_WRITABLE resumes */
 			break;
 		}
 		if (ret < 0 && ret != -EMSGSIZE) {
@@ -441,13 +441,13 @@ static void send_lines(struct podrun *p)
  */
 void pr_serve_resume(struct podrun *p)
 {
-	if (!p->serve || p->in_fd < 0 || !p->ipc_ready || !p->stdin_paused)
+	if (!p->cfg.serve || p->cfg.in_fd < 0 || !p->ipc.ready || !p->io.stdin_paused)
 		return;
-	p->stdin_paused = 0;
+	p->io.stdin_paused = 0;
 	send_lines(p);
-	if (p->stdin_paused)
+	if (p->io.stdin_paused)
 		return; /* still full: the next IPC_EV_WRITABLE comes back here */
-	if (p->stdin_eof) {
+	if (p->io.stdin_eof) {
 		stdin_done(p);
 		return;
 	}
@@ -457,35 +457,35 @@ void pr_serve_resume(struct podrun *p)
 /* stdin is readable (or a regular file): read once, pass it on. */
 void pr_relay_stdin(struct podrun *p)
 {
-	struct relay *r = p->serve ? &p->line_in : &p->to_pod_in;
+	struct relay *r = p->cfg.serve ? &p->io.line_in : &p->io.to_pod_in;
 	ssize_t n;
 
-	if (p->in_fd < 0 || p->stdin_eof || p->stdin_paused)
+	if (p->cfg.in_fd < 0 || p->io.stdin_eof || p->io.stdin_paused)
 		return;
-	if (p->serve && !p->ipc_ready)
+	if (p->cfg.serve && !p->ipc.ready)
 		return;
 	if (!r->buf && !(r->buf = malloc(PR_RELAY_CAP)))
 		return;
 	if (r->len >= PR_RELAY_CAP) { /* a line longer than the buffer: send it as is */
-		if (p->serve)
+		if (p->cfg.serve)
 			send_lines(p);
 		return;
 	}
-	n = read(p->in_fd, r->buf + r->len, PR_RELAY_CAP - r->len);
+	n = read(p->cfg.in_fd, r->buf + r->len, PR_RELAY_CAP - r->len);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		if (p->serve) {
-			p->stdin_eof = 1;
+		if (p->cfg.serve) {
+			p->io.stdin_eof = 1;
 			send_lines(p);
 		}
 		stdin_done(p);
 		return;
 	}
 	r->len += (size_t)n;
-	if (p->serve) {
+	if (p->cfg.serve) {
 		send_lines(p);
-		if (p->stdin_paused)
+		if (p->io.stdin_paused)
 			pr_stdin_interest(p, 0); /* ring full: wait for IPC_EV_WRITABLE */
 	} else {
 		pr_relay_flush_pod_in(p);
@@ -505,11 +505,11 @@ int pr_relay_pod_output(struct podrun *p, int fd, int which, int final)
 	ssize_t n;
 
 	if (!final && pr_sink_room(p, which) < sizeof buf) {
-		if (fd == p->pod_out_r)
-			p->out_paused = 1;
+		if (fd == p->io.pod_out_r)
+			p->io.out_paused = 1;
 		else
-			p->err_paused = 1;
-		pod_out_interest(p, fd, fd == p->pod_out_r ? PR_SRC_OUT : PR_SRC_ERR, 0);
+			p->io.err_paused = 1;
+		pod_out_interest(p, fd, fd == p->io.pod_out_r ? PR_SRC_OUT : PR_SRC_ERR, 0);
 		return 0;
 	}
 	n = read(fd, buf, sizeof buf);
@@ -518,10 +518,10 @@ int pr_relay_pod_output(struct podrun *p, int fd, int which, int final)
 	if (n <= 0) {
 		pr_epoll_del(p, fd);
 		close(fd);
-		if (fd == p->pod_out_r)
-			p->pod_out_r = -1;
-		if (fd == p->pod_err_r)
-			p->pod_err_r = -1;
+		if (fd == p->io.pod_out_r)
+			p->io.pod_out_r = -1;
+		if (fd == p->io.pod_err_r)
+			p->io.pod_err_r = -1;
 		return 0;
 	}
 	pr_sink_write(p, which, buf, (size_t)n);
@@ -543,33 +543,33 @@ int pr_deliver_messages(struct podrun *p, int final)
 	char *buf;
 	int n = 0, frames = 0;
 
-	if (!p->ipc)
+	if (!p->ipc.runner)
 		return 0;
-	if (!p->msg_to_stdout) {
+	if (!p->cfg.msg_to_stdout) {
 		pr_pending_update(p);
 		return 1;
 	}
 	/* one frame plus the newline; the ring bounds a frame */
-	cap = ring_max_frame(ring_shm_ring(ipc_runner_shm(p->ipc), RING_DIR_TO_RUNNER)) + 1;
-	if (!p->msgbuf && !(p->msgbuf = malloc(cap)))
+	cap = ring_max_frame(ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER)) + 1;
+	if (!p->ipc.msgbuf && !(p->ipc.msgbuf = malloc(cap)))
 		return 0;
-	buf = p->msgbuf;
+	buf = p->ipc.msgbuf;
 	for (;;) {
 		if (!final && (frames >= PR_RX_BUDGET || bytes >= PR_RX_BYTES)) {
-			p->more |= PR_MORE_RX;
+			p->loop.more |= PR_MORE_RX;
 			break;
 		}
 		if (!final && pr_sink_room(p, PR_SINK_OUT) < cap) {
-			p->rx_paused = 1; /* pr_sink_ready() resumes */
+			p->ipc.rx_paused = 1; /* pr_sink_ready() resumes */
 			break;
 		}
-		n = ipc_runner_recv(p->ipc, buf, cap - 1);
+		n = ipc_runner_recv(p->ipc.runner, buf, cap - 1);
 		if (n < 0)
 			break;
 		frames++;
 		bytes += (uint64_t)n + 1;
-		p->frames_to_runner++;
-		p->bytes_to_runner += (uint64_t)n;
+		p->ipc.frames_to_runner++;
+		p->ipc.bytes_to_runner += (uint64_t)n;
 		buf[n] = '\n';
 		pr_sink_write(p, PR_SINK_OUT, buf, (size_t)n + 1);
 	}
@@ -578,5 +578,5 @@ int pr_deliver_messages(struct podrun *p, int final)
 			 .rule = "protocol", .reason = "the pod corrupted the ring");
 		podrun_stop(p, 0);
 	}
-	return frames || p->rx_paused || (p->more & PR_MORE_RX);
+	return frames || p->ipc.rx_paused || (p->loop.more & PR_MORE_RX);
 }

@@ -52,12 +52,12 @@ struct pr_rootfs {
 
 static int rfs_get(struct podrun *p, struct pr_rootfs **out)
 {
-	if (!p->rootfs) {
-		p->rootfs = calloc(1, sizeof *p->rootfs);
-		if (!p->rootfs)
+	if (!p->cfg.rootfs) {
+		p->cfg.rootfs = calloc(1, sizeof *p->cfg.rootfs);
+		if (!p->cfg.rootfs)
 			return -ENOMEM;
 	}
-	*out = p->rootfs;
+	*out = p->cfg.rootfs;
 	return 0;
 }
 
@@ -204,7 +204,7 @@ int pr_rootfs_option(struct podrun *p, const char *name, const char *value)
 
 void pr_rootfs_free(struct podrun *p)
 {
-	struct pr_rootfs *r = p->rootfs;
+	struct pr_rootfs *r = p->cfg.rootfs;
 
 	if (!r)
 		return;
@@ -217,7 +217,7 @@ void pr_rootfs_free(struct podrun *p)
 		free(r->binds[i].dst);
 	}
 	free(r);
-	p->rootfs = NULL;
+	p->cfg.rootfs = NULL;
 }
 
 /* ---- start: policy check and program ------------------------------------- */
@@ -227,14 +227,14 @@ static int rfs_refuse_cat(struct podrun *p, enum pol_cat c, const char *name)
 	const struct pol_rule *r = NULL;
 	size_t n = 0;
 
-	if (policy_default(p->pol, c) != POL_ALLOW) {
+	if (policy_default(p->life.pol, c) != POL_ALLOW) {
 		pr_seterr(p, 0,
 			  "policy: %s must default to \"allow\" in a pod with its own root file "
 			  "system (the whole image is its file view)",
 			  name);
 		return -EINVAL;
 	}
-	if (policy_rules(p->pol, c, &r, &n) == 0 && r && n) {
+	if (policy_rules(p->life.pol, c, &r, &n) == 0 && r && n) {
 		pr_seterr(p, 0,
 			  "policy: %s rule \"%s\" is not supported in a pod with its own root "
 			  "file system",
@@ -286,7 +286,7 @@ static const char *rfs_env_get(const struct pr_rootfs *r, const char *name)
  * the image (PATH of the pod's environment for a bare name). */
 int pr_rootfs_program(struct podrun *p)
 {
-	struct pr_rootfs *r = p->rootfs;
+	struct pr_rootfs *r = p->cfg.rootfs;
 	char path[PATH_MAX];
 	int ret;
 
@@ -294,7 +294,7 @@ int pr_rootfs_program(struct podrun *p)
 		pr_seterr(p, 0, "rootfs options given without \"rootfs\"");
 		return -EINVAL;
 	}
-	if (!p->program || !*p->program) {
+	if (!p->cfg.program || !*p->cfg.program) {
 		pr_seterr(p, 0, "no program given");
 		return -EINVAL;
 	}
@@ -306,7 +306,7 @@ int pr_rootfs_program(struct podrun *p)
 	{
 		const struct pol_rule *er = NULL;
 		size_t en = 0;
-		if (policy_rules(p->pol, POL_ENV, &er, &en) == 0 && er && en) {
+		if (policy_rules(p->life.pol, POL_ENV, &er, &en) == 0 && er && en) {
 			pr_seterr(p, 0,
 				  "policy: env rule \"%s\" is not supported in a pod with its own "
 				  "root file system (its environment is the bundle's)",
@@ -314,15 +314,15 @@ int pr_rootfs_program(struct podrun *p)
 			return -EINVAL;
 		}
 	}
-	p->kind = PR_KIND_NATIVE;
-	p->serve = 0;
-	p->sdk_worker = 0;
+	p->life.kind = PR_KIND_NATIVE;
+	p->cfg.serve = 0;
+	p->ipc.sdk_worker = 0;
 	path[0] = '\0';
-	if (strchr(p->program, '/')) {
-		if (p->program[0] == '/')
-			snprintf(path, sizeof path, "%s", p->program);
+	if (strchr(p->cfg.program, '/')) {
+		if (p->cfg.program[0] == '/')
+			snprintf(path, sizeof path, "%s", p->cfg.program);
 		else
-			snprintf(path, sizeof path, "%s/%s", r->cwd ? r->cwd : "", p->program);
+			snprintf(path, sizeof path, "%s/%s", r->cwd ? r->cwd : "", p->cfg.program);
 		if (!rfs_executable(r, path))
 			path[0] = '\0';
 	} else {
@@ -335,7 +335,7 @@ int pr_rootfs_program(struct podrun *p)
 		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 			if (d[0] != '/')
 				continue;
-			snprintf(path, sizeof path, "%s/%s", d, p->program);
+			snprintf(path, sizeof path, "%s/%s", d, p->cfg.program);
 			if (rfs_executable(r, path))
 				break;
 			path[0] = '\0';
@@ -345,11 +345,11 @@ int pr_rootfs_program(struct podrun *p)
 	if (!path[0]) {
 		pr_seterr(p, 0,
 			  "program %s: no executable file of that name in the root file system %s",
-			  p->program, r->dir);
+			  p->cfg.program, r->dir);
 		return -EINVAL;
 	}
-	p->prog_abs = strdup(path);
-	return p->prog_abs ? 0 : -ENOMEM;
+	p->life.prog_abs = strdup(path);
+	return p->life.prog_abs ? 0 : -ENOMEM;
 }
 
 /* ---- the sandbox configuration ------------------------------------------- */
@@ -365,7 +365,7 @@ static int rfs_cmp_bind(const void *a, const void *b)
  * kernel's file systems and /tmp come from the runner instead. */
 static int rfs_top_level(struct podrun *p, sandbox_cfg_t *cfg)
 {
-	struct pr_rootfs *r = p->rootfs;
+	struct pr_rootfs *r = p->cfg.rootfs;
 	struct dirent **ents = NULL;
 	char src[PATH_MAX], dst[PATH_MAX], target[PATH_MAX];
 	int n, ret = 0;
@@ -408,15 +408,15 @@ static int rfs_top_level(struct podrun *p, sandbox_cfg_t *cfg)
 
 static int rfs_env(struct podrun *p, char ***out, size_t *nout)
 {
-	struct pr_rootfs *r = p->rootfs;
+	struct pr_rootfs *r = p->cfg.rootfs;
 	char **env = NULL, **infra = NULL, buf[512];
 	size_t n = 0, ni = 0;
 	int ret = 0;
 
-	if (p->net)
-		for (const char *const *e = podnet_env(p->net); e && *e; e++)
+	if (p->net.podnet)
+		for (const char *const *e = podnet_env(p->net.podnet); e && *e; e++)
 			ret |= pr_strv_add(&infra, &ni, *e);
-	snprintf(buf, sizeof buf, "POD_ID=%s", p->id);
+	snprintf(buf, sizeof buf, "POD_ID=%s", p->life.id);
 	ret |= pr_strv_add(&infra, &ni, buf);
 	for (size_t i = 0; ret >= 0 && i < r->nenv; i++) {
 		size_t len = (size_t)(strchr(r->env[i], '=') - r->env[i]);
@@ -442,7 +442,7 @@ static int rfs_env(struct podrun *p, char ***out, size_t *nout)
 
 int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 {
-	struct pr_rootfs *r = p->rootfs;
+	struct pr_rootfs *r = p->cfg.rootfs;
 	struct sandbox_limits lim;
 	char **argv = NULL, **env = NULL;
 	size_t nargv = 0, nenv = 0;
@@ -462,7 +462,7 @@ int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 	qsort(r->binds, r->nbinds, sizeof *r->binds, rfs_cmp_bind);
 	for (size_t i = 0; ret >= 0 && i < r->nbinds; i++) {
 		const struct rfs_bind *b = &r->binds[i];
-		if (p->net && !strcmp(b->dst, "/etc/resolv.conf"))
+		if (p->net.podnet && !strcmp(b->dst, "/etc/resolv.conf"))
 			continue; /* the pod's resolver is the runner's (below) */
 		ret = b->rw ? sandbox_plan_rw(cfg, b->src, b->dst, 0)
 			    : sandbox_plan_ro(cfg, b->src, b->dst, SANDBOX_MNT_NOEXEC);
@@ -474,22 +474,22 @@ int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 			pr_seterr(p, ret, "mount plan: %s", b->dst);
 	}
 	if (ret >= 0)
-		ret = sandbox_plan_ro(cfg, ipc_runner_dir(p->ipc), ipc_runner_dir(p->ipc),
+		ret = sandbox_plan_ro(cfg, ipc_runner_dir(p->ipc.runner), ipc_runner_dir(p->ipc.runner),
 				      SANDBOX_MNT_NOEXEC);
-	if (ret >= 0 && p->net && p->resolv_path[0])
-		ret = sandbox_plan_ro(cfg, p->resolv_path, "/etc/resolv.conf", SANDBOX_MNT_NOEXEC);
+	if (ret >= 0 && p->net.podnet && p->net.resolv_path[0])
+		ret = sandbox_plan_ro(cfg, p->net.resolv_path, "/etc/resolv.conf", SANDBOX_MNT_NOEXEC);
 	if (ret < 0) {
-		if (!p->err[0])
+		if (!p->life.err[0])
 			pr_seterr(p, ret, "mount plan");
 		return ret;
 	}
 
 	/* 3. Program, working directory, environment, identity. */
-	ret = pr_strv_add(&argv, &nargv, p->program);
-	for (size_t i = 0; ret >= 0 && i < p->nargs; i++)
-		ret = pr_strv_add(&argv, &nargv, p->args[i]);
+	ret = pr_strv_add(&argv, &nargv, p->cfg.program);
+	for (size_t i = 0; ret >= 0 && i < p->cfg.nargs; i++)
+		ret = pr_strv_add(&argv, &nargv, p->cfg.args[i]);
 	if (ret >= 0)
-		ret = sandbox_cfg_set_exec(cfg, p->prog_abs, argv);
+		ret = sandbox_cfg_set_exec(cfg, p->life.prog_abs, argv);
 	if (ret >= 0)
 		ret = sandbox_cfg_set_cwd(cfg, r->cwd ? r->cwd : "/");
 	if (ret >= 0)
@@ -509,8 +509,8 @@ int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 
 	/* 4. Limits, Landlock mirroring the plan, seccomp. */
 	sandbox_limits_default(&lim);
-	lim.memory_bytes = p->memory;
-	lim.pids_max = p->pids;
+	lim.memory_bytes = p->cfg.memory;
+	lim.pids_max = p->cfg.pids;
 	lim.cpu_percent = r->cpu_percent;
 	if (r->nofile)
 		lim.nofile = r->nofile;

@@ -50,20 +50,20 @@ int pr_rootless(void)
 
 static void degraded(struct podrun *p, const char *key, const char *why)
 {
-	if (p->ndegraded >= PR_MAX_DEGRADED)
+	if (p->box.ndegraded >= PR_MAX_DEGRADED)
 		return;
-	snprintf(p->degraded[p->ndegraded], sizeof p->degraded[0], "%s: %s", key, why);
-	if (p->verbosity >= PODRUN_NORMAL)
-		dprintf(2, "podrun: rootless: %s\n", p->degraded[p->ndegraded]);
-	p->ndegraded++;
+	snprintf(p->box.degraded[p->box.ndegraded], sizeof p->box.degraded[0], "%s: %s", key, why);
+	if (p->cfg.verbosity >= PODRUN_NORMAL)
+		dprintf(2, "podrun: rootless: %s\n", p->box.degraded[p->box.ndegraded]);
+	p->box.ndegraded++;
 }
 
 int pr_rootless_check(struct podrun *p)
 {
-	p->ndegraded = 0;
+	p->box.ndegraded = 0;
 	if (!pr_rootless())
 		return 0;
-	if (policy_net_possible(p->pol)) {
+	if (policy_net_possible(p->life.pol)) {
 		pr_seterr(p, 0, "rootless: the policy can allow network, and without root there is "
 				"no veth to the proxy; run as root, or without --allow-net rules");
 		return -EPERM;
@@ -72,18 +72,18 @@ int pr_rootless_check(struct podrun *p)
 				"your uid in a user namespace of its own");
 	degraded(p, "limits", "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
 			      "namespace; memory and CPU not limited");
-	if (p->memory) {
+	if (p->cfg.memory) {
 		char why[128];
 
 		snprintf(why, sizeof why, "the limit of %llu bytes is NOT enforced (needs a cgroup)",
-			 (unsigned long long)p->memory);
+			 (unsigned long long)p->cfg.memory);
 		degraded(p, "memory", why);
 	}
 	degraded(p, "ebpf", "no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON)");
 	degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
 	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
 			     "leaves its socket directory behind");
-	if (policy_default(p->pol, POL_RUN) != POL_ALLOW)
+	if (policy_default(p->life.pol, POL_RUN) != POL_ALLOW)
 		degraded(p, "memfd", "memory files stay executable (vm.memfd_noexec is root's): "
 				     "code the pod writes into a memfd can run");
 	return 0;
@@ -120,7 +120,7 @@ static int peer_in_pod(const struct ipc_peer *peer, void *arg)
 	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)peer->pid);
 	if (stat(path, &st) < 0)
 		return -EACCES;
-	return st.st_dev == p->pidns_dev && st.st_ino == p->pidns_ino ? 0 : -EACCES;
+	return st.st_dev == p->box.pidns_dev && st.st_ino == p->box.pidns_ino ? 0 : -EACCES;
 }
 
 int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule)
@@ -128,11 +128,11 @@ int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule)
 	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)p->pid);
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)p->box.pid);
 	if (stat(path, &st) < 0)
 		return -errno;
-	p->pidns_dev = st.st_dev;
-	p->pidns_ino = st.st_ino;
+	p->box.pidns_dev = st.st_dev;
+	p->box.pidns_ino = st.st_ino;
 	rule->kind = IPC_PEER_CALLBACK;
 	rule->fn = peer_in_pod;
 	rule->arg = p;

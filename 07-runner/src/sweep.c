@@ -57,44 +57,44 @@ int pr_registry_write(struct podrun *p)
 
 	if (mkdir(PR_RUN_DIR, 0700) < 0 && errno != EEXIST)
 		return 0; /* not root: no sweep records, nothing to sweep either */
-	snprintf(p->registry, sizeof p->registry, PR_RUN_DIR "/%s.owner", p->id);
-	snprintf(tmp, sizeof tmp, "%s.tmp", p->registry);
+	snprintf(p->life.registry, sizeof p->life.registry, PR_RUN_DIR "/%s.owner", p->life.id);
+	snprintf(tmp, sizeof tmp, "%s.tmp", p->life.registry);
 	f = fopen(tmp, "we");
 	if (!f) {
-		p->registry[0] = '\0';
+		p->life.registry[0] = '\0';
 		return 0;
 	}
 	fprintf(f, "runner %d %llu\n", (int)getpid(), proc_start_time(getpid()));
-	/* (cgroups: remembered in p->cgroups so that teardown can check them) */
-	if (p->ipc)
-		fprintf(f, "dir %s\n", ipc_runner_dir(p->ipc));
-	if (p->resolv_path[0])
-		fprintf(f, "file %s\n", p->resolv_path);
-	if (p->mask_file[0])
-		fprintf(f, "file %s\n", p->mask_file);
-	if (p->mask_dir[0])
-		fprintf(f, "rmdir %s\n", p->mask_dir);
-	if (p->sb && (si = sandbox_get_info(p->sb))) {
-		snprintf(p->cgroups[0], sizeof p->cgroups[0], "%s", si->cgroup_v2);
-		snprintf(p->cgroups[1], sizeof p->cgroups[1], "%s", si->cgroup_v1_memory);
-		snprintf(p->cgroups[2], sizeof p->cgroups[2], "%s", si->cgroup_v1_pids);
-		snprintf(p->cgroups[3], sizeof p->cgroups[3], "%s", si->cgroup_v1_cpu);
+	/* (cgroups: remembered in p->box.cgroups so that teardown can check them) */
+	if (p->ipc.runner)
+		fprintf(f, "dir %s\n", ipc_runner_dir(p->ipc.runner));
+	if (p->net.resolv_path[0])
+		fprintf(f, "file %s\n", p->net.resolv_path);
+	if (p->box.mask_file[0])
+		fprintf(f, "file %s\n", p->box.mask_file);
+	if (p->box.mask_dir[0])
+		fprintf(f, "rmdir %s\n", p->box.mask_dir);
+	if (p->box.sb && (si = sandbox_get_info(p->box.sb))) {
+		snprintf(p->box.cgroups[0], sizeof p->box.cgroups[0], "%s", si->cgroup_v2);
+		snprintf(p->box.cgroups[1], sizeof p->box.cgroups[1], "%s", si->cgroup_v1_memory);
+		snprintf(p->box.cgroups[2], sizeof p->box.cgroups[2], "%s", si->cgroup_v1_pids);
+		snprintf(p->box.cgroups[3], sizeof p->box.cgroups[3], "%s", si->cgroup_v1_cpu);
 	}
 	for (int i = 0; i < 4; i++)
-		if (p->cgroups[i][0])
-			fprintf(f, "cgroup %s\n", p->cgroups[i]);
-	if (fclose(f) != 0 || rename(tmp, p->registry) < 0) {
+		if (p->box.cgroups[i][0])
+			fprintf(f, "cgroup %s\n", p->box.cgroups[i]);
+	if (fclose(f) != 0 || rename(tmp, p->life.registry) < 0) {
 		unlink(tmp);
-		p->registry[0] = '\0';
+		p->life.registry[0] = '\0';
 	}
 	return 0;
 }
 
 void pr_registry_remove(struct podrun *p)
 {
-	if (p->registry[0]) {
-		unlink(p->registry);
-		p->registry[0] = '\0';
+	if (p->life.registry[0]) {
+		unlink(p->life.registry);
+		p->life.registry[0] = '\0';
 	}
 }
 
@@ -184,7 +184,7 @@ static void sweep_one(struct podrun *p, const char *record)
 	}
 	fclose(f);
 	unlink(record);
-	if (p->verbosity >= PODRUN_VERBOSE)
+	if (p->cfg.verbosity >= PODRUN_VERBOSE)
 		dprintf(2, "podrun: removed leftovers of a dead runner (%s)\n", record);
 }
 

@@ -19,10 +19,10 @@ void pr_seterr(struct podrun *p, int err, const char *fmt, ...)
 	if (!p)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(p->err, sizeof p->err, fmt, ap);
+	n = vsnprintf(p->life.err, sizeof p->life.err, fmt, ap);
 	va_end(ap);
-	if (err && n >= 0 && (size_t)n < sizeof p->err)
-		snprintf(p->err + n, sizeof p->err - n, ": %s", strerror(err < 0 ? -err : err));
+	if (err && n >= 0 && (size_t)n < sizeof p->life.err)
+		snprintf(p->life.err + n, sizeof p->life.err - n, ": %s", strerror(err < 0 ? -err : err));
 }
 
 /* ---- string buffer ------------------------------------------------------ */
