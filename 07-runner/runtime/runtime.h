@@ -267,6 +267,26 @@ int rt_elf_closure(const char *path,
 		   void (*cb)(const char *found, const char *real, void *arg), void *arg,
 		   struct rt_error *err);
 
+/**
+ * Normalize an absolute path lexically: no ".", no "//", no trailing "/";
+ * ".." drops the name before it and stays at the root. The one normalizer of
+ * 07-runner (the runner's view of pod paths uses it too). No file is touched.
+ * @param in an absolute path (untrusted)
+ * @param out receives the normalized path
+ * @param cap size of @p out
+ * @return 0; -EINVAL not absolute; -ENAMETOOLONG
+ */
+int rt_path_normalize(const char *in, char *out, size_t cap);
+
+/**
+ * Whether @p path equals @p dir or lies beneath it, by whole names ("/a/bc"
+ * is not under "/a/b"). Both normalized; "/" holds every absolute path.
+ * @param path a normalized path
+ * @param dir a normalized directory
+ * @return 1 or 0
+ */
+int rt_path_under(const char *path, const char *dir);
+
 #ifdef __cplusplus
 }
 #endif

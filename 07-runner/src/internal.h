@@ -392,7 +392,6 @@ uint64_t pr_now_ms(void);
 uint64_t pr_now_us(void);
 void pr_trace(const struct podrun *p, const char *step);
 void pr_random_id(char *out, size_t hexlen);
-int pr_normalize_path(const char *in, char *out, size_t cap);
 int pr_pod_pid(pid_t host_pid);
 int pr_strv_add(char ***v, size_t *n, const char *s);
 void pr_strv_free(char **v, size_t n);

@@ -16,6 +16,7 @@
  * module.
  */
 #include "internal.h"
+#include "runtime.h"
 
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -44,7 +45,7 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 		return;
 	}
 	if (cat == POL_FFI || cat == POL_FS_READ || cat == POL_FS_WRITE || cat == POL_RUN) {
-		if (pr_normalize_path(what, path, sizeof path) < 0) {
+		if (rt_path_normalize(what, path, sizeof path) < 0) {
 			ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 					   "malformed", "not an absolute path");
 			PR_AUDIT(p, .src = "loader", .cat = pr_pol_index(cat), .act = PR_DENY, .what = what,
@@ -142,15 +143,6 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 
 /* ---- eBPF events (06): classify against the policy, audit -------------- */
 
-static int under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return 1;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Paths that the runner itself provides (not the policy): runtime, sockets.
  * With @p probe, also the directories holding runtime files: the dynamic
  * loader and interpreters probe there for files that do not exist. */
@@ -161,11 +153,11 @@ static int provided(const struct podrun *p, const char *path, int probe)
 	char dir[SYSAUDIT_PATH_MAX];
 
 	for (int i = 0; fixed[i]; i++)
-		if (under(path, fixed[i]))
+		if (rt_path_under(path, fixed[i]))
 			return 1;
 	for (size_t i = 0; i < p->box.n_rt_paths; i++) {
 		const char *slash;
-		if (under(path, p->box.rt_paths[i]))
+		if (rt_path_under(path, p->box.rt_paths[i]))
 			return 1;
 		slash = strrchr(p->box.rt_paths[i], '/');
 		if (!probe || !slash || slash == p->box.rt_paths[i] ||
@@ -173,10 +165,10 @@ static int provided(const struct podrun *p, const char *path, int probe)
 			continue;
 		memcpy(dir, p->box.rt_paths[i], (size_t)(slash - p->box.rt_paths[i]));
 		dir[slash - p->box.rt_paths[i]] = '\0';
-		if (under(path, dir))
+		if (rt_path_under(path, dir))
 			return 1;
 	}
-	if (p->ipc.runner && under(path, ipc_runner_dir(p->ipc.runner)))
+	if (p->ipc.runner && rt_path_under(path, ipc_runner_dir(p->ipc.runner)))
 		return 1;
 	return 0;
 }
@@ -218,7 +210,7 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 		return; /* connect: the proxy decides; fork/exit: facts */
 	}
 	if (ev->path[0] != '/' || (ev->eflags & SYSAUDIT_F_PATH_TRUNC) ||
-	    pr_normalize_path(ev->path, path, sizeof path) < 0)
+	    rt_path_normalize(ev->path, path, sizeof path) < 0)
 		return;
 	if (policy_decide(p->life.pol, c, path, &d) < 0)
 		return;

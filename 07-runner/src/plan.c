@@ -50,15 +50,6 @@ static struct bind *find_dst(struct plan *pl, const char *dst)
 	return NULL;
 }
 
-static int is_under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return 1;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Is @p path visible through a bind already planned (optionally: executable)? */
 static const struct bind *covering(const struct plan *pl, const char *path, int need_exec)
 {
@@ -66,7 +57,7 @@ static const struct bind *covering(const struct plan *pl, const char *path, int 
 
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct bind *b = &pl->b[i];
-		if (b->kind == B_MASK || !is_under(path, b->dst))
+		if (b->kind == B_MASK || !rt_path_under(path, b->dst))
 			continue;
 		if (!best || strlen(b->dst) > strlen(best->dst))
 			best = b;
@@ -261,7 +252,7 @@ static void pin_ancestors(struct plan *pl, const char *denied)
 
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct bind *o = &pl->b[i];
-		if (o->kind != B_MASK && strcmp(o->dst, denied) && is_under(denied, o->dst) &&
+		if (o->kind != B_MASK && strcmp(o->dst, denied) && rt_path_under(denied, o->dst) &&
 		    (!c || strlen(o->dst) > strlen(c->dst)))
 			c = o;
 	}
@@ -364,7 +355,7 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 			const char *pat = r[i].pattern;
 			if (r[i].action != POL_DENY || pat[0] != '/')
 				continue;
-			if (cats[k] == POL_FS_READ && is_under(prog, pat)) {
+			if (cats[k] == POL_FS_READ && rt_path_under(prog, pat)) {
 				p->life.refused = 1;
 				pr_seterr(p, -EACCES,
 					  "--deny-read=%s covers the worker %s: the pod could not read its own "
@@ -372,7 +363,7 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 					  pat, prog, pat);
 				return -EACCES;
 			}
-			if (!is_under(pat, app) || !strcmp(pat, app) || !strcmp(pat, prog))
+			if (!rt_path_under(pat, app) || !strcmp(pat, app) || !strcmp(pat, prog))
 				continue;
 			if (snprintf(dst, sizeof dst, "%s%s", RT_POD_APP, pat + strlen(app)) >= (int)sizeof dst)
 				continue;
@@ -471,7 +462,7 @@ static int redundant(const struct plan *pl, const struct bind *b)
 		return 0;
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct bind *o = &pl->b[i];
-		if (o == b || !strcmp(o->dst, b->dst) || !is_under(b->dst, o->dst))
+		if (o == b || !strcmp(o->dst, b->dst) || !rt_path_under(b->dst, o->dst))
 			continue;
 		if (!best || strlen(o->dst) > strlen(best->dst))
 			best = o;
@@ -503,7 +494,7 @@ static int resolve_links(struct plan *pl)
 			continue;
 		for (size_t j = 0; j < pl->n; j++) {
 			struct bind *c = &pl->b[j];
-			if (c != b && strcmp(c->dst, b->dst) && is_under(b->dst, c->dst) &&
+			if (c != b && strcmp(c->dst, b->dst) && rt_path_under(b->dst, c->dst) &&
 			    (!o || strlen(c->dst) > strlen(o->dst)))
 				o = c;
 		}
@@ -685,7 +676,7 @@ static const char *ffi_denied(struct podrun *p, const char *found, const char *r
 	if (real && realpath(real, rp) && rules_of(p, POL_FFI, &r, &n))
 		for (size_t i = 0; i < n; i++)
 			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' &&
-			    realpath(r[i].pattern, rr) && is_under(rp, rr))
+			    realpath(r[i].pattern, rr) && rt_path_under(rp, rr))
 				return r[i].pattern;
 	return NULL;
 }

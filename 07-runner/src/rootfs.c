@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 
 #include "internal.h"
+#include "runtime.h"
 
 #define RFS_MAX_BINDS 128
 #define RFS_MAX_ENV 4096
@@ -82,7 +83,7 @@ static int rfs_path_ok(const char *path)
 	char norm[PATH_MAX];
 
 	return path && path[0] == '/' && strlen(path) < 1024 &&
-	       pr_normalize_path(path, norm, sizeof norm) == 0 && !strcmp(norm, path);
+	       rt_path_normalize(path, norm, sizeof norm) == 0 && !strcmp(norm, path);
 }
 
 static int rfs_set_str(char **dst, const char *v)

@@ -230,53 +230,7 @@ int pr_pod_pid(pid_t host_pid)
 	return pid;
 }
 
-/* ---- paths ------------------------------------------------------------------ */
-
-/*
- * Lexical normalization of an absolute path from the pod (no "." / ".." /
- * "//", no trailing "/"; ".." at the root stays at the root), as 04-policy
- * normalizes rule paths. @return 0, -EINVAL (not absolute), -ENAMETOOLONG.
- */
-int pr_normalize_path(const char *in, char *out, size_t cap)
-{
-	size_t o = 0;
-	const char *s = in;
-
-	if (!in || in[0] != '/' || cap < 2)
-		return -EINVAL;
-	out[o++] = '/';
-	while (*s) {
-		const char *e;
-		size_t n;
-		while (*s == '/')
-			s++;
-		if (!*s)
-			break;
-		e = strchr(s, '/');
-		n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 1 && s[0] == '.') {
-			/* skip */
-		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
-			/* drop the last component and its slash ("/" stays "/") */
-			while (o > 1 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--;
-		} else {
-			if (o > 1 && out[o - 1] != '/')
-				out[o++] = '/';
-			if (o + n + 1 >= cap)
-				return -ENAMETOOLONG;
-			memcpy(out + o, s, n);
-			o += n;
-		}
-		s += n;
-	}
-	if (o > 1 && out[o - 1] == '/')
-		o--;
-	out[o] = '\0';
-	return 0;
-}
+/* ---- output ----------------------------------------------------------------- */
 
 void pr_write_all(int fd, const char *s, size_t n)
 {

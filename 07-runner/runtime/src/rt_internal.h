@@ -33,12 +33,8 @@ char *const *strv_view(const struct strv *s);
 int rt_fail(struct rt_error *err, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/** Lexically normalize an absolute path into @p out (no ".", "..", "//"). */
-int rt_path_normalize(const char *in, char *out, size_t cap);
 /** Directory part of @p path into @p out ("/" for "/x"). */
 int rt_path_dirname(const char *path, char *out, size_t cap);
-/** Whether @p path equals @p dir or lies beneath it (both normalized). */
-int rt_path_under(const char *path, const char *dir);
 /** Join a directory and a name into @p out. */
 int rt_path_join(const char *dir, const char *name, char *out, size_t cap);
 /**
