@@ -23,11 +23,12 @@ export POD_SPIN_US=0
 run bursty 10000 -- "$W" echo
 run stop 1000 42 -- "$W" handler
 run ping -- "$W" echo1
+run stop-late -- "$W" echo1
 run kill-runner 5000 -- "$W" fail
 for s in silent refuse garbage geometry order close; do
 	run fake "$s" -- "$W" fail
 done
 grep -q "runner closed" /tmp/ipc-selftest-$$.err 2>/dev/null || true
 rm -f /tmp/ipc-selftest-$$.err
-[ $fail -eq 0 ] && echo "harness selftest: 14 scenarios passed"
+[ $fail -eq 0 ] && echo "harness selftest: 15 scenarios passed"
 exit $fail

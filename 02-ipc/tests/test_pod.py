@@ -165,6 +165,9 @@ class Session(unittest.TestCase):
         kv, _ = self.run_ok('stop', 1000, 42, worker_mode='handler')
         self.assertLess(int(kv['close_ms']), 1000)
 
+    def test_a_message_arriving_after_stop_leaves_a_clean_close(self):
+        self.run_ok('stop-late', worker_mode='echo1')
+
     def test_ping_is_answered_while_waiting(self):
         self.run_ok('ping', worker_mode='echo1')
 
