@@ -68,53 +68,31 @@ out=$(oci create --bundle "$T/b-badjson" c-bad 2>&1); rc=$?
 check "bad JSON: create fails naming line 3, column 19 (the missing value)" \
 	test $rc -ne 0 -a "${out/config.json:3:19: bad JSON/}" != "$out"
 
-# unknown namespace type
-bundle "$T/b-ns" '["/bin/true"]'
-sed -i 's/{"type":"uts"}/{"type":"time-travel"}/' "$T/b-ns/config.json"
-out=$(oci create --bundle "$T/b-ns" c-ns 2>&1); rc=$?
-check "unknown namespace type: refused by name" \
-	test $rc -ne 0 -a "${out/unknown namespace type \"time-travel\"/}" != "$out" -a -z "$(ls "$STATE")"
-
-# a namespace to join (path) and hooks: refused with a reason
-bundle "$T/b-nspath" '["/bin/true"]'
-sed -i 's|{"type":"network"}|{"type":"network","path":"/proc/1/ns/net"}|' "$T/b-nspath/config.json"
-out=$(oci create --bundle "$T/b-nspath" c-nspath 2>&1); rc=$?
-check "namespace path: refused" test $rc -ne 0 -a "${out/joining an existing namespace/}" != "$out"
-bundle "$T/b-hooks" '["/bin/true"]' ',"hooks":{"prestart":[{"path":"/bin/true"}]}'
-out=$(oci create --bundle "$T/b-hooks" c-hooks 2>&1); rc=$?
-check "hooks: refused" test $rc -ne 0 -a "${out/hooks (prestart) are not supported/}" != "$out"
-
-# a bad policy annotation: refused at create with its position
-bundle "$T/b-pol" '["/bin/true"]' ',"annotations":{"org.podrun.policy":"{\"net\":{\"alow\":[]}}"}'
-out=$(oci create --bundle "$T/b-pol" c-pol 2>&1); rc=$?
-check "bad policy annotation: refused with its position" \
-	test $rc -ne 0 -a "${out/annotation org.podrun.policy:1:/}" != "$out"
-
-# a masked path the pod's /proc does not already hide: refused
-bundle "$T/b-mask" '["/bin/true"]'
-sed -i 's|"namespaces":|"maskedPaths":["/proc/kcore","/etc/shadow"],"namespaces":|' "$T/b-mask/config.json"
-out=$(oci create --bundle "$T/b-mask" c-mask 2>&1); rc=$?
-check "maskedPaths beyond the runner's: refused by name" \
-	test $rc -ne 0 -a "${out/maskedPaths entry \"\/etc\/shadow\"/}" != "$out"
-
-# a terminal needs a console socket (and a console socket a terminal)
-bundle "$T/b-tty" '["/bin/true"]'
-sed -i 's|"process":{|"process":{"terminal":true,|' "$T/b-tty/config.json"
-out=$(oci create --bundle "$T/b-tty" c-tty 2>&1); rc=$?
-check "terminal without --console-socket: refused" \
-	test $rc -ne 0 -a "${out/needs --console-socket/}" != "$out" -a -z "$(ls "$STATE")"
-
-# supplementary groups: refused with the reason
-bundle "$T/b-groups" '["/bin/true"]'
-sed -i 's|"user":{"uid":0,"gid":0}|"user":{"uid":0,"gid":0,"additionalGids":[10]}|' "$T/b-groups/config.json"
-out=$(oci create --bundle "$T/b-groups" c-groups 2>&1); rc=$?
-check "additionalGids: refused" test $rc -ne 0 -a "${out/additionalGids is not supported/}" != "$out"
-
-# a policy that would hide part of the image: refused (never half enforced)
-bundle "$T/b-polfs" '["/bin/true"]' ',"annotations":{"org.podrun.policy":"{\"fs\":{\"default\":\"deny\"}}"}'
-out=$(oci create --bundle "$T/b-polfs" c-polfs 2>&1); rc=$?
-check "policy with fs default deny: refused with the reason" \
-	test $rc -ne 0 -a "${out/fs.read must default to \"allow\"/}" != "$out"
+# refused ID WHAT EXPECTED [SED] [EXTRA]: a bundle (process /bin/true, edited by the
+# sed expression SED, with the top-level JSON members EXTRA) whose create must fail,
+# say EXPECTED, and leave no state behind
+refused() {
+	bundle "$T/b-$1" '["/bin/true"]' "${5:-}"
+	[[ -n ${4:-} ]] && sed -i "$4" "$T/b-$1/config.json"
+	out=$(oci create --bundle "$T/b-$1" "c-$1" 2>&1); rc=$?
+	check "$2" test $rc -ne 0 -a "${out/"$3"/}" != "$out" -a -z "$(ls "$STATE")"
+}
+refused ns "unknown namespace type: refused by name" \
+	'unknown namespace type "time-travel"' 's/{"type":"uts"}/{"type":"time-travel"}/'
+refused nspath "namespace path (joining): refused" \
+	'joining an existing namespace' 's|{"type":"network"}|{"type":"network","path":"/proc/1/ns/net"}|'
+refused hooks "hooks: refused" 'hooks (prestart) are not supported' '' \
+	',"hooks":{"prestart":[{"path":"/bin/true"}]}'
+refused pol "bad policy annotation: refused with its position" 'annotation org.podrun.policy:1:' '' \
+	',"annotations":{"org.podrun.policy":"{\"net\":{\"alow\":[]}}"}'
+refused mask "maskedPaths beyond the runner's: refused by name" 'maskedPaths entry "/etc/shadow"' \
+	's|"namespaces":|"maskedPaths":["/proc/kcore","/etc/shadow"],"namespaces":|'
+refused tty "terminal without --console-socket: refused" 'needs --console-socket' \
+	's|"process":{|"process":{"terminal":true,|'
+refused groups "additionalGids: refused" 'additionalGids is not supported' \
+	's|"user":{"uid":0,"gid":0}|"user":{"uid":0,"gid":0,"additionalGids":[10]}|'
+refused polfs "policy with fs default deny: refused with the reason" 'fs.read must default to "allow"' '' \
+	',"annotations":{"org.podrun.policy":"{\"fs\":{\"default\":\"deny\"}}"}'
 
 # a bad policy file named by the annotation: its own name, line and column;
 # --log with --log-format json gets the same error as a JSON line
