@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from genref import write_or_check
+
 DOCS = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = os.path.join(DOCS, "audit-event.schema.json")
 PAGE = os.path.join(DOCS, "audit-events.md")
@@ -63,17 +65,7 @@ def main():
         raise SystemExit("docs/audit-events.md has no generated-fields markers")
     head, rest = page.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
-    new = head + render(schema) + tail
-    if "--check" in sys.argv[1:]:
-        if new != page:
-            print("docs/audit-events.md is out of date: run docs/gen_audit_reference.py", file=sys.stderr)
-            return 1
-        print("  OK       docs/audit-events.md matches docs/audit-event.schema.json")
-        return 0
-    with open(PAGE, "w", encoding="utf-8") as f:
-        f.write(new)
-    return 0
-
+    return write_or_check(PAGE, head + render(schema) + tail, "docs/audit-event.schema.json")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,8 @@ import os
 import re
 import sys
 
+from genref import write_or_check
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 OUT = os.path.join(TOP, "docs", "sdk-reference.md")
 PY_PKG = "02-ipc/python/pod"
@@ -107,18 +109,7 @@ def render():
 
 
 def main():
-    text = render()
-    if "--check" in sys.argv[1:]:
-        old = open(OUT, encoding="utf-8").read() if os.path.exists(OUT) else ""
-        if old != text:
-            print("docs/sdk-reference.md is out of date: run docs/gen_sdk_reference.py", file=sys.stderr)
-            return 1
-        print("  OK       docs/sdk-reference.md matches the SDK sources")
-        return 0
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write(text)
-    return 0
-
+    return write_or_check(OUT, render(), "the SDK sources")
 
 if __name__ == "__main__":
     sys.exit(main())
