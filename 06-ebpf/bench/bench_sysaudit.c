@@ -26,6 +26,8 @@
  *
  *   bench_sysaudit                 full run
  *   SYSAUDIT_BENCH_GETPPID=N SYSAUDIT_BENCH_OPENS=M SYSAUDIT_BENCH_ROUNDS=R  to resize
+ *   SYSAUDIT_BENCH_ONLY=detailed   bare and one configuration (for a profiler)
+ *   SYSAUDIT_BENCH_PROFILE=0       without the BPF run-time profile runs
  *   bench_sysaudit --workload N M  (internal: the workload itself, used under strace)
  */
 #include <errno.h>
@@ -38,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
@@ -142,6 +145,34 @@ static sysaudit_t *audit_up(enum sysaudit_mode mode, pid_t target)
 	return a;
 }
 
+static int profiling; /* BPF run-time statistics are on: print them per run */
+
+/* What each of the auditor's programs cost in this run: the kernel's own
+ * run_cnt / run_time_ns (BPF_ENABLE_STATS), found from the auditor's links. */
+static void prof_print(const sysaudit_t *a, const char *cfg)
+{
+	uint32_t ids[8];
+	int n = sysaudit_link_ids(a, ids, 8);
+
+	for (int i = 0; i < n && i < 8; i++) {
+		struct bpf_link_info li = { 0 };
+		struct bpf_prog_info pi = { 0 };
+		__u32 ll = sizeof(li), pl = sizeof(pi);
+		int lfd = bpf_link_get_fd_by_id(ids[i]), pfd = -1;
+
+		if (lfd >= 0 && bpf_obj_get_info_by_fd(lfd, &li, &ll) == 0)
+			pfd = bpf_prog_get_fd_by_id(li.prog_id);
+		if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pi, &pl) == 0 && pi.run_cnt)
+			printf("profile %-9s %-10s runs %9llu  %7.0f ns/run  %8.1f ms\n", cfg, pi.name,
+			       (unsigned long long)pi.run_cnt, (double)pi.run_time_ns / pi.run_cnt,
+			       pi.run_time_ns / 1e6);
+		if (pfd >= 0)
+			close(pfd);
+		if (lfd >= 0)
+			close(lfd);
+	}
+}
+
 /* One timed run of the workload under configuration @cfg. */
 static struct result one_run(const struct workload *w, enum cfg cfg)
 {
@@ -183,6 +214,8 @@ static struct result one_run(const struct workload *w, enum cfg cfg)
 		while (sysaudit_consume(a, count_event, &r.events) > 0)
 			;
 		sysaudit_lost(a, &r.lost);
+		if (profiling)
+			prof_print(a, cfg_names[cfg]);
 	}
 	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 cleanup:
@@ -247,6 +280,7 @@ int main(int argc, char **argv)
 	struct workload w;
 	struct result last[C_COUNT];
 	int rounds, with_strace;
+	const char *only = getenv("SYSAUDIT_BENCH_ONLY"); /* bare and this one */
 
 	if (argc == 4 && strcmp(argv[1], "--workload") == 0) {
 		w.getppid = strtol(argv[2], NULL, 10);
@@ -275,6 +309,8 @@ int main(int argc, char **argv)
 
 			if (m == C_STRACE)
 				continue; /* ~100x slower: once, below */
+			if (only && strcmp(only, cfg_names[m]) != 0 && m != C_BARE)
+				continue;
 			last[m] = one_run(&w, (enum cfg)m);
 			if (!last[m].ok) {
 				fprintf(stderr, "bench: %s run failed\n", cfg_names[m]);
@@ -293,7 +329,22 @@ int main(int argc, char **argv)
 	for (int m = 0; m < C_COUNT; m++)
 		for (int rd = 0; rd < rounds; rd++)
 			ratio[m][rd] = secs[m][rd] / secs[peer_of(m)][rd];
-	/* 2. table (medians) */
+	/* 2. where the time goes: one more run of each audited configuration
+	 * with the kernel's BPF statistics on (they cost a clock read per run,
+	 * so not during the timed rounds) */
+	if (env_long("SYSAUDIT_BENCH_PROFILE", 1)) {
+		int sfd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+		if (sfd >= 0) {
+			profiling = 1;
+			one_run(&w, C_COUNTERS);
+			one_run(&w, C_DETAILED);
+			one_run(&w, C_OH_REPORT);
+			profiling = 0;
+			close(sfd);
+		}
+	}
+	/* 3. table (medians) */
 	printf("06-ebpf bench: %ld getppid + %ld open/close of %s, as pid 1 of a new pid namespace;"
 	       " open-heavy: %ld open/close; median of %d rounds (strace: 1 run)\nloadavg: ",
 	       w.getppid, w.opens, OPEN_PATH, w.opens, rounds);
@@ -311,7 +362,7 @@ int main(int argc, char **argv)
 		printf("%-12s %10.3f %8.2f %10ld %8llu\n", cfg_names[m], median(sv, rounds),
 		       median(rv, rounds), last[m].events, (unsigned long long)last[m].lost);
 	}
-	/* 3. machine-readable lines */
+	/* 4. machine-readable lines */
 	bench_ratio("overhead_counters", C_COUNTERS, "bare", C_BARE, rounds);
 	bench_ratio("overhead_detailed", C_DETAILED, "bare", C_BARE, rounds);
 	bench_ratio("host_tax", C_HOST_TAX, "bare", C_BARE, rounds);

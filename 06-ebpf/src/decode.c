@@ -228,10 +228,11 @@ static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev, c
 	ev->argc_total = r->argc > (uint32_t)n ? r->argc : (uint32_t)n;
 }
 
-static void decode_path(const struct probe_path *r, struct sysaudit_event *ev)
+static void decode_path(const struct probe_path *r, size_t size, struct sysaudit_event *ev)
 {
 	copy_str(ev->raw, sizeof(ev->raw), r->raw, sizeof(r->raw));
-	copy_str(ev->raw2, sizeof(ev->raw2), r->raw2, sizeof(r->raw2));
+	if (size == sizeof(*r)) /* the short form ends before raw2 */
+		copy_str(ev->raw2, sizeof(ev->raw2), r->raw2, sizeof(r->raw2));
 	event_path(ev, r->path, ev->raw, r->h.eflags, ev->kind == SYSAUDIT_EV_OPEN ||
 		   ev->kind == SYSAUDIT_EV_FSCHANGE);
 	ev->flags = r->flags;
@@ -303,13 +304,6 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	     !(size == PROBE_PATH_SHORT && (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP ||
 					    h.kind == PROBE_MPROTECT))))
 		return -EBADMSG;
-	if (size == PROBE_PATH_SHORT && record_size(h.kind) == sizeof(struct probe_path)) {
-		static _Thread_local struct probe_path full; /* raw2 stays empty */
-
-		memset(&full, 0, sizeof(full));
-		memcpy(&full, data, size);
-		data = &full;
-	}
 	/* 2. common head, then the kind's own fields */
 	memset(ev, 0, sizeof(*ev));
 	decode_hdr(&h, mono_to_real_ns, ev);
@@ -321,7 +315,7 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	case PROBE_MMAP:
 	case PROBE_MPROTECT:
 	case PROBE_FSCHANGE:
-		decode_path(data, ev);
+		decode_path(data, size, ev);
 		break;
 	case PROBE_CONNECT:
 	case PROBE_NET:

@@ -67,6 +67,11 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define WATCH_DEPTH 16
 #define MASK (PROBE_PATH_MAX - 1)
 
+/* A kernel address as a typed pointer whose fields can be loaded directly
+ * (the verifier turns each load into one exception-handled move, not a
+ * helper call; a bad address reads as 0). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 /* Load-time settings (rodata, frozen before the verifier runs: it prunes the
  * branches of the modes not in use). Written only by probe.c before load. */
 const volatile __u32 target_ns_ino = 0; /* inode of the pod's pid namespace */
@@ -80,6 +85,9 @@ const volatile __u64 wake_interval_ns = 5000000; /* ... or when it was not woken
 __u64 last_wake_ns = 0;
 /* Next exec id of this pod (each pod has its own object, so ids are per pod). */
 __u64 next_exec_id = 0;
+/* Every record lost, all kinds (user space reads it through the mapped bss:
+ * no system call to learn that nothing was lost). */
+__u64 lost_total = 0;
 /* Entries in `watch` (written by user space through the skeleton's bss). */
 __u32 watch_count = 0;
 
@@ -157,6 +165,7 @@ static __always_inline void count_lost(__u32 slot)
 
 	if (c)
 		__sync_fetch_and_add(c, 1);
+	__sync_fetch_and_add(&lost_total, 1);
 }
 
 /*
@@ -330,7 +339,6 @@ struct walk_ctx {
 	struct dentry *d, *root_d;
 	struct vfsmount *vm, *root_m;
 	struct mount *m;
-	__u64 mnt_off;
 	__u32 off, fl;
 	const unsigned char *anon; /* a pseudo file's own name */
 };
@@ -338,7 +346,7 @@ struct walk_ctx {
 static long walk_step(__u64 i, void *data)
 {
 	struct walk_ctx *c = data;
-	struct dentry *parent, *mroot, *d = c->d;
+	struct dentry *parent, *d = c->d;
 	struct vfsmount *vm = c->vm;
 	struct mount *m = c->m, *pm;
 	const unsigned char *name;
@@ -347,21 +355,20 @@ static long walk_step(__u64 i, void *data)
 
 	if (d == c->root_d && vm == c->root_m)
 		return 1;
-	mroot = BPF_CORE_READ(vm, mnt_root);
-	if (d == mroot) { /* top of this mount: continue on the one below */
-		pm = BPF_CORE_READ(m, mnt_parent);
+	if (d == vm->mnt_root) { /* top of this mount: continue on the one below */
+		pm = m->mnt_parent;
 		if (!pm || pm == m) {
 			c->fl |= PROBE_F_OUTSIDE_ROOT;
 			return 1;
 		}
-		c->d = BPF_CORE_READ(m, mnt_mountpoint);
+		c->d = m->mnt_mountpoint;
 		c->m = pm;
-		c->vm = (struct vfsmount *)((char *)pm + c->mnt_off);
+		c->vm = &pm->mnt;
 		return 0;
 	}
-	parent = BPF_CORE_READ(d, d_parent);
-	len = BPF_CORE_READ(d, d_name.len);
-	name = BPF_CORE_READ(d, d_name.name);
+	parent = d->d_parent;
+	len = d->d_name.len;
+	name = d->d_name.name;
 	if (!parent || parent == d) { /* a pseudo file (memfd, pipe) or a detached tree */
 		if (off == MASK)
 			c->anon = name;
@@ -416,12 +423,12 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 	if (!dentry || !mnt)
 		return PROBE_F_UNREADABLE;
 	c.buf = s->wbuf;
-	c.d = (struct dentry *)dentry;
-	c.vm = (struct vfsmount *)mnt;
-	c.mnt_off = bpf_core_field_offset(struct mount, mnt);
-	c.m = (struct mount *)((char *)mnt - c.mnt_off);
-	c.root_d = BPF_CORE_READ(t, fs, root.dentry);
-	c.root_m = BPF_CORE_READ(t, fs, root.mnt);
+	c.d = bpf_rdonly_cast((void *)dentry, bpf_core_type_id_kernel(struct dentry));
+	c.vm = bpf_rdonly_cast((void *)mnt, bpf_core_type_id_kernel(struct vfsmount));
+	c.m = bpf_rdonly_cast((void *)(mnt - bpf_core_field_offset(struct mount, mnt)),
+			      bpf_core_type_id_kernel(struct mount));
+	c.root_d = t->fs->root.dentry;
+	c.root_m = t->fs->root.mnt;
 	c.off = MASK;
 	s->wbuf[MASK] = '\0';
 	bpf_loop(WALK_STEPS, walk_step, &c, 0);
@@ -441,23 +448,24 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 
 static __always_inline __u32 walk_file(struct task_state *s, struct file *f, int dst)
 {
-	if (!f)
+	struct { __u64 mnt, dentry; } fp; /* struct path, as plain numbers */
+
+	if (!f || bpf_probe_read_kernel(&fp, sizeof(fp), &f->f_path))
 		return walk_path(s, 0, 0, dst);
-	return walk_path(s, (__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt),
-			 dst);
+	return walk_path(s, fp.dentry, fp.mnt, dst);
 }
 
 /* The file behind fd @fd of the current task, or NULL. */
 static __always_inline struct file *fd_file(__u64 fd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct fdtable *fdt = t->files->fdt;
 	struct file **fds;
 	struct file *f = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
 		return NULL;
 	return f;
@@ -545,8 +553,7 @@ __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct task_struct *leader;
 	struct probe_hdr *h;
-	struct dentry *d;
-	struct vfsmount *vm;
+	struct { __u64 mnt, dentry; } pwd;
 	__u32 pid = 0;
 
 	if (!s)
@@ -563,8 +570,8 @@ __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 		pid = 0;
 	h->pid = pid;
 	h->host_pid = t->tgid;
-	h->uid = BPF_CORE_READ(t, cred, uid.val);
-	h->euid = BPF_CORE_READ(t, cred, euid.val);
+	h->uid = t->cred->uid.val;
+	h->euid = t->cred->euid.val;
 	h->restarts = 0;
 	h->watch_tag = 0;
 	if (!s->exec_id)
@@ -572,12 +579,13 @@ __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 	h->exec_id = s->exec_id;
 	h->parent_exec_id = s->parent_exec_id;
 	__builtin_memcpy(h->comm, t->comm, PROBE_COMM_LEN);
-	d = BPF_CORE_READ(t, fs, pwd.dentry);
-	vm = BPF_CORE_READ(t, fs, pwd.mnt);
-	if ((__u64)d != s->cwd_dentry || (__u64)vm != s->cwd_mnt) {
-		s->cwd_flags = walk_path(s, (__u64)d, (__u64)vm, W_CWD);
-		s->cwd_dentry = (__u64)d;
-		s->cwd_mnt = (__u64)vm;
+	/* struct path as plain numbers (a global function takes no kernel pointer) */
+	if (bpf_probe_read_kernel(&pwd, sizeof(pwd), &t->fs->pwd))
+		pwd.mnt = pwd.dentry = 0;
+	if (pwd.dentry != s->cwd_dentry || pwd.mnt != s->cwd_mnt) {
+		s->cwd_flags = walk_path(s, pwd.dentry, pwd.mnt, W_CWD);
+		s->cwd_dentry = pwd.dentry;
+		s->cwd_mnt = pwd.mnt;
 	}
 	__builtin_memcpy(h->cwd, s->cwd, PROBE_PATH_MAX);
 	if (s->cwd_flags & (PROBE_F_PATH_TRUNC | PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT))

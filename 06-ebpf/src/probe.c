@@ -55,6 +55,8 @@ struct sysaudit {
 	uint64_t malformed;      /* records dropped by sysaudit_decode (never expected) */
 	uint64_t announced[SYSAUDIT_LOST_KINDS]; /* losses already told in a notice */
 	int64_t last_notice_ns;  /* CLOCK_MONOTONIC of the last loss notice */
+	uint64_t lost_seen;      /* the kernel's lost_total at the last full read */
+	uint64_t malformed_seen; /* malformed at the last full read */
 	sysaudit_classify_fn classify;
 	void *classify_ctx;
 	struct sysaudit_event ev;                     /* decode target */
@@ -467,6 +469,12 @@ static void lost_notice(sysaudit_t *a, int force)
 	ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
 	if (!force && a->last_notice_ns && ns - a->last_notice_ns < 1000000000LL)
 		return;
+	/* nothing lost since the last read: one load from the mapped bss
+	 * instead of a system call per counter slot */
+	if (!force && a->skel->bss->lost_total == a->lost_seen && a->malformed == a->malformed_seen)
+		return;
+	a->lost_seen = a->skel->bss->lost_total;
+	a->malformed_seen = a->malformed;
 	if (sysaudit_lost_kinds(a, cur) != 0)
 		return;
 	memset(&a->ev, 0, sizeof(a->ev));
