@@ -475,10 +475,11 @@ int pr_rootfs_sandbox(struct podrun *p, sandbox_cfg_t *cfg)
 			pr_seterr(p, ret, "mount plan: %s", b->dst);
 	}
 	if (ret >= 0)
-		ret = sandbox_plan_ro(cfg, ipc_runner_dir(p->ipc.runner), ipc_runner_dir(p->ipc.runner),
-				      SANDBOX_MNT_NOEXEC);
+		ret = sandbox_plan_ro(cfg, ipc_runner_dir(p->ipc.runner),
+				      ipc_runner_dir(p->ipc.runner), SANDBOX_MNT_NOEXEC);
 	if (ret >= 0 && p->net.podnet && p->net.resolv_path[0])
-		ret = sandbox_plan_ro(cfg, p->net.resolv_path, "/etc/resolv.conf", SANDBOX_MNT_NOEXEC);
+		ret = sandbox_plan_ro(cfg, p->net.resolv_path, "/etc/resolv.conf",
+				      SANDBOX_MNT_NOEXEC);
 	if (ret < 0) {
 		if (!p->life.err[0])
 			pr_seterr(p, ret, "mount plan");
