@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sandbox_path.h"
 
 #define DEFAULT_TMPFS_SIZE (64ull << 20)
 #define MAX_CHILD_FD 1023
@@ -56,10 +57,11 @@ const char *sbx_step_name(int step)
  * drop ".", reject ".." (a plan never needs it and it invites confusion). */
 static int norm_path(const char *in, char **out)
 {
-	size_t n, i = 0, o = 0;
+	size_t n;
 	char *p;
+	int ret;
 
-	if (!in || in[0] != '/')
+	if (!in)
 		return -EINVAL;
 	n = strlen(in);
 	if (n >= PATH_MAX)
@@ -67,27 +69,11 @@ static int norm_path(const char *in, char **out)
 	p = malloc(n + 2);
 	if (!p)
 		return -ENOMEM;
-	while (i < n) {
-		size_t s;
-
-		while (in[i] == '/')
-			i++;
-		s = i;
-		while (i < n && in[i] != '/')
-			i++;
-		if (i == s || (i - s == 1 && in[s] == '.'))
-			continue;
-		if (i - s == 2 && in[s] == '.' && in[s + 1] == '.') {
-			free(p);
-			return -EINVAL;
-		}
-		p[o++] = '/';
-		memcpy(p + o, in + s, i - s);
-		o += i - s;
+	ret = sb_path_normalize(in, n, p, n + 2, SB_PATH_NO_DOTDOT);
+	if (ret < 0) {
+		free(p);
+		return ret;
 	}
-	if (o == 0)
-		p[o++] = '/';
-	p[o] = '\0';
 	*out = p;
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include "internal.h" /* the seccomp table, for the data test */
 #include "podrun_min.h"
 #include "podtest.h"
+#include "sandbox_path.h"
 
 static struct fixture fx;
 
@@ -90,6 +91,54 @@ static sandbox_cfg_t *cfg_probe_exit0(const struct fixture *f)
 	END_TEST
 
 /* ------------------------------------------------------------------ config */
+
+/* The one normalizer every layer uses: each spelling of a path gives one
+ * answer, and what cannot be normalized is an error, never a guess. */
+START_TEST(test_path_normalizer_gives_one_spelling)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: the error in err */
+		unsigned flags;
+		int err;
+	} c[] = {
+		{ "/", "/", 0, 0 },
+		{ "//", "/", 0, 0 },
+		{ "/a//b/./c/", "/a/b/c", 0, 0 },
+		{ "/a/b/../c", "/a/c", 0, 0 },
+		{ "/../../etc", "/etc", 0, 0 },
+		{ "/a/..", "/", 0, 0 },
+		{ "/a/.../b", "/a/.../b", 0, 0 },
+		{ "/a/..b/c..", "/a/..b/c..", 0, 0 },
+		{ "/a/../b", NULL, SB_PATH_NO_DOTDOT, -EINVAL },
+		{ "a/b", NULL, 0, -EINVAL },
+		{ "", NULL, 0, -EINVAL },
+	};
+	char out[16], big[64];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int r = sb_path_normalize(c[i].in, strlen(c[i].in), out, sizeof(out), c[i].flags);
+
+		if (c[i].want) {
+			ck_assert_msg(r == (int)strlen(c[i].want), "%s: %d", c[i].in, r);
+			ck_assert_str_eq(out, c[i].want);
+		} else {
+			ck_assert_int_eq(r, c[i].err);
+		}
+	}
+	/* a NUL byte inside the given length is refused, not cut short */
+	ck_assert_int_eq(sb_path_normalize("/etc\0/shadow", 12, out, sizeof(out), 0), -EINVAL);
+	/* only @len bytes are read */
+	ck_assert_int_eq(sb_path_normalize("/etc/shadow", 4, out, sizeof(out), 0), 4);
+	ck_assert_str_eq(out, "/etc");
+	/* too long for the buffer (with its NUL): an error, never a cut path */
+	ck_assert_int_eq(sb_path_normalize("/0123456789/abcd", 16, out, sizeof(out), 0), -ENAMETOOLONG);
+	ck_assert_int_eq(sb_path_normalize("/0123456789/abc", 15, out, sizeof(out), 0), 15);
+	/* in place */
+	strcpy(big, "//x/./y/../z//");
+	ck_assert_int_eq(sb_path_normalize(big, strlen(big), big, sizeof(big), 0), 4);
+	ck_assert_str_eq(big, "/x/z");
+}
+END_TEST
 
 START_TEST(test_plan_rejects_relative_and_dotdot_paths)
 {
@@ -1419,6 +1468,7 @@ static Suite *sandbox_suite(void)
 	TCase *tc;
 
 	tc = tcase("config", 10);
+	tcase_add_test(tc, test_path_normalizer_gives_one_spelling);
 	tcase_add_test(tc, test_plan_rejects_relative_and_dotdot_paths);
 	tcase_add_test(tc, test_cfg_rejects_bad_program_env_and_fds);
 	tcase_add_test(tc, test_spawn_without_program_is_einval);

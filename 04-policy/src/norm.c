@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sandbox_path.h"
 
 #define MSG(...) snprintf(msg, msgsz, __VA_ARGS__)
 #define HINT(...) snprintf(hint, hintsz, __VA_ARGS__)
@@ -75,38 +76,9 @@ const char *suggest(const char *s, const char *const *words)
 
 int norm_path(const char *in, size_t len, char *out)
 {
-	size_t o = 0, i = 0;
-
-	if (len == 0 || in[0] != '/' || len >= POL_MAX_PATTERN)
+	if (len >= POL_MAX_PATTERN)
 		return -EINVAL;
-	while (i < len) {
-		size_t s;
-		while (i < len && in[i] == '/')
-			i++;
-		s = i;
-		while (i < len && in[i] != '/') {
-			if (in[i] == '\0')
-				return -EINVAL;
-			i++;
-		}
-		size_t cl = i - s;
-		if (cl == 0 || (cl == 1 && in[s] == '.'))
-			continue;
-		if (cl == 2 && in[s] == '.' && in[s + 1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--; /* drop the '/' too; at the root ".." stays at the root */
-			continue;
-		}
-		out[o++] = '/';
-		memcpy(out + o, in + s, cl);
-		o += cl;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	return (int)o;
+	return sb_path_normalize(in, len, out, POL_MAX_PATTERN, 0);
 }
 
 static int has_ctl(const char *s, size_t len)

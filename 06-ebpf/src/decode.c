@@ -20,6 +20,7 @@
 #include <asm/unistd_64.h>
 
 #include "internal.h"
+#include "sandbox_path.h"
 
 /* Copy a fixed-size, possibly unterminated string. */
 static void copy_str(char *dst, size_t dst_len, const char *src, size_t src_len)
@@ -113,8 +114,8 @@ static void strip_proc_root(char *p)
 int sysaudit_normalize(const char *base, const char *rel, char *out, size_t len)
 {
 	char tmp[SYSAUDIT_PATH_MAX * 2 + 2];
-	size_t n = 0, o = 0;
-	const char *s;
+	size_t n;
+	int ret;
 
 	if (!rel || !out || len < 2)
 		return -EINVAL;
@@ -124,37 +125,9 @@ int sysaudit_normalize(const char *base, const char *rel, char *out, size_t len)
 		n = (size_t)snprintf(tmp, sizeof(tmp), "%s/%s", base, rel);
 	if (n >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	out[0] = '/';
-	o = 1;
-	for (s = tmp; *s;) {
-		size_t c;
-
-		while (*s == '/')
-			s++;
-		c = strcspn(s, "/");
-		if (c == 0)
-			break;
-		if (c == 1 && s[0] == '.') {
-			/* nothing */
-		} else if (c == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > 1 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--; /* the slash before the dropped name */
-		} else {
-			if (o > 1) {
-				if (o + 1 >= len)
-					return -ENAMETOOLONG;
-				out[o++] = '/';
-			}
-			if (o + c >= len)
-				return -ENAMETOOLONG;
-			memcpy(out + o, s, c);
-			o += c;
-		}
-		s += c;
-	}
-	out[o] = '\0';
+	ret = sb_path_normalize(tmp, n, out, len, 0);
+	if (ret < 0)
+		return ret;
 	strip_proc_root(out);
 	return (int)strlen(out);
 }

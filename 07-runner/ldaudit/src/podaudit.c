@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "ipc_worker.h"
+#include "sandbox_path.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_TRUSTED 512
@@ -105,33 +106,7 @@ static int normalize(const char *in, char *out, size_t cap)
 			return -1;
 		in = tmp;
 	}
-	size_t o = 0;
-	out[o++] = '/';
-	for (const char *p = in; *p;) {
-		while (*p == '/')
-			p++;
-		const char *s = p;
-		while (*p && *p != '/')
-			p++;
-		size_t len = (size_t)(p - s);
-		if (len == 0 || (len == 1 && s[0] == '.'))
-			continue;
-		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > 1 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--;
-			continue;
-		}
-		if (o > 1)
-			out[o++] = '/';
-		if (o + len + 1 >= cap)
-			return -1;
-		memcpy(out + o, s, len);
-		o += len;
-	}
-	out[o] = '\0';
-	return 0;
+	return sb_path_normalize(in, strlen(in), out, cap, 0) < 0 ? -1 : 0;
 }
 
 static int is_trusted(const char *path)

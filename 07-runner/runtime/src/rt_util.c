@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "sandbox_path.h"
 
 /* ---- string vectors ------------------------------------------------------ */
 
@@ -92,40 +93,9 @@ int rt_fail(struct rt_error *err, int ret, const char *fmt, ...)
 
 int rt_path_normalize(const char *in, char *out, size_t cap)
 {
-	if (!in || in[0] != '/' || cap < 2)
-		return -EINVAL;
-	size_t o = 0;
-	out[o++] = '/';
-	const char *p = in;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		const char *start = p;
-		while (*p && *p != '/')
-			p++;
-		size_t len = (size_t)(p - start);
-		if (len == 0 || (len == 1 && start[0] == '.'))
-			continue;
-		if (len == 2 && start[0] == '.' && start[1] == '.') {
-			/* drop the last component (".." of "/" is "/") */
-			while (o > 1 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--;
-			continue;
-		}
-		if (o > 1) {
-			if (o + 1 >= cap)
-				return -ENAMETOOLONG;
-			out[o++] = '/';
-		}
-		if (o + len >= cap)
-			return -ENAMETOOLONG;
-		memcpy(out + o, start, len);
-		o += len;
-	}
-	out[o] = '\0';
-	return 0;
+	int ret = in ? sb_path_normalize(in, strlen(in), out, cap, 0) : -EINVAL;
+
+	return ret < 0 ? ret : 0;
 }
 
 int rt_path_dirname(const char *path, char *out, size_t cap)
