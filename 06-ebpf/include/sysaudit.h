@@ -184,12 +184,20 @@ struct sysaudit_event {
 	/**
 	 * exec: the file executed (the interpreter for a #! script); open and
 	 * file changes: the file the kernel resolved (SYSAUDIT_F_RESOLVED) or raw
-	 * joined to the dirfd's or cwd's path (SYSAUDIT_F_JOINED); unix socket
+	 * joined to the dirfd's or cwd's path (SYSAUDIT_F_JOINED); symlink,
+	 * symlinkat: the link created (joined like a second path); unix socket
 	 * path; mapped file (as the pod sees it); "" if none
 	 */
 	char path[SYSAUDIT_PATH_MAX];
-	char raw[SYSAUDIT_PATH_MAX];  /**< the path argument as passed (exec: the name asked for) */
+	char raw[SYSAUDIT_PATH_MAX];  /**< the path argument as passed (exec: the name asked for; symlink: the target) */
 	char raw2[SYSAUDIT_PATH_MAX]; /**< rename/link/symlink: the second path as passed */
+	/**
+	 * rename, renameat, renameat2, link, linkat: the second path joined to
+	 * its own dirfd's directory (walked by the kernel side) or to the cwd,
+	 * and normalised lexically; "" when it could not be named (the dirfd or
+	 * cwd could not be walked, or the result is too long)
+	 */
+	char path2[SYSAUDIT_PATH_MAX];
 	int64_t flags;           /**< open flags / mmap flags */
 	uint32_t mode;           /**< open mode */
 	uint32_t prot;           /**< mmap/mprotect prot */

@@ -201,13 +201,61 @@ static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev, c
 	ev->argc_total = r->argc > (uint32_t)n ? r->argc : (uint32_t)n;
 }
 
+/*
+ * The second path of a rename/link/symlink into @out: joined to the walked
+ * dirfd (fl2 has PROBE_F_DIRBASE) or to the cwd, like a failed open's path.
+ * "" when its base could not be named; a base walk that did not fit marks the
+ * event path_truncated.
+ */
+static void second_path(const struct probe_path *r, struct sysaudit_event *ev, char *out,
+			size_t len)
+{
+	char base[SYSAUDIT_PATH_MAX];
+	const char *raw2 = ev->raw2;
+
+	out[0] = '\0';
+	if (!raw2[0])
+		return;
+	if (raw2[0] == '/') {
+		base[0] = '\0';
+	} else if (r->fl2 & PROBE_F_DIRBASE) {
+		if (r->fl2 & (PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT | PROBE_F_ANON) || !r->base2[0])
+			return;
+		if (r->fl2 & PROBE_F_PATH_TRUNC)
+			ev->eflags |= SYSAUDIT_F_PATH_TRUNC;
+		copy_str(base, sizeof(base), r->base2, sizeof(r->base2));
+	} else if (!(r->h.eflags & PROBE_F_CWD_TRUNC) && ev->cwd[0]) {
+		snprintf(base, sizeof(base), "%s", ev->cwd);
+	} else {
+		return; /* relative to a directory we could not name */
+	}
+	if (sysaudit_normalize(base, raw2, out, len) < 0)
+		out[0] = '\0';
+}
+
+static int is_symlink_call(int nr)
+{
+	return nr == __NR_symlink || nr == __NR_symlinkat;
+}
+
 static void decode_path(const struct probe_path *r, size_t size, struct sysaudit_event *ev)
 {
 	copy_str(ev->raw, sizeof(ev->raw), r->raw, sizeof(r->raw));
 	if (size == sizeof(*r)) /* the short form ends before raw2 */
 		copy_str(ev->raw2, sizeof(ev->raw2), r->raw2, sizeof(r->raw2));
-	event_path(ev, r->path, ev->raw, r->h.eflags, ev->kind == SYSAUDIT_EV_OPEN ||
-		   ev->kind == SYSAUDIT_EV_FSCHANGE);
+	if (ev->kind == SYSAUDIT_EV_FSCHANGE && !(ev->eflags & PROBE_F_COMPAT) &&
+	    is_symlink_call(ev->nr)) {
+		/* a symlink's target is text stored in the link, not a path the
+		 * call resolves: the file the call made is the link */
+		second_path(r, ev, ev->path, sizeof(ev->path));
+		if (ev->path[0])
+			ev->eflags |= SYSAUDIT_F_JOINED;
+	} else {
+		event_path(ev, r->path, ev->raw, r->h.eflags, ev->kind == SYSAUDIT_EV_OPEN ||
+			   ev->kind == SYSAUDIT_EV_FSCHANGE);
+		if (ev->kind == SYSAUDIT_EV_FSCHANGE && size == sizeof(*r))
+			second_path(r, ev, ev->path2, sizeof(ev->path2));
+	}
 	ev->flags = r->flags;
 	ev->mode = r->mode;
 	ev->prot = r->prot;

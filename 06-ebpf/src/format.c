@@ -274,6 +274,8 @@ static void fields_kind(struct out *o, const struct sysaudit_event *ev)
 			kv_str(o, "arg_path", ev->raw, sizeof(ev->raw));
 		if (ev->raw2[0])
 			kv_str(o, "arg_path2", ev->raw2, sizeof(ev->raw2));
+		if (ev->path2[0])
+			kv_str(o, "path2", ev->path2, sizeof(ev->path2));
 		puts_(o, (ev->eflags & SYSAUDIT_F_RESOLVED) ? ",\"resolved\":\"kernel\""
 			 : (ev->eflags & SYSAUDIT_F_JOINED) ? ",\"resolved\":\"joined\""
 							     : ",\"resolved\":\"none\"");

@@ -237,9 +237,10 @@ static __always_inline void ensure_exec_id(struct task_state *s)
 #define SC_MAP 4
 #define SC_FS 5
 #define SC_SENS 6
-#define D(cls, dfd, path, fd, path2, flags, mode)                                             \
+#define D2(cls, dfd, path, fd, path2, flags, mode, dfd2)                                      \
 	((cls) | (dfd) << 4 | (path) << 8 | (fd) << 12 | (path2) << 16 | (flags) << 20 |         \
-	 (mode) << 24)
+	 (mode) << 24 | (__u32)(dfd2) << 28)
+#define D(cls, dfd, path, fd, path2, flags, mode) D2(cls, dfd, path, fd, path2, flags, mode, NA)
 #define D_CLASS(d) ((d) & 0xf)
 #define D_DFD(d) (((d) >> 4) & 0xf)
 #define D_PATH(d) (((d) >> 8) & 0xf)
@@ -247,6 +248,7 @@ static __always_inline void ensure_exec_id(struct task_state *s)
 #define D_PATH2(d) (((d) >> 16) & 0xf)
 #define D_FLAGS(d) (((d) >> 20) & 0xf)
 #define D_MODE(d) (((d) >> 24) & 0xf)
+#define D_DFD2(d) (((d) >> 28) & 0xf) /* the second path's dirfd */
 #define SYSDESC_N 512
 #define SENS D(SC_SENS, NA, NA, NA, NA, NA, NA)
 
@@ -281,10 +283,10 @@ const volatile __u32 sysdesc[SYSDESC_N] = {
 	[__NR_rename] = D(SC_FS, NA, 0, NA, 1, NA, NA),
 	[__NR_link] = D(SC_FS, NA, 0, NA, 1, NA, NA),
 	[__NR_symlink] = D(SC_FS, NA, 0, NA, 1, NA, NA),
-	[__NR_renameat] = D(SC_FS, 0, 1, NA, 3, NA, NA),
-	[__NR_renameat2] = D(SC_FS, 0, 1, NA, 3, 4, NA),
-	[__NR_linkat] = D(SC_FS, 0, 1, NA, 3, 4, NA),
-	[__NR_symlinkat] = D(SC_FS, NA, 0, NA, 2, NA, NA),
+	[__NR_renameat] = D2(SC_FS, 0, 1, NA, 3, NA, NA, 2),
+	[__NR_renameat2] = D2(SC_FS, 0, 1, NA, 3, 4, NA, 2),
+	[__NR_linkat] = D2(SC_FS, 0, 1, NA, 3, 4, NA, 2),
+	[__NR_symlinkat] = D2(SC_FS, NA, 0, NA, 2, NA, NA, 1),
 	[__NR_fchmod] = D(SC_FS, NA, NA, 0, NA, NA, 1),
 	[__NR_fchown] = D(SC_FS, NA, NA, 0, NA, NA, NA),
 	[__NR_ftruncate] = D(SC_FS, NA, NA, 0, NA, NA, NA),
@@ -397,7 +399,7 @@ static long walk_step(__u64 i, void *data)
 }
 
 /* Where walk_path() writes its result in struct task_state. */
-enum walk_dst { W_CWD, W_PATH, W_EXEC };
+enum walk_dst { W_CWD, W_PATH, W_EXEC, W_BASE2 };
 
 /*
  * The path of (@dentry, @mnt) as the current task sees it: walk d_parent up
@@ -418,7 +420,8 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 
 	if (!s)
 		return 0;
-	out = dst == W_CWD ? s->cwd : dst == W_EXEC ? s->rec.e.path : s->rec.p.path;
+	out = dst == W_CWD ? s->cwd : dst == W_EXEC ? s->rec.e.path
+	      : dst == W_BASE2 ? s->rec.p.base2 : s->rec.p.path;
 	out[0] = '\0';
 	if (!dentry || !mnt)
 		return PROBE_F_UNREADABLE;
@@ -756,8 +759,16 @@ __noinline int rec_fs_change(struct task_state *s, long id, __u32 tid, __u32 des
 	o->raw2[0] = '\0';
 	if (D_PATH(desc) != NA)
 		read_str(&o->h, o->raw, arg_at(g, D_PATH(desc)));
+	o->fl2 = 0;
+	o->base2[0] = '\0';
 	if (D_PATH2(desc) != NA)
 		read_str(&o->h, o->raw2, arg_at(g, D_PATH2(desc)));
+	/* the second path (rename's new name, link's new link, symlink's link):
+	 * a relative one is relative to its own dirfd, walked like the first's */
+	if (D_DFD2(desc) != NA && o->raw2[0] && o->raw2[0] != '/' &&
+	    (int)arg_at(g, D_DFD2(desc)) != AT_FDCWD_VAL)
+		o->fl2 = PROBE_F_DIRBASE |
+			 walk_file(s, fd_file((__u32)arg_at(g, D_DFD2(desc))), W_BASE2);
 	if (D_FD(desc) != NA) {
 		o->h.eflags |= PROBE_F_RESOLVED |
 			       walk_file(s, fd_file((__u32)arg_at(g, D_FD(desc))), W_PATH);

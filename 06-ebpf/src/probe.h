@@ -107,9 +107,13 @@ struct probe_path {
 	char path[PROBE_PATH_MAX]; /* PROBE_F_RESOLVED: the file; PROBE_F_DIRBASE: dirfd's dir */
 	char raw[PROBE_PATH_MAX];  /* the path argument as the pod passed it */
 	char raw2[PROBE_PATH_MAX]; /* rename/link/symlink: the second path */
+	__u32 fl2;  /* PROBE_F_DIRBASE: base2 is the second path's dirfd; walk flags */
+	__u32 pad2;
+	char base2[PROBE_PATH_MAX]; /* the second path's dirfd's directory */
 };
 
-/* Open and mapping records end before raw2 (they have one path argument). */
+/* Open and mapping records end before raw2 (they have one path argument);
+ * file changes are sent whole. */
 #define PROBE_PATH_SHORT __builtin_offsetof(struct probe_path, raw2)
 
 /* PROBE_CONNECT, PROBE_NET: the raw sockaddr, decoded in user space. */

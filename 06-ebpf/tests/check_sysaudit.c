@@ -18,12 +18,14 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <linux/openat2.h>
@@ -428,6 +430,40 @@ static int wl_open_six_ways(void *arg)
 	fds[5] = open(longp, O_RDONLY);
 	for (int i = 0; i < 6; i++)
 		ok &= fds[i] >= 0;
+	return ok ? 0 : 1;
+}
+
+/*
+ * Renames, links and symlinks with known second paths, inside a pod view made
+ * here: a private mount namespace, the host directory D/host bind-mounted on
+ * D/root/mnt, the root changed to D/root (arg = D). As the pod sees it:
+ * /mnt/sub/{a,x,c2}, /mnt/sub2, and /lnk -> /mnt/sub2 (a symlink).
+ */
+static int wl_second_paths(void *arg)
+{
+	const char *d = arg;
+	char from[512], to[512];
+	int sub, sub2, ok = 1;
+
+	snprintf(from, sizeof(from), "%.400s/host", d);
+	snprintf(to, sizeof(to), "%.400s/root/mnt", d);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(from, to, NULL, MS_BIND, NULL))
+		return 2;
+	snprintf(to, sizeof(to), "%.400s/root", d);
+	if (chroot(to) || chdir("/mnt/sub"))
+		return 3;
+	sub = open("/mnt/sub", O_RDONLY | O_DIRECTORY);
+	sub2 = open("/lnk", O_RDONLY | O_DIRECTORY); /* through the symlink */
+	if (sub < 0 || sub2 < 0)
+		return 4;
+	ok &= rename("a", "b") == 0;                          /* cwd-relative */
+	ok &= renameat(sub, "b", sub2, "c") == 0;             /* two dirfds */
+	ok &= linkat(sub, "x", sub2, "y", 0) == 0;            /* link into the other */
+	ok &= symlinkat("../target-text", sub2, "sl") == 0;   /* a link made at a dirfd */
+	ok &= symlink("anything", "sl3") == 0;                /* ... at the cwd */
+	ok &= syscall(SYS_renameat2, AT_FDCWD, "/mnt/sub/c2", AT_FDCWD, "../sub2/./d", 0) == 0;
+	ok &= link("/mnt/sub2/y", "/absent/z") == -1 && errno == ENOENT;
 	return ok ? 0 : 1;
 }
 
@@ -1652,6 +1688,84 @@ START_TEST(test_fsreport_mode_sends_only_refused_and_watched)
 }
 END_TEST
 
+/* The event of the file change named @syscall, or NULL. */
+static const struct sysaudit_event *find_change(const struct sink *s, const char *syscall)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->ev[i].ev.kind == SYSAUDIT_EV_FSCHANGE && !strcmp(s->ev[i].ev.syscall, syscall))
+			return &s->ev[i].ev;
+	return NULL;
+}
+
+static void check_change(const struct sink *s, const char *syscall, long ret, const char *path,
+			 const char *path2)
+{
+	const struct sysaudit_event *e = find_change(s, syscall);
+
+	ck_assert_msg(e != NULL, "no %s event", syscall);
+	ck_assert_int_eq(e->ret, ret);
+	ck_assert_str_eq(e->path, path);
+	ck_assert_str_eq(e->path2, path2);
+}
+
+START_TEST(test_second_paths_are_resolved_from_their_dirfd_or_cwd)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char d[128], p[256], line[8192];
+	const char *made[] = { "host/sub/a", "host/sub/x", "host/sub/c2" };
+	const char *dirs[] = { "", "/host", "/host/sub", "/host/sub2", "/root", "/root/mnt" };
+	const struct sysaudit_event *e;
+
+	REQUIRE_BPF();
+	snprintf(d, sizeof(d), "/tmp/sysaudit-2nd-%d", (int)getpid());
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", d, dirs[i]);
+		ck_assert_int_eq(mkdir(p, 0755), 0);
+	}
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", d, made[i]);
+		close(open(p, O_WRONLY | O_CREAT, 0644));
+	}
+	snprintf(p, sizeof(p), "%s/root/lnk", d);
+	ck_assert_int_eq(symlink("/mnt/sub2", p), 0);
+	sink_init(&s);
+	ck_assert_int_eq(ns_child_start(&r.child, CLONE_NEWNS, wl_second_paths, d), 0);
+	{
+		struct sysaudit_opts o = { .mode = SYSAUDIT_DETAILED, .target_pid = r.child.pid };
+
+		ck_assert_int_eq(sysaudit_new(&r.a), 0);
+		ck_assert_msg(sysaudit_open(r.a, &o) == 0, "open: %s", sysaudit_last_error(r.a));
+		ck_assert_int_eq(sysaudit_attach(r.a), 0);
+	}
+	run_finish(&r, &s);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "workload status %d",
+		      r.status);
+	/* as the pod sees them: across the bind mount, up to the changed root */
+	check_change(&s, "rename", 0, "/mnt/sub/a", "/mnt/sub/b");
+	check_change(&s, "renameat", 0, "/mnt/sub/b", "/mnt/sub2/c");
+	check_change(&s, "linkat", 0, "/mnt/sub/x", "/mnt/sub2/y");
+	check_change(&s, "renameat2", 0, "/mnt/sub/c2", "/mnt/sub2/d");
+	check_change(&s, "link", -ENOENT, "/mnt/sub2/y", "/absent/z");
+	/* a symlink's event names the link made; the target is text */
+	check_change(&s, "symlinkat", 0, "/mnt/sub2/sl", "");
+	check_change(&s, "symlink", 0, "/mnt/sub/sl3", "");
+	e = find_change(&s, "symlinkat");
+	ck_assert_str_eq(e->raw, "../target-text");
+	ck_assert(e->eflags & SYSAUDIT_F_JOINED);
+	/* the audit line carries both */
+	e = find_change(&s, "renameat");
+	ck_assert_int_gt(sysaudit_format_line(e, NULL, "p1", line, sizeof(line)), 0);
+	ck_assert_ptr_nonnull(strstr(line, "\"what\":\"/mnt/sub/b\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"path2\":\"/mnt/sub2/c\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"arg_path2\":\"c\""));
+	free(s.ev);
+	run_end(&r);
+	snprintf(p, sizeof(p), "rm -rf '%s'", d);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 START_TEST(test_interrupted_open_is_one_event_with_its_restarts)
 {
 	struct run r = { 0 };
@@ -1938,6 +2052,7 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_a_watched_file_is_seen_under_every_name);
 	tcase_add_test(tc, test_fsreport_mode_sends_only_refused_and_watched);
 	tcase_add_test(tc, test_interrupted_open_is_one_event_with_its_restarts);
+	tcase_add_test(tc, test_second_paths_are_resolved_from_their_dirfd_or_cwd);
 	tcase_add_test(tc, test_udp_sendto_and_sendmsg_are_net_events);
 	tcase_add_test(tc, test_loss_is_announced_in_stream_every_second);
 	suite_add_tcase(s, tc);
