@@ -942,6 +942,54 @@ static int open_listeners(struct proxy *px)
 	return r;
 }
 
+/* Take @p f out of the proxy but keep its socket open in @p held. */
+static void hold_fd(struct proxy *px, struct pxfd *f, int *held, int *nheld)
+{
+	if (f->fd < 0)
+		return;
+	if (f->events)
+		epoll_ctl(px->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+	held[(*nheld)++] = f->fd;
+	f->fd = -1;
+	f->events = 0;
+}
+
+/*
+ * Every listener, IPv4 then IPv6. The IPv6 ones take the ports the IPv4 ones
+ * got, which the kernel chose free for IPv4 only: a port held on the IPv6 side
+ * alone (say a host service on [::] with IPV6_V6ONLY) refuses the second bind.
+ * With ephemeral ports the attempt is made again; the failed attempt's IPv4
+ * sockets stay open until the end, so the kernel cannot hand out their ports
+ * a second time.
+ */
+#define PX_LISTEN_TRIES 32
+static int open_all_listeners(struct proxy *px)
+{
+	const struct proxy_config *c = &px->cfg;
+	int eph = c->proxy_port == PROXY_PORT_EPHEMERAL || c->http_port == PROXY_PORT_EPHEMERAL ||
+		  c->tls_port == PROXY_PORT_EPHEMERAL || c->dns_port == PROXY_PORT_EPHEMERAL;
+	int held[PX_LISTEN_TRIES * 5], nheld = 0, r = 0;
+
+	for (int tries = 0; tries < PX_LISTEN_TRIES; tries++) {
+		r = open_listeners(px);
+		if (r == 0 && px->v6)
+			r = open_listeners6(px);
+		if (r != -EADDRINUSE || !eph)
+			break;
+		for (int i = 0; i < PX_NLST; i++) {
+			if (i < 4)
+				hold_fd(px, &px->lst[i], held, &nheld);
+			else
+				close_fd(px, &px->lst[i]);
+		}
+		hold_fd(px, &px->udp, held, &nheld);
+		close_fd(px, &px->udp6);
+	}
+	while (nheld > 0)
+		close(held[--nheld]);
+	return r;
+}
+
 int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 {
 	struct proxy *px = NULL;
@@ -993,9 +1041,7 @@ int proxy_create(const struct proxy_config *cfg, proxy_t **out)
 	/* 3. the host's own addresses (never an upstream unless named), the listeners */
 	ret = hostaddr_refresh(px);
 	if (ret == 0)
-		ret = open_listeners(px);
-	if (ret == 0 && px->v6)
-		ret = open_listeners6(px);
+		ret = open_all_listeners(px);
 	if (ret < 0)
 		goto cleanup;
 	/* 4. a pod closing its end must never kill the runner */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -987,11 +988,73 @@ START_TEST(test_pod_ipv6_reaches_the_proxy_and_nothing_else)
 }
 END_TEST
 
+/*
+ * The IPv6 listeners take the ports the IPv4 ones got, which the kernel chose
+ * free for IPv4 only. In a network namespace of its own whose ephemeral range
+ * is 40000-40019, the ports the kernel hands out first (the odd ones) are held
+ * on [::] (IPv6 only) but one: the proxy must pick again until both families
+ * fit, not fail to start.
+ */
+static int v6_clash_child(void)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	struct evlog log = { 0 };
+	struct proxy_config cfg = { .proxy_port = PROXY_PORT_EPHEMERAL,
+				    .disable = PROXY_NO_HTTP | PROXY_NO_TLS | PROXY_NO_DNS,
+				    .on_event = evlog_cb, .user = &log };
+	int one = 1, fd, ok = 0;
+	FILE *f;
+	proxy_t *px;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return 10;
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
+	if (!f || fprintf(f, "40000 40019\n") < 0 || fclose(f) != 0)
+		return 11;
+	for (int i = 1; i < 16; i += 2) {
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		sa.sin6_port = htons((uint16_t)(40000 + i));
+		if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+			return 12;
+	}
+	cfg.policy = mk_policy("{\"version\":1,\"net\":{\"default\":\"deny\"}}");
+	cfg.listen_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg.listen_addr6 = in6addr_loopback;
+	/* a few creations, each likely to meet a held port first */
+	for (int i = 0; i < 5; i++) {
+		int r = proxy_create(&cfg, &px);
+		if (r != 0) {
+			fprintf(stderr, "proxy_create: %s\n", strerror(-r));
+			return 13;
+		}
+		ok += proxy_port(px, 0) % 2 == 0 || proxy_port(px, 0) >= 40016;
+		proxy_destroy(px);
+	}
+	return ok == 5 ? 0 : 14;
+}
+
+START_TEST(test_ipv6_port_held_on_the_host_is_picked_again)
+{
+	pid_t pid;
+	int st;
+
+	POD_REQUIRE_ROOT();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(v6_clash_child());
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+}
+END_TEST
+
 TCase *tcase_netns(void)
 {
 	TCase *tc = tcase_create("netns");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pod_gets_veth_address_route_and_rules);
+	tcase_add_test(tc, test_ipv6_port_held_on_the_host_is_picked_again);
 	tcase_add_test(tc, test_pod_curl_explicit_proxy_allow_deny_warn);
 	tcase_add_test(tc, test_pod_curl_transparent_http_through_pod_dns);
 	tcase_add_test(tc, test_pod_python_urllib_through_the_proxy);
