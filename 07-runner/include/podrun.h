@@ -421,6 +421,118 @@ int64_t podrun_count(const podrun_t *p, const char *cat, const char *action);
  */
 void podrun_free(podrun_t *p);
 
+/* ---- warm pools ------------------------------------------------------ */
+
+/**
+ * A pool of pods started ahead of time for one policy and worker kind. Opaque.
+ *
+ *     podrun_pool_t *pool = NULL;
+ *     podrun_pool_new(&pool);
+ *     podrun_t *t = podrun_pool_template(pool);       // configure like a pod:
+ *     podrun_set_program(t, "jobs/any.py");           // kind + directory (/pod/app)
+ *     podrun_add_policy_flag(t, "--allow-read=/data");
+ *     podrun_pool_start(pool, 4);                     // 4 warm pods, refilled
+ *     podrun_t *pod = NULL;
+ *     podrun_pool_take(pool, "jobs/report.py", args, -1, &pod);  // decided, launched
+ *     ... podrun_dispatch(pod, ...), podrun_recv(), podrun_wait() ...
+ *     podrun_free(pod);                               // a pool pod runs once
+ *     podrun_pool_free(pool);
+ *
+ * Each pool pod is started by podrun_start() with the template's configuration
+ * (its own id, rings, sockets, cgroups, network, mounts) and its runtime loaded
+ * (Python: the interpreter and the SDK; C library: the pod host, connected),
+ * waiting for the program. A take decides the program as a fresh start would
+ * and refuses what the pods' plan cannot cover (another kind, another
+ * directory, another library for a C-library pool, a read rule denying the
+ * program), then hands the pod over: the caller owns it like a pod of its own
+ * and frees it with podrun_free(); it is never reused. The timeout counts from
+ * the take. A thread of the pool starts pods in the background and keeps the
+ * warm ones (a warm pod that dies is freed and replaced).
+ */
+typedef struct podrun_pool podrun_pool_t;
+
+/**
+ * Allocate a pool, with a template pod in PODRUN_CONFIGURING.
+ * @param out receives the handle
+ * @return 0, -EINVAL, -ENOMEM
+ */
+int podrun_pool_new(podrun_pool_t **out);
+
+/**
+ * The template: configure it with the podrun_set_*() calls before
+ * podrun_pool_start(). Its program (a `*.py` script or a `*.so` library) names
+ * the kind and the directory whose programs the pool runs (a C-library pool
+ * runs that library only). Not allowed on a template (podrun_pool_start()
+ * refuses them): "rootfs", "debug-ui", "signals", "pod-id", an audit file
+ * other than "-" (stderr). Never start or free the template itself.
+ * @param pool the pool (not started)
+ * @return the template, or NULL once started
+ */
+podrun_t *podrun_pool_template(podrun_pool_t *pool);
+
+/**
+ * Start the pool: the first pod is started in the calling thread (a policy or
+ * setup error is returned now), the others by the pool's thread, which keeps
+ * @p size pods warm from then on. A pool whose pods fail to start 3 times in a
+ * row stops refilling (podrun_pool_take() then fails with podrun_pool_error()).
+ * @param pool the pool
+ * @param size warm pods to keep, 1 to 64
+ * @return 0; -EINVAL for a usage or policy error (podrun_pool_error() says
+ *         which); another negative errno when the first pod could not start;
+ *         -EBUSY when already started
+ */
+int podrun_pool_start(podrun_pool_t *pool, unsigned size);
+
+/**
+ * Take a warm pod and run @p program in it. The program is decided as a fresh
+ * start would decide it; then the pod's bootstrap runs it with @p args, the
+ * timeout is armed, and the pod is the caller's (state PODRUN_RUNNING; drive
+ * it with podrun_dispatch() etc., free it with podrun_free()).
+ * @param pool a started pool
+ * @param program script or library: of the pool's kind, in the template's
+ *        directory (a C-library pool: the template's library itself)
+ * @param args NULL-terminated worker arguments, or NULL
+ * @param timeout_ms how long to wait for a warm pod: -1 forever, 0 not at all
+ * @param out receives the pod
+ * @return 0; -EINVAL the program is refused (podrun_pool_error() says why);
+ *         -EAGAIN / -ETIMEDOUT no warm pod in time; -EIO the pool stopped
+ *         refilling; -E2BIG arguments too long; -EBADFD not started
+ */
+int podrun_pool_take(podrun_pool_t *pool, const char *program, const char *const *args,
+		     int timeout_ms, podrun_t **out);
+
+/**
+ * Warm pods ready to be taken now.
+ * @param pool the pool
+ * @return the count, or -EINVAL
+ */
+int podrun_pool_ready(const podrun_pool_t *pool);
+
+/**
+ * Counters of the pool's life.
+ * @param pool the pool
+ * @param what "started" (pods started), "taken", "lost" (warm pods that died
+ *        and were replaced) or "failed" (pod starts that failed)
+ * @return the count, or -EINVAL for an unknown name
+ */
+int64_t podrun_pool_count(const podrun_pool_t *pool, const char *what);
+
+/**
+ * A human sentence about the pool's last failure (template, start, take).
+ * @param pool the pool (NULL allowed)
+ * @return a string owned by @p pool, "" when there was none
+ */
+const char *podrun_pool_error(const podrun_pool_t *pool);
+
+/**
+ * Stop the pool's thread and free every warm pod (their launch sockets close,
+ * their bootstraps exit, everything is removed as by podrun_free()). The
+ * pods' init processes are children of the pool's thread: pods taken from
+ * the pool that still run are killed with it; free the pool after them.
+ * @param pool the pool, or NULL
+ */
+void podrun_pool_free(podrun_pool_t *pool);
+
 #ifdef __cplusplus
 }
 #endif

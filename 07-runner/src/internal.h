@@ -361,7 +361,15 @@ struct podrun {
 	struct pr_net net;
 	struct pr_audit au;     /* the audit plane (audit.c) */
 	struct pr_io io;
+	/* warm pools (pool.c) */
+	struct {
+		int pod_fd;     /* the pod's end of its launch socket (PR_POD_POOL_FD inside), or -1 */
+		int warm;       /* started for a pool: no timeout until taken, no handshake deadline */
+	} pool;
 };
+
+/* Pod-side descriptor number of a pool pod's launch socket (pool.c). */
+#define PR_POD_POOL_FD 4
 
 /* Sources with work left after their per-turn budget (struct podrun.more). */
 #define PR_MORE_IPC 1u

@@ -89,6 +89,7 @@ void pr_fds_init(struct podrun *p)
 	p->io.pod_in_w = p->io.pod_out_r = p->io.pod_err_r = -1;
 	p->au.audit_fd = -1;
 	p->box.idmap_fd = -1;
+	p->pool.pod_fd = -1;
 }
 
 void pr_close_fd(int *fd)
@@ -244,7 +245,7 @@ static int make_ipc(struct podrun *p)
 	o.query_socket = 1;
 	/* A worker that does not use the SDK never says HELLO: give it all the time
 	 * it wants (its session stays optional); SDK workers get 15 s under load. */
-	o.handshake_timeout_ms = p->ipc.sdk_worker ? 15000 : 0x7fffffff;
+	o.handshake_timeout_ms = p->ipc.sdk_worker && !p->pool.warm ? 15000 : 0x7fffffff;
 	ret = ipc_runner_create(&o, &p->ipc.runner);
 	if (ret < 0)
 		pr_seterr(p, ret, "control plane (rings + socket)");
@@ -569,6 +570,8 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 		ret = pr_relay_setup(p, *cfg);
 	if (ret >= 0)
 		ret = sandbox_cfg_add_fd(*cfg, ipc_runner_shm_fd(p->ipc.runner), PR_POD_SHM_FD);
+	if (ret >= 0 && p->pool.pod_fd >= 0) /* a pool pod waits for its program (pool.c) */
+		ret = sandbox_cfg_add_fd(*cfg, p->pool.pod_fd, PR_POD_POOL_FD);
 	return ret;
 }
 
@@ -718,7 +721,7 @@ int podrun_start(podrun_t *p)
 	trace_steps(p, &clk);
 
 	/* 11. The timeout timer; we are running. */
-	if (p->cfg.timeout_s)
+	if (p->cfg.timeout_s && !p->pool.warm) /* a pool pod's runs from its take */
 		pr_arm_timer(p->life.t_timeout, (uint64_t)p->cfg.timeout_s * 1000, 0);
 	p->life.state = PODRUN_RUNNING;
 	emit_start(p);

@@ -8,6 +8,7 @@
  * own beyond argument parsing, so embedders get exactly what podrun does.
  *
  *   podrun run [OPTIONS] [--] PROGRAM [ARGS...]
+ *   podrun pool [--size N] [OPTIONS] [--] PROGRAM     (warm pool, pool_cli.c)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: podrun run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	      "       podrun pool [--size N] [OPTIONS] [--] PROGRAM   (warm pool: program lines on stdin)\n"
 	      "\n"
 	      "PROGRAM: *.py (Python), *.js|*.ts|*.mjs (Bun), *.so (C-lib, service mode),\n"
 	      "         any other executable (native).\n"
@@ -234,6 +236,46 @@ static int parse_args(podrun_t *pod, int argc, char **argv)
 	return 0;
 }
 
+/* pool_cli.c: the warm-pool server loop of "podrun pool". */
+int pool_cli_main(podrun_pool_t *pool, unsigned size);
+
+/* "podrun pool [--size N] [OPTIONS] [--] PROGRAM": the run options describe
+ * the template pod; --size is the pool's own. */
+static int pool_main(int argc, char **argv)
+{
+	podrun_pool_t *pool = NULL;
+	podrun_t *t;
+	uint64_t size = 2;
+	int status, n;
+
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			v = argv[i + 1], n = 2;
+		else if (!strncmp(argv[i], "--size=", 7))
+			v = argv[i] + 7, n = 1;
+		if (!v)
+			continue;
+		if (parse_u64(v, &size, 0) || size == 0 || size > 64)
+			return usage_error("--size needs 1 to 64 pods, not %s", v);
+		memmove(argv + i, argv + i + n, (size_t)(argc - i - n + 1) * sizeof *argv);
+		argc -= n;
+		i--;
+	}
+	if (podrun_pool_new(&pool) < 0) {
+		fputs("podrun: out of memory\n", stderr);
+		return PODRUN_EXIT_RUNNER;
+	}
+	t = podrun_pool_template(pool);
+	/* stdout carries the pool's status lines only: the pods write to stderr */
+	podrun_set_stdio(t, -1, 2, 2);
+	status = parse_args(t, argc, argv);
+	if (!status)
+		status = pool_cli_main(pool, (unsigned)size);
+	podrun_pool_free(pool);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	podrun_t *pod = NULL;
@@ -243,6 +285,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "pool"))
+		return pool_main(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "run") != 0) {
 		usage(stderr);
 		return PODRUN_EXIT_USAGE;

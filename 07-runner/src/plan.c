@@ -598,6 +598,10 @@ static int build_env(struct podrun *p, const rt_plan_t *plan, char ***out, size_
 	}
 	snprintf(buf, sizeof buf, "POD_ID=%s", p->life.id);
 	ret |= pr_strv_add(&infra, &ni, buf);
+	if (p->pool.pod_fd >= 0) { /* the bootstrap's launch socket (pool.c) */
+		snprintf(buf, sizeof buf, "POD_POOL_FD=%d", PR_POD_POOL_FD);
+		ret |= pr_strv_add(&infra, &ni, buf);
+	}
 	if (ret < 0)
 		goto cleanup;
 

@@ -70,6 +70,8 @@ int pr_registry_write(struct podrun *p)
 		fprintf(f, "dir %s\n", ipc_runner_dir(p->ipc.runner));
 	if (p->net.resolv_path[0])
 		fprintf(f, "file %s\n", p->net.resolv_path);
+	if (p->net.podnet) /* (a name only: the pair dies with the pod's netns) */
+		fprintf(f, "veth %s\n", podnet_ifname(p->net.podnet));
 	if (p->box.mask_file[0])
 		fprintf(f, "file %s\n", p->box.mask_file);
 	if (p->box.mask_dir[0])

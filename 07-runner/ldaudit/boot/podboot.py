@@ -247,18 +247,55 @@ def install_gate(env=None):
     return gate
 
 
-def _main():
-    if len(sys.argv) < 2:
-        sys.stderr.write("podboot: usage: podboot.py SCRIPT [ARGS...]\n")
-        sys.exit(2)
-    script = sys.argv[1]
-    sys.argv = sys.argv[1:]
-    sys.path[0] = os.path.dirname(os.path.abspath(script))
+def _sdk_path():
+    """Put the Python SDK on sys.path (-I ignores PYTHONPATH)."""
     sdk = os.environ.get("PYTHONPATH", "/pod/sdk/python")
     for p in reversed(sdk.split(":")):
         if p and p not in sys.path:
             sys.path.insert(1, p)
-    if os.environ.get("POD_FFI_GATE") == "1":
+
+
+def _pool_launch(fd):
+    """A pool pod (POD_POOL_FD): load the SDK, say "ready" (one byte) on the
+    launch socket, then wait for the runner's launch packet "SCRIPT\\0ARG\\0..."
+    (SCRIPT a file name in /pod/app, every field NUL-terminated). The runner
+    decided the script against the policy before sending it. An empty packet or
+    a closed socket (the pool is torn down): exit 0 without running anything."""
+    try:
+        import pod  # noqa: F401  the SDK, loaded while the pod waits
+    except ImportError:
+        pass
+    s = socket.socket(fileno=fd)
+    try:
+        s.send(b"R")
+        data = s.recv(65536)
+    except OSError:
+        data = b""
+    s.close()
+    fields = data.split(b"\0")[:-1] if data.endswith(b"\0") else []
+    name = os.fsdecode(fields[0]) if fields else ""
+    if not name or "/" in name or name in (".", ".."):
+        sys.exit(0)
+    # the worker's argv: the script, the runner's --pod-* arguments, its own
+    sys.argv[1:2] = ["/pod/app/" + name]
+    sys.argv.extend(os.fsdecode(a) for a in fields[1:])
+
+
+def _main():
+    if len(sys.argv) < 2:
+        sys.stderr.write("podboot: usage: podboot.py SCRIPT [ARGS...]\n")
+        sys.exit(2)
+    pool_fd = os.environ.pop("POD_POOL_FD", None)
+    if pool_fd is not None:
+        _sdk_path()
+        if os.environ.get("POD_FFI_GATE") == "1":
+            install_gate()
+        _pool_launch(int(pool_fd))
+    script = sys.argv[1]
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    _sdk_path()
+    if pool_fd is None and os.environ.get("POD_FFI_GATE") == "1":
         install_gate()
     runpy.run_path(script, run_name="__main__")
 

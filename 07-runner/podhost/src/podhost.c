@@ -19,9 +19,16 @@
  *
  * Failures to load or start the library are reported to the runner as an ERROR
  * (and on stderr) and end the pod with status 1.
+ *
+ * A pool pod (POD_POOL_FD in the environment, 07's pool.c) connects first,
+ * then says "ready" (one byte) on that launch socket and waits for the
+ * runner's packet "LIBRARY\0ARG\0..." before step 2; an empty packet or a
+ * closed socket ends it with status 0 (the pool was torn down).
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +111,26 @@ static int serve(ipc_worker_t *w, const struct podlib_service *svc, void *state)
 	return status;
 }
 
+/* A pool pod: wait for the library and its arguments on the launch socket.
+ * Returns the new argc (argv[0] kept), 0 when told to end, -1 on a failure. */
+static int pool_launch(const char *fdtext, char **argv, char *pkt, size_t cap, char **av, int maxav)
+{
+	int fd = atoi(fdtext), n = 1;
+	ssize_t len;
+
+	if (fd < 3 || send(fd, "R", 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	len = recv(fd, pkt, cap - 1, 0);
+	close(fd);
+	if (len <= 0 || pkt[len - 1] != '\0')
+		return 0;
+	av[0] = argv[0];
+	for (char *s = pkt; s < pkt + len && n < maxav - 1; s += strlen(s) + 1)
+		av[n++] = s;
+	av[n] = NULL;
+	return n >= 2 && av[1][0] ? n : 0;
+}
+
 int main(int argc, char **argv)
 {
 	ipc_worker_t *w = NULL;
@@ -116,6 +143,19 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		fprintf(stderr, "podhost: cannot connect to the runner: %s\n", strerror(-ret));
 		goto cleanup;
+	}
+	if (getenv("POD_POOL_FD")) {
+		static char pkt[65536];
+		static char *av[4096];
+		char fdtext[16];
+		snprintf(fdtext, sizeof fdtext, "%s", getenv("POD_POOL_FD"));
+		unsetenv("POD_POOL_FD");
+		argc = pool_launch(fdtext, argv, pkt, sizeof pkt, av, 4096);
+		if (argc <= 0) {
+			status = argc < 0;
+			goto cleanup;
+		}
+		argv = av;
 	}
 	if (argc < 2) {
 		fail(w, PODHOST_ERR_LOAD, "usage: podhost LIBRARY [ARGS...]%s%s", "", "");
