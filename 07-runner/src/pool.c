@@ -46,6 +46,9 @@
 #define POOL_FAIL_LIMIT 3
 /* Largest launch packet (program name and arguments). */
 #define POOL_PKT_MAX 65536
+/* A refill waits this long after a take: the taken pod's first moments are
+ * not spent competing with the start of its replacement. */
+#define POOL_REFILL_DELAY_MS 30
 
 struct warm {
 	podrun_t *p;
@@ -71,6 +74,7 @@ struct podrun_pool {
 	struct warm warm[POOL_MAX];
 	unsigned nwarm;
 	unsigned fails;          /* start failures in a row */
+	uint64_t refill_at;      /* no refill before (pr_now_ms()) */
 	int broken;              /* POOL_FAIL_LIMIT reached: no more refills */
 	int64_t n_started, n_taken, n_lost, n_failed;
 	char err[1024];          /* last failure (template, start, take) */
@@ -288,6 +292,8 @@ static void *refill_main(void *arg)
 			pthread_mutex_unlock(&pl->mu);
 			break;
 		}
+		if (backoff_until < pl->refill_at)
+			backoff_until = pl->refill_at;
 		need = !pl->broken && pl->nwarm < pl->size && pr_now_ms() >= backoff_until;
 		pthread_mutex_unlock(&pl->mu);
 
@@ -466,6 +472,7 @@ static int is_under(const char *path, const char *dir)
  * plan covers; @p abs receives it resolved. -EINVAL with the reason. */
 static int check_program(struct podrun_pool *pl, const char *program, char abs[PATH_MAX])
 {
+	char path[PATH_MAX];
 	const struct pol_rule *r;
 	struct stat st;
 	size_t n, dl = strlen(pl->app_host);
@@ -474,7 +481,27 @@ static int check_program(struct podrun_pool *pl, const char *program, char abs[P
 		pool_err(pl, "no program given");
 		return -EINVAL;
 	}
-	if (!realpath(program, abs) || stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (!strchr(program, '/')) {
+		/* a bare name: found in PATH as a fresh start finds it */
+		static const char *const dirs[] = { "/usr/local/bin", "/usr/bin", "/bin" };
+		size_t i;
+		for (i = 0; i < 3; i++) {
+			snprintf(path, sizeof path, "%s/%s", dirs[i], program);
+			if (access(path, X_OK) == 0)
+				break;
+		}
+		if (i == 3) {
+			pool_err(pl, "program %s: not found in " POL_DEFAULT_PATH, program);
+			return -EINVAL;
+		}
+		program = path;
+		if (!realpath(program, abs))
+			abs[0] = '\0';
+	} else if (!realpath(program, abs)) {
+		abs[0] = '\0';
+	}
+	errno = 0;
+	if (!abs[0] || stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
 		pool_err(pl, "program %s: %s", program, errno ? strerror(errno) : "not a regular file");
 		return -EINVAL;
 	}
@@ -605,6 +632,7 @@ int podrun_pool_take(podrun_pool_t *pl, const char *program, const char *const *
 		if (ret >= 0) {
 			w = remove_warm(pl, (unsigned)ret);
 			pl->n_taken++;
+			pl->refill_at = pr_now_ms() + POOL_REFILL_DELAY_MS;
 		} else if (ret == -EIO) {
 			/* pl->err says why the pool stopped refilling */
 		} else {

@@ -261,9 +261,13 @@ def _pool_launch(fd):
     (SCRIPT a file name in /pod/app, every field NUL-terminated). The runner
     decided the script against the policy before sending it. An empty packet or
     a closed socket (the pool is torn down): exit 0 without running anything."""
-    try:
-        import pod  # noqa: F401  the SDK, loaded while the pod waits
-    except ImportError:
+    try:  # what runpy.run_path() imports on its first call, the SDK and its
+        # libring.so: loaded while the pod waits (the gate is installed)
+        import pkgutil  # noqa: F401
+        import pod.worker
+        if pod.worker._lib is None:
+            pod.worker._lib = pod._ring.load()
+    except (ImportError, OSError, AttributeError):
         pass
     s = socket.socket(fileno=fd)
     try:

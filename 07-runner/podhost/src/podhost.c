@@ -22,7 +22,7 @@
  *
  * A pool pod (POD_POOL_FD in the environment, 07's pool.c) connects first,
  * then says "ready" (one byte) on that launch socket and waits for the
- * runner's packet "LIBRARY\0ARG\0..." before step 2; an empty packet or a
+ * runner's packet "NAME\0ARG\0..." (NAME a file of /pod/app) before step 2; an empty packet or a
  * closed socket ends it with status 0 (the pool was torn down).
  */
 #include <dlfcn.h>
@@ -128,7 +128,13 @@ static int pool_launch(const char *fdtext, char **argv, char *pkt, size_t cap, c
 	for (char *s = pkt; s < pkt + len && n < maxav - 1; s += strlen(s) + 1)
 		av[n++] = s;
 	av[n] = NULL;
-	return n >= 2 && av[1][0] ? n : 0;
+	if (n < 2 || !av[1][0] || strchr(av[1], '/'))
+		return 0;
+	/* a file name of the worker's directory */
+	static char lib[4096];
+	snprintf(lib, sizeof lib, "/pod/app/%s", av[1]);
+	av[1] = lib;
+	return n;
 }
 
 int main(int argc, char **argv)
