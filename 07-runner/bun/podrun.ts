@@ -75,6 +75,14 @@ const symbols = {
   podrun_error: { args: [T.ptr], returns: T.ptr },
   podrun_count: { args: [T.ptr, T.ptr, T.ptr], returns: T.i64 },
   podrun_free: { args: [T.ptr], returns: T.void },
+  podrun_pool_new: { args: [T.ptr], returns: T.i32 },
+  podrun_pool_template: { args: [T.ptr], returns: T.ptr },
+  podrun_pool_start: { args: [T.ptr, T.u32], returns: T.i32 },
+  podrun_pool_take: { args: [T.ptr, T.ptr, T.ptr, T.i32, T.ptr], returns: T.i32 },
+  podrun_pool_ready: { args: [T.ptr], returns: T.i32 },
+  podrun_pool_count: { args: [T.ptr, T.ptr], returns: T.i64 },
+  podrun_pool_error: { args: [T.ptr], returns: T.ptr },
+  podrun_pool_free: { args: [T.ptr], returns: T.void },
 } as const;
 
 /** Where libpodrun.so is: $PODRUN_LIB, else the build next to this file. */
@@ -181,8 +189,20 @@ function freeHandle(handle: number): void {
 }
 const registry = new FinalizationRegistry<number>(freeHandle);
 
+// Warm pools not yet freed (PodPool). A pool is freed after the pods: its
+// thread is the parent of its pods' init processes.
+const livePools = new Set<number>();
+function freePoolHandle(handle: number): void {
+  if (!livePools.delete(handle)) return;
+  try {
+    C().podrun_pool_free(handle as unknown as Pointer);
+  } catch {}
+}
+const poolRegistry = new FinalizationRegistry<number>(freePoolHandle);
+
 function freeAll(): void {
   for (const handle of [...live]) freeHandle(handle);
+  for (const handle of [...livePools]) freePoolHandle(handle);
 }
 
 function installHooks(): void {
@@ -210,6 +230,9 @@ function installHooks(): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+// PodPool.take() wraps a taken pod's handle (set by Pod's static block).
+let adoptPod: (h: Pointer, keepEvents: boolean) => Pod;
+
 /** One pod, supervised from this Bun process. */
 export class Pod {
   #h: Pointer | null;
@@ -230,6 +253,20 @@ export class Pod {
     this.#id = new CString(C().podrun_id(h) as Pointer).toString();
     live.add(h as unknown as number);
     registry.register(this, h as unknown as number, this);
+  }
+
+  static {
+    adoptPod = (h, keepEvents) => new Pod(h, 1 << 20, keepEvents);
+  }
+
+  /**
+   * A warm pool for one policy and worker kind: `o` configures every pod as
+   * for start() (no args: they come with each take); `o.program` names the
+   * kind and the directory of the programs the pool runs (a C-library pool:
+   * that library). See PodPool.
+   */
+  static async pool(o: PoolOptions): Promise<PodPool> {
+    return PodPool.start(o);
   }
 
   /** Configure and start a pod; resolves once the worker has been released. */
@@ -479,6 +516,104 @@ export class Pod {
     await sleep(idle === 0 ? 0 : 1 << Math.min(idle - 1, 2));
     return false;
   }
+}
+
+/** Options of Pod.pool(): a pod's options without args, and the pool's size. */
+export interface PoolOptions extends Omit<PodOptions, "args"> {
+  /** Warm pods to keep (1 to 64; default 2). */
+  size?: number;
+}
+
+/**
+ * A warm pool (podrun_pool_*): pods started ahead of time, each taken once
+ * for one program and then the caller's like a started Pod. take() decides
+ * the program as a fresh start would and refuses (PodError, exitCode 2) what
+ * the pods' plan cannot cover: another kind, another directory, another
+ * library, a read rule denying the program. The pool refills in the
+ * background; close() (or the process's end) tears it down — and ends the
+ * pods taken from it that still run, so close the pool after them.
+ */
+export class PodPool {
+  #h: Pointer | null;
+  #keepEvents: boolean;
+  #clib: boolean;
+
+  private constructor(h: Pointer, o: PoolOptions) {
+    this.#h = h;
+    this.#keepEvents = o.events !== false;
+    this.#clib = o.program.endsWith(".so");
+    livePools.add(h as unknown as number);
+    poolRegistry.register(this, h as unknown as number, this);
+  }
+
+  static async start(o: PoolOptions): Promise<PodPool> {
+    installHooks();
+    const c = C();
+    const out = new BigUint64Array(1);
+    check(c.podrun_pool_new(ptr(out)), null, "podrun_pool_new");
+    const h = Number(out[0]) as unknown as Pointer;
+    try {
+      configure(c.podrun_pool_template(h) as Pointer, { ...o, args: [] });
+      const r = c.podrun_pool_start(h, o.size ?? 2);
+      if (r < 0) throw new PodError(poolError(h) || `podrun_pool_start: ${ERRNO[-r] ?? r}`, r, r === -22 ? 2 : 125);
+    } catch (e) {
+      c.podrun_pool_free(h);
+      throw e;
+    }
+    return new PodPool(h, o);
+  }
+
+  /** Warm pods ready to be taken now. */
+  get ready(): number {
+    return this.#h ? C().podrun_pool_ready(this.#h) : 0;
+  }
+
+  /** "started", "taken", "lost" or "failed". */
+  count(what: string): number {
+    return this.#h ? Number(C().podrun_pool_count(this.#h, cstr(what))) : 0;
+  }
+
+  /**
+   * Take a warm pod and run `program` with `args` in it. Waits (without
+   * blocking the event loop) up to timeoutMs for a warm pod.
+   */
+  async take(program: string, args: string[] = [], timeoutMs = 60000): Promise<Pod> {
+    const h = this.#h;
+    if (!h) throw new PodError("take: the pool is closed", -77);
+    const c = C();
+    const bufs = [cstr(program), ...args.map(cstr)];
+    const argv = new BigUint64Array(args.length + 1);
+    for (let i = 0; i < args.length; i++) argv[i] = BigInt(ptr(bufs[i + 1]));
+    const out = new BigUint64Array(1);
+    const end = performance.now() + timeoutMs;
+    for (let idle = 0; ; idle++) {
+      const r = c.podrun_pool_take(h, bufs[0], argv, 0, ptr(out));
+      if (r === 0) break;
+      if (r !== -11 || performance.now() >= end)
+        throw new PodError(poolError(h) || `take: ${ERRNO[-r] ?? r}`, r, r === -22 ? 2 : undefined);
+      await sleep(idle < 4 ? 1 : 5);
+    }
+    const pod = adoptPod(Number(out[0]) as unknown as Pointer, this.#keepEvents);
+    if (this.#clib) await pod.ready();
+    return pod;
+  }
+
+  /** Tear the pool down: warm pods are freed (and taken ones still running end). */
+  close(): void {
+    if (!this.#h) return;
+    poolRegistry.unregister(this);
+    freePoolHandle(this.#h as unknown as number);
+    this.#h = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function poolError(h: Pointer): string {
+  const p = C().podrun_pool_error(h);
+  return p ? new CString(p as Pointer).toString() : "";
 }
 
 function errorText(h: Pointer): string {
