@@ -14,6 +14,9 @@
 #      raises PermissionError("pod: ffi denied: LIB (rule RULE)") before any
 #      native code of the library is loaded. No socket / no answer = deny;
 #   3. runs SCRIPT as __main__ with its own argv.
+# A pod of a warm pool (07-runner/src/pool.c) gets POD_POOL_FD: after steps 1
+# and 2 the bootstrap loads the SDK, says "ready" on that socket and waits for
+# the script's name (in /pod/app) and arguments; then step 3.
 #
 # Audit hooks cannot be removed once installed. The LD_AUDIT library
 # (libpodaudit.so) still sees the dlopen() underneath, so a worker that reaches
