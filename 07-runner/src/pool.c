@@ -104,7 +104,7 @@ int podrun_pool_new(podrun_pool_t **out)
 		free(pl);
 		return -ENOMEM;
 	}
-	memcpy(pl->tmpl_id, pl->tmpl->id, sizeof pl->tmpl_id);
+	memcpy(pl->tmpl_id, pl->tmpl->life.id, sizeof pl->tmpl_id);
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->cv, NULL);
 	pl->wake_fd = -1;
@@ -132,41 +132,30 @@ static int dup_str(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-/* Every configuration field of struct podrun (its first section); the state
- * and resources start fresh (podrun_new), with an id of the pod's own. */
-static int clone_config(const struct podrun *t, struct podrun *p)
+/* The template's configuration (struct pr_config), its strings copied; the
+ * state and resources start fresh (podrun_new), with an id of the pod's own. */
+static int clone_config(const struct podrun *tp, struct podrun *p)
 {
+	const struct pr_config *t = &tp->cfg;
+	struct pr_config *c = &p->cfg;
 	int ret = 0;
 
-	ret |= dup_str(&p->program, t->program);
+	*c = *t;
+	c->program = c->policy_file = c->policy_json = c->audit_path = c->audit_btf = NULL;
+	c->debug_ui_addr = NULL;
+	c->args = c->flags = NULL;
+	c->nargs = c->nflags = 0;
+	c->rootfs = NULL; /* (refused for pools: check_template) */
+	ret |= dup_str(&c->program, t->program);
 	for (size_t i = 0; i < t->nargs; i++)
-		ret |= pr_strv_add(&p->args, &p->nargs, t->args[i]);
-	ret |= dup_str(&p->policy_file, t->policy_file);
-	ret |= dup_str(&p->policy_json, t->policy_json);
+		ret |= pr_strv_add(&c->args, &c->nargs, t->args[i]);
+	ret |= dup_str(&c->policy_file, t->policy_file);
+	ret |= dup_str(&c->policy_json, t->policy_json);
 	for (size_t i = 0; i < t->nflags; i++)
-		ret |= pr_strv_add(&p->flags, &p->nflags, t->flags[i]);
-	ret |= dup_str(&p->audit_path, t->audit_path);
-	ret |= dup_str(&p->audit_btf, t->audit_btf);
-	p->timeout_s = t->timeout_s;
-	p->pids = t->pids;
-	p->memory = t->memory;
-	p->cpu_percent = t->cpu_percent;
-	p->nofile = t->nofile;
-	p->fsize = t->fsize;
-	p->serve = t->serve;
-	p->in_fd = t->in_fd;
-	p->out_fd = t->out_fd;
-	p->err_fd = t->err_fd;
-	p->verbosity = t->verbosity;
-	p->events_on = t->events_on;
-	p->audit_best_effort = t->audit_best_effort;
-	p->allow_all = t->allow_all;
-	p->allow_all_ack = 1; /* the template's warning was the pool's (podrun_pool_start) */
-	p->msg_to_stdout = t->msg_to_stdout;
-	p->grace_ms = t->grace_ms;
-	p->audit_level = t->audit_level;
-	p->audit_max = t->audit_max;
-	p->proto_rate = t->proto_rate;
+		ret |= pr_strv_add(&c->flags, &c->nflags, t->flags[i]);
+	ret |= dup_str(&c->audit_path, t->audit_path);
+	ret |= dup_str(&c->audit_btf, t->audit_btf);
+	c->allow_all_ack = 1; /* the template's warning was the pool's (podrun_pool_start) */
 	return ret ? -ENOMEM : 0;
 }
 
@@ -188,11 +177,11 @@ static int start_pod(struct podrun_pool *pl, struct warm *w, char *err, size_t c
 		podrun_free(p);
 		return ret;
 	}
-	p->pool_pod_fd = sv[1];
-	p->pool_warm = 1;
+	p->pool.pod_fd = sv[1];
+	p->pool.warm = 1;
 	ret = podrun_start(p);
 	close(sv[1]); /* the sandbox has its own copy (fd PR_POD_POOL_FD) */
-	p->pool_pod_fd = -1;
+	p->pool.pod_fd = -1;
 	if (ret < 0) {
 		snprintf(err, cap, "%s", podrun_error(p));
 		ret = podrun_exit_code(p) == PODRUN_EXIT_USAGE ? -EINVAL : ret;
@@ -350,7 +339,7 @@ static void *refill_main(void *arg)
  * the program's read rules with it). */
 static int load_template_policy(struct podrun_pool *pl)
 {
-	struct podrun *t = pl->tmpl;
+	struct pr_config *t = &pl->tmpl->cfg;
 	struct pol_error e;
 	int ret;
 
@@ -374,7 +363,7 @@ static int load_template_policy(struct podrun_pool *pl)
 /* What a pool cannot do as the template says is refused, never ignored. */
 static int check_template(struct podrun_pool *pl)
 {
-	struct podrun *t = pl->tmpl;
+	struct pr_config *t = &pl->tmpl->cfg;
 	struct stat st;
 	char *slash;
 
@@ -402,7 +391,7 @@ static int check_template(struct podrun_pool *pl)
 		pool_err(pl, "arguments come with each take, not with the template");
 		return -EINVAL;
 	}
-	if (t->rootfs || t->debug_ui || t->handle_signals || strcmp(t->id, pl->tmpl_id) ||
+	if (t->rootfs || t->debug_ui || t->handle_signals || strcmp(pl->tmpl->life.id, pl->tmpl_id) ||
 	    (t->audit_path && strcmp(t->audit_path, "-"))) {
 		pool_err(pl, "%s", t->rootfs ? "a pool runs host runtimes: no \"rootfs\""
 			 : t->debug_ui ? "no debug UI for pool pods (start the pod fresh to watch it)"
@@ -434,7 +423,7 @@ int podrun_pool_start(podrun_pool_t *pl, unsigned size)
 		ret = load_template_policy(pl);
 	if (ret < 0)
 		return ret;
-	if (pl->tmpl->allow_all && !pl->tmpl->allow_all_ack)
+	if (pl->tmpl->cfg.allow_all && !pl->tmpl->cfg.allow_all_ack)
 		dprintf(2, "podrun: WARNING: --allow-all: every category is allowed; use for tests "
 			   "and debugging only\n");
 	pl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -582,24 +571,24 @@ static int launch(struct warm *w, const char *abs, const char *const *args)
 		len += l;
 	}
 	/* the pod is now this program's (names in logs and podrun_error()) */
-	free(p->program);
-	free(p->prog_abs);
-	p->program = strdup(abs);
-	p->prog_abs = strdup(abs);
-	pr_strv_free(p->args, p->nargs);
-	p->args = NULL;
-	p->nargs = 0;
+	free(p->cfg.program);
+	free(p->life.prog_abs);
+	p->cfg.program = strdup(abs);
+	p->life.prog_abs = strdup(abs);
+	pr_strv_free(p->cfg.args, p->cfg.nargs);
+	p->cfg.args = NULL;
+	p->cfg.nargs = 0;
 	for (size_t i = 0; args && args[i]; i++)
-		pr_strv_add(&p->args, &p->nargs, args[i]);
+		pr_strv_add(&p->cfg.args, &p->cfg.nargs, args[i]);
 	if (send(w->fd, pkt, len, MSG_NOSIGNAL) != (ssize_t)len)
 		return -EPIPE;
 	close(w->fd);
 	w->fd = -1;
-	p->pool_warm = 0;
-	p->t_start_ms = pr_now_ms();
-	p->t_start_us = pr_now_us();
-	if (p->timeout_s)
-		pr_arm_timer(p->t_timeout, (uint64_t)p->timeout_s * 1000, 0);
+	p->pool.warm = 0;
+	p->life.t_start_ms = pr_now_ms();
+	p->life.t_start_us = pr_now_us();
+	if (p->cfg.timeout_s)
+		pr_arm_timer(p->life.t_timeout, (uint64_t)p->cfg.timeout_s * 1000, 0);
 	return 0;
 }
 
