@@ -464,7 +464,9 @@ int podrun_pool_new(podrun_pool_t **out);
  * the kind and the directory whose programs the pool runs (a C-library pool
  * runs that library only). Not allowed on a template (podrun_pool_start()
  * refuses them): "rootfs", "debug-ui", "signals", "pod-id", an audit file
- * other than "-" (stderr). Never start or free the template itself.
+ * other than "-" (stderr), a stdin descriptor (podrun_set_stdio() in_fd other
+ * than -1; the default is -1), worker arguments (they come with each take).
+ * Never start or free the template itself.
  * @param pool the pool (not started)
  * @return the template, or NULL once started
  */

@@ -391,6 +391,11 @@ static int check_template(struct podrun_pool *pl)
 		pool_err(pl, "arguments come with each take, not with the template");
 		return -EINVAL;
 	}
+	if (t->in_fd >= 0) {
+		pool_err(pl, "a pool pod's stdin is empty (podrun_set_stdio in_fd -1): warm pods would "
+			 "read a shared descriptor before their take");
+		return -EINVAL;
+	}
 	if (t->rootfs || t->debug_ui || t->handle_signals || strcmp(pl->tmpl->life.id, pl->tmpl_id) ||
 	    (t->audit_path && strcmp(t->audit_path, "-"))) {
 		pool_err(pl, "%s", t->rootfs ? "a pool runs host runtimes: no \"rootfs\""
