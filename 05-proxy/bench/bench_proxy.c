@@ -9,6 +9,9 @@
  *
  *   connect_bulk  client --CONNECT--> proxy ==tunnel==> sink   vs   client --> sink
  *                 (GB/s of payload; best of 3 runs of 1 GiB each)
+ *   connect_bulk_pipe*  the same with other splice pipe (F_SETPIPE_SZ) and
+ *                 socket buffer sizes than the defaults, vs direct TCP in the
+ *                 same rounds
  *   http_rps      wrk (absolute-form URLs via a Lua script) --> proxy --> httpd
  *                 vs the same through tinyproxy with the same allowlist
  *                 (req/s; best of 2 runs)
@@ -103,6 +106,9 @@ static void *proxy_main(void *arg)
 	return NULL;
 }
 
+/* Tunnel buffers of the proxies started next (0: the defaults, proxy.h). */
+static uint32_t g_pipe_buf, g_sock_buf;
+
 static void proxy_start(struct proxy_thread *t, uint16_t allow_port)
 {
 	char json[256];
@@ -118,7 +124,7 @@ static void proxy_start(struct proxy_thread *t, uint16_t allow_port)
 		.disable = PROXY_NO_HTTP | PROXY_NO_TLS | PROXY_NO_DNS,
 		.resolver = PROXY_RESOLVE_HOSTS,
 		.on_event = quiet_event,
-		.limits = { .max_requests = 100000000 },
+		.limits = { .max_requests = 100000000, .pipe_buf = g_pipe_buf, .sock_buf = g_sock_buf },
 	};
 	cfg.listen_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int r = proxy_create(&cfg, &t->px);
@@ -426,7 +432,38 @@ int main(void)
 	printf("%-44s %10.2f %16.2f\n", "  through the proxy, splice (default)", spliced, cpu_splice);
 	printf("%-44s %10.2f %16.2f\n", "  through the proxy, recv/send", copied, cpu_copy);
 
+	/* 1b. the tunnel's buffers: splice pipes (F_SETPIPE_SZ) and socket buffers
+	 * larger than the defaults (64 KiB each), against direct TCP, same rounds */
+	static const struct {
+		uint32_t pipe, sock;
+		const char *name;
+	} var[] = {
+		{ 65536, 65536, "pipe64k" },
+		{ 262144, 65536, "pipe256k" },
+		{ 1u << 20, 65536, "pipe1m" },
+		{ 1u << 20, 262144, "pipe1m_sock256k" },
+	};
+	enum { NVAR = sizeof(var) / sizeof(var[0]) };
+	double vbest[NVAR] = { 0 }, vdirect = 0;
+	for (int i = 0; i < 3; i++) {
+		vdirect = maxd(vdirect, bulk_once(0, 0, &cpu));
+		for (int v = 0; v < NVAR; v++) {
+			g_pipe_buf = var[v].pipe;
+			g_sock_buf = var[v].sock;
+			vbest[v] = maxd(vbest[v], bulk_once(1, 1, &cpu));
+		}
+		g_pipe_buf = g_sock_buf = 0;
+	}
+	printf("\n%-44s %10s %10s\n", "connect_bulk by tunnel buffers (splice)", "GB/s", "vs direct");
+	printf("%-44s %10.2f %10s\n", "  direct loopback TCP", vdirect, "-");
+	for (int v = 0; v < NVAR; v++)
+		printf("  pipe %4u KiB, socket buffers %4u KiB %13.2f %10.2f\n", var[v].pipe >> 10,
+		       var[v].sock >> 10, vbest[v], vbest[v] / vdirect);
+
 	if (getenv("PXB_ONLY_BULK")) { /* quick experiments */
+		for (int v = 0; v < NVAR; v++)
+			printf("BENCH 05-proxy connect_bulk_%s %.2f GB/s vs=direct ratio=%.2f\n", var[v].name,
+			       vbest[v], vbest[v] / vdirect);
 		rmdir(dir);
 		return 0;
 	}
@@ -476,6 +513,9 @@ int main(void)
 		fprintf(stderr, "bench: could not remove %s\n", dir);
 	printf("\nBENCH 05-proxy connect_bulk %.2f GB/s vs=direct ratio=%.2f\n", spliced,
 	       direct > 0 ? spliced / direct : 0);
+	for (int v = 0; v < NVAR; v++)
+		printf("BENCH 05-proxy connect_bulk_%s %.2f GB/s vs=direct ratio=%.2f\n", var[v].name,
+		       vbest[v], vbest[v] / vdirect);
 	printf("BENCH 05-proxy http_rps %.0f req/s vs=tinyproxy ratio=%.2f\n", ours,
 	       theirs > 0 ? ours / theirs : 0);
 	printf("BENCH 05-proxy websocket_echo_rtt %.1f us vs=direct ratio=%.2f\n", ws_proxy,
