@@ -241,6 +241,71 @@ int podnet_detach(podnet_t *pn);
  */
 void podnet_destroy(podnet_t *pn);
 
+/* ------------------------------------------------------------------------ */
+/*  podnet, rootless: the pod's own network namespace, no veth               */
+/* ------------------------------------------------------------------------ */
+
+/** Sockets podnet_attach_userns() makes inside the pod's netns: four TCP
+ *  (explicit proxy, transparent HTTP, transparent TLS, DNS over TCP) and one
+ *  UDP (DNS), all AF_INET. */
+#define PODNET_USERNS_SOCKS 5
+
+/**
+ * Rootless plumbing: a handle for a pod whose network namespace belongs to a
+ * user namespace the (unprivileged) caller created, e.g. with
+ * clone3(CLONE_NEWUSER | CLONE_NEWNET). No veth and no host change: the
+ * runner address 169.254.1.1 lives on the pod's own lo, where the proxy's
+ * listeners are bound (standard ports, no DNAT). podnet_env() and
+ * podnet_resolv_conf() work as with podnet_new(); podnet_ifname() is "".
+ * Creates no kernel object.
+ * @param out  receives the handle
+ * @return 0; -ENOMEM; -EINVAL for NULL
+ */
+int podnet_new_userns(podnet_t **out);
+
+/**
+ * Set up the pod's netns from inside it: a helper child joins @p userns_fd and
+ * then @p netns_fd (the caller must own that user namespace: same euid, its
+ * parent namespace), brings lo up with the runner address on it, installs the
+ * pod's filter (table inet podnet: loopback and the listening ports only) and
+ * makes PODNET_USERNS_SOCKS unbound sockets there, which it passes back.
+ * Take them with podnet_userns_socket() (e.g. as proxy_config.socket_fn).
+ * Call before the pod runs untrusted code. The helper is reaped before this
+ * returns. podnet_detach() closes sockets not taken; nothing else is left
+ * on the host.
+ * @param pn         handle from podnet_new_userns()
+ * @param userns_fd  descriptor of the pod's user namespace
+ * @param netns_fd   descriptor of the pod's network namespace
+ * @return 0; -EALREADY; -EINVAL; -errno (podnet_last_error() says more)
+ */
+int podnet_attach_userns(podnet_t *pn, int userns_fd, int netns_fd);
+
+/**
+ * Hand out one socket made by podnet_attach_userns() (a proxy_socket_fn).
+ * @param domain  AF_INET only
+ * @param type    SOCK_STREAM or SOCK_DGRAM (SOCK_NONBLOCK/SOCK_CLOEXEC ignored:
+ *                the sockets have both)
+ * @param user    the podnet_t handle
+ * @return a descriptor the caller now owns; -EMFILE when none of that type
+ *         is left; -EAFNOSUPPORT for another domain or handle
+ */
+int podnet_userns_socket(int domain, int type, void *user);
+
+/**
+ * Whether @p pn was made by podnet_new_userns().
+ * @param pn  handle (NULL: 0)
+ * @return 1 or 0
+ */
+int podnet_is_userns(const podnet_t *pn);
+
+/**
+ * Text of the last failure of podnet_attach() or podnet_attach_userns() (an
+ * nftables message, or which step failed), "" if none.
+ * @param pn  handle
+ * @return a string owned by @p pn
+ */
+const char *podnet_last_error(const podnet_t *pn);
+
 /* ======================================================================== */
 /*  proxy: explicit + transparent HTTP/TLS proxy and pod DNS                 */
 /* ======================================================================== */
@@ -320,6 +385,16 @@ typedef void (*proxy_event_fn)(const struct proxy_event *ev, void *user);
  */
 typedef pid_t (*proxy_pid_fn)(const struct sockaddr *client, void *user);
 
+/**
+ * Optional: create a listener's socket (proxy_config.socket_fn). The proxy
+ * binds and listens on it itself; it must be non-blocking and close-on-exec.
+ * @param domain  AF_INET or AF_INET6
+ * @param type    SOCK_STREAM or SOCK_DGRAM, with SOCK_NONBLOCK | SOCK_CLOEXEC
+ * @param user    proxy_config.socket_user
+ * @return a descriptor, or -errno
+ */
+typedef int (*proxy_socket_fn)(int domain, int type, void *user);
+
 /** One static upstream name mapping (the "hosts map" resolver). */
 struct proxy_host {
 	const char *name;  /**< lower-case host name, no trailing dot */
@@ -393,6 +468,10 @@ struct proxy_config {
 	proxy_event_fn on_event;     /**< required */
 	proxy_pid_fn pid_of;         /**< optional */
 	void *user;                  /**< passed to the callbacks */
+	/** Optional: make the listeners' sockets (instead of socket(2)), e.g.
+	 *  podnet_userns_socket() for a rootless pod's own netns. */
+	proxy_socket_fn socket_fn;
+	void *socket_user;           /**< passed to @p socket_fn */
 };
 
 /** proxy_config.disable bits. */

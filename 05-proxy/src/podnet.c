@@ -37,9 +37,13 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -68,6 +72,8 @@ struct podnet {
 	char resolv[256];
 	char err[256];               /* last nftables error text, for debugging */
 	struct nft_ctx *host_nft;    /* owns the runner-side table (flags owner) */
+	int userns;                  /* rootless: no veth, listeners in the pod's netns */
+	int pool[PODNET_USERNS_SOCKS]; /* rootless: sockets made there, not yet taken */
 };
 
 /* libnl error -> negative errno. */
@@ -288,13 +294,13 @@ static int ifindex_of(struct nl_sock *sk, const char *name)
 	return ret;
 }
 
-static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
+static int add_addr_len(struct nl_sock *sk, int ifindex, struct in_addr a, int plen)
 {
 	struct rtnl_addr *ra = rtnl_addr_alloc();
 	struct nl_addr *local = nl_addr_build(AF_INET, &a, 4);
 	int ret = -ENOMEM;
 	if (ra && local) {
-		nl_addr_set_prefixlen(local, 30);
+		nl_addr_set_prefixlen(local, plen);
 		rtnl_addr_set_ifindex(ra, ifindex);
 		rtnl_addr_set_family(ra, AF_INET);
 		ret = nlerr(rtnl_addr_set_local(ra, local));
@@ -306,6 +312,11 @@ static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
 	if (ra)
 		rtnl_addr_put(ra);
 	return ret;
+}
+
+static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
+{
+	return add_addr_len(sk, ifindex, a, 30);
 }
 
 /* An IPv6 address /64 on ifindex, without duplicate address detection (the
@@ -718,6 +729,265 @@ static int runner_side(struct nl_sock *sk, struct podnet *pn)
 	return ret ? ret : link_up(sk, pn->ifname, NULL);
 }
 
+/* ---- rootless: the pod's own network namespace, no veth --------------------------
+ *
+ * A runner without root cannot create a veth or touch the host's netfilter.
+ * It does not need to: the pod's network namespace belongs to the pod's user
+ * namespace, which the runner created and owns, so the runner holds every
+ * capability there. Only a process *inside* those namespaces can open netlink
+ * and socket descriptors of that netns, so a short-lived helper child (fork)
+ * joins the pod's user namespace, then its netns (setns needs CAP_SYS_ADMIN in
+ * the namespace's owner, which the helper now has), and there:
+ *
+ *   - brings lo up and puts the runner address R = 169.254.1.1/32 on it;
+ *   - installs the pod's filter (table inet podnet): loopback addresses and
+ *     established traffic pass; tcp to R:{3128,80,443,53} and udp to R:53
+ *     pass; everything else gets a reset or admin-prohibited;
+ *   - creates the listeners' sockets (unbound: the proxy binds them itself,
+ *     with the runner's capabilities over the pod's netns, so the standard
+ *     ports need no DNAT) and sends them back over a socketpair (SCM_RIGHTS).
+ *
+ * The namespace has no interface but lo and no route beyond it: the only way
+ * out is a socket the runner holds. The proxy keeps running in the runner, on
+ * the host network; it accepts connections made inside the pod's netns and
+ * connects upstream from the host's, as the invoking user.
+ */
+struct userns_reply {
+	int ret;
+	char err[256];
+};
+
+static int userns_nft(struct podnet *pn)
+{
+	char rules[1200], r[INET_ADDRSTRLEN];
+	const struct podnet_config *c = &pn->cfg;
+	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
+	snprintf(rules, sizeof(rules),
+		 "table inet podnet {\n"
+		 "  chain output {\n"
+		 "    type filter hook output priority 0; policy drop;\n"
+		 "    ct state established,related accept\n"
+		 "    ip daddr 127.0.0.0/8 accept\n"
+		 "    ip6 daddr ::1 accept\n"
+		 "    ip daddr %s tcp dport { %u, %u, %u, %u } accept\n"
+		 "    ip daddr %s udp dport %u accept\n"
+		 "    meta l4proto tcp reject with tcp reset\n"
+		 "    reject with icmpx admin-prohibited\n"
+		 "  }\n"
+		 "}\n",
+		 r, c->proxy_port, c->http_port, c->tls_port, c->dns_port, r, c->dns_port);
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return -ENOMEM;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	int ret = nft_run_cmd_from_buffer(nft, rules) == 0 ? 0 : -EIO;
+	if (ret < 0)
+		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
+	nft_ctx_free(nft);
+	return ret;
+}
+
+/* The helper child, inside the pod's user and network namespaces. */
+static int userns_inside(struct podnet *pn, int userns_fd, int netns_fd, int fds[])
+{
+	static const int types[PODNET_USERNS_SOCKS] = { SOCK_STREAM, SOCK_STREAM, SOCK_STREAM,
+							 SOCK_STREAM, SOCK_DGRAM };
+	struct nl_sock *sk;
+	int lo = -1, ret;
+
+	if (setns(userns_fd, CLONE_NEWUSER) < 0 || setns(netns_fd, CLONE_NEWNET) < 0) {
+		ret = -errno;
+		snprintf(pn->err, sizeof(pn->err), "join the pod's namespaces: %s", strerror(-ret));
+		return ret;
+	}
+	sk = nl_open(); /* opened after setns: it talks to the pod's netns */
+	if (!sk)
+		return -ENOMEM;
+	ret = link_up(sk, "lo", &lo);
+	if (ret == 0)
+		ret = add_addr_len(sk, lo, pn->runner, 32);
+	nl_socket_free(sk);
+	if (ret < 0) {
+		snprintf(pn->err, sizeof(pn->err), "lo in the pod's netns: %s", strerror(-ret));
+		return ret;
+	}
+	ret = userns_nft(pn);
+	for (int i = 0; ret == 0 && i < PODNET_USERNS_SOCKS; i++) {
+		fds[i] = socket(AF_INET, types[i] | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0)
+			ret = -errno;
+	}
+	return ret;
+}
+
+static void userns_helper(struct podnet *pn, int userns_fd, int netns_fd, int sock)
+{
+	int fds[PODNET_USERNS_SOCKS];
+	struct userns_reply rep = { 0 };
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pn->err[0] = '\0';
+	rep.ret = userns_inside(pn, userns_fd, netns_fd, fds);
+	snprintf(rep.err, sizeof(rep.err), "%s", pn->err);
+	if (rep.ret == 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(fds));
+		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	}
+	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(rep) ? 0 : 1);
+}
+
+/* The helper's answer: its status, and the sockets into pn->pool. */
+static int userns_receive(struct podnet *pn, int sock)
+{
+	struct userns_reply rep = { .ret = -EIO };
+	int fds[PODNET_USERNS_SOCKS];
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	int nfds = 0;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	if (nfds > 0)
+		memcpy(fds, CMSG_DATA(cm), (size_t)nfds * sizeof(int));
+	if (n != (ssize_t)sizeof(rep) || rep.ret > 0 || (rep.ret == 0 && nfds != PODNET_USERNS_SOCKS) ||
+	    (mh.msg_flags & MSG_CTRUNC)) {
+		for (int i = 0; i < nfds && i < PODNET_USERNS_SOCKS; i++)
+			close(fds[i]);
+		snprintf(pn->err, sizeof(pn->err), "the namespace helper gave no answer");
+		return rep.ret < 0 ? rep.ret : -EIO;
+	}
+	rep.err[sizeof(rep.err) - 1] = '\0';
+	snprintf(pn->err, sizeof(pn->err), "%s", rep.err);
+	if (rep.ret < 0) {
+		for (int i = 0; i < nfds && i < PODNET_USERNS_SOCKS; i++)
+			close(fds[i]);
+		return rep.ret;
+	}
+	memcpy(pn->pool, fds, sizeof(fds));
+	return 0;
+}
+
+int podnet_new_userns(podnet_t **out)
+{
+	struct podnet *pn;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	pn = calloc(1, sizeof(*pn));
+	if (!pn)
+		return -ENOMEM;
+	pn->userns = 1;
+	pn->cfg.proxy_port = PODNET_PROXY_PORT;
+	pn->cfg.http_port = PODNET_HTTP_PORT;
+	pn->cfg.tls_port = PODNET_TLS_PORT;
+	pn->cfg.dns_port = PODNET_DNS_PORT;
+	/* the pod's netns is private: block 0's runner address, never a clash */
+	pn->runner.s_addr = htonl(block_base(0) + 1);
+	pn->pod = pn->runner;
+	for (int i = 0; i < PODNET_USERNS_SOCKS; i++)
+		pn->pool[i] = -1;
+	fill_text(pn);
+	*out = pn;
+	return 0;
+}
+
+int podnet_attach_userns(podnet_t *pn, int userns_fd, int netns_fd)
+{
+	int sv[2], ret, st;
+	pid_t c;
+
+	if (!pn || !pn->userns || userns_fd < 0 || netns_fd < 0)
+		return -EINVAL;
+	if (pn->attached)
+		return -EALREADY;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	c = fork();
+	if (c < 0) {
+		ret = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return ret;
+	}
+	if (c == 0) {
+		close(sv[0]);
+		userns_helper(pn, userns_fd, netns_fd, sv[1]);
+	}
+	close(sv[1]);
+	ret = userns_receive(pn, sv[0]);
+	close(sv[0]);
+	while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+		;
+	if (ret == 0)
+		pn->attached = 1;
+	return ret;
+}
+
+int podnet_userns_socket(int domain, int type, void *user)
+{
+	struct podnet *pn = user;
+	int want = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (!pn || !pn->userns || domain != AF_INET)
+		return -EAFNOSUPPORT;
+	for (int i = 0; i < PODNET_USERNS_SOCKS; i++) {
+		int t = 0;
+		socklen_t tl = sizeof(t);
+		if (pn->pool[i] < 0 || getsockopt(pn->pool[i], SOL_SOCKET, SO_TYPE, &t, &tl) < 0 ||
+		    t != want)
+			continue;
+		int fd = pn->pool[i];
+		pn->pool[i] = -1;
+		return fd;
+	}
+	return -EMFILE;
+}
+
+int podnet_is_userns(const podnet_t *pn)
+{
+	return pn && pn->userns;
+}
+
+const char *podnet_last_error(const podnet_t *pn)
+{
+	return pn ? pn->err : "";
+}
+
+static int userns_detach(struct podnet *pn)
+{
+	for (int i = 0; i < PODNET_USERNS_SOCKS; i++)
+		if (pn->pool[i] >= 0) {
+			close(pn->pool[i]);
+			pn->pool[i] = -1;
+		}
+	pn->attached = 0; /* nothing on the host: the rest dies with the pod's netns */
+	return 0;
+}
+
 int podnet_set_ports(podnet_t *pn, uint16_t proxy, uint16_t http, uint16_t tls, uint16_t dns)
 {
 	if (!pn)
@@ -790,6 +1060,8 @@ int podnet_attach_pid(podnet_t *pn, pid_t pid)
 
 int podnet_detach(podnet_t *pn)
 {
+	if (pn && pn->userns)
+		return userns_detach(pn);
 	if (!pn || !pn->attached)
 		return 0;
 	struct nl_sock *sk = nl_open();

@@ -831,15 +831,26 @@ int proxy_run(proxy_t *p, int timeout_ms, volatile int *stop)
 
 /* ---- creation and teardown -------------------------------------------------- */
 
+/* A listener's socket: socket(2), or the embedder's (proxy_config.socket_fn). */
+static int px_socket(struct proxy *px, int domain, int type)
+{
+	int fd;
+	type |= SOCK_NONBLOCK | SOCK_CLOEXEC;
+	if (px->cfg.socket_fn)
+		return px->cfg.socket_fn(domain, type, px->cfg.socket_user);
+	fd = socket(domain, type, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 static int make_listener(struct proxy *px, int idx, int type, uint16_t port, enum fdkind kind,
 			 struct pxfd *f)
 {
-	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = px_socket(px, AF_INET, type);
 	int one = 1, ret;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = px->cfg.listen_addr };
 	socklen_t sl = sizeof(sa);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	sa.sin_port = htons(port == PROXY_PORT_EPHEMERAL ? 0 : port);
 	/* IP_FREEBIND: bind before podnet_attach() puts the address on the veth */
 	if (type == SOCK_STREAM)
@@ -863,12 +874,12 @@ static int make_listener(struct proxy *px, int idx, int type, uint16_t port, enu
 static int make_listener6(struct proxy *px, int type, uint16_t port, enum fdkind kind,
 			  struct pxfd *f)
 {
-	int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = px_socket(px, AF_INET6, type);
 	int one = 1, ret;
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = px->cfg.listen_addr6,
 				   .sin6_port = htons(port) };
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (type == SOCK_STREAM)
 		px_sock_bufs(px, fd);
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||

@@ -259,9 +259,9 @@ static void start_json(const struct podrun *p, const struct pr_event *ev, cJSON 
 
 	add_str(o, "program", p->cfg.program);
 	add_str(o, "kind", ev->u.kind_name);
-	add_str(o, "net", p->net.podnet ? "veth" : "loopback");
+	add_str(o, "net", p->net.podnet ? (pr_rootless() ? "netns" : "veth") : "loopback");
 	cJSON_AddBoolToObject(o, "ebpf", p->au.bpf_on);
-	if (p->net.podnet)
+	if (p->net.podnet && !pr_rootless()) /* rootless: no veth (rootless.c) */
 		add_str(o, "veth", podnet_ifname(p->net.podnet));
 	/* the pod's kernel objects, so that anyone can check they are gone later */
 	add_num(o, "host_pid", (double)p->box.pid);

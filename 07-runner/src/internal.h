@@ -491,6 +491,8 @@ int pr_rootless_check(struct podrun *p);
 const char *pr_rootless_ipc_base(void);
 void pr_rootless_limits(const struct podrun *p, struct sandbox_limits *l);
 int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule);
+int pr_rootless_net_prepare(struct podrun *p);
+int pr_rootless_net_attach(struct podrun *p, proxy_event_fn on_event);
 
 int pr_registry_write(struct podrun *p);
 void pr_registry_remove(struct podrun *p);

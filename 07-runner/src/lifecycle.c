@@ -340,6 +340,8 @@ static int make_net(struct podrun *p)
 #endif
 	if (!policy_net_possible(p->life.pol))
 		return 0; /* loopback only: the sandbox's netns has just lo */
+	if (pr_rootless()) /* no veth: listeners in the pod's own netns (rootless.c) */
+		return pr_rootless_net_prepare(p);
 	nc.index = (uint32_t)getpid() * 131u + (uint32_t)(pr_now_ms() & 0xffff);
 	snprintf(nc.ifname_prefix, sizeof nc.ifname_prefix, "podr");
 	ret = podnet_new(&nc, &p->net.podnet);
@@ -597,6 +599,8 @@ static int plumb_network(struct podrun *p)
 
 	if (!p->net.podnet)
 		return 0;
+	if (pr_rootless())
+		return pr_rootless_net_attach(p, on_proxy_event);
 	ret = podnet_attach(p->net.podnet, sandbox_netns_fd(p->box.sb));
 	if (ret < 0)
 		pr_seterr(p, ret, "network: veth into the pod");

@@ -22,8 +22,14 @@
  *   ebpf      no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON): --audit
  *             writes the runner's own events; --audit without
  *             --audit-best-effort is an error
- *   net       no veth, no nftables: a policy that can allow network is refused
- *             (the pod gets loopback only otherwise)
+ *   net       no veth (needs CAP_NET_ADMIN on the host): the pod's network
+ *             namespace, owned by its user namespace and so by the runner,
+ *             gets the runner address on its lo and the proxy's listeners
+ *             inside it (05's podnet_attach_userns(): a helper joins the
+ *             pod's namespaces, installs the pod's filter, makes the sockets
+ *             and passes them back); the proxy serves them from the host
+ *             side and connects upstream as the invoking user. IPv4 only
+ *             (no IPv6 listener), said on this line
  *   sweep     no /run/podrun records: a runner killed with SIGKILL leaves its
  *             socket directory for its user to remove
  *   memfd     vm.memfd_noexec can be written by host root only: memory files
@@ -41,6 +47,7 @@
  */
 #include "internal.h"
 
+#include <sys/epoll.h>
 #include <sys/stat.h>
 
 int pr_rootless(void)
@@ -63,11 +70,6 @@ int pr_rootless_check(struct podrun *p)
 	p->box.ndegraded = 0;
 	if (!pr_rootless())
 		return 0;
-	if (policy_net_possible(p->life.pol)) {
-		pr_seterr(p, 0, "rootless: the policy can allow network, and without root there is "
-				"no veth to the proxy; run as root, or without --allow-net rules");
-		return -EPERM;
-	}
 	degraded(p, "identity", "no host id range of its own (needs root); the pod runs as "
 				"your uid in a user namespace of its own");
 	degraded(p, "limits", "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
@@ -80,7 +82,11 @@ int pr_rootless_check(struct podrun *p)
 		degraded(p, "memory", why);
 	}
 	degraded(p, "ebpf", "no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON)");
-	degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
+	if (policy_net_possible(p->life.pol))
+		degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): the proxy and DNS "
+				   "listen inside the pod's own network namespace; IPv4 only");
+	else
+		degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
 	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
 			     "leaves its socket directory behind");
 	if (policy_default(p->life.pol, POL_RUN) != POL_ALLOW)
@@ -138,3 +144,83 @@ int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule)
 	rule->arg = p;
 	return 0;
 }
+
+#ifndef PODRUN_NO_PROXY
+/* Before the spawn: the pod's environment and resolv.conf name the runner
+ * address on the pod's own lo (no host object is made). */
+int pr_rootless_net_prepare(struct podrun *p)
+{
+	const char *txt;
+	int ret = podnet_new_userns(&p->net.podnet), fd;
+
+	if (ret < 0) {
+		pr_seterr(p, ret, "network");
+		return ret;
+	}
+	snprintf(p->net.resolv_path, sizeof p->net.resolv_path, "%s/podrun-%s.resolv",
+		 pr_rootless_ipc_base(), p->life.id);
+	txt = podnet_resolv_conf(p->net.podnet);
+	fd = open(p->net.resolv_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, txt, strlen(txt)) != (ssize_t)strlen(txt)) {
+		ret = fd < 0 ? -errno : -EIO;
+		pr_seterr(p, ret, "network: write %s", p->net.resolv_path);
+		if (fd >= 0)
+			unlink(p->net.resolv_path);
+		p->net.resolv_path[0] = '\0';
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(fd);
+	return 0;
+}
+
+/* After the spawn, before the release: lo, filter and sockets inside the
+ * pod's netns (05), then the proxy on those sockets, served from here. */
+int pr_rootless_net_attach(struct podrun *p, proxy_event_fn on_event)
+{
+	struct proxy_config pc = { 0 };
+	char path[64];
+	int ret, userns;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)p->box.pid);
+	userns = open(path, O_RDONLY | O_CLOEXEC);
+	if (userns < 0) {
+		ret = -errno;
+		pr_seterr(p, ret, "network: %s", path);
+		return ret;
+	}
+	ret = podnet_attach_userns(p->net.podnet, userns, sandbox_netns_fd(p->box.sb));
+	close(userns);
+	if (ret < 0) {
+		pr_seterr(p, ret, "network: the pod's netns: %s", podnet_last_error(p->net.podnet));
+		return ret;
+	}
+	pc.policy = p->life.pol;
+	pc.listen_addr = podnet_runner_addr(p->net.podnet);
+	pc.on_event = on_event;
+	pc.user = p;
+	pc.socket_fn = podnet_userns_socket; /* standard ports, bound in the pod's netns */
+	pc.socket_user = p->net.podnet;
+	ret = proxy_create(&pc, &p->net.proxy);
+	if (ret < 0) {
+		pr_seterr(p, ret, "network: proxy listeners in the pod's netns");
+		return ret;
+	}
+	podnet_detach(p->net.podnet); /* closes what the proxy did not take */
+	return pr_epoll_add(p, proxy_fd(p->net.proxy), PR_SRC_PROXY, EPOLLIN);
+}
+#else /* no 05-proxy in this tree: loopback only (noproxy.c) */
+int pr_rootless_net_prepare(struct podrun *p)
+{
+	(void)p;
+	return 0;
+}
+
+int pr_rootless_net_attach(struct podrun *p, proxy_event_fn on_event)
+{
+	(void)p;
+	(void)on_event;
+	return 0;
+}
+#endif
