@@ -37,8 +37,7 @@ static struct fixture fx;
 static void setup(void)
 {
 	memset(&fx, 0, sizeof(fx));
-	if (pod_is_root())
-		ck_assert_int_eq(fixture_make(&fx), 0);
+	ck_assert_int_eq(fixture_make(&fx), 0); /* rootless escape tests use it too */
 }
 
 static void teardown(void)
@@ -81,11 +80,23 @@ static sandbox_cfg_t *cfg_probe_exit0(const struct fixture *f)
 	return c;
 }
 
-/* One escape test: the probe command and the exact answer. */
+/* One escape test: the probe command and the exact answer. It runs as root
+ * and, rootless, as an ordinary user (std_cfg() then asks for a user
+ * namespace, as 07 does). */
 #define ESCAPE(name, want, ...)                                                \
 	START_TEST(name)                                                       \
 	{                                                                      \
-		POD_REQUIRE_ROOT();                                            \
+		expect(ARGS(__VA_ARGS__), want);                               \
+	}                                                                      \
+	END_TEST
+
+/* An escape test that has no rootless form: skipped for an ordinary user
+ * with @why (never when root). */
+#define ROOT_ONLY(why) POD_REQUIRE(pod_is_root(), "rootless: " why)
+#define ESCAPE_ROOT(name, why, want, ...)                                      \
+	START_TEST(name)                                                       \
+	{                                                                      \
+		ROOT_ONLY(why);                                                \
 		expect(ARGS(__VA_ARGS__), want);                               \
 	}                                                                      \
 	END_TEST
@@ -918,7 +929,7 @@ START_TEST(test_exec_notify_runner_lets_an_exec_continue)
 {
 	struct pod_result r;
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	ck_assert_int_eq(exec_notify_run(ARGS("exec", "/probe", "euid"), 0, &r), __NR_execve);
 	ck_assert_str_eq(r.out, "ok 65534\n");
 }
@@ -928,7 +939,7 @@ START_TEST(test_exec_notify_runner_denies_an_exec_with_eacces)
 {
 	struct pod_result r;
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	ck_assert_int_eq(exec_notify_run(ARGS("exec", "/probe", "euid"), EACCES, &r), __NR_execve);
 	ck_assert_str_eq(r.out, "err 13\n");
 }
@@ -938,7 +949,7 @@ START_TEST(test_exec_notify_sees_execveat_of_a_memfd_too)
 {
 	struct pod_result r;
 
-	POD_REQUIRE_ROOT();
+	ROOT_ONLY("memory files stay executable (vm.memfd_noexec is host root's)");
 	/* decided before the kernel's own EACCES: the runner sees the attempt */
 	ck_assert_int_eq(exec_notify_run(ARGS("memfdexec", "fd", "/probe"), 0, &r), __NR_execveat);
 	ck_assert_str_eq(r.out, "err 13\n");
@@ -950,7 +961,7 @@ START_TEST(test_exec_notify_listener_is_not_in_the_pod)
 	struct pod_result r;
 	sandbox_cfg_t *c;
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	c = std_cfg(&fx);
 	sandbox_cfg_set_exec_notify(c, true);
 	cfg_probe(c, ARGS("fds"));
@@ -1011,9 +1022,9 @@ ESCAPE(test_escape_create_setuid_file_is_eperm, "err 1", "creatmode", "/data/s",
 ESCAPE(test_escape_create_setgid_file_is_eperm, "err 1", "creatmode", "/data/s", "2755")
 ESCAPE(test_escape_plain_chmod_still_works, "ok 0", "chmod", "/data/s", "0700")
 /* memory files are not executable (vm.memfd_noexec = 2 in the pod's pid ns) */
-ESCAPE(test_escape_memfd_execveat_is_eacces, "err 13", "memfdexec", "fd", "/probe")
-ESCAPE(test_escape_memfd_proc_fd_exec_is_eacces, "err 13", "memfdexec", "proc", "/probe")
-ESCAPE(test_escape_memfd_create_mfd_exec_is_eacces, "err 13", "memfdexec", "flag", "/probe")
+ESCAPE_ROOT(test_escape_memfd_execveat_is_eacces, "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec", "fd", "/probe")
+ESCAPE_ROOT(test_escape_memfd_proc_fd_exec_is_eacces, "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec", "proc", "/probe")
+ESCAPE_ROOT(test_escape_memfd_create_mfd_exec_is_eacces, "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec", "flag", "/probe")
 ESCAPE(test_escape_mknod_is_eacces_by_landlock, "err 13", "mknod", "/tmp/null")
 ESCAPE(test_escape_no_effective_capabilities, "ok 0000000000000000", "status", "CapEff")
 ESCAPE(test_escape_no_permitted_capabilities, "ok 0000000000000000", "status", "CapPrm")
@@ -1048,7 +1059,7 @@ START_TEST(test_memfd_exec_allowed_runs_and_host_setting_is_untouched)
 	sandbox_cfg_t *c;
 	FILE *f;
 
-	POD_REQUIRE_ROOT();
+	ROOT_ONLY("memory files stay executable (vm.memfd_noexec is host root's)");
 	if (access("/proc/sys/vm/memfd_noexec", F_OK) != 0) {
 		printf("SKIP: kernel without vm.memfd_noexec\n");
 		return;
@@ -1073,7 +1084,7 @@ END_TEST
 
 START_TEST(test_escape_write_sysrq_trigger_fails)
 {
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	if (access("/proc/sysrq-trigger", F_OK) == 0)
 		expect(ARGS("write", "/proc/sysrq-trigger", "h"), "err 13"); /* 0200 root + ro bind */
 	else
@@ -1083,7 +1094,7 @@ END_TEST
 
 START_TEST(test_escape_proc_kcore_is_masked_by_dev_null)
 {
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	if (access("/proc/kcore", F_OK) == 0)
 		expect(ARGS("rdev", "/proc/kcore"), "ok 1:3");
 	else
@@ -1097,7 +1108,7 @@ START_TEST(test_escape_pod_mount_table_holds_only_the_plan)
 	struct pod_result r;
 	int lines = 0;
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	run_probe(ARGS("cat", "/proc/self/mountinfo"), &r);
 	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char mp[256] = "", opts[256] = "";
@@ -1129,21 +1140,21 @@ static void expect_with_runner_pid(const char *cmd, const char *want)
 
 START_TEST(test_escape_signal_host_process_is_esrch)
 {
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	expect_with_runner_pid("kill", "err 3");
 }
 END_TEST
 
 START_TEST(test_escape_ptrace_runner_is_eperm)
 {
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	expect_with_runner_pid("ptrace", "err 1");
 }
 END_TEST
 
 START_TEST(test_escape_read_runner_memory_is_eperm)
 {
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	expect_with_runner_pid("vmread", "err 1");
 }
 END_TEST
@@ -1152,7 +1163,7 @@ START_TEST(test_escape_runner_proc_entry_is_absent)
 {
 	char path[64];
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)getpid());
 	expect(ARGS("read", path), "err 2");
 }
@@ -1162,7 +1173,7 @@ START_TEST(test_escape_write_into_submount_of_read_only_bind_is_erofs)
 {
 	char sub[128];
 
-	POD_REQUIRE_ROOT();
+	ROOT_ONLY("the test mounts a tmpfs in its own mount namespace");
 	/* a writable tmpfs mounted inside the ro source (in this test's own mount
 	 * namespace): the recursive read-only flag must cover it too */
 	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
@@ -1180,7 +1191,7 @@ START_TEST(test_escape_setuid_binary_does_not_grant_root)
 	char suid[128], cmd[1024];
 	struct pod_result r;
 
-	POD_REQUIRE_ROOT();
+	ROOT_ONLY("a setuid-root file takes root to make");
 	snprintf(suid, sizeof(suid), "%s/suid", fx.ro);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chown 0:0 '%s' && chmod 4755 '%s'", probe_path(),
 		 suid, suid, suid);
@@ -1194,7 +1205,7 @@ START_TEST(test_escape_i386_syscall_abi_is_killed_by_sigsys)
 {
 	struct pod_result r;
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	run_probe(ARGS("int80"), &r);
 	ck_assert_int_eq(r.status, 128 + SIGSYS);
 	ck_assert_str_eq(r.out, "");
@@ -1205,7 +1216,7 @@ START_TEST(test_escape_x32_syscall_abi_is_killed_by_sigsys)
 {
 	struct pod_result r;
 
-	POD_REQUIRE_ROOT();
+	/* root and rootless */
 	run_probe(ARGS("x32"), &r);
 	ck_assert_int_eq(r.status, 128 + SIGSYS);
 }

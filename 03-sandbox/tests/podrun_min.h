@@ -100,6 +100,17 @@ static inline sandbox_cfg_t *std_cfg(const struct fixture *fx)
 	sandbox_limits_default(&l);
 	l.pids_max = 128;
 	l.memory_bytes = 256ull << 20;
+	if (geteuid() != 0) {
+		/* rootless, as 07 runs it for an ordinary user: a user namespace
+		 * first, no cgroup (the pids limit becomes RLIMIT_NPROC of the
+		 * pod's user namespace), memory files executable (the sysctl
+		 * that forbids them is host root's) */
+		l.nproc = l.pids_max;
+		l.pids_max = 0;
+		l.memory_bytes = 0;
+		sandbox_cfg_set_namespaces(c, SANDBOX_NS_DEFAULT | SANDBOX_NS_USER);
+		sandbox_cfg_set_memfd_exec(c, true);
+	}
 	sandbox_cfg_set_limits(c, &l);
 	return c;
 }
