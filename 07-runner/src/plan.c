@@ -394,13 +394,17 @@ static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *host, con
 		return 1; /* nothing to hide */
 	stand_in = S_ISDIR(st.st_mode) ? p->box.mask_dir : p->box.mask_file;
 	if (!stand_in[0]) {
-		snprintf(stand_in, sizeof p->box.mask_dir, "/run/podrun/%s.mask%s", p->life.id,
-			 S_ISDIR(st.st_mode) ? "d" : "f");
+		/* rootless: next to the socket directory, a new name (O_EXCL): owned
+		 * by the user, whose uid is the pod's, mode 0 still refuses it */
+		snprintf(stand_in, sizeof p->box.mask_dir, "%s/%s%s.mask%s",
+			 pr_rootless() ? pr_rootless_ipc_base() : "/run/podrun",
+			 pr_rootless() ? "podrun-" : "", p->life.id, S_ISDIR(st.st_mode) ? "d" : "f");
 		if (S_ISDIR(st.st_mode)) {
-			if (mkdir(stand_in, 0) < 0 && errno != EEXIST)
+			if (mkdir(stand_in, 0) < 0 && (errno != EEXIST || pr_rootless()))
 				goto fallback;
 		} else {
-			fd = open(stand_in, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
+			fd = open(stand_in, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+				  (pr_rootless() ? O_EXCL : 0), 0);
 			if (fd < 0)
 				goto fallback;
 			close(fd);
