@@ -88,7 +88,7 @@ int pr_rootless_check(struct podrun *p)
 	else
 		degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
 	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
-			     "leaves its socket directory behind");
+			     "leaves its socket directory (and resolv.conf, mask files) behind");
 	if (policy_default(p->life.pol, POL_RUN) != POL_ALLOW)
 		degraded(p, "memfd", "memory files stay executable (vm.memfd_noexec is root's): "
 				     "code the pod writes into a memfd can run");
