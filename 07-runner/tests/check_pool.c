@@ -359,6 +359,43 @@ static int count_kind(char objs[][300], int n, const char *kind)
 	return c;
 }
 
+/* A warm pod killed from outside (its whole cgroup): freed, counted as lost,
+ * replaced; takes go on. */
+START_TEST(test_pool_replaces_a_warm_pod_that_dies)
+{
+	static char objs[64][300];
+	char path[400];
+	podrun_pool_t *pool;
+	int n, killed = 0;
+	double t0;
+	FILE *f;
+
+	ROOT();
+	paths();
+	pool = pool_of(worker, NULL, 1);
+	for (t0 = now_ms(); podrun_pool_ready(pool) < 1 && now_ms() - t0 < 60000;)
+		usleep(20000);
+	ck_assert_int_eq(podrun_pool_ready(pool), 1);
+	n = collect(getpid(), objs, 64); /* the one warm pod's objects */
+	for (int i = 0; i < n && !killed; i++) {
+		if (strncmp(objs[i], "cgroup ", 7))
+			continue;
+		snprintf(path, sizeof path, "%s/cgroup.kill", objs[i] + 7);
+		if ((f = fopen(path, "w"))) {
+			killed = fputs("1", f) >= 0;
+			killed &= fclose(f) == 0;
+		}
+	}
+	POD_REQUIRE(killed, "cgroup v2 cgroup.kill");
+	for (t0 = now_ms(); podrun_pool_count(pool, "lost") < 1 && now_ms() - t0 < 60000;)
+		usleep(20000);
+	ck_assert_int_eq(podrun_pool_count(pool, "lost"), 1);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "6", NULL }, NULL), 6);
+	ck_assert_int_ge(podrun_pool_count(pool, "started"), 2);
+	podrun_pool_free(pool);
+}
+END_TEST
+
 START_TEST(test_pool_free_leaves_nothing)
 {
 	static const char *const flags[] = { "--allow-net=example.invalid:443", NULL };
@@ -545,6 +582,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_clib_pool_serves_its_library);
 	tcase_add_test(tc, test_pool_survives_a_crashing_pod);
 	tcase_add_test(tc, test_timeouts_and_stops_work_for_pool_pods);
+	tcase_add_test(tc, test_pool_replaces_a_warm_pod_that_dies);
 	tcase_add_test(tc, test_pool_free_leaves_nothing);
 	tcase_add_test(tc, test_pool_cli_runs_programs_and_reports_status);
 	tcase_add_test(tc, test_pool_runner_killed_leaves_nothing);
