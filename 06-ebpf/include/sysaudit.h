@@ -140,6 +140,7 @@ enum sysaudit_kind {
 #define SYSAUDIT_F_WATCHED 0x10000 /**< the file (or a directory above it) is watched: watch_tag says which */
 #define SYSAUDIT_F_CWD_TRUNC 0x20000 /**< cwd could not be walked completely */
 #define SYSAUDIT_F_OUTSIDE_ROOT 0x40000 /**< the file is outside the task's root (path is relative to a mount) */
+#define SYSAUDIT_F_RACED 0x80000   /**< a rename moved a directory while the kernel side walked the path: the walk was dropped */
 
 /** Kinds of loss (sysaudit_event.lost[], sysaudit_lost_kinds()). */
 enum sysaudit_lost_kind {

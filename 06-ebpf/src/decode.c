@@ -219,6 +219,7 @@ static void second_path(const struct probe_path *r, struct sysaudit_event *ev, c
 	if (raw2[0] == '/') {
 		base[0] = '\0';
 	} else if (r->fl2 & PROBE_F_DIRBASE) {
+		ev->eflags |= r->fl2 & PROBE_F_RACED;
 		if (r->fl2 & (PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT | PROBE_F_ANON) || !r->base2[0])
 			return;
 		if (r->fl2 & PROBE_F_PATH_TRUNC)
@@ -370,7 +371,8 @@ _Static_assert(PROBE_F_PATH_TRUNC == SYSAUDIT_F_PATH_TRUNC &&
 		       PROBE_F_RESOLVED == SYSAUDIT_F_RESOLVED && PROBE_F_MEMFD == SYSAUDIT_F_MEMFD &&
 		       PROBE_F_ANON == SYSAUDIT_F_ANON && PROBE_F_IMAGE32 == SYSAUDIT_F_IMAGE32 &&
 		       PROBE_F_INTERRUPTED == SYSAUDIT_F_INTERRUPTED && PROBE_F_WATCHED == SYSAUDIT_F_WATCHED &&
-		       PROBE_F_CWD_TRUNC == SYSAUDIT_F_CWD_TRUNC && PROBE_F_OUTSIDE_ROOT == SYSAUDIT_F_OUTSIDE_ROOT,
+		       PROBE_F_CWD_TRUNC == SYSAUDIT_F_CWD_TRUNC && PROBE_F_OUTSIDE_ROOT == SYSAUDIT_F_OUTSIDE_ROOT &&
+		       PROBE_F_RACED == SYSAUDIT_F_RACED,
 	       "probe and sysaudit flags differ");
 _Static_assert(PROBE_PATH_MAX <= SYSAUDIT_PATH_MAX && PROBE_ARGS_BYTES == SYSAUDIT_ARGS_BYTES &&
 		       PROBE_SLOT == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN &&

@@ -351,6 +351,8 @@ static void fields(struct out *o, const struct sysaudit_event *ev, const struct 
 		puts_(o, ",\"cwd_truncated\":true");
 	if (ev->eflags & SYSAUDIT_F_OUTSIDE_ROOT)
 		puts_(o, ",\"outside_root\":true");
+	if (ev->eflags & SYSAUDIT_F_RACED)
+		puts_(o, ",\"path_raced\":true");
 	if (ev->eflags & SYSAUDIT_F_PATH_TRUNC)
 		puts_(o, ",\"path_truncated\":true");
 	if (ev->eflags & SYSAUDIT_F_UNREADABLE)

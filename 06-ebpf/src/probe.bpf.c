@@ -83,6 +83,9 @@ const volatile __u64 wake_interval_ns = 5000000; /* ... or when it was not woken
 /* When the reader was last woken (any CPU; a racy update only costs an extra
  * or a missing wake-up, never a lost record). */
 __u64 last_wake_ns = 0;
+/* Bumped by every successful rename, mount change or chroot in the pod: the
+ * cached cwd strings were walked before it and may name an old place. */
+__u64 path_gen = 0;
 /* Next exec id of this pod (each pod has its own object, so ids are per pod). */
 __u64 next_exec_id = 0;
 /* Every record lost, all kinds (user space reads it through the mapped bss:
@@ -139,8 +142,10 @@ union probe_any {
 struct task_state {
 	__u64 exec_id;        /* the process image this task runs */
 	__u64 parent_exec_id;
-	__u64 cwd_dentry;     /* cwd cache: valid while fs->pwd is this pair */
+	__u64 cwd_dentry;     /* cwd cache: valid while fs->pwd is this pair, */
 	__u64 cwd_mnt;
+	__u64 cwd_root;       /* fs->root.dentry is this one */
+	__u64 cwd_gen;        /* and path_gen has not moved */
 	__u32 cwd_flags;
 	__u32 exec_seen;      /* sched_process_exec filled rec.e: sys_exit sends it */
 	__s32 exec_nr;        /* the syscall that exec'd (execve or execveat) */
@@ -352,7 +357,7 @@ static long walk_step(__u64 i, void *data)
 	struct vfsmount *vm = c->vm;
 	struct mount *m = c->m, *pm;
 	const unsigned char *name;
-	__u32 len, off = c->off;
+	__u32 len, seq, off = c->off;
 	char *buf = c->buf;
 
 	if (d == c->root_d && vm == c->root_m)
@@ -368,6 +373,9 @@ static long walk_step(__u64 i, void *data)
 		c->vm = &pm->mnt;
 		return 0;
 	}
+	/* a rename moves a dentry inside a d_seq write section: an odd or
+	 * changed count around the reads means the name or parent may be torn */
+	seq = *(volatile __u32 *)&d->d_seq.seqcount.sequence;
 	parent = d->d_parent;
 	len = d->d_name.len;
 	name = d->d_name.name;
@@ -386,6 +394,10 @@ static long walk_step(__u64 i, void *data)
 	off &= MASK;
 	if (bpf_probe_read_kernel(buf + off, len & MASK, name)) {
 		c->fl |= PROBE_F_UNREADABLE;
+		return 1;
+	}
+	if ((seq & 1) || *(volatile __u32 *)&d->d_seq.seqcount.sequence != seq) {
+		c->fl |= PROBE_F_UNREADABLE | PROBE_F_RACED;
 		return 1;
 	}
 	off -= 1;
@@ -444,6 +456,9 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 	if (c.off == MASK) { /* the root itself */
 		c.off--;
 		s->wbuf[c.off & MASK] = '/';
+	} else if (c.fl & PROBE_F_PATH_TRUNC) {
+		c.off++; /* a cut path keeps its tail without the leading '/':
+			  * it can never be taken for a whole absolute path */
 	}
 	bpf_probe_read_kernel_str(out, PROBE_PATH_MAX, s->wbuf + (c.off & MASK));
 	return c.fl;
@@ -557,6 +572,7 @@ __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 	struct task_struct *leader;
 	struct probe_hdr *h;
 	struct { __u64 mnt, dentry; } pwd;
+	__u64 gen, root;
 	__u32 pid = 0;
 
 	if (!s)
@@ -585,10 +601,15 @@ __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 	/* struct path as plain numbers (a global function takes no kernel pointer) */
 	if (bpf_probe_read_kernel(&pwd, sizeof(pwd), &t->fs->pwd))
 		pwd.mnt = pwd.dentry = 0;
-	if (pwd.dentry != s->cwd_dentry || pwd.mnt != s->cwd_mnt) {
+	gen = path_gen;
+	root = (__u64)t->fs->root.dentry;
+	if (pwd.dentry != s->cwd_dentry || pwd.mnt != s->cwd_mnt || gen != s->cwd_gen ||
+	    root != s->cwd_root) {
 		s->cwd_flags = walk_path(s, pwd.dentry, pwd.mnt, W_CWD);
 		s->cwd_dentry = pwd.dentry;
 		s->cwd_mnt = pwd.mnt;
+		s->cwd_gen = gen;
+		s->cwd_root = root;
 	}
 	__builtin_memcpy(h->cwd, s->cwd, PROBE_PATH_MAX);
 	if (s->cwd_flags & (PROBE_F_PATH_TRUNC | PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT))
@@ -1000,6 +1021,14 @@ static __always_inline bool fsreport_keep(const union probe_any *r, long ret)
 	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_;
 }
 
+/* Calls after which a cached path may name an old place. */
+static __always_inline bool moves_paths(long id)
+{
+	return id == __NR_rename || id == __NR_renameat || id == __NR_renameat2 ||
+	       id == __NR_mount || id == __NR_umount2 || id == __NR_pivot_root ||
+	       id == __NR_chroot || id == __NR_move_mount;
+}
+
 static __always_inline bool is_restart(long ret)
 {
 	return ret == -ERESTARTSYS_ || ret == -ERESTARTNOINTR_ || ret == -ERESTARTNOHAND_ ||
@@ -1034,6 +1063,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	count_syscall(id, compat);
 	if (mode == PROBE_MODE_COUNTERS)
 		return 0;
+	if (ret == 0 && !compat && moves_paths(id))
+		__sync_fetch_and_add(&path_gen, 1);
 	/* 3. detailed: build the record now that the call is done. Most calls
 	 * give none: decide that before touching the task's storage. */
 	if (mode == PROBE_MODE_FSREPORT) {

@@ -71,6 +71,7 @@ enum probe_kind {
 #define PROBE_F_WATCHED 0x10000 /* the resolved file (or a directory above it) is watched */
 #define PROBE_F_CWD_TRUNC 0x20000 /* cwd did not fit or could not be walked */
 #define PROBE_F_OUTSIDE_ROOT 0x40000 /* the walk left the task's root: path is relative to a mount */
+#define PROBE_F_RACED 0x80000 /* a rename moved a directory during the path walk */
 
 /* Common head of every record, written at syscall exit. */
 struct probe_hdr {

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <linux/openat2.h>
+#include <linux/io_uring.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
@@ -465,6 +466,143 @@ static int wl_second_paths(void *arg)
 	ok &= syscall(SYS_renameat2, AT_FDCWD, "/mnt/sub/c2", AT_FDCWD, "../sub2/./d", 0) == 0;
 	ok &= link("/mnt/sub2/y", "/absent/z") == -1 && errno == ENOENT;
 	return ok ? 0 : 1;
+}
+
+/* An open of each path in a NULL-ended list (arg); the result does not matter. */
+static int wl_open_list(void *arg)
+{
+	char *const *paths = arg;
+
+	for (int i = 0; paths[i]; i++) {
+		int fd = open(paths[i], O_RDONLY);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+/* A second thread renames dir A <-> B while this one opens A/f or B/f
+ * (arg = the parent directory), 3,000 times. */
+struct flip {
+	const char *dir;
+	volatile int stop;
+};
+
+static void *flipper(void *arg)
+{
+	struct flip *f = arg;
+	char a[256], b[256];
+
+	snprintf(a, sizeof(a), "%.200s/A", f->dir);
+	snprintf(b, sizeof(b), "%.200s/B", f->dir);
+	while (!f->stop)
+		if (rename(a, b) == 0)
+			rename(b, a);
+	return NULL;
+}
+
+static int wl_open_while_renaming(void *arg)
+{
+	struct flip f = { .dir = arg };
+	char a[256], b[256];
+	pthread_t t;
+	int opened = 0;
+
+	snprintf(a, sizeof(a), "%.200s/A/f", f.dir);
+	snprintf(b, sizeof(b), "%.200s/B/f", f.dir);
+	if (pthread_create(&t, NULL, flipper, &f))
+		return 2;
+	for (int i = 0; i < 3000; i++) {
+		int fd = open(i % 2 ? a : b, O_RDONLY);
+
+		if (fd >= 0) {
+			opened++;
+			close(fd);
+		}
+	}
+	f.stop = 1;
+	pthread_join(t, NULL);
+	return opened > 0 ? 0 : 1;
+}
+
+/* chdir into dir/A/sub, rename dir/A to dir/C, open "f" there (arg = dir). */
+static int wl_cwd_renamed(void *arg)
+{
+	char a[256], c[256];
+	int fd;
+
+	snprintf(a, sizeof(a), "%.200s/A", (const char *)arg);
+	snprintf(c, sizeof(c), "%.200s/C", (const char *)arg);
+	if (chdir(a) || chdir("sub"))
+		return 2;
+	fd = open("f", O_RDONLY); /* cwd walked and cached: .../A/sub */
+	close(fd);
+	if (rename(a, c))
+		return 3;
+	fd = open("f", O_RDONLY); /* the same dentry, now .../C/sub */
+	return fd >= 0 ? 0 : 1;
+}
+
+/* execve("/proc/self/fd/N") of an fd open on /bin/true. */
+static int wl_exec_proc_fd(void *arg)
+{
+	char p[64];
+	char *const argv[] = { "true-by-fd", NULL };
+	int fd = open("/bin/true", O_RDONLY);
+
+	(void)arg;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	execv(p, argv);
+	return 127;
+}
+
+/* One IORING_OP_OPENAT of arg through a ring made with raw system calls. */
+static int wl_uring_open(void *arg)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqes, *e;
+	struct io_uring_cqe *cqes;
+	unsigned *tail, *mask, *array, t, idx;
+	size_t sq_sz, cq_sz;
+	char *sq, *cq;
+	int fd = (int)syscall(SYS_io_uring_setup, 4, &p);
+
+	if (fd < 0)
+		return 2;
+	sq_sz = p.sq_off.array + p.sq_entries * sizeof(__u32);
+	cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sq_sz = cq_sz = sq_sz > cq_sz ? sq_sz : cq_sz;
+	sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_SQ_RING);
+	cq = (p.features & IORING_FEAT_SINGLE_MMAP)
+		     ? sq
+		     : mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+			    IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return 3;
+	tail = (unsigned *)(sq + p.sq_off.tail);
+	mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	array = (unsigned *)(sq + p.sq_off.array);
+	t = *tail;
+	idx = t & *mask;
+	e = &sqes[idx];
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_OPENAT;
+	e->fd = AT_FDCWD;
+	e->addr = (unsigned long)arg;
+	e->open_flags = O_RDONLY;
+	array[idx] = idx;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) != 1)
+		return 4;
+	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return cqes[*(unsigned *)(cq + p.cq_off.head) & *(unsigned *)(cq + p.cq_off.ring_mask)].res >= 0
+		       ? 0
+		       : 5;
 }
 
 static void on_alarm(int sig)
@@ -1766,6 +1904,277 @@ START_TEST(test_second_paths_are_resolved_from_their_dirfd_or_cwd)
 }
 END_TEST
 
+/* mkdir -p for a test tree (the parents of @path). */
+static void mkdirs(const char *path)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *q = p + 1; *q; q++)
+		if (*q == '/') {
+			*q = '\0';
+			mkdir(p, 0755);
+			*q = '/';
+		}
+}
+
+static void rm_tree(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Is @tail a proper tail of @whole that starts right after one of its '/'? */
+static int is_cut_tail(const char *whole, const char *tail)
+{
+	size_t w = strlen(whole), t = strlen(tail);
+
+	return t > 0 && t < w && whole[w - t - 1] == '/' && !strcmp(whole + w - t, tail);
+}
+
+START_TEST(test_paths_past_the_walk_bounds_are_cut_and_marked)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char dir[128], deep[4096], longp[1024], name[201];
+	char *paths[3] = { deep, longp, NULL };
+	int n = 0, cut = 0;
+
+	REQUIRE_BPF();
+	snprintf(dir, sizeof(dir), "/tmp/sysaudit-deep-%d", (int)getpid());
+	/* 60 directories deep (the walk takes 40 steps), and 3 names of 200
+	 * bytes (the path buffer holds 255) */
+	n = snprintf(deep, sizeof(deep), "%s/deep", dir);
+	for (int i = 0; i < 60; i++)
+		n += snprintf(deep + n, sizeof(deep) - n, "/d%d", i);
+	snprintf(deep + n, sizeof(deep) - n, "/f");
+	memset(name, 'n', 200);
+	name[200] = '\0';
+	snprintf(longp, sizeof(longp), "%s/%s/%s/%s", dir, name, name, name);
+	name[0] = 'm';
+	memcpy(longp + strlen(longp) - 200, name, 200); /* the last one differs */
+	mkdirs(deep);
+	mkdirs(longp);
+	close(open(deep, O_WRONLY | O_CREAT, 0644));
+	close(open(longp, O_WRONLY | O_CREAT, 0644));
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_open_list, paths);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	n = 0;
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		const char *whole;
+
+		/* the raw argument is cut at 255 bytes too */
+		if (e->kind != SYSAUDIT_EV_OPEN || e->ret < 0)
+			continue;
+		if (!strncmp(e->raw, deep, SYSAUDIT_ARG_LEN - 1))
+			whole = deep;
+		else if (!strncmp(e->raw, longp, SYSAUDIT_ARG_LEN - 1))
+			whole = longp;
+		else
+			continue;
+		n++;
+		/* cut, marked, and never mistaken for a whole absolute path:
+		 * what is kept is the true tail without its leading '/' */
+		ck_assert(e->eflags & SYSAUDIT_F_RESOLVED);
+		ck_assert(e->eflags & SYSAUDIT_F_PATH_TRUNC);
+		ck_assert_msg(e->path[0] != '/', "cut path looks absolute: %s", e->path);
+		ck_assert_msg(is_cut_tail(whole, e->path), "not a tail of %s: %s", whole, e->path);
+		cut++;
+	}
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(cut, 2);
+	free(s.ev);
+	run_end(&r);
+	rm_tree(dir);
+}
+END_TEST
+
+/* Open events under dir/A or dir/B while they are renamed into each other. */
+struct race_count {
+	char a[256], b[256];
+	long opens, right, raced, wrong;
+	char bad[SYSAUDIT_PATH_MAX + 32];
+};
+
+static int race_check(void *ctx, const struct sysaudit_event *ev)
+{
+	struct race_count *c = ctx;
+
+	if (ev->kind != SYSAUDIT_EV_OPEN || ev->ret < 0 || !strstr(ev->raw, "/f") ||
+	    (strncmp(ev->raw, c->a, strlen(c->a) - 2) != 0))
+		return 0;
+	c->opens++;
+	if ((ev->eflags & SYSAUDIT_F_RESOLVED) && (!strcmp(ev->path, c->a) || !strcmp(ev->path, c->b)))
+		c->right++;
+	else if ((ev->eflags & SYSAUDIT_F_RACED) && !(ev->eflags & SYSAUDIT_F_RESOLVED))
+		c->raced++;
+	else if (c->wrong++ == 0)
+		snprintf(c->bad, sizeof(c->bad), "%.500s (flags %#x)", ev->path, ev->eflags);
+	return 0;
+}
+
+START_TEST(test_renames_racing_with_the_walk_never_give_a_wrong_path)
+{
+	struct run r = { 0 };
+	struct race_count c = { 0 };
+	char dir[128], p[256];
+	int rc;
+
+	REQUIRE_BPF();
+	snprintf(dir, sizeof(dir), "/tmp/sysaudit-race-%d", (int)getpid());
+	snprintf(p, sizeof(p), "%s/A/f", dir);
+	mkdirs(p);
+	close(open(p, O_WRONLY | O_CREAT, 0644));
+	snprintf(c.a, sizeof(c.a), "%s/A/f", dir);
+	snprintf(c.b, sizeof(c.b), "%s/B/f", dir);
+	run_start(&r, SYSAUDIT_DETAILED, 1 << 22, wl_open_while_renaming, dir);
+	ck_assert_int_eq(ns_child_go(&r.child), 0);
+	ck_assert_int_eq(ns_child_wait(&r.child, &r.status), 0);
+	do
+		rc = sysaudit_consume(r.a, race_check, &c);
+	while (rc > 0);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_gt(c.opens, 0);
+	/* each open names A/f or B/f exactly, or says its walk raced a rename */
+	ck_assert_msg(c.wrong == 0, "%ld of %ld opens named a wrong path, first: %s", c.wrong,
+		      c.opens, c.bad);
+	ck_assert_int_eq(c.right + c.raced, c.opens);
+	run_end(&r);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_cwd_follows_a_rename_of_its_directory)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char dir[128], p[512], before[256], after[256];
+	int n = 0;
+
+	REQUIRE_BPF();
+	snprintf(dir, sizeof(dir), "/tmp/sysaudit-cwdmv-%d", (int)getpid());
+	snprintf(p, sizeof(p), "%s/A/sub/f", dir);
+	mkdirs(p);
+	close(open(p, O_WRONLY | O_CREAT, 0644));
+	snprintf(before, sizeof(before), "%s/A/sub", dir);
+	snprintf(after, sizeof(after), "%s/C/sub", dir);
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_cwd_renamed, dir);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		if (e->kind != SYSAUDIT_EV_OPEN || strcmp(e->raw, "f"))
+			continue;
+		/* the first open sees A, the second (same cwd dentry) sees C */
+		ck_assert_str_eq(e->cwd, n == 0 ? before : after);
+		snprintf(p, sizeof(p), "%s/f", n == 0 ? before : after);
+		ck_assert_str_eq(e->path, p);
+		n++;
+	}
+	ck_assert_int_eq(n, 2);
+	free(s.ev);
+	run_end(&r);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_exec_through_proc_self_fd_names_the_file)
+{
+	struct run r = { 0 };
+	struct sink s;
+	const struct sysaudit_event *e;
+	char real[PATH_MAX];
+
+	REQUIRE_BPF();
+	ck_assert_ptr_nonnull(realpath("/bin/true", real));
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_proc_fd, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_eq(count_kind(&s, SYSAUDIT_EV_EXEC), 1);
+	e = find(&s, SYSAUDIT_EV_EXEC, NULL);
+	ck_assert_int_eq(e->ret, 0);
+	ck_assert_str_eq(e->path, real);         /* the file the kernel executed */
+	ck_assert_msg(!strncmp(e->raw, "/proc/self/fd/", 14), "raw %s", e->raw); /* as asked */
+	ck_assert_str_eq(e->argv[0], "true-by-fd");
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_io_uring_open_is_told_as_io_uring_use)
+{
+	struct run r = { 0 };
+	struct sink s;
+	int setup = 0, enter = 0, opens = 0;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_uring_open, "/etc/hostname");
+	run_finish(&r, &s);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status %d", r.status);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		setup += e->kind == SYSAUDIT_EV_SYSCALL && !strcmp(e->syscall, "io_uring_setup") &&
+			 e->ret >= 0;
+		enter += e->kind == SYSAUDIT_EV_SYSCALL && !strcmp(e->syscall, "io_uring_enter") &&
+			 e->ret == 1;
+		opens += e->kind == SYSAUDIT_EV_OPEN && strstr(e->path, "hostname") != NULL;
+	}
+	/* the ring's use is told (a sensitive call, each once); the open it
+	 * carried is no system call, so no open event claims to describe it */
+	ck_assert_int_eq(setup, 1);
+	ck_assert_int_eq(enter, 1);
+	ck_assert_int_eq(opens, 0);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
+START_TEST(test_hostile_file_names_stay_inside_one_json_line)
+{
+	struct run r = { 0 };
+	struct sink s;
+	char dir[128], file[256], line[8192];
+	char *paths[2] = { file, NULL };
+	const struct sysaudit_event *e;
+	int n;
+
+	REQUIRE_BPF();
+	snprintf(dir, sizeof(dir), "/tmp/sysaudit-nl-%d", (int)getpid());
+	mkdir(dir, 0755);
+	snprintf(file, sizeof(file), "%s/a\nb\"c\\d\xff\xfe\x01", dir);
+	close(open(file, O_WRONLY | O_CREAT, 0644));
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_open_list, paths);
+	run_finish(&r, &s);
+	e = find(&s, SYSAUDIT_EV_OPEN, file);
+	ck_assert_ptr_nonnull(e);
+	ck_assert(e->eflags & SYSAUDIT_F_RESOLVED);
+	n = sysaudit_format_line(e, NULL, "p1", line, sizeof(line));
+	ck_assert_int_gt(n, 0);
+	/* one line of printable ASCII: the newline, quote, backslash, control
+	 * and invalid UTF-8 bytes the pod put in the name are escaped */
+	ck_assert_int_eq(line[n - 1], '\n');
+	for (int i = 0; i < n - 1; i++)
+		ck_assert_msg(line[i] >= 0x20 && line[i] < 0x7f, "byte %d is %#x", i,
+			      (unsigned char)line[i]);
+	ck_assert_ptr_nonnull(strstr(line, "/a\\u000ab\\\"c\\\\d\\u00ff\\u00fe\\u0001\""));
+	free(s.ev);
+	run_end(&r);
+	rm_tree(dir);
+}
+END_TEST
+
 START_TEST(test_interrupted_open_is_one_event_with_its_restarts)
 {
 	struct run r = { 0 };
@@ -2053,6 +2462,12 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_fsreport_mode_sends_only_refused_and_watched);
 	tcase_add_test(tc, test_interrupted_open_is_one_event_with_its_restarts);
 	tcase_add_test(tc, test_second_paths_are_resolved_from_their_dirfd_or_cwd);
+	tcase_add_test(tc, test_paths_past_the_walk_bounds_are_cut_and_marked);
+	tcase_add_test(tc, test_renames_racing_with_the_walk_never_give_a_wrong_path);
+	tcase_add_test(tc, test_cwd_follows_a_rename_of_its_directory);
+	tcase_add_test(tc, test_exec_through_proc_self_fd_names_the_file);
+	tcase_add_test(tc, test_io_uring_open_is_told_as_io_uring_use);
+	tcase_add_test(tc, test_hostile_file_names_stay_inside_one_json_line);
 	tcase_add_test(tc, test_udp_sendto_and_sendmsg_are_net_events);
 	tcase_add_test(tc, test_loss_is_announced_in_stream_every_second);
 	suite_add_tcase(s, tc);
