@@ -241,7 +241,9 @@ static int is_symlink_call(int nr)
 
 static void decode_path(const struct probe_path *r, size_t size, struct sysaudit_event *ev)
 {
-	copy_str(ev->raw, sizeof(ev->raw), r->raw, sizeof(r->raw));
+	/* the short form ends inside raw: read no byte past the record */
+	copy_str(ev->raw, sizeof(ev->raw), r->raw,
+		 size < PROBE_PATH_SHORT ? size - PROBE_PATH_RAW : sizeof(r->raw));
 	if (size == sizeof(*r)) /* the short form ends before raw2 */
 		copy_str(ev->raw2, sizeof(ev->raw2), r->raw2, sizeof(r->raw2));
 	if (ev->kind == SYSAUDIT_EV_FSCHANGE && !(ev->eflags & PROBE_F_COMPAT) &&
@@ -323,8 +325,8 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	memcpy(&h, data, sizeof(h));
 	if (record_size(h.kind) == 0 ||
 	    (size != record_size(h.kind) &&
-	     !(size == PROBE_PATH_SHORT && (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP ||
-					    h.kind == PROBE_MPROTECT))))
+	     !(size > PROBE_PATH_RAW && size <= PROBE_PATH_SHORT &&
+	       (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP || h.kind == PROBE_MPROTECT))))
 		return -EBADMSG;
 	/* 2. common head, then the kind's own fields */
 	memset(ev, 0, sizeof(*ev));

@@ -151,7 +151,7 @@ struct task_state {
 	__s32 exec_nr;        /* the syscall that exec'd (execve or execveat) */
 	__u32 held;           /* rec holds a call that exited with -ERESTART* */
 	__u32 restarts;       /* how many times it did */
-	__u32 pad;
+	__u32 raw_len;        /* open/mapping records: bytes of rec.p.raw sent, NUL included */
 	char cwd[PROBE_PATH_MAX];
 	char wbuf[PROBE_PATH_MAX * 2]; /* path walks assemble names right to left here */
 	union probe_any rec;
@@ -637,20 +637,23 @@ static __always_inline void read_args(struct pt_regs *regs, __u64 *a, bool compa
 }
 
 /* A user string; at syscall exit the kernel has read it, so it is resident. */
-static __always_inline void read_str(struct probe_hdr *h, char *dst, __u64 src)
+/* Returns the bytes used in @dst, its NUL included (1 for ""). */
+static __always_inline __u32 read_str(struct probe_hdr *h, char *dst, __u64 src)
 {
 	long n;
 
 	dst[0] = '\0';
 	if (!src)
-		return;
+		return 1;
 	n = bpf_probe_read_user_str(dst, PROBE_PATH_MAX, (const char *)src);
-	if (n < 0) {
+	if (n <= 0) {
 		dst[0] = '\0';
 		h->eflags |= PROBE_F_UNREADABLE;
-	} else if (n == PROBE_PATH_MAX) {
-		h->eflags |= PROBE_F_PATH_TRUNC;
+		return 1;
 	}
+	if (n == PROBE_PATH_MAX)
+		h->eflags |= PROBE_F_PATH_TRUNC;
+	return n;
 }
 
 /* Argument @i (0-5) of the record's arguments. No branch: an index of NA
@@ -685,7 +688,7 @@ __noinline int emit(struct task_state *s, long ret)
 {
 	__u64 now = bpf_ktime_get_ns(), flags;
 	union probe_any *e;
-	__u32 kind;
+	__u32 kind, len;
 	long rc;
 
 	if (!s)
@@ -712,8 +715,11 @@ __noinline int emit(struct task_state *s, long ret)
 		break;
 	case PROBE_OPEN:
 	case PROBE_MMAP:
-	case PROBE_MPROTECT: /* one path argument: raw2 is not sent */
-		rc = bpf_ringbuf_output(&rb, e, PROBE_PATH_SHORT, flags);
+	case PROBE_MPROTECT: /* one path argument, sent up to its NUL: raw2 is not sent */
+		len = s->raw_len;
+		if (len < 1 || len > PROBE_PATH_MAX)
+			len = PROBE_PATH_MAX;
+		rc = bpf_ringbuf_output(&rb, e, PROBE_PATH_RAW + len, flags);
 		break;
 	default:
 		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_path), flags);
@@ -748,7 +754,7 @@ __noinline int rec_open(struct task_state *s, long id, long ret, __u32 tid, __u3
 		o->mode = how[1];
 	}
 	dfd = D_DFD(desc) != NA ? arg_at(a, D_DFD(desc)) : (__u64)(long)AT_FDCWD_VAL;
-	read_str(&o->h, o->raw, arg_at(a, D_PATH(desc)));
+	s->raw_len = read_str(&o->h, o->raw, arg_at(a, D_PATH(desc)));
 	o->path[0] = '\0';
 	if (ret >= 0) { /* the file the kernel opened: the new descriptor */
 		f = fd_file(ret);
@@ -879,6 +885,7 @@ __noinline int rec_map(struct task_state *s, long id, long ret, __u32 tid)
 	m->mode = 0;
 	m->path[0] = '\0';
 	m->raw[0] = '\0';
+	s->raw_len = 1;
 	m->raw2[0] = '\0';
 	m->prot = m->h.args[2];
 	m->flags = id == __NR_mmap ? m->h.args[3] : 0;

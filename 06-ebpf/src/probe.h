@@ -113,8 +113,10 @@ struct probe_path {
 	char base2[PROBE_PATH_MAX]; /* the second path's dirfd's directory */
 };
 
-/* Open and mapping records end before raw2 (they have one path argument);
- * file changes are sent whole. */
+/* Open and mapping records end inside raw, right after its NUL (they have one
+ * path argument): between PROBE_PATH_RAW + 1 and PROBE_PATH_SHORT bytes. File
+ * changes are sent whole. */
+#define PROBE_PATH_RAW __builtin_offsetof(struct probe_path, raw)
 #define PROBE_PATH_SHORT __builtin_offsetof(struct probe_path, raw2)
 
 /* PROBE_CONNECT, PROBE_NET: the raw sockaddr, decoded in user space. */

@@ -839,6 +839,22 @@ START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 	ck_assert_uint_lt(strlen(ev.path), sizeof(ev.path));
 	ck_assert_uint_eq(strlen(ev.comm), sizeof(ev.comm) - 1);
 	ck_assert_str_eq(ev.syscall, "execve");
+	/* 3. an open record ends right after its raw path: at least one byte of
+	 * it, never past the short form; no byte after the record is read */
+	{
+		struct probe_path *op = (struct probe_path *)xp;
+
+		memset(&u, 'A', sizeof(u));
+		op->h.kind = PROBE_OPEN;
+		op->h.nr = SYS_openat;
+		op->h.eflags = 0;
+		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_RAW, 0, &ev, store), -EBADMSG);
+		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_SHORT + 1, 0, &ev, store), -EBADMSG);
+		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_RAW + 5, 0, &ev, store), 0);
+		ck_assert_str_eq(ev.raw, "AAAA"); /* five bytes, the last forced to NUL */
+		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_SHORT, 0, &ev, store), 0);
+		ck_assert_uint_eq(strlen(ev.raw), PROBE_PATH_MAX - 1);
+	}
 }
 END_TEST
 
