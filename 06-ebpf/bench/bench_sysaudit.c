@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -173,6 +174,15 @@ static void prof_print(const sysaudit_t *a, const char *cfg)
 	}
 }
 
+/* CPU time (user + system) this process spent between two samples, in ms. */
+static double cpu_ms(const struct rusage *a, const struct rusage *b)
+{
+	return (b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec - a->ru_stime.tv_sec) *
+		       1e3 +
+	       (b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) /
+		       1e3;
+}
+
 /* One timed run of the workload under configuration @cfg. */
 static struct result one_run(const struct workload *w, enum cfg cfg)
 {
@@ -182,6 +192,7 @@ static struct result one_run(const struct workload *w, enum cfg cfg)
 	struct ns_child c, idle = { -1, -1 };
 	sysaudit_t *a = NULL;
 	int st = 0, done = 0;
+	struct rusage ru0, ru1;
 	double t0;
 
 	if (ns_child_start(&c, 0, cfg == C_STRACE ? wl_strace : wl_inprocess,
@@ -200,6 +211,7 @@ static struct result one_run(const struct workload *w, enum cfg cfg)
 		if (!(a = audit_up(SYSAUDIT_DETAILED, idle.pid)))
 			goto cleanup;
 	}
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now();
 	ns_child_go(&c);
 	while (!done) { /* drain like the runner would, until the pod is gone */
@@ -214,8 +226,13 @@ static struct result one_run(const struct workload *w, enum cfg cfg)
 		while (sysaudit_consume(a, count_event, &r.events) > 0)
 			;
 		sysaudit_lost(a, &r.lost);
-		if (profiling)
+		if (profiling) {
+			getrusage(RUSAGE_SELF, &ru1);
 			prof_print(a, cfg_names[cfg]);
+			printf("profile %-9s reader     %8ld records %7.0f ns/record %6.1f ms cpu\n",
+			       cfg_names[cfg], r.events,
+			       r.events ? cpu_ms(&ru0, &ru1) * 1e6 / r.events : 0.0, cpu_ms(&ru0, &ru1));
+		}
 	}
 	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 cleanup:
