@@ -63,6 +63,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define EACCES_ 13
 #define ENOSYS_ 38
 #define EROFS_ 30
+#define EBUSY_ 16
+#define EXDEV_ 18
 #define WALK_STEPS 40 /* path components plus mount crossings */
 #define WATCH_DEPTH 16
 #define MASK (PROBE_PATH_MAX - 1)
@@ -293,6 +295,11 @@ const volatile __u32 sysdesc[SYSDESC_N] = {
 	[__NR_linkat] = D2(SC_FS, 0, 1, NA, 3, 4, NA, 2),
 	[__NR_symlinkat] = D2(SC_FS, NA, 0, NA, 2, NA, NA, 1),
 	[__NR_fchmod] = D(SC_FS, NA, NA, 0, NA, NA, 1),
+	[__NR_mknod] = D(SC_FS, NA, 0, NA, NA, NA, 1),
+	[__NR_mknodat] = D(SC_FS, 0, 1, NA, NA, NA, 2),
+	[__NR_utimes] = D(SC_FS, NA, 0, NA, NA, NA, NA),
+	[__NR_utimensat] = D(SC_FS, 0, 1, NA, NA, 3, NA),
+	[452] = D(SC_FS, 0, 1, NA, NA, 3, 2), /* fchmodat2 */
 	[__NR_fchown] = D(SC_FS, NA, NA, 0, NA, NA, NA),
 	[__NR_ftruncate] = D(SC_FS, NA, NA, 0, NA, NA, NA),
 	[__NR_io_uring_setup] = SENS,
@@ -984,7 +991,9 @@ static __always_inline bool fs_report_candidate(long id, long ret)
 		return false;
 	if (ret >= 0)
 		return watch_count != 0;
-	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_;
+	/* EBUSY, EXDEV: a file change the mount plan refused (a protected mount point) */
+	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_ ||
+	       (cls == SC_FS && (ret == -EBUSY_ || ret == -EXDEV_));
 }
 
 /* Build the record of a syscall that is worth one. 0: nothing to send. */
@@ -1025,7 +1034,8 @@ static __always_inline bool fsreport_keep(const union probe_any *r, long ret)
 		return false;
 	if (r->h.eflags & PROBE_F_WATCHED)
 		return true;
-	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_;
+	return ret == -EACCES_ || ret == -EPERM_ || ret == -EROFS_ || ret == -ENOENT_ ||
+	       (r->h.kind == PROBE_FSCHANGE && (ret == -EBUSY_ || ret == -EXDEV_));
 }
 
 /* Calls after which a cached path may name an old place. */
