@@ -191,21 +191,44 @@ static int human_wanted(const struct podrun *p, const struct pr_event *ev)
 	return p->cfg.verbosity >= PODRUN_NORMAL;
 }
 
-static void human_line(struct podrun *p, const struct pr_event *ev)
-{
-	char safe[256], why[256];
-	const char *rule = ev->rule && *ev->rule ? ev->rule : "default";
+static void refill(struct pr_audit *au);
 
-	if (!human_wanted(p, ev))
-		return;
+/*
+ * The one stderr format of a decision (docs/contracts.md, "Decisions on
+ * stderr"): "podrun: ACTION CATEGORY WHAT (rule: RULE)". Every producer (the
+ * audit's human log, the file access reports) goes through here and through
+ * one rate limit; 0 when the limit took the line (counted, told once a second).
+ */
+int pr_say_decision(struct podrun *p, const char *action, const char *category, const char *what,
+		    const char *rule)
+{
+	char safe[256], srule[256];
+
+	refill(&p->au);
 	if (p->au.human_tokens < 1) { /* rate limit: said once per second (audit_window) */
 		p->au.human_suppressed++;
 		p->au.human_dropped++;
-		return;
+		return 0;
 	}
 	p->au.human_tokens -= 1;
-	pr_say(p, "podrun: %s %s %s (rule: %s)\n", act_names[ev->act], cat_names[ev->cat],
-	       pr_terminal_safe(ev->what, safe, sizeof safe), rule);
+	pr_say(p, "podrun: %s %s %s (rule: %s)\n", action, category,
+	       pr_terminal_safe(what, safe, sizeof safe),
+	       pr_terminal_safe(rule && *rule ? rule : "default", srule, sizeof srule));
+	return 1;
+}
+
+static void human_line(struct podrun *p, const struct pr_event *ev)
+{
+	char why[256];
+	const char *cat = cat_names[ev->cat];
+
+	if (!human_wanted(p, ev))
+		return;
+	/* a file decision names its policy category (fs.read, fs.write) */
+	if (ev->kind == PR_EV_DECISION && ev->cat == PR_FS && ev->u.scope)
+		cat = ev->u.scope;
+	if (!pr_say_decision(p, act_names[ev->act], cat, ev->what, ev->rule))
+		return;
 	if (ev->reason && *ev->reason && p->cfg.verbosity >= PODRUN_VERBOSE + 1)
 		pr_say(p, "podrun:   %s\n", pr_terminal_safe(ev->reason, why, sizeof why));
 }
@@ -359,6 +382,8 @@ static cJSON *ebpf_json(const struct podrun *p, const struct pr_event *ev)
 						  ? "audit" : cat_names[ev->cat]);
 		else if (!strcmp(it->string, "rule"))
 			add_str(o, "rule", ev->rule && *ev->rule ? ev->rule : "default");
+		else if (!strcmp(it->string, "what") && ev->what) /* links followed (fsreport.c) */
+			add_str(o, "what", ev->what);
 		else
 			cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
 	}

@@ -18,8 +18,14 @@
  *   4. answers: allow and warn continue the call, deny fails it with EACCES;
  *      warn and deny are reported on stderr and in the audit always (allow
  *      only in the audit), naming the rule.
- * The runtime's own programs (the interpreter, the pod host, ld.so) are the
- * worker's machinery: always allowed, reported at -v only.
+ * The worker's own start is the planned exec: sandbox_release() lets that
+ * first exec through before the runner's loop runs (the runner chose the
+ * program, not the pod). Every later exec is the pod's choice and is decided
+ * here like any other, the runtime's own programs included: a pod that runs
+ * its interpreter again (`os.execv(sys.executable, ...)`), the pod host, or
+ * the loader by hand needs a Run rule for them. The loader run by hand
+ * (`ld.so [OPTIONS] PROGRAM`) is decided for itself and for PROGRAM: it would
+ * otherwise run any readable file without an exec of it.
  *
  * Why this is a decision point and not the boundary: when a call continues,
  * the kernel resolves the path again, so a pod thread could change the path
@@ -40,6 +46,7 @@
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #ifndef AT_EMPTY_PATH
@@ -66,7 +73,7 @@ static int read_pod_string(pid_t pid, uint64_t addr, char *out, size_t cap)
 }
 
 /* The path of one of our descriptors as the pod sees it (its mount tree). */
-static int fd_path(int fd, char *out, size_t cap)
+int pr_fd_path(int fd, char *out, size_t cap)
 {
 	char link[64];
 	ssize_t n;
@@ -79,21 +86,34 @@ static int fd_path(int fd, char *out, size_t cap)
 	return 0;
 }
 
-static int open_in_root(pid_t pid, const char *abs)
+/*
+ * Open (O_PATH) @p abs as the pod process @p pid sees it: beneath its root,
+ * links followed inside it (the last one only with @p follow). -ESRCH: the
+ * process (its root) is gone.
+ */
+int pr_pod_open(pid_t pid, const char *abs, int follow)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
+				.resolve = RESOLVE_IN_ROOT };
 	char root[64];
 	int r, fd;
 
 	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
 	r = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r < 0)
-		return -errno;
+		return -ESRCH;
 	fd = (int)syscall(SYS_openat2, r, abs, &how, sizeof how);
 	if (fd < 0)
 		fd = -errno;
 	close(r);
 	return fd;
+}
+
+static int open_in_root(pid_t pid, const char *abs)
+{
+	int fd = pr_pod_open(pid, abs, 1);
+
+	return fd == -ESRCH ? -ENOENT : fd;
 }
 
 /*
@@ -136,7 +156,7 @@ static int open_target(const struct seccomp_notif *n, char *req, size_t cap, cha
 	d = open(link, O_PATH | O_CLOEXEC);
 	if (d < 0)
 		return -errno;
-	ret = fd_path(d, base, sizeof base);
+	ret = pr_fd_path(d, base, sizeof base);
 	close(d);
 	if (ret < 0)
 		return ret;
@@ -226,6 +246,8 @@ static int named_by_rule(struct podrun *p, const char *host, struct pol_decision
 /* Decide one file (by pod path): fills @p v. */
 static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 {
+	struct pol_decision named;
+
 	memset(&v->d, 0, sizeof v->d);
 	if (pod[0] != '/') {
 		/* a memory file or an anonymous one: runs only when running anything does */
@@ -235,21 +257,177 @@ static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 		snprintf(v->d.reason, sizeof v->d.reason, "%s is not a file of the mount plan", pod);
 		return;
 	}
+	/* the runtime's own programs are decided like any other: the worker's
+	 * start was the planned exec (sandbox_release), every later one is the
+	 * pod's own choice */
 	v->runtime = host_of(p, pod, v->what, sizeof v->what);
-	if (v->runtime && named_by_rule(p, v->what, &v->d)) {
-		v->runtime = 0; /* a Run rule names the runtime's file by a link: it holds */
-		return;
-	}
-	if (v->runtime) {
-		v->d.action = POL_ALLOW;
-		v->d.rule = "runtime";
-		snprintf(v->d.reason, sizeof v->d.reason, "%s is the worker's runtime", pod);
-		return;
-	}
 	if (policy_decide(p->life.pol, POL_RUN, v->what, &v->d) < 0) {
 		v->d.action = POL_DENY;
 		v->d.rule = "default";
 	}
+	/* a rule that names the file through a link (--deny-run=/usr/bin/python3) */
+	memset(&named, 0, sizeof named);
+	if (named_by_rule(p, v->what, &named) &&
+	    (named.action > v->d.action ||
+	     (named.action == v->d.action && (!v->d.rule || !strcmp(v->d.rule, "default")))))
+		v->d = named;
+}
+
+/* Pod memory: the pointer at @p addr. */
+static int read_pod_ptr(pid_t pid, uint64_t addr, uint64_t *out)
+{
+	char mem[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(mem, sizeof mem, "/proc/%d/mem", (int)pid);
+	fd = open(mem, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, out, sizeof *out, (off_t)addr);
+	close(fd);
+	return n == (ssize_t)sizeof *out ? 0 : -EFAULT;
+}
+
+/* Is the file behind @p pod the dynamic loader (ld.so), which runs the
+ * program named by its arguments? By its name, or as the same file as an
+ * ELF interpreter of the plan. */
+static int is_loader(struct podrun *p, pid_t pid, const char *pod, int fd)
+{
+	const char *b = strrchr(pod, '/');
+	struct stat a, o;
+
+	b = b ? b + 1 : pod;
+	if (!strncmp(b, "ld-", 3) || !strncmp(b, "ld.so", 5) || !strncmp(b, "ld64.so", 7))
+		return 1;
+	if (fstat(fd, &a) < 0)
+		return 0;
+	for (size_t i = 0; i < p->box.n_exec_rt; i++) {
+		const char *e = strrchr(p->box.exec_rt[i], '/');
+		int efd;
+		if (!e || strncmp(e + 1, "ld-", 3))
+			continue;
+		efd = pr_pod_open(pid, p->box.exec_rt[i], 1);
+		if (efd < 0)
+			continue;
+		if (fstat(efd, &o) == 0 && o.st_dev == a.st_dev && o.st_ino == a.st_ino) {
+			close(efd);
+			return 1;
+		}
+		close(efd);
+	}
+	return 0;
+}
+
+/*
+ * `ld.so [OPTIONS] PROGRAM [ARGS]`: the program the loader would run, from
+ * the pod's argv. 1: @p prog holds it; 0: no program (--help, --version...);
+ * -1: the runner cannot tell (unreadable argv, an option it does not know).
+ */
+static int loader_program(const struct seccomp_notif *n, char *prog, size_t cap)
+{
+	static const char *const with_arg[] = { "--library-path", "--preload", "--audit", "--argv0",
+						"--inhibit-rpath", "--glibc-hwcaps-prepend",
+						"--glibc-hwcaps-mask", NULL };
+	static const char *const alone[] = { "--list", "--verify", "--inhibit-cache", NULL };
+	pid_t pid = (pid_t)n->pid;
+	uint64_t argv = n->data.nr == __NR_execveat ? n->data.args[2] : n->data.args[1], a;
+	char arg[PATH_MAX];
+	int skip = 0;
+
+	for (int i = 1; i < 64; i++) {
+		if (read_pod_ptr(pid, argv + 8 * (uint64_t)i, &a) < 0)
+			return -1;
+		if (!a)
+			return 0;
+		if (read_pod_string(pid, a, arg, sizeof arg) < 0)
+			return -1;
+		if (skip) {
+			skip = 0;
+			continue;
+		}
+		if (strncmp(arg, "--", 2)) {
+			snprintf(prog, cap, "%s", arg);
+			return 1;
+		}
+		if (!strcmp(arg, "--"))
+			continue;
+		int known = 0;
+		for (int k = 0; with_arg[k]; k++)
+			if (!strcmp(arg, with_arg[k]))
+				known = skip = 1;
+		for (int k = 0; alone[k]; k++)
+			known |= !strcmp(arg, alone[k]);
+		if (!known)
+			return strchr(arg, '=') ? -1 : 0; /* --help, --version: nothing runs */
+	}
+	return -1;
+}
+
+/*
+ * The loader run by hand (`ld.so PROGRAM`) bypasses the exec of PROGRAM: the
+ * program is decided here as if it were exec'd. A name without a slash is
+ * searched by the loader on the library path: refused (name it by a path).
+ */
+static void decide_loader_program(struct podrun *p, const struct seccomp_notif *n,
+				  struct verdict *v)
+{
+	char prog[PATH_MAX], abs[PATH_MAX], base[PATH_MAX], link[64];
+	int r, fd;
+
+	memset(v, 0, sizeof *v);
+	r = loader_program(n, prog, sizeof prog);
+	if (r == 0)
+		return;
+	v->d.action = POL_DENY;
+	v->d.rule = "default";
+	if (r < 0 || !strchr(prog, '/')) {
+		snprintf(v->what, sizeof v->what, "%.200s", r < 0 ? "ld.so" : prog);
+		snprintf(v->d.reason, sizeof v->d.reason, "%s",
+			 r < 0 ? "the runner cannot tell which program the loader runs" :
+				 "the loader searches its library path for a program named without a "
+				 "slash: name it by its path");
+		return;
+	}
+	if (prog[0] == '/') {
+		snprintf(abs, sizeof abs, "%s", prog);
+	} else {
+		snprintf(link, sizeof link, "/proc/%d/cwd", (int)n->pid);
+		fd = open(link, O_PATH | O_CLOEXEC);
+		r = fd < 0 ? -errno : pr_fd_path(fd, base, sizeof base);
+		if (fd >= 0)
+			close(fd);
+		if (r < 0 || snprintf(abs, sizeof abs, "%s/%s", strcmp(base, "/") ? base : "", prog) >=
+				     (int)sizeof abs) {
+			snprintf(v->what, sizeof v->what, "%.200s", prog);
+			return;
+		}
+	}
+	if (!strncmp(abs, "/proc/self/fd/", 14) || !strncmp(abs, "/proc/thread-self/fd/", 21)) {
+		snprintf(link, sizeof link, "/proc/%d/fd/%s", (int)n->pid, strrchr(abs, '/') + 1);
+		fd = open(link, O_PATH | O_CLOEXEC);
+		fd = fd < 0 ? -errno : fd;
+	} else {
+		fd = open_in_root((pid_t)n->pid, abs);
+	}
+	if (fd < 0) {
+		/* nothing there: the loader fails too; a hidden file is still a denial */
+		snprintf(v->what, sizeof v->what, "%s", abs);
+		host_of(p, abs, v->what, sizeof v->what);
+		if (policy_decide(p->life.pol, POL_RUN, v->what, &v->d) < 0 || v->d.action != POL_DENY) {
+			v->d.action = POL_ALLOW;
+			v->what[0] = '\0';
+		}
+		return;
+	}
+	if (pr_fd_path(fd, abs, sizeof abs) < 0)
+		snprintf(v->what, sizeof v->what, "%.200s", prog);
+	else {
+		if (!strncmp(abs, "/memfd:", 7))
+			memmove(abs, abs + 1, strlen(abs));
+		decide_file(p, abs, v);
+	}
+	close(fd);
 }
 
 static void answer(int fd, uint64_t id, int err)
@@ -267,8 +445,6 @@ static void answer(int fd, uint64_t id, int err)
 
 static void report(struct podrun *p, const struct verdict *v, const struct seccomp_notif *n)
 {
-	if (v->runtime && p->cfg.verbosity < PODRUN_VERBOSE)
-		return;
 	PR_AUDIT(p, .kind = PR_EV_EXEC, .src = "runner", .cat = PR_RUN,
 		 .act = pr_act_index(policy_action_name(v->d.action)), .what = v->what,
 		 .rule = v->d.rule, .reason = v->d.reason, .pid = pr_pod_pid((pid_t)n->pid),
@@ -306,7 +482,7 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 		answer(p->box.exec_fd, n->id, 0);
 		return;
 	}
-	if (fd < 0 || fd_path(fd, pod, sizeof pod) < 0) {
+	if (fd < 0 || pr_fd_path(fd, pod, sizeof pod) < 0) {
 		/* a path the runner cannot follow (a magic link of another process) */
 		snprintf(file.what, sizeof file.what, "%.200s", req);
 		file.d.action = POL_DENY;
@@ -322,13 +498,20 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 		if (interp[0] == '/') {
 			int ifd = open_in_root((pid_t)n->pid, interp);
 			memset(&in, 0, sizeof in);
-			if (ifd >= 0 && fd_path(ifd, pod, sizeof pod) == 0)
+			if (ifd >= 0 && pr_fd_path(ifd, pod, sizeof pod) == 0)
 				decide_file(p, pod, &in);
 			else
 				in.d.action = POL_ALLOW; /* missing: the kernel fails the exec */
 			if (ifd >= 0)
 				close(ifd);
-			if (!in.runtime && in.what[0])
+			if (in.what[0])
+				report(p, &in, n);
+			if (in.d.action == POL_DENY)
+				err = EACCES;
+		} else if (is_loader(p, (pid_t)n->pid, file.what, fd)) {
+			/* ld.so PROGRAM: PROGRAM is decided as if exec'd */
+			decide_loader_program(p, n, &in);
+			if (in.what[0])
 				report(p, &in, n);
 			if (in.d.action == POL_DENY)
 				err = EACCES;

@@ -31,15 +31,6 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-static int under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return 1;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 static int named(const struct sysaudit_event *ev, const char *const *names)
 {
 	for (; *names; names++)
@@ -64,13 +55,13 @@ static int event_path(const struct sysaudit_event *ev, int which, char *out, siz
 	if (ev->kind == SYSAUDIT_EV_FSCHANGE && named(ev, symlinks))
 		which = 1, raw = ev->raw2; /* the first is the link's text, not a path */
 	if (!which && ev->path[0] == '/')
-		return pr_normalize_path(ev->path, out, cap);
+		return rt_path_normalize(ev->path, out, cap);
 	if (raw[0] == '/')
-		return pr_normalize_path(raw, out, cap);
+		return rt_path_normalize(raw, out, cap);
 	if (!raw[0] || ev->cwd[0] != '/' || (ev->eflags & SYSAUDIT_F_CWD_TRUNC))
 		return -EINVAL;
 	snprintf(joined, sizeof joined, "%s/%s", ev->cwd, raw);
-	return pr_normalize_path(joined, out, cap);
+	return rt_path_normalize(joined, out, cap);
 }
 
 /* Does the pod see @p path at its host path? Inside a tree a named rule bound
@@ -84,7 +75,7 @@ static int host_view(struct podrun *p, const char *path)
 		return 0;
 	for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {
 		memset(&d, 0, sizeof d);
-		if (policy_decide(p->pol, cats[c], path, &d) == 0 && d.rule && strcmp(d.rule, "default"))
+		if (policy_decide(p->life.pol, cats[c], path, &d) == 0 && d.rule && strcmp(d.rule, "default"))
 			return 1;
 	}
 	return !pr_provided(p, path);
@@ -136,10 +127,47 @@ static int resolve_in(struct podrun *p, pid_t pid, const char *in, int follow, c
 
 /* The pod path @p in with its links followed: the caller's view, the init's,
  * the host's; @p in itself when none can tell. */
+/* /proc/self/fd/N (thread-self, the caller's own pid): the caller's descriptor
+ * N, through the runner's /proc. 1: @p out holds its pod path; -1: the
+ * descriptor is gone; 0: not such a path. */
+static int own_fd(const struct sysaudit_event *ev, const char *in, char *out, size_t cap)
+{
+	char self[32], link[64];
+	const char *rest = NULL, *n;
+	int fd, ret;
+
+	snprintf(self, sizeof self, "/proc/%u/fd/", ev->pid);
+	if (!strncmp(in, "/proc/self/fd/", 14))
+		rest = in + 14;
+	else if (!strncmp(in, "/proc/thread-self/fd/", 21))
+		rest = in + 21;
+	else if (!strncmp(in, self, strlen(self)))
+		rest = in + strlen(self);
+	if (!rest || !*rest)
+		return 0;
+	for (n = rest; *n; n++)
+		if (*n < '0' || *n > '9')
+			return 0;
+	snprintf(link, sizeof link, "/proc/%u/fd/%s", ev->host_pid, rest);
+	fd = open(link, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = pr_fd_path(fd, out, cap);
+	close(fd);
+	return ret < 0 ? -1 : 1;
+}
+
 static void resolve(struct podrun *p, const struct sysaudit_event *ev, const char *in,
 		    int follow, char *out, size_t cap)
 {
-	pid_t pids[] = { (pid_t)ev->host_pid, p->pid, 0 };
+	pid_t pids[] = { (pid_t)ev->host_pid, p->box.pid, 0 };
+	int own = own_fd(ev, in, out, cap);
+
+	if (own) {
+		if (own < 0)
+			snprintf(out, cap, "%s", in);
+		return;
+	}
 
 	for (size_t i = 0; i < sizeof pids / sizeof pids[0]; i++) {
 		if ((i < 2 && pids[i] <= 0) || (i == 1 && pids[1] == pids[0]))
@@ -159,8 +187,8 @@ static void host_path(const struct podrun *p, const char *pod, char *host, size_
 {
 	size_t la = strlen(RT_POD_APP);
 
-	if (p->app_host[0] && !strncmp(pod, RT_POD_APP, la) && (pod[la] == '/' || !pod[la])) {
-		if (snprintf(host, cap, "%s%s", p->app_host, pod + la) >= (int)cap)
+	if (p->box.app_host[0] && !strncmp(pod, RT_POD_APP, la) && (pod[la] == '/' || !pod[la])) {
+		if (snprintf(host, cap, "%s%s", p->box.app_host, pod + la) >= (int)cap)
 			snprintf(host, cap, "%s", pod); /* too long to map: the pod's name */
 	} else {
 		snprintf(host, cap, "%s", pod);
@@ -180,15 +208,15 @@ static const char *related_rule(struct podrun *p, const char *host, int change)
 	size_t n;
 
 	for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {
-		if (policy_rules(p->pol, cats[c], &r, &n) < 0 || !r)
+		if (policy_rules(p->life.pol, cats[c], &r, &n) < 0 || !r)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			if (r[i].action != POL_DENY || !r[i].pattern || r[i].pattern[0] != '/')
 				continue;
-			if (under(host, r[i].pattern)) {
+			if (rt_path_under(host, r[i].pattern)) {
 				if (!best || strlen(r[i].pattern) > strlen(best))
 					best = r[i].pattern;
-			} else if (change && under(r[i].pattern, host) && !below) {
+			} else if (change && rt_path_under(r[i].pattern, host) && !below) {
 				below = r[i].pattern;
 			}
 		}
@@ -229,10 +257,11 @@ int pr_fs_refused(struct podrun *p, const struct sysaudit_event *ev, struct sysa
 		if (which == 0 && err != EBUSY && err != EXDEV) {
 			/* 3. the policy's own deny of the path (a read-only bind) */
 			memset(&d, 0, sizeof d);
-			if (policy_decide(p->pol, write ? POL_FS_WRITE : POL_FS_READ, host, &d) < 0 ||
+			if (policy_decide(p->life.pol, write ? POL_FS_WRITE : POL_FS_READ, host, &d) < 0 ||
 			    d.action != POL_DENY)
 				return 0;
-			if ((!d.rule || !strcmp(d.rule, "default")) && pr_provided(p, res))
+			if ((!d.rule || !strcmp(d.rule, "default")) && pr_provided(p, res) &&
+			    !(own_fd(ev, res, host, sizeof host) && err == EROFS))
 				return 0; /* the runtime's files: not the policy's business */
 			return deny(v, d.rule);
 		}

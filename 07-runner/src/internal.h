@@ -188,11 +188,10 @@ struct pr_audit {
 	int audit_fd;
 	sysaudit_t *sa;         /* 06's auditor of the pod's syscalls, or NULL */
 	int bpf_on;
-	/* denied/warned file access on stderr: once per path (hashes seen), at
-	 * most PR_FSREP_PER_SEC lines a second, the rest counted */
+	/* denied/warned file access on stderr: once per path (hashes seen); the
+	 * lines share the human log's rate limit (pr_say_decision) */
 	uint64_t fsrep_seen[512];
-	unsigned fsrep_n, fsrep_in_sec, fsrep_suppressed;
-	long fsrep_sec;
+	unsigned fsrep_n;
 #ifdef PODRUN_HAVE_DBGUI
 	dbgui_t *ui;
 #endif
@@ -420,6 +419,8 @@ void pr_audit_close(struct podrun *p);
 void pr_say(struct podrun *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pr_audit_open(struct podrun *p);
 const char *pr_terminal_safe(const char *in, char *out, size_t cap);
+int pr_say_decision(struct podrun *p, const char *action, const char *category, const char *what,
+		    const char *rule);
 
 /* lifecycle.c (start) and finish.c (the end) */
 void pr_fds_init(struct podrun *p);
@@ -439,6 +440,14 @@ void pr_final_close(struct podrun *p);
 /* execgate.c: every execve/execveat of the pod decided against the Run rules */
 int pr_execgate_start(struct podrun *p);
 void pr_execgate_dispatch(struct podrun *p, uint32_t events);
+int pr_pod_open(pid_t pid, const char *abs, int follow);
+int pr_fd_path(int fd, char *out, size_t cap);
+
+int pr_provided(const struct podrun *p, const char *path); /* loop.c */
+
+/* fsreport.c */
+int pr_fs_refused(struct podrun *p, const struct sysaudit_event *ev, struct sysaudit_verdict *v);
+void pr_fs_what(struct podrun *p, const struct sysaudit_event *ev, char *what, size_t cap);
 
 struct rt_plan;
 int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan *plan);

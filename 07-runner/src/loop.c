@@ -173,6 +173,11 @@ static int provided(const struct podrun *p, const char *path, int probe)
 	return 0;
 }
 
+int pr_provided(const struct podrun *p, const char *path)
+{
+	return provided(p, path, 0);
+}
+
 /* A path the pod did not find: does the file exist outside, and is it not in
  * the pod under another name (a loader probing /lib/... for a library the plan
  * put at /usr/lib/...)? Only looked at (realpath follows links), never opened. */
@@ -193,6 +198,10 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 	char path[SYSAUDIT_PATH_MAX];
 
 	memset(&d, 0, sizeof d);
+	/* a file access or change the sandbox refused: which rule (fsreport.c) */
+	if ((ev->kind == SYSAUDIT_EV_OPEN || ev->kind == SYSAUDIT_EV_FSCHANGE) &&
+	    pr_fs_refused(p, ev, v))
+		return;
 	switch (ev->kind) {
 	case SYSAUDIT_EV_OPEN:
 		c = (ev->eflags & SYSAUDIT_F_WRITE) ? POL_FS_WRITE : POL_FS_READ;
@@ -261,17 +270,13 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
  * (PR_EV_EBPF). 06 classifies it (pr_bpf_classify); an FFI finding there
  * ("ffi:RULE") is an event of category ffi with rule RULE.
  */
-#define PR_FSREP_PER_SEC 20
-
-/* One stderr line per denied or warned file access, once per path:
- * "podrun: denied read /etc/hostname (rule default)". */
+/* One stderr line per denied or warned file access, once per path, in the
+ * one format of decisions: "podrun: deny fs.read /etc/hostname (rule: default)". */
 static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
 			   const struct sysaudit_verdict *v, const char *what)
 {
 	uint64_t h = 1469598103934665603ULL;
-	struct timespec now;
-	char safe[256];
-	int write = (ev->eflags & SYSAUDIT_F_WRITE) != 0;
+	int write = (ev->eflags & SYSAUDIT_F_WRITE) || ev->kind == SYSAUDIT_EV_FSCHANGE;
 
 	if (p->cfg.verbosity < PODRUN_NORMAL)
 		return;
@@ -281,25 +286,12 @@ static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
 	for (unsigned i = 0; i < p->au.fsrep_n; i++)
 		if (p->au.fsrep_seen[i] == h)
 			return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec != p->au.fsrep_sec) {
-		if (p->au.fsrep_suppressed)
-			pr_say(p, "podrun: %u more file access reports not shown\n", p->au.fsrep_suppressed);
-		p->au.fsrep_sec = now.tv_sec;
-		p->au.fsrep_in_sec = 0;
-		p->au.fsrep_suppressed = 0;
-	}
-	if (p->au.fsrep_in_sec >= PR_FSREP_PER_SEC) {
-		p->au.fsrep_suppressed++;
+	/* through the stderr sink: never blocks the loop when nobody reads stderr */
+	if (!pr_say_decision(p, v->action == SYSAUDIT_DENY ? "deny" : "warn",
+			     write ? "fs.write" : "fs.read", what, v->rule[0] ? v->rule : "default"))
 		return;
-	}
-	p->au.fsrep_in_sec++;
 	if (p->au.fsrep_n < sizeof p->au.fsrep_seen / sizeof p->au.fsrep_seen[0])
 		p->au.fsrep_seen[p->au.fsrep_n++] = h;
-	/* through the stderr sink: never blocks the loop when nobody reads stderr */
-	pr_say(p, "podrun: %s %s %s (rule %s)\n", v->action == SYSAUDIT_DENY ? "denied" : "warned",
-	       write ? "write" : "read", pr_terminal_safe(what, safe, sizeof safe),
-	       v->rule[0] ? v->rule : "default");
 }
 
 int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
@@ -333,8 +325,10 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	}
 	/* denied and warned file access: one stderr line per path (below, the
 	 * generic human line is kept for run findings only) */
-	if (cat == PR_FS && (v.action == SYSAUDIT_DENY || v.action == SYSAUDIT_WARN))
+	if (cat == PR_FS && (v.action == SYSAUDIT_DENY || v.action == SYSAUDIT_WARN)) {
+		pr_fs_what(p, ev, what, sizeof what); /* links followed in the pod */
 		fs_report_line(p, ev, &v, what);
+	}
 	/* the human log shows eBPF's run findings; FFI and net decisions
 	 * are logged by the loader and the proxy that made them */
 	PR_AUDIT(p, .kind = PR_EV_EBPF, .src = "ebpf", .cat = cat < 0 ? PR_LIFE : cat,

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -392,7 +393,7 @@ START_TEST(test_native_fs_read_allow_deny_warn)
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
 	EXPECT(t_audit_count(&r, "\"cat\":\"fs\"", "\"action\":\"warn\"", f, NULL) >= 1, &r);
-	EXPECT(strstr(r.err, "podrun: warned read "), &r);
+	EXPECT(strstr(r.err, "podrun: warn fs.read "), &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -402,7 +403,7 @@ END_TEST
 START_TEST(test_fs_denials_and_warnings_are_visible_by_default)
 {
 	struct run r;
-	const char *line = "podrun: warned read /etc/hostname (rule /etc/hostname)\n";
+	const char *line = "podrun: warn fs.read /etc/hostname (rule: /etc/hostname)\n";
 	char *p;
 	int n = 0;
 
@@ -410,7 +411,7 @@ START_TEST(test_fs_denials_and_warnings_are_visible_by_default)
 	/* not granted: cat gets ENOENT, the runner says so once for two opens */
 	t_runs(&r, NULL, 20, "run /bin/cat /etc/hostname /etc/hostname");
 	EXPECT(r.status != 0, &r);
-	for (p = r.err; (p = strstr(p, "podrun: denied read /etc/hostname (rule default)\n")); p++)
+	for (p = r.err; (p = strstr(p, "podrun: deny fs.read /etc/hostname (rule: default)\n")); p++)
 		n++;
 	EXPECT(n == 1, &r);
 	t_run_free(&r);
@@ -1440,6 +1441,29 @@ END_TEST
 
 /* ---- every FS and Run rule holds: hostile workers ------------------------ */
 
+static int count_lines(const char *text, const char *prefix);
+
+/* Exactly one stderr line "podrun: ACTION CAT WHAT (rule: RULE)". */
+static int one_line(const struct run *r, const char *action, const char *cat, const char *what,
+		    const char *rule)
+{
+	char want[2400];
+
+	snprintf(want, sizeof want, "podrun: %s %s %s (rule: %s)\n", action, cat, what, rule);
+	return count_lines(r->err, want) == 1;
+}
+
+/* Exactly one audit deny event for WHAT with RULE (and NEEDLE when not NULL). */
+static int one_deny_event(const struct run *r, const char *what, const char *rule,
+			  const char *needle)
+{
+	char w[4200], ru[4200];
+
+	snprintf(w, sizeof w, "\"what\":\"%s\"", what);
+	snprintf(ru, sizeof ru, "\"rule\":\"%s\"", rule);
+	return t_audit_count(r, "\"action\":\"deny\"", w, ru, needle ? needle : w, NULL) == 1;
+}
+
 /* A worker directory of our own: hostile_fs.py, secret.txt, an executable
  * helper, and P/.git/hooks/pre-commit in a world-writable tree P. */
 static const char *hostile_name(void)
@@ -1453,20 +1477,24 @@ static const char *hostile_name(void)
 static const char *hostile_dir(void)
 {
 	const char *dir = hostile_name();
-	char c[2048];
+	char c[4096];
 
 	snprintf(c, sizeof c,
-		 "rm -rf %s && mkdir -p %s/P/.git/hooks && cp %s/workers/hostile_fs.py %s/ && "
+		 "rm -rf %s && mkdir -p %s/P/.git/hooks %s/P/locked && cp %s/workers/hostile_fs.py %s/ && "
 		 "echo topsecret > %s/secret.txt && cp /usr/bin/true %s/helper && "
-		 "echo original > %s/P/.git/hooks/pre-commit && chmod -R a+rX %s && chmod -R 777 %s/P",
-		 dir, dir, t_tests(), dir, dir, dir, dir, dir, dir);
+		 "echo original > %s/P/.git/hooks/pre-commit && "
+		 "for h in pre-push post-merge commit-msg pre-rebase post-checkout applypatch-msg "
+		 "update; do echo original > %s/P/.git/hooks/$h; done && "
+		 "echo s > %s/P/secret && echo x > %s/P/plain && echo x > %s/P/plain2 && "
+		 "chmod -R a+rX %s && chmod -R 777 %s/P",
+		 dir, dir, dir, t_tests(), dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	ck_assert_int_eq(system(c), 0);
 	return dir;
 }
 
 static void hostile(struct run *r, const char *flags, const char *args)
 {
-	static char line[4096];
+	static char line[16384];
 
 	snprintf(line, sizeof line, "run %s %s/hostile_fs.py %s", flags, hostile_dir(), args);
 	t_runs(r, NULL, 30, line);
@@ -1518,16 +1546,20 @@ END_TEST
 START_TEST(test_deny_write_survives_rename_link_and_symlink)
 {
 	struct run r;
-	char flags[1024], hook[256], buf[64] = "", act[512];
+	char flags[1024], flags2[1100], hook[256], buf[64] = "", act[512], rule[256], what[256];
 	const char *d = hostile_dir();
 	FILE *f;
 	ROOT();
 	snprintf(flags, sizeof flags, "--allow-read=%s/P --allow-write=%s/P --deny-write=%s/P/.git/hooks",
 		 d, d, d);
 	snprintf(hook, sizeof hook, "%s/P/.git/hooks/pre-commit", d);
+	snprintf(rule, sizeof rule, "%s/P/.git/hooks", d);
 	snprintf(act, sizeof act, "rename-ancestor %s/P", d);
 	hostile(&r, flags, act);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 16"), &r); /* EBUSY: a mount point */
+	/* refused by the kernel, told by the runner: the path and the rule */
+	snprintf(what, sizeof what, "%s/P/.git", d);
+	EXPECT(one_line(&r, "deny", "fs.write", what, rule), &r);
 	t_run_free(&r);
 	f = fopen(hook, "r");
 	ck_assert_ptr_nonnull(f);
@@ -1537,14 +1569,32 @@ START_TEST(test_deny_write_survives_rename_link_and_symlink)
 	snprintf(act, sizeof act, "rmdir-ancestor %s/P", d);
 	hostile(&r, flags, act);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 18"), &r); /* EXDEV: another mount */
+	EXPECT(one_line(&r, "deny", "fs.write", rule, rule), &r);
 	t_run_free(&r);
 	snprintf(act, sizeof act, "link %s %s/P/x", hook, d);
 	hostile(&r, flags, act);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 18"), &r); /* EXDEV: links stay in one mount */
+	EXPECT(one_line(&r, "deny", "fs.write", hook, rule), &r);
 	t_run_free(&r);
 	snprintf(act, sizeof act, "symlink %s/P", d);
 	hostile(&r, flags, act);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 30"), &r); /* EROFS through the link */
+	/* the path the link leads to, not the one the pod wrote */
+	EXPECT(one_line(&r, "deny", "fs.write", hook, rule), &r);
+	t_run_free(&r);
+	/* with --audit, one deny event each, naming the call and the rule */
+	snprintf(flags2, sizeof flags2, "%s --audit @AUDIT", flags);
+	snprintf(act, sizeof act, "rename-ancestor %s/P", d);
+	hostile(&r, flags2, act);
+	EXPECT(one_deny_event(&r, what, rule, "\"syscall\":\"rename\""), &r);
+	t_run_free(&r);
+	snprintf(act, sizeof act, "link %s %s/P/x", hook, d);
+	hostile(&r, flags2, act);
+	EXPECT(one_deny_event(&r, hook, rule, "\"syscall\":\"link"), &r);
+	t_run_free(&r);
+	snprintf(act, sizeof act, "symlink %s/P", d);
+	hostile(&r, flags2, act);
+	EXPECT(one_deny_event(&r, hook, rule, "\"ret\":-30"), &r);
 	t_run_free(&r);
 	f = fopen(hook, "r");
 	ck_assert_ptr_nonnull(f);
@@ -1570,10 +1620,14 @@ START_TEST(test_setuid_bit_cannot_be_planted)
 	snprintf(act, sizeof act, "chmod %s 4755", path);
 	hostile(&r, flags, act);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 1"), &r);
+	EXPECT(one_line(&r, "deny", "fs.write", path, "setid"), &r);
 	t_run_free(&r);
 	snprintf(act, sizeof act, "chmod %s 2755", path);
+	snprintf(flags, sizeof flags, "--allow-write=%s/P --audit @AUDIT", hostile_dir());
 	hostile(&r, flags, act);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 1"), &r);
+	EXPECT(one_line(&r, "deny", "fs.write", path, "setid"), &r);
+	EXPECT(one_deny_event(&r, path, "setid", "\"ret\":-1,"), &r);
 	t_run_free(&r);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & (S_ISUID | S_ISGID), 0);
@@ -1898,6 +1952,171 @@ START_TEST(test_exec_decides_the_interpreter_of_a_script_and_memfds)
 END_TEST
 
 
+#define LDSO "/lib64/ld-linux-x86-64.so.2"
+
+/* The runtime's own programs run again by the pod are decided like any
+ * other: the interpreter, the pod host, Bun, and the loader by hand (which is
+ * decided for the program it would run). */
+START_TEST(test_runtime_programs_run_again_are_decided)
+{
+	char py[256], flags[512];
+	struct run r;
+	ROOT();
+	ck_assert_ptr_nonnull(realpath("/usr/bin/python3", py));
+	/* python running its own interpreter: denied by default, naming it */
+	snprintf(cmd, sizeof cmd, "try exec=%s,-c,pass", py);
+	hostile(&r, "", cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "errno 13\n"), &r);
+	EXPECT(one_line(&r, "deny", "run", py, "default"), &r);
+	t_run_free(&r);
+	/* ... and runs when a Run rule allows it */
+	snprintf(flags, sizeof flags, "--allow-run=%s", py);
+	snprintf(cmd, sizeof cmd, "try exec=%s,-c,pass", py);
+	hostile(&r, flags, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, " ok\n"), &r);
+	EXPECT(count_lines(r.err, "podrun: deny run") == 0, &r);
+	t_run_free(&r);
+	/* ld.so PROGRAM: the loader is allowed, PROGRAM is not */
+	hostile(&r, "--allow-read=/usr/bin --allow-run=" LDSO " --allow-run=/usr/bin/true --audit @AUDIT",
+		"try ldso=" LDSO ",/usr/bin/id ldso=" LDSO ",--argv0,x,/usr/bin/env ldso=" LDSO ",id "
+		"ldso=" LDSO ",/usr/bin/true");
+	EXPECT(r.status == 0, &r);
+	EXPECT(strstr(r.out, "ldso=" LDSO ",/usr/bin/id errno 13\n") &&
+		       strstr(r.out, "ldso=" LDSO ",--argv0,x,/usr/bin/env errno 13\n") &&
+		       strstr(r.out, "ldso=" LDSO ",id errno 13\n") &&
+		       strstr(r.out, "ldso=" LDSO ",/usr/bin/true ok\n"), &r);
+	EXPECT(one_line(&r, "deny", "run", "/usr/bin/id", "default"), &r);
+	EXPECT(one_line(&r, "deny", "run", "/usr/bin/env", "default"), &r);
+	EXPECT(one_line(&r, "deny", "run", "id", "default"), &r); /* searched: refused */
+	EXPECT(one_deny_event(&r, "/usr/bin/id", "default", "\"stage\":\"exec\""), &r);
+	t_run_free(&r);
+	/* the loader itself is a program like any other */
+	hostile(&r, "--allow-read=/usr/bin --allow-run=/usr/bin/true", "try ldso=" LDSO ",/usr/bin/true");
+	EXPECT(r.status == 0 && strstr(r.out, "errno 13\n"), &r);
+	EXPECT(one_line(&r, "deny", "run", LDSO, "default"), &r);
+	t_run_free(&r);
+	/* the pod host of a C-lib pod */
+	snprintf(cmd, sizeof cmd, "run %s", W("clib_worker.so"));
+	t_runs(&r, "run /pod/bin/podhost\n", 30, cmd);
+	EXPECT(strstr(r.out, "error: run /pod/bin/podhost: cannot execute"), &r);
+	EXPECT(one_line(&r, "deny", "run", "/pod/bin/podhost", "default"), &r);
+	t_run_free(&r);
+	/* Bun */
+	snprintf(cmd, sizeof cmd, "run %s run /pod/bin/bun", W("worker.ts"));
+	t_runs(&r, NULL, 60, cmd);
+	EXPECT(r.status == 1 && strstr(r.err, "EACCES"), &r);
+	EXPECT(one_line(&r, "deny", "run", "/pod/bin/bun", "default"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
+/*
+ * Twenty-four denied attempts of a hostile Python worker across fs and run,
+ * at default verbosity without --audit: each one fails with its exact errno
+ * and gives exactly one stderr line naming the path and the rule; with
+ * --audit, exactly one deny event each. Nothing is silent.
+ */
+struct attempt {
+	const char *op;   /* hostile_fs.py try token, %1$s the worker's directory */
+	int err;          /* the errno the pod sees */
+	const char *cat;  /* fs.read, fs.write, run */
+	const char *what; /* %1$s: the worker's directory */
+	const char *rule;
+};
+
+static const struct attempt attempts[] = {
+	{ "read=/etc/hostname", ENOENT, "fs.read", "/etc/hostname", "default" },
+	{ "read=%1$s/P/secret", EACCES, "fs.read", "%1$s/P/secret", "%1$s/P/secret" },
+	{ "write=%1$s/P/.git/hooks/pre-commit", EROFS, "fs.write", "%1$s/P/.git/hooks/pre-commit", "H" },
+	{ "create=%1$s/P/.git/hooks/new", EROFS, "fs.write", "%1$s/P/.git/hooks/new", "H" },
+	{ "rename=%1$s/P/.git,%1$s/P/.git-moved", EBUSY, "fs.write", "%1$s/P/.git", "H" },
+	{ "rename=%1$s/P/.git/hooks,%1$s/P/hooks-moved", EXDEV, "fs.write", "%1$s/P/.git/hooks", "H" },
+	{ "link=%1$s/P/.git/hooks/pre-push,%1$s/P/x", EXDEV, "fs.write", "%1$s/P/.git/hooks/pre-push", "H" },
+	{ "symlinkw=%1$s/P/lnk,.git/hooks,post-merge", EROFS, "fs.write", "%1$s/P/.git/hooks/post-merge", "H" },
+	{ "chmod=%1$s/P/plain,4755", EPERM, "fs.write", "%1$s/P/plain", "setid" },
+	{ "creatmode=%1$s/P/suid,2755", EPERM, "fs.write", "%1$s/P/suid", "setid" },
+	{ "unlink=%1$s/P/.git/hooks/commit-msg", EROFS, "fs.write", "%1$s/P/.git/hooks/commit-msg", "H" },
+	{ "mkdir=%1$s/P/.git/hooks/sub", EROFS, "fs.write", "%1$s/P/.git/hooks/sub", "H" },
+	{ "rmdir=%1$s/P/locked", EBUSY, "fs.write", "%1$s/P/locked", "%1$s/P/locked" },
+	{ "truncate=%1$s/P/.git/hooks/pre-rebase", EROFS, "fs.write", "%1$s/P/.git/hooks/pre-rebase", "H" },
+	{ "utime=%1$s/P/.git/hooks/post-checkout", EROFS, "fs.write", "%1$s/P/.git/hooks/post-checkout", "H" },
+	{ "mknod=%1$s/P/.git/hooks/fifo", EROFS, "fs.write", "%1$s/P/.git/hooks/fifo", "H" },
+	{ "rename=%1$s/P/plain2,%1$s/P/.git/hooks/applypatch-msg", EXDEV, "fs.write",
+	  "%1$s/P/.git/hooks/applypatch-msg", "H" },
+	{ "openat=%1$s/P,.git/hooks/update", EROFS, "fs.write", "%1$s/P/.git/hooks/update", "H" },
+	{ "create=/usr/bin/newprog", EROFS, "fs.write", "/usr/bin/newprog", "default" },
+	{ "exec=/usr/bin/id", EACCES, "run", "/usr/bin/id", "/usr/bin/id" },
+	{ "exec=/usr/bin/true", EACCES, "run", "/usr/bin/true", "default" },
+	{ "exec=PY,-c,pass", EACCES, "run", "PY", "default" },
+	{ "ldso=" LDSO ",/usr/bin/env", EACCES, "run", "/usr/bin/env", "default" },
+	{ "fexec=/usr/bin/uname", EACCES, "run", "/usr/bin/uname", "default" },
+};
+#define NATTEMPTS ((int)(sizeof attempts / sizeof attempts[0]))
+
+/* Fill one attempt's strings: %1$s is @p d, "H" the hooks rule, "PY" python. */
+static void attempt_str(const char *fmt, const char *d, const char *py, char *out, size_t cap)
+{
+	char hooks[300];
+
+	snprintf(hooks, sizeof hooks, "%s/P/.git/hooks", d);
+	if (!strcmp(fmt, "H"))
+		snprintf(out, cap, "%s", hooks);
+	else if (!strncmp(fmt, "exec=PY", 7))
+		snprintf(out, cap, "exec=%s%s", py, fmt + 7);
+	else if (!strcmp(fmt, "PY"))
+		snprintf(out, cap, "%s", py);
+	else
+		snprintf(out, cap, fmt, d);
+}
+
+START_TEST(test_denied_fs_and_run_attempts_each_seen_once)
+{
+	char args[8192] = "try", flags[1024], py[256], op[512], what[512], rule[512], line[600];
+	const char *d = hostile_dir();
+	struct run r;
+	ROOT();
+	ck_assert_ptr_nonnull(realpath("/usr/bin/python3", py));
+	for (int i = 0; i < NATTEMPTS; i++) {
+		size_t o = strlen(args);
+		attempt_str(attempts[i].op, d, py, op, sizeof op);
+		snprintf(args + o, sizeof args - o, " %s", op);
+	}
+	snprintf(flags, sizeof flags,
+		 "--allow-read=%s/P --allow-write=%s/P --deny-write=%s/P/.git/hooks "
+		 "--deny-write=%s/P/locked --deny-read=%s/P/secret --allow-read=/usr/bin "
+		 "--deny-run=/usr/bin/id --allow-run=" LDSO,
+		 d, d, d, d, d);
+	for (int pass = 0; pass < 2; pass++) {
+		char f[1100];
+		snprintf(f, sizeof f, "%s%s", flags, pass ? " --audit @AUDIT" : "");
+		hostile(&r, f, args);
+		EXPECT(r.status == 0 && strstr(r.out, "\nok \n"), &r);
+		for (int i = 0; i < NATTEMPTS; i++) {
+			attempt_str(attempts[i].op, d, py, op, sizeof op);
+			attempt_str(attempts[i].what, d, py, what, sizeof what);
+			attempt_str(attempts[i].rule, d, py, rule, sizeof rule);
+			snprintf(line, sizeof line, "%s errno %d\n", op, attempts[i].err);
+			ck_assert_msg(count_lines(r.out, line) == 1, "attempt %d: want \"%s\" in\n%s", i,
+				      line, r.out);
+			ck_assert_msg(one_line(&r, "deny", attempts[i].cat, what, rule),
+				      "attempt %d (%s): want one line deny %s %s (rule: %s) in\n%s", i, op,
+				      attempts[i].cat, what, rule, r.err);
+			if (pass)
+				ck_assert_msg(one_deny_event(&r, what, rule, NULL),
+					      "attempt %d (%s): want one deny event for %s (rule %s)\n%s", i,
+					      op, what, rule, r.audit);
+		}
+		/* the stricter format: every decision line on stderr reads the same way */
+		for (const char *l = r.err; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			if (!strncmp(l, "podrun: deny ", 13) || !strncmp(l, "podrun: warn ", 13))
+				ck_assert_msg(strstr(l, " (rule: ") && strchr(l, '\n') &&
+						      strstr(l, " (rule: ") < strchr(l, '\n'),
+					      "%s", l);
+		t_run_free(&r);
+	}
+}
+END_TEST
+
 /* An FFI deny the loader would defeat is refused at start, saying why. */
 START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
 {
@@ -2192,6 +2411,8 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_exec_of_a_hidden_program_is_a_seen_denial);
 	tcase_add_test(tc, test_warned_exec_runs_and_is_seen_without_audit);
 	tcase_add_test(tc, test_exec_decides_the_interpreter_of_a_script_and_memfds);
+	tcase_add_test(tc, test_runtime_programs_run_again_are_decided);
+	tcase_add_test(tc, test_denied_fs_and_run_attempts_each_seen_once);
 	tcase_add_test(tc, test_unenforceable_ffi_deny_is_refused_at_start);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");

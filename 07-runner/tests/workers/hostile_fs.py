@@ -9,6 +9,10 @@
 #   memfd PROG          copy PROG into a memfd and exec /proc/self/fd/N
 #   read PATH | exec PATH [ARGS]
 #   spawn PROG...       fork and exec each PROG, one "PROG errno N" (or "PROG ran") line each
+#   try OP=ARG[,ARG]... each attempt in turn, one "OP=ARGS errno N" (or "OP=ARGS ok") line
+#                       each; OP: read write create rename link symlinkw chmod creatmode
+#                       unlink mkdir rmdir truncate utime mknod opath openat exec ldso
+#                       fexec (execveat of an O_PATH descriptor)
 import os
 import sys
 
@@ -73,6 +77,76 @@ def spawn(progs):
         sys.stdout.flush()
 
 
+def in_child(fn):
+    """Run fn in a child (an exec replaces it): its errno, or 0."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fn()
+            os._exit(0)
+        except OSError as e:
+            os._exit(100 + e.errno)
+    _, st = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(st)
+    if code >= 100:
+        raise OSError(code - 100, os.strerror(code - 100))
+
+
+def open_close(path, flags, mode=0o644):
+    os.close(os.open(path, flags, mode))
+
+
+def symlink_write(lnk, target, name):
+    os.symlink(target, lnk)
+    with open(lnk + "/" + name, "w") as f:
+        f.write("pod content\n")
+
+
+def opath(path):
+    fd = os.open(path, os.O_PATH)
+    open_close("/proc/self/fd/%d" % fd, os.O_WRONLY)
+
+
+def openat(d, rel):
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    os.close(os.open(rel, os.O_WRONLY, dir_fd=fd))
+
+
+OPS = {
+    "read": lambda a: read(a[0]),
+    "write": lambda a: open_close(a[0], os.O_WRONLY | os.O_TRUNC),
+    "create": lambda a: open_close(a[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL),
+    "rename": lambda a: os.rename(a[0], a[1]),
+    "link": lambda a: os.link(a[0], a[1]),
+    "symlinkw": lambda a: symlink_write(a[0], a[1], a[2]),
+    "chmod": lambda a: os.chmod(a[0], int(a[1], 8)),
+    "creatmode": lambda a: open_close(a[0], os.O_WRONLY | os.O_CREAT, int(a[1], 8)),
+    "unlink": lambda a: os.unlink(a[0]),
+    "mkdir": lambda a: os.mkdir(a[0]),
+    "rmdir": lambda a: os.rmdir(a[0]),
+    "truncate": lambda a: os.truncate(a[0], 0),
+    "utime": lambda a: os.utime(a[0], (0, 0)),
+    "mknod": lambda a: os.mkfifo(a[0]),
+    "opath": lambda a: opath(a[0]),
+    "openat": lambda a: openat(a[0], a[1]),
+    "exec": lambda a: in_child(lambda: os.execv(a[0], a)),
+    "ldso": lambda a: in_child(lambda: os.execv(a[0], a)),
+    "fexec": lambda a: in_child(lambda: os.execve(os.open(a[0], os.O_PATH), a, {})),
+}
+
+
+def attempts(tokens):
+    for t in tokens:
+        op, _, rest = t.partition("=")
+        try:
+            OPS[op](rest.split(",") if rest else [])
+            print("%s ok" % t)
+        except OSError as e:
+            print("%s errno %d" % (t, e.errno))
+        sys.stdout.flush()
+
+
 def main(argv):
     args = [a for a in argv[1:] if not a.startswith("--pod-")]
     cmd, rest = args[0], args[1:]
@@ -86,6 +160,7 @@ def main(argv):
         "read": lambda: read(rest[0]),
         "exec": lambda: os.execv(rest[0], rest),
         "spawn": lambda: spawn(rest),
+        "try": lambda: attempts(rest),
     }
     return attempt(table[cmd])
 
