@@ -52,10 +52,16 @@ static int event_path(const struct sysaudit_event *ev, int which, char *out, siz
 	const char *raw = which ? ev->raw2 : ev->raw;
 	char joined[SYSAUDIT_PATH_MAX * 2 + 2];
 
-	if (ev->kind == SYSAUDIT_EV_FSCHANGE && named(ev, symlinks))
-		which = 1, raw = ev->raw2; /* the first is the link's text, not a path */
+	if (ev->kind == SYSAUDIT_EV_FSCHANGE && named(ev, symlinks)) {
+		if (which)
+			return -EINVAL; /* path is the link made; raw is its text, not a path */
+		if (ev->path[0] != '/')
+			which = 1, raw = ev->raw2;
+	}
 	if (!which && ev->path[0] == '/')
 		return rt_path_normalize(ev->path, out, cap);
+	if (which && ev->path2[0] == '/') /* joined to its own dirfd by 06 */
+		return rt_path_normalize(ev->path2, out, cap);
 	if (raw[0] == '/')
 		return rt_path_normalize(raw, out, cap);
 	if (!raw[0] || ev->cwd[0] != '/' || (ev->eflags & SYSAUDIT_F_CWD_TRUNC))
