@@ -1480,14 +1480,14 @@ static const char *hostile_dir(void)
 	char c[4096];
 
 	snprintf(c, sizeof c,
-		 "rm -rf %s && mkdir -p %s/P/.git/hooks %s/P/locked && cp %s/workers/hostile_fs.py %s/ && "
+		 "rm -rf %s && mkdir -p %s/P/.git/hooks %s/P/locked %s/P/other && cp %s/workers/hostile_fs.py %s/ && "
 		 "echo topsecret > %s/secret.txt && cp /usr/bin/true %s/helper && "
 		 "echo original > %s/P/.git/hooks/pre-commit && "
 		 "for h in pre-push post-merge commit-msg pre-rebase post-checkout applypatch-msg "
 		 "update; do echo original > %s/P/.git/hooks/$h; done && "
 		 "echo s > %s/P/secret && echo x > %s/P/plain && echo x > %s/P/plain2 && "
 		 "chmod -R a+rX %s && chmod -R 777 %s/P",
-		 dir, dir, dir, t_tests(), dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+		 dir, dir, dir, dir, t_tests(), dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	ck_assert_int_eq(system(c), 0);
 	return dir;
 }
@@ -2117,6 +2117,55 @@ START_TEST(test_denied_fs_and_run_attempts_each_seen_once)
 }
 END_TEST
 
+/* More ways around a protected path, each refused with its errno: a write
+ * through /proc/self/root and /proc/self/cwd, renameat2(RENAME_EXCHANGE) of an
+ * ancestor in both directions, a descriptor reopened for writing through
+ * /proc/self/fd, a bind mount, openat2 (its RESOLVE flags never reach the
+ * kernel); the file changes are told naming the real path and the rule. */
+START_TEST(test_more_ways_around_a_protected_path_are_refused)
+{
+	char flags[1024], args[4096], hooks[300], hook[320], git[300], line[512];
+	const char *d = hostile_dir();
+	struct run r;
+	ROOT();
+	snprintf(hooks, sizeof hooks, "%s/P/.git/hooks", d);
+	snprintf(hook, sizeof hook, "%s/pre-commit", hooks);
+	snprintf(git, sizeof git, "%s/P/.git", d);
+	snprintf(flags, sizeof flags, "--allow-read=%s/P --allow-write=%s/P --deny-write=%s --audit @AUDIT",
+		 d, d, hooks);
+	snprintf(args, sizeof args,
+		 "try write=/proc/self/root%s write=/proc/self/cwd/../..%s exchange=%s,%s/P/other "
+		 "exchange=%s/P/other,%s opath=%s bind=%s/P/other,%s openat2=%s",
+		 hook, hook, git, d, d, git, hook, d, hooks, hook);
+	hostile(&r, flags, args);
+	EXPECT(r.status == 0, &r);
+	snprintf(line, sizeof line, "write=/proc/self/root%s errno 30\n", hook);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "write=/proc/self/cwd/../..%s errno 30\n", hook);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "exchange=%s,%s/P/other errno 16\n", git, d);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "exchange=%s/P/other,%s errno 16\n", d, git);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "opath=%s errno 30\n", hook);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "bind=%s/P/other,%s errno 1\n", d, hooks);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "openat2=%s errno 38\n", hook);
+	EXPECT(strstr(r.out, line), &r);
+	/* the writes name the file, the exchanges the protected ancestor */
+	EXPECT(one_line(&r, "deny", "fs.write", hook, hooks), &r);
+	EXPECT(one_line(&r, "deny", "fs.write", git, hooks), &r);
+	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", "\"syscall\":\"renameat2\"", "\"ret\":-16",
+			     NULL) == 2, &r);
+	snprintf(line, sizeof line, "\"arg_path\":\"/proc/self/root%s\"", hook);
+	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", line, NULL) == 1, &r);
+	/* the host's tree is unchanged */
+	EXPECT(access(hook, F_OK) == 0 && access(git, F_OK) == 0, &r);
+	t_run_free(&r);
+}
+END_TEST
+
 /* An FFI deny the loader would defeat is refused at start, saying why. */
 START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
 {
@@ -2413,6 +2462,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_exec_decides_the_interpreter_of_a_script_and_memfds);
 	tcase_add_test(tc, test_runtime_programs_run_again_are_decided);
 	tcase_add_test(tc, test_denied_fs_and_run_attempts_each_seen_once);
+	tcase_add_test(tc, test_more_ways_around_a_protected_path_are_refused);
 	tcase_add_test(tc, test_unenforceable_ffi_deny_is_refused_at_start);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");

@@ -12,7 +12,8 @@
 #   try OP=ARG[,ARG]... each attempt in turn, one "OP=ARGS errno N" (or "OP=ARGS ok") line
 #                       each; OP: read write create rename link symlinkw chmod creatmode
 #                       unlink mkdir rmdir truncate utime mknod opath openat exec ldso
-#                       fexec (execveat of an O_PATH descriptor)
+#                       fexec (execveat of an O_PATH descriptor) exchange (renameat2
+#                       RENAME_EXCHANGE) bind (mount MS_BIND) openat2
 import os
 import sys
 
@@ -113,6 +114,15 @@ def openat(d, rel):
     os.close(os.open(rel, os.O_WRONLY, dir_fd=fd))
 
 
+def libc_call(nr, *args):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    conv = [ctypes.c_char_p(a.encode()) if isinstance(a, str) else ctypes.c_long(a) for a in args]
+    if libc.syscall(ctypes.c_long(nr), *conv) < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
 OPS = {
     "read": lambda a: read(a[0]),
     "write": lambda a: open_close(a[0], os.O_WRONLY | os.O_TRUNC),
@@ -133,7 +143,23 @@ OPS = {
     "exec": lambda a: in_child(lambda: os.execv(a[0], a)),
     "ldso": lambda a: in_child(lambda: os.execv(a[0], a)),
     "fexec": lambda a: in_child(lambda: os.execve(os.open(a[0], os.O_PATH), a, {})),
+    # renameat2(AT_FDCWD, A, AT_FDCWD, B, RENAME_EXCHANGE)
+    "exchange": lambda a: libc_call(316, -100, a[0], -100, a[1], 2),
+    # mount(SRC, DST, NULL, MS_BIND)
+    "bind": lambda a: libc_call(165, a[0], a[1], 0, 4096, 0),
+    # openat2(AT_FDCWD, PATH, {O_WRONLY, 0, RESOLVE_NO_SYMLINKS}, 24)
+    "openat2": lambda a: openat2(a[0]),
 }
+
+
+def openat2(path):
+    import ctypes
+    how = (ctypes.c_uint64 * 3)(os.O_WRONLY, 0, 0x04)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(ctypes.c_long(437), ctypes.c_long(-100), ctypes.c_char_p(path.encode()),
+                    ctypes.byref(how), ctypes.c_long(24)) < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
 
 
 def attempts(tokens):
