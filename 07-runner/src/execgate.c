@@ -298,8 +298,9 @@ static int is_loader(struct podrun *p, pid_t pid, const char *pod, int fd)
 	struct stat a, o;
 
 	b = b ? b + 1 : pod;
-	if (!strncmp(b, "ld-", 3) || !strncmp(b, "ld.so", 5) || !strncmp(b, "ld64.so", 7))
-		return 1;
+	if ((!strncmp(b, "ld-", 3) && strstr(b, ".so")) || !strncmp(b, "ld.so", 5) ||
+	    !strncmp(b, "ld64.so", 7))
+		return 1; /* ld-linux-x86-64.so.2, ld-musl-x86_64.so.1, ld.so.1 */
 	if (fstat(fd, &a) < 0)
 		return 0;
 	for (size_t i = 0; i < p->box.n_exec_rt; i++) {
@@ -321,8 +322,10 @@ static int is_loader(struct podrun *p, pid_t pid, const char *pod, int fd)
 
 /*
  * `ld.so [OPTIONS] PROGRAM [ARGS]`: the program the loader would run, from
- * the pod's argv. 1: @p prog holds it; 0: no program (--help, --version...);
- * -1: the runner cannot tell (unreadable argv, an option it does not know).
+ * the pod's argv, read as the loader reads it: its options (with their
+ * argument) are skipped, the first other word is the program, even when it
+ * starts with "--". 1: @p prog holds it; 0: the loader runs nothing (--help,
+ * --version, ...); -1: the runner cannot tell (unreadable argv).
  */
 static int loader_program(const struct seccomp_notif *n, char *prog, size_t cap)
 {
@@ -330,10 +333,12 @@ static int loader_program(const struct seccomp_notif *n, char *prog, size_t cap)
 						"--inhibit-rpath", "--glibc-hwcaps-prepend",
 						"--glibc-hwcaps-mask", NULL };
 	static const char *const alone[] = { "--list", "--verify", "--inhibit-cache", NULL };
+	static const char *const no_run[] = { "--help", "--version", "--list-tunables",
+					      "--list-diagnostics", NULL };
 	pid_t pid = (pid_t)n->pid;
 	uint64_t argv = n->data.nr == __NR_execveat ? n->data.args[2] : n->data.args[1], a;
 	char arg[PATH_MAX];
-	int skip = 0;
+	int skip = 0, kind;
 
 	for (int i = 1; i < 64; i++) {
 		if (read_pod_ptr(pid, argv + 8 * (uint64_t)i, &a) < 0)
@@ -346,20 +351,19 @@ static int loader_program(const struct seccomp_notif *n, char *prog, size_t cap)
 			skip = 0;
 			continue;
 		}
-		if (strncmp(arg, "--", 2)) {
+		kind = 0;
+		for (int k = 0; with_arg[k]; k++)
+			kind |= !strcmp(arg, with_arg[k]) ? 1 : 0;
+		for (int k = 0; alone[k]; k++)
+			kind |= !strcmp(arg, alone[k]) ? 2 : 0;
+		for (int k = 0; no_run[k]; k++)
+			if (!strcmp(arg, no_run[k]))
+				return 0;
+		if (!kind) {
 			snprintf(prog, cap, "%s", arg);
 			return 1;
 		}
-		if (!strcmp(arg, "--"))
-			continue;
-		int known = 0;
-		for (int k = 0; with_arg[k]; k++)
-			if (!strcmp(arg, with_arg[k]))
-				known = skip = 1;
-		for (int k = 0; alone[k]; k++)
-			known |= !strcmp(arg, alone[k]);
-		if (!known)
-			return strchr(arg, '=') ? -1 : 0; /* --help, --version: nothing runs */
+		skip = kind == 1;
 	}
 	return -1;
 }

@@ -1979,7 +1979,7 @@ START_TEST(test_runtime_programs_run_again_are_decided)
 	/* ld.so PROGRAM: the loader is allowed, PROGRAM is not */
 	hostile(&r, "--allow-read=/usr/bin --allow-run=" LDSO " --allow-run=/usr/bin/true --audit @AUDIT",
 		"try ldso=" LDSO ",/usr/bin/id ldso=" LDSO ",--argv0,x,/usr/bin/env ldso=" LDSO ",id "
-		"ldso=" LDSO ",/usr/bin/true");
+		"ldso=" LDSO ",/usr/bin/true ldso=" LDSO ",--frob");
 	EXPECT(r.status == 0, &r);
 	EXPECT(strstr(r.out, "ldso=" LDSO ",/usr/bin/id errno 13\n") &&
 		       strstr(r.out, "ldso=" LDSO ",--argv0,x,/usr/bin/env errno 13\n") &&
@@ -1988,6 +1988,9 @@ START_TEST(test_runtime_programs_run_again_are_decided)
 	EXPECT(one_line(&r, "deny", "run", "/usr/bin/id", "default"), &r);
 	EXPECT(one_line(&r, "deny", "run", "/usr/bin/env", "default"), &r);
 	EXPECT(one_line(&r, "deny", "run", "id", "default"), &r); /* searched: refused */
+	/* an option the loader does not know is its program's name, as it reads it */
+	EXPECT(strstr(r.out, "ldso=" LDSO ",--frob errno 13\n"), &r);
+	EXPECT(one_line(&r, "deny", "run", "--frob", "default"), &r);
 	EXPECT(one_deny_event(&r, "/usr/bin/id", "default", "\"stage\":\"exec\""), &r);
 	t_run_free(&r);
 	/* the loader itself is a program like any other */
