@@ -161,10 +161,11 @@ static void event_path(struct sysaudit_event *ev, const char *kpath, const char 
 		ev->path[0] = '\0';
 }
 
-static void decode_exec(const struct probe_exec *r, struct sysaudit_event *ev, char *store)
+static void decode_exec(const struct probe_exec *r, size_t size, struct sysaudit_event *ev,
+			char *store)
 {
-	size_t len = r->args_len <= PROBE_ARGS_BYTES + PROBE_ARG_MAX ? r->args_len
-								 : PROBE_ARGS_BYTES + PROBE_ARG_MAX;
+	/* the argument bytes the record says it has, but never past its end */
+	size_t len = r->args_len <= size - PROBE_EXEC_ARGS ? r->args_len : size - PROBE_EXEC_ARGS;
 	size_t pos = 0;
 	int n = 0;
 
@@ -326,14 +327,15 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	if (record_size(h.kind) == 0 ||
 	    (size != record_size(h.kind) &&
 	     !(size > PROBE_PATH_RAW && size <= PROBE_PATH_SHORT &&
-	       (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP || h.kind == PROBE_MPROTECT))))
+	       (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP || h.kind == PROBE_MPROTECT)) &&
+	     !(size >= PROBE_EXEC_ARGS && size < sizeof(struct probe_exec) && h.kind == PROBE_EXEC)))
 		return -EBADMSG;
 	/* 2. common head, then the kind's own fields */
 	memset(ev, 0, sizeof(*ev));
 	decode_hdr(&h, mono_to_real_ns, ev);
 	switch (h.kind) {
 	case PROBE_EXEC:
-		decode_exec(data, ev, store);
+		decode_exec(data, size, ev, store);
 		break;
 	case PROBE_OPEN:
 	case PROBE_MMAP:

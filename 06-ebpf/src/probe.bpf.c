@@ -706,8 +706,11 @@ __noinline int emit(struct task_state *s, long ret)
 	e->h.ret = ret;
 	e->h.ts = now;
 	switch (kind) {
-	case PROBE_EXEC:
-		rc = bpf_ringbuf_output(&rb, e, sizeof(struct probe_exec), flags);
+	case PROBE_EXEC: /* up to the end of the argument bytes captured */
+		len = e->e.args_len;
+		if (len > PROBE_ARGS_BYTES + PROBE_ARG_MAX)
+			len = PROBE_ARGS_BYTES + PROBE_ARG_MAX;
+		rc = bpf_ringbuf_output(&rb, e, PROBE_EXEC_ARGS + len, flags);
 		break;
 	case PROBE_CONNECT:
 	case PROBE_NET:

@@ -140,6 +140,9 @@ struct probe_exec {
 	char args[PROBE_ARGS_BYTES + PROBE_ARG_MAX];
 };
 
+/* Exec records end after their args_len argument bytes. */
+#define PROBE_EXEC_ARGS __builtin_offsetof(struct probe_exec, args)
+
 /* PROBE_FORK, PROBE_EXIT (emitted directly, no enter/exit pairing). */
 struct probe_task {
 	struct probe_hdr h;

@@ -812,11 +812,23 @@ START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 	xp->h.kind = PROBE_EXEC;
 	xp->h.nr = SYS_execve;
 	xp->argc = 1000000; /* more than the record holds */
-	/* 1. the size must be exactly the kind's; an unknown kind is refused */
+	/* 1. the size must be the kind's (an exec may end after its argument
+	 * bytes, never before them); an unknown kind is refused */
 	ck_assert_int_eq(sysaudit_decode(xp, sizeof(xp->h) - 1, 0, &ev, store), -EBADMSG);
-	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp) - 1, 0, &ev, store), -EBADMSG);
+	ck_assert_int_eq(sysaudit_decode(xp, PROBE_EXEC_ARGS - 1, 0, &ev, store), -EBADMSG);
 	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp) + 64, 0, &ev, store), -EBADMSG);
-	ck_assert_int_eq(sysaudit_decode(xp, sizeof(struct probe_path), 0, &ev, store), -EBADMSG);
+	xp->h.kind = PROBE_OPEN;
+	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), -EBADMSG);
+	xp->h.kind = PROBE_EXEC;
+	/* an exec record cut after 10 argument bytes that claims 4 KiB of them:
+	 * nothing past its end is read */
+	xp->args_len = PROBE_ARGS_BYTES;
+	xp->h.eflags = PROBE_F_FROM_KERNEL;
+	ck_assert_int_eq(sysaudit_decode(xp, PROBE_EXEC_ARGS + 10, 0, &ev, store), 0);
+	ck_assert_int_eq(ev.argc, 1);
+	ck_assert_uint_eq(strlen(ev.argv[0]), 10);
+	memset(&xp->h.eflags, 'A', sizeof(xp->h.eflags)); /* as the fill left them */
+	memset(&xp->args_len, 'A', sizeof(xp->args_len));
 	xp->h.kind = 99;
 	ck_assert_int_eq(sysaudit_decode(xp, sizeof(*xp), 0, &ev, store), -EBADMSG);
 	/* 2. unterminated strings end inside their buffers; argc is clamped */
