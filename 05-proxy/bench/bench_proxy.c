@@ -5,13 +5,16 @@
  *
  * Layer 05 (proxy), benchmark only. Builds on libproxy.a and 04-policy; runs
  * bench/httpd (upstream), wrk (load generator) and tinyproxy (the peer).
- * Everything runs on the loopback of the current namespace; no root needed.
+ * Everything runs on the loopback of the current namespace; no root needed
+ * (the sockmap relay, bench/sockmap.c, is measured only where it loads).
  *
  *   connect_bulk  client --CONNECT--> proxy ==tunnel==> sink   vs   client --> sink
  *                 (GB/s of payload; best of 3 runs of 1 GiB each)
- *   connect_bulk_pipe*  the same with other splice pipe (F_SETPIPE_SZ) and
- *                 socket buffer sizes than the defaults, vs direct TCP in the
- *                 same rounds
+ *   connect_bulk_pipe256k, _pipe1m   the same with bigger splice pipes
+ *   connect_bulk_sockmap, _autobuf   the same through a kernel-level relay: a
+ *                 sockmap whose verdict program redirects each skb to the other
+ *                 socket (with the proxy's socket buffers; with autotuned ones)
+ *                 PXB_ROUNDS=n, PXB_ONLY=name,name and PXB_ONLY_BULK=1 narrow it
  *   http_rps      wrk (absolute-form URLs via a Lua script) --> proxy --> httpd
  *                 vs the same through tinyproxy with the same allowlist
  *                 (req/s; best of 2 runs)
@@ -21,7 +24,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,8 +43,12 @@
 
 #include "policy.h"
 #include "proxy.h"
+#include "sockmap.h"
 
 #define BULK_BYTES (1ull << 30)
+#define SLOW_BULK_BYTES (128ull << 20) /* for a relay known to crawl */
+
+static uint64_t bulk_bytes = BULK_BYTES; /* of the transfer being measured */
 #define CHUNK (256u << 10)
 
 static double now_s(void)
@@ -106,10 +115,8 @@ static void *proxy_main(void *arg)
 	return NULL;
 }
 
-/* Tunnel buffers of the proxies started next (0: the defaults, proxy.h). */
-static uint32_t g_pipe_buf, g_sock_buf;
-
-static void proxy_start(struct proxy_thread *t, uint16_t allow_port)
+static void proxy_start(struct proxy_thread *t, uint16_t allow_port, uint32_t pipe_buf,
+			uint32_t sock_buf)
 {
 	char json[256];
 	struct pol_error err;
@@ -124,7 +131,8 @@ static void proxy_start(struct proxy_thread *t, uint16_t allow_port)
 		.disable = PROXY_NO_HTTP | PROXY_NO_TLS | PROXY_NO_DNS,
 		.resolver = PROXY_RESOLVE_HOSTS,
 		.on_event = quiet_event,
-		.limits = { .max_requests = 100000000, .pipe_buf = g_pipe_buf, .sock_buf = g_sock_buf },
+		.limits = { .max_requests = 100000000, .pipe_buf = pipe_buf,
+			    .sock_buf = sock_buf },
 	};
 	cfg.listen_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int r = proxy_create(&cfg, &t->px);
@@ -167,14 +175,14 @@ static void *sink_main(void *arg)
 	return NULL;
 }
 
-/* Send BULK_BYTES through fd, half-close, wait for the sink's byte. @return GB/s. */
+/* Send bulk_bytes through fd, half-close, wait for the sink's byte. @return GB/s. */
 static double pump(int fd)
 {
 	static char buf[CHUNK];
 	memset(buf, 'x', sizeof(buf));
 	double t0 = now_s();
 	uint64_t sent = 0;
-	while (sent < BULK_BYTES) {
+	while (sent < bulk_bytes) {
 		ssize_t w = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
 		if (w <= 0)
 			die("bulk send");
@@ -187,23 +195,125 @@ static double pump(int fd)
 	return (double)sent / (now_s() - t0) / 1e9;
 }
 
-/* One 1 GiB transfer. @return GB/s; *cpu = proxy thread CPU seconds (0 direct). */
-static double bulk_once(int via_proxy, int splice, double *cpu)
+/* ---- the kernel-level relay (src/sockmap.c), as the proxy would run it ------------- */
+
+/* After the decision (here: read the CONNECT head, connect, answer 200) both
+ * sockets go into the sockmap; user space only waits for each side's EOF and
+ * passes the half-close on once the kernel delivered every relayed byte. */
+struct kernel_relay {
+	struct pxsm *sm;
+	int lfd, sock_buf;
+	uint16_t up;
+	uint64_t a2b, b2a;
+	double cpu_s;
+};
+
+/* Bytes the kernel took into @p fd's send queue since it was opened. */
+static uint64_t sent_total(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	int outq = 0;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0)
+		die("tcp_info");
+	return ti.tcpi_bytes_acked + (uint64_t)outq;
+}
+
+static void relay_half(struct kernel_relay *r, int pair, int src, int dst, int dir, uint64_t base)
+{
+	struct pollfd p = { .fd = src, .events = POLLRDHUP };
+	while (!(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		if (poll(&p, 1, -1) < 0)
+			die("poll");
+	for (;;) {
+		uint64_t a, b;
+		if (pxsm_bytes(r->sm, pair, &a, &b))
+			die("relay bytes");
+		if (sent_total(dst) - base >= (dir ? b : a))
+			break;
+		usleep(100);
+	}
+	shutdown(dst, SHUT_WR);
+}
+
+static void *relay_main(void *arg)
+{
+	struct kernel_relay *r = arg;
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	char head[512];
+	int c = accept(r->lfd, NULL, NULL);
+	if (r->sock_buf > 0) {
+		setsockopt(c, SOL_SOCKET, SO_RCVBUF, &r->sock_buf, sizeof(r->sock_buf));
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &r->sock_buf, sizeof(r->sock_buf));
+	}
+	ssize_t n = recv(c, head, sizeof(head), 0);
+	if (n <= 0 || !memmem(head, (size_t)n, "\r\n\r\n", 4))
+		die("relay head");
+	int u = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(r->up) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (r->sock_buf > 0) {
+		setsockopt(u, SOL_SOCKET, SO_RCVBUF, &r->sock_buf, sizeof(r->sock_buf));
+		setsockopt(u, SOL_SOCKET, SO_SNDBUF, &r->sock_buf, sizeof(r->sock_buf));
+	}
+	if (connect(u, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("relay connect");
+	if (send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(ok) - 1)
+		die("relay 200");
+	uint64_t base_u = sent_total(u), base_c = sent_total(c);
+	int pair = pxsm_pair(r->sm, c, u);
+	if (pair < 0) {
+		errno = -pair;
+		die("pxsm_pair");
+	}
+	relay_half(r, pair, c, u, 0, base_u);
+	relay_half(r, pair, u, c, 1, base_c);
+	if (pxsm_bytes(r->sm, pair, &r->a2b, &r->b2a))
+		die("relay bytes");
+	pxsm_unpair(r->sm, pair);
+	close(c);
+	close(u);
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
+	r->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return NULL;
+}
+
+enum bulk_mode { BULK_DIRECT, BULK_SPLICE, BULK_COPY, BULK_SOCKMAP };
+
+static struct pxsm *bench_sm; /* NULL: no sockmap relay here (not root, old kernel) */
+
+/* One transfer of bulk_bytes. @return GB/s; *cpu = CPU seconds of the relaying thread
+ * (0 direct; for the sockmap, only its waiting thread: the kernel does the rest). */
+static double bulk_once(enum bulk_mode mode, uint32_t pipe_buf, uint32_t sock_buf, double *cpu)
 {
 	struct sink s;
 	uint16_t sport;
-	pthread_t th;
+	pthread_t th, rth;
 	struct proxy_thread pt;
+	/* sock_buf for the kernel relay: 0 = as the proxy (65536), UINT32_MAX = autotuned */
+	struct kernel_relay kr = { .sm = bench_sm,
+				  .sock_buf = sock_buf == UINT32_MAX ? 0 : sock_buf ? (int)sock_buf : 65536 };
 	s.lfd = listen_lo(&sport);
 	pthread_create(&th, NULL, sink_main, &s);
 	int fd;
-	if (via_proxy) {
-		if (splice)
-			unsetenv("PODPROXY_NO_SPLICE");
-		else
-			setenv("PODPROXY_NO_SPLICE", "1", 1);
-		proxy_start(&pt, sport);
-		fd = connect_lo(proxy_port(pt.px, 0));
+	if (mode != BULK_DIRECT) {
+		uint16_t port;
+		if (mode == BULK_SOCKMAP) {
+			kr.lfd = listen_lo(&port);
+			kr.up = sport;
+			pthread_create(&rth, NULL, relay_main, &kr);
+		} else {
+			if (mode == BULK_SPLICE)
+				unsetenv("PODPROXY_NO_SPLICE");
+			else
+				setenv("PODPROXY_NO_SPLICE", "1", 1);
+			proxy_start(&pt, sport, pipe_buf, sock_buf);
+			port = proxy_port(pt.px, 0);
+		}
+		fd = connect_lo(port);
 		char req[128], resp[256];
 		int n = snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%u HTTP/1.1\r\n\r\n", sport);
 		if (send(fd, req, (size_t)n, 0) != n)
@@ -219,12 +329,21 @@ static double bulk_once(int via_proxy, int splice, double *cpu)
 	pthread_join(th, NULL);
 	close(s.lfd);
 	*cpu = 0;
-	if (via_proxy) {
+	if (mode == BULK_SOCKMAP) {
+		pthread_join(rth, NULL);
+		close(kr.lfd);
+		*cpu = kr.cpu_s;
+		if (kr.a2b != bulk_bytes || kr.b2a != 1) {
+			fprintf(stderr, "bench: sockmap counted %llu and %llu bytes\n",
+				(unsigned long long)kr.a2b, (unsigned long long)kr.b2a);
+			exit(1);
+		}
+	} else if (mode != BULK_DIRECT) {
 		proxy_stop(&pt);
 		*cpu = pt.cpu_s;
 	}
 	unsetenv("PODPROXY_NO_SPLICE");
-	if (s.got != BULK_BYTES) {
+	if (s.got != bulk_bytes) {
 		fprintf(stderr, "bench: sink got %llu bytes\n", (unsigned long long)s.got);
 		exit(1);
 	}
@@ -409,6 +528,21 @@ static double ws_rtt_us(uint16_t port, uint16_t proxy)
 	return us;
 }
 
+/* PXB_ONLY=name,name: measure only these connect_bulk figures (and direct TCP). */
+static int wanted(const char *bench, int mode)
+{
+	const char *only = getenv("PXB_ONLY");
+	char key[64];
+	if (!only || mode == BULK_DIRECT)
+		return 1;
+	if (!bench)
+		return 0;
+	snprintf(key, sizeof(key), ",%s,", bench);
+	char list[256];
+	snprintf(list, sizeof(list), ",%s,", only);
+	return strstr(list, key) != NULL;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pxbench.XXXXXX";
@@ -417,53 +551,71 @@ int main(void)
 		die("mkdtemp");
 	printf("05-proxy benchmark (loopback; 2 vCPU VM shared with other work: numbers are noisy)\n\n");
 
-	/* 1. CONNECT tunnel bulk throughput */
-	/* rounds interleave the three so that load from elsewhere hits them alike */
-	double direct = 0, spliced = 0, copied = 0, cpu, cpu_splice = 1e9, cpu_copy = 1e9;
-	for (int i = 0; i < 3; i++) {
-		direct = maxd(direct, bulk_once(0, 0, &cpu));
-		spliced = maxd(spliced, bulk_once(1, 1, &cpu));
-		cpu_splice = mind(cpu_splice, cpu);
-		copied = maxd(copied, bulk_once(1, 0, &cpu));
-		cpu_copy = mind(cpu_copy, cpu);
-	}
-	printf("%-44s %10s %16s\n", "connect_bulk (1 GiB, best of 3)", "GB/s", "proxy CPU s/GiB");
-	printf("%-44s %10.2f %16s\n", "  direct loopback TCP", direct, "-");
-	printf("%-44s %10.2f %16.2f\n", "  through the proxy, splice (default)", spliced, cpu_splice);
-	printf("%-44s %10.2f %16.2f\n", "  through the proxy, recv/send", copied, cpu_copy);
-
-	/* 1b. the tunnel's buffers: splice pipes (F_SETPIPE_SZ) and socket buffers
-	 * larger than the defaults (64 KiB each), against direct TCP, same rounds */
-	static const struct {
-		uint32_t pipe, sock;
-		const char *name;
-	} var[] = {
-		{ 65536, 65536, "pipe64k" },
-		{ 262144, 65536, "pipe256k" },
-		{ 1u << 20, 65536, "pipe1m" },
-		{ 1u << 20, 262144, "pipe1m_sock256k" },
+	/* 1. CONNECT tunnel bulk throughput: direct TCP, the relays the proxy can
+	 * use, and the kernel-level relay; rounds interleave them so that load from
+	 * elsewhere hits them alike */
+	struct variant {
+		const char *label, *bench; /* bench: name of its BENCH line, or NULL */
+		enum bulk_mode mode;
+		uint32_t pipe_buf, sock_buf;
+		double best, cpu;
+		uint64_t bytes; /* 0: BULK_BYTES */
+	} v[] = {
+		{ "  direct loopback TCP", NULL, BULK_DIRECT, 0, 0, 0, 0, 0 },
+		{ "  proxy, splice, 64 KiB pipes (default)", "connect_bulk", BULK_SPLICE, 0, 0, 0, 1e9, 0 },
+		{ "  proxy, splice, 256 KiB pipes", "connect_bulk_pipe256k", BULK_SPLICE, 256u << 10, 0, 0,
+		  1e9, 0 },
+		{ "  proxy, splice, 1 MiB pipes", "connect_bulk_pipe1m", BULK_SPLICE, 1u << 20, 0, 0, 1e9, 0 },
+		{ "  proxy, recv/send", NULL, BULK_COPY, 0, 0, 0, 1e9, 0 },
+		{ "  sockmap relay, sock_buf as the proxy's (*)", "connect_bulk_sockmap", BULK_SOCKMAP, 0, 0,
+		  0, 1e9, SLOW_BULK_BYTES },
+		{ "  sockmap relay, autotuned socket buffers", "connect_bulk_sockmap_autobuf", BULK_SOCKMAP,
+		  0, UINT32_MAX, 0, 1e9, 0 },
 	};
-	enum { NVAR = sizeof(var) / sizeof(var[0]) };
-	double vbest[NVAR] = { 0 }, vdirect = 0;
-	for (int i = 0; i < 3; i++) {
-		vdirect = maxd(vdirect, bulk_once(0, 0, &cpu));
-		for (int v = 0; v < NVAR; v++) {
-			g_pipe_buf = var[v].pipe;
-			g_sock_buf = var[v].sock;
-			vbest[v] = maxd(vbest[v], bulk_once(1, 1, &cpu));
+	int nv = (int)(sizeof(v) / sizeof(v[0])), rounds = 3;
+	if (getenv("PXB_ROUNDS"))
+		rounds = atoi(getenv("PXB_ROUNDS")) > 0 ? atoi(getenv("PXB_ROUNDS")) : 1;
+	int r = pxsm_open(&bench_sm, 4);
+	if (r < 0)
+		printf("(no sockmap relay here: %s)\n", strerror(-r));
+	for (int i = 0; i < rounds; i++)
+		for (int k = 0; k < nv; k++) {
+			double cpu;
+			if (v[k].mode == BULK_SOCKMAP && !bench_sm)
+				continue;
+			if (!wanted(v[k].bench, v[k].mode))
+				continue;
+			bulk_bytes = v[k].bytes ? v[k].bytes : BULK_BYTES;
+			v[k].best = maxd(v[k].best, bulk_once(v[k].mode, v[k].pipe_buf, v[k].sock_buf, &cpu));
+			v[k].cpu = mind(v[k].cpu, cpu);
 		}
-		g_pipe_buf = g_sock_buf = 0;
+	int have_sm = bench_sm != NULL;
+	uint32_t ids[3] = { 0, 0, 0 };
+	if (have_sm)
+		pxsm_ids(bench_sm, &ids[0], &ids[1], &ids[2]);
+	pxsm_close(bench_sm);
+	bench_sm = NULL;
+	/* the kernel frees them after the last reference, a little later */
+	for (int i = 0; have_sm && !pxsm_gone(ids[0], ids[1], ids[2]); i++) {
+		if (i == 500) {
+			fprintf(stderr, "bench: the sockmap relay's program or maps outlived it\n");
+			exit(1);
+		}
+		usleep(10000);
 	}
-	printf("\n%-44s %10s %10s\n", "connect_bulk by tunnel buffers (splice)", "GB/s", "vs direct");
-	printf("%-44s %10.2f %10s\n", "  direct loopback TCP", vdirect, "-");
-	for (int v = 0; v < NVAR; v++)
-		printf("  pipe %4u KiB, socket buffers %4u KiB %13.2f %10.2f\n", var[v].pipe >> 10,
-		       var[v].sock >> 10, vbest[v], vbest[v] / vdirect);
+	printf("connect_bulk (1 GiB, best of %d)%*s %10s %16s\n", rounds, rounds > 9 ? 11 : 12, "",
+	       "GB/s", "relay CPU s/GiB");
+	for (int k = 0; k < nv; k++) {
+		if ((v[k].mode == BULK_SOCKMAP && !have_sm) || !wanted(v[k].bench, v[k].mode))
+			continue;
+		if (v[k].mode == BULK_DIRECT || v[k].mode == BULK_SOCKMAP)
+			printf("%-44s %10.2f %16s\n", v[k].label, v[k].best, "-");
+		else
+			printf("%-44s %10.2f %16.2f\n", v[k].label, v[k].best, v[k].cpu);
+	}
+	double direct = v[0].best;
 
 	if (getenv("PXB_ONLY_BULK")) { /* quick experiments */
-		for (int v = 0; v < NVAR; v++)
-			printf("BENCH 05-proxy connect_bulk_%s %.2f GB/s vs=direct ratio=%.2f\n", var[v].name,
-			       vbest[v], vbest[v] / vdirect);
 		rmdir(dir);
 		return 0;
 	}
@@ -471,7 +623,7 @@ int main(void)
 	pid_t httpd;
 	uint16_t up = start_httpd(&httpd);
 	struct proxy_thread pt;
-	proxy_start(&pt, up);
+	proxy_start(&pt, up, 0, 0);
 	uint16_t tport;
 	pid_t tiny = start_tinyproxy(dir, &tport);
 	double ours = 0, theirs = 0;
@@ -495,7 +647,7 @@ int main(void)
 	 * tunnel) and directly; the same Python client, best of 3 interleaved */
 	pid_t wsd;
 	uint16_t wsport = start_ws(&wsd);
-	proxy_start(&pt, wsport);
+	proxy_start(&pt, wsport, 0, 0);
 	double ws_direct = 1e9, ws_proxy = 1e9;
 	for (int i = 0; i < 3; i++) {
 		ws_direct = mind(ws_direct, ws_rtt_us(wsport, 0));
@@ -511,11 +663,11 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench: could not remove %s\n", dir);
-	printf("\nBENCH 05-proxy connect_bulk %.2f GB/s vs=direct ratio=%.2f\n", spliced,
-	       direct > 0 ? spliced / direct : 0);
-	for (int v = 0; v < NVAR; v++)
-		printf("BENCH 05-proxy connect_bulk_%s %.2f GB/s vs=direct ratio=%.2f\n", var[v].name,
-		       vbest[v], vbest[v] / vdirect);
+	printf("\n");
+	for (int k = 0; k < nv; k++)
+		if (v[k].bench && v[k].best > 0)
+			printf("BENCH 05-proxy %s %.2f GB/s vs=direct ratio=%.2f\n", v[k].bench, v[k].best,
+			       direct > 0 ? v[k].best / direct : 0);
 	printf("BENCH 05-proxy http_rps %.0f req/s vs=tinyproxy ratio=%.2f\n", ours,
 	       theirs > 0 ? ours / theirs : 0);
 	printf("BENCH 05-proxy websocket_echo_rtt %.1f us vs=direct ratio=%.2f\n", ws_proxy,
