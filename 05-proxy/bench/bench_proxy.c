@@ -47,9 +47,9 @@
 
 #define BULK_BYTES (1ull << 30)
 #define SLOW_BULK_BYTES (128ull << 20) /* for a relay known to crawl */
+#define CHUNK (256u << 10)
 
 static uint64_t bulk_bytes = BULK_BYTES; /* of the transfer being measured */
-#define CHUNK (256u << 10)
 
 static double now_s(void)
 {
@@ -195,7 +195,7 @@ static double pump(int fd)
 	return (double)sent / (now_s() - t0) / 1e9;
 }
 
-/* ---- the kernel-level relay (src/sockmap.c), as the proxy would run it ------------- */
+/* ---- the kernel-level relay (bench/sockmap.c), as the proxy would run it ----------- */
 
 /* After the decision (here: read the CONNECT head, connect, answer 200) both
  * sockets go into the sockmap; user space only waits for each side's EOF and
@@ -226,12 +226,16 @@ static void relay_half(struct kernel_relay *r, int pair, int src, int dst, int d
 	while (!(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 		if (poll(&p, 1, -1) < 0)
 			die("poll");
-	for (;;) {
+	for (int i = 0;; i++) { /* no event says the kernel has sent them all */
 		uint64_t a, b;
 		if (pxsm_bytes(r->sm, pair, &a, &b))
 			die("relay bytes");
 		if (sent_total(dst) - base >= (dir ? b : a))
 			break;
+		if (i == 1000000) {
+			errno = ETIMEDOUT;
+			die("relay drain");
+		}
 		usleep(100);
 	}
 	shutdown(dst, SHUT_WR);
@@ -242,11 +246,7 @@ static void *relay_main(void *arg)
 	struct kernel_relay *r = arg;
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	char head[512];
-	int c = accept(r->lfd, NULL, NULL);
-	if (r->sock_buf > 0) {
-		setsockopt(c, SOL_SOCKET, SO_RCVBUF, &r->sock_buf, sizeof(r->sock_buf));
-		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &r->sock_buf, sizeof(r->sock_buf));
-	}
+	int c = accept(r->lfd, NULL, NULL); /* buffers inherited from the listener */
 	ssize_t n = recv(c, head, sizeof(head), 0);
 	if (n <= 0 || !memmem(head, (size_t)n, "\r\n\r\n", 4))
 		die("relay head");
@@ -303,6 +303,10 @@ static double bulk_once(enum bulk_mode mode, uint32_t pipe_buf, uint32_t sock_bu
 		uint16_t port;
 		if (mode == BULK_SOCKMAP) {
 			kr.lfd = listen_lo(&port);
+			if (kr.sock_buf > 0) { /* before the SYN, as the proxy does */
+				setsockopt(kr.lfd, SOL_SOCKET, SO_RCVBUF, &kr.sock_buf, sizeof(kr.sock_buf));
+				setsockopt(kr.lfd, SOL_SOCKET, SO_SNDBUF, &kr.sock_buf, sizeof(kr.sock_buf));
+			}
 			kr.up = sport;
 			pthread_create(&rth, NULL, relay_main, &kr);
 		} else {
