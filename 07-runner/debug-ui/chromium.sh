@@ -24,7 +24,7 @@ chromium_start() {
     --disable-dev-shm-usage --user-data-dir="$CHROME_DIR" --remote-debugging-port=0 \
     about:blank > "$CHROME_DIR/log" 2>&1 &
   CHROME_PID=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do  # up to 30 s: a busy machine starts it slowly
     [[ -s $CHROME_DIR/DevToolsActivePort ]] && break
     sleep 0.1
   done
