@@ -206,7 +206,7 @@ static void host_path(const struct podrun *p, const char *pod, char *host, size_
  * directory above it (best: the closest), or, for a change (rename, rmdir),
  * one naming a path below it (an ancestor the plan pinned as a mount point).
  */
-static const char *related_rule(struct podrun *p, const char *host, int change)
+static const char *related_rule(struct podrun *p, const char *host, int change, int pinned)
 {
 	static const enum pol_cat cats[] = { POL_FS_WRITE, POL_FS_READ };
 	const char *best = NULL, *below = NULL;
@@ -217,7 +217,9 @@ static const char *related_rule(struct podrun *p, const char *host, int change)
 		if (policy_rules(p->life.pol, cats[c], &r, &n) < 0 || !r)
 			continue;
 		for (size_t i = 0; i < n; i++) {
-			if (r[i].action != POL_DENY || !r[i].pattern || r[i].pattern[0] != '/')
+			/* a warned path is a mount point too (pinned: EBUSY, EXDEV) */
+			if ((r[i].action != POL_DENY && !(pinned && r[i].action == POL_WARN)) ||
+			    !r[i].pattern || r[i].pattern[0] != '/')
 				continue;
 			if (rt_path_under(host, r[i].pattern)) {
 				if (!best || strlen(r[i].pattern) > strlen(best))
@@ -237,6 +239,28 @@ static int deny(struct sysaudit_verdict *v, const char *rule)
 	return 1;
 }
 
+/* A file change that went through: a warn rule on one of its paths is told. */
+static int warned_change(struct podrun *p, const struct sysaudit_event *ev,
+			 struct sysaudit_verdict *v)
+{
+	char pod[PATH_MAX], res[PATH_MAX], host[PATH_MAX];
+	struct pol_decision d;
+
+	for (int which = 0; which < 2; which++) {
+		if (event_path(ev, which, pod, sizeof pod) < 0)
+			continue;
+		resolve(p, ev, pod, !named(ev, nofollow), res, sizeof res);
+		host_path(p, res, host, sizeof host);
+		memset(&d, 0, sizeof d);
+		if (policy_decide(p->life.pol, POL_FS_WRITE, host, &d) == 0 && d.action == POL_WARN) {
+			v->action = SYSAUDIT_WARN;
+			snprintf(v->rule, sizeof v->rule, "%s", d.rule ? d.rule : "default");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int pr_fs_refused(struct podrun *p, const struct sysaudit_event *ev, struct sysaudit_verdict *v)
 {
 	int err = ev->ret < 0 ? (int)-ev->ret : 0, change = ev->kind == SYSAUDIT_EV_FSCHANGE;
@@ -244,6 +268,8 @@ int pr_fs_refused(struct podrun *p, const struct sysaudit_event *ev, struct sysa
 	char pod[PATH_MAX], res[PATH_MAX], host[PATH_MAX];
 	struct pol_decision d;
 
+	if (change && ev->ret >= 0)
+		return warned_change(p, ev, v);
 	if (err != EACCES && err != EPERM && err != EROFS &&
 	    !(change && (err == EBUSY || err == EXDEV)))
 		return 0;
@@ -258,7 +284,7 @@ int pr_fs_refused(struct podrun *p, const struct sysaudit_event *ev, struct sysa
 			continue;
 		resolve(p, ev, pod, !(change && named(ev, nofollow)), res, sizeof res);
 		host_path(p, res, host, sizeof host);
-		if ((rule = related_rule(p, host, change)))
+		if ((rule = related_rule(p, host, change, err == EBUSY || err == EXDEV)))
 			return deny(v, rule);
 		if (which == 0 && err != EBUSY && err != EXDEV) {
 			/* 3. the policy's own deny of the path (a read-only bind) */
@@ -292,7 +318,7 @@ void pr_fs_what(struct podrun *p, const struct sysaudit_event *ev, char *what, s
 		host_path(p, res, host, sizeof host);
 		if (which == 0)
 			snprintf(what, cap, "%s", res);
-		if (related_rule(p, host, change)) {
+		if (related_rule(p, host, change, 1)) {
 			snprintf(what, cap, "%s", res);
 			return;
 		}

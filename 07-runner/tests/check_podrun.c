@@ -2169,6 +2169,34 @@ START_TEST(test_more_ways_around_a_protected_path_are_refused)
 }
 END_TEST
 
+/* A warned file changed by a call other than open (truncate) is told as a warn;
+ * a warned file is a mount point, so its unlink is refused (EBUSY) and told
+ * naming the warn rule that pinned it. */
+START_TEST(test_warned_file_changes_are_told)
+{
+	char flags[1024], args[1024], plain[300], two[300], line[400];
+	const char *d = hostile_dir();
+	struct run r;
+	ROOT();
+	snprintf(plain, sizeof plain, "%s/P/plain", d);
+	snprintf(two, sizeof two, "%s/P/plain2", d);
+	snprintf(flags, sizeof flags, "--allow-write=%s/P --warn-write=%s --warn-write=%s --audit @AUDIT",
+		 d, plain, two);
+	snprintf(args, sizeof args, "try truncate=%s unlink=%s", plain, two);
+	hostile(&r, flags, args);
+	EXPECT(r.status == 0, &r);
+	snprintf(line, sizeof line, "truncate=%s ok\n", plain);
+	EXPECT(strstr(r.out, line), &r);
+	snprintf(line, sizeof line, "unlink=%s errno 16\n", two);
+	EXPECT(strstr(r.out, line), &r);
+	EXPECT(one_line(&r, "warn", "fs.write", plain, plain), &r);
+	EXPECT(one_line(&r, "deny", "fs.write", two, two), &r);
+	EXPECT(t_audit_count(&r, "\"action\":\"warn\"", "\"syscall\":\"truncate\"", plain, NULL) == 1, &r);
+	EXPECT(one_deny_event(&r, two, two, "\"ret\":-16"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
 /* An FFI deny the loader would defeat is refused at start, saying why. */
 START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
 {
@@ -2466,6 +2494,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_runtime_programs_run_again_are_decided);
 	tcase_add_test(tc, test_denied_fs_and_run_attempts_each_seen_once);
 	tcase_add_test(tc, test_more_ways_around_a_protected_path_are_refused);
+	tcase_add_test(tc, test_warned_file_changes_are_told);
 	tcase_add_test(tc, test_unenforceable_ffi_deny_is_refused_at_start);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");
