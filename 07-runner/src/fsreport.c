@@ -244,8 +244,18 @@ static int warned_change(struct podrun *p, const struct sysaudit_event *ev,
 			 struct sysaudit_verdict *v)
 {
 	char pod[PATH_MAX], res[PATH_MAX], host[PATH_MAX];
+	const struct pol_rule *r;
 	struct pol_decision d;
+	size_t n, warns = 0;
 
+	/* most policies warn about no write: nothing to look up */
+	if (policy_rules(p->life.pol, POL_FS_WRITE, &r, &n) < 0)
+		return 0;
+	for (size_t i = 0; r && i < n; i++)
+		warns += r[i].action == POL_WARN;
+	warns += policy_default(p->life.pol, POL_FS_WRITE) == POL_WARN;
+	if (!warns)
+		return 0;
 	for (int which = 0; which < 2; which++) {
 		if (event_path(ev, which, pod, sizeof pod) < 0)
 			continue;
