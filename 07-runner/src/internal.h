@@ -497,6 +497,10 @@ uid_t pr_pod_host_uid(const struct podrun *p);
 #define PR_MAX_DEGRADED 8
 int pr_rootless(void);
 int pr_rootless_check(struct podrun *p);
+#define PR_DELEG_MEM 1u  /* pr_rootless_delegated(): a cgroup we may use for memory */
+#define PR_DELEG_PIDS 2u /* ... for pids */
+#define PR_DELEG_CPU 4u  /* ... for CPU */
+unsigned pr_rootless_delegated(void);
 const char *pr_rootless_ipc_base(void);
 void pr_rootless_limits(const struct podrun *p, struct sandbox_limits *l);
 int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule);

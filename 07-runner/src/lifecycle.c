@@ -157,9 +157,9 @@ static int load_policy(struct podrun *p)
 	if (!p->cfg.audit_max)
 		p->cfg.audit_max = lim->audit_max_bytes;
 	/* limits by default; "unlimited" (the maximum value) turns one off.
-	 * Without root there is no cgroup: no default memory or CPU limit that
-	 * could not be enforced (rootless.c says what is not) */
-	if (!p->cfg.memory && !pr_rootless())
+	 * Without root and without a delegated memory cgroup: no default memory
+	 * limit that could not be enforced (rootless.c says what is not) */
+	if (!p->cfg.memory && (pr_rootless_delegated() & PR_DELEG_MEM))
 		p->cfg.memory = PODRUN_MEMORY_DEFAULT;
 	if (!p->cfg.pids)
 		p->cfg.pids = PODRUN_PIDS_DEFAULT;

@@ -824,10 +824,8 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 	lim.cpu_percent = p->cfg.cpu_percent;
 	lim.nofile = p->cfg.nofile;
 	lim.fsize_bytes = p->cfg.fsize;
-	if (pr_rootless()) { /* no cgroup: rlimits instead, said at start (rootless.c) */
+	if (pr_rootless()) /* a delegated cgroup, else rlimits, said at start (rootless.c) */
 		pr_rootless_limits(p, &lim);
-		lim.cpu_percent = 0;
-	}
 	ret = sandbox_cfg_set_limits(cfg, &lim);
 	if (ret >= 0)
 		ret = sandbox_cfg_set_landlock(cfg, SANDBOX_LANDLOCK_BEST_EFFORT);

@@ -12,7 +12,8 @@
  *   identity  no host id range of its own: the pod runs as the invoking user's
  *             uid (in its own user namespace: RLIMIT_NPROC still counts the
  *             pod's processes only)
- *   limits    no cgroup: a pids limit becomes RLIMIT_NPROC (counted in the
+ *   limits    (only for what no delegated cgroup gives, see pr_rootless_delegated())
+ *             no cgroup: a pids limit becomes RLIMIT_NPROC (counted in the
  *             pod's own user namespace: the pod's processes only, a real limit
  *             for the pod); memory and CPU are not limited, and a memory limit
  *             asked for gets a line of its own ("memory") saying it is not
@@ -55,6 +56,100 @@ int pr_rootless(void)
 	return geteuid() != 0;
 }
 
+/*
+ * Delegated cgroups. An ordinary user may create cgroups, write their limits
+ * and move its own processes into them where the cgroup it runs in is a
+ * directory it may write: a v1 hierarchy's cgroup that root created and gave
+ * to the user (chown), or a v2 cgroup delegated to it (systemd's Delegate=,
+ * or chown) whose cgroup.subtree_control already enables the controller. 03
+ * then makes the pod's cgroups under the runner's own, as with root. Which
+ * controllers this runner can use, as PR_DELEG_* bits.
+ */
+static int own_cgroup(const char *ctrl, char *path, size_t cap)
+{
+	char line[512], want[32];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int found = 0;
+
+	snprintf(want, sizeof want, ",%s,", ctrl);
+	while (f && !found && fgets(line, sizeof line, f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, list[128];
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		c2[strcspn(c2 + 1, "\n") + 1] = '\0';
+		snprintf(list, sizeof list, ",%s,", c1 + 1);
+		if ((ctrl[0] && strstr(list, want)) || (!ctrl[0] && !c1[1]))
+			found = snprintf(path, cap, "%s", c2 + 1) < (int)cap;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int writable_cgroup(const char *dir, const char *procs)
+{
+	char f[640];
+
+	snprintf(f, sizeof f, "%s/%s", dir, procs);
+	return access(dir, W_OK | X_OK) == 0 && access(f, W_OK) == 0;
+}
+
+static int has_word(const char *dir, const char *file, const char *word)
+{
+	char path[640], buf[512];
+	FILE *f;
+	int yes = 0;
+
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	f = fopen(path, "re");
+	if (f && fgets(buf, sizeof buf, f))
+		for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t && !yes;
+		     t = strtok_r(NULL, " \n", &save))
+			yes = !strcmp(t, word);
+	if (f)
+		fclose(f);
+	return yes;
+}
+
+unsigned pr_rootless_delegated(void)
+{
+	static const struct { const char *name, *v1; unsigned bit; } c[] = {
+		{ "memory", "/sys/fs/cgroup/memory", PR_DELEG_MEM },
+		{ "pids", "/sys/fs/cgroup/pids", PR_DELEG_PIDS },
+		{ "cpu", "/sys/fs/cgroup/cpu", PR_DELEG_CPU },
+	};
+	char self[256], dir[512];
+	unsigned bits = 0;
+	struct stat st;
+
+	if (!pr_rootless())
+		return PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU;
+	/* v2: the unified mount (pure v2, or hybrid's "unified") */
+	if (own_cgroup("", self, sizeof self)) {
+		static const char *const mnts[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+
+		for (int m = 0; m < 2; m++) {
+			snprintf(dir, sizeof dir, "%s%s", mnts[m], strcmp(self, "/") ? self : "");
+			if (!writable_cgroup(dir, "cgroup.procs"))
+				continue;
+			for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+				if (has_word(dir, "cgroup.subtree_control", c[i].name))
+					bits |= c[i].bit;
+		}
+	}
+	/* v1: each controller's own hierarchy */
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		if (bits & c[i].bit || !own_cgroup(c[i].name, self, sizeof self))
+			continue;
+		snprintf(dir, sizeof dir, "%s%s", c[i].v1, strcmp(self, "/") ? self : "");
+		if (stat(c[i].v1, &st) == 0 && writable_cgroup(dir, "tasks"))
+			bits |= c[i].bit;
+	}
+	return bits;
+}
+
 static void degraded(struct podrun *p, const char *key, const char *why)
 {
 	if (p->box.ndegraded >= PR_MAX_DEGRADED)
@@ -67,14 +162,30 @@ static void degraded(struct podrun *p, const char *key, const char *why)
 
 int pr_rootless_check(struct podrun *p)
 {
+	unsigned deleg;
+
 	p->box.ndegraded = 0;
 	if (!pr_rootless())
 		return 0;
 	degraded(p, "identity", "no host id range of its own (needs root); the pod runs as "
 				"your uid in a user namespace of its own");
-	degraded(p, "limits", "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
-			      "namespace; memory and CPU not limited");
-	if (p->cfg.memory) {
+	deleg = pr_rootless_delegated();
+	if ((deleg & (PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU)) == 0)
+		degraded(p, "limits", "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
+				      "namespace; memory and CPU not limited");
+	else if ((deleg & (PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU)) !=
+		 (PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU)) {
+		char why[160];
+
+		snprintf(why, sizeof why, "a delegated cgroup, but no%s%s%s controller in it:%s%s%s",
+			 deleg & PR_DELEG_MEM ? "" : " memory", deleg & PR_DELEG_PIDS ? "" : " pids",
+			 deleg & PR_DELEG_CPU ? "" : " cpu",
+			 deleg & PR_DELEG_PIDS ? "" : " pids -> RLIMIT_NPROC of the pod's user namespace;",
+			 deleg & PR_DELEG_MEM ? "" : " memory not limited;",
+			 deleg & PR_DELEG_CPU ? "" : " CPU not limited");
+		degraded(p, "limits", why);
+	}
+	if (p->cfg.memory && !(deleg & PR_DELEG_MEM)) {
 		char why[128];
 
 		snprintf(why, sizeof why, "the limit of %llu bytes is NOT enforced (needs a cgroup)",
@@ -106,13 +217,21 @@ const char *pr_rootless_ipc_base(void)
 	return "/tmp";
 }
 
-/* The cgroup limits asked for, as rlimits (see "limits" above). */
+/* The cgroup limits asked for: in a delegated cgroup where one is ours,
+ * else as rlimits (see "limits" above). */
 void pr_rootless_limits(const struct podrun *p, struct sandbox_limits *l)
 {
-	if (l->pids_max)
-		l->nproc = l->pids_max;
-	l->pids_max = 0;
-	l->memory_bytes = 0;
+	unsigned deleg = pr_rootless_delegated();
+
+	if (!(deleg & PR_DELEG_PIDS)) {
+		if (l->pids_max)
+			l->nproc = l->pids_max;
+		l->pids_max = 0;
+	}
+	if (!(deleg & PR_DELEG_MEM))
+		l->memory_bytes = 0;
+	if (!(deleg & PR_DELEG_CPU))
+		l->cpu_percent = 0;
 	(void)p;
 }
 
