@@ -1509,10 +1509,27 @@ static const char *hostile_name(void)
 	return dir;
 }
 
+/* The test's worker directory goes when its process ends (Check runs each
+ * test in a child of its own, which exits also when an assertion fails). */
+static void hostile_cleanup(void)
+{
+	char c[256];
+
+	snprintf(c, sizeof c, "rm -rf %s", hostile_name());
+	if (system(c) != 0)
+		fprintf(stderr, "could not remove %s\n", hostile_name());
+}
+
 static const char *hostile_dir(void)
 {
 	const char *dir = hostile_name();
+	static pid_t registered;
 	char c[4096];
+
+	if (registered != getpid()) {
+		registered = getpid();
+		atexit(hostile_cleanup);
+	}
 
 	snprintf(c, sizeof c,
 		 "rm -rf %s && mkdir -p %s/P/.git/hooks %s/P/locked %s/P/other && cp %s/workers/hostile_fs.py %s/ && "
