@@ -19,7 +19,9 @@ chromium_start() {
   CHROME_DIR=$(mktemp -d /tmp/pod-dbgui-chrome.XXXXXX)
   # Its own session (setsid): Chromium forks helpers, and stopping it must stop
   # them all before its profile folder can be removed.
-  setsid "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+  # TMPDIR: with --disable-dev-shm-usage its shared memory files go to the
+  # temporary directory; inside $CHROME_DIR they are removed with it.
+  TMPDIR="$CHROME_DIR" setsid "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --disable-dev-shm-usage --user-data-dir="$CHROME_DIR" --remote-debugging-port=0 \
     about:blank > "$CHROME_DIR/log" 2>&1 &
