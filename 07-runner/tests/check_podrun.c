@@ -2595,6 +2595,7 @@ static Suite *podrun_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("cli");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_usage_error_without_program_exits_2);
 	tcase_add_test(tc, test_unknown_option_exits_2_and_starts_nothing);
@@ -2605,6 +2606,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exit");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_worker_exit_status_is_passed_through);
 	tcase_add_test(tc, test_worker_killed_by_signal_gives_128_plus_n);
@@ -2617,6 +2619,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("native");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_native_fs_read_allow_deny_warn);
 	tcase_add_test(tc, test_native_fs_write_allow_deny_warn);
@@ -2626,6 +2629,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fsrun");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_worker_directory_obeys_deny_read);
 	tcase_add_test(tc, test_worker_directory_obeys_run_rules);
@@ -2644,6 +2648,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_unenforceable_ffi_deny_is_refused_at_start);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kinds");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_kind_fs_read, 0, NKINDS);
 	tcase_add_loop_test(tc, test_kind_fs_write, 0, NKINDS);
@@ -2658,6 +2663,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("audit");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_audit_lines_follow_the_schema_and_end_with_life);
 	tcase_add_test(tc, test_audit_to_stderr_with_dash);
@@ -2666,6 +2672,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("serve");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_native_serve_echoes_each_line);
 	tcase_add_test(tc, test_native_sdk_message_reaches_stdout);
@@ -2675,6 +2682,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("identity");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_each_pod_runs_as_a_host_uid_of_its_own);
 	tcase_add_test(tc, test_files_a_pod_writes_belong_to_the_directory_owner);
@@ -2688,6 +2696,7 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_query_socket_decides_and_rejects_malformed_requests);
 	tcase_add_test(tc, test_query_socket_refuses_a_process_outside_the_pod);
@@ -2695,18 +2704,21 @@ static Suite *podrun_suite(void)
 
 #ifdef PODRUN_HAVE_DBGUI
 	tc = tcase_create("debugui");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_debug_ui_streams_events_and_stats);
 	suite_add_tcase(s, tc);
 #endif
 
 	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_memory_limit_kills_a_hog);
 	tcase_add_test(tc, test_pids_limit_stops_a_fork_loop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cleanup");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_cleanup_after_success);
 	tcase_add_test(tc, test_cleanup_after_success_with_network);
@@ -2718,12 +2730,14 @@ static Suite *podrun_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_many_sequential_pods_leave_nothing);
 	tcase_add_test(tc, test_concurrent_pods_leave_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("library");
+	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_library_round_trip_events_and_stop);
 	tcase_add_test(tc, test_library_reports_policy_errors_as_usage);

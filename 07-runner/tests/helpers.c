@@ -603,6 +603,27 @@ int t_runner_pid_left_nothing(pid_t runner, int ms, char *why, size_t cap)
 	return 1;
 }
 
+static pid_t tmp_owner;
+
+static void tmp_cleanup(void)
+{
+	char c[128];
+
+	if (getpid() != tmp_owner) /* a forked helper of the test: not its files */
+		return;
+	snprintf(c, sizeof c, "rm -rf /tmp/podrun-test-%d-*", (int)tmp_owner);
+	if (system(c) != 0)
+		fprintf(stderr, "could not remove /tmp/podrun-test-%d-*\n", (int)tmp_owner);
+}
+
+void t_tmp_cleanup_at_exit(void)
+{
+	if (tmp_owner == getpid())
+		return;
+	tmp_owner = getpid();
+	atexit(tmp_cleanup);
+}
+
 const char *t_write_tmp(const char *name, const char *content)
 {
 	static char paths[8][256];

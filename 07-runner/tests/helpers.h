@@ -79,6 +79,12 @@ int t_runner_left_nothing(const char *audit, pid_t runner, int ms, char *why, si
  *  named after its pid. */
 int t_runner_pid_left_nothing(pid_t runner, int ms, char *why, size_t cap);
 
+/**
+ * A Check fixture: when this test's process ends (also on a failed assertion),
+ * remove every /tmp/podrun-test-PID-* it made (PID: the test's own process).
+ */
+void t_tmp_cleanup_at_exit(void);
+
 /** Write a file (for policies and inputs); returns its path (static buffer per call slot). */
 const char *t_write_tmp(const char *name, const char *content);
 
