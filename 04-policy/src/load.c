@@ -487,6 +487,11 @@ static int top_member(struct ld *l, int key, const cJSON *v, const char *jpath, 
 		return walk_object(l, v, jpath, fs_keys, fs_member, NULL);
 	case 6:
 		return walk_object(l, v, jpath, lim_keys, limits_member, NULL);
+	case 7: /* _learned: where learned rules came from; no rule, never decided on */
+		if (!cJSON_IsObject(v))
+			return fail(l, v, 0, jpath, "`_learned` is written by `podrun learn`",
+				    "_learned must be an object, not %s", type_name(v));
+		return 0;
 	default:
 		c = cats[key];
 		return walk_object(l, v, jpath, cat_keys, cat_member, &c);
@@ -535,7 +540,7 @@ static int load_text(struct policy *p, const char *json, size_t len, const char 
 		     struct pol_error *err)
 {
 	static const char *const top_keys[] = { "version", "net", "fs", "run",
-						"env", "ffi", "limits", NULL };
+						"env", "ffi", "limits", "_learned", NULL };
 	struct stage st = { 0 };
 	struct ld l = { .text = json, .len = len, .file = file, .err = err, .st = &st };
 	const char *end = NULL, *nul = memchr(json, '\0', len);

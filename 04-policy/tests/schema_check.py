@@ -70,6 +70,8 @@ def validate(v, s, root, path="$"):
                 validate(x, props[k], root, f"{path}.{k}")
             elif s.get("additionalProperties", True) is False:
                 raise Invalid(f"{path}: unknown key {k!r}")
+            elif isinstance(s.get("additionalProperties"), dict):
+                validate(x, s["additionalProperties"], root, f"{path}.{k}")
     if isinstance(v, list) and "items" in s:
         for i, x in enumerate(v):
             validate(x, s["items"], root, f"{path}[{i}]")

@@ -868,6 +868,45 @@ START_TEST(test_podpolicy_exit_codes_and_output)
 }
 END_TEST
 
+
+START_TEST(test_podpolicy_diff_and_explain)
+{
+	char out[8192];
+	FILE *f;
+
+	f = fopen("build/diff_a.json", "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"version\":1,\"fs\":{\"read\":{\"allow\":[\"/etc\",\"/data\"],\"deny\":[\"/etc/shadow\"]}},"
+	      "\"net\":{\"allow\":[\"localhost:8080\"]},\"_learned\":{\"runs\":[]}}", f);
+	fclose(f);
+	f = fopen("build/diff_b.json", "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"version\":1,\"fs\":{\"read\":{\"allow\":[\"/etc\"],\"deny\":[\"/etc/shadow\"]}},"
+	      "\"net\":{\"default\":\"warn\",\"allow\":[\"localhost:8081\"]}}", f);
+	fclose(f);
+	ck_assert_int_eq(run_tool("diff build/diff_a.json build/diff_b.json", out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "~ net default deny -> warn\n- net allow localhost:8080\n"
+			      "+ net allow localhost:8081\n- fs.read allow /data\n");
+	ck_assert_int_eq(run_tool("diff build/diff_a.json build/diff_a.json", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(run_tool("diff build/diff_a.json /nonexistent.json", out, sizeof(out)), 2);
+	ck_assert_int_eq(run_tool("explain build/diff_a.json read /etc/shadow", out, sizeof(out)), 1);
+	ck_assert_ptr_nonnull(strstr(out, "rule: /etc/shadow\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  allow /etc   (less specific)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  deny /etc/shadow   <- decides"));
+	ck_assert_ptr_null(strstr(out, "/data"));
+	ck_assert_int_eq(run_tool("explain build/diff_a.json net example.com:80", out, sizeof(out)), 1);
+	ck_assert_ptr_nonnull(strstr(out, "none: the net default (deny) decides"));
+	/* _learned must be an object */
+	f = fopen("build/bad_learned.json", "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"version\":1,\"_learned\":[1]}", f);
+	fclose(f);
+	ck_assert_int_eq(run_tool("fmt build/bad_learned.json", out, sizeof(out)), 2);
+	ck_assert_ptr_nonnull(strstr(out, "_learned must be an object"));
+}
+END_TEST
+
 /* ---------------------------------------------------------------- suite */
 
 
@@ -1062,6 +1101,7 @@ static Suite *policy_suite(void)
 
 	tc = tcase_create("tool");
 	tcase_add_test(tc, test_podpolicy_exit_codes_and_output);
+	tcase_add_test(tc, test_podpolicy_diff_and_explain);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -9,6 +9,13 @@
  *       exit 0 allow, 1 deny, 3 warn, 2 error
  *   podpolicy fmt [FLAGS...] POLICY.json
  *       prints the normalized policy as JSON (exit 0, or 2 on error)
+ *   podpolicy explain [FLAGS...] POLICY.json CATEGORY REQUEST
+ *       as check, and every rule that matches the request, with why the
+ *       deciding one wins (exit codes as check)
+ *   podpolicy diff A.json B.json
+ *       the rules and defaults that differ, one line each: "- CAT ACTION RULE"
+ *       only in A, "+ CAT ACTION RULE" only in B, "~ CAT default A -> B";
+ *       exit 0 same, 1 different, 2 error
  *
  * FLAGS are the Deno-style permission flags of docs/contracts.md, "Command line" (applied on top of
  * the file) and --search-path=DIRS (for bare program names in run rules).
@@ -31,6 +38,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: podpolicy check [FLAGS...] POLICY.json CATEGORY REQUEST\n"
 		"       podpolicy fmt [FLAGS...] POLICY.json\n"
+		"       podpolicy explain [FLAGS...] POLICY.json CATEGORY REQUEST\n"
+		"       podpolicy diff A.json B.json\n"
 		"  POLICY.json: a file, - (stdin) or none\n"
 		"  CATEGORY: net fs.read fs.write run env ffi addr\n"
 		"  FLAGS: --allow-net[=LIST] --deny-read=LIST ... --allow-all --search-path=DIRS\n"
@@ -143,24 +152,156 @@ static int decide(policy_t *p, const char *cat, const char *req, struct pol_deci
 	return policy_decide(p, c, req, d);
 }
 
+
+/* Load and finalize one policy file ("none": every default deny). */
+static int load_one(const char *path, policy_t **out)
+{
+	struct pol_error err = { 0 };
+	policy_t *p = NULL;
+	int ret = policy_new(&p);
+
+	if (ret == 0 && strcmp(path, "none"))
+		ret = policy_load_file(p, path, &err);
+	if (ret == 0)
+		ret = policy_finalize(p, &err);
+	if (ret < 0) {
+		print_error(&err, ret);
+		policy_free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Is rule @p r (of category @p c) in @p rules with the same action? */
+static int has_rule(const struct pol_rule *rules, size_t n, const struct pol_rule *r)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rules[i].action == r->action && !strcmp(rules[i].pattern, r->pattern))
+			return 1;
+	return 0;
+}
+
+/* podpolicy diff A B: rules only in A ("-"), only in B ("+"), defaults ("~"). */
+static int cmd_diff(int argc, char **argv)
+{
+	policy_t *a = NULL, *b = NULL;
+	int differ = 0, status = 2;
+
+	if (argc != 4) {
+		usage();
+		return 2;
+	}
+	if (load_one(argv[2], &a) < 0 || load_one(argv[3], &b) < 0)
+		goto out;
+	for (int c = 0; c < POL_CAT_COUNT; c++) {
+		const struct pol_rule *ra = NULL, *rb = NULL;
+		size_t na = 0, nb = 0;
+		enum pol_action da = policy_default(a, c), db = policy_default(b, c);
+
+		if (da != db) {
+			printf("~ %s default %s -> %s\n", policy_cat_name(c), policy_action_name(da),
+			       policy_action_name(db));
+			differ = 1;
+		}
+		if (policy_rules(a, c, &ra, &na) < 0 || policy_rules(b, c, &rb, &nb) < 0)
+			goto out;
+		for (size_t i = 0; i < na; i++)
+			if (!has_rule(rb, nb, &ra[i])) {
+				printf("- %s %s %s\n", policy_cat_name(c), policy_action_name(ra[i].action),
+				       ra[i].pattern);
+				differ = 1;
+			}
+		for (size_t i = 0; i < nb; i++)
+			if (!has_rule(ra, na, &rb[i])) {
+				printf("+ %s %s %s\n", policy_cat_name(c), policy_action_name(rb[i].action),
+				       rb[i].pattern);
+				differ = 1;
+			}
+	}
+	status = differ;
+out:
+	policy_free(a);
+	policy_free(b);
+	return status;
+}
+
+/*
+ * Does rule @p r match @p req? Decided by a policy holding only that rule
+ * (the opposite action as its default), so the answer is the engine's own
+ * matching, not a second implementation of it.
+ */
+static int rule_matches(enum pol_cat c, const struct pol_rule *r, const char *req,
+			const char *search)
+{
+	static const char *const verbs[] = { "allow", "warn", "deny" };
+	static const char *const names[] = { "net", "read", "write", "run", "env", "ffi" };
+	struct pol_decision d = { .reason = "" };
+	char flag[4200];
+	policy_t *p = NULL;
+	int m = 0;
+
+	if (policy_new(&p) < 0)
+		return 0;
+	if (search)
+		policy_set_search_path(p, search);
+	snprintf(flag, sizeof flag, "--%s-%s=%s", verbs[r->action], names[c], r->pattern);
+	if (!strchr(r->pattern, ',') && policy_apply_flag(p, flag, NULL) == 0 &&
+	    policy_finalize(p, NULL) == 0 && policy_decide(p, c, req, &d) == 0)
+		m = d.rule && strcmp(d.rule, "default") != 0;
+	policy_free(p);
+	return m;
+}
+
+/* After check's lines: every matching rule, and why the deciding one wins. */
+static void explain(const policy_t *p, enum pol_cat c, const char *req,
+		    const struct pol_decision *d, const char *search)
+{
+	const struct pol_rule *r = NULL;
+	size_t n = 0, hits = 0;
+
+	if (policy_rules(p, c, &r, &n) < 0)
+		return;
+	printf("matching rules:\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!rule_matches(c, &r[i], req, search))
+			continue;
+		hits++;
+		printf("  %s %s%s\n", policy_action_name(r[i].action), r[i].pattern,
+		       !strcmp(r[i].pattern, d->rule) && r[i].action == d->action
+			       ? "   <- decides: the most specific match (deny > warn > allow on a tie)"
+			       : !strcmp(r[i].pattern, d->rule) ? "   (same rule, loses the tie: deny > warn > allow)"
+								: "   (less specific)");
+	}
+	if (!hits)
+		printf("  none: the %s default (%s) decides\n", policy_cat_name(c),
+		       policy_action_name(policy_default(p, c)));
+}
+
 int main(int argc, char **argv)
 {
 	struct pol_error err = { 0 };
 	policy_t *p = NULL;
 	const char *pos[4];
-	int npos = 0, ret, status = 2, check;
+	const char *search = NULL;
+	int npos = 0, ret, status = 2, check, expl;
 
-	if (argc < 2 || (strcmp(argv[1], "check") && strcmp(argv[1], "fmt"))) {
+	if (argc >= 2 && !strcmp(argv[1], "diff"))
+		return cmd_diff(argc, argv);
+	if (argc < 2 || (strcmp(argv[1], "check") && strcmp(argv[1], "fmt") &&
+			 strcmp(argv[1], "explain"))) {
 		usage();
 		return 2;
 	}
-	check = strcmp(argv[1], "check") == 0;
+	expl = strcmp(argv[1], "explain") == 0;
+	check = expl || strcmp(argv[1], "check") == 0;
 	/* 1. a policy and the flags */
 	if (policy_new(&p) < 0)
 		return 2;
 	for (int i = 2; i < argc; i++) {
 		if (strncmp(argv[i], "--search-path=", 14) == 0) {
-			policy_set_search_path(p, argv[i] + 14);
+			search = argv[i] + 14;
+			policy_set_search_path(p, search);
 		} else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2]) {
 			ret = policy_apply_flag(p, argv[i], &err);
 			if (ret == -ENOENT) {
@@ -208,6 +349,11 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		printf("%s\nrule: %s\nreason: %s\n", policy_action_name(d.action), d.rule, d.reason);
+		if (expl && strcmp(pos[1], "addr") && policy_cat_parse(pos[1], &(enum pol_cat){ 0 }) == 0) {
+			enum pol_cat c;
+			policy_cat_parse(pos[1], &c);
+			explain(p, c, pos[2], &d, search);
+		}
 		status = d.action == POL_ALLOW ? 0 : d.action == POL_DENY ? 1 : 3;
 	} else {
 		char *json = NULL;
