@@ -244,6 +244,14 @@ int podrun_set_events(podrun_t *p, int on);
  *  - "audit-max" "BYTES[k|m|g]" or "unlimited": size cap of the audit stream
  *    (default PODRUN_AUDIT_MAX_DEFAULT); past it only counts are kept and the
  *    exit event's totals stay exact
+ *  - "learn" "1": learn mode: every request the policy (the base) would deny
+ *    is allowed and reported as a warn; the eBPF audit runs (it sees every
+ *    open); podrun_learned_policy() then gives the policy the run needed
+ *  - "learn-group-at" "N": in learn mode, N or more paths directly under one
+ *    directory are learned as that directory (default 8, at least 2)
+ *  - "shadow-policy" "FILE": decide every request against FILE too; each
+ *    difference is an audit event (`"shadow": "deny"` or `"allow"`) and the
+ *    exit event counts them (`"shadow"`)
  * @param p the pod (PODRUN_CONFIGURING)
  * @param name option name
  * @param value option value
@@ -413,6 +421,21 @@ const char *podrun_debug_ui_url(const podrun_t *p);
  * @return the count, or -EINVAL for an unknown name
  */
 int64_t podrun_count(const podrun_t *p, const char *cat, const char *action);
+
+/**
+ * The policy a learn-mode pod ("learn" option) needed: the base policy (or
+ * @p merge_json) plus an allow rule for each request the base would deny,
+ * as normalized JSON (the text of `podpolicy fmt`) with a "_learned" object
+ * saying which run needed each rule. Call it after the pod has exited.
+ * @param p the pod
+ * @param merge_json a learned policy to add this run to, or NULL
+ * @param buf where to copy the text (NUL-terminated), or NULL to ask the length
+ * @param cap size of @p buf
+ * @return the text's length (copied only when @p cap is larger); -ENOENT when
+ *         not in learn mode; -EINVAL for an invalid @p merge_json (podrun_error()
+ *         says why); -E2BIG when the pod made more distinct requests than kept
+ */
+int64_t podrun_learned_policy(podrun_t *p, const char *merge_json, char *buf, uint32_t cap);
 
 /**
  * Free the pod. A pod still running is stopped first (STOP, grace, SIGKILL;

@@ -313,6 +313,10 @@ static void start_json(const struct podrun *p, const struct pr_event *ev, cJSON 
 	a = cJSON_AddArrayToObject(o, "degraded");
 	for (int i = 0; a && i < p->box.ndegraded; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(p->box.degraded[i]));
+	if (p->life.lrn)
+		cJSON_AddBoolToObject(o, "learn", 1);
+	if (p->life.shd)
+		add_str(o, "shadow_policy", p->cfg.shadow_file);
 	a = cJSON_AddObjectToObject(o, "limits");
 	if (a) {
 		add_num(a, "timeout_s", p->cfg.timeout_s);
@@ -345,6 +349,13 @@ static void exit_json(const struct podrun *p, cJSON *o)
 	}
 	if (p->au.evq.dropped)
 		add_num(o, "events_dropped", (double)p->au.evq.dropped);
+	if (p->life.shd) {
+		uint64_t deny, allow;
+		pr_shadow_counts(p, &deny, &allow);
+		a = cJSON_AddObjectToObject(o, "shadow");
+		add_num(a, "deny", (double)deny);
+		add_num(a, "allow", (double)allow);
+	}
 	a = cJSON_AddObjectToObject(o, "audit");
 	if (a) {
 		add_num(a, "lines", (double)p->au.lines + 1); /* with this one */
@@ -461,6 +472,11 @@ static cJSON *event_json(const struct podrun *p, const struct pr_event *ev)
 		add_str(o, "scope", ev->u.exec.scope);
 		add_str(o, "syscall", ev->u.exec.syscall);
 		add_str(o, "stage", "exec");
+		break;
+	case PR_EV_SHADOW:
+		add_str(o, "shadow", ev->u.shadow.shadow);
+		add_str(o, "scope", ev->u.shadow.scope);
+		add_str(o, "enforced", ev->u.shadow.enforced);
 		break;
 	case PR_EV_NOTICE:
 		add_num(o, "folded", (double)ev->u.notice.folded);
@@ -676,6 +692,8 @@ void pr_audit(struct podrun *p, const struct pr_event *ev)
 		e.act = PR_INFO;
 	/* counts are the runner's decisions and facts; what the pod claims about
 	 * itself (EVENT messages) is written, but not counted */
+	pr_learn_note(p, &e);  /* learn mode: what the base would deny */
+	pr_shadow_note(p, &e); /* a shadow policy: where it would decide otherwise */
 	if (e.kind == PR_EV_REPORT)
 		p->au.reported++;
 	else if (e.kind != PR_EV_NOTICE)

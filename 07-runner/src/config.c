@@ -316,6 +316,21 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 			return -EINVAL;
 		return 0;
 	}
+	if (!strcmp(name, "learn")) {
+		if (!value || (strcmp(value, "1") && strcmp(value, "0")))
+			return -EINVAL;
+		p->cfg.learn_on = value[0] == '1';
+		return 0;
+	}
+	if (!strcmp(name, "learn-group-at")) {
+		uint64_t v;
+		if (parse_size(value, &v, 0) < 0 || v < 2 || v > 1000000)
+			return -EINVAL;
+		p->cfg.learn_group_at = (int)v;
+		return 0;
+	}
+	if (!strcmp(name, "shadow-policy"))
+		return value && *value ? set_str(&p->cfg.shadow_file, value) : -EINVAL;
 	if (!strcmp(name, "audit-btf")) /* tests: exercise the eBPF failure path */
 		return set_str(&p->cfg.audit_btf, value ? value : "");
 	if (!strcmp(name, "pod-id")) {
@@ -385,6 +400,9 @@ void podrun_free(podrun_t *p)
 	free(p->cfg.audit_path);
 	free(p->cfg.debug_ui_addr);
 	free(p->cfg.audit_btf);
+	free(p->cfg.shadow_file);
+	pr_learn_free(p);
+	pr_shadow_free(p);
 	pr_rootfs_free(p);
 	free(p);
 }

@@ -75,6 +75,14 @@ enum pr_ev_kind {
 	PR_EV_NOTICE,   /* the audit's own notice: lines folded, dropped, capped */
 	PR_EV_TRAFFIC,  /* traffic of a proxy connection or host (05): struct pr_ev_traffic */
 	PR_EV_EXEC,     /* a Run decision of the exec gate: struct pr_ev_exec */
+	PR_EV_SHADOW,   /* a shadow policy decides otherwise (shadow.c): struct pr_ev_shadow */
+};
+
+/* A difference of the shadow policy (PR_EV_SHADOW). */
+struct pr_ev_shadow {
+	const char *shadow;   /* "deny" or "allow": what the shadow policy would do */
+	const char *scope;    /* 04's category, e.g. "fs.read" */
+	const char *enforced; /* the action of the enforcing policy */
 };
 
 /* One execve/execveat decided by the exec gate (PR_EV_EXEC). */
@@ -143,6 +151,7 @@ struct pr_event {
 		struct pr_ev_notice notice;
 		struct pr_ev_traffic traffic;
 		struct pr_ev_exec exec;
+		struct pr_ev_shadow shadow;
 	} u;
 };
 
@@ -257,6 +266,9 @@ struct pr_config {
 	int audit_level;        /* enum sysaudit_mode for --audit (default SYSAUDIT_DETAILED) */
 	uint64_t audit_max;     /* cap of the audit stream (0 = the default) */
 	uint32_t proto_rate;    /* control messages per second (0 = PR_PROTO_RATE) */
+	int learn_on;           /* learn mode (learn.c) */
+	int learn_group_at;     /* paths under one directory that make it a rule (0: default) */
+	char *shadow_file;      /* --shadow-policy (shadow.c), or NULL */
 };
 
 /* The pod's life (lifecycle.c starts it, finish.c ends it). */
@@ -272,6 +284,8 @@ struct pr_life {
 	int signals_seen;
 	uint64_t t_start_ms, t_start_us;
 	policy_t *pol;
+	struct pr_learn *lrn;   /* learn mode: base policy, learned requests (learn.c) */
+	struct pr_shadow *shd;  /* the shadow policy and its differences (shadow.c) */
 	enum pr_kind kind;
 	char *prog_abs;         /* absolute, resolved program path */
 	int t_timeout, t_grace; /* timerfds: the deadline, the grace after STOP */
@@ -510,5 +524,16 @@ int pr_rootless_net_attach(struct podrun *p, proxy_event_fn on_event);
 int pr_registry_write(struct podrun *p);
 void pr_registry_remove(struct podrun *p);
 int pr_remove_cgroup(const char *dir, int wait_ms);
+
+/* learn.c: learn mode */
+int pr_learn_prepare(struct podrun *p);
+void pr_learn_note(struct podrun *p, const struct pr_event *ev);
+void pr_learn_free(struct podrun *p);
+
+/* shadow.c: the shadow policy */
+int pr_shadow_prepare(struct podrun *p);
+void pr_shadow_note(struct podrun *p, const struct pr_event *ev);
+void pr_shadow_counts(const struct podrun *p, uint64_t *deny, uint64_t *allow);
+void pr_shadow_free(struct podrun *p);
 
 #endif

@@ -430,7 +430,7 @@ static int make_bpf(struct podrun *p)
 	struct sysaudit_opts o = { 0 };
 	int ret;
 
-	if (!p->cfg.audit_path)
+	if (!p->cfg.audit_path && !p->life.lrn && !p->life.shd) /* learn and shadow need every open */
 		return make_fs_report(p);
 	ret = sysaudit_new(&p->au.sa);
 	if (ret < 0)
@@ -659,6 +659,10 @@ int podrun_start(podrun_t *p)
 	/* 1. Load and normalize the policy (04); pick the worker kind. A bad
 	 *    policy or program is a usage error: nothing was created. */
 	ret = load_policy(p);
+	if (ret >= 0)
+		ret = pr_learn_prepare(p);  /* learn mode: the base's denials become warnings */
+	if (ret >= 0)
+		ret = pr_shadow_prepare(p); /* --shadow-policy */
 	if (ret >= 0)
 		ret = resolve_program(p);
 	if (ret >= 0 && (ret = pr_rootless_check(p)) < 0)

@@ -9,8 +9,10 @@
  *
  *   podrun run [OPTIONS] [--] PROGRAM [ARGS...]
  *   podrun pool [--size N] [OPTIONS] [--] PROGRAM     (warm pool, pool_cli.c)
+ *   podrun learn --out POLICY.json [--merge] [--group-at N] [OPTIONS] [--] PROGRAM [ARGS...]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: podrun run [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       podrun pool [--size N] [OPTIONS] [--] PROGRAM   (warm pool: program lines on stdin)\n"
+	      "       podrun learn --out POLICY.json [--merge] [--group-at N] [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "\n"
 	      "PROGRAM: *.py (Python), *.js|*.ts|*.mjs (Bun), *.so (C-lib, service mode),\n"
 	      "         any other executable (native).\n"
@@ -46,7 +49,13 @@ static void usage(FILE *f)
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
 	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
 	      "  --debug-ui[=ADDR:PORT]       serve the debug page (loopback by default)\n"
+	      "  --shadow-policy FILE         also decide every request by FILE; differences are audited\n"
 	      "  -q / -v                      quieter / more verbose log on stderr\n"
+	      "learn: run with every request the policy (the base, default deny-all) would deny\n"
+	      "  allowed and reported, then write the policy the run needed:\n"
+	      "  --out FILE                   the learned policy (JSON, with \"_learned\")\n"
+	      "  --merge                      add this run to the learned policy already in --out\n"
+	      "  --group-at N                 N paths under one directory: learn the directory (default 8)\n"
 	      "exit status: the worker's; 128+N on signal N; 124 timeout; 125 runner failure;\n"
 	      "             2 usage or policy error\n",
 	      f);
@@ -92,6 +101,7 @@ static int usage_error(const char *fmt, const char *what)
 enum {
 	O_POLICY = 256, O_AUDIT, O_AUDIT_BEST_EFFORT, O_AUDIT_LEVEL, O_AUDIT_MAX, O_TIMEOUT, O_MEMORY, O_PIDS,
 	O_CPU, O_NOFILE, O_FSIZE, O_IPC_RATE, O_GRACE, O_SERVE, O_DEBUG_UI, O_POLICY_FLAG,
+	O_SHADOW, O_OUT, O_MERGE, O_GROUP_AT,
 };
 
 #define POLICY_FLAGS(verb, arg)                                                        \
@@ -118,6 +128,10 @@ static const struct option options[] = {
 	{ .name = "grace", .has_arg = required_argument, .val = O_GRACE },
 	{ .name = "serve", .has_arg = no_argument, .val = O_SERVE },
 	{ .name = "debug-ui", .has_arg = optional_argument, .val = O_DEBUG_UI },
+	{ .name = "shadow-policy", .has_arg = required_argument, .val = O_SHADOW },
+	{ .name = "out", .has_arg = required_argument, .val = O_OUT },
+	{ .name = "merge", .has_arg = no_argument, .val = O_MERGE },
+	{ .name = "group-at", .has_arg = required_argument, .val = O_GROUP_AT },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	{ .name = "allow-all", .has_arg = no_argument, .val = O_POLICY_FLAG },
 	POLICY_FLAGS("allow", optional_argument),
@@ -126,9 +140,12 @@ static const struct option options[] = {
 	{ 0 },
 };
 
-/* Limits of the command line, applied with podrun_set_limits() at the end. */
+/* Limits of the command line, applied with podrun_set_limits() at the end;
+ * and what `podrun learn` writes. */
 struct cli_limits {
 	uint64_t timeout, memory, pids;
+	int learn, merge;
+	const char *out;
 };
 
 /* One option with its value (NULL when it has none). @return 0 or an exit status. */
@@ -182,6 +199,20 @@ static int apply(podrun_t *pod, const struct option *o, int id, const char *v, s
 		if (podrun_set_option(pod, "debug-ui", v ? v : "") == -ENOTSUP)
 			return usage_error("%s", podrun_error(pod));
 		return 0;
+	case O_SHADOW:
+		return podrun_set_option(pod, "shadow-policy", v) ? usage_error("%s needs a file", "--shadow-policy") : 0;
+	case O_OUT:
+	case O_MERGE:
+	case O_GROUP_AT:
+		if (!l->learn)
+			return usage_error("--%s is an option of podrun learn", o->name);
+		if (id == O_OUT)
+			l->out = v;
+		else if (id == O_MERGE)
+			l->merge = 1;
+		else if (podrun_set_option(pod, "learn-group-at", v))
+			return usage_error("--group-at needs a number of paths (2 or more), not %s", v);
+		return 0;
 	case O_POLICY_FLAG:
 		snprintf(flag, sizeof flag, "--%s%s%s", o->name, v ? "=" : "", v ? v : "");
 		return podrun_add_policy_flag(pod, flag) < 0 ? usage_error("%s", podrun_error(pod)) : 0;
@@ -190,10 +221,10 @@ static int apply(podrun_t *pod, const struct option *o, int id, const char *v, s
 	}
 }
 
-/* Parse "podrun run ..." options into @p pod. @return 0, or an exit status. */
-static int parse_args(podrun_t *pod, int argc, char **argv)
+/* Parse "podrun run|learn ..." options into @p pod. @return 0, or an exit status. */
+static int parse_args(podrun_t *pod, int argc, char **argv, struct cli_limits *learn)
 {
-	struct cli_limits lim = { 0 };
+	struct cli_limits lim = { .learn = !strcmp(argv[1], "learn") };
 	int c, idx, verbosity = PODRUN_NORMAL, ret;
 
 	/* "run" is argv[0] of the option parser; stop at the first non-option */
@@ -225,6 +256,11 @@ static int parse_args(podrun_t *pod, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no PROGRAM given");
+	if (lim.learn && !lim.out)
+		return usage_error("%s", "podrun learn needs --out POLICY.json");
+	if (lim.learn)
+		podrun_set_option(pod, "learn", "1");
+	*learn = lim;
 	if (podrun_set_program(pod, argv[optind]) < 0)
 		return usage_error("bad PROGRAM %s", argv[optind]);
 	for (int i = optind + 1; i < argc; i++)
@@ -269,16 +305,78 @@ static int pool_main(int argc, char **argv)
 	t = podrun_pool_template(pool);
 	/* stdout carries the pool's status lines only: the pods write to stderr */
 	podrun_set_stdio(t, -1, 2, 2);
-	status = parse_args(t, argc, argv);
+	status = parse_args(t, argc, argv, &(struct cli_limits){ 0 });
 	if (!status)
 		status = pool_cli_main(pool, (unsigned)size);
 	podrun_pool_free(pool);
 	return status;
 }
 
+/* Read a whole file (at most 64 MiB) as a string; NULL with errno set. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = NULL, *b;
+
+	if (!f)
+		return NULL;
+	while ((b = realloc(buf, cap + 1))) {
+		buf = b;
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n < cap || cap >= (64u << 20))
+			break;
+		cap *= 2;
+	}
+	fclose(f);
+	if (!buf || n >= (64u << 20)) {
+		free(buf);
+		errno = buf ? EFBIG : ENOMEM;
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* podrun learn: write the learned policy to --out (a new file renamed over it). */
+static int write_learned(podrun_t *pod, const struct cli_limits *l)
+{
+	char *merge = NULL, *text = NULL, tmp[4200];
+	int64_t n;
+	int fd, ret = -1;
+
+	if (l->merge && !(merge = read_text(l->out)) && errno != ENOENT) {
+		fprintf(stderr, "podrun: --merge: cannot read %s: %s\n", l->out, strerror(errno));
+		return -1;
+	}
+	n = podrun_learned_policy(pod, merge, NULL, 0);
+	if (n >= 0 && n < INT32_MAX - 1 && (text = malloc((size_t)n + 2)))
+		n = podrun_learned_policy(pod, merge, text, (uint32_t)n + 1);
+	if (n < 0 || !text) {
+		fprintf(stderr, "podrun: learn: %s\n", n < 0 && *podrun_error(pod) ? podrun_error(pod)
+										   : strerror(n < 0 ? (int)-n : ENOMEM));
+		goto out;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp%d", l->out, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%s\n", text) < 0 || close(fd) < 0 || rename(tmp, l->out) < 0) {
+		fprintf(stderr, "podrun: learn: cannot write %s: %s\n", l->out, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	fprintf(stderr, "podrun: learned policy written to %s\n", l->out);
+	ret = 0;
+out:
+	free(merge);
+	free(text);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	podrun_t *pod = NULL;
+	struct cli_limits learn = { 0 };
 	int status;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -287,7 +385,7 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "pool"))
 		return pool_main(argc, argv);
-	if (argc < 2 || strcmp(argv[1], "run") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "learn") != 0)) {
 		usage(stderr);
 		return PODRUN_EXIT_USAGE;
 	}
@@ -302,7 +400,7 @@ int main(int argc, char **argv)
 	podrun_set_option(pod, "messages", "stdout");
 
 	/* 2. Parse the command line into configuration calls (usage errors: 2). */
-	status = parse_args(pod, argc, argv);
+	status = parse_args(pod, argc, argv, &learn);
 	if (status)
 		goto cleanup;
 
@@ -319,6 +417,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "podrun: %s\n", podrun_error(pod));
 		status = PODRUN_EXIT_RUNNER;
 	}
+	/* 4b. learn: the policy the run needed (the pod's own status is kept) */
+	if (learn.learn && status >= 0 && write_learned(pod, &learn) < 0)
+		status = PODRUN_EXIT_RUNNER;
 
 cleanup:
 	/* 5. Free (the pod is gone already; this removes what is left). */
