@@ -213,6 +213,7 @@ struct verdict {
 	struct pol_decision d;
 	char what[PATH_MAX];
 	int runtime;
+	const char *asked; /* the pod path asked for (learn mode learns it), or NULL */
 };
 
 /*
@@ -453,18 +454,20 @@ static void report(struct podrun *p, const struct verdict *v, const struct secco
 		 .act = pr_act_index(policy_action_name(v->d.action)), .what = v->what,
 		 .rule = v->d.rule, .reason = v->d.reason, .pid = pr_pod_pid((pid_t)n->pid),
 		 .u.exec = { policy_cat_name(POL_RUN),
-			     n->data.nr == __NR_execveat ? "execveat" : "execve" });
+			     n->data.nr == __NR_execveat ? "execveat" : "execve", v->asked });
 }
 
 /* One waiting exec: decide, answer, report. */
 static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 {
-	char req[PATH_MAX], pod[PATH_MAX], interp[PATH_MAX];
+	char req[PATH_MAX], pod[PATH_MAX], interp[PATH_MAX], asked[PATH_MAX];
 	struct verdict file, in;
 	int fd, err = 0;
 
 	fd = open_target(n, req, sizeof req, pod, sizeof pod);
 	memset(&file, 0, sizeof file);
+	snprintf(asked, sizeof asked, "%s", pod);
+	file.asked = asked;
 	if (fd == -ENOENT || fd == -ENOTDIR || fd == -EFAULT || fd == -ENAMETOOLONG) {
 		/*
 		 * Nothing to run at that path in the pod: the kernel fails the exec
@@ -502,6 +505,7 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 		if (interp[0] == '/') {
 			int ifd = open_in_root((pid_t)n->pid, interp);
 			memset(&in, 0, sizeof in);
+			in.asked = interp;
 			if (ifd >= 0 && pr_fd_path(ifd, pod, sizeof pod) == 0)
 				decide_file(p, pod, &in);
 			else

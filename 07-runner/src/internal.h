@@ -89,6 +89,7 @@ struct pr_ev_shadow {
 struct pr_ev_exec {
 	const char *scope;   /* 04's category: "run" */
 	const char *syscall; /* "execve" or "execveat" */
+	const char *asked;   /* the pod path asked for, before links (learn.c), or NULL */
 };
 
 /* Traffic accounting of the proxy (PR_EV_TRAFFIC): a connection's end, or a

@@ -305,8 +305,14 @@ void pr_learn_note(struct podrun *p, const struct pr_event *ev)
 		if (ev->u.scope && policy_cat_parse(ev->u.scope, &c) == 0)
 			note(p->life.lrn, c, ev->what);
 		break;
-	case PR_EV_EXEC: /* the exec gate */
-		note(p->life.lrn, POL_RUN, ev->what);
+	case PR_EV_EXEC: /* the exec gate: the name the pod asked for (a link the
+			  * enforcing pod must see), unless it is the worker's directory */
+		what = ev->u.exec.asked;
+		if (!what || what[0] != '/' || !strncmp(what, "/pod/", 5) ||
+		    rt_path_normalize(what, path, sizeof path) < 0 || access(path, X_OK) != 0)
+			note(p->life.lrn, POL_RUN, ev->what);
+		else
+			note(p->life.lrn, POL_RUN, path);
 		break;
 	case PR_EV_NET: /* the proxy (host:port); DNS names carry no port */
 		if (ev->src && !strcmp(ev->src, "proxy"))
