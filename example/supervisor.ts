@@ -10,6 +10,13 @@
 // exchanges messages with both through the shared-memory rings, asks the Python
 // worker to try a few things the policy forbids, and prints every denied action
 // as the runner reports it (one audit event per decision).
+//
+//     make -C example supervisor-learn     (bun supervisor.ts learn)
+//
+// Learn-then-enforce: Pod.learn() runs the Python worker's `act` once in learn
+// mode and returns the policy that run needed; the same run is then enforced by
+// that policy (no denial), and once more without one of its rules (exactly that
+// denial).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,7 +39,37 @@ async function ask(name: string, pod: Pod, msg: string): Promise<void> {
   await Bun.sleep(20);
 }
 
+/** Learn a policy for one run of the Python worker, then enforce it. */
+async function learnThenEnforce(): Promise<void> {
+  const program = join(EX, "python/worker.py");
+  const args = ["act", `read=${EX}/data/public.txt`, "run=/usr/bin/uname", "env=LANG"];
+  console.log(`learn: ${program} ${args.join(" ")}`);
+  const policy = await Pod.learn({ program, args, stdio: "ignore" });
+  const rules = (policy._learned as { rules: Record<string, number[]> }).rules;
+  for (const r of Object.keys(rules)) console.log(`  learned ${r}`);
+  for (const [label, pol] of [["enforce the learned policy", policy], ["enforce it without the read rule", dropRead(policy)]] as const) {
+    const pod = await Pod.start({ program, args, policy: pol, stdio: "ignore" });
+    const status = await pod.wait();
+    const denied: string[] = [];
+    for await (const ev of pod.events()) if (ev.action === "deny" || ev.action === "warn") denied.push(`${ev.action} ${ev.cat} ${ev.what}`);
+    pod.free();
+    console.log(`${label}: exit ${status}, ${denied.length ? denied.join("; ") : "no deny, no warn"}`);
+  }
+}
+
+function dropRead(policy: Record<string, unknown>): Record<string, unknown> {
+  const p = structuredClone(policy);
+  const read = (p.fs as { read: { allow?: string[] } }).read;
+  read.allow = (read.allow ?? []).filter((x) => x !== `${EX}/data/public.txt`);
+  return p;
+}
+
 try {
+  if (process.argv[2] === "learn") {
+    await learnThenEnforce();
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(0);
+  }
   // 1. start both pods (the audit file turns on the eBPF syscall view too)
   const py = await Pod.start({
     program: join(EX, "python/worker.py"),

@@ -83,6 +83,7 @@ const symbols = {
   podrun_pool_count: { args: [T.ptr, T.ptr], returns: T.i64 },
   podrun_pool_error: { args: [T.ptr], returns: T.ptr },
   podrun_pool_free: { args: [T.ptr], returns: T.void },
+  podrun_learned_policy: { args: [T.ptr, T.ptr, T.ptr, T.u32], returns: T.i64 },
 } as const;
 
 /** Where libpodrun.so is: $PODRUN_LIB, else the build next to this file. */
@@ -158,6 +159,15 @@ export interface PodOptions {
   verbosity?: number;
   /** Less common options by name (podrun_set_option): "grace-ms", "pod-id", ... */
   options?: Record<string, string>;
+}
+
+/** Learn mode (docs/contracts.md, `podrun learn`): the pod runs with every request its
+ *  policy (the base) would deny allowed and reported; Pod.learn() returns the policy it needed. */
+export interface LearnOptions extends PodOptions {
+  /** A learned policy (object or JSON text) to add this run to (`--merge`). */
+  merge?: string | Record<string, unknown>;
+  /** Paths under one directory that make it a rule (`--group-at`, default 8). */
+  groupAt?: number;
 }
 
 /** One audit event (docs/audit-events.md); source-specific fields are kept. */
@@ -267,6 +277,37 @@ export class Pod {
    */
   static async pool(o: PoolOptions): Promise<PodPool> {
     return PodPool.start(o);
+  }
+
+  /**
+   * Learn mode: run the program to its end with every request the policy (the base)
+   * would deny allowed and reported, and return the policy that run needed (the base
+   * plus allow rules, with "_learned" saying which run needed each rule).
+   */
+  static async learn(o: LearnOptions): Promise<Record<string, unknown>> {
+    const options: Record<string, string> = { ...(o.options ?? {}), learn: "1" };
+    if (o.groupAt !== undefined) options["learn-group-at"] = String(o.groupAt);
+    const pod = await Pod.start({ ...o, options });
+    try {
+      await pod.wait();
+      return pod.learnedPolicy(o.merge);
+    } finally {
+      pod.free();
+    }
+  }
+
+  /** The policy a pod started with options { learn: "1" } needed (call once it has ended). */
+  learnedPolicy(merge?: string | Record<string, unknown>): Record<string, unknown> {
+    const h = this.#h;
+    if (!h) throw new PodError("learnedPolicy: the pod was freed", -9);
+    const c = C();
+    const m = merge === undefined ? null : cstr(typeof merge === "string" ? merge : JSON.stringify(merge));
+    const n = Number(c.podrun_learned_policy(h, m, null, 0));
+    if (n < 0) throw new PodError(`learnedPolicy: ${errorText(h) || ERRNO[-n] || n}`, n);
+    const buf = new Uint8Array(n + 1);
+    const r = Number(c.podrun_learned_policy(h, m, buf, n + 1));
+    if (r !== n) throw new PodError(`learnedPolicy: ${errorText(h) || ERRNO[-r] || r}`, r);
+    return JSON.parse(dec.decode(buf.subarray(0, n))) as Record<string, unknown>;
   }
 
   /** Configure and start a pod; resolves once the worker has been released. */

@@ -243,15 +243,19 @@ static void note(struct pr_learn *l, enum pol_cat c, const char *what)
 }
 
 /*
- * Paths every pod has whatever its policy (the runner provides them): not
- * learned. A write directly in /tmp of a file the host does not have went to
+ * Paths every pod has whatever its policy (the runner provides them, and its
+ * root directory): not learned. A write directly in /tmp of a file the host does not have went to
  * the pod's own /tmp; a write below a directory of the host's /tmp did not.
  */
 static int pod_own(const char *path, enum pol_cat c)
 {
-	static const char *const fixed[] = { "/proc", "/dev", "/pod", "/sys", "/etc/resolv.conf", NULL };
+	static const char *const fixed[] = { "/proc", "/dev", "/pod", "/etc/resolv.conf", NULL };
 	char dir[PATH_MAX];
 
+	/* "/" is every pod's own root (runtimes open it to resolve paths): a rule
+	 * for it would be the whole host */
+	if (!strcmp(path, "/"))
+		return 1;
 	for (int i = 0; fixed[i]; i++) {
 		size_t n = strlen(fixed[i]);
 		if (!strncmp(path, fixed[i], n) && (path[n] == '\0' || path[n] == '/'))

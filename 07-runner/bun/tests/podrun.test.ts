@@ -216,3 +216,43 @@ describe("cleanup when the Bun supervisor ends", () => {
     }
   });
 });
+
+describe("learn mode", () => {
+  test("Pod.learn() on a Bun worker returns the policy it needed; under it the run has no deny or warn", async () => {
+    const worker = join(EX, "bun/worker.ts");
+    const data = join(EX, "data/public.txt");
+    const args = ["act", `read=${data}`, "env=HOME"];
+    const policy = await Pod.learn({ program: worker, args, stdio: "ignore" });
+    const fs = policy.fs as { read: { allow?: string[] } };
+    expect(fs.read.allow).toContain(data);
+    expect((policy.env as { allow?: string[] }).allow).toContain("HOME");
+    const learned = policy._learned as { runs: { run: number; exit: number }[]; rules: Record<string, number[]> };
+    expect(learned.runs.length).toBe(1);
+    expect(learned.runs[0].exit).toBe(0);
+    expect(learned.rules[`fs.read ${data}`]).toEqual([1]);
+
+    // enforce: the same run, no deny and no warn
+    const pod = await Pod.start({ program: worker, args, policy, stdio: "ignore" });
+    expect(await pod.wait()).toBe(0);
+    const bad = [];
+    for await (const ev of pod.events()) if (ev.action === "deny" || ev.action === "warn") bad.push(ev);
+    expect(bad).toEqual([]);
+    pod.free();
+
+    // without the read rule, exactly that read is denied
+    const fewer = structuredClone(policy) as typeof policy;
+    (fewer.fs as { read: { allow: string[] } }).read.allow = fs.read.allow!.filter((p) => p !== data);
+    const pod2 = await Pod.start({ program: worker, args, policy: fewer, stdio: "ignore" });
+    await pod2.wait();
+    const denied = new Set<string>();
+    for await (const ev of pod2.events()) if (ev.action === "deny" || ev.action === "warn") denied.add(`${ev.cat} ${ev.what}`);
+    expect([...denied]).toEqual([`fs ${data}`]);
+    pod2.free();
+
+    // merge: a second run (another variable) is added as run 2
+    const merged = await Pod.learn({ program: worker, args: ["act", "env=LANG"], merge: policy, stdio: "ignore" });
+    const m = merged._learned as { runs: unknown[]; rules: Record<string, number[]> };
+    expect(m.runs.length).toBe(2);
+    expect(m.rules[`fs.read ${data}`]).toEqual([1]);
+  }, 120000);
+});
