@@ -46,7 +46,10 @@ async function learnThenEnforce(): Promise<void> {
   console.log(`learn: ${program} ${args.join(" ")}`);
   const policy = await Pod.learn({ program, args, stdio: "ignore" });
   const rules = (policy._learned as { rules: Record<string, number[]> }).rules;
-  for (const r of Object.keys(rules)) console.log(`  learned ${r}`);
+  // env rules name every variable the pod was given (this process's environment)
+  const env = Object.keys(rules).filter((r) => r.startsWith("env "));
+  for (const r of Object.keys(rules)) if (!r.startsWith("env ")) console.log(`  learned ${r}`);
+  console.log(`  learned ${env.length} env names (${env.includes("env LANG") ? "LANG among them" : "no LANG"})`);
   for (const [label, pol] of [["enforce the learned policy", policy], ["enforce it without the read rule", dropRead(policy)]] as const) {
     const pod = await Pod.start({ program, args, policy: pol, stdio: "ignore" });
     const status = await pod.wait();
