@@ -34,14 +34,19 @@ struct pr_learn {
 	policy_t *base;           /* the policy as given: what the base would deny */
 	struct learn_item *v;
 	size_t n, cap;
-	uint64_t dropped;         /* requests beyond PR_LEARN_MAX */
+	uint32_t *slot;           /* open addressing: index + 1 into v, 0 = empty */
+	size_t bytes;             /* text kept, bounded by PR_LEARN_BYTES */
+	uint64_t dropped;         /* requests beyond PR_LEARN_MAX / PR_LEARN_BYTES */
 	char *prog;               /* the program's host path (kept past the teardown) */
 	uint64_t lost;            /* eBPF records lost (at the exit event) */
 };
 
-/* At most this many distinct requests are kept (a hostile pod cannot grow
- * the runner without bound); more are counted and make the run incomplete. */
+/* At most this many distinct requests, and this much of their text, are kept
+ * (a hostile pod cannot grow the runner without bound); more are counted and
+ * make the run incomplete. The set is a hash table of twice the size. */
 #define PR_LEARN_MAX 65536
+#define PR_LEARN_BYTES (16u << 20)
+#define PR_LEARN_SLOTS (2 * PR_LEARN_MAX)
 
 /* Default: this many paths directly under one directory become the directory. */
 #define PR_LEARN_GROUP_AT 8
@@ -211,16 +216,29 @@ static void note(struct pr_learn *l, enum pol_cat c, const char *what)
 {
 	struct pol_decision d;
 
+	uint64_t h = 1469598103934665603ULL;
+	size_t i, len;
+
 	memset(&d, 0, sizeof d);
 	if (!what || !*what)
 		return;
 	/* only what the base would have denied is learned */
 	if (policy_decide(l->base, c, what, &d) < 0 || d.action != POL_DENY)
 		return;
-	for (size_t i = l->n; i-- > 0;)
-		if (l->v[i].cat == c && !strcmp(l->v[i].what, what))
+	if (!l->slot && !(l->slot = calloc(PR_LEARN_SLOTS, sizeof *l->slot))) {
+		l->dropped++;
+		return;
+	}
+	for (const char *q = what; *q; q++)
+		h = (h ^ (unsigned char)*q) * 1099511628211ULL;
+	h = (h ^ (uint64_t)c) * 1099511628211ULL;
+	for (i = h % PR_LEARN_SLOTS; l->slot[i]; i = (i + 1) % PR_LEARN_SLOTS) {
+		const struct learn_item *it = &l->v[l->slot[i] - 1];
+		if (it->cat == c && !strcmp(it->what, what))
 			return;
-	if (l->n >= PR_LEARN_MAX) {
+	}
+	len = strlen(what) + 1;
+	if (l->n >= PR_LEARN_MAX || l->bytes + len > PR_LEARN_BYTES) {
 		l->dropped++;
 		return;
 	}
@@ -236,10 +254,12 @@ static void note(struct pr_learn *l, enum pol_cat c, const char *what)
 	}
 	l->v[l->n].cat = c;
 	l->v[l->n].what = strdup(what);
-	if (l->v[l->n].what)
-		l->n++;
-	else
+	if (!l->v[l->n].what) {
 		l->dropped++;
+		return;
+	}
+	l->slot[i] = (uint32_t)++l->n;
+	l->bytes += len;
 }
 
 /*
@@ -338,6 +358,7 @@ void pr_learn_free(struct podrun *p)
 	for (size_t i = 0; i < p->life.lrn->n; i++)
 		free(p->life.lrn->v[i].what);
 	free(p->life.lrn->v);
+	free(p->life.lrn->slot);
 	free(p->life.lrn->prog);
 	policy_free(p->life.lrn->base);
 	free(p->life.lrn);
@@ -393,6 +414,43 @@ static int shared_object(const char *path)
 	if (f)
 		fclose(f);
 	return n == sizeof h && !memcmp(h, "\x7f" "ELF", 4) && h[16] == 3 /* ET_DYN */;
+}
+
+/* Order by category, then parent directory (for grouping). */
+static int cmp_parent(const void *a, const void *b)
+{
+	const struct learn_item *x = a, *y = b;
+	char px[PATH_MAX], py[PATH_MAX];
+	int r;
+
+	if (x->cat != y->cat)
+		return (int)x->cat - (int)y->cat;
+	parent_of(x->what, px, sizeof px);
+	parent_of(y->what, py, sizeof py);
+	r = strcmp(px, py);
+	return r ? r : strcmp(x->what, y->what);
+}
+
+/* The end of a path first, then '/', then every other byte. */
+static int tree_rank(unsigned char c)
+{
+	return c == '\0' ? 0 : c == '/' ? 1 : c + 1;
+}
+
+/* Order by category, then path with '/' before every other byte (a
+ * directory's subtree follows it without a gap); empty entries first. */
+static int cmp_tree(const void *a, const void *b)
+{
+	const struct learn_item *x = a, *y = b;
+	const unsigned char *s, *t;
+
+	if (x->cat != y->cat)
+		return (int)x->cat - (int)y->cat;
+	s = (const unsigned char *)(x->what ? x->what : "");
+	t = (const unsigned char *)(y->what ? y->what : "");
+	for (; *s && *s == *t; s++, t++)
+		;
+	return tree_rank(*s) - tree_rank(*t);
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -466,51 +524,36 @@ static int make_rules(const struct podrun *p, int group_at, struct learn_item **
 		n++;
 	}
 	pr_strv_free(brought.v, brought.n);
-	/* group: >= group_at paths directly under one directory (never "/") */
-	for (size_t i = 0; group_at > 0 && i < n; i++) {
-		size_t count = 0;
-		if ((v[i].cat != POL_FS_READ && v[i].cat != POL_FS_WRITE) || !v[i].what[0])
-			continue;
+	/* group: per side, >= group_at paths directly under one directory (never
+	 * "/") become it; sorted by (category, parent) the candidates are runs */
+	qsort(v, n, sizeof *v, cmp_parent);
+	for (size_t i = 0, j; i < n; i = j) {
+		char d2[PATH_MAX];
 		parent_of(v[i].what, dir, sizeof dir);
-		if (!strcmp(dir, "/"))
-			continue;
-		for (size_t j = 0; j < n; j++) {
-			char d2[PATH_MAX];
-			if (v[j].cat != v[i].cat || !v[j].what[0])
-				continue;
+		for (j = i + 1; j < n && v[j].cat == v[i].cat; j++) {
 			parent_of(v[j].what, d2, sizeof d2);
-			count += !strcmp(d2, dir);
+			if (strcmp(d2, dir))
+				break;
 		}
-		if (count < (size_t)group_at)
+		if ((v[i].cat != POL_FS_READ && v[i].cat != POL_FS_WRITE) || !strcmp(dir, "/") ||
+		    j - i < (size_t)group_at)
 			continue;
-		for (size_t j = 0; j < n; j++) {
-			char d2[PATH_MAX];
-			if (v[j].cat != v[i].cat || !v[j].what[0])
-				continue;
-			parent_of(v[j].what, d2, sizeof d2);
-			if (!strcmp(d2, dir))
-				v[j].what[0] = '\0'; /* covered by the directory */
-		}
+		for (size_t k = i + 1; k < j; k++)
+			v[k].what[0] = '\0'; /* covered by the directory */
 		free(v[i].what);
 		v[i].what = strdup(dir);
-		if (!v[i].what)
-			v[i].what = strdup("");
 	}
-	/* drop the emptied ones, duplicates, paths under a learned directory; sort */
+	/* drop the emptied ones, duplicates and paths under a learned directory:
+	 * sorted with '/' first, a directory's paths follow it directly, so the
+	 * last path kept is the only one that can cover the next */
+	qsort(v, n, sizeof *v, cmp_tree);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
-		int dup = 0;
-		if (!v[i].what || !v[i].what[0]) {
-			free(v[i].what);
-			continue;
-		}
-		for (size_t j = 0; j < n; j++)
-			dup |= j != i && v[j].what && v[j].what[0] && v[j].cat == v[i].cat &&
-				(v[i].cat == POL_FS_READ || v[i].cat == POL_FS_WRITE) &&
-				under_dir(v[i].what, v[j].what);
-		for (size_t j = 0; j < m; j++)
-			dup |= v[j].cat == v[i].cat && !strcmp(v[j].what, v[i].what);
-		if (dup) {
+		const struct learn_item *last = m ? &v[m - 1] : NULL;
+		if (!v[i].what || !v[i].what[0] ||
+		    (last && last->cat == v[i].cat &&
+		     (!strcmp(last->what, v[i].what) ||
+		      ((v[i].cat == POL_FS_READ || v[i].cat == POL_FS_WRITE) && under_dir(v[i].what, last->what))))) {
 			free(v[i].what);
 			continue;
 		}
