@@ -29,6 +29,7 @@ packages=(
   doxygen graphviz  # make docs
   clang-format      # make format-check
   python3           # Python worker SDK and example workers (system python3)
+  python3-pip       # 07-runner learn-mode test: `python3 -m pip --version` learned and enforced
   iproute2 procps psmisc   # ip/ss/ps in tests
   curl openssl      # 05-proxy tests: real clients, local TLS server
   bubblewrap strace tinyproxy wrk   # benchmark peers

@@ -250,6 +250,8 @@ def main():
                    "for i in $(seq 1 60); do /usr/bin/curl -sf --noproxy '*' -o /dev/null "
                    "http://127.0.0.1:18765/ && ok=1 && break; sleep 0.5; done; kill $!; test -n \"$ok\""]
         learn_round_trip("http.server", srv_cmd, ("run", "/usr/bin/curl"), ("run", "/usr/bin/curl", "deny"))
+        # 3b. python3 -m pip --version: a real tool reading its whole package tree
+        learn_round_trip("pip", ["/usr/bin/python3", "-m", "pip", "--version"])
         # 4. a C-lib worker (zinfo.so links libz) and a native worker
         zinfo = os.path.join(EXAMPLE, "build/zinfo.so")
         if check(os.path.exists(zinfo), "example/build/zinfo.so is built"):
