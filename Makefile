@@ -9,7 +9,7 @@
 #   make clean      remove build outputs       make SAN=1 test   ASan + UBSan
 #   make install PREFIX=/usr/local DESTDIR=    a relocatable install (.mk/install.sh)
 #   make try        every chapter's minimal example and "Try this" exercises, checked
-#   make format-check   the files of .mk/format-files match .clang-format
+#   make format-check   every C/C++ source of the tree matches .clang-format
 
 LAYERS := 01-ring 02-ipc 03-sandbox 04-policy 05-proxy 06-ebpf 07-runner
 ACTIVE := $(patsubst %/Makefile,%,$(wildcard $(addsuffix /Makefile,$(LAYERS))))
@@ -77,10 +77,14 @@ try: all
 	  elif [ "$${POD_REQUIRE_PRIVILEGED:-0}" = 1 ]; then echo "FAIL: $$l: make try needs root"; exit 1; \
 	  else echo "SKIP: $$l: make try needs root"; fi; done
 
+# Every C and C++ source of the layers, the example and .mk (build output and
+# fetched dependencies left out).
+FORMAT_FILES = $(shell find 0[1-7]-* example .mk \( -name build -o -name node_modules \) -prune \
+	-o \( -name '*.[ch]' -o -name '*.cpp' \) -print)
+
 format-check:
-	@files=$$(grep -v '^#' .mk/format-files); \
-	clang-format --style=file --dry-run --Werror $$files && \
-	echo "  OK       $$(echo $$files | wc -w) files match .clang-format (.mk/format-files)"
+	@clang-format --style=file --dry-run --Werror $(FORMAT_FILES) && \
+	echo "  OK       $(words $(FORMAT_FILES)) files match .clang-format"
 
 install: all
 	@.mk/install.sh "$(DESTDIR)" "$(PREFIX)"

@@ -32,16 +32,15 @@ static inline int pod_is_root(void)
  * Skip the current Check test unless @p cond holds. Use at the top of a
  * START_TEST body. Fails instead of skipping when POD_REQUIRE_PRIVILEGED=1.
  */
-#define POD_REQUIRE(cond, reason)                                              \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			if (pod_privileged_required())                         \
-				ck_abort_msg("required but unavailable: %s",   \
-					     (reason));                        \
-			printf("SKIP: %s (%s)\n", (reason), __func__);         \
-			fflush(stdout);                                        \
-			return;                                                \
-		}                                                              \
+#define POD_REQUIRE(cond, reason)                                                                  \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			if (pod_privileged_required())                                             \
+				ck_abort_msg("required but unavailable: %s", (reason));            \
+			printf("SKIP: %s (%s)\n", (reason), __func__);                             \
+			fflush(stdout);                                                            \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 /** Shorthand: skip unless running as root. */

@@ -46,8 +46,8 @@ enum kind { K_RING, K_SOCK, K_PIPE, K_SPSC, K_COUNT };
 struct chan {
 	enum kind kind;
 	ring_shm_t *shm;
-	int fd[2][2]; /* [direction][0 = read end, 1 = write end] */
-	void *q[2];   /* K_SPSC: one queue per direction */
+	int fd[2][2];  /* [direction][0 = read end, 1 = write end] */
+	void *q[2];    /* K_SPSC: one queue per direction */
 	uint32_t size; /* K_SPSC: its element size */
 };
 
@@ -96,16 +96,21 @@ static void chan_open(struct chan *c, enum kind kind, uint32_t size)
 			/* buffer as much as the ring holds (FORCE needs root; else capped) */
 			for (int i = 0; i < 2; i++) {
 				int sz = RING_CAP;
-				if (setsockopt(c->fd[d][i], SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-					setsockopt(c->fd[d][i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-				if (setsockopt(c->fd[d][i], SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-					setsockopt(c->fd[d][i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+				if (setsockopt(c->fd[d][i], SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+					       sizeof(sz)) < 0)
+					setsockopt(c->fd[d][i], SOL_SOCKET, SO_SNDBUF, &sz,
+						   sizeof(sz));
+				if (setsockopt(c->fd[d][i], SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+					       sizeof(sz)) < 0)
+					setsockopt(c->fd[d][i], SOL_SOCKET, SO_RCVBUF, &sz,
+						   sizeof(sz));
 			}
 			break;
 		case K_PIPE:
 			if (pipe(c->fd[d]) < 0)
 				die("pipe", errno);
-			fcntl(c->fd[d][1], F_SETPIPE_SZ, (int)RING_CAP); /* same buffering as the ring */
+			fcntl(c->fd[d][1], F_SETPIPE_SZ,
+			      (int)RING_CAP); /* same buffering as the ring */
 			break;
 		default:
 			break;
@@ -254,12 +259,13 @@ static unsigned chan_send_many(struct chan *c, int d, uint32_t size, unsigned co
 	unsigned spins = 0;
 	int k;
 	for (unsigned i = 0; i < count; i++) {
-		iov[i] = (struct iovec){sbuf + (size_t)i * size, size};
-		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		iov[i] = (struct iovec){ sbuf + (size_t)i * size, size };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
 	switch (c->kind) {
 	case K_RING:
-		while ((k = ring_write_batch(ring_shm_ring(c->shm, (enum ring_dir)d), iov, count)) == 0)
+		while ((k = ring_write_batch(ring_shm_ring(c->shm, (enum ring_dir)d), iov,
+					     count)) == 0)
 			relax(&spins);
 		if (k < 0)
 			die("ring_write_batch", k);
@@ -279,7 +285,8 @@ static unsigned chan_send_many(struct chan *c, int d, uint32_t size, unsigned co
 }
 
 /* Receive what is there, up to @p count messages (>= 1; blocks/spins for one). */
-static unsigned chan_recv_many(struct chan *c, int d, uint32_t size, unsigned count, uint64_t *pipe_bytes)
+static unsigned chan_recv_many(struct chan *c, int d, uint32_t size, unsigned count,
+			       uint64_t *pipe_bytes)
 {
 	struct iovec iov[MAX_BATCH];
 	struct mmsghdr mm[MAX_BATCH];
@@ -288,8 +295,8 @@ static unsigned chan_recv_many(struct chan *c, int d, uint32_t size, unsigned co
 	int k;
 	switch (c->kind) {
 	case K_RING:
-		while ((k = ring_read_batch(ring_shm_ring(c->shm, (enum ring_dir)d), rbuf, (size_t)count * size,
-					    lens, count)) == 0)
+		while ((k = ring_read_batch(ring_shm_ring(c->shm, (enum ring_dir)d), rbuf,
+					    (size_t)count * size, lens, count)) == 0)
 			relax(&spins);
 		if (k < 0)
 			die("ring_read_batch", k);
@@ -300,8 +307,9 @@ static unsigned chan_recv_many(struct chan *c, int d, uint32_t size, unsigned co
 		return (unsigned)k;
 	case K_SOCK:
 		for (unsigned i = 0; i < count; i++) {
-			iov[i] = (struct iovec){rbuf + (size_t)i * size, size};
-			mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+			iov[i] = (struct iovec){ rbuf + (size_t)i * size, size };
+			mm[i] =
+			    (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 		}
 		if ((k = recvmmsg(c->fd[d][0], mm, count, MSG_WAITFORONE, NULL)) <= 0)
 			die("recvmmsg", errno);
@@ -528,11 +536,11 @@ struct size_case {
 };
 
 static const struct size_case cases[] = {
-	{"16B", 16, 2000000, 50000, 32},
-	{"64B", 64, 2000000, 50000, 32},
-	{"1KiB", 1024, 500000, 50000, 32},
+	{ "16B", 16, 2000000, 50000, 32 },
+	{ "64B", 64, 2000000, 50000, 32 },
+	{ "1KiB", 1024, 500000, 50000, 32 },
 	/* a 64 KiB frame already amortizes its one release store: no batching */
-	{"64KiB", 64 * 1024, 20000, 5000, 1},
+	{ "64KiB", 64 * 1024, 20000, 5000, 1 },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -568,13 +576,16 @@ static void measure(struct results *res)
 					res->rate[i][m][k] = res->rate[i][M_SINGLE][k];
 					continue;
 				}
-				res->rate[i][m][k] = stream_rate((enum kind)k, cases[i].size,
-								 k == K_RING || k == K_SPSC ? cases[i].n_ring : cases[i].n_sys, 0);
+				res->rate[i][m][k] = stream_rate(
+				    (enum kind)k, cases[i].size,
+				    k == K_RING || k == K_SPSC ? cases[i].n_ring : cases[i].n_sys,
+				    0);
 			}
 	res->zc = stream_rate(K_RING, 64 * 1024, 20000, 1);
 	/* 2. ping-pong latency */
 	for (int k = 0; k < K_COUNT; k++)
-		res->rtt[k] = pingpong_ns((enum kind)k, 64, k == K_RING || k == K_SPSC ? 200000 : 5000);
+		res->rtt[k] =
+		    pingpong_ns((enum kind)k, 64, k == K_RING || k == K_SPSC ? 200000 : 5000);
 	/* 3. the copy a 64 KiB message cannot avoid */
 	res->mcpy = memcpy_gbs(64 * 1024, 20000);
 	/* 4. the cross-core floor of a 64 KiB hand-over */
@@ -583,8 +594,8 @@ static void measure(struct results *res)
 
 static void print_table(const struct results *res)
 {
-	printf("%-26s %14s %14s %14s %14s %9s %9s %9s\n", "figure", "ring", "socketpair", "pipe", "boost spsc",
-	       "x sock", "x pipe", "x spsc");
+	printf("%-26s %14s %14s %14s %14s %9s %9s %9s\n", "figure", "ring", "socketpair", "pipe",
+	       "boost spsc", "x sock", "x pipe", "x spsc");
 	for (size_t i = 0; i < NCASES; i++)
 		for (int m = 0; m < M_COUNT; m++) {
 			char label[48];
@@ -593,24 +604,29 @@ static void print_table(const struct results *res)
 				continue;
 			snprintf(label, sizeof(label), "stream %s %s msgs/s", cases[i].name,
 				 m == M_SINGLE ? "1/call" : "batch32");
-			printf("%-26s %14.0f %14.0f %14.0f %14.0f %9.1f %9.1f %9.2f\n", label, r[K_RING], r[K_SOCK],
-			       r[K_PIPE], r[K_SPSC], r[K_RING] / r[K_SOCK], r[K_RING] / r[K_PIPE],
-			       r[K_RING] / r[K_SPSC]);
+			printf("%-26s %14.0f %14.0f %14.0f %14.0f %9.1f %9.1f %9.2f\n", label,
+			       r[K_RING], r[K_SOCK], r[K_PIPE], r[K_SPSC], r[K_RING] / r[K_SOCK],
+			       r[K_RING] / r[K_PIPE], r[K_RING] / r[K_SPSC]);
 		}
 	const double *r = res->rate[NCASES - 1][M_SINGLE];
 	printf("%-26s %14.2f %14.2f %14.2f %14.2f\n", "stream 64KiB GB/s", r[K_RING] * 65536 / 1e9,
 	       r[K_SOCK] * 65536 / 1e9, r[K_PIPE] * 65536 / 1e9, r[K_SPSC] * 65536 / 1e9);
-	printf("%-26s %14.2f   (one buffer, one flag, two cores; memcpy 64 KiB on one core: %.2f GB/s)\n",
+	printf("%-26s %14.2f   (one buffer, one flag, two cores; memcpy 64 KiB on one core: %.2f "
+	       "GB/s)\n",
 	       "cross-core floor GB/s", res->xfloor, res->mcpy);
-	printf("%-26s %14.2f   (reserve+memcpy in, peek+touch every line)\n", "stream 64KiB 0-copy GB/s",
-	       res->zc * 65536 / 1e9);
-	printf("%-26s %14.0f %14.0f %14.0f %14.0f %9.4f %9.4f %9.2f\n", "ping-pong 64B RTT ns", res->rtt[K_RING],
-	       res->rtt[K_SOCK], res->rtt[K_PIPE], res->rtt[K_SPSC], res->rtt[K_RING] / res->rtt[K_SOCK],
-	       res->rtt[K_RING] / res->rtt[K_PIPE], res->rtt[K_RING] / res->rtt[K_SPSC]);
-	printf("batch32 = ring_write_batch/ring_read_batch, sendmmsg/recvmmsg, one write()/read() of the\n"
-	       "whole batch on the pipe, bulk push/pop on the spsc_queue. Ring and spsc_queue ping-pong\n"
+	printf("%-26s %14.2f   (reserve+memcpy in, peek+touch every line)\n",
+	       "stream 64KiB 0-copy GB/s", res->zc * 65536 / 1e9);
+	printf("%-26s %14.0f %14.0f %14.0f %14.0f %9.4f %9.4f %9.2f\n", "ping-pong 64B RTT ns",
+	       res->rtt[K_RING], res->rtt[K_SOCK], res->rtt[K_PIPE], res->rtt[K_SPSC],
+	       res->rtt[K_RING] / res->rtt[K_SOCK], res->rtt[K_RING] / res->rtt[K_PIPE],
+	       res->rtt[K_RING] / res->rtt[K_SPSC]);
+	printf("batch32 = ring_write_batch/ring_read_batch, sendmmsg/recvmmsg, one write()/read() "
+	       "of the\n"
+	       "whole batch on the pipe, bulk push/pop on the spsc_queue. Ring and spsc_queue "
+	       "ping-pong\n"
 	       "busy-poll; socketpair and pipe block in the kernel.\n"
-	       "Every figure is the best of %d runs.\n\n", RUNS);
+	       "Every figure is the best of %d runs.\n\n",
+	       RUNS);
 }
 
 static void print_bench_lines(const struct results *res)
@@ -620,36 +636,43 @@ static void print_bench_lines(const struct results *res)
 		/* stream_64KiB is the GB/s-vs-memcpy line below: one name, one figure.
 		 * The headline compares the same work: batched ring against batched
 		 * socketpair (sendmmsg/recvmmsg) where the case batches. */
-		printf("BENCH 01-ring stream_%s%s %.0f msgs/s vs=socketpair ratio=%.2f\n", cases[i].name,
-		       i == NCASES - 1 ? "_vs_socketpair" : "", many[K_RING], many[K_RING] / many[K_SOCK]);
+		printf("BENCH 01-ring stream_%s%s %.0f msgs/s vs=socketpair ratio=%.2f\n",
+		       cases[i].name, i == NCASES - 1 ? "_vs_socketpair" : "", many[K_RING],
+		       many[K_RING] / many[K_SOCK]);
 		if (cases[i].batch > 1) {
 			/* one message per call on both sides */
-			printf("BENCH 01-ring stream_%s_1call %.0f msgs/s vs=socketpair ratio=%.2f\n", cases[i].name,
-			       one[K_RING], one[K_RING] / one[K_SOCK]);
+			printf(
+			    "BENCH 01-ring stream_%s_1call %.0f msgs/s vs=socketpair ratio=%.2f\n",
+			    cases[i].name, one[K_RING], one[K_RING] / one[K_SOCK]);
 			/* what the batched ring gains over a plain one-per-call socket user */
-			printf("BENCH 01-ring stream_%s_vs_socketpair_1call %.0f msgs/s vs=socketpair_1call ratio=%.2f\n",
+			printf("BENCH 01-ring stream_%s_vs_socketpair_1call %.0f msgs/s "
+			       "vs=socketpair_1call ratio=%.2f\n",
 			       cases[i].name, many[K_RING], many[K_RING] / one[K_SOCK]);
 		}
-		printf("BENCH 01-ring stream_%s_vs_pipe %.0f msgs/s vs=pipe ratio=%.2f\n", cases[i].name, many[K_RING],
-		       many[K_RING] / many[K_PIPE]);
+		printf("BENCH 01-ring stream_%s_vs_pipe %.0f msgs/s vs=pipe ratio=%.2f\n",
+		       cases[i].name, many[K_RING], many[K_RING] / many[K_PIPE]);
 	}
-	double gbs = res->rate[NCASES - 1][M_SINGLE][K_RING] * 65536 / 1e9, zc = res->zc * 65536 / 1e9;
+	double gbs = res->rate[NCASES - 1][M_SINGLE][K_RING] * 65536 / 1e9,
+	       zc = res->zc * 65536 / 1e9;
 	printf("BENCH 01-ring stream_64KiB %.2f GB/s vs=memcpy ratio=%.2f\n", gbs, gbs / res->mcpy);
-	printf("BENCH 01-ring stream_64KiB_zerocopy %.2f GB/s vs=memcpy ratio=%.2f\n", zc, zc / res->mcpy);
+	printf("BENCH 01-ring stream_64KiB_zerocopy %.2f GB/s vs=memcpy ratio=%.2f\n", zc,
+	       zc / res->mcpy);
 	/* the right references for a cross-core stream */
-	printf("BENCH 01-ring stream_64KiB_vs_crosscore %.2f GB/s vs=crosscore_floor ratio=%.2f\n", gbs,
-	       gbs / res->xfloor);
+	printf("BENCH 01-ring stream_64KiB_vs_crosscore %.2f GB/s vs=crosscore_floor ratio=%.2f\n",
+	       gbs, gbs / res->xfloor);
 	printf("BENCH 01-ring stream_64KiB_vs_boost_spsc %.2f GB/s vs=boost_spsc ratio=%.2f\n", gbs,
 	       gbs / (res->rate[NCASES - 1][M_SINGLE][K_SPSC] * 65536 / 1e9));
 	for (size_t i = 0; i + 1 < NCASES; i++) {
 		const double *one = res->rate[i][M_SINGLE], *many = res->rate[i][M_BATCH];
-		printf("BENCH 01-ring stream_%s_vs_boost_spsc %.0f msgs/s vs=boost_spsc ratio=%.2f\n",
-		       cases[i].name, many[K_RING], many[K_RING] / many[K_SPSC]);
-		printf("BENCH 01-ring stream_%s_1call_vs_boost_spsc %.0f msgs/s vs=boost_spsc_1call ratio=%.2f\n",
+		printf(
+		    "BENCH 01-ring stream_%s_vs_boost_spsc %.0f msgs/s vs=boost_spsc ratio=%.2f\n",
+		    cases[i].name, many[K_RING], many[K_RING] / many[K_SPSC]);
+		printf("BENCH 01-ring stream_%s_1call_vs_boost_spsc %.0f msgs/s "
+		       "vs=boost_spsc_1call ratio=%.2f\n",
 		       cases[i].name, one[K_RING], one[K_RING] / one[K_SPSC]);
 	}
-	printf("BENCH 01-ring pingpong_64B_vs_boost_spsc %.0f ns vs=boost_spsc ratio=%.4f\n", res->rtt[K_RING],
-	       res->rtt[K_RING] / res->rtt[K_SPSC]);
+	printf("BENCH 01-ring pingpong_64B_vs_boost_spsc %.0f ns vs=boost_spsc ratio=%.4f\n",
+	       res->rtt[K_RING], res->rtt[K_RING] / res->rtt[K_SPSC]);
 	printf("BENCH 01-ring pingpong_64B %.0f ns vs=socketpair ratio=%.4f\n", res->rtt[K_RING],
 	       res->rtt[K_RING] / res->rtt[K_SOCK]);
 	printf("BENCH 01-ring pingpong_64B_vs_pipe %.0f ns vs=pipe ratio=%.4f\n", res->rtt[K_RING],
@@ -664,8 +687,10 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	memset(sbuf, 0x5a, sizeof(sbuf));
 	measure(&res);
-	printf("01-ring benchmark: %d CPUs%s, ring capacity %u KiB, loadavg %.2f before / %.2f after\n", ncpu,
-	       ncpu >= 2 ? " (producer pinned to CPU 0, consumer to CPU 1)" : "", RING_CAP / 1024, la0, loadavg());
+	printf("01-ring benchmark: %d CPUs%s, ring capacity %u KiB, loadavg %.2f before / %.2f "
+	       "after\n",
+	       ncpu, ncpu >= 2 ? " (producer pinned to CPU 0, consumer to CPU 1)" : "",
+	       RING_CAP / 1024, la0, loadavg());
 	print_table(&res);
 	print_bench_lines(&res);
 	return 0;

@@ -16,7 +16,8 @@
 
 #include "peer_spsc.h"
 
-namespace {
+namespace
+{
 
 constexpr size_t kBytes = 1u << 20;
 
@@ -29,7 +30,8 @@ using Queue = boost::lockfree::spsc_queue<Msg<S>, boost::lockfree::capacity<kByt
 
 template <uint32_t S> void *create()
 {
-	void *m = mmap(nullptr, sizeof(Queue<S>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *m = mmap(nullptr, sizeof(Queue<S>), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return nullptr;
 	auto *q = new (m) Queue<S>();
@@ -72,7 +74,9 @@ template <uint32_t S> unsigned pop(void *q, void *dst, unsigned count)
 
 extern "C" void *spsc_create(uint32_t size)
 {
-#define X(S) if (size == S) return create<S>();
+#define X(S)                                                                                       \
+	if (size == S)                                                                             \
+		return create<S>();
 	SIZES(X)
 #undef X
 	return nullptr;
@@ -82,14 +86,18 @@ extern "C" void spsc_destroy(void *q, uint32_t size)
 {
 	if (!q)
 		return;
-#define X(S) if (size == S) destroy<S>(q);
+#define X(S)                                                                                       \
+	if (size == S)                                                                             \
+		destroy<S>(q);
 	SIZES(X)
 #undef X
 }
 
 extern "C" unsigned spsc_push(void *q, uint32_t size, const void *src, unsigned count)
 {
-#define X(S) if (size == S) return push<S>(q, src, count);
+#define X(S)                                                                                       \
+	if (size == S)                                                                             \
+		return push<S>(q, src, count);
 	SIZES(X)
 #undef X
 	return 0;
@@ -97,7 +105,9 @@ extern "C" unsigned spsc_push(void *q, uint32_t size, const void *src, unsigned 
 
 extern "C" unsigned spsc_pop(void *q, uint32_t size, void *dst, unsigned count)
 {
-#define X(S) if (size == S) return pop<S>(q, dst, count);
+#define X(S)                                                                                       \
+	if (size == S)                                                                             \
+		return pop<S>(q, dst, count);
 	SIZES(X)
 #undef X
 	return 0;

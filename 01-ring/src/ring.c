@@ -128,7 +128,7 @@ static int prod_place(struct ring *r, uint32_t len, uint64_t *pos)
 		return ret;
 	/* Unpublished bytes: the consumer will not look before our release store. */
 	if (skip)
-		memcpy(r->data + off, &(uint32_t){RING_WRAP}, RING_LEN_BYTES);
+		memcpy(r->data + off, &(uint32_t){ RING_WRAP }, RING_LEN_BYTES);
 	*pos = r->prod + skip;
 	return 0;
 }
@@ -399,11 +399,11 @@ int64_t ring_used(ring_t *r)
 	if (!r)
 		return -EINVAL;
 	uint64_t prod = __atomic_load_n(&r->used_as_producer, __ATOMIC_RELAXED)
-				? __atomic_load_n(&r->prod, __ATOMIC_RELAXED)
-				: __atomic_load_n(&r->ctl->prod, __ATOMIC_ACQUIRE);
+			    ? __atomic_load_n(&r->prod, __ATOMIC_RELAXED)
+			    : __atomic_load_n(&r->ctl->prod, __ATOMIC_ACQUIRE);
 	uint64_t cons = __atomic_load_n(&r->used_as_consumer, __ATOMIC_RELAXED)
-				? __atomic_load_n(&r->cons, __ATOMIC_RELAXED)
-				: __atomic_load_n(&r->ctl->cons, __ATOMIC_ACQUIRE);
+			    ? __atomic_load_n(&r->cons, __ATOMIC_RELAXED)
+			    : __atomic_load_n(&r->ctl->cons, __ATOMIC_ACQUIRE);
 	if (prod - cons > r->cap || (prod & 7) || (cons & 7))
 		return -EPROTO;
 	return (int64_t)(prod - cons);

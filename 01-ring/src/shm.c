@@ -28,14 +28,14 @@
 #define RING_GUARD 4096u
 
 struct ring_shm {
-	struct ring ring[2];     /* private handles, one per direction (first: alignment) */
-	struct ring_hdr *hdr;    /* start of the object in our address space */
-	uint8_t *map_base;       /* start of the reservation, guard page included */
-	size_t map_len;          /* guard + object + guard */
-	uint32_t cap;            /* trusted, validated capacity */
-	int fd;                  /* owned descriptor of the object */
-	int owner;               /* we created it: destroy unlinks a remaining name */
-	int named;               /* name[] still exists in /dev/shm (as far as we know) */
+	struct ring ring[2];  /* private handles, one per direction (first: alignment) */
+	struct ring_hdr *hdr; /* start of the object in our address space */
+	uint8_t *map_base;    /* start of the reservation, guard page included */
+	size_t map_len;       /* guard + object + guard */
+	uint32_t cap;         /* trusted, validated capacity */
+	int fd;               /* owned descriptor of the object */
+	int owner;            /* we created it: destroy unlinks a remaining name */
+	int named;            /* name[] still exists in /dev/shm (as far as we know) */
 	char name[RING_NAME_MAX];
 };
 
@@ -57,10 +57,12 @@ static int capacity_ok(uint32_t cap)
 static int map_guarded(struct ring_shm *shm, int fd, size_t size)
 {
 	size_t len = size + 2 * RING_GUARD;
-	uint8_t *base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *base =
+	    mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -errno;
-	void *obj = mmap(base + RING_GUARD, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	void *obj =
+	    mmap(base + RING_GUARD, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (obj == MAP_FAILED) {
 		int err = -errno;
 		munmap(base, len);
@@ -84,7 +86,8 @@ static int random_name(char *buf, size_t len)
 
 static struct ring_shm *shm_alloc(void)
 {
-	struct ring_shm *shm = aligned_alloc(RING_LINE, (sizeof(*shm) + RING_LINE - 1) & ~(size_t)(RING_LINE - 1));
+	struct ring_shm *shm =
+	    aligned_alloc(RING_LINE, (sizeof(*shm) + RING_LINE - 1) & ~(size_t)(RING_LINE - 1));
 	if (!shm)
 		return NULL;
 	memset(shm, 0, sizeof(*shm));

@@ -108,8 +108,9 @@ static void die_with_parent(void)
 /* Has child @p pid exited? (not reaped: the test's waitpid still gets its status) */
 static int peer_gone(pid_t pid)
 {
-	siginfo_t si = {0};
-	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+	siginfo_t si = { 0 };
+	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == pid;
 }
 
 /* Move an empty ring's position (both counters) to data offset @p off. */
@@ -279,12 +280,12 @@ START_TEST(test_attach_rejects_header_not_matching_object)
 
 	expect_attach_fails(shm, &h->magic, 8, 0x1234);
 	expect_attach_fails(shm, &h->version, 4, RING_VERSION + 1);
-	expect_attach_fails(shm, &h->capacity, 4, CAP * 2);  /* bigger than the object */
-	expect_attach_fails(shm, &h->capacity, 4, CAP / 2);  /* smaller than the object */
-	expect_attach_fails(shm, &h->capacity, 4, CAP + 8);  /* not a power of two */
+	expect_attach_fails(shm, &h->capacity, 4, CAP * 2); /* bigger than the object */
+	expect_attach_fails(shm, &h->capacity, 4, CAP / 2); /* smaller than the object */
+	expect_attach_fails(shm, &h->capacity, 4, CAP + 8); /* not a power of two */
 	expect_attach_fails(shm, &h->data_offset, 4, 0);
-	expect_attach_fails(shm, &h->ring[0].prod, 8, CAP + 8);  /* counters out of range */
-	expect_attach_fails(shm, &h->ring[1].cons, 8, 4);        /* misaligned */
+	expect_attach_fails(shm, &h->ring[0].prod, 8, CAP + 8); /* counters out of range */
+	expect_attach_fails(shm, &h->ring[1].cons, 8, 4);       /* misaligned */
 	peer_unmap(shm, h);
 	ring_shm_destroy(shm);
 }
@@ -386,7 +387,7 @@ START_TEST(test_max_frame_fits_and_oversize_is_rejected)
 	ring_shm_t *shm = make_shm(CAP);
 	ring_t *r = ring_shm_ring(shm, RING_DIR_TO_POD);
 	static uint8_t big[MAXF + 1], out[MAXF + 1];
-	struct iovec iov = {big, MAXF + 1};
+	struct iovec iov = { big, MAXF + 1 };
 	void *p;
 	fill(big, sizeof(big), 7);
 	ck_assert_int_eq(ring_write(r, big, MAXF + 1), -EMSGSIZE);
@@ -470,7 +471,7 @@ START_TEST(test_batches_stop_at_first_frame_that_does_not_fit)
 	struct iovec iov[6];
 	uint32_t lens[6];
 	for (int i = 0; i < 6; i++)
-		iov[i] = (struct iovec){payload, 1000}; /* 1008 bytes each: 4 fit */
+		iov[i] = (struct iovec){ payload, 1000 }; /* 1008 bytes each: 4 fit */
 	fill(payload, sizeof(payload), 3);
 	ck_assert_int_eq(ring_write_batch(r, iov, 6), 4);
 	ck_assert_int_eq(ring_write_batch(r, iov, 6), 0); /* full: 0, not -EAGAIN */
@@ -519,7 +520,7 @@ END_TEST
 
 START_TEST(test_frame_round_trips_at_every_offset)
 {
-	static const uint32_t lens[] = {0, 1, 3, 4, 5, 12, 59, 100, 507, MAXF - 1, MAXF};
+	static const uint32_t lens[] = { 0, 1, 3, 4, 5, 12, 59, 100, 507, MAXF - 1, MAXF };
 	ring_shm_t *shm = make_shm(CAP);
 	ring_t *r = ring_shm_ring(shm, RING_DIR_TO_POD);
 	static uint8_t in[MAXF], out[MAXF];
@@ -528,7 +529,8 @@ START_TEST(test_frame_round_trips_at_every_offset)
 	for (uint32_t off = 0; off < CAP; off += 8) {
 		for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
 			uint32_t len = lens[k], tail = CAP - off;
-			uint32_t expect_used = fbytes(len) <= tail ? fbytes(len) : tail + fbytes(len);
+			uint32_t expect_used =
+			    fbytes(len) <= tail ? fbytes(len) : tail + fbytes(len);
 			move_to_offset(r, CAP, off);
 			fill(in, len, off * 31 + k);
 			ck_assert_int_eq(ring_write(r, in, len), 0);
@@ -561,7 +563,7 @@ START_TEST(test_batch_crosses_the_end_in_order)
 		move_to_offset(r, CAP, off & ~7u);
 		for (int i = 0; i < 5; i++) {
 			memset(a, 0, sizeof(a));
-			iov[i] = (struct iovec){a, (size_t)(i * 70)};
+			iov[i] = (struct iovec){ a, (size_t)(i * 70) };
 		}
 		fill(a, sizeof(a), off);
 		ck_assert_int_eq(ring_write_batch(r, iov, 5), 5);
@@ -648,7 +650,7 @@ static int doorbell_consumer_ring(ring_t *r, int efd, unsigned frames)
 			return 1;
 		if (ring_prepare_wait(r) != 1)
 			continue;
-		struct pollfd pfd = {efd, POLLIN, 0};
+		struct pollfd pfd = { efd, POLLIN, 0 };
 		if (poll(&pfd, 1, 20000) != 1)
 			return 3;
 		uint64_t v;
@@ -871,8 +873,9 @@ START_TEST(test_reader_batch_rejects_producer_moved_back_below_read_position)
 	uint32_t lens[4];
 	pod_writes_frame(&h, 0, 4, 8);
 	pod_writes_frame(&h, 8, 4, 16);
-	ck_assert_int_eq(ring_read(h.r, out, sizeof(out)), 4); /* runner caches prod = 16, cons = 8 */
-	h.ctl->prod = 8; /* back below the batch's read position once it passed the cache */
+	ck_assert_int_eq(ring_read(h.r, out, sizeof(out)),
+			 4); /* runner caches prod = 16, cons = 8 */
+	h.ctl->prod = 8;     /* back below the batch's read position once it passed the cache */
 	/* the cached frame is fine; the refresh at 16 sees prod 8 < 16: stop there */
 	ck_assert_int_eq(ring_read_batch(h.r, out, sizeof(out), lens, 4), 1);
 	ck_assert_uint_eq(lens[0], 4);
@@ -894,7 +897,7 @@ START_TEST(test_writer_rejects_consumer_ahead_of_producer)
 	pod->ring[RING_DIR_TO_POD].cons = CAP + 64; /* consumed more than was produced */
 	ck_assert_int_eq(ring_write(r, frame, sizeof(frame)), -EPROTO);
 	ck_assert_int_eq(ring_reserve(r, 8, &p), -EPROTO);
-	struct iovec iov = {frame, 8};
+	struct iovec iov = { frame, 8 };
 	ck_assert_int_eq(ring_write_batch(r, &iov, 1), -EPROTO);
 	ck_assert_int_eq(ring_used(r), -EPROTO);
 	ck_assert_int_eq(ring_free(r), -EPROTO);
@@ -921,7 +924,7 @@ END_TEST
  */
 static void scribble_one(struct ring_hdr *h, uint64_t v, int phase)
 {
-	static const int pick[3][4] = {{0, 1, 4, 8}, {4, 5, 6, 8}, {2, 3, 7, 5}};
+	static const int pick[3][4] = { { 0, 1, 4, 8 }, { 4, 5, 6, 8 }, { 2, 3, 7, 5 } };
 	int d = (int)(v & 1);
 	struct ring_ctl *c = &h->ring[d];
 	uint32_t *words = (uint32_t *)peer_data(h, (enum ring_dir)d, CAP);
@@ -929,19 +932,37 @@ static void scribble_one(struct ring_hdr *h, uint64_t v, int phase)
 	uint32_t w = (uint32_t)(v >> 32);
 	int what = (v >> 1) % 16 < 4 ? (int)((v >> 1) % 9) : pick[phase][(v >> 5) % 4];
 	switch (what) {
-	case 0: __atomic_store_n(&c->prod, v, __ATOMIC_RELAXED); break;
-	case 1: __atomic_store_n(&c->cons, v, __ATOMIC_RELAXED); break;
-	case 2: __atomic_store_n(d ? &c->prod : &c->cons, near - CAP + (w % (2 * CAP / 8)) * 8, __ATOMIC_RELAXED); break;
-	case 3: __atomic_store_n(d ? &c->prod : &c->cons, near + (w % 64) * 8, __ATOMIC_RELAXED); break;
-	case 4: __atomic_store_n(&words[w % (CAP / 4)], w % (2 * MAXF), __ATOMIC_RELAXED); break;
-	case 5: __atomic_store_n(&words[(w % (CAP / 8)) * 2], (v >> 20) & 1 ? RING_WRAP : w % 64, __ATOMIC_RELAXED); break;
-	case 6: __atomic_store_n(&words[w % (CAP / 4)], w, __ATOMIC_RELAXED); break;
+	case 0:
+		__atomic_store_n(&c->prod, v, __ATOMIC_RELAXED);
+		break;
+	case 1:
+		__atomic_store_n(&c->cons, v, __ATOMIC_RELAXED);
+		break;
+	case 2:
+		__atomic_store_n(d ? &c->prod : &c->cons, near - CAP + (w % (2 * CAP / 8)) * 8,
+				 __ATOMIC_RELAXED);
+		break;
+	case 3:
+		__atomic_store_n(d ? &c->prod : &c->cons, near + (w % 64) * 8, __ATOMIC_RELAXED);
+		break;
+	case 4:
+		__atomic_store_n(&words[w % (CAP / 4)], w % (2 * MAXF), __ATOMIC_RELAXED);
+		break;
+	case 5:
+		__atomic_store_n(&words[(w % (CAP / 8)) * 2], (v >> 20) & 1 ? RING_WRAP : w % 64,
+				 __ATOMIC_RELAXED);
+		break;
+	case 6:
+		__atomic_store_n(&words[w % (CAP / 4)], w, __ATOMIC_RELAXED);
+		break;
 	case 7: /* a well-formed frame right where the runner reads next */
 		near = __atomic_load_n(&c->cons, __ATOMIC_RELAXED);
 		__atomic_store_n(&words[(near % CAP) / 4], w % 64, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->prod, near + 72, __ATOMIC_RELAXED);
 		break;
-	default: __atomic_store_n(&c->waiting, w, __ATOMIC_RELAXED); break;
+	default:
+		__atomic_store_n(&c->waiting, w, __ATOMIC_RELAXED);
+		break;
 	}
 }
 
@@ -955,7 +976,9 @@ static void scribble(ring_shm_t *shm, double seconds)
 		int phase = (int)((i / 4096) % 3);
 		if (i % 4096 == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
-			if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > seconds)
+			if ((double)(t.tv_sec - t0.tv_sec) +
+				(double)(t.tv_nsec - t0.tv_nsec) / 1e9 >
+			    seconds)
 				break;
 			for (int d = 0; phase && d < 2; d++) {
 				uint64_t base = (splitmix(x++) % 4096) * 8;
@@ -977,7 +1000,8 @@ struct attack_counts {
 /* Steps of attack_step(): 0-4 and 6 use the incoming ring, the others write. */
 #define ATTACK_STEPS 10
 #define ATTACK_IS_READ(i) ((i) % ATTACK_STEPS < 3)
-#define ATTACK_IS_WRITE(i) ((i) % ATTACK_STEPS == 5 || (i) % ATTACK_STEPS == 7 || (i) % ATTACK_STEPS == 8)
+#define ATTACK_IS_WRITE(i)                                                                         \
+	((i) % ATTACK_STEPS == 5 || (i) % ATTACK_STEPS == 7 || (i) % ATTACK_STEPS == 8)
 
 /* The producer side: a reservation stays inside the data area; commit or abort it. */
 static int attack_reserve(ring_t *out, unsigned long i)
@@ -1000,7 +1024,7 @@ static int attack_write_batch(ring_t *out, const uint8_t *buf, unsigned long i)
 {
 	struct iovec iov[4];
 	for (int k = 0; k < 4; k++)
-		iov[k] = (struct iovec){(void *)buf, (i * 13 + (unsigned long)k * 101) % MAXF};
+		iov[k] = (struct iovec){ (void *)buf, (i * 13 + (unsigned long)k * 101) % MAXF };
 	int ret = ring_write_batch(out, iov, 4);
 	ck_assert(ret == -EPROTO || (ret >= 0 && ret <= 4));
 	return ret > 0 ? 0 : ret == 0 ? -EAGAIN : ret;
@@ -1015,13 +1039,16 @@ static int attack_step(ring_t *in, ring_t *out, unsigned long i)
 	int64_t size;
 	int ret;
 	switch (i % ATTACK_STEPS) {
-	case 0: return ring_read(in, buf, sizeof(buf));
-	case 1: return ring_read_batch(in, buf, sizeof(buf), lens, 8);
+	case 0:
+		return ring_read(in, buf, sizeof(buf));
+	case 1:
+		return ring_read_batch(in, buf, sizeof(buf), lens, 8);
 	case 2:
 		ret = ring_peek(in, &p);
 		if (ret >= 0) {
 			/* the payload is inside this ring's data area */
-			ck_assert((const uint8_t *)p >= in->data && (const uint8_t *)p + ret <= in->data + CAP);
+			ck_assert((const uint8_t *)p >= in->data &&
+				  (const uint8_t *)p + ret <= in->data + CAP);
 			memcpy(buf, p, (size_t)ret);
 			ring_release(in);
 		}
@@ -1037,9 +1064,12 @@ static int attack_step(ring_t *in, ring_t *out, unsigned long i)
 		if (ret == 1)
 			ring_cancel_wait(in);
 		return ret;
-	case 5: return ring_write(out, buf, (uint32_t)(i % MAXF));
-	case 7: return attack_reserve(out, i);
-	case 8: return attack_write_batch(out, buf, i);
+	case 5:
+		return ring_write(out, buf, (uint32_t)(i % MAXF));
+	case 7:
+		return attack_reserve(out, i);
+	case 8:
+		return attack_write_batch(out, buf, i);
 	default:
 		/* the pod owns the waiting word of TO_POD: any value is only 0 or 1 here */
 		ret = ring_need_wakeup(out);
@@ -1070,7 +1100,8 @@ static void runner_under_attack(ring_shm_t *shm, pid_t scribbler, struct attack_
 			n->eproto++;
 			continue;
 		}
-		ret = attack_step(ring_shm_ring(view, RING_DIR_TO_RUNNER), ring_shm_ring(view, RING_DIR_TO_POD), i);
+		ret = attack_step(ring_shm_ring(view, RING_DIR_TO_RUNNER),
+				  ring_shm_ring(view, RING_DIR_TO_POD), i);
 		ck_assert(ret == -EPROTO || ret == -EAGAIN || (ret >= 0 && ret <= (int)CAP));
 		n->frames += ret > 0 && ATTACK_IS_READ(i);
 		n->writes += ret == 0 && ATTACK_IS_WRITE(i);
@@ -1084,7 +1115,7 @@ static void runner_under_attack(ring_shm_t *shm, pid_t scribbler, struct attack_
 START_TEST(test_reader_survives_scribbling_peer)
 {
 	ring_shm_t *shm = make_shm(CAP);
-	struct attack_counts n = {0};
+	struct attack_counts n = { 0 };
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -1127,7 +1158,8 @@ static uint32_t stress_len(uint64_t seq)
 	uint64_t v = splitmix(seq ^ 0xabcdef);
 	uint32_t max = STRESS_CAP / 4;
 	if ((v & 255) == 0)
-		return (uint32_t)sizeof(struct stress_hdr) + (uint32_t)((v >> 8) % (max - sizeof(struct stress_hdr) + 1));
+		return (uint32_t)sizeof(struct stress_hdr) +
+		       (uint32_t)((v >> 8) % (max - sizeof(struct stress_hdr) + 1));
 	return (uint32_t)sizeof(struct stress_hdr) + (uint32_t)((v >> 8) % 256);
 }
 
@@ -1146,7 +1178,7 @@ static uint32_t checksum(const uint8_t *p, uint32_t n)
 
 static void stress_frame(uint64_t seq, uint8_t *dst, uint32_t len)
 {
-	struct stress_hdr hd = {seq, 0, len};
+	struct stress_hdr hd = { seq, 0, len };
 	uint32_t body = len - (uint32_t)sizeof(hd);
 	memcpy(dst + sizeof(hd), pool + (seq * 64) % POOL, body);
 	hd.sum = checksum(dst + sizeof(hd), body);
@@ -1164,7 +1196,6 @@ static void backoff(unsigned *spins)
 	if (++*spins % 64 == 0)
 		sched_yield();
 }
-
 
 /*
  * Producer: one frame per call of write, reserve/commit or an 8-frame batch.
@@ -1201,7 +1232,7 @@ static int stress_produce(ring_t *r, unsigned long total, pid_t peer)
 			for (unsigned i = 0; i < n; i++) {
 				uint32_t len = stress_len(seq + i);
 				stress_frame(seq + i, buf[i], len);
-				iov[i] = (struct iovec){buf[i], len};
+				iov[i] = (struct iovec){ buf[i], len };
 			}
 			ret = ring_write_batch(r, iov, n);
 			ret = ret == 0 ? -EAGAIN : ret;
@@ -1275,8 +1306,7 @@ static int stress_consume(ring_t *r, unsigned long total)
 			if (used < 0 || used > STRESS_CAP)
 				return 25;
 			backoff(&spins);
-		}
-		else if (ret < 0)
+		} else if (ret < 0)
 			return 11;
 	}
 	const void *p;
@@ -1303,7 +1333,8 @@ START_TEST(test_two_processes_exchange_millions_of_frames_intact)
 	if (produced != 0)
 		kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "consumer status 0x%x", status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "consumer status 0x%x",
+		      status);
 	ck_assert_int_eq(produced, 0);
 	printf("stress: %lu frames exchanged intact between two processes\n", total);
 	ring_shm_destroy(shm);
@@ -1359,7 +1390,7 @@ static void *bell_consumer_thread(void *p)
 START_TEST(test_two_threads_doorbell_loses_no_wakeup)
 {
 	ring_shm_t *shm = make_shm(CAP);
-	struct bell_arg a = {ring_shm_ring(shm, RING_DIR_TO_POD), eventfd(0, 0), 100000, -1};
+	struct bell_arg a = { ring_shm_ring(shm, RING_DIR_TO_POD), eventfd(0, 0), 100000, -1 };
 	pthread_t t;
 	ck_assert_int_ge(a.efd, 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, bell_consumer_thread, &a), 0);

@@ -41,11 +41,14 @@ static void drain(ring_t *r, unsigned seed)
 	for (unsigned i = 0; i < 64; i++) {
 		int ret;
 		switch ((seed + i) % 3) {
-		case 0: ret = ring_read(r, buf, sizeof(buf)); break;
+		case 0:
+			ret = ring_read(r, buf, sizeof(buf));
+			break;
 		case 1:
 			ret = ring_peek(r, &p);
 			if (ret >= 0) {
-				check((const uint8_t *)p >= r->data && (const uint8_t *)p + ret <= r->data + CAP);
+				check((const uint8_t *)p >= r->data &&
+				      (const uint8_t *)p + ret <= r->data + CAP);
 				memcpy(buf, p, (size_t)ret);
 				ring_release(r);
 			}
@@ -55,7 +58,8 @@ static void drain(ring_t *r, unsigned seed)
 			ret = ret == 0 ? -EAGAIN : ret;
 			break;
 		}
-		check(ret == -EAGAIN || ret == -EPROTO || (ret >= 0 && (uint32_t)ret <= ring_max_frame(r)));
+		check(ret == -EAGAIN || ret == -EPROTO ||
+		      (ret >= 0 && (uint32_t)ret <= ring_max_frame(r)));
 		if (ret < 0)
 			return;
 	}
@@ -63,7 +67,10 @@ static void drain(ring_t *r, unsigned seed)
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
-	struct { uint64_t prod, cons; uint32_t capacity, version; } h;
+	struct {
+		uint64_t prod, cons;
+		uint32_t capacity, version;
+	} h;
 	ring_shm_t *view = NULL;
 
 	if (!object && ring_shm_create(CAP, &object) < 0)
@@ -74,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	memcpy(&h, in, sizeof(h));
 
 	/* 1. the pod writes the header, both counters of TO_RUNNER and its data */
-	struct ring_hdr *hdr = (struct ring_hdr *)(ring_shm_ring(object, RING_DIR_TO_POD)->data - RING_HDR_SIZE);
+	struct ring_hdr *hdr =
+	    (struct ring_hdr *)(ring_shm_ring(object, RING_DIR_TO_POD)->data - RING_HDR_SIZE);
 	uint8_t *data = ring_shm_ring(object, RING_DIR_TO_RUNNER)->data;
 	memset(&hdr->ring, 0, sizeof(hdr->ring));
 	uint64_t cons = h.cons & 0xfff8;
@@ -90,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 
 	/* 2. the runner attaches (validation) and reads everything it can */
 	if (ring_shm_attach_fd(ring_shm_fd(object), &view) == 0) {
-		ring_t *rx = ring_shm_ring(view, RING_DIR_TO_RUNNER), *tx = ring_shm_ring(view, RING_DIR_TO_POD);
+		ring_t *rx = ring_shm_ring(view, RING_DIR_TO_RUNNER),
+		       *tx = ring_shm_ring(view, RING_DIR_TO_POD);
 		int64_t used = ring_used(rx);
 		check(used == -EPROTO || (used >= 0 && used <= CAP));
 		check(ring_prepare_wait(rx) >= -EPROTO);

@@ -186,8 +186,9 @@ struct ipc_msg {
 		} hello;
 		/** READY payload. */
 		struct {
-			uint32_t ring_capacity; /**< data bytes per ring; the pod checks its mapping */
-			uint32_t max_frame;     /**< largest frame payload */
+			uint32_t
+			    ring_capacity;  /**< data bytes per ring; the pod checks its mapping */
+			uint32_t max_frame; /**< largest frame payload */
 		} ready;
 		/** DATA payload. */
 		struct {
@@ -337,18 +338,18 @@ enum ipc_runner_state {
 
 /** What ipc_runner_dispatch() reports. */
 enum ipc_event_type {
-	IPC_EV_READY = 1,    /**< handshake done: ev.peer, ev.u.hello; data may flow */
-	IPC_EV_DATA = 2,     /**< frames may wait in the to-runner ring: call
+	IPC_EV_READY = 1,         /**< handshake done: ev.peer, ev.u.hello; data may flow */
+	IPC_EV_DATA = 2,          /**< frames may wait in the to-runner ring: call
 	                          ipc_runner_recv() until it returns -EAGAIN */
-	IPC_EV_WRITABLE = 3, /**< room again in the to-pod ring after -EAGAIN from a send */
-	IPC_EV_PONG = 4,     /**< the pod answered ipc_runner_ping(): ev.u.token */
-	IPC_EV_QUERY = 5,    /**< ev.conn asks ev.u.query; answer with ipc_runner_verdict() */
-	IPC_EV_EVENT = 6,    /**< ev.conn reports ev.u.event (for the audit log) */
-	IPC_EV_REJECTED = 7, /**< a connection was refused and closed: ev.err says why
+	IPC_EV_WRITABLE = 3,      /**< room again in the to-pod ring after -EAGAIN from a send */
+	IPC_EV_PONG = 4,          /**< the pod answered ipc_runner_ping(): ev.u.token */
+	IPC_EV_QUERY = 5,         /**< ev.conn asks ev.u.query; answer with ipc_runner_verdict() */
+	IPC_EV_EVENT = 6,         /**< ev.conn reports ev.u.event (for the audit log) */
+	IPC_EV_REJECTED = 7,      /**< a connection was refused and closed: ev.err says why
 	                          (-EACCES credentials, -EBUSY second session, -EBADMSG ...),
 	                          ev.peer who; the session itself is unaffected */
-	IPC_EV_STOP_EXPIRED = 8, /**< the STOP deadline passed and the pod is still connected */
-	IPC_EV_CLOSED = 9,   /**< the session is over: ev.err is 0 for a clean close after
+	IPC_EV_STOP_EXPIRED = 8,  /**< the STOP deadline passed and the pod is still connected */
+	IPC_EV_CLOSED = 9,        /**< the session is over: ev.err is 0 for a clean close after
 	                          STOP or by the pod, else why (-ETIMEDOUT handshake/PING,
 	                          -ECONNRESET peer vanished, -EBADMSG / -EPROTONOSUPPORT
 	                          protocol, -EPROTO corrupt ring, -EREMOTEIO the pod sent
@@ -373,8 +374,8 @@ struct ipc_event {
 		uint64_t token; /**< PONG */
 		/** CLOSED with -EREMOTEIO: the pod's ERROR. */
 		struct {
-			int32_t code;                  /**< its code */
-			char text[IPC_TEXT_MAX + 1];   /**< its text */
+			int32_t code;                /**< its code */
+			char text[IPC_TEXT_MAX + 1]; /**< its text */
 		} error;
 		/** QUERY. */
 		struct {
@@ -570,13 +571,13 @@ int ipc_runner_fail(ipc_runner_t *r, int32_t code, const char *text);
 
 /** Counters of one runner (for tests, benchmarks and the debug UI). */
 struct ipc_stats {
-	uint64_t frames_sent;     /**< frames written to the to-pod ring */
-	uint64_t frames_received; /**< frames read from the to-runner ring */
-	uint64_t doorbells_sent;  /**< DATA messages sent (any flag) */
-	uint64_t doorbells_received; /**< DATA messages received (any flag) */
-	uint64_t messages_sent;   /**< control messages sent on the session */
-	uint64_t messages_received; /**< control messages received on the session */
-	uint64_t rejected;        /**< connections refused */
+	uint64_t frames_sent;             /**< frames written to the to-pod ring */
+	uint64_t frames_received;         /**< frames read from the to-runner ring */
+	uint64_t doorbells_sent;          /**< DATA messages sent (any flag) */
+	uint64_t doorbells_received;      /**< DATA messages received (any flag) */
+	uint64_t messages_sent;           /**< control messages sent on the session */
+	uint64_t messages_received;       /**< control messages received on the session */
+	uint64_t rejected;                /**< connections refused */
 	uint64_t query_messages_received; /**< control messages received on query connections */
 };
 

@@ -214,8 +214,8 @@ typedef struct ipc_client ipc_client_t;
 
 /** A decision received for a QUERY. */
 struct ipc_verdict {
-	int action;                   /**< IPC_ACT_ALLOW, IPC_ACT_WARN or IPC_ACT_DENY */
-	char rule[IPC_RULE_MAX + 1];  /**< the matching rule */
+	int action;                    /**< IPC_ACT_ALLOW, IPC_ACT_WARN or IPC_ACT_DENY */
+	char rule[IPC_RULE_MAX + 1];   /**< the matching rule */
 	char reason[IPC_TEXT_MAX + 1]; /**< human text */
 };
 

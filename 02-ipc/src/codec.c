@@ -43,7 +43,8 @@ static uint16_t get_u16(const uint8_t *p)
 
 static uint32_t get_u32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
 }
 
 static uint64_t get_u64(const uint8_t *p)
@@ -381,8 +382,8 @@ int ipc_decode(const void *buf, size_t len, struct ipc_msg *m)
 
 const char *ipc_type_name(int type)
 {
-	static const char *const names[] = { "?", "HELLO", "READY", "DATA", "STOP", "ERROR",
-					     "PING", "PONG", "QUERY", "VERDICT", "EVENT" };
+	static const char *const names[] = { "?",    "HELLO", "READY", "DATA",    "STOP", "ERROR",
+					     "PING", "PONG",  "QUERY", "VERDICT", "EVENT" };
 	if (type < IPC_TYPE_MIN || type > IPC_TYPE_MAX)
 		return "?";
 	return names[type];

@@ -51,8 +51,8 @@ enum { SS_NONE = 0, SS_HELLO_WAIT, SS_UP };
 struct qconn {
 	struct ipc_conn c; /* c.fd < 0: slot free */
 	uint32_t id;
-	int up;                 /* HELLO received, READY sent */
-	uint64_t deadline_ns;   /* HELLO deadline while !up */
+	int up;               /* HELLO received, READY sent */
+	uint64_t deadline_ns; /* HELLO deadline while !up */
 	struct ipc_peer peer;
 };
 
@@ -69,9 +69,9 @@ struct ipc_runner {
 	int have_rule;
 
 	/* the session; only touched by dispatch and the API calls (one thread) */
-	int state;           /* enum ipc_runner_state */
-	int ss;              /* SS_* while connected */
-	struct ipc_conn s;   /* s.fd < 0 when no session connection */
+	int state;         /* enum ipc_runner_state */
+	int ss;            /* SS_* while connected */
+	struct ipc_conn s; /* s.fd < 0 when no session connection */
 	struct ipc_peer s_peer;
 	uint64_t hs_deadline_ns, ping_deadline_ns, stop_deadline_ns;
 	uint64_t ping_token;
@@ -808,7 +808,8 @@ static void accept_session(ipc_runner_t *r)
 			reject(r, fd, -EBUSY, &peer, "a session already exists");
 			continue;
 		}
-		if (conn_init(&r->s, fd) < 0 || ep_ctl(r, EPOLL_CTL_ADD, fd, TAG_SESSION, EPOLLIN) < 0) {
+		if (conn_init(&r->s, fd) < 0 ||
+		    ep_ctl(r, EPOLL_CTL_ADD, fd, TAG_SESSION, EPOLLIN) < 0) {
 			conn_close(&r->s);
 			continue;
 		}
@@ -912,7 +913,8 @@ static void handle_ready(ipc_runner_t *r, const struct epoll_event *e)
 			session_input(r);
 		break;
 	default:
-		if (tag >= TAG_QCONN && tag - TAG_QCONN < r->nq && r->q[tag - TAG_QCONN].c.fd >= 0) {
+		if (tag >= TAG_QCONN && tag - TAG_QCONN < r->nq &&
+		    r->q[tag - TAG_QCONN].c.fd >= 0) {
 			struct qconn *q = &r->q[tag - TAG_QCONN];
 			if ((e->events & EPOLLOUT) && conn_flush(&q->c) == 0)
 				ep_ctl(r, EPOLL_CTL_MOD, q->c.fd, tag, EPOLLIN);
@@ -1146,7 +1148,8 @@ int ipc_runner_verdict(ipc_runner_t *r, uint32_t conn, uint32_t request_id, int 
 		return -ENOENT;
 	}
 	if (q->c.out_len)
-		ep_ctl(r, EPOLL_CTL_MOD, q->c.fd, TAG_QCONN + (uint32_t)(q - r->q), EPOLLIN | EPOLLOUT);
+		ep_ctl(r, EPOLL_CTL_MOD, q->c.fd, TAG_QCONN + (uint32_t)(q - r->q),
+		       EPOLLIN | EPOLLOUT);
 	return 0;
 }
 

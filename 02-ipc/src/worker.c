@@ -192,7 +192,9 @@ int ipc_worker_connect(const struct ipc_worker_opts *o, ipc_worker_t **out)
 	int ret, fd = -1;
 	struct ipc_msg rd;
 	char why[256] = "";
-	uint64_t deadline = conn_now_ns() + (uint64_t)(o->handshake_timeout_ms ? o->handshake_timeout_ms : 5000) * 1000000ull;
+	uint64_t deadline =
+	    conn_now_ns() +
+	    (uint64_t)(o->handshake_timeout_ms ? o->handshake_timeout_ms : 5000) * 1000000ull;
 	ipc_worker_t *w = calloc(1, sizeof *w);
 	if (!w)
 		return -ENOMEM;
@@ -262,7 +264,8 @@ static int ctl_send(ipc_worker_t *w, struct ipc_msg *m)
 	if (ret == -ENOBUFS)
 		return fail(w, -EBADMSG, "the runner does not read its control socket");
 	if (ret < 0)
-		return fail(w, -ECONNRESET, "the runner closed the control socket (%s)", strerror(-ret));
+		return fail(w, -ECONNRESET, "the runner closed the control socket (%s)",
+			    strerror(-ret));
 	return 0;
 }
 
@@ -341,11 +344,13 @@ static int ctl_pump(ipc_worker_t *w, int timeout_ms)
 			continue;
 		}
 		if (n < 0)
-			return fail(w, n, "the runner sent a malformed control message (%s)", strerror(-n));
+			return fail(w, n, "the runner sent a malformed control message (%s)",
+				    strerror(-n));
 		if (w->c.eof)
-			return fail(w, -ECONNRESET, conn_partial(&w->c)
-							    ? "the runner closed the control socket mid-message"
-							    : "the runner closed the control socket");
+			return fail(w, -ECONNRESET,
+				    conn_partial(&w->c)
+					? "the runner closed the control socket mid-message"
+					: "the runner closed the control socket");
 		n = conn_fill(&w->c);
 		if (n > 0 || (n == 0 && w->c.eof))
 			continue;
@@ -354,7 +359,8 @@ static int ctl_pump(ipc_worker_t *w, int timeout_ms)
 				    strerror(-n));
 		if (waited || timeout_ms == 0)
 			return 0;
-		struct pollfd p = { .fd = w->c.fd, .events = POLLIN | (w->c.out_len ? POLLOUT : 0) };
+		struct pollfd p = { .fd = w->c.fd,
+				    .events = POLLIN | (w->c.out_len ? POLLOUT : 0) };
 		n = poll(&p, 1, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			return fail(w, -errno, "poll failed");

@@ -13,8 +13,8 @@
 #include "ipc.h"
 #include "testutil.h"
 
-static const char *const type_names[] = { "", "HELLO", "READY", "DATA", "STOP", "ERROR",
-					   "PING", "PONG", "QUERY", "VERDICT", "EVENT" };
+static const char *const type_names[] = { "",     "HELLO", "READY", "DATA",    "STOP", "ERROR",
+					  "PING", "PONG",  "QUERY", "VERDICT", "EVENT" };
 
 static uint64_t num(const struct vec *v, const char *k)
 {
@@ -149,7 +149,8 @@ START_TEST(test_valid_vectors_decode_to_listed_fields_and_reencode_exactly)
 		ck_assert_int_eq(ipc_decode(vs[i].bytes, vs[i].len, &got), (int)vs[i].len);
 		assert_msg_eq(vs[i].name, &got, &want);
 		ck_assert_int_eq(ipc_encode(&want, out, sizeof out), (int)vs[i].len);
-		ck_assert_msg(!memcmp(out, vs[i].bytes, vs[i].len), "%s: encoding differs", vs[i].name);
+		ck_assert_msg(!memcmp(out, vs[i].bytes, vs[i].len), "%s: encoding differs",
+			      vs[i].name);
 		valid++;
 	}
 	ck_assert_int_gt(valid, 15);

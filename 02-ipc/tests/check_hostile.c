@@ -179,7 +179,8 @@ START_TEST(test_oversize_length_is_refused_before_the_payload_arrives)
 {
 	int fd;
 	ipc_runner_t *r = setup(&fd, 2000);
-	uint8_t h[IPC_HDR_SIZE] = { 'P', 'O', 'D', 'I', 1, IPC_QUERY, 0, 0, 0xff, 0xff, 0xff, 0x7f, 1 };
+	uint8_t h[IPC_HDR_SIZE] = { 'P', 'O',  'D',  'I',  1,    IPC_QUERY, 0,
+				    0,   0xff, 0xff, 0xff, 0x7f, 1 };
 	raw_send(fd, h, sizeof h); /* claims 2 GiB; nothing follows */
 	expect_closed(r, fd, -EMSGSIZE, IPC_ERR_PROTOCOL);
 	ipc_runner_destroy(r);
@@ -283,7 +284,9 @@ START_TEST(test_pod_that_floods_pings_without_reading_is_closed)
 	for (uint64_t end = rt_ms() + 10000; !closed && rt_ms() < end;) {
 		if (off == len) { /* next burst */
 			for (len = off = 0; len < sizeof burst;) {
-				struct ipc_msg m = { .type = IPC_PING, .seq = seq++, .u.ping.token = 1 };
+				struct ipc_msg m = { .type = IPC_PING,
+						     .seq = seq++,
+						     .u.ping.token = 1 };
 				len += (size_t)ipc_encode(&m, burst + len, sizeof burst - len);
 			}
 		}
@@ -383,8 +386,9 @@ START_TEST(test_peer_with_the_wrong_uid_or_refused_by_callback_is_refused)
 
 	int calls = 0;
 	r = rt_runner(0, 3000);
-	struct ipc_peer_rule cb = { .kind = IPC_PEER_CALLBACK, .uid = (uid_t)-1, .fn = deny_all,
-				    .arg = &calls };
+	struct ipc_peer_rule cb = {
+		.kind = IPC_PEER_CALLBACK, .uid = (uid_t)-1, .fn = deny_all, .arg = &calls
+	};
 	ck_assert_int_eq(ipc_runner_expect_peer(r, &cb), 0);
 	fd = raw_connect(ipc_runner_socket_path(r));
 	rt_expect(r, &ev, IPC_EV_REJECTED, 2000);
@@ -531,7 +535,8 @@ END_TEST
 static void connect_as(ipc_runner_t *r, uid_t uid)
 {
 	struct ipc_worker_opts o = { .socket_path = ipc_runner_socket_path(r),
-				     .shm_fd = dup(ipc_runner_shm_fd(r)), .handshake_timeout_ms = 2000 };
+				     .shm_fd = dup(ipc_runner_shm_fd(r)),
+				     .handshake_timeout_ms = 2000 };
 	ipc_worker_t *w;
 	if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
 		_exit(10);
@@ -589,7 +594,8 @@ START_TEST(test_corrupt_ring_closes_the_session_with_eproto)
 	rt_expect(r, &ev, IPC_EV_READY, 2000);
 	/* the pod scribbles over the shared counters (everything after the
 	 * first 128 bytes of the header page) */
-	uint8_t *map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ipc_runner_shm_fd(r), 0);
+	uint8_t *map =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ipc_runner_shm_fd(r), 0);
 	ck_assert_ptr_ne(map, MAP_FAILED);
 	memset(map + 128, 0xA7, 4096 - 128);
 	munmap(map, 4096);
@@ -700,7 +706,8 @@ TCase *tcase_hostile(void)
 	tcase_add_test(tc, test_pod_error_message_closes_the_session_with_its_text);
 	tcase_add_test(tc, test_pod_that_floods_pings_without_reading_is_closed);
 	tcase_add_test(tc, test_second_connection_is_refused_while_the_session_lives);
-	tcase_add_test(tc, test_peer_with_the_wrong_pid_is_refused_and_the_right_one_still_accepted);
+	tcase_add_test(tc,
+		       test_peer_with_the_wrong_pid_is_refused_and_the_right_one_still_accepted);
 	tcase_add_test(tc, test_peer_with_the_wrong_uid_or_refused_by_callback_is_refused);
 	tcase_add_test(tc, test_silent_peer_is_closed_at_the_handshake_timeout);
 	tcase_add_test(tc, test_no_connection_at_all_ends_at_the_handshake_timeout);

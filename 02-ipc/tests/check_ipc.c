@@ -50,7 +50,8 @@ static int vec_parse(const char *path, struct vec *v)
 		if (!strcmp(k, "hex")) {
 			size_t n = strlen(val) / 2;
 			for (size_t i = 0; i < n && i < sizeof v->bytes; i++)
-				v->bytes[i] = (uint8_t)(hexval(val[2 * i]) << 4 | hexval(val[2 * i + 1]));
+				v->bytes[i] =
+				    (uint8_t)(hexval(val[2 * i]) << 4 | hexval(val[2 * i + 1]));
 			v->len = n;
 		} else if (!strcmp(k, "error")) {
 			copy_bounded(v->error, sizeof v->error, val);

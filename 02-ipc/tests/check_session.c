@@ -28,7 +28,8 @@
 static ipc_worker_t *child_connect(ipc_runner_t *r)
 {
 	struct ipc_worker_opts o = { .socket_path = ipc_runner_socket_path(r),
-				     .shm_fd = dup(ipc_runner_shm_fd(r)), .lang = IPC_LANG_C,
+				     .shm_fd = dup(ipc_runner_shm_fd(r)),
+				     .lang = IPC_LANG_C,
 				     .spin_us = -1 /* the sleep/wake tests need real sleeps */ };
 	ipc_worker_t *w = NULL;
 	if (ipc_worker_connect(&o, &w) < 0)
@@ -104,7 +105,8 @@ static uint32_t echo_drive(ipc_runner_t *r, uint32_t total, uint32_t len, uint32
 	while (got < total) {
 		int progress = 0;
 		/* 1. send what fits (all at once, or one burst at a time) */
-		limit = burst ? (got == sent ? sent + 1 + (uint32_t)rand_r(&seed) % burst : sent) : total;
+		limit = burst ? (got == sent ? sent + 1 + (uint32_t)rand_r(&seed) % burst : sent)
+			      : total;
 		bursts += burst && got == sent;
 		if (limit > total)
 			limit = total;
@@ -141,8 +143,8 @@ static uint32_t echo_drive(ipc_runner_t *r, uint32_t total, uint32_t len, uint32
 			continue;
 		}
 		struct ipc_event ev;
-		ck_assert_msg(rt_ms() - stall < 5000, "no progress for 5 s at %u/%u: lost wake-up", got,
-			      sent);
+		ck_assert_msg(rt_ms() - stall < 5000, "no progress for 5 s at %u/%u: lost wake-up",
+			      got, sent);
 		if (rt_next_event(r, &ev, 100))
 			ck_assert_msg(ev.type == IPC_EV_DATA || ev.type == IPC_EV_WRITABLE,
 				      "unexpected event %d (%s)", ev.type, ev.reason);
@@ -165,7 +167,8 @@ static void stop_and_reap(ipc_runner_t *r, pid_t pid)
 {
 	struct ipc_event ev;
 	ck_assert_int_eq(ipc_runner_stop(r, 2000), 0);
-	while (rt_next_event(r, &ev, 3000) && (ev.type == IPC_EV_DATA || ev.type == IPC_EV_WRITABLE))
+	while (rt_next_event(r, &ev, 3000) &&
+	       (ev.type == IPC_EV_DATA || ev.type == IPC_EV_WRITABLE))
 		; /* doorbells still in flight */
 	ck_assert_int_eq(ev.type, IPC_EV_CLOSED);
 	ck_assert_int_eq(ev.err, 0);
@@ -202,7 +205,8 @@ START_TEST(test_echo_of_many_frames_keeps_order_and_content_with_few_doorbells)
 	ck_assert_uint_eq(st.frames_received, IPC_ECHO_FRAMES);
 	/* no syscall per frame: doorbells are a small fraction of the frames */
 	ck_assert_msg(st.doorbells_sent + st.doorbells_received < IPC_ECHO_FRAMES / 10,
-		      "%llu doorbells for %u frames", (unsigned long long)(st.doorbells_sent + st.doorbells_received),
+		      "%llu doorbells for %u frames",
+		      (unsigned long long)(st.doorbells_sent + st.doorbells_received),
 		      IPC_ECHO_FRAMES);
 	stop_and_reap(r, pid);
 	ipc_runner_destroy(r);
@@ -220,7 +224,8 @@ START_TEST(test_no_lost_wakeup_in_10000_bursty_sleep_wake_cycles)
 	ipc_runner_stats(r, &st);
 	ck_assert_msg(st.doorbells_sent >= 5000 && st.doorbells_received >= 5000,
 		      "the sides did not really sleep: %llu/%llu doorbells",
-		      (unsigned long long)st.doorbells_sent, (unsigned long long)st.doorbells_received);
+		      (unsigned long long)st.doorbells_sent,
+		      (unsigned long long)st.doorbells_received);
 	stop_and_reap(r, pid);
 	ipc_runner_destroy(r);
 }
@@ -429,8 +434,9 @@ static void child_queries(ipc_runner_t *r)
 		_exit(95);
 	if (ipc_client_event(c, IPC_ACT_INFO, "ffi", "/lib/libz.so.1", "about to dlopen") < 0)
 		_exit(96);
-	if (ipc_client_query(c, "ffi", "/lib/libz.so.1", &v, 2000) < 0 || v.action != IPC_ACT_DENY ||
-	    strcmp(v.rule, "ffi.default") || strcmp(v.reason, "not allowed"))
+	if (ipc_client_query(c, "ffi", "/lib/libz.so.1", &v, 2000) < 0 ||
+	    v.action != IPC_ACT_DENY || strcmp(v.rule, "ffi.default") ||
+	    strcmp(v.reason, "not allowed"))
 		_exit(97);
 	if (ipc_client_query(c, "ffi", "/lib/libm.so.6", &v, 2000) < 0 || v.action != IPC_ACT_ALLOW)
 		_exit(98);
@@ -454,11 +460,12 @@ START_TEST(test_query_connection_gets_verdicts_and_reports_events)
 	rt_expect(r, &ev, IPC_EV_QUERY, 3000);
 	ck_assert_str_eq(ev.u.query.request, "/lib/libz.so.1");
 	ck_assert_int_eq(ipc_runner_verdict(r, ev.conn, ev.u.query.request_id, IPC_ACT_DENY,
-					    "ffi.default", "not allowed"), 0);
+					    "ffi.default", "not allowed"),
+			 0);
 	rt_expect(r, &ev, IPC_EV_QUERY, 3000);
 	ck_assert_str_eq(ev.u.query.request, "/lib/libm.so.6");
-	ck_assert_int_eq(ipc_runner_verdict(r, ev.conn, ev.u.query.request_id, IPC_ACT_ALLOW, NULL,
-					    NULL), 0);
+	ck_assert_int_eq(
+	    ipc_runner_verdict(r, ev.conn, ev.u.query.request_id, IPC_ACT_ALLOW, NULL, NULL), 0);
 	ck_assert_int_eq(ipc_runner_verdict(r, 999, 1, IPC_ACT_ALLOW, NULL, NULL), -ENOENT);
 	rt_expect(r, &ev, IPC_EV_QUERY_CLOSED, 3000);
 	ck_assert_int_eq(ev.err, 0);

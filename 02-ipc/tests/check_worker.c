@@ -112,7 +112,8 @@ static void fake_stop(struct fake *f)
 /* Connect a worker to the fake; returns ipc_worker_connect()'s result. */
 static int try_connect(struct fake *f, ipc_worker_t **w, unsigned timeout_ms)
 {
-	struct ipc_worker_opts o = { .socket_path = f->path, .shm_fd = dup(ring_shm_fd(f->shm)),
+	struct ipc_worker_opts o = { .socket_path = f->path,
+				     .shm_fd = dup(ring_shm_fd(f->shm)),
 				     .handshake_timeout_ms = timeout_ms };
 	return ipc_worker_connect(&o, w);
 }
@@ -207,7 +208,8 @@ START_TEST(test_worker_recv_times_out_on_a_quiet_but_healthy_runner)
 	ipc_runner_t *r = rt_runner(0, 2000);
 	rt_expect_pid(r, getpid());
 	struct ipc_worker_opts o = { .socket_path = ipc_runner_socket_path(r),
-				     .shm_fd = dup(ipc_runner_shm_fd(r)), .handshake_timeout_ms = 2000 };
+				     .shm_fd = dup(ipc_runner_shm_fd(r)),
+				     .handshake_timeout_ms = 2000 };
 	ipc_worker_t *w = NULL;
 	struct ipc_event ev;
 	pid_t helper = fork(); /* the runner's loop, so that the handshake completes */

@@ -279,8 +279,10 @@ static void echo_run(ipc_runner_t *r, uint32_t total, uint32_t len, uint32_t bur
 		iov[k] = (struct iovec){ out[k], len };
 	while (got < total) {
 		int progress = 0;
-		limit = burst ? (got == sent ? sent + 1 + (uint32_t)rand_r(&seed) % burst : sent) : total;
-		if (burst && got == sent) { /* a new burst: often after a pause, so the worker sleeps */
+		limit = burst ? (got == sent ? sent + 1 + (uint32_t)rand_r(&seed) % burst : sent)
+			      : total;
+		if (burst &&
+		    got == sent) { /* a new burst: often after a pause, so the worker sleeps */
 			es->bursts++;
 			if (rand_r(&seed) % 4 != 0)
 				usleep((useconds_t)(rand_r(&seed) % 100));
@@ -644,7 +646,8 @@ int main(int argc, char **argv)
 		printf("RESULT ok frames=%u bursts=%u secs=%.4f rate=%.0f doorbells_sent=%llu "
 		       "doorbells_received=%llu\n",
 		       frames, es.bursts, es.secs, frames / es.secs,
-		       (unsigned long long)st.doorbells_sent, (unsigned long long)st.doorbells_received);
+		       (unsigned long long)st.doorbells_sent,
+		       (unsigned long long)st.doorbells_received);
 	} else if (!strcmp(mode, "stop")) {
 		uint32_t deadline = arg_u32(a, 1, na), want = arg_u32(a, 2, na);
 		uint64_t ms;

@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	printf("%-40s %10s\n", "exec inside a pod (median of rounds)", "us/exec");
 	printf("%-40s %10.1f\n", "undecided (no exec filter)", per[0][ROUNDS / 2]);
 	printf("%-40s %10.1f\n", "decided (notify, resolve, continue)", per[1][ROUNDS / 2]);
-	printf("BENCH 03-sandbox exec_decision_us %.1f us vs=undecided ratio=%.3f\n", per[1][ROUNDS / 2],
-	       per[1][ROUNDS / 2] / per[0][ROUNDS / 2]);
+	printf("BENCH 03-sandbox exec_decision_us %.1f us vs=undecided ratio=%.3f\n",
+	       per[1][ROUNDS / 2], per[1][ROUNDS / 2] / per[0][ROUNDS / 2]);
 	return 0;
 }

@@ -38,7 +38,9 @@ static double now_ms(void)
 
 enum variant { FULL, NO_CGROUP, NO_NET, BARE, NVARIANT };
 static const char *const vname[] = {
-	"sandbox (full)", "sandbox w/o cgroup limits", "sandbox w/o netns",
+	"sandbox (full)",
+	"sandbox w/o cgroup limits",
+	"sandbox w/o netns",
 	"sandbox w/o netns, cgroups, seccomp, landlock",
 };
 
@@ -160,12 +162,32 @@ static double p90(double *v, int n)
 int main(void)
 {
 	char *const bwrap[] = {
-		"/usr/bin/bwrap", "--unshare-all", "--die-with-parent",
-		"--ro-bind", "/usr", "/usr",
-		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-		"--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-		"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-		"/bin/true", NULL,
+		"/usr/bin/bwrap",
+		"--unshare-all",
+		"--die-with-parent",
+		"--ro-bind",
+		"/usr",
+		"/usr",
+		"--symlink",
+		"usr/lib",
+		"/lib",
+		"--symlink",
+		"usr/lib64",
+		"/lib64",
+		"--symlink",
+		"usr/bin",
+		"/bin",
+		"--symlink",
+		"usr/sbin",
+		"/sbin",
+		"--proc",
+		"/proc",
+		"--dev",
+		"/dev",
+		"--tmpfs",
+		"/tmp",
+		"/bin/true",
+		NULL,
 	};
 	static double sb[NVARIANT][ROUNDS], bw[ROUNDS], fk[ROUNDS], pr[ROUNDS];
 	static double cold_sb[COLD], cold_bw[COLD];
@@ -214,25 +236,29 @@ int main(void)
 	}
 	printf("03-sandbox: spawn-to-exit of /bin/true, %d rounds, interleaved (load avg %.2f)\n",
 	       ROUNDS, load[0]);
-	printf("%-48s %9s %9s   %s\n", "what", "median ms", "p90 ms", "phases (mean ms: spawn / release / wait+destroy)");
+	printf("%-48s %9s %9s   %s\n", "what", "median ms", "p90 ms",
+	       "phases (mean ms: spawn / release / wait+destroy)");
 	for (int v = 0; v < NVARIANT; v++) {
 		double m = median(sb[v], ROUNDS), p = p90(sb[v], ROUNDS);
 
-		printf("%-48s %9.3f %9.3f   %.3f / %.3f / %.3f\n", vname[v], m, p, ph[v][0] / ROUNDS,
-		       ph[v][1] / ROUNDS, ph[v][2] / ROUNDS);
+		printf("%-48s %9.3f %9.3f   %.3f / %.3f / %.3f\n", vname[v], m, p,
+		       ph[v][0] / ROUNDS, ph[v][1] / ROUNDS, ph[v][2] / ROUNDS);
 	}
 	msb = median(sb[FULL], ROUNDS);
 	mbw = median(bw, ROUNDS);
-	printf("%-48s %9.3f %9.3f\n", "bwrap --unshare-all --die-with-parent", mbw, p90(bw, ROUNDS));
+	printf("%-48s %9.3f %9.3f\n", "bwrap --unshare-all --die-with-parent", mbw,
+	       p90(bw, ROUNDS));
 	mfk = median(fk, ROUNDS);
 	printf("%-48s %9.3f %9.3f\n", "fork+exec (no sandbox)", mfk, p90(fk, ROUNDS));
-	printf("%-48s %9.3f\n", "paired per-round ratio sandbox/bwrap (median)", median(pr, ROUNDS));
-	printf("%-48s %9.3f %9.3f\n", "cold (after 60 ms idle): sandbox (full)", median(cold_sb, COLD),
-	       p90(cold_sb, COLD));
+	printf("%-48s %9.3f\n", "paired per-round ratio sandbox/bwrap (median)",
+	       median(pr, ROUNDS));
+	printf("%-48s %9.3f %9.3f\n", "cold (after 60 ms idle): sandbox (full)",
+	       median(cold_sb, COLD), p90(cold_sb, COLD));
 	printf("%-48s %9.3f %9.3f\n", "cold (after 60 ms idle): bwrap", median(cold_bw, COLD),
 	       p90(cold_bw, COLD));
 	printf("BENCH 03-sandbox spawn_true %.3f ms vs=bwrap ratio=%.3f\n", msb, msb / mbw);
-	printf("BENCH 03-sandbox spawn_true_vs_fork %.3f ms vs=fork_exec ratio=%.3f\n", msb, msb / mfk);
+	printf("BENCH 03-sandbox spawn_true_vs_fork %.3f ms vs=fork_exec ratio=%.3f\n", msb,
+	       msb / mfk);
 	for (int v = 0; v < NVARIANT; v++)
 		sandbox_cfg_free(cfg[v]);
 	return 0;

@@ -284,9 +284,9 @@ enum sandbox_ns {
 	SANDBOX_NS_USER = 1u << 6,   /**< user namespace (optional; see sandbox_release()) */
 };
 /** The default: every namespace except user. */
-#define SANDBOX_NS_DEFAULT                                                      \
-	(SANDBOX_NS_MOUNT | SANDBOX_NS_PID | SANDBOX_NS_NET | SANDBOX_NS_UTS |  \
-	 SANDBOX_NS_IPC | SANDBOX_NS_CGROUP)
+#define SANDBOX_NS_DEFAULT                                                                         \
+	(SANDBOX_NS_MOUNT | SANDBOX_NS_PID | SANDBOX_NS_NET | SANDBOX_NS_UTS | SANDBOX_NS_IPC |    \
+	 SANDBOX_NS_CGROUP)
 
 /**
  * Choose namespaces. MOUNT and PID are always added.
@@ -339,9 +339,10 @@ int sandbox_cfg_set_exec_notify(sandbox_cfg_t *cfg, bool on);
 
 /** Landlock modes for sandbox_cfg_set_landlock(). */
 enum sandbox_landlock {
-	SANDBOX_LANDLOCK_OFF = 0,         /**< do not use Landlock */
-	SANDBOX_LANDLOCK_BEST_EFFORT = 1, /**< use it when the kernel has it (default); notice otherwise */
-	SANDBOX_LANDLOCK_REQUIRED = 2,    /**< spawn fails with -EOPNOTSUPP without it */
+	SANDBOX_LANDLOCK_OFF = 0, /**< do not use Landlock */
+	SANDBOX_LANDLOCK_BEST_EFFORT =
+	    1, /**< use it when the kernel has it (default); notice otherwise */
+	SANDBOX_LANDLOCK_REQUIRED = 2, /**< spawn fails with -EOPNOTSUPP without it */
 };
 
 /**
@@ -356,11 +357,12 @@ int sandbox_cfg_set_landlock(sandbox_cfg_t *cfg, int mode);
 struct sandbox_limits {
 	uint64_t memory_bytes; /**< cgroup memory limit (and memory+swap in v1); 0 = none */
 	uint32_t pids_max;     /**< cgroup pids limit for the whole pod; 0 = none */
-	uint32_t cpu_percent;  /**< cgroup CPU quota, percent of one CPU (200 = two CPUs); 0 = none */
-	uint64_t nofile;       /**< RLIMIT_NOFILE */
-	uint64_t nproc;        /**< RLIMIT_NPROC (counts every process of the worker uid on the host) */
-	uint64_t fsize_bytes;  /**< RLIMIT_FSIZE; UINT64_MAX = unlimited */
-	/* RLIMIT_CORE is always 0. */
+	uint32_t
+	    cpu_percent; /**< cgroup CPU quota, percent of one CPU (200 = two CPUs); 0 = none */
+	uint64_t nofile; /**< RLIMIT_NOFILE */
+	uint64_t nproc;  /**< RLIMIT_NPROC (counts every process of the worker uid on the host) */
+	uint64_t fsize_bytes; /**< RLIMIT_FSIZE; UINT64_MAX = unlimited */
+			      /* RLIMIT_CORE is always 0. */
 };
 
 /**
@@ -477,9 +479,9 @@ enum sandbox_cgroup_mode {
 
 /** Facts about a spawned pod (valid for the handle's lifetime). */
 struct sandbox_info {
-	int cgroup_mode;            /**< enum sandbox_cgroup_mode */
-	char cgroup_v2[256];        /**< v2 cgroup directory holding the pod ("" if none) */
-	uint64_t cgroup_id;         /**< id of that v2 cgroup (bpf_get_current_cgroup_id()); 0 if none */
+	int cgroup_mode;     /**< enum sandbox_cgroup_mode */
+	char cgroup_v2[256]; /**< v2 cgroup directory holding the pod ("" if none) */
+	uint64_t cgroup_id;  /**< id of that v2 cgroup (bpf_get_current_cgroup_id()); 0 if none */
 	/* The v1 directories exist and hold the limits after sandbox_spawn(); the
 	 * init moves itself into them first thing after sandbox_release(). */
 	char cgroup_v1_memory[256]; /**< v1 memory cgroup directory ("" if unused) */
@@ -488,9 +490,10 @@ struct sandbox_info {
 	int landlock_abi;           /**< Landlock ABI applied in the pod; 0 = not applied */
 	bool seccomp;               /**< the seccomp filter is installed */
 	unsigned namespaces;        /**< enum sandbox_ns bits in effect */
-	uint64_t cgroup_us;         /**< time sandbox_spawn() spent creating the cgroups and writing their limits (microseconds) */
-	uid_t host_uid;             /**< the worker's uid as the host sees it */
-	gid_t host_gid;             /**< the worker's gid as the host sees it */
+	uint64_t
+	    cgroup_us; /**< time sandbox_spawn() spent creating the cgroups and writing their limits (microseconds) */
+	uid_t host_uid; /**< the worker's uid as the host sees it */
+	gid_t host_gid; /**< the worker's gid as the host sees it */
 };
 
 /**

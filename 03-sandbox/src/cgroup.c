@@ -200,7 +200,8 @@ static int v2_limits(const char *dir, const struct sandbox_limits *l)
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory_bytes);
 		ret = write_file(dir, "memory.max", v);
 		if (ret == 0)
-			(void)write_file(dir, "memory.swap.max", "0"); /* absent without swap accounting */
+			(void)write_file(dir, "memory.swap.max",
+					 "0"); /* absent without swap accounting */
 	}
 	if (ret == 0 && l->pids_max) {
 		snprintf(v, sizeof(v), "%u", l->pids_max);
@@ -316,7 +317,8 @@ int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,
 		if (want && v2_can_limit(l)) {
 			ret = v2_limits(in->cgroup_v2, l);
 			if (ret < 0) {
-				sbx_err(err, "cgroup v2 limits in %s: %s", in->cgroup_v2, strerror(-ret));
+				sbx_err(err, "cgroup v2 limits in %s: %s", in->cgroup_v2,
+					strerror(-ret));
 				return ret;
 			}
 			in->cgroup_mode = SANDBOX_CGROUP_V2;

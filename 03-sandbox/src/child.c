@@ -233,10 +233,10 @@ static int drop_privileges(const struct sandbox_cfg *c, int *step)
 	/* 2. ambient set, and securebits: root is not special, locked that way */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-					     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-					     SECBIT_NO_CAP_AMBIENT_RAISE |
-					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		      SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0)
 		return -errno;
 	/* 3. identity: groups, gid, uid (all of real, effective, saved) */
@@ -268,8 +268,12 @@ static _Noreturn void worker(const struct child_args *a)
 	 * ignored signal would stay ignored across execve */
 	for (int sig = 1; sig < NSIG; sig++) {
 		/* raw call: libc refuses its reserved real-time signals (32, 33) */
-		struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } k = {
-			SIG_DFL, 0, NULL, 0 };
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			uint64_t mask;
+		} k = { SIG_DFL, 0, NULL, 0 };
 
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
@@ -334,9 +338,14 @@ static int memfd_noexec(void)
  */
 static int exec_listener(const struct child_args *a)
 {
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
 	struct iovec iov = { .iov_base = "n", .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
 	int fd, ret = 0;

@@ -39,11 +39,11 @@ enum plan_kind {
 /* One mount plan entry. Paths are normalized (absolute, no ".", "..", "//"). */
 struct plan_entry {
 	int kind;
-	unsigned flags;  /* SANDBOX_MNT_* */
-	char *src;       /* host path (binds) or link target (symlink); else NULL */
-	char *dst;       /* path inside the pod */
-	uint64_t size;   /* tmpfs size in bytes */
-	unsigned mode;   /* tmpfs / dir mode */
+	unsigned flags; /* SANDBOX_MNT_* */
+	char *src;      /* host path (binds) or link target (symlink); else NULL */
+	char *dst;      /* path inside the pod */
+	uint64_t size;  /* tmpfs size in bytes */
+	unsigned mode;  /* tmpfs / dir mode */
 };
 
 /* A descriptor handed to the worker. parent_fd is our own dup (CLOEXEC). */
@@ -53,25 +53,25 @@ struct fd_map {
 };
 
 struct sandbox_cfg {
-	struct plan_entry *plan;  /* owned array */
+	struct plan_entry *plan; /* owned array */
 	size_t nplan, capplan;
-	char *path;               /* program path inside the pod */
-	char **argv, **envp;      /* owned NULL-terminated vectors */
+	char *path;          /* program path inside the pod */
+	char **argv, **envp; /* owned NULL-terminated vectors */
 	char *cwd;
 	char *hostname;
 	uid_t uid;
 	gid_t gid;
-	struct fd_map *fds;       /* owned array */
+	struct fd_map *fds; /* owned array */
 	size_t nfds, capfds;
-	unsigned ns;              /* enum sandbox_ns bits */
+	unsigned ns; /* enum sandbox_ns bits */
 	bool seccomp;
-	bool memfd_exec;          /* false: vm.memfd_noexec = 2 in the pod's pid namespace */
-	bool exec_notify;         /* execve/execveat are decided by the runner */
-	int landlock;             /* enum sandbox_landlock */
+	bool memfd_exec;  /* false: vm.memfd_noexec = 2 in the pod's pid namespace */
+	bool exec_notify; /* execve/execveat are decided by the runner */
+	int landlock;     /* enum sandbox_landlock */
 	struct sandbox_limits limits;
-	bool idmap;               /* host_uid/host_gid set (userns.c) */
-	uid_t host_uid;           /* first host uid of the pod's range */
-	gid_t host_gid;           /* first host gid of the pod's range */
+	bool idmap;     /* host_uid/host_gid set (userns.c) */
+	uid_t host_uid; /* first host uid of the pod's range */
+	gid_t host_gid; /* first host gid of the pod's range */
 	sandbox_log_fn log;
 	void *log_ctx;
 };
@@ -116,17 +116,17 @@ enum child_step {
 /* Everything the child needs; lives in the runner's handle, copied by clone3. */
 struct child_args {
 	const struct sandbox_cfg *cfg;
-	const unsigned char *skip;  /* per plan entry: 1 = optional source missing */
-	int go_fd;                  /* read end: the runner's go byte */
-	int status_fd;              /* write end, CLOEXEC: reports / EOF on exec */
-	int devnull_fd;             /* host /dev/null, for stdio not handed over */
-	const struct sock_fprog *seccomp;   /* NULL: no filter */
+	const unsigned char *skip;            /* per plan entry: 1 = optional source missing */
+	int go_fd;                            /* read end: the runner's go byte */
+	int status_fd;                        /* write end, CLOEXEC: reports / EOF on exec */
+	int devnull_fd;                       /* host /dev/null, for stdio not handed over */
+	const struct sock_fprog *seccomp;     /* NULL: no filter */
 	const struct sock_fprog *exec_notify; /* NULL: no exec notification filter */
 	const struct ll_rule *ll_rules;
 	size_t nll;
-	int landlock_abi;           /* 0: skip Landlock */
+	int landlock_abi;                /* 0: skip Landlock */
 	const struct sandbox_info *info; /* v1 cgroup directories to join */
-	int *pre_trees;             /* per plan entry: a detached mount the runner
+	int *pre_trees;                  /* per plan entry: a detached mount the runner
 				     * made (id-mapped rw bind, userns.c) or -1 */
 };
 
@@ -134,17 +134,17 @@ struct sandbox {
 	pid_t pid;
 	int pidfd;
 	int netns_fd;
-	int go_fd;          /* write end until released, then -1 */
-	int status_fd;      /* read end until released, then -1 */
+	int go_fd;     /* write end until released, then -1 */
+	int status_fd; /* read end until released, then -1 */
 	bool reaped;
-	int status;         /* valid when reaped */
+	int status; /* valid when reaped */
 	unsigned char *skip;
 	struct ll_rule *ll_rules;
 	struct sandbox_info info;
 	const struct sandbox_cfg *cfg; /* for sandbox_release() user-ns maps */
-	int notify_fd;      /* seccomp listener of execve/execveat, or -1 */
-	int *pre_trees;     /* child_args.pre_trees, closed after release */
-	size_t npre;        /* entries in pre_trees */
+	int notify_fd;                 /* seccomp listener of execve/execveat, or -1 */
+	int *pre_trees;                /* child_args.pre_trees, closed after release */
+	size_t npre;                   /* entries in pre_trees */
 };
 
 /* cfg.c */
@@ -189,7 +189,6 @@ int sbx_cgroup_join_self(const struct sandbox_info *info);
 void sbx_cgroup_remove(sandbox_t *sb);
 
 /* error formatting */
-void sbx_err(struct sandbox_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void sbx_err(struct sandbox_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -165,8 +165,8 @@ static int make_dst(int root, const char *path, bool dir, unsigned mode)
 		 * another process runs would fail it with ETXTBSY); EACCES: a host
 		 * directory the pod's mapped root may not write into */
 		fd = openat(pfd, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
-		if (fd < 0 && (errno == EEXIST || errno == EROFS || errno == EISDIR || errno == ETXTBSY ||
-			       errno == EACCES))
+		if (fd < 0 && (errno == EEXIST || errno == EROFS || errno == EISDIR ||
+			       errno == ETXTBSY || errno == EACCES))
 			fd = sys_openat2(pfd, last, O_PATH);
 		else if (fd >= 0) {
 			close(fd);
@@ -207,7 +207,8 @@ static int do_bind(int root, const struct plan_entry *e, int tree)
 	struct stat st;
 
 	if (e->kind == PLAN_RO)
-		set |= MOUNT_ATTR_RDONLY | ((e->flags & SANDBOX_MNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+		set |=
+		    MOUNT_ATTR_RDONLY | ((e->flags & SANDBOX_MNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
 	else
 		set |= MOUNT_ATTR_NOEXEC;
 	/* mount_setattr only ADDS flags: flags locked by a user namespace stay */
@@ -234,12 +235,14 @@ static int mask_at(int dirfd, const char *rel)
 		goto cleanup;
 	}
 	if (S_ISDIR(st.st_mode))
-		m = tmpfs_fd(4096, 0555, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		m = tmpfs_fd(4096, 0555,
+			     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				 MOUNT_ATTR_NOEXEC);
 	else {
 		m = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (m >= 0 && sys_setattr(m, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-						       MOUNT_ATTR_NOEXEC) < 0) {
+		if (m >= 0 &&
+		    sys_setattr(m, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) <
+			0) {
 			ret = -errno;
 			close(m);
 			goto cleanup;
@@ -265,9 +268,12 @@ static int readonly_at(int dirfd, const char *rel)
 	d = sys_openat2(dirfd, rel, O_PATH);
 	if (d < 0)
 		return errno == ENOENT ? 0 : -errno;
-	t = sys_open_tree(d, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-	if (t < 0 || sys_setattr(t, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-						  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) < 0 ||
+	t = sys_open_tree(d, "",
+			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (t < 0 ||
+	    sys_setattr(t, AT_RECURSIVE,
+			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			    MOUNT_ATTR_NOEXEC) < 0 ||
 	    sys_move_mount(t, d) < 0)
 		ret = -errno;
 	if (t >= 0)
@@ -278,8 +284,8 @@ static int readonly_at(int dirfd, const char *rel)
 
 /* runc's masked and read-only paths, relative to the proc mount. */
 static const char *const proc_masked[] = {
-	"acpi", "asound", "kcore", "keys", "latency_stats", "timer_list", "timer_stats",
-	"sched_debug", "scsi", "kallsyms", NULL,
+	"acpi",        "asound", "kcore",    "keys", "latency_stats", "timer_list", "timer_stats",
+	"sched_debug", "scsi",   "kallsyms", NULL,
 };
 static const char *const proc_readonly[] = {
 	"bus", "fs", "irq", "sys", "sysrq-trigger", NULL,
@@ -364,8 +370,10 @@ static int dev_shm(int d)
 static int do_dev(int root, const struct plan_entry *e)
 {
 	static const char *const links[][2] = {
-		{ "fd", "/proc/self/fd" },         { "stdin", "/proc/self/fd/0" },
-		{ "stdout", "/proc/self/fd/1" },   { "stderr", "/proc/self/fd/2" },
+		{ "fd", "/proc/self/fd" },
+		{ "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" },
+		{ "stderr", "/proc/self/fd/2" },
 	};
 	int m, d, ret;
 
@@ -418,7 +426,8 @@ static int do_entry(int root, const struct plan_entry *e, int tree)
 	case PLAN_RW:
 		return do_bind(root, e, tree);
 	case PLAN_TMPFS:
-		fd = tmpfs_fd(e->size, e->mode, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		fd = tmpfs_fd(e->size, e->mode,
+			      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		return fd < 0 ? fd : attach(root, fd, e->dst, true, 0755);
 	case PLAN_PROC:
 		return do_proc(root, e);

@@ -31,11 +31,11 @@
 
 /* How an entry matches its system call. */
 enum match {
-	M_ALL,       /* every call */
-	M_ARG_BIT,   /* (arg & value) == value: a flag bit is set */
-	M_ARG_EQ32,  /* low 32 bits of arg == value (ioctl request numbers are int) */
-	M_ARG_EQ,    /* arg == value */
-	M_ARG_GT,    /* arg > value */
+	M_ALL,      /* every call */
+	M_ARG_BIT,  /* (arg & value) == value: a flag bit is set */
+	M_ARG_EQ32, /* low 32 bits of arg == value (ioctl request numbers are int) */
+	M_ARG_EQ,   /* arg == value */
+	M_ARG_GT,   /* arg > value */
 };
 
 struct deny {
@@ -44,15 +44,30 @@ struct deny {
 	int match;        /* enum match */
 	unsigned arg;     /* argument index for M_ARG_* */
 	uint64_t value;
-	int err;          /* errno returned */
+	int err; /* errno returned */
 	const char *why;
 };
 
-#define ALL(n, nr, why) { n, nr, M_ALL, 0, 0, EPERM, why }
-#define NSFLAG(f) { "clone", 56, M_ARG_BIT, 0, f, EPERM, "clone with " #f ": new namespaces reopen the boundary" }
-#define MODEBIT(n, nr, a, bit) { n, nr, M_ARG_BIT, a, bit, EPERM, n ": mode with " #bit " plants a privileged file on the host" }
+#define ALL(n, nr, why)                                                                            \
+	{                                                                                          \
+		n, nr, M_ALL, 0, 0, EPERM, why                                                     \
+	}
+#define NSFLAG(f)                                                                                  \
+	{                                                                                          \
+		"clone", 56, M_ARG_BIT, 0, f, EPERM,                                               \
+		    "clone with " #f ": new namespaces reopen the boundary"                        \
+	}
+#define MODEBIT(n, nr, a, bit)                                                                     \
+	{                                                                                          \
+		n, nr, M_ARG_BIT, a, bit, EPERM,                                                   \
+		    n ": mode with " #bit " plants a privileged file on the host"                  \
+	}
 #define SUIDMODE(n, nr, a) MODEBIT(n, nr, a, S_ISUID), MODEBIT(n, nr, a, S_ISGID)
-#define FAMILY(af) { "socket", 41, M_ARG_EQ, 0, af, EPERM, "socket family " #af ": only AF_UNIX, AF_INET, AF_INET6 are allowed" }
+#define FAMILY(af)                                                                                 \
+	{                                                                                          \
+		"socket", 41, M_ARG_EQ, 0, af, EPERM,                                              \
+		    "socket family " #af ": only AF_UNIX, AF_INET, AF_INET6 are allowed"           \
+	}
 
 /* The deny list (x86_64 numbers in the second column are only a fallback). */
 static const struct deny deny_table[] = {
@@ -72,11 +87,17 @@ static const struct deny deny_table[] = {
 	/* namespaces */
 	ALL("unshare", 272, "unshare: new namespaces (user ns = new capabilities)"),
 	ALL("setns", 308, "setns: join another namespace"),
-	NSFLAG(CLONE_NEWNS), NSFLAG(CLONE_NEWUTS), NSFLAG(CLONE_NEWIPC),
-	NSFLAG(CLONE_NEWUSER), NSFLAG(CLONE_NEWPID), NSFLAG(CLONE_NEWNET),
-	NSFLAG(CLONE_NEWCGROUP), NSFLAG(CLONE_NEWTIME),
+	NSFLAG(CLONE_NEWNS),
+	NSFLAG(CLONE_NEWUTS),
+	NSFLAG(CLONE_NEWIPC),
+	NSFLAG(CLONE_NEWUSER),
+	NSFLAG(CLONE_NEWPID),
+	NSFLAG(CLONE_NEWNET),
+	NSFLAG(CLONE_NEWCGROUP),
+	NSFLAG(CLONE_NEWTIME),
 	{ "clone3", 435, M_ALL, 0, 0, ENOSYS,
-	  "clone3: flags live in memory seccomp cannot read; ENOSYS makes libc fall back to clone" },
+	  "clone3: flags live in memory seccomp cannot read; ENOSYS makes libc fall back to "
+	  "clone" },
 	/* other processes */
 	ALL("ptrace", 101, "ptrace: control of other processes"),
 	ALL("process_vm_readv", 310, "process_vm_readv: read another process's memory"),
@@ -93,7 +114,8 @@ static const struct deny deny_table[] = {
 	ALL("add_key", 248, "keyctl family: kernel keyrings are not namespaced"),
 	ALL("request_key", 249, "keyctl family: kernel keyrings are not namespaced"),
 	ALL("keyctl", 250, "keyctl family: kernel keyrings are not namespaced"),
-	ALL("open_by_handle_at", 304, "open_by_handle_at: opens files outside the mount tree (shocker)"),
+	ALL("open_by_handle_at", 304,
+	    "open_by_handle_at: opens files outside the mount tree (shocker)"),
 	ALL("name_to_handle_at", 303, "name_to_handle_at: the other half of open_by_handle_at"),
 	/* machine administration */
 	ALL("kexec_load", 246, "kexec: replaces the kernel"),
@@ -115,17 +137,32 @@ static const struct deny deny_table[] = {
 	ALL("quotactl", 179, "quota administration"),
 	/* set-user-ID and set-group-ID files: a writable bind is a host directory,
 	 * and nosuid on the pod's mount does not follow the file to the host */
-	SUIDMODE("chmod", 90, 1), SUIDMODE("fchmod", 91, 1), SUIDMODE("fchmodat", 268, 2),
-	SUIDMODE("fchmodat2", 452, 2), SUIDMODE("open", 2, 2), SUIDMODE("openat", 257, 3),
-	SUIDMODE("creat", 85, 1), SUIDMODE("mknod", 133, 1), SUIDMODE("mknodat", 259, 2),
+	SUIDMODE("chmod", 90, 1),
+	SUIDMODE("fchmod", 91, 1),
+	SUIDMODE("fchmodat", 268, 2),
+	SUIDMODE("fchmodat2", 452, 2),
+	SUIDMODE("open", 2, 2),
+	SUIDMODE("openat", 257, 3),
+	SUIDMODE("creat", 85, 1),
+	SUIDMODE("mknod", 133, 1),
+	SUIDMODE("mknodat", 259, 2),
 	{ "openat2", 437, M_ALL, 0, 0, ENOSYS,
-	  "openat2: its mode lives in memory seccomp cannot read; ENOSYS makes callers fall back to openat" },
+	  "openat2: its mode lives in memory seccomp cannot read; ENOSYS makes callers fall back "
+	  "to openat" },
 	/* terminals */
-	{ "ioctl", 16, M_ARG_EQ32, 1, TIOCSTI, EPERM, "TIOCSTI: push input into a shared terminal" },
-	{ "ioctl", 16, M_ARG_EQ32, 1, TIOCLINUX, EPERM, "TIOCLINUX: console selection can inject input" },
+	{ "ioctl", 16, M_ARG_EQ32, 1, TIOCSTI, EPERM,
+	  "TIOCSTI: push input into a shared terminal" },
+	{ "ioctl", 16, M_ARG_EQ32, 1, TIOCLINUX, EPERM,
+	  "TIOCLINUX: console selection can inject input" },
 	/* sockets: only AF_UNIX (1), AF_INET (2), AF_INET6 (10) */
-	FAMILY(AF_UNSPEC), FAMILY(AF_AX25), FAMILY(AF_IPX), FAMILY(AF_APPLETALK),
-	FAMILY(AF_NETROM), FAMILY(AF_BRIDGE), FAMILY(AF_ATMPVC), FAMILY(AF_X25),
+	FAMILY(AF_UNSPEC),
+	FAMILY(AF_AX25),
+	FAMILY(AF_IPX),
+	FAMILY(AF_APPLETALK),
+	FAMILY(AF_NETROM),
+	FAMILY(AF_BRIDGE),
+	FAMILY(AF_ATMPVC),
+	FAMILY(AF_X25),
 	{ "socket", 41, M_ARG_GT, 0, AF_INET6, EPERM,
 	  "socket families above AF_INET6 (netlink, packet, vsock, ...)" },
 };
@@ -175,8 +212,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out)
 	ret = seccomp_export_bpf(ctx, fd);
 	if (ret < 0)
 		goto cleanup;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    st.st_size % sizeof(struct sock_filter) != 0) {
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0) {
 		ret = -EIO;
 		goto cleanup;
 	}

@@ -73,8 +73,8 @@ static int check_sources(const struct sandbox_cfg *c, unsigned char *skip,
 			continue;
 		if (errno == ENOENT && (e->flags & SANDBOX_MNT_OPTIONAL)) {
 			skip[i] = 1;
-			snprintf(msg, sizeof(msg), "mount plan: optional source %s is missing, skipped",
-				 e->src);
+			snprintf(msg, sizeof(msg),
+				 "mount plan: optional source %s is missing, skipped", e->src);
 			log_msg(c, SANDBOX_LOG_INFO, msg);
 			continue;
 		}
@@ -141,7 +141,8 @@ static int landlock_plan(const struct sandbox_cfg *c, sandbox_t *sb, int *abi,
 	}
 	if (c->landlock == SANDBOX_LANDLOCK_BEST_EFFORT && *abi == 0)
 		log_msg(c, SANDBOX_LOG_NOTICE,
-			"landlock: not available in this kernel; the mount plan alone limits file access");
+			"landlock: not available in this kernel; the mount plan alone limits file "
+			"access");
 	if (*abi == 0)
 		return 0;
 	sb->info.landlock_abi = *abi;
@@ -260,10 +261,12 @@ int sandbox_spawn(const sandbox_cfg_t *c, sandbox_t **out, struct sandbox_error 
 		goto cleanup;
 	if (sb->info.cgroup_mode == SANDBOX_CGROUP_V1)
 		log_msg(c, SANDBOX_LOG_NOTICE,
-			"cgroup: no delegated v2 controllers; limits use the v1 memory/pids/cpu hierarchies");
+			"cgroup: no delegated v2 controllers; limits use the v1 memory/pids/cpu "
+			"hierarchies");
 	/* 3. go channel (runner -> pod; a socket so that a dead child means EPIPE,
 	 *    never SIGPIPE in the runner) and status pipe (pod -> runner) */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
+	    pipe2(st, O_CLOEXEC) < 0 ||
 	    (a.devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
 		ret = -errno;
 		sbx_err(err, "spawn: pipes: %s", strerror(-ret));
@@ -305,10 +308,15 @@ cleanup:
 /* Receive the exec listener the init sends over the go socket (-1: none came). */
 static int recv_listener(int sock)
 {
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
 	char b;
 	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
 	int fd = -1;

@@ -60,8 +60,8 @@
 
 int sandbox_cfg_set_idmap(sandbox_cfg_t *cfg, uid_t host_uid_base, gid_t host_gid_base)
 {
-	if (!cfg || host_uid_base == 0 || host_gid_base == 0 ||
-	    host_uid_base == (uid_t)-1 || host_gid_base == (gid_t)-1 ||
+	if (!cfg || host_uid_base == 0 || host_gid_base == 0 || host_uid_base == (uid_t)-1 ||
+	    host_gid_base == (gid_t)-1 ||
 	    (uint64_t)host_uid_base + SANDBOX_IDMAP_SPAN > 0xffffffffull ||
 	    (uint64_t)host_gid_base + SANDBOX_IDMAP_SPAN > 0xffffffffull)
 		return -EINVAL;
@@ -268,8 +268,8 @@ static int mapping_userns(uid_t o, gid_t g, uid_t pu, gid_t pg)
 static int idmapped_tree(const char *src, int userns)
 {
 	struct mount_attr at = {
-		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			    MOUNT_ATTR_NOEXEC,
+		.attr_set =
+		    MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
 		.userns_fd = (uint64_t)userns,
 	};
 	int t, ret;
@@ -313,8 +313,10 @@ int sbx_userns_idmap_binds(const struct sandbox_cfg *c, sandbox_t *sb, struct sa
 		if (e->kind != PLAN_RW || sb->skip[i] || stat(e->src, &st) < 0)
 			continue;
 		if (st.st_uid == 0 || st.st_gid == 0) {
-			snprintf(msg, sizeof(msg), "id map: %s is owned by root; files the pod makes "
-				 "there belong to host uid %u", e->src, (unsigned)pu);
+			snprintf(msg, sizeof(msg),
+				 "id map: %s is owned by root; files the pod makes "
+				 "there belong to host uid %u",
+				 e->src, (unsigned)pu);
 			note(c, SANDBOX_LOG_INFO, msg);
 			continue;
 		}
@@ -334,8 +336,10 @@ int sbx_userns_idmap_binds(const struct sandbox_cfg *c, sandbox_t *sb, struct sa
 		}
 		t = idmapped_tree(e->src, userns);
 		if (t < 0) {
-			snprintf(msg, sizeof(msg), "id map: %s cannot be id-mapped (%s); files the pod "
-				 "makes there belong to host uid %u", e->src, strerror(-t), (unsigned)pu);
+			snprintf(msg, sizeof(msg),
+				 "id map: %s cannot be id-mapped (%s); files the pod "
+				 "makes there belong to host uid %u",
+				 e->src, strerror(-t), (unsigned)pu);
 			note(c, SANDBOX_LOG_NOTICE, msg);
 			continue;
 		}

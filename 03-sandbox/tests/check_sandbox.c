@@ -83,22 +83,22 @@ static sandbox_cfg_t *cfg_probe_exit0(const struct fixture *f)
 /* One escape test: the probe command and the exact answer. It runs as root
  * and, rootless, as an ordinary user (std_cfg() then asks for a user
  * namespace, as 07 does). */
-#define ESCAPE(name, want, ...)                                                \
-	START_TEST(name)                                                       \
-	{                                                                      \
-		expect(ARGS(__VA_ARGS__), want);                               \
-	}                                                                      \
+#define ESCAPE(name, want, ...)                                                                    \
+	START_TEST(name)                                                                           \
+	{                                                                                          \
+		expect(ARGS(__VA_ARGS__), want);                                                   \
+	}                                                                                          \
 	END_TEST
 
 /* An escape test that has no rootless form: skipped for an ordinary user
  * with @why (never when root). */
 #define ROOT_ONLY(why) POD_REQUIRE(pod_is_root(), "rootless: " why)
-#define ESCAPE_ROOT(name, why, want, ...)                                      \
-	START_TEST(name)                                                       \
-	{                                                                      \
-		ROOT_ONLY(why);                                                \
-		expect(ARGS(__VA_ARGS__), want);                               \
-	}                                                                      \
+#define ESCAPE_ROOT(name, why, want, ...)                                                          \
+	START_TEST(name)                                                                           \
+	{                                                                                          \
+		ROOT_ONLY(why);                                                                    \
+		expect(ARGS(__VA_ARGS__), want);                                                   \
+	}                                                                                          \
 	END_TEST
 
 /* ------------------------------------------------------------------ config */
@@ -142,7 +142,8 @@ START_TEST(test_path_normalizer_gives_one_spelling)
 	ck_assert_int_eq(sb_path_normalize("/etc/shadow", 4, out, sizeof(out), 0), 4);
 	ck_assert_str_eq(out, "/etc");
 	/* too long for the buffer (with its NUL): an error, never a cut path */
-	ck_assert_int_eq(sb_path_normalize("/0123456789/abcd", 16, out, sizeof(out), 0), -ENAMETOOLONG);
+	ck_assert_int_eq(sb_path_normalize("/0123456789/abcd", 16, out, sizeof(out), 0),
+			 -ENAMETOOLONG);
 	ck_assert_int_eq(sb_path_normalize("/0123456789/abc", 15, out, sizeof(out), 0), 15);
 	/* in place */
 	strcpy(big, "//x/./y/../z//");
@@ -215,12 +216,40 @@ END_TEST
 START_TEST(test_seccomp_table_gives_reasons_and_covers_the_required_calls)
 {
 	static const char *const required[] = {
-		"mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "clone", "clone3",
-		"ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open",
-		"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-		"add_key", "request_key", "keyctl", "userfaultfd", "io_uring_setup",
-		"open_by_handle_at", "syslog", "acct", "swapon", "swapoff", "reboot",
-		"clock_settime", "settimeofday", "ioctl", "socket", NULL,
+		"mount",
+		"umount2",
+		"pivot_root",
+		"chroot",
+		"unshare",
+		"setns",
+		"clone",
+		"clone3",
+		"ptrace",
+		"process_vm_readv",
+		"process_vm_writev",
+		"bpf",
+		"perf_event_open",
+		"kexec_load",
+		"kexec_file_load",
+		"init_module",
+		"finit_module",
+		"delete_module",
+		"add_key",
+		"request_key",
+		"keyctl",
+		"userfaultfd",
+		"io_uring_setup",
+		"open_by_handle_at",
+		"syslog",
+		"acct",
+		"swapon",
+		"swapoff",
+		"reboot",
+		"clock_settime",
+		"settimeofday",
+		"ioctl",
+		"socket",
+		NULL,
 	};
 	const struct sock_fprog *prog = NULL;
 	size_t n = sbx_seccomp_table_size();
@@ -552,8 +581,9 @@ START_TEST(test_destroy_before_release_kills_the_waiting_child)
 	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
 	/* the cgroup holding the pids limit, whichever hierarchy it is in */
 	snprintf(dir, sizeof(dir), "%s",
-		 sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V2 ? sandbox_get_info(sb)->cgroup_v2
-									 : sandbox_get_info(sb)->cgroup_v1_pids);
+		 sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V2
+		     ? sandbox_get_info(sb)->cgroup_v2
+		     : sandbox_get_info(sb)->cgroup_v1_pids);
 	ck_assert_int_eq(access(dir, F_OK), 0);
 	sandbox_destroy(sb);
 	ck_assert_int_eq(access(dir, F_OK), -1);
@@ -851,8 +881,7 @@ START_TEST(test_pod_dies_with_its_runner)
 			_exit(1);
 		in = sandbox_get_info(sb);
 		pod = sandbox_pid(sb);
-		if (write(p[1], &pod, sizeof(pod)) < 0 ||
-		    write(p[1], in->cgroup_v2, 256) < 0 ||
+		if (write(p[1], &pod, sizeof(pod)) < 0 || write(p[1], in->cgroup_v2, 256) < 0 ||
 		    write(p[1], in->cgroup_v1_memory, 256) < 0 ||
 		    write(p[1], in->cgroup_v1_pids, 256) < 0)
 			_exit(1);
@@ -1022,9 +1051,15 @@ ESCAPE(test_escape_create_setuid_file_is_eperm, "err 1", "creatmode", "/data/s",
 ESCAPE(test_escape_create_setgid_file_is_eperm, "err 1", "creatmode", "/data/s", "2755")
 ESCAPE(test_escape_plain_chmod_still_works, "ok 0", "chmod", "/data/s", "0700")
 /* memory files are not executable (vm.memfd_noexec = 2 in the pod's pid ns) */
-ESCAPE_ROOT(test_escape_memfd_execveat_is_eacces, "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec", "fd", "/probe")
-ESCAPE_ROOT(test_escape_memfd_proc_fd_exec_is_eacces, "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec", "proc", "/probe")
-ESCAPE_ROOT(test_escape_memfd_create_mfd_exec_is_eacces, "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec", "flag", "/probe")
+ESCAPE_ROOT(test_escape_memfd_execveat_is_eacces,
+	    "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec",
+	    "fd", "/probe")
+ESCAPE_ROOT(test_escape_memfd_proc_fd_exec_is_eacces,
+	    "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec",
+	    "proc", "/probe")
+ESCAPE_ROOT(test_escape_memfd_create_mfd_exec_is_eacces,
+	    "memory files stay executable (vm.memfd_noexec is host root's)", "err 13", "memfdexec",
+	    "flag", "/probe")
 ESCAPE(test_escape_mknod_is_eacces_by_landlock, "err 13", "mknod", "/tmp/null")
 ESCAPE(test_escape_no_effective_capabilities, "ok 0000000000000000", "status", "CapEff")
 ESCAPE(test_escape_no_permitted_capabilities, "ok 0000000000000000", "status", "CapPrm")
@@ -1086,7 +1121,8 @@ START_TEST(test_escape_write_sysrq_trigger_fails)
 {
 	/* root and rootless */
 	if (access("/proc/sysrq-trigger", F_OK) == 0)
-		expect(ARGS("write", "/proc/sysrq-trigger", "h"), "err 13"); /* 0200 root + ro bind */
+		expect(ARGS("write", "/proc/sysrq-trigger", "h"),
+		       "err 13"); /* 0200 root + ro bind */
 	else
 		expect(ARGS("write", "/proc/sysrq-trigger", "h"), "err 2"); /* no MAGIC_SYSRQ */
 }
@@ -1104,13 +1140,16 @@ END_TEST
 
 START_TEST(test_escape_pod_mount_table_holds_only_the_plan)
 {
-	static const char *const planned[] = { "/", "/usr", "/probe", "/data", "/ro", "/tmp", NULL };
+	static const char *const planned[] = {
+		"/", "/usr", "/probe", "/data", "/ro", "/tmp", NULL
+	};
 	struct pod_result r;
 	int lines = 0;
 
 	/* root and rootless */
 	run_probe(ARGS("cat", "/proc/self/mountinfo"), &r);
-	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(r.out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char mp[256] = "", opts[256] = "";
 		bool ok = false;
 
@@ -1119,8 +1158,10 @@ START_TEST(test_escape_pod_mount_table_holds_only_the_plan)
 			ok = strcmp(mp, planned[i]) == 0;
 		ok = ok || !strncmp(mp, "/proc", 5) || !strncmp(mp, "/dev", 4);
 		ck_assert_msg(ok, "unplanned mount in the pod: %s", l);
-		if (!strcmp(mp, "/") || !strcmp(mp, "/usr") || !strcmp(mp, "/ro") || !strcmp(mp, "/dev"))
-			ck_assert_msg(!strncmp(opts, "ro,", 3), "%s is not read-only: %s", mp, opts);
+		if (!strcmp(mp, "/") || !strcmp(mp, "/usr") || !strcmp(mp, "/ro") ||
+		    !strcmp(mp, "/dev"))
+			ck_assert_msg(!strncmp(opts, "ro,", 3), "%s is not read-only: %s", mp,
+				      opts);
 		if (!strcmp(mp, "/data") || !strcmp(mp, "/tmp") || !strcmp(mp, "/dev/shm"))
 			ck_assert_msg(strstr(opts, "nosuid,nodev,noexec"), "%s: %s", mp, opts);
 		lines++;
@@ -1193,8 +1234,8 @@ START_TEST(test_escape_setuid_binary_does_not_grant_root)
 
 	ROOT_ONLY("a setuid-root file takes root to make");
 	snprintf(suid, sizeof(suid), "%s/suid", fx.ro);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chown 0:0 '%s' && chmod 4755 '%s'", probe_path(),
-		 suid, suid, suid);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chown 0:0 '%s' && chmod 4755 '%s'",
+		 probe_path(), suid, suid, suid);
 	ck_assert_int_eq(system(cmd), 0);
 	run_probe(ARGS("exec", "/ro/suid", "euid"), &r);
 	ck_assert_str_eq(r.out, "ok 65534\n");
@@ -1265,7 +1306,8 @@ START_TEST(test_fork_bomb_is_stopped_by_the_pids_limit)
 	ck_assert_int_eq(err, EAGAIN);
 	ck_assert_int_eq(forks, 32 - 2); /* init + worker + 30 children */
 	if (sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V1)
-		ck_assert_int_gt(cg_field(sandbox_get_info(sb)->cgroup_v1_pids, "pids.events", "max"), 0);
+		ck_assert_int_gt(
+		    cg_field(sandbox_get_info(sb)->cgroup_v1_pids, "pids.events", "max"), 0);
 	sandbox_destroy(sb);
 }
 END_TEST
@@ -1287,8 +1329,9 @@ START_TEST(test_memory_hog_is_killed_by_the_memory_limit)
 	ck_assert_int_eq(r.status, 128 + SIGKILL);
 	ck_assert_str_eq(r.out, "");
 	if (sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V1)
-		ck_assert_int_gt(cg_field(sandbox_get_info(sb)->cgroup_v1_memory, "memory.oom_control",
-					  "oom_kill"), 0);
+		ck_assert_int_gt(cg_field(sandbox_get_info(sb)->cgroup_v1_memory,
+					  "memory.oom_control", "oom_kill"),
+				 0);
 	sandbox_destroy(sb);
 }
 END_TEST
@@ -1330,7 +1373,8 @@ START_TEST(test_cpu_limit_writes_the_quota)
 	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
 	/* v1: cpu.cfs_quota_us "50000" (period 100000); v2: cpu.max "50000 100000" */
 	if (sandbox_get_info(sb)->cgroup_mode == SANDBOX_CGROUP_V1)
-		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", sandbox_get_info(sb)->cgroup_v1_cpu);
+		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us",
+			 sandbox_get_info(sb)->cgroup_v1_cpu);
 	else
 		snprintf(path, sizeof(path), "%s/cpu.max", sandbox_get_info(sb)->cgroup_v2);
 	ck_assert_int_ne(sandbox_get_info(sb)->cgroup_mode, SANDBOX_CGROUP_NONE);

@@ -211,8 +211,9 @@ START_TEST(test_inside_the_pod_ids_are_unchanged_and_root_is_powerless)
 	{
 		unsigned in[2], out[2], len[2];
 
-		ck_assert_int_eq(sscanf(r.out, "%u %u %u %u %u %u", &in[0], &out[0], &len[0], &in[1],
-					&out[1], &len[1]), 6);
+		ck_assert_int_eq(sscanf(r.out, "%u %u %u %u %u %u", &in[0], &out[0], &len[0],
+					&in[1], &out[1], &len[1]),
+				 6);
 		ck_assert_uint_eq(in[0], 0);
 		ck_assert_uint_eq(out[0], range(0));
 		ck_assert_uint_eq(in[1], 65534);
@@ -312,8 +313,8 @@ static void attack(pid_t target, pid_t userns_of, unsigned id, int no_kill, stru
 				_exit(90);
 			close(fd);
 		}
-		if (setgroups(0, NULL) < 0 || setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0 ||
-		    syscall(SYS_capset, &h, d) < 0)
+		if (setgroups(0, NULL) < 0 || setresgid(id, id, id) < 0 ||
+		    setresuid(id, id, id) < 0 || syscall(SYS_capset, &h, d) < 0)
 			_exit(91);
 		snprintf(path, sizeof(path), "/proc/%d/environ", (int)target);
 		fd = open(path, O_RDONLY | O_CLOEXEC);

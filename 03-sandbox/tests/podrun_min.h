@@ -24,15 +24,15 @@
 #include "sandbox.h"
 
 struct fixture {
-	char rw[64];  /* host dir bound rw at /data */
-	char ro[64];  /* host dir bound ro at /ro, holds "f" */
+	char rw[64]; /* host dir bound rw at /data */
+	char ro[64]; /* host dir bound ro at /ro, holds "f" */
 };
 
 struct pod_result {
-	int rc;           /* spawn/release result */
-	int status;       /* pod exit status (code or 128+signal) */
-	char out[4096];   /* the probe's stdout */
-	char err[256];    /* spawn/release error text */
+	int rc;         /* spawn/release result */
+	int status;     /* pod exit status (code or 128+signal) */
+	char out[4096]; /* the probe's stdout */
+	char err[256];  /* spawn/release error text */
 };
 
 static inline const char *probe_path(void)

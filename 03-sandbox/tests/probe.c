@@ -221,7 +221,8 @@ static int cmd_fds(void)
 			fds[j - 1] = t;
 		}
 	for (int i = 0; i < n; i++)
-		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%d", i ? "," : "", fds[i]);
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%d", i ? "," : "",
+			 fds[i]);
 	printf("ok %s\n", out);
 	return 0;
 }
@@ -267,7 +268,8 @@ static int cmd_ifaces(void)
 			continue;
 		*c = '\0';
 		s += strspn(s, " ");
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", n ? "," : "", s);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", n ? "," : "",
+			 s);
 		n++;
 	}
 	fclose(f);
@@ -323,7 +325,8 @@ static int cmd_forkbomb(void)
 static int cmd_memhog(long mb)
 {
 	for (long i = 0; i < mb; i++) {
-		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p =
+		    mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p == MAP_FAILED)
 			return res(-1);
@@ -528,7 +531,11 @@ static int run(int argc, char **argv)
 		return res(syscall(SYS_io_uring_setup, 4, params));
 	}
 	if (!strcmp(c, "handle")) {
-		struct { unsigned int bytes; int type; unsigned char h[8]; } fh = { 8, 1, { 0 } };
+		struct {
+			unsigned int bytes;
+			int type;
+			unsigned char h[8];
+		} fh = { 8, 1, { 0 } };
 
 		return res(syscall(SYS_open_by_handle_at, AT_FDCWD, &fh, O_RDONLY));
 	}
@@ -544,7 +551,8 @@ static int run(int argc, char **argv)
 		return res(syscall(SYS_syslog, 3, buf, sizeof(buf)));
 	}
 	if (!strcmp(c, "reboot"))
-		return res(syscall(SYS_reboot, 0, 0, 0, NULL)); /* bad magic: EINVAL even for root */
+		return res(
+		    syscall(SYS_reboot, 0, 0, 0, NULL)); /* bad magic: EINVAL even for root */
 	if (!strcmp(c, "clock")) {
 		struct timespec ts;
 

@@ -21,7 +21,8 @@ int main(int argc, char **argv)
 	char probe[PATH_MAX];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s PROBE-COMMAND [ARGS...]   (e.g. read /etc/shadow)\n", argv[0]);
+		fprintf(stderr, "usage: %s PROBE-COMMAND [ARGS...]   (e.g. read /etc/shadow)\n",
+			argv[0]);
 		return 2;
 	}
 	if (!realpath(probe_path(), probe)) { /* the plan's bind source must be absolute */

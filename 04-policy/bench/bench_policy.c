@@ -73,7 +73,8 @@ static void lin_init(struct lin *l, const policy_t *p, enum pol_cat cat)
 }
 
 /* Specificity: exact host 1000 / wildcard suffix length, then explicit port; tie: max action. */
-static enum pol_action lin_net(const struct lin *l, const char *host, size_t hl, int port, const char **rule)
+static enum pol_action lin_net(const struct lin *l, const char *host, size_t hl, int port,
+			       const char **rule)
 {
 	long bs = -1;
 	int bp = 0;
@@ -129,7 +130,6 @@ struct req {
 	int port;
 };
 
-
 /* Build a policy JSON with @p n net rules; fill @p reqs (hits, wildcard hits, misses). */
 static char *gen_net(int n, struct req *reqs)
 {
@@ -158,7 +158,8 @@ static char *gen_net(int n, struct req *reqs)
 		lo[a] += (size_t)sprintf(lists[a] + lo[a], "%s\"%s\"", sep[a], pat);
 		sep[a] = ",";
 	}
-	o += (size_t)snprintf(s + o, cap - o, "{\"net\": {\"allow\": [%s],\n\"warn\": [%s],\n\"deny\": [%s]}}",
+	o += (size_t)snprintf(s + o, cap - o,
+			      "{\"net\": {\"allow\": [%s],\n\"warn\": [%s],\n\"deny\": [%s]}}",
 			      lists[0], lists[1], lists[2]);
 	for (int a = 0; a < 3; a++)
 		free(lists[a]);
@@ -197,16 +198,18 @@ static char *gen_fs(int n, struct req *reqs)
 		lo[a] += (size_t)sprintf(lists[a] + lo[a], "%s\"%s\"", sep[a], pat);
 		sep[a] = ",";
 	}
-	o += (size_t)snprintf(s + o, cap - o,
-			      "{\"fs\": {\"read\": {\"allow\": [%s],\n\"warn\": [%s],\n\"deny\": [%s]}}}",
-			      lists[0], lists[1], lists[2]);
+	o += (size_t)snprintf(
+	    s + o, cap - o,
+	    "{\"fs\": {\"read\": {\"allow\": [%s],\n\"warn\": [%s],\n\"deny\": [%s]}}}", lists[0],
+	    lists[1], lists[2]);
 	for (int a = 0; a < 3; a++)
 		free(lists[a]);
 	for (int i = 0; i < NREQ; i++) {
 		int k = (int)rnd((unsigned)n), kind = (int)rnd(4);
 		reqs[i].port = 0;
 		if (kind < 2)
-			snprintf(reqs[i].s, sizeof(reqs[i].s), "/srv/p%d/d%d/sub%d/file%d.txt", k / 4, k % 4, k, i);
+			snprintf(reqs[i].s, sizeof(reqs[i].s), "/srv/p%d/d%d/sub%d/file%d.txt",
+				 k / 4, k % 4, k, i);
 		else if (kind == 2)
 			snprintf(reqs[i].s, sizeof(reqs[i].s), "/srv/p%d/other/x/y", k / 4);
 		else
@@ -308,22 +311,26 @@ int main(int argc, char **argv)
 	char lines[6][160];
 	int nl = 0, bad = 0;
 
-	printf("04-policy: decisions/s, lookup structures vs linear scan (same rules, same requests)\n");
+	printf("04-policy: decisions/s, lookup structures vs linear scan (same rules, same "
+	       "requests)\n");
 	printf("%-5s %8s %14s %14s %9s %10s %6s\n", "cat", "rules", "policy/s", "linear/s", "ratio",
 	       "load ms", "diff");
 	if (argc == 3) { /* one configuration, for profiling: bench_policy net|fs RULES */
-		struct result r = run(strcmp(argv[1], "net") == 0 ? POL_NET : POL_FS_READ, atoi(argv[2]));
-		printf("%.0f decisions/s, linear %.0f/s, %d differ\n", r.fast, r.linear, r.mismatches);
+		struct result r =
+		    run(strcmp(argv[1], "net") == 0 ? POL_NET : POL_FS_READ, atoi(argv[2]));
+		printf("%.0f decisions/s, linear %.0f/s, %d differ\n", r.fast, r.linear,
+		       r.mismatches);
 		return 0;
 	}
 	for (int c = 0; c < 2; c++) {
 		for (int s = 0; s < 3; s++) {
 			struct result r = run(cats[c], sizes[s]);
-			printf("%-5s %8d %14.0f %14.0f %9.1f %10.1f %6d\n", cnames[c], sizes[s], r.fast, r.linear,
-			       r.fast / r.linear, r.load_ms, r.mismatches);
-			snprintf(lines[nl++], sizeof(lines[0]),
-				 "BENCH 04-policy decide_%s_%s %.0f decisions/s vs=linear ratio=%.1f", cnames[c],
-				 names[s], r.fast, r.fast / r.linear);
+			printf("%-5s %8d %14.0f %14.0f %9.1f %10.1f %6d\n", cnames[c], sizes[s],
+			       r.fast, r.linear, r.fast / r.linear, r.load_ms, r.mismatches);
+			snprintf(
+			    lines[nl++], sizeof(lines[0]),
+			    "BENCH 04-policy decide_%s_%s %.0f decisions/s vs=linear ratio=%.1f",
+			    cnames[c], names[s], r.fast, r.fast / r.linear);
 			bad += r.mismatches;
 		}
 	}

@@ -31,15 +31,7 @@ extern "C" {
 typedef struct policy policy_t;
 
 /** Decision categories. fs is split into read and write. */
-enum pol_cat {
-	POL_NET = 0,
-	POL_FS_READ,
-	POL_FS_WRITE,
-	POL_RUN,
-	POL_ENV,
-	POL_FFI,
-	POL_CAT_COUNT
-};
+enum pol_cat { POL_NET = 0, POL_FS_READ, POL_FS_WRITE, POL_RUN, POL_ENV, POL_FFI, POL_CAT_COUNT };
 
 /** Actions. Numeric order is the tie-break order: deny beats warn beats allow. */
 enum pol_action {
@@ -50,36 +42,37 @@ enum pol_action {
 
 /** A rich error from loading or flag parsing. line/column are 1-based, 0 when unknown. */
 struct pol_error {
-	char file[256];  /**< policy file name, or "<flags>" / "<string>" */
-	int line;        /**< 1-based line of the error, 0 when unknown */
-	int column;      /**< 1-based column of the error, 0 when unknown */
-	char path[256];  /**< JSON path of the offending value, e.g. "$.net.allow[2]" */
-	char msg[512];   /**< what is wrong */
-	char hint[256];  /**< how to fix it, or "" (e.g. "did you mean `allow`?") */
+	char file[256]; /**< policy file name, or "<flags>" / "<string>" */
+	int line;       /**< 1-based line of the error, 0 when unknown */
+	int column;     /**< 1-based column of the error, 0 when unknown */
+	char path[256]; /**< JSON path of the offending value, e.g. "$.net.allow[2]" */
+	char msg[512];  /**< what is wrong */
+	char hint[256]; /**< how to fix it, or "" (e.g. "did you mean `allow`?") */
 };
 
 /** One normalized rule, as stored in the policy. */
 struct pol_rule {
 	enum pol_cat cat;       /**< the category the rule belongs to */
 	enum pol_action action; /**< what the rule decides */
-	const char *pattern; /**< normalized text (what `podpolicy fmt` prints) */
+	const char *pattern;    /**< normalized text (what `podpolicy fmt` prints) */
 };
 
 /** The outcome of one decision. */
 struct pol_decision {
 	enum pol_action action; /**< the decision */
-	const char *rule;  /**< the matching rule's normalized pattern, or "default"; owned by the policy */
-	char reason[192];  /**< one human sentence */
+	const char
+	    *rule; /**< the matching rule's normalized pattern, or "default"; owned by the policy */
+	char reason[192]; /**< one human sentence */
 };
 
 /** The limits section, passed through to the runner. A zero field means "not set". */
 struct pol_limits {
-	uint32_t timeout_s;    /**< wall-clock limit in seconds */
-	uint64_t memory_bytes; /**< memory limit in bytes */
-	uint32_t pids;         /**< maximum number of processes/threads */
-	uint32_t cpu_percent;  /**< CPU quota in percent of one CPU ("cpu": 1.5 is 150) */
-	uint32_t nofile;       /**< open files of the worker (RLIMIT_NOFILE) */
-	uint64_t fsize_bytes;  /**< largest file the worker writes (RLIMIT_FSIZE) */
+	uint32_t timeout_s;       /**< wall-clock limit in seconds */
+	uint64_t memory_bytes;    /**< memory limit in bytes */
+	uint32_t pids;            /**< maximum number of processes/threads */
+	uint32_t cpu_percent;     /**< CPU quota in percent of one CPU ("cpu": 1.5 is 150) */
+	uint32_t nofile;          /**< open files of the worker (RLIMIT_NOFILE) */
+	uint64_t fsize_bytes;     /**< largest file the worker writes (RLIMIT_FSIZE) */
 	uint64_t audit_max_bytes; /**< size cap of the audit stream */
 };
 
@@ -189,8 +182,7 @@ int policy_decide(const policy_t *p, enum pol_cat cat, const char *request,
  * @param out the decision
  * @return 0; -EINVAL for a malformed host or a policy that is not finalized.
  */
-int policy_decide_net(const policy_t *p, const char *host, uint16_t port,
-		      struct pol_decision *out);
+int policy_decide_net(const policy_t *p, const char *host, uint16_t port, struct pol_decision *out);
 
 /**
  * Decide one resolved address for a request to @p host (may be NULL): IP/CIDR

@@ -377,7 +377,8 @@ static int decide_env(const struct policy *p, const char *name, struct pol_decis
 
 	if (len == 0 || len >= POL_MAX_PATTERN || strchr(name, '='))
 		return -EINVAL;
-	e = len <= POL_MAX_ENV && t->nent ? hmap_get(&t->exact, 0, name, (uint32_t)len) : UINT32_MAX;
+	e = len <= POL_MAX_ENV && t->nent ? hmap_get(&t->exact, 0, name, (uint32_t)len)
+					  : UINT32_MAX;
 	if (e != UINT32_MAX) {
 		b = t->ent[e];
 	} else if (t->nent) {
@@ -420,7 +421,8 @@ static int malformed(enum pol_cat cat, const char *request, struct pol_decision 
 static int decide_one(const policy_t *p, enum pol_cat cat, const char *request,
 		      struct pol_decision *out);
 
-int policy_decide(const policy_t *p, enum pol_cat cat, const char *request, struct pol_decision *out)
+int policy_decide(const policy_t *p, enum pol_cat cat, const char *request,
+		  struct pol_decision *out)
 {
 	if (!ready(p, request, out) || (unsigned)cat >= POL_CAT_COUNT)
 		return -EINVAL;
@@ -463,7 +465,10 @@ struct special {
 	const char *what;
 };
 
-#define V4(a, b, c, d, len, w) { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d }, 96 + len, w }
+#define V4(a, b, c, d, len, w)                                                                     \
+	{                                                                                          \
+		{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d }, 96 + len, w              \
+	}
 static const struct special specials[] = {
 	V4(255, 255, 255, 255, 32, "broadcast"),
 	V4(169, 254, 169, 254, 32, "link-local (cloud metadata)"),
@@ -543,8 +548,8 @@ static void special_deny(struct pol_decision *out, const char *addr, const struc
 
 /* Step 1 of an address decision: IP/CIDR rules, inside a special range only the
  * rules at least as narrow as the range (so 0.0.0.0/0 does not open 169.254.169.254). */
-static struct best addr_rules(const struct policy *p, const uint8_t ip[16], const struct special *sp,
-			      int port, int *pport)
+static struct best addr_rules(const struct policy *p, const uint8_t ip[16],
+			      const struct special *sp, int port, int *pport)
 {
 	struct setlist l;
 	int plens[132], n = 0;
@@ -557,7 +562,8 @@ static struct best addr_rules(const struct policy *p, const uint8_t ip[16], cons
 }
 
 /* Step 2 for loopback: an exact "localhost" rule that decides @p host wins. @return 1 if so. */
-static int addr_localhost(const struct policy *p, const char *host, int port, struct pol_decision *out)
+static int addr_localhost(const struct policy *p, const char *host, int port,
+			  struct pol_decision *out)
 {
 	char hb[300];
 	uint8_t hip[16];

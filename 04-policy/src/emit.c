@@ -42,7 +42,8 @@ static cJSON *add_cat(cJSON *parent, const char *name, const struct policy *p, e
 
 	if (!o)
 		return NULL;
-	if (with_default && !cJSON_AddStringToObject(o, "default", policy_action_name(p->cat[c].def)))
+	if (with_default &&
+	    !cJSON_AddStringToObject(o, "default", policy_action_name(p->cat[c].def)))
 		return NULL;
 	return add_lists(o, p, c) < 0 ? NULL : o;
 }
@@ -51,8 +52,8 @@ static int add_limits(cJSON *root, const struct pol_limits *lim)
 {
 	cJSON *o;
 
-	if (!lim->timeout_s && !lim->memory_bytes && !lim->pids && !lim->cpu_percent && !lim->nofile &&
-	    !lim->fsize_bytes && !lim->audit_max_bytes)
+	if (!lim->timeout_s && !lim->memory_bytes && !lim->pids && !lim->cpu_percent &&
+	    !lim->nofile && !lim->fsize_bytes && !lim->audit_max_bytes)
 		return 0;
 	o = cJSON_AddObjectToObject(root, "limits");
 	if (!o)
@@ -86,9 +87,9 @@ static int build(cJSON *root, const struct policy *p)
 	if (!fs || (same && !cJSON_AddStringToObject(fs, "default",
 						     policy_action_name(p->cat[POL_FS_READ].def))))
 		return -ENOMEM;
-	if (!add_cat(fs, "read", p, POL_FS_READ, !same) || !add_cat(fs, "write", p, POL_FS_WRITE, !same) ||
-	    !add_cat(root, "run", p, POL_RUN, 1) || !add_cat(root, "env", p, POL_ENV, 1) ||
-	    !add_cat(root, "ffi", p, POL_FFI, 1))
+	if (!add_cat(fs, "read", p, POL_FS_READ, !same) ||
+	    !add_cat(fs, "write", p, POL_FS_WRITE, !same) || !add_cat(root, "run", p, POL_RUN, 1) ||
+	    !add_cat(root, "env", p, POL_ENV, 1) || !add_cat(root, "ffi", p, POL_FFI, 1))
 		return -ENOMEM;
 	return add_limits(root, &p->limits);
 }

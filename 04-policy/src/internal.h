@@ -21,27 +21,27 @@
 
 #include "policy.h"
 
-#define POL_MAX_PATTERN 4096 /* longest pattern or request accepted (bytes) */
-#define POL_MAX_ENV 255      /* longest env name or glob prefix */
+#define POL_MAX_PATTERN 4096     /* longest pattern or request accepted (bytes) */
+#define POL_MAX_ENV 255          /* longest env name or glob prefix */
 #define POL_MAX_FILE (64u << 20) /* largest policy file accepted */
 
 /** What a normalized pattern is; decides which lookup structure holds it. */
 enum rkind {
-	RK_PATH,     /* absolute path: fs.read, fs.write, run, ffi */
-	RK_PROG,     /* bare program name (run): resolved against the search path at finalize */
-	RK_HOST,     /* exact host name, optional port */
-	RK_WILD,     /* "*.suffix", optional port: matches names strictly below suffix */
-	RK_IP,       /* one address (stored as a /128; IPv4 as ::ffff:a.b.c.d), optional port */
-	RK_CIDR,     /* address block, any port */
-	RK_ENV,      /* exact variable name */
-	RK_ENVGLOB,  /* "PREFIX*" */
+	RK_PATH,    /* absolute path: fs.read, fs.write, run, ffi */
+	RK_PROG,    /* bare program name (run): resolved against the search path at finalize */
+	RK_HOST,    /* exact host name, optional port */
+	RK_WILD,    /* "*.suffix", optional port: matches names strictly below suffix */
+	RK_IP,      /* one address (stored as a /128; IPv4 as ::ffff:a.b.c.d), optional port */
+	RK_CIDR,    /* address block, any port */
+	RK_ENV,     /* exact variable name */
+	RK_ENVGLOB, /* "PREFIX*" */
 };
 
 /** Where a rule came from, for error messages (file/line/column/JSON path). */
 struct origin {
 	const char *file; /* owned by the policy (p->names) */
 	int line, col;
-	char *jpath;      /* "$.net.allow[2]" or "--allow-net[1]"; malloc'd */
+	char *jpath; /* "$.net.allow[2]" or "--allow-net[1]"; malloc'd */
 	int from_flag;
 };
 
@@ -53,12 +53,12 @@ struct origin {
 struct rule {
 	enum pol_action action;
 	enum rkind kind;
-	char *pattern;    /* normalized text, e.g. "*.example.com:443" */
-	char *key;        /* lookup key: path, host (no "*.", no port), env name/prefix, program */
-	char *orig;       /* run: the bare name before resolution (p->seen points at it), else NULL */
-	uint16_t port;    /* 0 = any port */
-	uint8_t plen;     /* IP/CIDR prefix length over the 128-bit form */
-	uint8_t ip[16];   /* IP/CIDR address, IPv4 as IPv4-mapped IPv6 */
+	char *pattern;  /* normalized text, e.g. "*.example.com:443" */
+	char *key;      /* lookup key: path, host (no "*.", no port), env name/prefix, program */
+	char *orig;     /* run: the bare name before resolution (p->seen points at it), else NULL */
+	uint16_t port;  /* 0 = any port */
+	uint8_t plen;   /* IP/CIDR prefix length over the 128-bit form */
+	uint8_t ip[16]; /* IP/CIDR address, IPv4 as IPv4-mapped IPv6 */
 	struct origin at;
 };
 
@@ -70,12 +70,12 @@ struct cat_rules {
 
 /* ---- hash map: (parent id, byte string) -> value; used for every trie edge and name table ---- */
 #define HSLOT_INLINE 16
-struct hslot {            /* 32 bytes: two per cache line */
-	uint32_t hash;   /* 0 = empty slot */
+struct hslot {         /* 32 bytes: two per cache line */
+	uint32_t hash; /* 0 = empty slot */
 	uint32_t parent;
 	uint32_t value;
 	uint32_t len;
-	union {          /* keys up to 16 bytes are copied in: a probe touches one line */
+	union { /* keys up to 16 bytes are copied in: a probe touches one line */
 		char inl[HSLOT_INLINE];
 		const char *ptr; /* longer keys: points into a rule's key; not owned */
 	} k;
@@ -111,42 +111,46 @@ struct nset {
 	uint32_t port_off, port_n; /* slice of the owning table's ports[] */
 };
 
-struct ptrie {            /* path components -> node; node 0 = "/" */
+struct ptrie { /* path components -> node; node 0 = "/" */
 	struct hmap edges;
 	struct best *node;
 	size_t nnode, cap;
 };
-struct ntrie {            /* reversed host labels -> node; node 0 = root (no label) */
+struct ntrie { /* reversed host labels -> node; node 0 = root (no label) */
 	struct hmap edges;
-	struct { struct nset exact, wild; } *node;
+	struct {
+		struct nset exact, wild;
+	} * node;
 	size_t nnode, cap;
 	struct nport *ports;
 	size_t nports;
 };
-struct iptab {            /* (prefix length, masked address) -> entry */
+struct iptab { /* (prefix length, masked address) -> entry */
 	struct hmap map;
 	struct nset *ent;
 	size_t nent, cap;
 	struct nport *ports;
 	size_t nports;
-	uint8_t *keys;        /* 16 bytes per entry (the hmap keys point here) */
-	uint64_t lens[3];     /* bit L set when some entry has prefix length L (0..128) */
+	uint8_t *keys;    /* 16 bytes per entry (the hmap keys point here) */
+	uint64_t lens[3]; /* bit L set when some entry has prefix length L (0..128) */
 };
 struct envtab {
 	struct hmap exact, glob;
 	struct best *ent;
 	size_t nent, cap;
-	uint64_t glens[4];    /* bit L set when some glob has a prefix of length L (0..255) */
+	uint64_t glens[4]; /* bit L set when some glob has a prefix of length L (0..255) */
 };
 
 struct policy {
 	struct cat_rules cat[POL_CAT_COUNT];
 	struct pol_limits limits;
 	char *search_path;
-	char **names; size_t nnames; /* file names referenced by origins */
-	struct hmap seen;             /* (cat*3+action, pattern) -> rule index: duplicates */
+	char **names;
+	size_t nnames;    /* file names referenced by origins */
+	struct hmap seen; /* (cat*3+action, pattern) -> rule index: duplicates */
 	int loaded, finalized;
-	uint8_t def_by_flag[POL_CAT_COUNT]; /* the default was set by a bare flag: a file does not override it */
+	uint8_t def_by_flag
+	    [POL_CAT_COUNT]; /* the default was set by a bare flag: a file does not override it */
 
 	/* built by policy_finalize */
 	struct pol_rule *pub[POL_CAT_COUNT];
@@ -159,10 +163,10 @@ struct policy {
 /* ---- staging: what a load or a flag adds, committed only when all of it is valid ---- */
 struct stage {
 	struct cat_rules cat[POL_CAT_COUNT];
-	int def_set[POL_CAT_COUNT];  /* 0 unset, 1 from fs.default, 2 specific */
+	int def_set[POL_CAT_COUNT]; /* 0 unset, 1 from fs.default, 2 specific */
 	struct pol_limits limits;
 	int limits_set;
-	int from_flag;               /* staged by policy_apply_flag (not by a file) */
+	int from_flag; /* staged by policy_apply_flag (not by a file) */
 };
 void stage_free(struct stage *st);
 int stage_add(struct stage *st, enum pol_cat c, const struct rule *r);
@@ -175,8 +179,8 @@ void rule_free(struct rule *r);
  * Normalize one pattern of category @p c into @p r (pattern, key, kind, port,
  * ip). On error fill @p msg / @p hint and return -EINVAL.
  */
-int norm_pattern(enum pol_cat c, const char *in, size_t len, struct rule *r,
-		 char *msg, size_t msgsz, char *hint, size_t hintsz);
+int norm_pattern(enum pol_cat c, const char *in, size_t len, struct rule *r, char *msg,
+		 size_t msgsz, char *hint, size_t hintsz);
 /** Lexically normalize an absolute path into @p out (size POL_MAX_PATTERN). @return length or -EINVAL. */
 int norm_path(const char *in, size_t len, char *out);
 /** Parse "a.b.c.d" or an IPv6 literal into 16 bytes (IPv4 mapped). @return 4 or 6, 0 if not an IP. */

@@ -53,7 +53,10 @@ struct ld {
 	size_t npos, cap;
 	struct nodeidx *map; /* sorted by node pointer */
 	size_t nmap;
-	struct { size_t off; int line, col; } cur; /* line/column cursor */
+	struct {
+		size_t off;
+		int line, col;
+	} cur; /* line/column cursor */
 	struct pol_error *err;
 	struct stage *st;
 };
@@ -125,7 +128,8 @@ static int scan_positions(struct ld *l)
 			if (c == '"')
 				i = skip_string(t, i, l->len);
 			else
-				while (i < l->len && (unsigned char)t[i] > 32 && !strchr(",]}:", t[i]))
+				while (i < l->len && (unsigned char)t[i] > 32 &&
+				       !strchr(",]}:", t[i]))
 					i++;
 		}
 	}
@@ -226,9 +230,9 @@ static void linecol(struct ld *l, long off, int *line, int *col)
 	*col = l->cur.col;
 }
 
-__attribute__((format(printf, 6, 7)))
-static int fail(struct ld *l, const cJSON *n, int at_key, const char *jpath, const char *hint,
-		const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static int fail(struct ld *l, const cJSON *n, int at_key,
+						      const char *jpath, const char *hint,
+						      const char *fmt, ...)
 {
 	char msg[512];
 	int line, col;
@@ -246,20 +250,26 @@ static int fail(struct ld *l, const cJSON *n, int at_key, const char *jpath, con
 
 static const char *type_name(const cJSON *n)
 {
-	if (cJSON_IsString(n)) return "a string";
-	if (cJSON_IsNumber(n)) return "a number";
-	if (cJSON_IsBool(n)) return "a boolean";
-	if (cJSON_IsNull(n)) return "null";
-	if (cJSON_IsArray(n)) return "an array";
-	if (cJSON_IsObject(n)) return "an object";
+	if (cJSON_IsString(n))
+		return "a string";
+	if (cJSON_IsNumber(n))
+		return "a number";
+	if (cJSON_IsBool(n))
+		return "a boolean";
+	if (cJSON_IsNull(n))
+		return "null";
+	if (cJSON_IsArray(n))
+		return "an array";
+	if (cJSON_IsObject(n))
+		return "an object";
 	return "something else";
 }
 
 typedef int (*member_fn)(struct ld *l, int key, const cJSON *v, const char *jpath, void *ctx);
 
 /* Check that @p obj is an object with known, unique keys, and visit each member. */
-static int walk_object(struct ld *l, const cJSON *obj, const char *jpath,
-		       const char *const *keys, member_fn fn, void *ctx)
+static int walk_object(struct ld *l, const cJSON *obj, const char *jpath, const char *const *keys,
+		       member_fn fn, void *ctx)
 {
 	const cJSON *first[16] = { 0 };
 	char sub[256], hint[256];
@@ -281,15 +291,18 @@ static int walk_object(struct ld *l, const cJSON *obj, const char *jpath,
 			} else {
 				o = (size_t)snprintf(hint, sizeof(hint), "known keys here:");
 				for (int i = 0; keys[i] && o < sizeof(hint); i++)
-					o += (size_t)snprintf(hint + o, sizeof(hint) - o, " %s", keys[i]);
+					o += (size_t)snprintf(hint + o, sizeof(hint) - o, " %s",
+							      keys[i]);
 			}
-			return fail(l, m, 1, sub, hint, "unknown key `%.100s` in %s", m->string, jpath);
+			return fail(l, m, 1, sub, hint, "unknown key `%.100s` in %s", m->string,
+				    jpath);
 		}
 		if (first[k]) {
 			int line, col;
 			linecol(l, node_offset(l, first[k], 1), &line, &col);
-			snprintf(hint, sizeof(hint), "`%s` was first given at line %d, column %d; keep one",
-				 keys[k], line, col);
+			snprintf(hint, sizeof(hint),
+				 "`%s` was first given at line %d, column %d; keep one", keys[k],
+				 line, col);
 			return fail(l, m, 1, sub, hint, "duplicate key `%s` in %s", keys[k], jpath);
 		}
 		first[k] = m;
@@ -306,7 +319,8 @@ static int parse_action(struct ld *l, const cJSON *v, const char *jpath, enum po
 	char hint[128] = "a default is one of \"allow\", \"warn\", \"deny\"";
 
 	if (!cJSON_IsString(v))
-		return fail(l, v, 0, jpath, hint, "%s must be a string, not %s", jpath, type_name(v));
+		return fail(l, v, 0, jpath, hint, "%s must be a string, not %s", jpath,
+			    type_name(v));
 	for (int i = 0; acts[i]; i++) {
 		if (strcmp(v->valuestring, acts[i]) == 0) {
 			*out = (enum pol_action)i;
@@ -327,7 +341,8 @@ static int parse_list(struct ld *l, const cJSON *arr, const char *jpath, enum po
 
 	if (!cJSON_IsArray(arr)) {
 		if (cJSON_IsString(arr))
-			snprintf(hint, sizeof(hint), "write a list: [\"%.100s\"]", arr->valuestring);
+			snprintf(hint, sizeof(hint), "write a list: [\"%.100s\"]",
+				 arr->valuestring);
 		else
 			snprintf(hint, sizeof(hint), "write a list of strings: [\"...\", \"...\"]");
 		return fail(l, arr, 0, jpath, hint, "%s must be an array of strings, not %s", jpath,
@@ -338,15 +353,17 @@ static int parse_list(struct ld *l, const cJSON *arr, const char *jpath, enum po
 		int line, col;
 		snprintf(sub, sizeof(sub), "%s[%d]", jpath, i);
 		if (!cJSON_IsString(e))
-			return fail(l, e, 0, sub, "patterns are strings", "%s must be a string, not %s",
-				    sub, type_name(e));
+			return fail(l, e, 0, sub, "patterns are strings",
+				    "%s must be a string, not %s", sub, type_name(e));
 		if (norm_pattern(c, e->valuestring, strlen(e->valuestring), &r, msg, sizeof(msg),
 				 hint, sizeof(hint)) < 0) {
 			rule_free(&r);
 			return fail(l, e, 0, sub, hint, "%s", msg);
 		}
 		linecol(l, node_offset(l, e, 0), &line, &col);
-		r.at = (struct origin){ .file = l->file, .line = line, .col = col, .jpath = strdup(sub) };
+		r.at = (struct origin){
+			.file = l->file, .line = line, .col = col, .jpath = strdup(sub)
+		};
 		if (!r.pattern || !r.at.jpath || stage_add(l->st, c, &r) < 0) {
 			rule_free(&r);
 			return -ENOMEM;
@@ -401,9 +418,11 @@ static int int_value(struct ld *l, const cJSON *v, const char *jpath, double lo,
 		     const char *hint, uint64_t *out)
 {
 	if (!cJSON_IsNumber(v))
-		return fail(l, v, 0, jpath, hint, "%s must be a number, not %s", jpath, type_name(v));
+		return fail(l, v, 0, jpath, hint, "%s must be a number, not %s", jpath,
+			    type_name(v));
 	if (v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi)
-		return fail(l, v, 0, jpath, hint, "%s must be a whole number in %.0f-%.0f", jpath, lo, hi);
+		return fail(l, v, 0, jpath, hint, "%s must be a whole number in %.0f-%.0f", jpath,
+			    lo, hi);
 	*out = (uint64_t)v->valuedouble;
 	return 0;
 }
@@ -424,8 +443,10 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 		if (cJSON_IsString(v)) {
 			/* same range as the number form (2^53: what a JSON number holds exactly) */
 			if (norm_size(v->valuestring, &x) < 0 || x == 0 || x > (1ull << 53))
-				return fail(l, v, 0, jpath, "write bytes with an optional k, m or g suffix, e.g. \"256m\"",
-					    "`%.60s` is not a memory size", v->valuestring);
+				return fail(
+				    l, v, 0, jpath,
+				    "write bytes with an optional k, m or g suffix, e.g. \"256m\"",
+				    "`%.60s` is not a memory size", v->valuestring);
 		} else if (int_value(l, v, jpath, 1, 9007199254740992.0,
 				     "a byte count, or a string such as \"256m\"", &x) < 0) {
 			return -EINVAL;
@@ -439,8 +460,8 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 		return 0;
 	case 3: /* cpu: CPUs, a fraction allowed */
 		if (!cJSON_IsNumber(v) || v->valuedouble < 0.01 || v->valuedouble > 1024)
-			return fail(l, v, 0, jpath, "CPUs, e.g. 1.5", "%s must be a number of CPUs in 0.01-1024",
-				    jpath);
+			return fail(l, v, 0, jpath, "CPUs, e.g. 1.5",
+				    "%s must be a number of CPUs in 0.01-1024", jpath);
 		l->st->limits.cpu_percent = (uint32_t)(v->valuedouble * 100.0 + 0.5);
 		return 0;
 	case 4:
@@ -451,8 +472,10 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 	default: /* fsize, audit_max: sizes like memory */
 		if (cJSON_IsString(v)) {
 			if (norm_size(v->valuestring, &x) < 0 || x == 0 || x > (1ull << 53))
-				return fail(l, v, 0, jpath, "write bytes with an optional k, m or g suffix, e.g. \"64m\"",
-					    "`%.60s` is not a size", v->valuestring);
+				return fail(
+				    l, v, 0, jpath,
+				    "write bytes with an optional k, m or g suffix, e.g. \"64m\"",
+				    "`%.60s` is not a size", v->valuestring);
 		} else if (int_value(l, v, jpath, 1, 9007199254740992.0,
 				     "a byte count, or a string such as \"64m\"", &x) < 0) {
 			return -EINVAL;
@@ -468,8 +491,8 @@ static int limits_member(struct ld *l, int key, const cJSON *v, const char *jpat
 static int top_member(struct ld *l, int key, const cJSON *v, const char *jpath, void *ctx)
 {
 	static const char *const fs_keys[] = { "default", "read", "write", NULL };
-	static const char *const lim_keys[] = { "timeout_s", "memory", "pids", "cpu", "nofile",
-						"fsize", "audit_max", NULL };
+	static const char *const lim_keys[] = { "timeout_s", "memory", "pids",      "cpu",
+						"nofile",    "fsize",  "audit_max", NULL };
 	static const enum pol_cat cats[] = { 0, POL_NET, 0, POL_RUN, POL_ENV, POL_FFI };
 	enum pol_cat c;
 
@@ -477,8 +500,8 @@ static int top_member(struct ld *l, int key, const cJSON *v, const char *jpath, 
 	switch (key) {
 	case 0: /* version */
 		if (!cJSON_IsNumber(v))
-			return fail(l, v, 0, jpath, "write \"version\": 1", "version must be a number, not %s",
-				    type_name(v));
+			return fail(l, v, 0, jpath, "write \"version\": 1",
+				    "version must be a number, not %s", type_name(v));
 		if (v->valuedouble != 1)
 			return fail(l, v, 0, jpath, "this Pod/Runner reads policy version 1",
 				    "unsupported policy version %g", v->valuedouble);
@@ -511,7 +534,8 @@ static int syntax_error(struct ld *l, const char *end)
 	/* cJSON reports the offset just after an unexpected punctuation character
 	 * (a single quote, a slash...): step back onto it. */
 	if (off > 0 && off <= l->len && !strchr(" \t\r\n{}[],:\"", l->text[off - 1]) &&
-	    ispunct((unsigned char)l->text[off - 1]) && l->text[off - 1] != '-' && l->text[off - 1] != '.')
+	    ispunct((unsigned char)l->text[off - 1]) && l->text[off - 1] != '-' &&
+	    l->text[off - 1] != '.')
 		off--;
 	back = off;
 	while (back > 0 && strchr(" \t\r\n", l->text[back - 1]))
@@ -521,11 +545,13 @@ static int syntax_error(struct ld *l, const char *end)
 		hint = "JSON does not allow a trailing comma before `}` or `]`";
 	else if (off < l->len && l->text[off] == '\'')
 		hint = "JSON strings use double quotes";
-	else if (off + 1 < l->len && l->text[off] == '/' && (l->text[off + 1] == '/' || l->text[off + 1] == '*'))
+	else if (off + 1 < l->len && l->text[off] == '/' &&
+		 (l->text[off + 1] == '/' || l->text[off + 1] == '*'))
 		hint = "JSON has no comments";
 	else if (off >= l->len)
 		hint = "the text ends early: a `}`, `]` or `\"` is missing";
-	snprintf(near, sizeof(near), "%.*s", (int)(l->len - off < 16 ? l->len - off : 16), l->text + off);
+	snprintf(near, sizeof(near), "%.*s", (int)(l->len - off < 16 ? l->len - off : 16),
+		 l->text + off);
 	for (char *q = near; *q; q++)
 		if ((unsigned char)*q < 0x20)
 			*q = ' ';
@@ -539,8 +565,8 @@ static int syntax_error(struct ld *l, const char *end)
 static int load_text(struct policy *p, const char *json, size_t len, const char *file,
 		     struct pol_error *err)
 {
-	static const char *const top_keys[] = { "version", "net", "fs", "run",
-						"env", "ffi", "limits", "_learned", NULL };
+	static const char *const top_keys[] = { "version", "net",    "fs",       "run", "env",
+						"ffi",     "limits", "_learned", NULL };
 	struct stage st = { 0 };
 	struct ld l = { .text = json, .len = len, .file = file, .err = err, .st = &st };
 	const char *end = NULL, *nul = memchr(json, '\0', len);
@@ -580,7 +606,8 @@ static int load_text(struct policy *p, const char *json, size_t len, const char 
 	if (nul_esc >= 0) {
 		int line, col;
 		linecol(&l, nul_esc, &line, &col);
-		err_set(err, file, line, col, "$", "remove the escape; policy strings cannot hold a NUL",
+		err_set(err, file, line, col, "$",
+			"remove the escape; policy strings cannot hold a NUL",
 			"string contains \\u0000 (a NUL character)");
 		ret = -EINVAL;
 		goto cleanup;
@@ -674,8 +701,9 @@ int policy_load_file(policy_t *p, const char *path, struct pol_error *err)
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > POL_MAX_FILE) {
 		ret = S_ISREG(sb.st_mode) ? -EFBIG : -EINVAL;
-		err_set(err, path, 0, 0, "", "", S_ISREG(sb.st_mode) ? "policy file is too large"
-								     : "policy is not a regular file");
+		err_set(err, path, 0, 0, "", "",
+			S_ISREG(sb.st_mode) ? "policy file is too large"
+					    : "policy is not a regular file");
 		goto cleanup;
 	}
 	text = malloc((size_t)sb.st_size + 1);
@@ -689,7 +717,8 @@ int policy_load_file(policy_t *p, const char *path, struct pol_error *err)
 			continue;
 		if (n <= 0) {
 			ret = n < 0 ? -errno : -EIO;
-			err_set(err, path, 0, 0, "", "", "cannot read policy file: %s", strerror(-ret));
+			err_set(err, path, 0, 0, "", "", "cannot read policy file: %s",
+				strerror(-ret));
 			goto cleanup;
 		}
 		got += (size_t)n;

@@ -304,7 +304,8 @@ static int env_build(struct envtab *t, const struct cat_rules *cr)
 		const struct rule *r = &cr->v[i];
 		int glob = r->kind == RK_ENVGLOB;
 		uint32_t len = (uint32_t)strlen(r->key);
-		uint32_t e = hmap_put(glob ? &t->glob : &t->exact, 0, r->key, len, (uint32_t)t->nent);
+		uint32_t e =
+		    hmap_put(glob ? &t->glob : &t->exact, 0, r->key, len, (uint32_t)t->nent);
 		if (e == UINT32_MAX)
 			return -ENOMEM;
 		if (e == t->nent)
@@ -327,8 +328,8 @@ int lookup_build(struct policy *p, struct pol_error *err)
 	for (size_t i = 0; i < 4; i++)
 		if (ptrie_build(&p->path[pcats[i]], &p->cat[pcats[i]]) < 0)
 			return -ENOMEM;
-	if (ntrie_build(&p->net, &p->cat[POL_NET]) < 0 || iptab_build(&p->ip, &p->cat[POL_NET]) < 0 ||
-	    env_build(&p->env, &p->cat[POL_ENV]) < 0)
+	if (ntrie_build(&p->net, &p->cat[POL_NET]) < 0 ||
+	    iptab_build(&p->ip, &p->cat[POL_NET]) < 0 || env_build(&p->env, &p->cat[POL_ENV]) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -44,7 +44,8 @@ int edit_distance(const char *a, const char *b)
 		row[0] = (int)i;
 		for (size_t j = 1; j <= lb; j++) {
 			int up = row[j];
-			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int cost =
+			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
 			int v = diag + cost;
 			if (up + 1 < v)
 				v = up + 1;
@@ -89,8 +90,8 @@ static int has_ctl(const char *s, size_t len)
 	return 0;
 }
 
-static int norm_path_rule(const char *in, size_t len, struct rule *r, char *msg,
-			  size_t msgsz, char *hint, size_t hintsz)
+static int norm_path_rule(const char *in, size_t len, struct rule *r, char *msg, size_t msgsz,
+			  char *hint, size_t hintsz)
 {
 	char buf[POL_MAX_PATTERN];
 
@@ -101,12 +102,14 @@ static int norm_path_rule(const char *in, size_t len, struct rule *r, char *msg,
 	}
 	if (in[0] != '/') {
 		MSG("path `%.*s` is not absolute", (int)(len > 200 ? 200 : len), in);
-		HINT("paths in a policy file are absolute (flags resolve relative paths against the "
-		     "working directory)");
+		HINT(
+		    "paths in a policy file are absolute (flags resolve relative paths against the "
+		    "working directory)");
 		return -EINVAL;
 	}
 	if (memchr(in, '*', len)) {
-		MSG("wildcards are not supported in paths (`%.*s`)", (int)(len > 200 ? 200 : len), in);
+		MSG("wildcards are not supported in paths (`%.*s`)", (int)(len > 200 ? 200 : len),
+		    in);
 		HINT("a path rule covers everything below it: name the directory, e.g. `/usr/bin`");
 		return -EINVAL;
 	}
@@ -120,8 +123,8 @@ static int norm_path_rule(const char *in, size_t len, struct rule *r, char *msg,
 	return r->pattern && r->key ? 0 : -ENOMEM;
 }
 
-static int norm_run_rule(const char *in, size_t len, struct rule *r, char *msg,
-			 size_t msgsz, char *hint, size_t hintsz)
+static int norm_run_rule(const char *in, size_t len, struct rule *r, char *msg, size_t msgsz,
+			 char *hint, size_t hintsz)
 {
 	if (memchr(in, '/', len) || in[0] == '~')
 		return norm_path_rule(in, len, r, msg, msgsz, hint, hintsz);
@@ -131,7 +134,8 @@ static int norm_run_rule(const char *in, size_t len, struct rule *r, char *msg,
 		return -EINVAL;
 	}
 	if (memchr(in, '*', len)) {
-		MSG("wildcards are not supported in paths (`%.*s`)", (int)(len > 200 ? 200 : len), in);
+		MSG("wildcards are not supported in paths (`%.*s`)", (int)(len > 200 ? 200 : len),
+		    in);
 		HINT("a path rule covers everything below it: name the directory, e.g. `/usr/bin`");
 		return -EINVAL;
 	}
@@ -225,8 +229,8 @@ static int set_ip_pattern(struct rule *r, const char *sfx)
 	return r->pattern && r->key ? 0 : -ENOMEM;
 }
 
-static int norm_cidr(const char *in, size_t len, const char *slash, struct rule *r,
-		     char *msg, size_t msgsz, char *hint, size_t hintsz)
+static int norm_cidr(const char *in, size_t len, const char *slash, struct rule *r, char *msg,
+		     size_t msgsz, char *hint, size_t hintsz)
 {
 	size_t alen = (size_t)(slash - in), llen = len - alen - 1;
 	const char *l = slash + 1;
@@ -236,7 +240,8 @@ static int norm_cidr(const char *in, size_t len, const char *slash, struct rule 
 
 	if (!fam) {
 		MSG("`%.*s` is neither a host nor a CIDR block", (int)(len > 80 ? 80 : len), in);
-		HINT("net rules name hosts (`example.com:443`), IPs or CIDR blocks (`10.0.0.0/8`), not URLs or paths");
+		HINT("net rules name hosts (`example.com:443`), IPs or CIDR blocks (`10.0.0.0/8`), "
+		     "not URLs or paths");
 		return -EINVAL;
 	}
 	if (llen == 0 || llen > 3) {
@@ -247,7 +252,8 @@ static int norm_cidr(const char *in, size_t len, const char *slash, struct rule 
 	for (size_t i = 0; i < llen; i++) {
 		if (!isdigit((unsigned char)l[i])) {
 			MSG("bad prefix length in `%.*s`", (int)len, in);
-			HINT("CIDR blocks look like `10.0.0.0/8` or `fd00::/8`; they apply to every port");
+			HINT("CIDR blocks look like `10.0.0.0/8` or `fd00::/8`; they apply to "
+			     "every port");
 			return -EINVAL;
 		}
 		v = v * 10 + (unsigned)(l[i] - '0');
@@ -275,13 +281,13 @@ static int norm_cidr(const char *in, size_t len, const char *slash, struct rule 
 
 /* Host name characters, lower-cased; 0 = not allowed ('.' is handled apart). */
 static const char host_chars[256] = {
-	['-'] = '-', ['_'] = '_',
-	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['-'] = '-', ['_'] = '_', ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
 	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
 #define L(c) [c] = c, [c - 32] = c
-	L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
-	L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
-	L('w'), L('x'), L('y'), L('z'),
+	L('a'),      L('b'),      L('c'),      L('d'),      L('e'),      L('f'),      L('g'),
+	L('h'),      L('i'),      L('j'),      L('k'),      L('l'),      L('m'),      L('n'),
+	L('o'),      L('p'),      L('q'),      L('r'),      L('s'),      L('t'),      L('u'),
+	L('v'),      L('w'),      L('x'),      L('y'),      L('z'),
 #undef L
 };
 
@@ -353,7 +359,8 @@ static int host_error(const char *h, size_t len, char *msg, size_t msgsz, char *
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)h[i] >= 0x80) {
 			MSG("host name `%.*s` contains non-ASCII characters", shown, h);
-			HINT("write internationalized names in punycode (`xn--...`), as DNS sees them");
+			HINT("write internationalized names in punycode (`xn--...`), as DNS sees "
+			     "them");
 			return -EINVAL;
 		}
 	}
@@ -396,8 +403,8 @@ static int last_label_numeric(const char *h, size_t len)
 	return label_numeric(h + i, len - i);
 }
 
-static int norm_hostport(const char *h, size_t hlen, uint16_t port, struct rule *r,
-			 char *msg, size_t msgsz, char *hint, size_t hintsz)
+static int norm_hostport(const char *h, size_t hlen, uint16_t port, struct rule *r, char *msg,
+			 size_t msgsz, char *hint, size_t hintsz)
 {
 	char buf[300], pat[320];
 	int wild = 0, n;
@@ -408,7 +415,8 @@ static int norm_hostport(const char *h, size_t hlen, uint16_t port, struct rule 
 		hlen -= 2;
 	} else if (hlen == 1 && h[0] == '*') {
 		MSG("`*` alone is not a host pattern");
-		HINT("to allow every host, set \"default\": \"allow\" (or pass a bare --allow-net)");
+		HINT(
+		    "to allow every host, set \"default\": \"allow\" (or pass a bare --allow-net)");
 		return -EINVAL;
 	}
 	if (!wild && norm_ip(h, hlen, r->ip)) {
@@ -451,7 +459,8 @@ static int norm_bracketed(const char *in, size_t len, struct rule *r, char *msg,
 		HINT("IPv6 addresses with a port are written `[2001:db8::1]:443`");
 		return -EINVAL;
 	}
-	if (!memchr(in, ':', (size_t)(close - in)) || !norm_ip(in + 1, (size_t)(close - in - 1), r->ip)) {
+	if (!memchr(in, ':', (size_t)(close - in)) ||
+	    !norm_ip(in + 1, (size_t)(close - in - 1), r->ip)) {
 		MSG("`%.*s` is not an IPv6 address", (int)(close - in - 1), in + 1);
 		HINT("brackets are for IPv6 addresses only, e.g. `[::1]:8080`");
 		return -EINVAL;
@@ -459,7 +468,8 @@ static int norm_bracketed(const char *in, size_t len, struct rule *r, char *msg,
 	rest = len - (size_t)(close - in) - 1;
 	if (rest > 0 && close[1] != ':') {
 		MSG("unexpected `%.*s` after `]`", (int)rest, close + 1);
-		HINT("write `[ADDRESS]:PORT`; CIDR blocks are written without brackets (`fd00::/8`)");
+		HINT("write `[ADDRESS]:PORT`; CIDR blocks are written without brackets "
+		     "(`fd00::/8`)");
 		return -EINVAL;
 	}
 	if (rest > 0 && parse_port(close + 2, rest - 1, &port, msg, msgsz, hint, hintsz) < 0)
@@ -484,8 +494,8 @@ static int two_ports(const char *in, size_t len)
 	return 0;
 }
 
-static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
-			 size_t msgsz, char *hint, size_t hintsz)
+static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg, size_t msgsz,
+			 char *hint, size_t hintsz)
 {
 	const char *colon, *slash;
 	size_t ncolon = 0;
@@ -506,7 +516,8 @@ static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
 	if (in[0] == ':' && ncolon == 1) {
 		MSG("`%.*s` names a port without a host", (int)(len > 80 ? 80 : len), in);
 		HINT("net rules name hosts: write `HOST%.*s` for each host, or a bare --allow-net "
-		     "for every host", (int)(len > 8 ? 8 : len), in);
+		     "for every host",
+		     (int)(len > 8 ? 8 : len), in);
 		return -EINVAL;
 	}
 	if (ncolon >= 2 && two_ports(in, len)) {
@@ -534,15 +545,16 @@ static int norm_net_rule(const char *in, size_t len, struct rule *r, char *msg,
 
 /* ---------------------------------------------------------------- env */
 
-static int norm_env_rule(const char *in, size_t len, struct rule *r, char *msg,
-			 size_t msgsz, char *hint, size_t hintsz)
+static int norm_env_rule(const char *in, size_t len, struct rule *r, char *msg, size_t msgsz,
+			 char *hint, size_t hintsz)
 {
 	int glob = in[len - 1] == '*';
 	size_t n = glob ? len - 1 : len;
 
 	if (glob && n == 0) {
 		MSG("`*` alone is not an env pattern");
-		HINT("to allow every variable, set \"default\": \"allow\" (or pass a bare --allow-env)");
+		HINT("to allow every variable, set \"default\": \"allow\" (or pass a bare "
+		     "--allow-env)");
 		return -EINVAL;
 	}
 	if (n > POL_MAX_ENV) {
@@ -558,7 +570,8 @@ static int norm_env_rule(const char *in, size_t len, struct rule *r, char *msg,
 		}
 		if (!(isalnum(c) || c == '_') || (i == 0 && isdigit(c))) {
 			MSG("`%.*s` is not a valid environment variable name", (int)len, in);
-			HINT("names use letters, digits and `_`, and do not start with a digit (glob: `PREFIX*`)");
+			HINT("names use letters, digits and `_`, and do not start with a digit "
+			     "(glob: `PREFIX*`)");
 			return -EINVAL;
 		}
 	}
@@ -570,8 +583,8 @@ static int norm_env_rule(const char *in, size_t len, struct rule *r, char *msg,
 
 /* ---------------------------------------------------------------- entry points */
 
-int norm_pattern(enum pol_cat c, const char *in, size_t len, struct rule *r,
-		 char *msg, size_t msgsz, char *hint, size_t hintsz)
+int norm_pattern(enum pol_cat c, const char *in, size_t len, struct rule *r, char *msg,
+		 size_t msgsz, char *hint, size_t hintsz)
 {
 	msg[0] = hint[0] = '\0';
 	if (len == 0) {
@@ -616,11 +629,22 @@ int norm_size(const char *s, uint64_t *out)
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	switch (tolower((unsigned char)s[i])) {
-	case '\0': break;
-	case 'k': mul = 1ull << 10; i++; break;
-	case 'm': mul = 1ull << 20; i++; break;
-	case 'g': mul = 1ull << 30; i++; break;
-	default: return -EINVAL;
+	case '\0':
+		break;
+	case 'k':
+		mul = 1ull << 10;
+		i++;
+		break;
+	case 'm':
+		mul = 1ull << 20;
+		i++;
+		break;
+	case 'g':
+		mul = 1ull << 30;
+		i++;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (s[i] != '\0' || (v && v > UINT64_MAX / mul))
 		return -EINVAL;

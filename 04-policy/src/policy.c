@@ -29,7 +29,7 @@
 #include "internal.h"
 
 static const char *const cat_names[POL_CAT_COUNT] = { "net", "fs.read", "fs.write",
-						      "run", "env", "ffi" };
+						      "run", "env",     "ffi" };
 static const char *const action_names[] = { "allow", "warn", "deny" };
 
 void err_set(struct pol_error *e, const char *file, int line, int col, const char *jpath,
@@ -163,7 +163,8 @@ static int stage_check_dups(struct policy *p, struct stage *st, struct pol_error
 	for (int c = 0; c < POL_CAT_COUNT && ret == 0; c++) {
 		for (size_t i = 0; i < st->cat[c].n; i++) {
 			struct rule *r = &st->cat[c].v[i];
-			uint32_t k = seen_key((enum pol_cat)c, r->action), len = (uint32_t)strlen(r->pattern);
+			uint32_t k = seen_key((enum pol_cat)c, r->action),
+				 len = (uint32_t)strlen(r->pattern);
 			uint32_t old = hmap_get(&p->seen, k, r->pattern, len);
 			struct rule *o = old != UINT32_MAX ? &p->cat[c].v[old] : NULL;
 			if (!o) {
@@ -176,11 +177,12 @@ static int stage_check_dups(struct policy *p, struct stage *st, struct pol_error
 			}
 			if (o && !o->at.from_flag && !r->at.from_flag) {
 				char hint[200];
-				snprintf(hint, sizeof(hint), "`%s` was already given at line %d, column %d (%s)",
+				snprintf(hint, sizeof(hint),
+					 "`%s` was already given at line %d, column %d (%s)",
 					 r->pattern, o->at.line, o->at.col, o->at.jpath);
 				err_set(err, r->at.file, r->at.line, r->at.col, r->at.jpath, hint,
-					"duplicate %s rule `%s` in %s", action_names[r->action], r->pattern,
-					cat_names[c]);
+					"duplicate %s rule `%s` in %s", action_names[r->action],
+					r->pattern, cat_names[c]);
 				ret = -EINVAL;
 				break;
 			}
@@ -220,7 +222,8 @@ int stage_commit(struct policy *p, struct stage *st, struct pol_error *err)
 		for (size_t i = 0; i < st->cat[c].n; i++) {
 			struct rule *r = &st->cat[c].v[i];
 			uint32_t k = seen_key((enum pol_cat)c, r->action);
-			if (hmap_get(&p->seen, k, r->pattern, (uint32_t)strlen(r->pattern)) != UINT32_MAX) {
+			if (hmap_get(&p->seen, k, r->pattern, (uint32_t)strlen(r->pattern)) !=
+			    UINT32_MAX) {
 				rule_free(r); /* same rule from a flag: merged */
 				continue;
 			}
@@ -264,13 +267,12 @@ int stage_commit(struct policy *p, struct stage *st, struct pol_error *err)
 
 static const char *const flag_words[] = { "net", "read", "write", "run", "env", "ffi", NULL };
 static const enum pol_cat flag_cats[] = { POL_NET, POL_FS_READ, POL_FS_WRITE,
-					  POL_RUN, POL_ENV, POL_FFI };
-static const char *const flag_names[] = {
-	"allow-net", "allow-read", "allow-write", "allow-run", "allow-env", "allow-ffi",
-	"deny-net", "deny-read", "deny-write", "deny-run", "deny-env", "deny-ffi",
-	"warn-net", "warn-read", "warn-write", "warn-run", "warn-env", "warn-ffi",
-	"allow-all", NULL
-};
+					  POL_RUN, POL_ENV,     POL_FFI };
+static const char *const flag_names[] = { "allow-net",  "allow-read", "allow-write", "allow-run",
+					  "allow-env",  "allow-ffi",  "deny-net",    "deny-read",
+					  "deny-write", "deny-run",   "deny-env",    "deny-ffi",
+					  "warn-net",   "warn-read",  "warn-write",  "warn-run",
+					  "warn-env",   "warn-ffi",   "allow-all",   NULL };
 
 /*
  * A relative path in a flag (`--allow-read=.`, `--allow-run=./tool`) means
@@ -313,7 +315,8 @@ static int flag_list(struct stage *st, const char *flag, const char *list, size_
 		if (relative_path(c, s, len, abs, sizeof(abs))) {
 			if (!abs[0]) {
 				err_set(err, "<flags>", 0, col, jp, "write the absolute path",
-					"relative path `%.*s` cannot be resolved against the working directory",
+					"relative path `%.*s` cannot be resolved against the "
+					"working directory",
 					(int)(len > 200 ? 200 : len), s);
 				return -EINVAL;
 			}
@@ -325,8 +328,11 @@ static int flag_list(struct stage *st, const char *flag, const char *list, size_
 			err_set(err, "<flags>", 0, col, jp, hint, "%s", msg);
 			return -EINVAL;
 		}
-		r.at = (struct origin){ .file = "<flags>", .line = 0, .col = col,
-					.jpath = strdup(jp), .from_flag = 1 };
+		r.at = (struct origin){ .file = "<flags>",
+					.line = 0,
+					.col = col,
+					.jpath = strdup(jp),
+					.from_flag = 1 };
 		if (!r.pattern || !r.at.jpath || stage_add(st, c, &r) < 0) {
 			rule_free(&r);
 			return -ENOMEM;
@@ -375,7 +381,9 @@ static int flag_parse(struct stage *st, const char *flag, struct pol_error *err)
 		char jp[40];
 		snprintf(jp, sizeof(jp), "--%s", word);
 		err_set(err, "<flags>", 0, 1, jp, hint,
-			"unknown permission flag `--%s` (Pod/Runner knows net, read, write, run, env, ffi)", word);
+			"unknown permission flag `--%s` (Pod/Runner knows net, read, write, run, "
+			"env, ffi)",
+			word);
 		return -EINVAL;
 	}
 	if (!eq) {
@@ -383,7 +391,8 @@ static int flag_parse(struct stage *st, const char *flag, struct pol_error *err)
 		st->def_set[flag_cats[w]] = 2;
 		return 0;
 	}
-	return flag_list(st, flag, eq + 1, (size_t)(eq - flag), flag_cats[w], (enum pol_action)a, err);
+	return flag_list(st, flag, eq + 1, (size_t)(eq - flag), flag_cats[w], (enum pol_action)a,
+			 err);
 }
 
 int policy_apply_flag(policy_t *p, const char *flag, struct pol_error *err)
@@ -467,8 +476,10 @@ static int resolve_programs(struct policy *p, struct pol_error *err)
 			size_t dl = strcspn(d, ":");
 			struct stat sb;
 			if (dl > 0 && d[0] == '/' &&
-			    snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, d, r->key) < (int)sizeof(cand) &&
-			    stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0 &&
+			    snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, d, r->key) <
+				(int)sizeof(cand) &&
+			    stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			    access(cand, X_OK) == 0 &&
 			    norm_path(cand, strlen(cand), found ? more : norm) > 0) {
 				if (found && r->action != POL_ALLOW && strcmp(more, norm)) {
 					int ret = add_copy(cr, i, more);
@@ -485,7 +496,8 @@ static int resolve_programs(struct policy *p, struct pol_error *err)
 		if (!found) {
 			err_set(err, r->at.file, r->at.line, r->at.col, r->at.jpath,
 				"give an absolute path, or set the search path the runner uses",
-				"program `%s` was not found in the search path %s", r->key, p->search_path);
+				"program `%s` was not found in the search path %s", r->key,
+				p->search_path);
 			return -ENOENT;
 		}
 		char *pat = strdup(norm), *key = strdup(norm);
@@ -513,8 +525,8 @@ static int build_public(struct policy *p)
 		if (!p->pub[c])
 			return -ENOMEM;
 		for (size_t i = 0; i < cr->n; i++)
-			p->pub[c][i] = (struct pol_rule){ (enum pol_cat)c, cr->v[i].action,
-							  cr->v[i].pattern };
+			p->pub[c][i] =
+			    (struct pol_rule){ (enum pol_cat)c, cr->v[i].action, cr->v[i].pattern };
 	}
 	return 0;
 }
@@ -597,10 +609,13 @@ const char *policy_action_name(enum pol_action a)
 
 int policy_cat_parse(const char *name, enum pol_cat *out)
 {
-	static const struct { const char *n; enum pol_cat c; } tab[] = {
-		{ "net", POL_NET }, { "fs.read", POL_FS_READ }, { "read", POL_FS_READ },
-		{ "fs.write", POL_FS_WRITE }, { "write", POL_FS_WRITE }, { "run", POL_RUN },
-		{ "env", POL_ENV }, { "ffi", POL_FFI },
+	static const struct {
+		const char *n;
+		enum pol_cat c;
+	} tab[] = {
+		{ "net", POL_NET },           { "fs.read", POL_FS_READ }, { "read", POL_FS_READ },
+		{ "fs.write", POL_FS_WRITE }, { "write", POL_FS_WRITE },  { "run", POL_RUN },
+		{ "env", POL_ENV },           { "ffi", POL_FFI },
 	};
 
 	if (!name || !out)

@@ -18,47 +18,53 @@
 /* ---------------------------------------------------------------- policies */
 
 static const char P_FS[] =
-	"{\"fs\": {\"default\": \"deny\",\n"
-	" \"read\": {\"allow\": [\"/data\", \"/usr\", \"/etc/ssl/certs\", \"/tie\", \"/tie2\"],\n"
-	"          \"warn\": [\"/etc/hosts\", \"/data/logs\", \"/tie2\"],\n"
-	"          \"deny\": [\"/data/secret\", \"/usr/bin/sudo\", \"/data/logs/private\", \"/tie\"]},\n"
-	" \"write\": {\"default\": \"warn\", \"allow\": [\"/tmp/out\"], \"deny\": [\"/tmp/out/locked\", \"/\"]}}}";
+    "{\"fs\": {\"default\": \"deny\",\n"
+    " \"read\": {\"allow\": [\"/data\", \"/usr\", \"/etc/ssl/certs\", \"/tie\", \"/tie2\"],\n"
+    "          \"warn\": [\"/etc/hosts\", \"/data/logs\", \"/tie2\"],\n"
+    "          \"deny\": [\"/data/secret\", \"/usr/bin/sudo\", \"/data/logs/private\", "
+    "\"/tie\"]},\n"
+    " \"write\": {\"default\": \"warn\", \"allow\": [\"/tmp/out\"], \"deny\": "
+    "[\"/tmp/out/locked\", \"/\"]}}}";
 
 static const char P_NET[] =
-	"{\"net\": {\"default\": \"deny\",\n"
-	" \"allow\": [\"example.com\", \"*.example.com:443\", \"api.example.com:8443\", \"*.cdn.example.com\",\n"
-	"           \"localhost:8080\", \"10.1.2.3\", \"192.168.0.0/16\", \"[2001:db8::1]:443\",\n"
-	"           \"2001:db8:1::/48\", \"pypi.org:443\"],\n"
-	" \"warn\": [\"*.example.com\", \"tie.example.com:443\", \"metrics.local\"],\n"
-	" \"deny\": [\"evil.example.com\", \"tie.example.com:443\", \"*.internal.example.com\",\n"
-	"          \"192.168.66.0/24\", \"10.1.2.3:22\", \"169.254.169.254\"]}}";
+    "{\"net\": {\"default\": \"deny\",\n"
+    " \"allow\": [\"example.com\", \"*.example.com:443\", \"api.example.com:8443\", "
+    "\"*.cdn.example.com\",\n"
+    "           \"localhost:8080\", \"10.1.2.3\", \"192.168.0.0/16\", \"[2001:db8::1]:443\",\n"
+    "           \"2001:db8:1::/48\", \"pypi.org:443\"],\n"
+    " \"warn\": [\"*.example.com\", \"tie.example.com:443\", \"metrics.local\"],\n"
+    " \"deny\": [\"evil.example.com\", \"tie.example.com:443\", \"*.internal.example.com\",\n"
+    "          \"192.168.66.0/24\", \"10.1.2.3:22\", \"169.254.169.254\"]}}";
 
 static const char P_OPEN_CIDR[] =
-	"{\"net\": {\"default\": \"allow\", \"allow\": [\"0.0.0.0/0\", \"::/0\"]}}";
+    "{\"net\": {\"default\": \"allow\", \"allow\": [\"0.0.0.0/0\", \"::/0\"]}}";
 static const char P_LOCAL[] =
-	"{\"net\": {\"allow\": [\"127.0.0.1\", \"localhost\", \"*.localhost\"]}}";
+    "{\"net\": {\"allow\": [\"127.0.0.1\", \"localhost\", \"*.localhost\"]}}";
 static const char P_WILDLOCAL[] = "{\"net\": {\"allow\": [\"*.localhost\"]}}";
-static const char P_META[] =
-	"{\"net\": {\"allow\": [\"169.254.0.0/16\", \"10.0.0.0/8\", \"fd00::/8\"], \"deny\": [\"10.9.0.0/16\"]}}";
+static const char P_META[] = "{\"net\": {\"allow\": [\"169.254.0.0/16\", \"10.0.0.0/8\", "
+			     "\"fd00::/8\"], \"deny\": [\"10.9.0.0/16\"]}}";
 
 static const char P_ENV[] =
-	"{\"env\": {\"default\": \"deny\",\n"
-	" \"allow\": [\"LANG\", \"TZ\", \"LC_*\", \"AWS_REGION\", \"PATH\", \"TIE\"],\n"
-	" \"warn\": [\"HOME\", \"AWS_*\"],\n"
-	" \"deny\": [\"AWS_SECRET*\", \"TIE\", \"LC_ALL\"]}}";
+    "{\"env\": {\"default\": \"deny\",\n"
+    " \"allow\": [\"LANG\", \"TZ\", \"LC_*\", \"AWS_REGION\", \"PATH\", \"TIE\"],\n"
+    " \"warn\": [\"HOME\", \"AWS_*\"],\n"
+    " \"deny\": [\"AWS_SECRET*\", \"TIE\", \"LC_ALL\"]}}";
 
-static const char P_RUN[] =
-	"{\"run\": {\"allow\": [\"/usr/bin\", \"sh\"], \"deny\": [\"/usr/bin/sudo\"], \"warn\": [\"/usr/bin/git\"]},\n"
-	" \"ffi\": {\"default\": \"warn\", \"allow\": [\"/usr/lib/x86_64-linux-gnu/libz.so.1\"], \"deny\": [\"/tmp\"]}}";
+static const char P_RUN[] = "{\"run\": {\"allow\": [\"/usr/bin\", \"sh\"], \"deny\": "
+			    "[\"/usr/bin/sudo\"], \"warn\": [\"/usr/bin/git\"]},\n"
+			    " \"ffi\": {\"default\": \"warn\", \"allow\": "
+			    "[\"/usr/lib/x86_64-linux-gnu/libz.so.1\"], \"deny\": [\"/tmp\"]}}";
 
-static const char P_DEFAULTS[] = "{\"fs\": {\"default\": \"allow\", \"write\": {\"default\": \"deny\"}},"
-				 " \"env\": {\"default\": \"warn\"}}";
-static const char P_DEFAULTS2[] = "{\"fs\": {\"read\": {\"default\": \"warn\"}, \"default\": \"allow\"}}";
+static const char P_DEFAULTS[] =
+    "{\"fs\": {\"default\": \"allow\", \"write\": {\"default\": \"deny\"}},"
+    " \"env\": {\"default\": \"warn\"}}";
+static const char P_DEFAULTS2[] =
+    "{\"fs\": {\"read\": {\"default\": \"warn\"}, \"default\": \"allow\"}}";
 
 static const char P_MERGE[] =
-	"{\"net\": {\"deny\": [\"evil.com\"], \"allow\": [\"a.com\"]},\n"
-	" \"fs\": {\"read\": {\"deny\": [\"/data/secret\", \"/etc/shadow\", \"/data\"]}},\n"
-	" \"env\": {\"default\": \"allow\"}}";
+    "{\"net\": {\"deny\": [\"evil.com\"], \"allow\": [\"a.com\"]},\n"
+    " \"fs\": {\"read\": {\"deny\": [\"/data/secret\", \"/etc/shadow\", \"/data\"]}},\n"
+    " \"env\": {\"default\": \"allow\"}}";
 
 /* ---------------------------------------------------------------- decisions */
 
@@ -148,7 +154,10 @@ const struct dcase dcases[] = {
 	{ P_NET, NULL, POL_NET, "host:65536", E, NULL },
 	{ P_NET, NULL, POL_NET, "host:x", E, NULL },
 	{ P_NET, NULL, POL_NET, "[::1", E, NULL },
-	{ P_NET, NULL, POL_NET, "b\xc3\xbc" "cher.de", E, NULL },
+	{ P_NET, NULL, POL_NET,
+	  "b\xc3\xbc"
+	  "cher.de",
+	  E, NULL },
 	{ P_NET, NULL, POL_NET, "", E, NULL },
 	{ P_NET, NULL, POL_NET, "2130706433:80", E, NULL },
 	{ P_NET, NULL, POL_NET, "1.2.3", E, NULL },
@@ -187,7 +196,8 @@ const struct dcase dcases[] = {
 	{ P_NET, NULL, CAT_ADDR, "x.example.com@[ff02::1]:443", D, "default" },
 	{ P_NET, NULL, CAT_ADDR, "x.example.com@[::ffff:127.0.0.1]:443", D, "default" },
 	{ P_NET, NULL, CAT_ADDR, "x.example.com@[::ffff:10.0.0.1]:443", D, "default" },
-	{ P_NET, NULL, CAT_ADDR, "x.example.com@[::ffff:169.254.169.254]:80", D, "169.254.169.254" },
+	{ P_NET, NULL, CAT_ADDR, "x.example.com@[::ffff:169.254.169.254]:80", D,
+	  "169.254.169.254" },
 	{ P_NET, NULL, CAT_ADDR, "x.example.com@[::127.0.0.1]:443", D, "default" },
 	{ P_NET, NULL, CAT_ADDR, "x.example.com@[::a9fe:a9fe]:443", D, "default" },
 	{ P_NET, NULL, CAT_ADDR, "x.example.com@[64:ff9b::a9fe:a9fe]:80", D, "default" },
@@ -245,7 +255,8 @@ const struct dcase dcases[] = {
 	{ P_RUN, NULL, POL_RUN, "no-such-program-here", E, NULL },
 	{ P_RUN, NULL, POL_RUN, "bin/sh", E, NULL },
 	{ P_RUN, NULL, POL_RUN, "./sh", E, NULL },
-	{ P_RUN, NULL, POL_FFI, "/usr/lib/x86_64-linux-gnu/libz.so.1", A, "/usr/lib/x86_64-linux-gnu/libz.so.1" },
+	{ P_RUN, NULL, POL_FFI, "/usr/lib/x86_64-linux-gnu/libz.so.1", A,
+	  "/usr/lib/x86_64-linux-gnu/libz.so.1" },
 	{ P_RUN, NULL, POL_FFI, "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", W, "default" },
 	{ P_RUN, NULL, POL_FFI, "/tmp/evil.so", D, "/tmp" },
 	{ P_RUN, NULL, POL_FFI, "lib.so", E, NULL },
@@ -324,10 +335,13 @@ const struct ecase ecases[] = {
 	{ "{\n  \"version\": 1,\n  \"net\": { \"alow\": [\"x\"] }\n}", 3, 12, "$.net.alow",
 	  "unknown key `alow`", "did you mean `allow`?" },
 	{ "{\"netz\": {}}", 1, 2, "$.netz", "unknown key `netz`", "did you mean `net`?" },
-	{ "{\"permissions\": {}}", 1, 2, "$.permissions", "unknown key", "known keys here: version net fs" },
-	{ "{\"fs\": {\"read\": {\"alow\": []}}}", 1, 18, "$.fs.read.alow", "unknown key", "did you mean `allow`?" },
+	{ "{\"permissions\": {}}", 1, 2, "$.permissions", "unknown key",
+	  "known keys here: version net fs" },
+	{ "{\"fs\": {\"read\": {\"alow\": []}}}", 1, 18, "$.fs.read.alow", "unknown key",
+	  "did you mean `allow`?" },
 	{ "{\"fs\": {\"exec\": {}}}", 1, 9, "$.fs.exec", "unknown key `exec`", NULL },
-	{ "{\"limits\": {\"memroy\": 5}}", 1, 13, "$.limits.memroy", "unknown key", "did you mean `memory`?" },
+	{ "{\"limits\": {\"memroy\": 5}}", 1, 13, "$.limits.memroy", "unknown key",
+	  "did you mean `memory`?" },
 	/* duplicate keys */
 	{ "{\n  \"net\": { \"allow\": [\"x\"], \"allow\": [] }\n}", 2, 28, "$.net.allow",
 	  "duplicate key `allow`", "first given at line 2, column 12" },
@@ -336,7 +350,8 @@ const struct ecase ecases[] = {
 	/* wrong types */
 	{ "{\"fs\": {\"read\": {\"allow\": \"/data\"}}}", 1, 27, "$.fs.read.allow",
 	  "must be an array of strings, not a string", "[\"/data\"]" },
-	{ "{\"net\": {\"default\": 1}}", 1, 21, "$.net.default", "must be a string, not a number", NULL },
+	{ "{\"net\": {\"default\": 1}}", 1, 21, "$.net.default", "must be a string, not a number",
+	  NULL },
 	{ "{\"run\": {\"default\": null}}", 1, 21, "$.run.default", "not null", NULL },
 	{ "{\"net\": []}", 1, 9, "$.net", "must be an object, not an array", NULL },
 	{ "{\"fs\": {\"read\": \"/data\"}}", 1, 17, "$.fs.read", "must be an object", NULL },
@@ -349,59 +364,81 @@ const struct ecase ecases[] = {
 	{ "{\"version\": 1.5}", 1, 13, "$.version", "unsupported policy version 1.5", NULL },
 	{ "{\"env\": {\"default\": \"alow\"}}", 1, 21, "$.env.default", "`alow` is not an action",
 	  "did you mean `allow`?" },
-	{ "{\"env\": {\"default\": \"Deny\"}}", 1, 21, "$.env.default", "not an action", "did you mean `deny`?" },
+	{ "{\"env\": {\"default\": \"Deny\"}}", 1, 21, "$.env.default", "not an action",
+	  "did you mean `deny`?" },
 	{ "{\"limits\": {\"timeout_s\": -1}}", 1, 26, "$.limits.timeout_s", "whole number", NULL },
 	{ "{\"limits\": {\"timeout_s\": 1.5}}", 1, 26, "$.limits.timeout_s", "whole number", NULL },
-	{ "{\"limits\": {\"memory\": \"12q\"}}", 1, 23, "$.limits.memory", "not a memory size", "256m" },
+	{ "{\"limits\": {\"memory\": \"12q\"}}", 1, 23, "$.limits.memory", "not a memory size",
+	  "256m" },
 	{ "{\"limits\": {\"pids\": 0}}", 1, 21, "$.limits.pids", "whole number", NULL },
-	{ "{\"limits\": {\"memory\": \"20000000000g\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
-	{ "{\"limits\": {\"memory\": \"0\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
-	{ "{\"limits\": {\"memory\": \"8388609g\"}}", 1, 23, "$.limits.memory", "not a memory size", NULL },
+	{ "{\"limits\": {\"memory\": \"20000000000g\"}}", 1, 23, "$.limits.memory",
+	  "not a memory size", NULL },
+	{ "{\"limits\": {\"memory\": \"0\"}}", 1, 23, "$.limits.memory", "not a memory size",
+	  NULL },
+	{ "{\"limits\": {\"memory\": \"8388609g\"}}", 1, 23, "$.limits.memory", "not a memory size",
+	  NULL },
 	{ "{\"limits\": {\"pids\": 4194305}}", 1, 21, "$.limits.pids", "whole number", NULL },
 	{ "{\"limits\": {\"cpu\": 0}}", 1, 20, "$.limits.cpu", "number of CPUs", "1.5" },
 	{ "{\"limits\": {\"nofile\": 0}}", 1, 23, "$.limits.nofile", "whole number", NULL },
 	{ "{\"limits\": {\"fsize\": \"1x\"}}", 1, 22, "$.limits.fsize", "not a size", "64m" },
 	/* patterns */
 	{ "{\"env\": {\"allow\": [\"\"]}}", 1, 20, "$.env.allow[0]", "empty pattern", NULL },
-	{ "{\"fs\": {\"write\": {\"deny\": [\"tmp/x\"]}}}", 1, 28, "$.fs.write.deny[0]", "is not absolute",
-	  "paths in a policy file are absolute" },
-	{ "{\"fs\": {\"read\": {\"allow\": [\".\"]}}}", 1, 28, "$.fs.read.allow[0]", "is not absolute",
-	  "flags resolve relative paths against the working directory" },
-	{ "{\"ffi\": {\"allow\": [\"~/lib.so\"]}}", 1, 20, "$.ffi.allow[0]", "not absolute", "`~` is not expanded" },
-	{ "{\"run\": {\"allow\": [\"/usr/bin/*\"]}}", 1, 20, "$.run.allow[0]", "wildcards are not supported", "/usr/bin" },
+	{ "{\"fs\": {\"write\": {\"deny\": [\"tmp/x\"]}}}", 1, 28, "$.fs.write.deny[0]",
+	  "is not absolute", "paths in a policy file are absolute" },
+	{ "{\"fs\": {\"read\": {\"allow\": [\".\"]}}}", 1, 28, "$.fs.read.allow[0]",
+	  "is not absolute", "flags resolve relative paths against the working directory" },
+	{ "{\"ffi\": {\"allow\": [\"~/lib.so\"]}}", 1, 20, "$.ffi.allow[0]", "not absolute",
+	  "`~` is not expanded" },
+	{ "{\"run\": {\"allow\": [\"/usr/bin/*\"]}}", 1, 20, "$.run.allow[0]",
+	  "wildcards are not supported", "/usr/bin" },
 	{ "{\"run\": {\"allow\": [\".\"]}}", 1, 20, "$.run.allow[0]", "is not a program", NULL },
 	{ "{\n \"net\": {\n  \"allow\": [\n   \"a.com\",\n   \"b.*.com\"\n  ]\n }\n}", 5, 4,
 	  "$.net.allow[1]", "wildcard", "leading `*.`" },
 	{ "{\"net\": {\"allow\": [\"*\"]}}", 1, 20, "$.net.allow[0]", "`*` alone", "default" },
-	{ "{\"net\": {\"deny\": [\"b\xc3\xbc" "cher.de\"]}}", 1, 19, "$.net.deny[0]", "non-ASCII", "punycode" },
-	{ "{\"net\": {\"allow\": [\"a.com:0\"]}}", 1, 20, "$.net.allow[0]", "out of range", "1-65535" },
-	{ "{\"net\": {\"allow\": [\"a.com:70000\"]}}", 1, 20, "$.net.allow[0]", "out of range", NULL },
-	{ "{\"net\": {\"allow\": [\"a.com:https\"]}}", 1, 20, "$.net.allow[0]", "is not a number", NULL },
+	{ "{\"net\": {\"deny\": [\"b\xc3\xbc"
+	  "cher.de\"]}}",
+	  1, 19, "$.net.deny[0]", "non-ASCII", "punycode" },
+	{ "{\"net\": {\"allow\": [\"a.com:0\"]}}", 1, 20, "$.net.allow[0]", "out of range",
+	  "1-65535" },
+	{ "{\"net\": {\"allow\": [\"a.com:70000\"]}}", 1, 20, "$.net.allow[0]", "out of range",
+	  NULL },
+	{ "{\"net\": {\"allow\": [\"a.com:https\"]}}", 1, 20, "$.net.allow[0]", "is not a number",
+	  NULL },
 	{ "{\"net\": {\"allow\": [\"a.com:\"]}}", 1, 20, "$.net.allow[0]", "empty port", NULL },
-	{ "{\"net\": {\"allow\": [\"https://a.com\"]}}", 1, 20, "$.net.allow[0]", "is a URL", "example.com:443" },
+	{ "{\"net\": {\"allow\": [\"https://a.com\"]}}", 1, 20, "$.net.allow[0]", "is a URL",
+	  "example.com:443" },
 	{ "{\"net\": {\"allow\": [\"10.0.0.1/8\"]}}", 1, 20, "$.net.allow[0]", "bits set",
 	  "did you mean `10.0.0.0/8`?" },
-	{ "{\"net\": {\"allow\": [\"fd00::1/8\"]}}", 1, 20, "$.net.allow[0]", "bits set", "`fd00::/8`" },
+	{ "{\"net\": {\"allow\": [\"fd00::1/8\"]}}", 1, 20, "$.net.allow[0]", "bits set",
+	  "`fd00::/8`" },
 	{ "{\"net\": {\"allow\": [\"10.0.0.0/33\"]}}", 1, 20, "$.net.allow[0]", "too long", NULL },
-	{ "{\"net\": {\"allow\": [\"a.com/x\"]}}", 1, 20, "$.net.allow[0]", "neither a host nor a CIDR", "not URLs" },
+	{ "{\"net\": {\"allow\": [\"a.com/x\"]}}", 1, 20, "$.net.allow[0]",
+	  "neither a host nor a CIDR", "not URLs" },
 	{ "{\"net\": {\"allow\": [\"[::1\"]}}", 1, 20, "$.net.allow[0]", "missing `]`", NULL },
-	{ "{\"net\": {\"allow\": [\"[10.0.0.1]:80\"]}}", 1, 20, "$.net.allow[0]", "is not an IPv6 address", NULL },
+	{ "{\"net\": {\"allow\": [\"[10.0.0.1]:80\"]}}", 1, 20, "$.net.allow[0]",
+	  "is not an IPv6 address", NULL },
 	{ "{\"net\": {\"allow\": [\"[::1]x\"]}}", 1, 20, "$.net.allow[0]", "unexpected", NULL },
-	{ "{\"net\": {\"allow\": [\"1:2:3:4:5:6:7:8:9\"]}}", 1, 20, "$.net.allow[0]", "not a valid IPv6", "brackets" },
-	{ "{\"net\": {\"allow\": [\"999.1.1.1\"]}}", 1, 20, "$.net.allow[0]", "not a valid IPv4", NULL },
+	{ "{\"net\": {\"allow\": [\"1:2:3:4:5:6:7:8:9\"]}}", 1, 20, "$.net.allow[0]",
+	  "not a valid IPv6", "brackets" },
+	{ "{\"net\": {\"allow\": [\"999.1.1.1\"]}}", 1, 20, "$.net.allow[0]", "not a valid IPv4",
+	  NULL },
 	{ "{\"net\": {\"allow\": [\"a b.com\"]}}", 1, 20, "$.net.allow[0]", "white space", NULL },
 	{ "{\"net\": {\"allow\": [\"a..com\"]}}", 1, 20, "$.net.allow[0]", "empty label", NULL },
-	{ "{\"net\": {\"allow\": [\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\"]}}",
+	{ "{\"net\": {\"allow\": "
+	  "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\"]}}",
 	  1, 20, "$.net.allow[0]", "not a valid host name", "63" },
-	{ "{\"env\": {\"allow\": [\"1BAD\"]}}", 1, 20, "$.env.allow[0]", "not a valid environment variable", NULL },
+	{ "{\"env\": {\"allow\": [\"1BAD\"]}}", 1, 20, "$.env.allow[0]",
+	  "not a valid environment variable", NULL },
 	{ "{\"env\": {\"allow\": [\"*\"]}}", 1, 20, "$.env.allow[0]", "`*` alone", NULL },
 	{ "{\"env\": {\"allow\": [\"A*B\"]}}", 1, 20, "$.env.allow[0]", "not at the end", "AWS_*" },
 	/* duplicates after normalization */
-	{ "{\"net\": {\"allow\": [\"a.com\", \"A.com.\"]}}", 1, 29, "$.net.allow[1]", "duplicate allow rule `a.com`",
-	  "line 1, column 20" },
-	{ "{\"fs\": {\"read\": {\"deny\": [\"/a/\",\n \"/a/b/..\"]}}}", 2, 2, "$.fs.read.deny[1]", "duplicate deny rule `/a`", NULL },
+	{ "{\"net\": {\"allow\": [\"a.com\", \"A.com.\"]}}", 1, 29, "$.net.allow[1]",
+	  "duplicate allow rule `a.com`", "line 1, column 20" },
+	{ "{\"fs\": {\"read\": {\"deny\": [\"/a/\",\n \"/a/b/..\"]}}}", 2, 2, "$.fs.read.deny[1]",
+	  "duplicate deny rule `/a`", NULL },
 	/* a unicode character before the error counts as one column */
-	{ "{\"fs\": {\"read\": {\"allow\": [\"/d\xc3\xa9j\xc3\xa0\", \"x\"]}}}", 1, 37, "$.fs.read.allow[1]", "not absolute", NULL },
+	{ "{\"fs\": {\"read\": {\"allow\": [\"/d\xc3\xa9j\xc3\xa0\", \"x\"]}}}", 1, 37,
+	  "$.fs.read.allow[1]", "not absolute", NULL },
 };
 const int n_ecases = sizeof(ecases) / sizeof(ecases[0]);
 
@@ -414,16 +451,21 @@ const struct fcase fcases[] = {
 	{ "--warn-write=/a,~b", -22, 17, "--warn-write[1]", "not absolute", NULL },
 	/* numeric IPv4 disguises, empty labels, two ports, a port without a host */
 	{ "--allow-net=0x7f000001", -22, 13, "--allow-net[0]", "last label is a number", "no hex" },
-	{ "--allow-net=127.0.0.0x1", -22, 13, "--allow-net[0]", "last label is a number", "no hex" },
+	{ "--allow-net=127.0.0.0x1", -22, 13, "--allow-net[0]", "last label is a number",
+	  "no hex" },
 	{ "--allow-net=a.com,0X7F.1", -22, 19, "--allow-net[1]", "last label is a number", NULL },
-	{ "--allow-net=deno.land..", -22, 13, "--allow-net[0]", "empty label", "must not be empty" },
-	{ "--allow-net=example.com:80:443", -22, 13, "--allow-net[0]", "has two ports", "one port per rule" },
+	{ "--allow-net=deno.land..", -22, 13, "--allow-net[0]", "empty label",
+	  "must not be empty" },
+	{ "--allow-net=example.com:80:443", -22, 13, "--allow-net[0]", "has two ports",
+	  "one port per rule" },
 	{ "--allow-net=1.2.3.4:80:443", -22, 13, "--allow-net[0]", "has two ports", NULL },
-	{ "--allow-net=:8080", -22, 13, "--allow-net[0]", "`:8080` names a port without a host", "`HOST:8080`" },
+	{ "--allow-net=:8080", -22, 13, "--allow-net[0]", "`:8080` names a port without a host",
+	  "`HOST:8080`" },
 	{ "--deny-env=1BAD", -22, 12, "--deny-env[0]", "not a valid environment variable", NULL },
 	{ "--allow-net=10.0.0.1/8", -22, 13, "--allow-net[0]", "bits set", "10.0.0.0/8" },
 	{ "--deny-net=*", -22, 12, "--deny-net[0]", "`*` alone", "bare --allow-net" },
-	{ "--allow-nett", -22, 1, "--allow-nett", "unknown permission flag", "did you mean `--allow-net`?" },
+	{ "--allow-nett", -22, 1, "--allow-nett", "unknown permission flag",
+	  "did you mean `--allow-net`?" },
 	{ "--allow-reed=/x", -22, 1, "--allow-reed", "unknown permission flag", "--allow-read" },
 	{ "--allow-sys", -22, 1, "--allow-sys", "unknown permission flag", NULL },
 	{ "--allow-all=1", -22, 12, "--allow-all", "unexpected value", NULL },
@@ -463,7 +505,8 @@ const struct ncase ncases[] = {
 	{ POL_FS_READ, "//", "/" },
 	{ POL_FS_READ, "/a/.../b", "/a/.../b" },
 	{ POL_FS_WRITE, "/tmp/../../x/", "/x" },
-	{ POL_FS_WRITE, "~x", NULL }, /* relative flag paths: test_relative_flag_paths_resolve_against_cwd */
+	{ POL_FS_WRITE, "~x",
+	  NULL }, /* relative flag paths: test_relative_flag_paths_resolve_against_cwd */
 	{ POL_ENV, "AWS_*", "AWS_*" },
 	{ POL_ENV, "lower_ok", "lower_ok" },
 	{ POL_ENV, "_X1", "_X1" },

@@ -14,35 +14,35 @@
 #define X_ERR 9       /* expected: the request is rejected (negative return) */
 
 struct dcase {
-	const char *json;   /* policy text, NULL for none */
-	const char *flags;  /* flags separated by spaces, NULL for none */
-	int cat;            /* enum pol_cat or CAT_ADDR */
+	const char *json;  /* policy text, NULL for none */
+	const char *flags; /* flags separated by spaces, NULL for none */
+	int cat;           /* enum pol_cat or CAT_ADDR */
 	const char *req;
-	int expect;         /* POL_ALLOW / POL_WARN / POL_DENY / X_ERR */
-	const char *rule;   /* expected rule pattern or "default"; NULL: not checked */
+	int expect;       /* POL_ALLOW / POL_WARN / POL_DENY / X_ERR */
+	const char *rule; /* expected rule pattern or "default"; NULL: not checked */
 };
 
-struct ecase {              /* a policy file that must be rejected */
+struct ecase { /* a policy file that must be rejected */
 	const char *json;
 	int line, col;
-	const char *path;   /* expected JSON path */
-	const char *msg;    /* substring of the message */
-	const char *hint;   /* substring of the hint, or NULL */
+	const char *path; /* expected JSON path */
+	const char *msg;  /* substring of the message */
+	const char *hint; /* substring of the hint, or NULL */
 };
 
-struct fcase {              /* a flag that must be rejected (or is not ours) */
+struct fcase { /* a flag that must be rejected (or is not ours) */
 	const char *flag;
-	int ret;            /* expected return (negative errno) */
-	int col;            /* expected column, -1 not checked */
+	int ret; /* expected return (negative errno) */
+	int col; /* expected column, -1 not checked */
 	const char *path;
 	const char *msg;
 	const char *hint;
 };
 
-struct ncase {              /* normalization of one pattern */
+struct ncase { /* normalization of one pattern */
 	int cat;
 	const char *in;
-	const char *out;    /* normalized, or NULL when it must be rejected */
+	const char *out; /* normalized, or NULL when it must be rejected */
 };
 
 extern const struct dcase dcases[];

@@ -16,18 +16,21 @@
 #include "policy.h"
 
 static const char POLICY[] =
-	"{\"net\": {\"allow\": [\"example.com\", \"*.example.com:443\", \"localhost\", \"10.0.0.0/8\","
-	" \"[2001:db8::1]:443\", \"fd00::/8\"], \"deny\": [\"*.evil.example.com\", \"169.254.169.254\"]},"
-	" \"fs\": {\"read\": {\"allow\": [\"/\", \"/data\"], \"deny\": [\"/data/secret\"]},"
-	"        \"write\": {\"warn\": [\"/tmp\"]}},"
-	" \"run\": {\"allow\": [\"/usr/bin\", \"sh\"]}, \"env\": {\"allow\": [\"LANG\", \"LC_*\"], \"deny\": [\"AWS_*\"]},"
-	" \"ffi\": {\"allow\": [\"/usr/lib\"]}}";
+    "{\"net\": {\"allow\": [\"example.com\", \"*.example.com:443\", \"localhost\", \"10.0.0.0/8\","
+    " \"[2001:db8::1]:443\", \"fd00::/8\"], \"deny\": [\"*.evil.example.com\", "
+    "\"169.254.169.254\"]},"
+    " \"fs\": {\"read\": {\"allow\": [\"/\", \"/data\"], \"deny\": [\"/data/secret\"]},"
+    "        \"write\": {\"warn\": [\"/tmp\"]}},"
+    " \"run\": {\"allow\": [\"/usr/bin\", \"sh\"]}, \"env\": {\"allow\": [\"LANG\", \"LC_*\"], "
+    "\"deny\": [\"AWS_*\"]},"
+    " \"ffi\": {\"allow\": [\"/usr/lib\"]}}";
 
 static policy_t *pol;
 
 static void check(const struct pol_decision *d)
 {
-	if ((unsigned)d->action > POL_DENY || !d->rule || !memchr(d->reason, '\0', sizeof(d->reason)))
+	if ((unsigned)d->action > POL_DENY || !d->rule ||
+	    !memchr(d->reason, '\0', sizeof(d->reason)))
 		abort();
 }
 
@@ -55,13 +58,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(&d);
 	/* 2. the first bytes as an address, the request as the host */
 	if (size >= 1 + 16) {
-		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = (uint16_t)data[0] };
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+					   .sin6_port = (uint16_t)data[0] };
 		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = (uint16_t)data[0] };
 		memcpy(&s6.sin6_addr, data + 1, 16);
 		memcpy(&s4.sin_addr, data + 1, 4);
-		if (policy_decide_addr(pol, data[0] & 1 ? req : NULL, (struct sockaddr *)&s6, &d) == 0)
+		if (policy_decide_addr(pol, data[0] & 1 ? req : NULL, (struct sockaddr *)&s6, &d) ==
+		    0)
 			check(&d);
-		if (policy_decide_addr(pol, data[0] & 2 ? req : "localhost", (struct sockaddr *)&s4, &d) == 0)
+		if (policy_decide_addr(pol, data[0] & 2 ? req : "localhost", (struct sockaddr *)&s4,
+				       &d) == 0)
 			check(&d);
 	}
 	return 0;

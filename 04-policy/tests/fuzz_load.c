@@ -23,7 +23,8 @@ static void decide_some(const policy_t *p)
 {
 	static const char *const reqs[][2] = {
 		{ "0", "example.com:443" }, { "0", "[::1]:80" }, { "1", "/data/x" },
-		{ "2", "/tmp/out" }, { "3", "/bin/sh" }, { "4", "AWS_KEY" }, { "5", "/lib/x.so" },
+		{ "2", "/tmp/out" },        { "3", "/bin/sh" },  { "4", "AWS_KEY" },
+		{ "5", "/lib/x.so" },
 	};
 	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(443) };
 	struct pol_decision d;
@@ -47,7 +48,8 @@ static void round_trip(const policy_t *p)
 	if (policy_new(&q) < 0)
 		abort();
 	policy_set_search_path(q, "/bin");
-	if (policy_load_json(q, json, strlen(json), "<fmt>", &err) < 0 || policy_finalize(q, &err) < 0) {
+	if (policy_load_json(q, json, strlen(json), "<fmt>", &err) < 0 ||
+	    policy_finalize(q, &err) < 0) {
 		fprintf(stderr, "fmt output does not load: %s at %d:%d %s\n%s\n", err.msg, err.line,
 			err.column, err.path, json);
 		abort();
@@ -57,7 +59,8 @@ static void round_trip(const policy_t *p)
 		size_t na, nb;
 		policy_rules(p, (enum pol_cat)c, &ra, &na);
 		policy_rules(q, (enum pol_cat)c, &rb, &nb);
-		if (na != nb || policy_default(p, (enum pol_cat)c) != policy_default(q, (enum pol_cat)c))
+		if (na != nb ||
+		    policy_default(p, (enum pol_cat)c) != policy_default(q, (enum pol_cat)c))
 			abort();
 	}
 	free(json);

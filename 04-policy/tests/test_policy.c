@@ -45,7 +45,8 @@ static policy_t *mk_policy(const char *json, const char *flags)
 	ck_assert_int_eq(policy_set_search_path(p, "/bin"), 0);
 	if (json) {
 		ret = policy_load_json(p, json, strlen(json), "t.json", &err);
-		ck_assert_msg(ret == 0, "load: %s:%d:%d %s", err.file, err.line, err.column, err.msg);
+		ck_assert_msg(ret == 0, "load: %s:%d:%d %s", err.file, err.line, err.column,
+			      err.msg);
 	}
 	if (flags) {
 		char buf[4096], *save = NULL;
@@ -166,11 +167,14 @@ START_TEST(test_loader_error_table_row)
 	ck_assert_int_eq(policy_load_json(p, c->json, strlen(c->json), "bad.json", &err), -EINVAL);
 	ck_assert_str_eq(err.file, "bad.json");
 	ck_assert_msg(err.line == c->line && err.column == c->col,
-		      "row %d: at %d:%d, want %d:%d (%s)", _i, err.line, err.column, c->line, c->col, err.msg);
-	ck_assert_msg(strcmp(err.path, c->path) == 0, "row %d: path %s, want %s", _i, err.path, c->path);
+		      "row %d: at %d:%d, want %d:%d (%s)", _i, err.line, err.column, c->line,
+		      c->col, err.msg);
+	ck_assert_msg(strcmp(err.path, c->path) == 0, "row %d: path %s, want %s", _i, err.path,
+		      c->path);
 	ck_assert_msg(strstr(err.msg, c->msg), "row %d: msg `%s` lacks `%s`", _i, err.msg, c->msg);
 	if (c->hint)
-		ck_assert_msg(strstr(err.hint, c->hint), "row %d: hint `%s` lacks `%s`", _i, err.hint, c->hint);
+		ck_assert_msg(strstr(err.hint, c->hint), "row %d: hint `%s` lacks `%s`", _i,
+			      err.hint, c->hint);
 	/* nothing half-loaded: the policy is still empty and usable */
 	ck_assert_int_eq(policy_finalize(p, &err), 0);
 	for (int cat = 0; cat < POL_CAT_COUNT; cat++) {
@@ -216,7 +220,8 @@ END_TEST
 
 START_TEST(test_failed_load_keeps_earlier_flags_and_allows_retry)
 {
-	static const char bad[] = "{\"net\": {\"allow\": [\"x.org\"]}, \"env\": {\"allow\": [\"1X\"]}}";
+	static const char bad[] =
+	    "{\"net\": {\"allow\": [\"x.org\"]}, \"env\": {\"allow\": [\"1X\"]}}";
 	static const char good[] = "{\"net\": {\"allow\": [\"y.org\"]}}";
 	struct pol_error err;
 	struct pol_decision d;
@@ -257,7 +262,8 @@ START_TEST(test_load_file_reports_path_line_and_missing_file)
 {
 	char path[] = "/tmp/pol04-XXXXXX";
 	int fd = mkstemp(path);
-	static const char text[] = "{\n  \"fs\": {\n    \"read\": {\"allow\": [\"/ok\", \"rel\"]}\n  }\n}\n";
+	static const char text[] =
+	    "{\n  \"fs\": {\n    \"read\": {\"allow\": [\"/ok\", \"rel\"]}\n  }\n}\n";
 	struct pol_error err;
 	policy_t *p = NULL;
 
@@ -305,7 +311,9 @@ START_TEST(test_failed_finalize_then_more_flags_is_safe)
 
 	ck_assert_int_eq(policy_new(&p), 0);
 	ck_assert_int_eq(policy_set_search_path(p, "/usr/bin"), 0);
-	ck_assert_int_eq(policy_apply_flag(p, "--allow-run=x86_64-linux-gnu-gcc,no-such-program-04-long", &err), 0);
+	ck_assert_int_eq(
+	    policy_apply_flag(p, "--allow-run=x86_64-linux-gnu-gcc,no-such-program-04-long", &err),
+	    0);
 	ck_assert_int_eq(policy_finalize(p, &err), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no-such-program-04-long"));
 	ck_assert_int_eq(policy_apply_flag(p, "--allow-run=x86_64-linux-gnu-gcc", &err), 0);
@@ -362,13 +370,15 @@ START_TEST(test_flag_error_table_row)
 	if (c->ret == -EINVAL) {
 		ck_assert_str_eq(err.file, "<flags>");
 		if (c->col >= 0)
-			ck_assert_msg(err.column == c->col, "row %d: column %d want %d", _i, err.column, c->col);
+			ck_assert_msg(err.column == c->col, "row %d: column %d want %d", _i,
+				      err.column, c->col);
 		ck_assert_msg(strcmp(err.path, c->path) == 0, "row %d: path %s", _i, err.path);
 		ck_assert_msg(strstr(err.msg, c->msg), "row %d: msg %s", _i, err.msg);
 		if (c->hint)
 			ck_assert_msg(strstr(err.hint, c->hint), "row %d: hint `%s`", _i, err.hint);
 		else
-			ck_assert_msg(err.hint[0] == '\0' || c->col != 1, "row %d: unexpected hint %s", _i, err.hint);
+			ck_assert_msg(err.hint[0] == '\0' || c->col != 1,
+				      "row %d: unexpected hint %s", _i, err.hint);
 	}
 	policy_free(p);
 }
@@ -427,7 +437,8 @@ START_TEST(test_bare_flag_before_file_stays_on_top_of_file_default)
 	ck_assert_int_eq(policy_finalize(p, &err), 0);
 	ck_assert_int_eq(policy_default(p, POL_NET), POL_ALLOW);     /* the flag, not the file */
 	ck_assert_int_eq(policy_default(p, POL_FS_WRITE), POL_DENY); /* the flag, not fs.default */
-	ck_assert_int_eq(policy_default(p, POL_FS_READ), POL_WARN);  /* the file where no flag spoke */
+	ck_assert_int_eq(policy_default(p, POL_FS_READ),
+			 POL_WARN); /* the file where no flag spoke */
 	ck_assert_int_eq(policy_decide(p, POL_NET, "a.com:443", &d), 0);
 	ck_assert_int_eq(d.action, POL_ALLOW);
 	ck_assert_int_eq(policy_decide(p, POL_NET, "b.com:443", &d), 0);
@@ -461,8 +472,8 @@ START_TEST(test_normalization_table_row)
 		ck_assert_int_eq(policy_finalize(p, &err), 0);
 		ck_assert_int_eq(policy_rules(p, (enum pol_cat)c->cat, &r, &n), 0);
 		ck_assert_uint_eq(n, 1);
-		ck_assert_msg(strcmp(r[0].pattern, c->out) == 0, "row %d: `%s` -> `%s`, want `%s`", _i,
-			      c->in, r[0].pattern, c->out);
+		ck_assert_msg(strcmp(r[0].pattern, c->out) == 0, "row %d: `%s` -> `%s`, want `%s`",
+			      _i, c->in, r[0].pattern, c->out);
 		ck_assert_int_eq(r[0].cat, c->cat);
 		ck_assert_int_eq(r[0].action, POL_ALLOW);
 	}
@@ -475,7 +486,10 @@ END_TEST
 START_TEST(test_decide_requires_finalize_and_valid_arguments)
 {
 	struct pol_decision d;
-	struct sockaddr_un_like { sa_family_t f; char x[20]; } su = { AF_UNIX, "" };
+	struct sockaddr_un_like {
+		sa_family_t f;
+		char x[20];
+	} su = { AF_UNIX, "" };
 	policy_t *p = NULL;
 
 	ck_assert_int_eq(policy_new(&p), 0);
@@ -498,7 +512,8 @@ END_TEST
 
 START_TEST(test_decide_net_matches_decide_with_port)
 {
-	policy_t *p = mk_policy("{\"net\": {\"allow\": [\"*.a.com:443\"], \"deny\": [\"x.a.com\"]}}", NULL);
+	policy_t *p =
+	    mk_policy("{\"net\": {\"allow\": [\"*.a.com:443\"], \"deny\": [\"x.a.com\"]}}", NULL);
 	struct pol_decision d;
 
 	ck_assert_int_eq(policy_decide_net(p, "y.A.com.", 443, &d), 0);
@@ -532,7 +547,8 @@ END_TEST
 
 START_TEST(test_limits_are_passed_through)
 {
-	policy_t *p = mk_policy("{\"limits\": {\"timeout_s\": 30, \"memory\": \"256m\", \"pids\": 64}}", NULL);
+	policy_t *p = mk_policy(
+	    "{\"limits\": {\"timeout_s\": 30, \"memory\": \"256m\", \"pids\": 64}}", NULL);
 
 	ck_assert_uint_eq(policy_limits(p)->timeout_s, 30);
 	ck_assert_uint_eq(policy_limits(p)->memory_bytes, 256ull << 20);
@@ -546,7 +562,8 @@ START_TEST(test_limits_are_passed_through)
 	ck_assert_uint_eq(policy_limits(p)->memory_bytes, 4096);
 	policy_free(p);
 	p = mk_policy("{\"limits\": {\"cpu\": 1.5, \"nofile\": 64, \"fsize\": \"8m\", "
-		      "\"audit_max\": 65536}}", NULL);
+		      "\"audit_max\": 65536}}",
+		      NULL);
 	ck_assert_uint_eq(policy_limits(p)->cpu_percent, 150);
 	ck_assert_uint_eq(policy_limits(p)->nofile, 64);
 	ck_assert_uint_eq(policy_limits(p)->fsize_bytes, 8ull << 20);
@@ -585,7 +602,8 @@ static void check_round_trip(const char *json, const char *name)
 		ck_assert_int_eq(policy_rules(a, (enum pol_cat)c, &ra, &na), 0);
 		ck_assert_int_eq(policy_rules(b, (enum pol_cat)c, &rb, &nb), 0);
 		ck_assert_uint_eq(na, nb);
-		ck_assert_int_eq(policy_default(a, (enum pol_cat)c), policy_default(b, (enum pol_cat)c));
+		ck_assert_int_eq(policy_default(a, (enum pol_cat)c),
+				 policy_default(b, (enum pol_cat)c));
 	}
 	ck_assert_mem_eq(policy_limits(a), policy_limits(b), sizeof(struct pol_limits));
 	free(out);
@@ -622,7 +640,8 @@ START_TEST(test_examples_load_and_round_trip_through_fmt)
 		free(s);
 	}
 	globfree(&g);
-	check_round_trip("{\"fs\": {\"read\": {\"default\": \"allow\"}}, \"net\": {\"allow\": [\"[::1]:80\", \"fd00::/8\"]}}",
+	check_round_trip("{\"fs\": {\"read\": {\"default\": \"allow\"}}, \"net\": {\"allow\": "
+			 "[\"[::1]:80\", \"fd00::/8\"]}}",
 			 "split fs defaults");
 }
 END_TEST
@@ -641,7 +660,8 @@ static void *thr_main(void *arg)
 
 	for (int i = 0; i < 20000; i++) {
 		snprintf(host, sizeof(host), "h%d.example.com", i % 100);
-		if (policy_decide_net(t->p, host, 443, &d) != 0 || d.action != (i % 100 < 50 ? POL_ALLOW : POL_WARN))
+		if (policy_decide_net(t->p, host, 443, &d) != 0 ||
+		    d.action != (i % 100 < 50 ? POL_ALLOW : POL_WARN))
 			t->mismatches++;
 	}
 	return NULL;
@@ -655,7 +675,8 @@ START_TEST(test_concurrent_decisions_agree)
 	policy_t *p;
 
 	for (int i = 0; i < 50; i++)
-		snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "%sh%d.example.com", i ? "," : "", i);
+		snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "%sh%d.example.com",
+			 i ? "," : "", i);
 	p = mk_policy(NULL, flags);
 	for (int i = 0; i < 4; i++) {
 		t[i] = (struct thr){ p, 0 };
@@ -703,15 +724,18 @@ static void rand_ip(char *out, size_t sz, int rule)
 	static const int lens4[] = { 8, 16, 24, 30, 32, 32 };
 	static const int lens6[] = { 16, 64, 120, 128, 128 };
 	if (rand() % 4) {
-		unsigned a = 10, b = (unsigned)rand() % 3, c = (unsigned)rand() % 3, d = (unsigned)rand() % 5;
+		unsigned a = 10, b = (unsigned)rand() % 3, c = (unsigned)rand() % 3,
+			 d = (unsigned)rand() % 5;
 		int L = lens4[rand() % 6];
 		uint32_t v = a << 24 | b << 16 | c << 8 | d;
 		if (rule && L < 32)
 			v &= ~((1u << (32 - L)) - 1);
 		if (rule && L < 32)
-			snprintf(out, sz, "%u.%u.%u.%u/%d", v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255, L);
+			snprintf(out, sz, "%u.%u.%u.%u/%d", v >> 24, v >> 16 & 255, v >> 8 & 255,
+				 v & 255, L);
 		else
-			snprintf(out, sz, "%u.%u.%u.%u", v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255);
+			snprintf(out, sz, "%u.%u.%u.%u", v >> 24, v >> 16 & 255, v >> 8 & 255,
+				 v & 255);
 	} else {
 		int L = lens6[rand() % 5];
 		unsigned x = (unsigned)rand() % 3, y = (unsigned)rand() % 4;
@@ -740,7 +764,8 @@ static void crosscheck(enum pol_cat cat, int nrules, int nreq, unsigned seed)
 	srand(seed);
 	ck_assert_int_eq(policy_new(&p), 0);
 	if (rand() % 2)
-		ck_assert_int_eq(policy_apply_flag(p, cat == POL_NET ? "--warn-net" : "--allow-read", &err), 0);
+		ck_assert_int_eq(
+		    policy_apply_flag(p, cat == POL_NET ? "--warn-net" : "--allow-read", &err), 0);
 	for (int i = 0; i < nrules; i++) {
 		int port = ports[rand() % 5];
 		if (cat == POL_NET && rand() % 3 == 0) {
@@ -783,7 +808,8 @@ static void crosscheck(enum pol_cat cat, int nrules, int nreq, unsigned seed)
 			/* the reference takes the normalized request: the reason starts with it */
 			snprintf(req, sizeof(req), "%.*s", (int)strcspn(d.reason, ": "), d.reason);
 		}
-		if (cat == POL_NET && strchr(req, ':')) { /* normalize v6 text the way the policy prints it */
+		if (cat == POL_NET &&
+		    strchr(req, ':')) { /* normalize v6 text the way the policy prints it */
 			struct in6_addr a6;
 			inet_pton(AF_INET6, req, &a6);
 			inet_ntop(AF_INET6, &a6, req, sizeof(req));
@@ -791,11 +817,14 @@ static void crosscheck(enum pol_cat cat, int nrules, int nreq, unsigned seed)
 		ra = linref_decide(&ref, req, port, &rrule);
 		/* the rule too, except for net with an unknown port (two rules may give the
 		 * same most permissive answer there) */
-		if (ra != d.action || ((cat != POL_NET || port != 0) && strcmp(rrule, d.rule) != 0)) {
+		if (ra != d.action ||
+		    ((cat != POL_NET || port != 0) && strcmp(rrule, d.rule) != 0)) {
 			if (mism++ < 5)
-				fprintf(stderr, "crosscheck %s seed %u: %s port %d: fast %s `%s`, linear %s `%s`\n",
-					word[cat], seed, req, port, policy_action_name(d.action), d.rule,
-					policy_action_name(ra), rrule);
+				fprintf(stderr,
+					"crosscheck %s seed %u: %s port %d: fast %s `%s`, linear "
+					"%s `%s`\n",
+					word[cat], seed, req, port, policy_action_name(d.action),
+					d.rule, policy_action_name(ra), rrule);
 		}
 	}
 	ck_assert_int_eq(mism, 0);
@@ -846,14 +875,19 @@ START_TEST(test_podpolicy_exit_codes_and_output)
 {
 	char out[8192];
 
-	ck_assert_int_eq(run_tool("check examples/contract.json fs.read /data/x", out, sizeof(out)), 0);
+	ck_assert_int_eq(run_tool("check examples/contract.json fs.read /data/x", out, sizeof(out)),
+			 0);
 	ck_assert_ptr_nonnull(strstr(out, "allow\nrule: /data\nreason: "));
-	ck_assert_int_eq(run_tool("check examples/contract.json read /data/secret/k", out, sizeof(out)), 1);
+	ck_assert_int_eq(
+	    run_tool("check examples/contract.json read /data/secret/k", out, sizeof(out)), 1);
 	ck_assert_ptr_nonnull(strstr(out, "rule: /data/secret"));
 	ck_assert_int_eq(run_tool("check examples/contract.json env HOME", out, sizeof(out)), 3);
-	ck_assert_int_eq(run_tool("check examples/contract.json addr 169.254.169.254:80", out, sizeof(out)), 1);
-	ck_assert_int_eq(run_tool("check --allow-net=[::1]:8080 none addr [::1]:8080", out, sizeof(out)), 0);
-	ck_assert_int_eq(run_tool("check examples/contract.json net 'bad host'", out, sizeof(out)), 2);
+	ck_assert_int_eq(
+	    run_tool("check examples/contract.json addr 169.254.169.254:80", out, sizeof(out)), 1);
+	ck_assert_int_eq(
+	    run_tool("check --allow-net=[::1]:8080 none addr [::1]:8080", out, sizeof(out)), 0);
+	ck_assert_int_eq(run_tool("check examples/contract.json net 'bad host'", out, sizeof(out)),
+			 2);
 	ck_assert_int_eq(run_tool("check examples/contract.json nope x", out, sizeof(out)), 2);
 	ck_assert_int_eq(run_tool("check /nonexistent.json net a.com", out, sizeof(out)), 2);
 	ck_assert_int_eq(run_tool("check --allow-nett none net a.com", out, sizeof(out)), 2);
@@ -862,12 +896,12 @@ START_TEST(test_podpolicy_exit_codes_and_output)
 	ck_assert_int_eq(run_tool("fmt examples/contract.json", out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "\"memory\":\t268435456"));
 	ck_assert_int_eq(run_tool("fmt tests/data/bad_unknown_key.json", out, sizeof(out)), 2);
-	ck_assert_ptr_nonnull(strstr(out, "tests/data/bad_unknown_key.json:4:5: error: unknown key `alow`"));
+	ck_assert_ptr_nonnull(
+	    strstr(out, "tests/data/bad_unknown_key.json:4:5: error: unknown key `alow`"));
 	ck_assert_ptr_nonnull(strstr(out, "hint: did you mean `allow`?"));
 	ck_assert_int_eq(run_tool("fmt - < examples/contract.json", out, sizeof(out)), 0);
 }
 END_TEST
-
 
 START_TEST(test_podpolicy_diff_and_explain)
 {
@@ -876,13 +910,16 @@ START_TEST(test_podpolicy_diff_and_explain)
 
 	f = fopen("build/diff_a.json", "w");
 	ck_assert_ptr_nonnull(f);
-	fputs("{\"version\":1,\"fs\":{\"read\":{\"allow\":[\"/etc\",\"/data\"],\"deny\":[\"/etc/shadow\"]}},"
-	      "\"net\":{\"allow\":[\"localhost:8080\"]},\"_learned\":{\"runs\":[]}}", f);
+	fputs("{\"version\":1,\"fs\":{\"read\":{\"allow\":[\"/etc\",\"/data\"],\"deny\":[\"/etc/"
+	      "shadow\"]}},"
+	      "\"net\":{\"allow\":[\"localhost:8080\"]},\"_learned\":{\"runs\":[]}}",
+	      f);
 	fclose(f);
 	f = fopen("build/diff_b.json", "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("{\"version\":1,\"fs\":{\"read\":{\"allow\":[\"/etc\"],\"deny\":[\"/etc/shadow\"]}},"
-	      "\"net\":{\"default\":\"warn\",\"allow\":[\"localhost:8081\"]}}", f);
+	      "\"net\":{\"default\":\"warn\",\"allow\":[\"localhost:8081\"]}}",
+	      f);
 	fclose(f);
 	ck_assert_int_eq(run_tool("diff build/diff_a.json build/diff_b.json", out, sizeof(out)), 1);
 	ck_assert_str_eq(out, "~ net default deny -> warn\n- net allow localhost:8080\n"
@@ -890,12 +927,14 @@ START_TEST(test_podpolicy_diff_and_explain)
 	ck_assert_int_eq(run_tool("diff build/diff_a.json build/diff_a.json", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "");
 	ck_assert_int_eq(run_tool("diff build/diff_a.json /nonexistent.json", out, sizeof(out)), 2);
-	ck_assert_int_eq(run_tool("explain build/diff_a.json read /etc/shadow", out, sizeof(out)), 1);
+	ck_assert_int_eq(run_tool("explain build/diff_a.json read /etc/shadow", out, sizeof(out)),
+			 1);
 	ck_assert_ptr_nonnull(strstr(out, "rule: /etc/shadow\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  allow /etc   (less specific)\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  deny /etc/shadow   <- decides"));
 	ck_assert_ptr_null(strstr(out, "/data"));
-	ck_assert_int_eq(run_tool("explain build/diff_a.json net example.com:80", out, sizeof(out)), 1);
+	ck_assert_int_eq(run_tool("explain build/diff_a.json net example.com:80", out, sizeof(out)),
+			 1);
 	ck_assert_ptr_nonnull(strstr(out, "none: the net default (deny) decides"));
 	/* _learned must be an object */
 	f = fopen("build/bad_learned.json", "w");
@@ -909,7 +948,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
-
 /* ---------------------------------------------------------------- Deno-compatible flags */
 
 static policy_t *flags_policy(const char *const flags[], const char *search)
@@ -921,7 +959,8 @@ static policy_t *flags_policy(const char *const flags[], const char *search)
 	if (search)
 		ck_assert_int_eq(policy_set_search_path(p, search), 0);
 	for (int i = 0; flags[i]; i++)
-		ck_assert_msg(policy_apply_flag(p, flags[i], &err) == 0, "%s: %s", flags[i], err.msg);
+		ck_assert_msg(policy_apply_flag(p, flags[i], &err) == 0, "%s: %s", flags[i],
+			      err.msg);
 	ck_assert_int_eq(policy_finalize(p, &err), 0);
 	return p;
 }
@@ -939,7 +978,8 @@ START_TEST(test_bare_deny_beats_bare_allow_whatever_the_order)
 	for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
 		policy_t *p = flags_policy(orders[i], NULL);
 		ck_assert_int_eq(policy_decide(p, POL_FS_READ, "/etc/hostname", &d), 0);
-		ck_assert_msg(d.action == POL_DENY, "order %zu: %s", i, policy_action_name(d.action));
+		ck_assert_msg(d.action == POL_DENY, "order %zu: %s", i,
+			      policy_action_name(d.action));
 		policy_free(p);
 	}
 	/* warn is stricter than allow, looser than deny */
@@ -955,7 +995,8 @@ END_TEST
 
 START_TEST(test_relative_flag_paths_resolve_against_cwd)
 {
-	static const char *const f[] = { "--allow-read=.", "--allow-run=./tool", "--deny-write=sub/../x", NULL };
+	static const char *const f[] = { "--allow-read=.", "--allow-run=./tool",
+					 "--deny-write=sub/../x", NULL };
 	const struct pol_rule *r;
 	struct pol_decision d;
 	policy_t *p;
@@ -1033,11 +1074,12 @@ START_TEST(test_malformed_request_says_what_was_expected)
 	memset(&d, 0, sizeof d);
 	ck_assert_int_eq(policy_decide(p, POL_NET, "exa mple.com", &d), -EINVAL);
 	ck_assert_int_eq(d.action, POL_DENY);
-	ck_assert_msg(strstr(d.reason, "malformed net request `exa mple.com`: expected a host"), "%s",
-		      d.reason);
-	ck_assert_int_eq(policy_decide(p, POL_FS_READ, "etc/x", &d), -EINVAL);
-	ck_assert_msg(strstr(d.reason, "malformed fs.read request `etc/x`: expected an absolute path"),
+	ck_assert_msg(strstr(d.reason, "malformed net request `exa mple.com`: expected a host"),
 		      "%s", d.reason);
+	ck_assert_int_eq(policy_decide(p, POL_FS_READ, "etc/x", &d), -EINVAL);
+	ck_assert_msg(
+	    strstr(d.reason, "malformed fs.read request `etc/x`: expected an absolute path"), "%s",
+	    d.reason);
 	policy_free(p);
 }
 END_TEST

@@ -152,7 +152,6 @@ static int decide(policy_t *p, const char *cat, const char *req, struct pol_deci
 	return policy_decide(p, c, req, d);
 }
 
-
 /* Load and finalize one policy file ("none": every default deny). */
 static int load_one(const char *path, policy_t **out)
 {
@@ -200,22 +199,22 @@ static int cmd_diff(int argc, char **argv)
 		enum pol_action da = policy_default(a, c), db = policy_default(b, c);
 
 		if (da != db) {
-			printf("~ %s default %s -> %s\n", policy_cat_name(c), policy_action_name(da),
-			       policy_action_name(db));
+			printf("~ %s default %s -> %s\n", policy_cat_name(c),
+			       policy_action_name(da), policy_action_name(db));
 			differ = 1;
 		}
 		if (policy_rules(a, c, &ra, &na) < 0 || policy_rules(b, c, &rb, &nb) < 0)
 			goto out;
 		for (size_t i = 0; i < na; i++)
 			if (!has_rule(rb, nb, &ra[i])) {
-				printf("- %s %s %s\n", policy_cat_name(c), policy_action_name(ra[i].action),
-				       ra[i].pattern);
+				printf("- %s %s %s\n", policy_cat_name(c),
+				       policy_action_name(ra[i].action), ra[i].pattern);
 				differ = 1;
 			}
 		for (size_t i = 0; i < nb; i++)
 			if (!has_rule(ra, na, &rb[i])) {
-				printf("+ %s %s %s\n", policy_cat_name(c), policy_action_name(rb[i].action),
-				       rb[i].pattern);
+				printf("+ %s %s %s\n", policy_cat_name(c),
+				       policy_action_name(rb[i].action), rb[i].pattern);
 				differ = 1;
 			}
 	}
@@ -269,9 +268,10 @@ static void explain(const policy_t *p, enum pol_cat c, const char *req,
 		hits++;
 		printf("  %s %s%s\n", policy_action_name(r[i].action), r[i].pattern,
 		       !strcmp(r[i].pattern, d->rule) && r[i].action == d->action
-			       ? "   <- decides: the most specific match (deny > warn > allow on a tie)"
-			       : !strcmp(r[i].pattern, d->rule) ? "   (same rule, loses the tie: deny > warn > allow)"
-								: "   (less specific)");
+			   ? "   <- decides: the most specific match (deny > warn > allow on a tie)"
+		       : !strcmp(r[i].pattern, d->rule)
+			   ? "   (same rule, loses the tie: deny > warn > allow)"
+			   : "   (less specific)");
 	}
 	if (!hits)
 		printf("  none: the %s default (%s) decides\n", policy_cat_name(c),
@@ -288,8 +288,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "diff"))
 		return cmd_diff(argc, argv);
-	if (argc < 2 || (strcmp(argv[1], "check") && strcmp(argv[1], "fmt") &&
-			 strcmp(argv[1], "explain"))) {
+	if (argc < 2 ||
+	    (strcmp(argv[1], "check") && strcmp(argv[1], "fmt") && strcmp(argv[1], "explain"))) {
 		usage();
 		return 2;
 	}
@@ -344,12 +344,14 @@ int main(int argc, char **argv)
 			if (ret == -EINVAL && d.reason[0])
 				fprintf(stderr, "podpolicy: %s\n", d.reason);
 			else
-				fprintf(stderr, "podpolicy: bad %s request `%s`: %s\n", pos[1], pos[2],
-					strerror(-ret));
+				fprintf(stderr, "podpolicy: bad %s request `%s`: %s\n", pos[1],
+					pos[2], strerror(-ret));
 			goto cleanup;
 		}
-		printf("%s\nrule: %s\nreason: %s\n", policy_action_name(d.action), d.rule, d.reason);
-		if (expl && strcmp(pos[1], "addr") && policy_cat_parse(pos[1], &(enum pol_cat){ 0 }) == 0) {
+		printf("%s\nrule: %s\nreason: %s\n", policy_action_name(d.action), d.rule,
+		       d.reason);
+		if (expl && strcmp(pos[1], "addr") &&
+		    policy_cat_parse(pos[1], &(enum pol_cat){ 0 }) == 0) {
 			enum pol_cat c;
 			policy_cat_parse(pos[1], &c);
 			explain(p, c, pos[2], &d, search);

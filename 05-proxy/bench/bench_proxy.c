@@ -132,8 +132,7 @@ static void proxy_start(struct proxy_thread *t, uint16_t allow_port, uint32_t pi
 		.disable = PROXY_NO_HTTP | PROXY_NO_TLS | PROXY_NO_DNS,
 		.resolver = PROXY_RESOLVE_HOSTS,
 		.on_event = quiet_event,
-		.limits = { .max_requests = 100000000, .pipe_buf = pipe_buf,
-			    .sock_buf = sock_buf },
+		.limits = { .max_requests = 100000000, .pipe_buf = pipe_buf, .sock_buf = sock_buf },
 	};
 	cfg.listen_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int r = proxy_create(&cfg, &t->px);
@@ -300,7 +299,9 @@ static double bulk_once(enum bulk_mode mode, uint32_t pipe_buf, uint32_t sock_bu
 	struct proxy_thread pt;
 	/* sock_buf for the kernel relay: 0 = as the proxy (65536), UINT32_MAX = autotuned */
 	struct kernel_relay kr = { .sm = bench_sm,
-				  .sock_buf = sock_buf == UINT32_MAX ? 0 : sock_buf ? (int)sock_buf : 65536 };
+				   .sock_buf = sock_buf == UINT32_MAX ? 0
+					       : sock_buf             ? (int)sock_buf
+								      : 65536 };
 	s.lfd = listen_lo(&sport);
 	pthread_create(&th, NULL, sink_main, &s);
 	int fd;
@@ -309,8 +310,10 @@ static double bulk_once(enum bulk_mode mode, uint32_t pipe_buf, uint32_t sock_bu
 		if (mode == BULK_SOCKMAP) {
 			kr.lfd = listen_lo(&port);
 			if (kr.sock_buf > 0) { /* before the SYN, as the proxy does */
-				setsockopt(kr.lfd, SOL_SOCKET, SO_RCVBUF, &kr.sock_buf, sizeof(kr.sock_buf));
-				setsockopt(kr.lfd, SOL_SOCKET, SO_SNDBUF, &kr.sock_buf, sizeof(kr.sock_buf));
+				setsockopt(kr.lfd, SOL_SOCKET, SO_RCVBUF, &kr.sock_buf,
+					   sizeof(kr.sock_buf));
+				setsockopt(kr.lfd, SOL_SOCKET, SO_SNDBUF, &kr.sock_buf,
+					   sizeof(kr.sock_buf));
 			}
 			kr.up = sport;
 			pthread_create(&rth, NULL, relay_main, &kr);
@@ -415,7 +418,8 @@ static double wrk_rps(const char *dir, uint16_t proxy_port, uint16_t up_port)
 	if (!f)
 		die("lua script");
 	/* wrk sends wrk.path as the request target: make it absolute-form */
-	fprintf(f, "wrk.path = \"http://127.0.0.1:%u/\"\nwrk.headers[\"Host\"] = \"127.0.0.1:%u\"\n",
+	fprintf(f,
+		"wrk.path = \"http://127.0.0.1:%u/\"\nwrk.headers[\"Host\"] = \"127.0.0.1:%u\"\n",
 		up_port, up_port);
 	fclose(f);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", proxy_port);
@@ -522,11 +526,15 @@ static double ws_rtt_us(uint16_t port, uint16_t proxy)
 	char cmd[256], line[128];
 	double us = 0;
 	if (proxy)
-		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ws.py client ws://127.0.0.1:%u/b "
-					   "--proxy 127.0.0.1:%u --count 2000 --rtt", port, proxy);
+		snprintf(cmd, sizeof(cmd),
+			 "/usr/bin/python3 tests/ws.py client ws://127.0.0.1:%u/b "
+			 "--proxy 127.0.0.1:%u --count 2000 --rtt",
+			 port, proxy);
 	else
-		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 tests/ws.py client ws://127.0.0.1:%u/b "
-					   "--count 2000 --rtt", port);
+		snprintf(cmd, sizeof(cmd),
+			 "/usr/bin/python3 tests/ws.py client ws://127.0.0.1:%u/b "
+			 "--count 2000 --rtt",
+			 port);
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		die("popen ws.py client");
@@ -558,7 +566,8 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir))
 		die("mkdtemp");
-	printf("05-proxy benchmark (loopback; 2 vCPU VM shared with other work: numbers are noisy)\n\n");
+	printf("05-proxy benchmark (loopback; 2 vCPU VM shared with other work: numbers are "
+	       "noisy)\n\n");
 
 	/* 1. CONNECT tunnel bulk throughput: direct TCP, the relays the proxy can
 	 * use, and the kernel-level relay; rounds interleave them so that load from
@@ -571,19 +580,21 @@ int main(void)
 		uint64_t bytes; /* 0: BULK_BYTES */
 	} v[] = {
 		{ "  direct loopback TCP", NULL, BULK_DIRECT, 0, 0, 0, 0, 0 },
-		{ "  splice, pipes 64 KiB (default)", "connect_bulk", BULK_SPLICE, 0, 0, 0, 1e9, 0 },
+		{ "  splice, pipes 64 KiB (default)", "connect_bulk", BULK_SPLICE, 0, 0, 0, 1e9,
+		  0 },
 		{ "  splice, pipes 64 KiB, sock_buf 64 KiB", "connect_bulk_pipe64k", BULK_SPLICE,
 		  64u << 10, 64u << 10, 0, 1e9, 0 },
 		{ "  splice, pipes 256 KiB", "connect_bulk_pipe256k", BULK_SPLICE, 256u << 10, 0, 0,
 		  1e9, 0 },
-		{ "  splice, pipes 1 MiB", "connect_bulk_pipe1m", BULK_SPLICE, 1u << 20, 0, 0, 1e9, 0 },
+		{ "  splice, pipes 1 MiB", "connect_bulk_pipe1m", BULK_SPLICE, 1u << 20, 0, 0, 1e9,
+		  0 },
 		{ "  splice, pipes 1 MiB, sock_buf 256 KiB", "connect_bulk_pipe1m_sock256k",
 		  BULK_SPLICE, 1u << 20, 256u << 10, 0, 1e9, 0 },
 		{ "  recv/send (PODPROXY_NO_SPLICE)", NULL, BULK_COPY, 0, 0, 0, 1e9, 0 },
-		{ "  sockmap relay, sock_buf 64 KiB (*)", "connect_bulk_sockmap", BULK_SOCKMAP, 0, 0,
-		  0, 1e9, SLOW_BULK_BYTES },
-		{ "  sockmap relay, autotuned buffers", "connect_bulk_sockmap_autobuf", BULK_SOCKMAP,
-		  0, UINT32_MAX, 0, 1e9, 0 },
+		{ "  sockmap relay, sock_buf 64 KiB (*)", "connect_bulk_sockmap", BULK_SOCKMAP, 0,
+		  0, 0, 1e9, SLOW_BULK_BYTES },
+		{ "  sockmap relay, autotuned buffers", "connect_bulk_sockmap_autobuf",
+		  BULK_SOCKMAP, 0, UINT32_MAX, 0, 1e9, 0 },
 	};
 	int nv = (int)(sizeof(v) / sizeof(v[0])), rounds = 3;
 	if (getenv("PXB_ROUNDS"))
@@ -599,7 +610,8 @@ int main(void)
 			if (!wanted(v[k].bench, v[k].mode))
 				continue;
 			bulk_bytes = v[k].bytes ? v[k].bytes : BULK_BYTES;
-			v[k].best = maxd(v[k].best, bulk_once(v[k].mode, v[k].pipe_buf, v[k].sock_buf, &cpu));
+			v[k].best = maxd(v[k].best,
+					 bulk_once(v[k].mode, v[k].pipe_buf, v[k].sock_buf, &cpu));
 			v[k].cpu = mind(v[k].cpu, cpu);
 		}
 	int have_sm = bench_sm != NULL;
@@ -627,14 +639,15 @@ int main(void)
 			printf("%-44s %10.2f %16.2f\n", v[k].label, v[k].best, v[k].cpu);
 	}
 	if (have_sm)
-		printf("  (*) 128 MiB transfers: with bounded buffers this relay crawls (README)\n");
+		printf(
+		    "  (*) 128 MiB transfers: with bounded buffers this relay crawls (README)\n");
 	double direct = v[0].best;
 
 	if (getenv("PXB_ONLY_BULK")) { /* quick experiments */
 		for (int k = 0; k < nv; k++)
 			if (v[k].bench && v[k].best > 0)
-				printf("BENCH 05-proxy %s %.2f GB/s vs=direct ratio=%.2f\n", v[k].bench,
-				       v[k].best, direct > 0 ? v[k].best / direct : 0);
+				printf("BENCH 05-proxy %s %.2f GB/s vs=direct ratio=%.2f\n",
+				       v[k].bench, v[k].best, direct > 0 ? v[k].best / direct : 0);
 		rmdir(dir);
 		return 0;
 	}
@@ -685,8 +698,8 @@ int main(void)
 	printf("\n");
 	for (int k = 0; k < nv; k++)
 		if (v[k].bench && v[k].best > 0)
-			printf("BENCH 05-proxy %s %.2f GB/s vs=direct ratio=%.2f\n", v[k].bench, v[k].best,
-			       direct > 0 ? v[k].best / direct : 0);
+			printf("BENCH 05-proxy %s %.2f GB/s vs=direct ratio=%.2f\n", v[k].bench,
+			       v[k].best, direct > 0 ? v[k].best / direct : 0);
 	printf("BENCH 05-proxy http_rps %.0f req/s vs=tinyproxy ratio=%.2f\n", ours,
 	       theirs > 0 ? ours / theirs : 0);
 	printf("BENCH 05-proxy websocket_echo_rtt %.1f us vs=direct ratio=%.2f\n", ws_proxy,

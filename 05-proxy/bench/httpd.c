@@ -96,7 +96,8 @@ int main(int argc, char **argv)
 						continue;
 					}
 					c->fd = fd;
-					struct epoll_event cev = { .events = EPOLLIN, .data.ptr = c };
+					struct epoll_event cev = { .events = EPOLLIN,
+								   .data.ptr = c };
 					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev);
 				}
 				continue;

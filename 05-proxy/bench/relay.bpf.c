@@ -15,15 +15,15 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, 2);        /* set by the loader: 2 per pair */
+	__uint(max_entries, 2); /* set by the loader: 2 per pair */
 	__type(key, __u32);
 	__type(value, __u64);
 } relay_socks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2);        /* set by the loader */
-	__type(key, __u64);            /* socket cookie of the receiving socket */
+	__uint(max_entries, 2); /* set by the loader */
+	__type(key, __u64);     /* socket cookie of the receiving socket */
 	__type(value, struct relay_peer);
 } relay_peers SEC(".maps");
 

@@ -32,7 +32,7 @@ struct pxsm {
 	struct relay *skel;
 	uint32_t pairs;
 	int attached;
-	uint64_t *cookies;   /* 2 per pair; 0 = slot free */
+	uint64_t *cookies; /* 2 per pair; 0 = slot free */
 };
 
 static int quiet_print(enum libbpf_print_level l, const char *fmt, va_list ap)
@@ -67,7 +67,8 @@ int pxsm_open(struct pxsm **out, uint32_t pairs)
 	if (r)
 		goto fail;
 	if (bpf_prog_attach(bpf_program__fd(sm->skel->progs.relay_verdict),
-			    bpf_map__fd(sm->skel->maps.relay_socks), BPF_SK_SKB_STREAM_VERDICT, 0)) {
+			    bpf_map__fd(sm->skel->maps.relay_socks), BPF_SK_SKB_STREAM_VERDICT,
+			    0)) {
 		r = -errno;
 		goto fail;
 	}
@@ -183,15 +184,16 @@ void pxsm_ids(const struct pxsm *sm, uint32_t *prog, uint32_t *socks, uint32_t *
 	memset(&pi, 0, sizeof(pi));
 	l = sizeof(pi);
 	*prog = bpf_obj_get_info_by_fd(bpf_program__fd(sm->skel->progs.relay_verdict), &pi, &l)
-			? 0 : pi.id;
+		    ? 0
+		    : pi.id;
 	memset(&mi, 0, sizeof(mi));
 	l = sizeof(mi);
-	*socks = bpf_obj_get_info_by_fd(bpf_map__fd(sm->skel->maps.relay_socks), &mi, &l)
-			 ? 0 : mi.id;
+	*socks =
+	    bpf_obj_get_info_by_fd(bpf_map__fd(sm->skel->maps.relay_socks), &mi, &l) ? 0 : mi.id;
 	memset(&mi, 0, sizeof(mi));
 	l = sizeof(mi);
-	*peers = bpf_obj_get_info_by_fd(bpf_map__fd(sm->skel->maps.relay_peers), &mi, &l)
-			 ? 0 : mi.id;
+	*peers =
+	    bpf_obj_get_info_by_fd(bpf_map__fd(sm->skel->maps.relay_peers), &mi, &l) ? 0 : mi.id;
 }
 
 int pxsm_gone(uint32_t prog, uint32_t socks, uint32_t peers)

@@ -349,23 +349,23 @@ enum proxy_ev_kind {
  * 07-runner renders it as the audit line of docs/audit-events.md with cat "net".
  */
 struct proxy_event {
-	enum proxy_src src;        /**< proxy or dns */
-	enum pol_action action;    /**< allow, warn or deny */
-	const char *rule;          /**< matching rule, "default", or "malformed"/"limit" */
-	const char *reason;        /**< one human sentence (never NULL, may be "") */
-	const char *method;        /**< "GET", "CONNECT", "TLS" (transparent SNI), "A"/"AAAA"/... (dns) */
-	const char *url;           /**< request URL (absolute), "host:port" for tunnels, the name for dns */
-	const char *host;          /**< host name or IP literal as requested ("" if unknown) */
-	uint16_t port;             /**< requested port (0 for dns) */
-	const char *what;          /**< "host:port" (audit `what`); the name for dns */
-	const char *peer;          /**< upstream address actually connected, "IP:port", or "" */
-	int status;                /**< HTTP status sent to the pod (0 for tunnels/dns rcode) */
-	uint64_t bytes_up;         /**< bytes pod -> upstream (request body / tunnel payload) */
-	uint64_t bytes_down;       /**< bytes upstream -> pod */
-	uint64_t duration_us;      /**< from accept/request start to the end */
-	pid_t pid;                 /**< pod-side pid from proxy_config.pid_of, 0 if unknown */
-	enum proxy_ev_kind kind;   /**< decision (default), connection end or host total */
-	uint32_t count;            /**< conn end / host total: requests and tunnels counted */
+	enum proxy_src src;     /**< proxy or dns */
+	enum pol_action action; /**< allow, warn or deny */
+	const char *rule;       /**< matching rule, "default", or "malformed"/"limit" */
+	const char *reason;     /**< one human sentence (never NULL, may be "") */
+	const char *method; /**< "GET", "CONNECT", "TLS" (transparent SNI), "A"/"AAAA"/... (dns) */
+	const char *url;   /**< request URL (absolute), "host:port" for tunnels, the name for dns */
+	const char *host;  /**< host name or IP literal as requested ("" if unknown) */
+	uint16_t port;     /**< requested port (0 for dns) */
+	const char *what;  /**< "host:port" (audit `what`); the name for dns */
+	const char *peer;  /**< upstream address actually connected, "IP:port", or "" */
+	int status;        /**< HTTP status sent to the pod (0 for tunnels/dns rcode) */
+	uint64_t bytes_up; /**< bytes pod -> upstream (request body / tunnel payload) */
+	uint64_t bytes_down;     /**< bytes upstream -> pod */
+	uint64_t duration_us;    /**< from accept/request start to the end */
+	pid_t pid;               /**< pod-side pid from proxy_config.pid_of, 0 if unknown */
+	enum proxy_ev_kind kind; /**< decision (default), connection end or host total */
+	uint32_t count;          /**< conn end / host total: requests and tunnels counted */
 };
 
 /**
@@ -397,8 +397,8 @@ typedef int (*proxy_socket_fn)(int domain, int type, void *user);
 
 /** One static upstream name mapping (the "hosts map" resolver). */
 struct proxy_host {
-	const char *name;  /**< lower-case host name, no trailing dot */
-	uint16_t port;     /**< match only this requested port; 0 = any port */
+	const char *name; /**< lower-case host name, no trailing dot */
+	uint16_t port;    /**< match only this requested port; 0 = any port */
 	/** Upstream address (AF_INET/AF_INET6). Its port, if non-zero, replaces the
 	 *  requested port (tests route "sni.test:443" to 127.0.0.1:EPHEMERAL). The
 	 *  address, port included, is what policy_decide_addr() checks. */
@@ -449,29 +449,29 @@ uint64_t proxy_conn_budget(const struct proxy_limits *l);
 
 /** What proxy_create() needs. */
 struct proxy_config {
-	const policy_t *policy;      /**< finalized policy (required, not owned) */
-	struct in_addr listen_addr;  /**< runner end (podnet_runner_addr()); network order */
+	const policy_t *policy;     /**< finalized policy (required, not owned) */
+	struct in_addr listen_addr; /**< runner end (podnet_runner_addr()); network order */
 	/** Also listen on this IPv6 address (podnet_runner_addr6()), with the same
 	 *  ports as the IPv4 listeners, and answer AAAA questions with it. The
 	 *  unspecified address (all zero, the default) means IPv4 only. */
 	struct in6_addr listen_addr6;
-	uint16_t proxy_port;         /**< explicit proxy; 0 = PODNET_PROXY_PORT */
-	uint16_t http_port;          /**< transparent HTTP; 0 = PODNET_HTTP_PORT */
-	uint16_t tls_port;           /**< transparent TLS;  0 = PODNET_TLS_PORT */
-	uint16_t dns_port;           /**< pod DNS (udp+tcp); 0 = PODNET_DNS_PORT */
+	uint16_t proxy_port; /**< explicit proxy; 0 = PODNET_PROXY_PORT */
+	uint16_t http_port;  /**< transparent HTTP; 0 = PODNET_HTTP_PORT */
+	uint16_t tls_port;   /**< transparent TLS;  0 = PODNET_TLS_PORT */
+	uint16_t dns_port;   /**< pod DNS (udp+tcp); 0 = PODNET_DNS_PORT */
 	/** Bit mask of services NOT to start (PROXY_NO_*); default: all start. */
 	unsigned disable;
-	enum proxy_resolver resolver; /**< how upstream names are resolved */
+	enum proxy_resolver resolver;   /**< how upstream names are resolved */
 	const struct proxy_host *hosts; /**< hosts map (copied), may be NULL */
-	size_t n_hosts;              /**< entries in @p hosts */
-	struct proxy_limits limits;  /**< zero fields: defaults */
-	proxy_event_fn on_event;     /**< required */
-	proxy_pid_fn pid_of;         /**< optional */
-	void *user;                  /**< passed to the callbacks */
+	size_t n_hosts;                 /**< entries in @p hosts */
+	struct proxy_limits limits;     /**< zero fields: defaults */
+	proxy_event_fn on_event;        /**< required */
+	proxy_pid_fn pid_of;            /**< optional */
+	void *user;                     /**< passed to the callbacks */
 	/** Optional: make the listeners' sockets (instead of socket(2)), e.g.
 	 *  podnet_userns_socket() for a rootless pod's own netns. */
 	proxy_socket_fn socket_fn;
-	void *socket_user;           /**< passed to @p socket_fn */
+	void *socket_user; /**< passed to @p socket_fn */
 };
 
 /** proxy_config.disable bits. */
@@ -518,17 +518,17 @@ int proxy_run(proxy_t *p, int timeout_ms, volatile int *stop);
 
 /** Counters, for tests and the runner's summary. */
 struct proxy_stats {
-	uint64_t conns_accepted;  /**< pod connections accepted on any TCP listener */
-	uint64_t conns_refused;   /**< closed at once over max_conns */
-	uint64_t conns_open;      /**< currently open pod connections */
-	uint64_t requests;        /**< HTTP requests and tunnels decided */
-	uint64_t allowed;         /**< allow events (proxy + dns) */
-	uint64_t warned;          /**< warn events */
-	uint64_t denied;          /**< deny events */
-	uint64_t malformed;       /**< 400s, bad ClientHellos, FORMERR */
-	uint64_t dns_queries;     /**< DNS questions answered */
-	uint64_t bytes_up;        /**< pod -> upstream payload bytes */
-	uint64_t bytes_down;      /**< upstream -> pod payload bytes */
+	uint64_t conns_accepted; /**< pod connections accepted on any TCP listener */
+	uint64_t conns_refused;  /**< closed at once over max_conns */
+	uint64_t conns_open;     /**< currently open pod connections */
+	uint64_t requests;       /**< HTTP requests and tunnels decided */
+	uint64_t allowed;        /**< allow events (proxy + dns) */
+	uint64_t warned;         /**< warn events */
+	uint64_t denied;         /**< deny events */
+	uint64_t malformed;      /**< 400s, bad ClientHellos, FORMERR */
+	uint64_t dns_queries;    /**< DNS questions answered */
+	uint64_t bytes_up;       /**< pod -> upstream payload bytes */
+	uint64_t bytes_down;     /**< upstream -> pod payload bytes */
 };
 
 /**
@@ -576,21 +576,21 @@ struct proxy_hdr {
 
 /** A parsed HTTP/1.x request or response head. Offsets refer to the input. */
 struct proxy_head {
-	int is_response;                  /**< 1 for a status line */
-	uint32_t method_off;              /**< request: method offset */
-	uint32_t method_len;              /**< request: method length */
-	uint32_t target_off;              /**< request: target offset */
-	uint32_t target_len;              /**< request: target length */
-	int version_minor;                /**< 0 or 1 (HTTP/1.x only) */
-	int status;                       /**< response: status code */
-	uint32_t n_headers;               /**< fields in @p headers */
+	int is_response;                             /**< 1 for a status line */
+	uint32_t method_off;                         /**< request: method offset */
+	uint32_t method_len;                         /**< request: method length */
+	uint32_t target_off;                         /**< request: target offset */
+	uint32_t target_len;                         /**< request: target length */
+	int version_minor;                           /**< 0 or 1 (HTTP/1.x only) */
+	int status;                                  /**< response: status code */
+	uint32_t n_headers;                          /**< fields in @p headers */
 	struct proxy_hdr headers[PROXY_MAX_HEADERS]; /**< the fields, in order */
-	uint32_t head_len;                /**< bytes up to and including CRLFCRLF */
+	uint32_t head_len;                           /**< bytes up to and including CRLFCRLF */
 	/* framing, derived: */
-	int chunked;                      /**< Transfer-Encoding ends in chunked */
-	int64_t content_length;           /**< -1 when absent */
-	int conn_close;                   /**< Connection: close (or 1.0 without keep-alive) */
-	int expect_continue;              /**< Expect: 100-continue */
+	int chunked;            /**< Transfer-Encoding ends in chunked */
+	int64_t content_length; /**< -1 when absent */
+	int conn_close;         /**< Connection: close (or 1.0 without keep-alive) */
+	int expect_continue;    /**< Expect: 100-continue */
 };
 
 /**
@@ -643,13 +643,13 @@ int proxy_parse_sni(const uint8_t *buf, size_t len, char *host, size_t cap);
 
 /** One parsed DNS question. */
 struct proxy_dns_query {
-	uint16_t id;          /**< transaction id */
-	uint16_t flags;       /**< header flags as received */
-	uint16_t qtype;       /**< question type (1 A, 28 AAAA, ...) */
-	uint16_t qclass;      /**< question class (1 IN) */
-	char name[256];       /**< lower-case, dotted, no trailing dot ("" = root) */
-	uint32_t question_len;/**< bytes of header + question (what the answer echoes) */
-	int has_opt;          /**< an EDNS OPT record followed */
+	uint16_t id;           /**< transaction id */
+	uint16_t flags;        /**< header flags as received */
+	uint16_t qtype;        /**< question type (1 A, 28 AAAA, ...) */
+	uint16_t qclass;       /**< question class (1 IN) */
+	char name[256];        /**< lower-case, dotted, no trailing dot ("" = root) */
+	uint32_t question_len; /**< bytes of header + question (what the answer echoes) */
+	int has_opt;           /**< an EDNS OPT record followed */
 };
 
 /**

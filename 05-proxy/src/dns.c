@@ -78,8 +78,8 @@ int dns_decide_name(const struct proxy *px, const char *name, struct pol_decisio
 }
 
 /* Answer one message. @return answer length, 0 to drop. */
-static size_t dns_handle(struct proxy *px, const uint8_t *msg, size_t len, uint8_t *out,
-			 size_t cap, const struct sockaddr *client)
+static size_t dns_handle(struct proxy *px, const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
+			 const struct sockaddr *client)
 {
 	struct proxy_dns_query q;
 	struct pol_decision d;
@@ -98,8 +98,8 @@ static size_t dns_handle(struct proxy *px, const uint8_t *msg, size_t len, uint8
 	px->st.dns_queries++;
 	if (q.name[0] == '\0' || dns_decide_name(px, q.name, &d) < 0) {
 		n = px_dns_answer(msg, &q, 5, NULL, out, cap); /* REFUSED */
-		px_emit_dns(px, &q, POL_DENY, "malformed", "name the policy cannot parse", len,
-			    n, client);
+		px_emit_dns(px, &q, POL_DENY, "malformed", "name the policy cannot parse", len, n,
+			    client);
 		return n;
 	}
 	if (d.action == POL_DENY) {
@@ -110,8 +110,7 @@ static size_t dns_handle(struct proxy *px, const uint8_t *msg, size_t len, uint8
 	if (q.qtype == 28 && px->v6)
 		n = px_dns_answer6(msg, &q, &px->cfg.listen_addr6, out, cap);
 	else
-		n = px_dns_answer(msg, &q, 0, q.qtype == 1 ? &px->cfg.listen_addr : NULL, out,
-				  cap);
+		n = px_dns_answer(msg, &q, 0, q.qtype == 1 ? &px->cfg.listen_addr : NULL, out, cap);
 	px_emit_dns(px, &q, d.action, d.rule, d.reason, len, n, client);
 	return n;
 }
@@ -122,14 +121,14 @@ void dns_on_udp(struct proxy *px, struct pxfd *u)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
-		ssize_t n = recvfrom(u->fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&sa,
-				     &sl);
+		ssize_t n =
+		    recvfrom(u->fd, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&sa, &sl);
 		if (n < 0)
 			return;
 		size_t an = dns_handle(px, in, (size_t)n, out, sizeof(out), (struct sockaddr *)&sa);
 		if (an)
-			sendto(u->fd, out, an, MSG_DONTWAIT | MSG_NOSIGNAL,
-			       (struct sockaddr *)&sa, sl);
+			sendto(u->fd, out, an, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			       sl);
 	}
 }
 
@@ -183,12 +182,13 @@ void dns_tcp_advance(struct conn *c)
 			dns_tcp_refuse(c, "limit", "too many DNS questions on one connection");
 			return;
 		}
-		size_t an = dns_handle(px, p + 2, mlen, out, sizeof(out),
-				       (struct sockaddr *)&c->cli_addr);
+		size_t an =
+		    dns_handle(px, p + 2, mlen, out, sizeof(out), (struct sockaddr *)&c->cli_addr);
 		pxbuf_consume(&c->cin, (uint32_t)mlen + 2);
 		if (an) {
 			uint8_t l[2] = { (uint8_t)(an >> 8), (uint8_t)an };
-			if (pxbuf_append(&c->cout, l, 2) < 0 || pxbuf_append(&c->cout, out, an) < 0) {
+			if (pxbuf_append(&c->cout, l, 2) < 0 ||
+			    pxbuf_append(&c->cout, out, an) < 0) {
 				px_abort(c);
 				return;
 			}

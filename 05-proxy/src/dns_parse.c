@@ -133,8 +133,8 @@ size_t px_dns_answer(const uint8_t *query, const struct proxy_dns_query *q, int 
 	size_t n = qlen;
 	if (a) {
 		put16(out + n, 0xc00c); /* pointer to the question name */
-		put16(out + n + 2, 1);   /* A */
-		put16(out + n + 4, 1);   /* IN */
+		put16(out + n + 2, 1);  /* A */
+		put16(out + n + 4, 1);  /* IN */
 		out[n + 6] = 0, out[n + 7] = 0, out[n + 8] = 0, out[n + 9] = PX_DNS_TTL;
 		put16(out + n + 10, 4);
 		memcpy(out + n + 12, &a->s_addr, 4);
@@ -151,8 +151,8 @@ size_t px_dns_answer6(const uint8_t *query, const struct proxy_dns_query *q,
 		return 0;
 	put16(out + 6, 1);
 	put16(out + n, 0xc00c); /* pointer to the question name */
-	put16(out + n + 2, 28);  /* AAAA */
-	put16(out + n + 4, 1);   /* IN */
+	put16(out + n + 2, 28); /* AAAA */
+	put16(out + n + 4, 1);  /* IN */
 	out[n + 6] = 0, out[n + 7] = 0, out[n + 8] = 0, out[n + 9] = PX_DNS_TTL;
 	put16(out + n + 10, 16);
 	memcpy(out + n + 12, a6->s6_addr, 16);

@@ -56,12 +56,12 @@ int hostaddr_refresh(struct proxy *px)
 		return -errno;
 	int n = 0;
 	for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
-		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
-				    i->ifa_addr->sa_family == AF_INET6))
+		if (i->ifa_addr &&
+		    (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
 			n++;
 	if (n > HOSTADDR_MAX)
 		n = HOSTADDR_MAX;
-	uint8_t (*ips)[16] = calloc(n ? (size_t)n : 1, 16);
+	uint8_t(*ips)[16] = calloc(n ? (size_t)n : 1, 16);
 	if (!ips) {
 		freeifaddrs(ifa);
 		return -ENOMEM;
@@ -154,7 +154,8 @@ int hostaddr_check(struct proxy *px, const struct sockaddr *sa, struct pol_decis
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, txt, sizeof(txt));
 	else
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, txt, sizeof(txt));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, txt,
+			  sizeof(txt));
 	d->action = POL_DENY;
 	d->rule = "default";
 	snprintf(d->reason, sizeof(d->reason),

@@ -167,10 +167,11 @@ void http_local(struct conn *c, int status, const char *text, const char *body)
 {
 	char head[256];
 	size_t blen = strlen(body);
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n",
-			 status, text, blen);
+	int n =
+	    snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n",
+		     status, text, blen);
 	c->status = status;
 	c->state = CS_LOCAL;
 	c->up_idle = 0;
@@ -226,8 +227,7 @@ static void malformed(struct conn *c, int status, const char *reason)
 static void upstream_failed(struct conn *c, int status, const char *reason)
 {
 	set_reason(c, reason);
-	if (c->state == CS_HEAD || c->state == CS_RESOLVE || c->state == CS_CONNECT ||
-	    c->up.fd < 0)
+	if (c->state == CS_HEAD || c->state == CS_RESOLVE || c->state == CS_CONNECT || c->up.fd < 0)
 		c->peer[0] = '\0'; /* nothing was connected: no peer */
 	if (c->mode == CM_TLS || c->status) {
 		px_emit(c, PROXY_SRC_PROXY, c->action, c->rule, c->reason);
@@ -281,8 +281,7 @@ static int valid_host(const char *s, size_t n, char *out)
 }
 
 /* "host[:port]" or "[v6][:port]" -> host, port, authority. */
-static int parse_authority(struct conn *c, const char *s, size_t n, int need_port,
-			   uint16_t defport)
+static int parse_authority(struct conn *c, const char *s, size_t n, int need_port, uint16_t defport)
 {
 	const char *port_s = NULL;
 	size_t port_n = 0;
@@ -439,7 +438,8 @@ static void on_addresses(struct conn *c)
 				       &d) < 0) {
 			d.action = POL_DENY; /* an address the policy cannot judge is not used */
 			d.rule = "default";
-			snprintf(d.reason, sizeof(d.reason), "address not understood by the policy");
+			snprintf(d.reason, sizeof(d.reason),
+				 "address not understood by the policy");
 		}
 		hostaddr_check(c->px, (struct sockaddr *)&c->addrs[i], &d);
 		if (d.action == POL_DENY) {
@@ -555,9 +555,10 @@ static void start_request(struct conn *c)
 		}
 		snprintf(c->url, tlen + 320, "http://%s%.*s", c->authority, (int)tlen, target);
 	} else {
-		malformed(c, 400, c->mode == CM_EXPLICIT
-					  ? "the proxy needs absolute-form http:// URLs or CONNECT"
-					  : "unsupported request target");
+		malformed(c, 400,
+			  c->mode == CM_EXPLICIT
+			      ? "the proxy needs absolute-form http:// URLs or CONNECT"
+			      : "unsupported request target");
 		return;
 	}
 	/* a WebSocket upgrade: a GET without a body asking for exactly that */
@@ -604,9 +605,10 @@ static int field_has(const char *buf, const struct proxy_head *h, const char *na
 
 static int is_hop_by_hop(const char *name, size_t n)
 {
-	static const char *const hop[] = { "connection", "keep-alive", "proxy-connection",
-					   "proxy-authorization", "proxy-authenticate", "te",
-					   "upgrade", "host" };
+	static const char *const hop[] = {
+		"connection",         "keep-alive", "proxy-connection", "proxy-authorization",
+		"proxy-authenticate", "te",         "upgrade",          "host"
+	};
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
 		if (px_token_eq(name, n, hop[i]))
 			return 1;
@@ -652,7 +654,8 @@ static int copy_fields(struct pxbuf *out, const char *buf, const struct proxy_he
 		const struct proxy_hdr *f = &h->headers[i];
 		const char *name = buf + f->name_off;
 		if (is_hop_by_hop(name, f->name_len) ||
-		    (!is_framing(name, f->name_len) && named_in_connection(buf, h, name, f->name_len)))
+		    (!is_framing(name, f->name_len) &&
+		     named_in_connection(buf, h, name, f->name_len)))
 			continue;
 		if (pxbuf_append(out, name, f->name_len) < 0 || pxbuf_append(out, ": ", 2) < 0 ||
 		    pxbuf_append(out, buf + f->value_off, f->value_len) < 0 ||
@@ -754,7 +757,8 @@ static int switch_protocols(struct conn *c, const char *buf, const struct proxy_
 {
 	if (!c->ws_req || !field_has(buf, rh, "upgrade", "websocket") || c->req_fwd ||
 	    pxbuf_len(&c->uout)) {
-		upstream_failed(c, 502, "the upstream switched protocols without a WebSocket upgrade");
+		upstream_failed(c, 502,
+				"the upstream switched protocols without a WebSocket upgrade");
 		return -1;
 	}
 	const char *eol = memchr(buf, '\r', rh->head_len);
@@ -1026,8 +1030,8 @@ static void tls_head(struct conn *c)
 	c->px->st.requests++;
 	snprintf(c->method, sizeof(c->method), "TLS");
 	if (r < 0) {
-		malformed(c, 0, r == -ENOENT ? "TLS ClientHello without SNI"
-					     : "not a TLS ClientHello");
+		malformed(c, 0,
+			  r == -ENOENT ? "TLS ClientHello without SNI" : "not a TLS ClientHello");
 		return;
 	}
 	if (noncanonical_ipv4(name)) {
@@ -1062,8 +1066,8 @@ static int h2_preface(struct conn *c)
 {
 	static const char pri[] = "PRI * HTTP/2.0\r\n";
 	static const uint8_t frames[] = {
-		0, 0, 0, 4, 0, 0, 0, 0, 0,                /* SETTINGS, empty */
-		0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0xd,  /* RST_STREAM 1 HTTP_1_1_REQUIRED */
+		0, 0, 0, 4, 0, 0, 0, 0, 0,               /* SETTINGS, empty */
+		0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0xd, /* RST_STREAM 1 HTTP_1_1_REQUIRED */
 	};
 	size_t n = pxbuf_len(&c->cin), k = n < sizeof(pri) - 1 ? n : sizeof(pri) - 1;
 	if (memcmp(pxbuf_ptr(&c->cin), pri, k) != 0)
@@ -1137,8 +1141,9 @@ static void head_step(struct conn *c)
 		if (r == -E2BIG)
 			malformed(c, 431, "request head over a limit");
 		else
-			malformed(c, 400, r == -EPROTO ? "ambiguous message framing"
-						       : "malformed request head");
+			malformed(c, 400,
+				  r == -EPROTO ? "ambiguous message framing"
+					       : "malformed request head");
 		return;
 	}
 	if ((uint32_t)r > l->max_head_bytes) {

@@ -67,7 +67,7 @@ static int scan_head(const char *b, size_t len, size_t from, uint32_t max_line, 
 		}
 		if (b[i + 1] != '\n')
 			return -EBADMSG; /* bare CR */
-		if (i == line_start) /* empty line: end of head */
+		if (i == line_start)     /* empty line: end of head */
 			return line_start == 0 ? -EBADMSG : (int)(i + 2);
 		line_start = i + 2;
 		i++;
@@ -225,8 +225,8 @@ static int each_token(const char *v, size_t n, tok_fn fn, void *arg)
 }
 
 struct te_state {
-	int count;       /* codings seen */
-	int chunked_at;  /* index of "chunked", -1 */
+	int count;      /* codings seen */
+	int chunked_at; /* index of "chunked", -1 */
 };
 
 static int te_tok(const char *t, size_t n, void *arg)
@@ -345,16 +345,16 @@ int proxy_parse_head(const char *buf, size_t len, int is_response, uint32_t max_
 /* ---- chunked decoder ---------------------------------------------------- */
 
 enum {
-	CK_SIZE = 0,   /* hex digits of the chunk size */
-	CK_EXT,        /* ";ext" up to CR */
-	CK_SIZE_LF,    /* LF after the size line */
-	CK_DATA,       /* chunk data */
-	CK_DATA_CR,    /* CR after data */
-	CK_DATA_LF,    /* LF after data */
-	CK_TRAILER,    /* start of a trailer line (or the final CRLF) */
-	CK_TRAILER_LN, /* inside a trailer line */
-	CK_TRAILER_LF, /* LF after a trailer line */
-	CK_FINAL_LF,   /* LF of the final empty line */
+	CK_SIZE = 0,     /* hex digits of the chunk size */
+	CK_EXT,          /* ";ext" up to CR */
+	CK_SIZE_LF,      /* LF after the size line */
+	CK_DATA,         /* chunk data */
+	CK_DATA_CR,      /* CR after data */
+	CK_DATA_LF,      /* LF after data */
+	CK_TRAILER,      /* start of a trailer line (or the final CRLF) */
+	CK_TRAILER_LN,   /* inside a trailer line */
+	CK_TRAILER_LF,   /* LF after a trailer line */
+	CK_FINAL_LF,     /* LF of the final empty line */
 	CK_TRAILER_NAME, /* field name of a trailer line, up to its colon */
 };
 

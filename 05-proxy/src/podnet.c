@@ -63,16 +63,16 @@ struct podnet {
 	struct podnet_config cfg;
 	uint32_t index;
 	char ifname[IFNAMSIZ];
-	struct in_addr runner, pod;   /* network byte order */
+	struct in_addr runner, pod;    /* network byte order */
 	struct in6_addr runner6, pod6; /* PODNET_ULA_PREFIX:<block>::1 and ::2 */
 	int attached;
-	int v6;                       /* IPv6 on the veth (the kernel has it) */
+	int v6; /* IPv6 on the veth (the kernel has it) */
 	char envbuf[6][96];
 	const char *env[7];
 	char resolv[256];
-	char err[256];               /* last nftables error text, for debugging */
-	struct nft_ctx *host_nft;    /* owns the runner-side table (flags owner) */
-	int userns;                  /* rootless: no veth, listeners in the pod's netns */
+	char err[256];                 /* last nftables error text, for debugging */
+	struct nft_ctx *host_nft;      /* owns the runner-side table (flags owner) */
+	int userns;                    /* rootless: no veth, listeners in the pod's netns */
 	int pool[PODNET_USERNS_SOCKS]; /* rootless: sockets made there, not yet taken */
 };
 
@@ -80,18 +80,29 @@ struct podnet {
 static int nlerr(int e)
 {
 	switch (e < 0 ? -e : e) {
-	case 0: return 0;
-	case NLE_EXIST: return -EEXIST;
-	case NLE_PERM: return -EPERM;
-	case NLE_NOMEM: return -ENOMEM;
+	case 0:
+		return 0;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOMEM:
+		return -ENOMEM;
 	case NLE_NODEV:
-	case NLE_OBJ_NOTFOUND: return -ENODEV;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_BUSY: return -EBUSY;
-	case NLE_NOADDR: return -EADDRNOTAVAIL;
-	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	default: return -EIO;
+	case NLE_OBJ_NOTFOUND:
+		return -ENODEV;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	default:
+		return -EIO;
 	}
 }
 
@@ -131,8 +142,7 @@ static int block_in_use(struct nl_cache *addrs, uint32_t base)
 	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
 		struct nl_addr *local = rtnl_addr_get_local(a);
-		if (rtnl_addr_get_family(a) != AF_INET || !local ||
-		    nl_addr_get_len(local) != 4)
+		if (rtnl_addr_get_family(a) != AF_INET || !local || nl_addr_get_len(local) != 4)
 			continue;
 		uint32_t ip;
 		memcpy(&ip, nl_addr_get_binary_addr(local), 4);
@@ -154,21 +164,22 @@ static void fill_text(struct podnet *pn)
 {
 	char r[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &pn->runner, r, sizeof(r));
-	static const char *const names[] = { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
-					     "https_proxy", "NO_PROXY", "no_proxy" };
+	static const char *const names[] = { "HTTP_PROXY",  "HTTPS_PROXY", "http_proxy",
+					     "https_proxy", "NO_PROXY",    "no_proxy" };
 	for (int i = 0; i < 6; i++) {
 		if (i < 4)
 			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]), "%s=http://%s:%u", names[i],
 				 r, PODNET_PROXY_PORT);
 		else
-			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]),
-				 "%s=localhost,127.0.0.1,::1", names[i]);
+			snprintf(pn->envbuf[i], sizeof(pn->envbuf[i]), "%s=localhost,127.0.0.1,::1",
+				 names[i]);
 		pn->env[i] = pn->envbuf[i];
 	}
 	pn->env[6] = NULL;
 	snprintf(pn->resolv, sizeof(pn->resolv),
 		 "# pod DNS on the runner end of the veth (Pod/Runner 05-proxy)\n"
-		 "nameserver %s\noptions attempts:2 timeout:2\n", r);
+		 "nameserver %s\noptions attempts:2 timeout:2\n",
+		 r);
 }
 
 static int valid_prefix(const char *p)
@@ -347,7 +358,9 @@ static int add_addr6(struct nl_sock *sk, int ifindex, const struct in6_addr *a)
 static int v6_on(const char *ifname)
 {
 	static const char *const knobs[][2] = {
-		{ "accept_ra", "0" }, { "autoconf", "0" }, { "forwarding", "0" },
+		{ "accept_ra", "0" },
+		{ "autoconf", "0" },
+		{ "forwarding", "0" },
 		{ "disable_ipv6", "0" },
 	};
 	char path[128];
@@ -417,9 +430,14 @@ static void set_add(char *set, size_t cap, uint16_t port)
 static void nat_rules(const struct podnet *pn, const char *r, char *out, size_t cap)
 {
 	const struct podnet_config *c = &pn->cfg;
-	const struct { const char *proto; uint16_t std, real; } map[] = {
-		{ "tcp", PODNET_PROXY_PORT, c->proxy_port }, { "tcp", PODNET_HTTP_PORT, c->http_port },
-		{ "tcp", PODNET_TLS_PORT, c->tls_port },     { "tcp", PODNET_DNS_PORT, c->dns_port },
+	const struct {
+		const char *proto;
+		uint16_t std, real;
+	} map[] = {
+		{ "tcp", PODNET_PROXY_PORT, c->proxy_port },
+		{ "tcp", PODNET_HTTP_PORT, c->http_port },
+		{ "tcp", PODNET_TLS_PORT, c->tls_port },
+		{ "tcp", PODNET_DNS_PORT, c->dns_port },
 		{ "udp", PODNET_DNS_PORT, c->dns_port },
 	};
 	size_t n = 0;
@@ -428,10 +446,12 @@ static void nat_rules(const struct podnet *pn, const char *r, char *out, size_t 
 		if (map[i].std == map[i].real)
 			continue;
 		if (n == 0)
-			n += (size_t)snprintf(out + n, cap - n,
-					      "table ip podnat {\n  chain output {\n"
-					      "    type nat hook output priority -100; policy accept;\n");
-		n += (size_t)snprintf(out + n, cap - n, "    ip daddr %s %s dport %u dnat to %s:%u\n", r,
+			n += (size_t)snprintf(
+			    out + n, cap - n,
+			    "table ip podnat {\n  chain output {\n"
+			    "    type nat hook output priority -100; policy accept;\n");
+		n += (size_t)snprintf(out + n, cap - n,
+				      "    ip daddr %s %s dport %u dnat to %s:%u\n", r,
 				      map[i].proto, map[i].std, r, map[i].real);
 		if (n >= cap)
 			return;
@@ -447,9 +467,10 @@ static void nat_rules(const struct podnet *pn, const char *r, char *out, size_t 
 		if (map[i].std == map[i].real)
 			continue;
 		if (n6++ == 0)
-			n += (size_t)snprintf(out + n, cap - n,
-					      "table ip6 podnat6 {\n  chain output {\n"
-					      "    type nat hook output priority -100; policy accept;\n");
+			n += (size_t)snprintf(
+			    out + n, cap - n,
+			    "table ip6 podnat6 {\n  chain output {\n"
+			    "    type nat hook output priority -100; policy accept;\n");
 		if (n < cap)
 			n += (size_t)snprintf(out + n, cap - n,
 					      "    ip6 daddr %s %s dport %u dnat to [%s]:%u\n", r6,
@@ -477,12 +498,13 @@ static int pod_nft(struct podnet *pn)
 	if (pn->v6) {
 		/* the same ports at the runner end's ULA; neighbour discovery both ways */
 		inet_ntop(AF_INET6, &pn->runner6, r6, sizeof(r6));
-		snprintf(v6out, sizeof(v6out),
-			 "    ip6 daddr %s tcp dport { %s } accept\n"
-			 "    ip6 daddr %s udp dport { %s } accept\n"
-			 "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit }"
-			 " accept\n",
-			 r6, tcp, r6, udp);
+		snprintf(
+		    v6out, sizeof(v6out),
+		    "    ip6 daddr %s tcp dport { %s } accept\n"
+		    "    ip6 daddr %s udp dport { %s } accept\n"
+		    "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit }"
+		    " accept\n",
+		    r6, tcp, r6, udp);
 		snprintf(v6in, sizeof(v6in),
 			 "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n");
 	}
@@ -792,7 +814,7 @@ static int userns_nft(struct podnet *pn)
 static int userns_inside(struct podnet *pn, int userns_fd, int netns_fd, int fds[])
 {
 	static const int types[PODNET_USERNS_SOCKS] = { SOCK_STREAM, SOCK_STREAM, SOCK_STREAM,
-							 SOCK_STREAM, SOCK_DGRAM };
+							SOCK_STREAM, SOCK_DGRAM };
 	struct nl_sock *sk;
 	int lo = -1, ret;
 
@@ -859,7 +881,9 @@ static int userns_receive(struct podnet *pn, int sock)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	ssize_t n;
 
@@ -872,8 +896,8 @@ static int userns_receive(struct podnet *pn, int sock)
 		nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 	if (nfds > 0)
 		memcpy(fds, CMSG_DATA(cm), (size_t)nfds * sizeof(int));
-	if (n != (ssize_t)sizeof(rep) || rep.ret > 0 || (rep.ret == 0 && nfds != PODNET_USERNS_SOCKS) ||
-	    (mh.msg_flags & MSG_CTRUNC)) {
+	if (n != (ssize_t)sizeof(rep) || rep.ret > 0 ||
+	    (rep.ret == 0 && nfds != PODNET_USERNS_SOCKS) || (mh.msg_flags & MSG_CTRUNC)) {
 		for (int i = 0; i < nfds && i < PODNET_USERNS_SOCKS; i++)
 			close(fds[i]);
 		snprintf(pn->err, sizeof(pn->err), "the namespace helper gave no answer");

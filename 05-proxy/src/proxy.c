@@ -144,8 +144,8 @@ static void set_limits(struct proxy_limits *l)
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		rlim_t fit = rl.rlim_cur > PX_FD_RESERVE
-				     ? (rl.rlim_cur - PX_FD_RESERVE) / PX_FDS_PER_CONN
-				     : 1;
+				 ? (rl.rlim_cur - PX_FD_RESERVE) / PX_FDS_PER_CONN
+				 : 1;
 		if (fit < 1)
 			fit = 1;
 		if (l->max_conns > fit)
@@ -163,7 +163,8 @@ uint64_t proxy_conn_budget(const struct proxy_limits *in)
 	struct proxy_limits l = in ? *in : (struct proxy_limits){ 0 };
 	set_limits(&l);
 	long page = sysconf(_SC_PAGESIZE);
-	uint64_t pipe = ((uint64_t)l.pipe_buf + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
+	uint64_t pipe =
+	    ((uint64_t)l.pipe_buf + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
 	return 2 * (2 * 2 * (uint64_t)l.sock_buf) + 2 * pipe + 2 * (uint64_t)conn_buf_cap(&l);
 }
 
@@ -225,9 +226,18 @@ static void add_total(struct proxy *px, const char *what, uint64_t up, uint64_t 
 static void emit_total(struct proxy *px, const struct pxtotal *t)
 {
 	struct proxy_event ev = {
-		.src = PROXY_SRC_PROXY, .action = POL_ALLOW, .rule = "default", .reason = "",
-		.method = "", .url = "", .host = "", .what = t->what, .peer = "",
-		.bytes_up = t->up, .bytes_down = t->down, .kind = PROXY_EV_HOST_TOTAL,
+		.src = PROXY_SRC_PROXY,
+		.action = POL_ALLOW,
+		.rule = "default",
+		.reason = "",
+		.method = "",
+		.url = "",
+		.host = "",
+		.what = t->what,
+		.peer = "",
+		.bytes_up = t->up,
+		.bytes_down = t->down,
+		.kind = PROXY_EV_HOST_TOTAL,
 		.count = t->n,
 	};
 	px->cfg.on_event(&ev, px->cfg.user);
@@ -317,10 +327,13 @@ void px_emit_dns(struct proxy *px, const struct proxy_dns_query *q, enum pol_act
 		 const char *rule, const char *reason, size_t bytes_up, size_t bytes_down,
 		 const struct sockaddr *client)
 {
-	static const struct { uint16_t t; const char *n; } names[] = {
-		{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" },
-		{ 15, "MX" }, { 16, "TXT" }, { 28, "AAAA" }, { 33, "SRV" }, { 64, "SVCB" },
-		{ 65, "HTTPS" }, { 255, "ANY" },
+	static const struct {
+		uint16_t t;
+		const char *n;
+	} names[] = {
+		{ 1, "A" },    { 2, "NS" },    { 5, "CNAME" },  { 6, "SOA" },
+		{ 12, "PTR" }, { 15, "MX" },   { 16, "TXT" },   { 28, "AAAA" },
+		{ 33, "SRV" }, { 64, "SVCB" }, { 65, "HTTPS" }, { 255, "ANY" },
 	};
 	char tname[16];
 	tname[0] = '\0'; /* qtype 0: the question was never read (a malformed message) */
@@ -462,8 +475,8 @@ void px_close(struct conn *c)
 		return;
 	/* a request that was decided but not yet reported is reported now */
 	if (!c->event_done && c->host[0] && c->action != POL_DENY && c->rule)
-		px_emit(c, c->mode == CM_DNS ? PROXY_SRC_DNS : PROXY_SRC_PROXY, c->action,
-			c->rule, c->reason[0] ? c->reason : "connection closed");
+		px_emit(c, c->mode == CM_DNS ? PROXY_SRC_DNS : PROXY_SRC_PROXY, c->action, c->rule,
+			c->reason[0] ? c->reason : "connection closed");
 	emit_conn_end(c);
 	resolve_cancel(c);
 	if (c->again)
@@ -657,7 +670,8 @@ static void on_accept(struct proxy *px, struct pxfd *l)
 		socklen_t sl = sizeof(sa);
 		int fd = accept4(l->fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				pause_accept(px);
 			return; /* EAGAIN, or a transient error: try again on the next event */
 		}
@@ -669,16 +683,22 @@ static void on_accept(struct proxy *px, struct pxfd *l)
 			close(fd);
 			px->st.conns_refused++;
 			struct proxy_event ev = {
-				.src = PROXY_SRC_PROXY, .action = POL_DENY, .rule = "limit",
-				.reason = "too many connections from the pod", .method = "",
-				.url = "", .host = "", .what = "", .peer = "",
+				.src = PROXY_SRC_PROXY,
+				.action = POL_DENY,
+				.rule = "limit",
+				.reason = "too many connections from the pod",
+				.method = "",
+				.url = "",
+				.host = "",
+				.what = "",
+				.peer = "",
 			};
 			count_action(px, POL_DENY);
 			px->cfg.on_event(&ev, px->cfg.user);
 			continue;
 		}
-		enum cmode mode = l->kind == FK_LISTEN_HTTP	 ? CM_HTTP
-				  : l->kind == FK_LISTEN_TLS	 ? CM_TLS
+		enum cmode mode = l->kind == FK_LISTEN_HTTP      ? CM_HTTP
+				  : l->kind == FK_LISTEN_TLS     ? CM_TLS
 				  : l->kind == FK_LISTEN_DNS_TCP ? CM_DNS
 								 : CM_EXPLICIT;
 		struct conn *c = conn_new(px, fd, mode);
@@ -692,8 +712,8 @@ static void on_accept(struct proxy *px, struct pxfd *l)
 		memcpy(&c->cli_addr, &sa, sizeof(sa));
 		if (px->cfg.pid_of)
 			c->pid = px->cfg.pid_of((struct sockaddr *)&sa, px->cfg.user);
-		px_set_deadline(c, mode == CM_DNS ? px->lim.idle_timeout_ms
-						  : px->lim.head_timeout_ms);
+		px_set_deadline(c,
+				mode == CM_DNS ? px->lim.idle_timeout_ms : px->lim.head_timeout_ms);
 		arm_timer(px, 1);
 		if (px_update(c) < 0)
 			px_close(c);
@@ -876,7 +896,8 @@ static int make_listener6(struct proxy *px, int type, uint16_t port, enum fdkind
 {
 	int fd = px_socket(px, AF_INET6, type);
 	int one = 1, ret;
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = px->cfg.listen_addr6,
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = px->cfg.listen_addr6,
 				   .sin6_port = htons(port) };
 	if (fd < 0)
 		return fd;
@@ -902,7 +923,8 @@ static int open_listeners6(struct proxy *px)
 	int r = 0;
 	for (int i = 0; i < 4 && r == 0; i++)
 		if (px->lst[i].fd >= 0)
-			r = make_listener6(px, SOCK_STREAM, px->ports[i], kinds[i], &px->lst[4 + i]);
+			r = make_listener6(px, SOCK_STREAM, px->ports[i], kinds[i],
+					   &px->lst[4 + i]);
 	if (r == 0 && px->udp.fd >= 0)
 		r = make_listener6(px, SOCK_DGRAM, px->ports[3], FK_DNS_UDP, &px->udp6);
 	return r;

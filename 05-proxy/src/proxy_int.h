@@ -26,15 +26,15 @@
 
 #include "proxy.h"
 
-#define PX_DNS_MAX_MSG 4096 /* largest DNS message accepted (TCP); UDP is 512..4096 */
-#define PX_DNS_TTL 5        /* seconds; short, the mapping is per pod */
+#define PX_DNS_MAX_MSG 4096  /* largest DNS message accepted (TCP); UDP is 512..4096 */
+#define PX_DNS_TTL 5         /* seconds; short, the mapping is per pod */
 #define PX_DNS_BACKLOG 65536 /* TCP DNS: answers queued before we stop reading */
-#define PX_MAX_ADDRS 8      /* resolved addresses kept per request */
+#define PX_MAX_ADDRS 8       /* resolved addresses kept per request */
 #define PX_BUF_MIN (32u << 10)
-#define PX_TICK_MS 100      /* timer resolution for timeouts */
-#define PX_FDS_PER_CONN 6   /* pod socket + upstream socket + two splice pipes */
-#define PX_FD_RESERVE 256   /* fds of RLIMIT_NOFILE left to the rest of the runner */
-#define PX_NLST 8           /* TCP listeners: 4 services x (IPv4, IPv6) */
+#define PX_TICK_MS 100    /* timer resolution for timeouts */
+#define PX_FDS_PER_CONN 6 /* pod socket + upstream socket + two splice pipes */
+#define PX_FD_RESERVE 256 /* fds of RLIMIT_NOFILE left to the rest of the runner */
+#define PX_NLST 8         /* TCP listeners: 4 services x (IPv4, IPv6) */
 
 int px_token_eq(const char *a, size_t alen, const char *lit);
 /**
@@ -56,8 +56,14 @@ struct pxbuf {
 	char *data;
 	uint32_t start, end, cap;
 };
-static inline uint32_t pxbuf_len(const struct pxbuf *b) { return b->end - b->start; }
-static inline char *pxbuf_ptr(const struct pxbuf *b) { return b->data + b->start; }
+static inline uint32_t pxbuf_len(const struct pxbuf *b)
+{
+	return b->end - b->start;
+}
+static inline char *pxbuf_ptr(const struct pxbuf *b)
+{
+	return b->data + b->start;
+}
 int pxbuf_reserve(struct pxbuf *b, uint32_t cap);
 /** Make room at the end (compacts); @return free bytes at the end. */
 uint32_t pxbuf_space(struct pxbuf *b);
@@ -81,20 +87,20 @@ enum fdkind {
 
 struct conn;
 struct pxfd {
-	int fd;           /* -1 when closed */
-	uint8_t kind;     /* enum fdkind */
-	uint32_t events;  /* interest currently registered (0 = not registered) */
-	struct conn *c;   /* FK_CLIENT / FK_UPSTREAM */
+	int fd;          /* -1 when closed */
+	uint8_t kind;    /* enum fdkind */
+	uint32_t events; /* interest currently registered (0 = not registered) */
+	struct conn *c;  /* FK_CLIENT / FK_UPSTREAM */
 };
 
 enum cmode { CM_EXPLICIT = 0, CM_HTTP, CM_TLS, CM_DNS };
 enum cstate {
-	CS_HEAD = 0,  /* reading a request head (or ClientHello, or DNS message) */
-	CS_RESOLVE,   /* waiting for the resolver thread */
-	CS_CONNECT,   /* non-blocking connect to the upstream in flight */
-	CS_EXCHANGE,  /* HTTP request body up / response down */
-	CS_TUNNEL,    /* CONNECT or transparent TLS relay */
-	CS_LOCAL,     /* flushing a locally generated response, then close */
+	CS_HEAD = 0, /* reading a request head (or ClientHello, or DNS message) */
+	CS_RESOLVE,  /* waiting for the resolver thread */
+	CS_CONNECT,  /* non-blocking connect to the upstream in flight */
+	CS_EXCHANGE, /* HTTP request body up / response down */
+	CS_TUNNEL,   /* CONNECT or transparent TLS relay */
+	CS_LOCAL,    /* flushing a locally generated response, then close */
 };
 
 /* Response body framing. */
@@ -104,11 +110,11 @@ struct rjob; /* resolve.c */
 
 /* One relay direction of a tunnel. */
 struct pxdir {
-	int pipe[2];     /* splice pipe, -1 when read/write is used */
-	size_t inpipe;   /* bytes sitting in the pipe */
-	size_t cap;      /* the pipe's capacity (F_GETPIPE_SZ) */
-	int eof;         /* source said EOF */
-	int shut;        /* SHUT_WR sent to the destination */
+	int pipe[2];   /* splice pipe, -1 when read/write is used */
+	size_t inpipe; /* bytes sitting in the pipe */
+	size_t cap;    /* the pipe's capacity (F_GETPIPE_SZ) */
+	int eof;       /* source said EOF */
+	int shut;      /* SHUT_WR sent to the destination */
 };
 
 struct conn {
@@ -116,45 +122,45 @@ struct conn {
 	struct conn *prev, *next;
 	enum cmode mode;
 	enum cstate state;
-	int dead;                 /* closed; freed after the current dispatch batch */
-	int again;                /* on px->again: has work left without a new event */
+	int dead;  /* closed; freed after the current dispatch batch */
+	int again; /* on px->again: has work left without a new event */
 	struct conn *again_next;
 	struct pxfd cli, up;
 	struct sockaddr_storage cli_addr;
 	pid_t pid;
-	uint64_t deadline_ms;     /* monotonic; 0 = none */
-	uint64_t t_start_us;      /* request (or connection, for tunnels) start */
-	uint32_t nreq;            /* requests seen on this connection */
-	uint32_t head_scan;       /* CS_HEAD: cin scanned up to this line start (px_head_scan) */
+	uint64_t deadline_ms; /* monotonic; 0 = none */
+	uint64_t t_start_us;  /* request (or connection, for tunnels) start */
+	uint32_t nreq;        /* requests seen on this connection */
+	uint32_t head_scan;   /* CS_HEAD: cin scanned up to this line start (px_head_scan) */
 
 	/* buffers: raw bytes read from each side, plus rewritten heads to send */
-	struct pxbuf cin, uin;    /* from client, from upstream */
-	struct pxbuf cout, uout;  /* heads / local responses pending to client, to upstream */
+	struct pxbuf cin, uin;   /* from client, from upstream */
+	struct pxbuf cout, uout; /* heads / local responses pending to client, to upstream */
 	int cli_eof, up_eof;
-	int shut_wr;              /* CS_LOCAL: our response is out, SHUT_WR sent, draining */
+	int shut_wr; /* CS_LOCAL: our response is out, SHUT_WR sent, draining */
 
 	/* the current request */
-	struct proxy_head head;   /* parsed request head (offsets into cin) */
+	struct proxy_head head; /* parsed request head (offsets into cin) */
 	char method[24];
-	char host[256];           /* bare host (IPv6 without brackets) */
-	char authority[300];      /* host[:port] as it goes into Host: */
+	char host[256];      /* bare host (IPv6 without brackets) */
+	char authority[300]; /* host[:port] as it goes into Host: */
 	uint16_t port;
-	char *url;                /* malloc'd, for the event */
+	char *url; /* malloc'd, for the event */
 	enum pol_action action;
 	const char *rule;
 	char reason[192];
-	int status;               /* HTTP status sent to the client (0 = none yet) */
+	int status; /* HTTP status sent to the client (0 = none yet) */
 	uint64_t bytes_up, bytes_down;
-	int event_done;           /* the event of this request was emitted */
+	int event_done; /* the event of this request was emitted */
 
 	/* request body framing (client -> upstream) */
 	int req_done;
 	int req_chunked;
-	int64_t req_left;         /* Content-Length bytes still to scan */
+	int64_t req_left; /* Content-Length bytes still to scan */
 	struct proxy_chunked req_ck;
-	uint32_t req_fwd;         /* bytes at the front of cin validated for forwarding */
-	int client_close;         /* client asked for close (or HTTP/1.0) */
-	int ws_req;               /* a WebSocket upgrade request (Upgrade: websocket) */
+	uint32_t req_fwd; /* bytes at the front of cin validated for forwarding */
+	int client_close; /* client asked for close (or HTTP/1.0) */
+	int ws_req;       /* a WebSocket upgrade request (Upgrade: websocket) */
 	int is_head_req;
 
 	/* response (upstream -> client) */
@@ -162,21 +168,21 @@ struct conn {
 	enum rframe resp_frame;
 	int64_t resp_left;
 	struct proxy_chunked resp_ck;
-	uint32_t resp_fwd;        /* bytes at the front of uin validated for forwarding */
-	int resp_close;           /* close the client after this response */
+	uint32_t resp_fwd; /* bytes at the front of uin validated for forwarding */
+	int resp_close;    /* close the client after this response */
 
 	/* upstream */
 	struct sockaddr_storage addrs[PX_MAX_ADDRS];
-	int naddr, ai;            /* checked addresses, index being tried */
-	char peer[64];            /* address of the current request's upstream ("" before one) */
-	char up_peer[64];         /* address of the open upstream connection */
-	char up_host[256];        /* what the open upstream connection is for */
+	int naddr, ai;     /* checked addresses, index being tried */
+	char peer[64];     /* address of the current request's upstream ("" before one) */
+	char up_peer[64];  /* address of the open upstream connection */
+	char up_host[256]; /* what the open upstream connection is for */
 	uint16_t up_port;
-	struct sockaddr_storage up_sa; /* address of the open upstream connection */
+	struct sockaddr_storage up_sa;             /* address of the open upstream connection */
 	enum pol_action addr_action[PX_MAX_ADDRS]; /* policy_decide_addr per address */
 	const char *addr_rule[PX_MAX_ADDRS];
-	int up_idle;
-	int up_event;             /* the upstream fd reported events in this dispatch */              /* upstream open and idle (keep-alive reuse) */
+	int up_idle;  /* upstream open and idle (keep-alive reuse) */
+	int up_event; /* the upstream fd reported events in this dispatch */
 	struct rjob *job;
 
 	/* tunnel */
@@ -214,18 +220,18 @@ struct proxy {
 	struct conn *dead;        /* closed, to free after the batch */
 	struct proxy_stats st;
 	int use_splice;
-	struct resolver *res;     /* resolve.c; NULL until first needed */
+	struct resolver *res; /* resolve.c; NULL until first needed */
 	struct pxfd resfd;
 	/* Tunnels are edge-triggered; one that stops on its budget (not on EAGAIN)
 	 * is queued here and an eventfd makes proxy_fd() readable again. */
 	struct conn *again;
 	struct pxfd againfd;
-	struct pxtotal *totals;   /* PROXY_HOST_TOTALS + 1 ("(other)"), allocated on first use */
+	struct pxtotal *totals; /* PROXY_HOST_TOTALS + 1 ("(other)"), allocated on first use */
 	int n_totals;
 	/* the host's own interface addresses (hostaddr.c), 16-byte form */
 	uint8_t (*hostips)[16];
 	int n_hostips;
-	uint64_t hostips_ms;      /* when they were read */
+	uint64_t hostips_ms; /* when they were read */
 };
 
 /* proxy.c */
@@ -236,11 +242,11 @@ void px_emit(struct conn *c, enum proxy_src src, enum pol_action action, const c
 void px_emit_dns(struct proxy *px, const struct proxy_dns_query *q, enum pol_action a,
 		 const char *rule, const char *reason, size_t bytes_up, size_t bytes_down,
 		 const struct sockaddr *client);
-int px_update(struct conn *c); /* sync epoll interest with the conn's state */
+int px_update(struct conn *c);   /* sync epoll interest with the conn's state */
 void px_advance(struct conn *c); /* run the conn's state machine, then px_update */
 void px_again(struct conn *c);   /* queue c to be advanced again without an event */
 void px_close(struct conn *c);
-void px_abort(struct conn *c); /* close with RST */
+void px_abort(struct conn *c);    /* close with RST */
 void px_close_up(struct conn *c); /* close only the upstream socket */
 void px_set_deadline(struct conn *c, uint32_t ms);
 int px_connect_next(struct conn *c); /* start connecting to addrs[ai] */

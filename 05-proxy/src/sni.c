@@ -121,8 +121,7 @@ static int parse_sni_ext(struct rd ext, char *host, size_t cap)
 	struct rd list, name;
 	if (rd_u16(&ext, &list_len) || list_len != ext.n || rd_sub(&ext, list_len, &list))
 		return -EBADMSG;
-	if (rd_u8(&list, &type) || type != 0 || rd_u16(&list, &nlen) ||
-	    rd_sub(&list, nlen, &name))
+	if (rd_u8(&list, &type) || type != 0 || rd_u16(&list, &nlen) || rd_sub(&list, nlen, &name))
 		return -EBADMSG;
 	if (list.n != 0)
 		return -EBADMSG; /* more than one name: ambiguous, refuse */

@@ -223,8 +223,9 @@ void tunnel_advance(struct conn *c)
 	for (int round = 0; round < 4 && !c->dead; round++) {
 		/* The pod's first bytes sit in cin; ours to the pod in cout. */
 		int a = dir_step(&c->cli, &c->up, NULL, &c->cin, &c->c2u, &c->bytes_up);
-		int b = a < 0 ? 0 : dir_step(&c->up, &c->cli, &c->cout, &c->uin, &c->u2c,
-					     &c->bytes_down);
+		int b = a < 0
+			    ? 0
+			    : dir_step(&c->up, &c->cli, &c->cout, &c->uin, &c->u2c, &c->bytes_down);
 		if (a < 0 || b < 0) {
 			snprintf(c->reason, sizeof(c->reason), "%s", "tunnel reset");
 			px_abort(c);

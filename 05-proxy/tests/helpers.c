@@ -98,7 +98,7 @@ const struct ev_rec *evlog_find(const struct evlog *l, enum proxy_src src, const
 }
 
 const struct ev_rec *evlog_wait(proxy_t *px, const struct evlog *l, enum proxy_src src,
-			       const char *needle, int timeout_ms)
+				const char *needle, int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 	const struct ev_rec *r;
@@ -141,9 +141,8 @@ static const char *tests_dir(void)
 	static char dir[512];
 	if (!dir[0]) {
 		/* tests/ next to the binary's source tree: the Makefile runs us from 05-proxy/ */
-		snprintf(dir, sizeof(dir), "%s", access("tests/upstream.py", R_OK) == 0
-							 ? "tests"
-							 : "../05-proxy/tests");
+		snprintf(dir, sizeof(dir), "%s",
+			 access("tests/upstream.py", R_OK) == 0 ? "tests" : "../05-proxy/tests");
 	}
 	return dir;
 }
@@ -204,7 +203,8 @@ void upstream_start(struct upstream *u, const char *mode, const char *name)
 		if (ws)
 			execl("/usr/bin/python3", "python3", script, "server", (char *)NULL);
 		else if (tls)
-			execl("/usr/bin/python3", "python3", script, mode, name, cert, key, (char *)NULL);
+			execl("/usr/bin/python3", "python3", script, mode, name, cert, key,
+			      (char *)NULL);
 		else
 			execl("/usr/bin/python3", "python3", script, mode, name, (char *)NULL);
 		_exit(127);
@@ -327,8 +327,8 @@ static int mount_resolv(const char *text)
 	return ok ? 0 : -1;
 }
 
-int pod_run(proxy_t *px, const struct podns *ns, const char *const *env,
-	    const char *const *argv, int timeout_ms, char *out, size_t cap)
+int pod_run(proxy_t *px, const struct podns *ns, const char *const *env, const char *const *argv,
+	    int timeout_ms, char *out, size_t cap)
 {
 	int p[2];
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
@@ -382,8 +382,8 @@ int pod_run(proxy_t *px, const struct podns *ns, const char *const *env,
 	return status;
 }
 
-int pod_sh(proxy_t *px, const struct podns *ns, const char *const *env, int timeout_ms,
-	   char *out, size_t cap, const char *fmt, ...)
+int pod_sh(proxy_t *px, const struct podns *ns, const char *const *env, int timeout_ms, char *out,
+	   size_t cap, const char *fmt, ...)
 {
 	char script[2048];
 	va_list ap;

@@ -43,7 +43,7 @@ void evlog_cb(const struct proxy_event *e, void *user);
 const struct ev_rec *evlog_find(const struct evlog *l, enum proxy_src src, const char *needle);
 /** evlog_find, driving the proxy until the event shows up (tunnel events come at close). */
 const struct ev_rec *evlog_wait(proxy_t *px, const struct evlog *l, enum proxy_src src,
-			       const char *needle, int timeout_ms);
+				const char *needle, int timeout_ms);
 int evlog_count(const struct evlog *l, enum proxy_src src, enum pol_action a);
 
 /* ---- policy ---- */
@@ -70,8 +70,8 @@ struct proxy_host host_v4(const char *name, uint16_t match_port, const char *ip,
 /** Move the calling (forked) test process into a fresh netns with lo up. */
 void runner_netns_private(void);
 struct podns {
-	pid_t holder; /* a sleeping child that owns the pod's netns */
-	int fd;       /* its /proc/PID/ns/net */
+	pid_t holder;     /* a sleeping child that owns the pod's netns */
+	int fd;           /* its /proc/PID/ns/net */
 	char resolv[512]; /* text of the pod's /etc/resolv.conf, or "" */
 };
 /** The pod's /etc/resolv.conf text; pod_run's child writes it to a file it
@@ -86,11 +86,11 @@ void podns_destroy(struct podns *ns);
  * proxy. stdout+stderr go to @p out. @return exit status, 128+signal, or -1 on
  * timeout (the child is killed).
  */
-int pod_run(proxy_t *px, const struct podns *ns, const char *const *env,
-	    const char *const *argv, int timeout_ms, char *out, size_t cap);
+int pod_run(proxy_t *px, const struct podns *ns, const char *const *env, const char *const *argv,
+	    int timeout_ms, char *out, size_t cap);
 /** Shell convenience: /bin/sh -c @p script inside the pod. */
-int pod_sh(proxy_t *px, const struct podns *ns, const char *const *env, int timeout_ms,
-	   char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+int pod_sh(proxy_t *px, const struct podns *ns, const char *const *env, int timeout_ms, char *out,
+	   size_t cap, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* ---- raw sockets against the proxy on loopback ---- */
 int raw_connect(uint16_t port);

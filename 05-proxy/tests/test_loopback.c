@@ -41,7 +41,7 @@ static int listen_on_loopback(uint16_t *port)
 
 struct world {
 	struct evlog log;
-	int slow_fd;          /* listens, never accepts: an upstream that never answers */
+	int slow_fd; /* listens, never accepts: an upstream that never answers */
 	uint16_t slow_port, closed_port;
 	enum proxy_resolver resolver;
 	policy_t *pol;
@@ -210,8 +210,9 @@ START_TEST(test_http_addresses_are_checked_after_resolution)
 	ask(W.port[0], "GET http://10.1.2.3/ HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n", resp,
 	    sizeof(resp), NULL);
 	ck_assert_msg(strstr(resp, "403"), "private literal: %s", resp);
-	ask(W.port[0], "GET http://169.254.169.254/latest HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n",
-	    resp, sizeof(resp), NULL);
+	ask(W.port[0],
+	    "GET http://169.254.169.254/latest HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n", resp,
+	    sizeof(resp), NULL);
 	ck_assert_msg(strstr(resp, "403"), "metadata literal: %s", resp);
 	ask(W.port[0], "GET http://meta.test/ HTTP/1.1\r\nHost: meta.test\r\n\r\n", resp,
 	    sizeof(resp), NULL);
@@ -220,8 +221,9 @@ START_TEST(test_http_addresses_are_checked_after_resolution)
 	    NULL);
 	ck_assert_msg(strstr(resp, "403"), "loopback via a name: %s", resp);
 	/* IPv4 hidden in IPv6 literals: mapped (both spellings), compatible, NAT64 */
-	const char *v6[] = { "[::ffff:169.254.169.254]", "[::ffff:a9fe:a9fe]", "[::ffff:10.1.2.3]",
-			     "[::ffff:127.0.0.1]", "[64:ff9b::a9fe:a9fe]", "[::1]" };
+	const char *v6[] = { "[::ffff:169.254.169.254]", "[::ffff:a9fe:a9fe]",
+			     "[::ffff:10.1.2.3]",        "[::ffff:127.0.0.1]",
+			     "[64:ff9b::a9fe:a9fe]",     "[::1]" };
 	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
 		char req[160];
 		snprintf(req, sizeof(req), "GET http://%s/ HTTP/1.1\r\n\r\n", v6[i]);
@@ -239,8 +241,8 @@ START_TEST(test_http_keep_alive_serves_several_requests_on_one_connection)
 	int eof, fd = raw_connect(W.port[0]);
 	for (int i = 0; i < 3; i++) {
 		char req[128], want[64];
-		snprintf(req, sizeof(req), "GET http://up.test/k%d HTTP/1.1\r\nHost: up.test\r\n\r\n",
-			 i);
+		snprintf(req, sizeof(req),
+			 "GET http://up.test/k%d HTTP/1.1\r\nHost: up.test\r\n\r\n", i);
 		snprintf(want, sizeof(want), "path=/k%d sni=-\n", i);
 		raw_send(W.px, fd, req, strlen(req));
 		raw_recv(W.px, fd, resp, sizeof(resp), want, 4000, &eof);
@@ -308,7 +310,8 @@ START_TEST(test_http_head_response_has_no_body)
 	raw_send(W.px, fd, req, strlen(req));
 	raw_recv(W.px, fd, resp, sizeof(resp), "path=/after", 4000, &eof);
 	close(fd);
-	ck_assert_msg(strstr(resp, "Content-Length: 123") && strstr(resp, "path=/after"), "%s", resp);
+	ck_assert_msg(strstr(resp, "Content-Length: 123") && strstr(resp, "path=/after"), "%s",
+		      resp);
 }
 END_TEST
 
@@ -324,7 +327,8 @@ START_TEST(test_http_hop_by_hop_fields_are_not_forwarded)
 	ck_assert_msg(strstr(resp, "200") && strstr(resp, "headers="), "%s", resp);
 	ck_assert_msg(strstr(resp, "host=up.test") && strstr(resp, "x-keep=yes"), "%s", resp);
 	ck_assert_msg(!strstr(resp, "x-drop") && !strstr(resp, "proxy-") &&
-		      !strstr(resp, "keep-alive=") && !strstr(resp, "connection="), "%s", resp);
+			  !strstr(resp, "keep-alive=") && !strstr(resp, "connection="),
+		      "%s", resp);
 }
 END_TEST
 
@@ -346,7 +350,8 @@ START_TEST(test_connection_header_cannot_strip_the_framing_fields)
 	snprintf(req, sizeof(req),
 		 "POST http://up.test/post HTTP/1.1\r\nHost: up.test\r\n"
 		 "Connection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n"
-		 "%zx\r\n%s\r\n0\r\n\r\n", strlen(smuggled), smuggled);
+		 "%zx\r\n%s\r\n0\r\n\r\n",
+		 strlen(smuggled), smuggled);
 	ask(W.port[0], req, resp, sizeof(resp), "got=");
 	ck_assert_msg(strstr(resp, want) && !strstr(resp, "smuggled"), "%s", resp);
 	ck_assert_int_eq(evlog_count(&W.log, PROXY_SRC_PROXY, POL_ALLOW), 2);
@@ -357,12 +362,12 @@ START_TEST(test_non_canonical_ipv4_host_forms_get_400)
 {
 	/* 2130706433, 0x7f000001, 127.1 ... are 127.0.0.1 to inet_aton and
 	 * getaddrinfo but a name to the policy: refused, whatever the listener */
-	const char *forms[] = { "2130706433", "0x7f000001", "127.1", "0177.0.0.1",
+	const char *forms[] = { "2130706433", "0x7f000001",  "127.1",    "0177.0.0.1",
 				"0x7f.0.0.1", "127.0.0.0x1", "up.test.1" };
 	char resp[4096], req[256];
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		snprintf(req, sizeof(req), "GET http://%s:%u/ HTTP/1.1\r\nHost: x\r\n\r\n", forms[i],
-			 W.up.port);
+		snprintf(req, sizeof(req), "GET http://%s:%u/ HTTP/1.1\r\nHost: x\r\n\r\n",
+			 forms[i], W.up.port);
 		ask(W.port[0], req, resp, sizeof(resp), NULL);
 		ck_assert_msg(strstr(resp, "HTTP/1.1 400"), "absolute %s: %s", forms[i], resp);
 		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s:%u\r\n\r\n", forms[i],
@@ -409,7 +414,8 @@ START_TEST(test_head_sent_byte_by_byte_is_parsed_once_complete)
 	int eof, fd = raw_connect(W.port[0]);
 	for (int k = 0; k < 3; k++) {
 		char req[128];
-		snprintf(req, sizeof(req), "GET http://up.test/b%d HTTP/1.1\r\nHost: up.test\r\n%s\r\n", k,
+		snprintf(req, sizeof(req),
+			 "GET http://up.test/b%d HTTP/1.1\r\nHost: up.test\r\n%s\r\n", k,
 			 k == 2 ? "X: y\n" : "X-Long: 0123456789abcdef\r\n");
 		for (size_t i = 0; i < strlen(req); i++) {
 			ck_assert_int_eq(send(fd, req + i, 1, MSG_NOSIGNAL), 1);
@@ -635,7 +641,8 @@ START_TEST(test_requests_per_connection_are_limited)
 	raw_recv(W.px, fd, resp, sizeof(resp), NULL, 4000, &eof);
 	close(fd);
 	ck_assert_msg(eof == 1, "no EOF after %s", resp);
-	ck_assert_msg(strstr(resp, "path=/a") && strstr(resp, "path=/b") && !strstr(resp, "path=/c"),
+	ck_assert_msg(strstr(resp, "path=/a") && strstr(resp, "path=/b") &&
+			  !strstr(resp, "path=/c"),
 		      "%s", resp);
 	ck_assert_msg(strstr(resp, "Connection: close"), "%s", resp);
 }
@@ -695,15 +702,16 @@ START_TEST(test_client_hello_sent_byte_by_byte_is_routed_by_sni)
 	size_t b = 0;
 	body[b++] = 3, body[b++] = 3;
 	memset(body + b, 0x22, 32), b += 32;
-	body[b++] = 0;                                           /* session id */
+	body[b++] = 0;                                                 /* session id */
 	body[b++] = 0, body[b++] = 2, body[b++] = 0x13, body[b++] = 1; /* suites */
-	body[b++] = 1, body[b++] = 0;                            /* compression */
-	body[b++] = 0, body[b++] = (uint8_t)(l + 9);             /* extensions */
+	body[b++] = 1, body[b++] = 0;                                  /* compression */
+	body[b++] = 0, body[b++] = (uint8_t)(l + 9);                   /* extensions */
 	body[b++] = 0, body[b++] = 0, body[b++] = 0, body[b++] = (uint8_t)(l + 5);
 	body[b++] = 0, body[b++] = (uint8_t)(l + 3), body[b++] = 0, body[b++] = 0,
 	body[b++] = (uint8_t)l;
 	memcpy(body + b, sni, l), b += l;
-	hello[n++] = 22, hello[n++] = 3, hello[n++] = 1, hello[n++] = 0, hello[n++] = (uint8_t)(b + 4);
+	hello[n++] = 22, hello[n++] = 3, hello[n++] = 1, hello[n++] = 0,
+	hello[n++] = (uint8_t)(b + 4);
 	hello[n++] = 1, hello[n++] = 0, hello[n++] = 0, hello[n++] = (uint8_t)b;
 	memcpy(hello + n, body, b), n += b;
 	int fd = raw_connect(W.port[2]);
@@ -751,7 +759,8 @@ static size_t dns_query(uint8_t *q, uint16_t id, const char *name, uint16_t qtyp
 {
 	size_t n = 0;
 	q[n++] = (uint8_t)(id >> 8), q[n++] = (uint8_t)id, q[n++] = 1, q[n++] = 0;
-	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0;
+	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0, q[n++] = 0,
+	q[n++] = 0;
 	for (const char *p = name; *p;) {
 		const char *dot = strchr(p, '.');
 		size_t l = dot ? (size_t)(dot - p) : strlen(p);
@@ -786,9 +795,9 @@ START_TEST(test_dns_answers_allowed_names_with_the_proxy_address)
 	int got = udp_ask(q, n, a, sizeof(a));
 	ck_assert_int_eq(got, (int)n + 16);
 	ck_assert_int_eq(a[0] << 8 | a[1], 7);
-	ck_assert_int_eq(a[3] & 0xf, 0);          /* NOERROR */
-	ck_assert_int_eq(a[7], 1);                /* one answer */
-	ck_assert_int_eq(a[got - 4], 127);        /* the listen address */
+	ck_assert_int_eq(a[3] & 0xf, 0);   /* NOERROR */
+	ck_assert_int_eq(a[7], 1);         /* one answer */
+	ck_assert_int_eq(a[got - 4], 127); /* the listen address */
 	ck_assert_int_eq(a[got - 1], 1);
 	/* AAAA: the proxy has no IPv6 address, so an empty answer */
 	n = dns_query(q, 8, "up.test", 28);
@@ -1127,7 +1136,8 @@ START_TEST(test_destroy_does_not_wait_for_a_lookup_in_flight)
 	unlink(path);
 	rmdir(dir);
 	int mute = socket(AF_INET, SOCK_DGRAM, 0); /* takes the queries, never answers */
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(53),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	ck_assert_int_eq(bind(mute, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	W.resolver = PROXY_RESOLVE_SYSTEM;

@@ -41,7 +41,7 @@ struct pod_world {
 	podnet_t *pn;
 	struct podns ns;
 	struct upstream http, tls, ws, hostsvc[2];
-	int sink_fd;       /* listens on 127.0.0.1, never accepts, never reads */
+	int sink_fd; /* listens on 127.0.0.1, never accepts, never reads */
 	uint16_t sink_port;
 	const char *env[16];
 	char runner[INET_ADDRSTRLEN], runner6[INET6_ADDRSTRLEN];
@@ -75,7 +75,8 @@ static void pod_world_start(const char *net_json, int ephemeral)
 		upstream_start(&P.ws, "ws", "W1");
 	if (want_host) {
 		ck_assert_int_eq(system("ip addr add " HOST_ADDR "/32 dev lo && "
-					"ip -6 addr add " HOST_ADDR6 "/128 dev lo nodad"), 0);
+					"ip -6 addr add " HOST_ADDR6 "/128 dev lo nodad"),
+				 0);
 		upstream_start(&P.hostsvc[0], "http-any", "HOST0");
 		upstream_start(&P.hostsvc[1], "http-any", "HOST1");
 	}
@@ -103,11 +104,12 @@ static void pod_world_start(const char *net_json, int ephemeral)
 		if (P.sink_port)
 			snprintf(wsrule + strlen(wsrule), sizeof(wsrule) - strlen(wsrule),
 				 ",\"sink.test\",\"127.0.0.1:%u\"", P.sink_port);
-		snprintf(pol, sizeof(pol),
-			 "{\"default\":\"deny\",\"allow\":[\"up.test\",\"sni.test:443\",\"ws.test\","
-			 "\"127.0.0.1:%u\",\"127.0.0.1:%u\"%s],\"warn\":[\"warn.test\"],"
-			 "\"deny\":[\"bad.test\"]}",
-			 P.http.port, P.tls.port, wsrule);
+		snprintf(
+		    pol, sizeof(pol),
+		    "{\"default\":\"deny\",\"allow\":[\"up.test\",\"sni.test:443\",\"ws.test\","
+		    "\"127.0.0.1:%u\",\"127.0.0.1:%u\"%s],\"warn\":[\"warn.test\"],"
+		    "\"deny\":[\"bad.test\"]}",
+		    P.http.port, P.tls.port, wsrule);
 		net_json = pol;
 	}
 	P.pol = mk_policy("{\"version\":1,\"net\":%s}", net_json);
@@ -140,11 +142,12 @@ static void pod_world_start(const char *net_json, int ephemeral)
 	};
 	if (ephemeral)
 		pcfg.proxy_port = pcfg.http_port = pcfg.tls_port = pcfg.dns_port =
-			PROXY_PORT_EPHEMERAL;
+		    PROXY_PORT_EPHEMERAL;
 	ck_assert_int_eq(proxy_create(&pcfg, &P.px), 0);
 	if (ephemeral)
 		ck_assert_int_eq(podnet_set_ports(P.pn, proxy_port(P.px, 0), proxy_port(P.px, 1),
-						  proxy_port(P.px, 2), proxy_port(P.px, 3)), 0);
+						  proxy_port(P.px, 2), proxy_port(P.px, 3)),
+				 0);
 	/* 4. the pod's netns, then attach the veth + rules to it */
 	podns_create(&P.ns);
 	int r = podnet_attach(P.pn, P.ns.fd);
@@ -191,8 +194,8 @@ START_TEST(test_pod_gets_veth_address_route_and_rules)
 	ck_assert_msg(strstr(out, "1: lo:") && strstr(out, "eth0@") && !strstr(out, "3: "), "%s",
 		      out);
 	ck_assert_int_eq(SH(out, "nft list ruleset"), 0);
-	ck_assert_msg(strstr(out, "table inet podnet") && strstr(out, "reject with tcp reset"), "%s",
-		      out);
+	ck_assert_msg(strstr(out, "table inet podnet") && strstr(out, "reject with tcp reset"),
+		      "%s", out);
 	ck_assert_msg(!strstr(out, "podnat"), "standard ports need no DNAT: %s", out);
 	/* the runner end: addressed, no forwarding */
 	char path[128], val[8] = "";
@@ -237,8 +240,10 @@ START_TEST(test_pod_curl_explicit_proxy_allow_deny_warn)
 	proxy_get_stats(P.px, &after);
 	ck_assert_int_eq(after.conns_accepted - before.conns_accepted, 1);
 	/* a chunked upload */
-	ck_assert_int_eq(SH(out, "head -c 100000 /dev/zero | curl -sS -H 'Transfer-Encoding: chunked'"
-				 " --data-binary @- http://up.test/up"), 0);
+	ck_assert_int_eq(SH(out,
+			    "head -c 100000 /dev/zero | curl -sS -H 'Transfer-Encoding: chunked'"
+			    " --data-binary @- http://up.test/up"),
+			 0);
 	ck_assert_msg(strstr(out, "U1 got=100000"), "%s", out);
 	pod_world_stop();
 }
@@ -268,11 +273,11 @@ START_TEST(test_pod_python_urllib_through_the_proxy)
 	POD_REQUIRE_ROOT();
 	pod_world_start(NULL, 1);
 	char out[8192];
-	int r = SH(out,
-		   "/usr/bin/python3 -c \"import urllib.request, urllib.error\n"
-		   "print(urllib.request.urlopen('http://up.test/py', timeout=10).read().decode())\n"
-		   "try:\n  urllib.request.urlopen('http://bad.test/', timeout=10)\n"
-		   "except urllib.error.HTTPError as e:\n  print('denied', e.code)\"");
+	int r = SH(
+	    out, "/usr/bin/python3 -c \"import urllib.request, urllib.error\n"
+		 "print(urllib.request.urlopen('http://up.test/py', timeout=10).read().decode())\n"
+		 "try:\n  urllib.request.urlopen('http://bad.test/', timeout=10)\n"
+		 "except urllib.error.HTTPError as e:\n  print('denied', e.code)\"");
 	ck_assert_msg(r == 0, "%s", out);
 	ck_assert_msg(strstr(out, "U1 path=/py") && strstr(out, "denied 403"), "%s", out);
 	pod_world_stop();
@@ -335,8 +340,10 @@ START_TEST(test_pod_transparent_tls_is_routed_by_sni)
 	ck_assert_str_eq(e->method, "TLS");
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	/* a denied SNI (reaching port 443 without DNS) is reset */
-	int r = SH(out, "curl -sS --noproxy '*' --cacert %s --resolve other.test:443:%s "
-			"https://other.test/", P.cert, P.runner);
+	int r = SH(out,
+		   "curl -sS --noproxy '*' --cacert %s --resolve other.test:443:%s "
+		   "https://other.test/",
+		   P.cert, P.runner);
 	ck_assert_msg(r == 35 || r == 56, "curl exit %d: %s", r, out);
 	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "other.test", 3000);
 	ck_assert_ptr_nonnull(e);
@@ -379,14 +386,16 @@ START_TEST(test_pod_raw_tcp_elsewhere_is_refused_at_once)
 	char out[8192];
 	/* another port of the runner end, the metadata address, a private address:
 	 * refused by the pod's own netfilter rules, never a hang */
-	int r = SH(out, "/usr/bin/python3 -c \"import socket, time\n"
-			"for host, port in (('%s', 8080), ('169.254.169.254', 80), ('10.1.2.3', 80),"
-			" ('%s', 22)):\n"
-			"  t = time.monotonic()\n"
-			"  try:\n    socket.create_connection((host, port), timeout=5); print('OPEN', host)\n"
-			"  except OSError as e:\n"
-			"    print('refused' if time.monotonic() - t < 1 else 'SLOW', host, e.errno)\"",
-		   P.runner, P.runner);
+	int r = SH(
+	    out,
+	    "/usr/bin/python3 -c \"import socket, time\n"
+	    "for host, port in (('%s', 8080), ('169.254.169.254', 80), ('10.1.2.3', 80),"
+	    " ('%s', 22)):\n"
+	    "  t = time.monotonic()\n"
+	    "  try:\n    socket.create_connection((host, port), timeout=5); print('OPEN', host)\n"
+	    "  except OSError as e:\n"
+	    "    print('refused' if time.monotonic() - t < 1 else 'SLOW', host, e.errno)\"",
+	    P.runner, P.runner);
 	ck_assert_msg(r == 0, "%s", out);
 	ck_assert_msg(!strstr(out, "OPEN") && !strstr(out, "SLOW"), "%s", out);
 	ck_assert_msg(strstr(out, "refused 169.254.169.254") && strstr(out, "refused 10.1.2.3"),
@@ -458,7 +467,8 @@ START_TEST(test_failed_attach_leaves_no_veth_behind)
 	const char *env[] = { "PATH=/usr/bin:/bin:/usr/sbin:/sbin", NULL };
 	char out[4096];
 	int r = pod_sh(NULL, &ns, env, 10000, out, sizeof(out),
-		       "ip link add d0 type veth peer name d1 && ip link set d1 up && ip addr add 169.254.250.1/30 dev d0 && "
+		       "ip link add d0 type veth peer name d1 && ip link set d1 up && ip addr add "
+		       "169.254.250.1/30 dev d0 && "
 		       "ip link set d0 up && ip route add default dev d0");
 	ck_assert_msg(r == 0, "%s", out);
 	podnet_t *pn = NULL;
@@ -622,7 +632,8 @@ START_TEST(test_flushed_pod_table_still_reaches_only_the_proxy)
 	ck_assert_int_eq(SH(out, "nft list tables"), 0);
 	ck_assert_msg(strstr(out, "table inet podnet"), "%s", out);
 	/* from outside, as root: into the pod's netns, flush everything */
-	snprintf(cmd, sizeof(cmd), "nsenter --net=/proc/%d/ns/net nft flush ruleset", (int)P.ns.holder);
+	snprintf(cmd, sizeof(cmd), "nsenter --net=/proc/%d/ns/net nft flush ruleset",
+		 (int)P.ns.holder);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(SH(out, "nft list ruleset | wc -l"), 0);
 	ck_assert_msg(atoi(out) == 0, "the pod's rules are still there: %s", out);
@@ -640,27 +651,29 @@ START_TEST(test_flushed_pod_table_still_reaches_only_the_proxy)
 		struct stat st;
 		int fd = atoi(de->d_name);
 		if (de->d_name[0] != '.' && fd != dirfd(d) && fstat(fd, &st) == 0 &&
-		    S_ISSOCK(st.st_mode))
-		{
+		    S_ISSOCK(st.st_mode)) {
 			int dom = 0, proto = 0;
 			socklen_t l = sizeof(int);
 			getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l);
 			getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l);
 			ck_assert_msg(fcntl(fd, F_GETFD) & FD_CLOEXEC,
-				      "socket fd %d (domain %d protocol %d) is inherited", fd, dom, proto);
+				      "socket fd %d (domain %d protocol %d) is inherited", fd, dom,
+				      proto);
 		}
 	}
 	closedir(d);
-	int r = SH(out, "/usr/bin/python3 -c \"import socket\n"
-			"for host, port in (('%s', %u), ('" HOST_ADDR "', %u), ('%s', 22),"
-			" ('%s', 3128), ('%s', 80)):\n"
-			"  try:\n    socket.create_connection((host, port), timeout=2); print('OPEN', host, port)\n"
-			"  except OSError as e:\n    print('closed', host, port)\n"
-			"u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(1)\n"
-			"u.sendto(b'x', ('%s', %u))\n"
-			"s = socket.create_connection(('%s', %u), timeout=5)\n"
-			"s.sendall(b'GET http://up.test/flushed HTTP/1.0\\\\r\\\\n\\\\r\\\\n')\n"
-			"print(s.recv(4096).decode().split()[1], 'via the proxy')\"",
+	int r = SH(out,
+		   "/usr/bin/python3 -c \"import socket\n"
+		   "for host, port in (('%s', %u), ('" HOST_ADDR "', %u), ('%s', 22),"
+		   " ('%s', 3128), ('%s', 80)):\n"
+		   "  try:\n    socket.create_connection((host, port), timeout=2); print('OPEN', "
+		   "host, port)\n"
+		   "  except OSError as e:\n    print('closed', host, port)\n"
+		   "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(1)\n"
+		   "u.sendto(b'x', ('%s', %u))\n"
+		   "s = socket.create_connection(('%s', %u), timeout=5)\n"
+		   "s.sendall(b'GET http://up.test/flushed HTTP/1.0\\\\r\\\\n\\\\r\\\\n')\n"
+		   "print(s.recv(4096).decode().split()[1], 'via the proxy')\"",
 		   P.runner, svc, svc, P.runner, P.runner, P.runner, P.runner, svc, P.runner, real);
 	ck_assert_msg(r == 0, "%s", out);
 	ck_assert_msg(!strstr(out, "OPEN"), "the pod reached a host port: %s", out);
@@ -688,7 +701,8 @@ START_TEST(test_websocket_explicit_transparent_python_and_bun)
 	snprintf(ws, sizeof(ws), "/usr/bin/python3 %s client", script);
 	free(script);
 	/* explicit proxy: absolute-form GET with Upgrade */
-	int r = SH(out, "%s ws://ws.test/chat --proxy %s:3128 --count 20 --size 3000", ws, P.runner);
+	int r =
+	    SH(out, "%s ws://ws.test/chat --proxy %s:3128 --count 20 --size 3000", ws, P.runner);
 	ck_assert_msg(r == 0 && strstr(out, "WS OK 20 path=/chat"), "%s", out);
 	/* transparent: the pod DNS sends ws.test to the runner end, port 80 */
 	r = SH(out, "%s ws://ws.test/plain", ws);
@@ -698,10 +712,11 @@ START_TEST(test_websocket_explicit_transparent_python_and_bun)
 	ck_assert_msg(strstr(out, "WS STATUS 403"), "%s", out);
 	/* Bun's WebSocket, as the pod's programs use it */
 	if (access(bun, X_OK) == 0) {
-		r = SH(out, "%s -e \"const w = new WebSocket('ws://ws.test/bun'); "
-			    "w.onopen = () => w.send('hello'); "
-			    "w.onmessage = (m) => { console.log('BUN', m.data); w.close(); }; "
-			    "w.onerror = (e) => { console.log('BUN ERROR'); process.exit(3); }\"",
+		r = SH(out,
+		       "%s -e \"const w = new WebSocket('ws://ws.test/bun'); "
+		       "w.onopen = () => w.send('hello'); "
+		       "w.onmessage = (m) => { console.log('BUN', m.data); w.close(); }; "
+		       "w.onerror = (e) => { console.log('BUN ERROR'); process.exit(3); }\"",
 		       bun);
 		ck_assert_msg(r == 0 && strstr(out, "BUN hello"), "%s", out);
 	}
@@ -751,8 +766,8 @@ START_TEST(test_connection_end_and_host_totals)
 	char out[8192];
 	pod_world_start(NULL, 1);
 	/* one connection, three requests (two hosts), then a second connection */
-	ck_assert_int_eq(SH(out, "curl -sS http://up.test/k1 http://up.test/k2 http://warn.test/k3"),
-			 0);
+	ck_assert_int_eq(
+	    SH(out, "curl -sS http://up.test/k1 http://up.test/k2 http://warn.test/k3"), 0);
 	ck_assert_int_eq(SH(out, "curl -sS --cacert %s https://sni.test/c", P.cert), 0);
 	spin(P.px, 300);
 	ck_assert_int_eq(evlog_count_end(&P.log, PROXY_EV_CONN_END), 2);
@@ -809,8 +824,9 @@ static void runner_side_memory(uint64_t *sock, uint64_t *pipes, int *nsock)
 			uint32_t mi[SK_MEMINFO_VARS] = { 0 };
 			socklen_t l = sizeof(mi);
 			if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &l) == 0) {
-				*sock += (uint64_t)mi[SK_MEMINFO_RMEM_ALLOC] + mi[SK_MEMINFO_WMEM_QUEUED] +
-					 mi[SK_MEMINFO_FWD_ALLOC] + mi[SK_MEMINFO_BACKLOG];
+				*sock += (uint64_t)mi[SK_MEMINFO_RMEM_ALLOC] +
+					 mi[SK_MEMINFO_WMEM_QUEUED] + mi[SK_MEMINFO_FWD_ALLOC] +
+					 mi[SK_MEMINFO_BACKLOG];
 				(*nsock)++;
 			}
 		} else if (S_ISFIFO(st.st_mode) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
@@ -849,29 +865,30 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 	pod_world_start(NULL, 1);
 	snprintf(file, sizeof(file), "/tmp/pxt-stall-%d.out", (int)getpid());
 	uint64_t rss0 = rss_bytes();
-	int r = SH(out,
-		   "cat > /tmp/pxt-stall-%d.py <<'EOF'\n"
-		   "import socket, select, time, sys, os\n"
-		   "socks = []\n"
-		   "for i in range(%d):\n"
-		   "    s = socket.create_connection(('%s', 3128), timeout=10)\n"
-		   "    s.sendall(b'CONNECT sink.test:%u HTTP/1.1\\r\\nHost: sink.test\\r\\n\\r\\n')\n"
-		   "    assert b' 200 ' in s.recv(100)\n"
-		   "    s.setblocking(False)\n"
-		   "    socks.append(s)\n"
-		   "chunk, total, last = b'x' * 65536, 0, time.monotonic()\n"
-		   "while time.monotonic() - last < 2:\n"
-		   "    _, w, _ = select.select([], socks, [], 0.2)\n"
-		   "    for s in w:\n"
-		   "        try:\n"
-		   "            total += s.send(chunk); last = time.monotonic()\n"
-		   "        except BlockingIOError:\n"
-		   "            pass\n"
-		   "print('STALLED', len(socks), total, os.getpid(), flush=True)\n"
-		   "time.sleep(60)\n"
-		   "EOF\n"
-		   "setsid /usr/bin/python3 /tmp/pxt-stall-%d.py > %s 2>&1 < /dev/null &",
-		   (int)getpid(), N, P.runner, P.sink_port, (int)getpid(), file);
+	int r =
+	    SH(out,
+	       "cat > /tmp/pxt-stall-%d.py <<'EOF'\n"
+	       "import socket, select, time, sys, os\n"
+	       "socks = []\n"
+	       "for i in range(%d):\n"
+	       "    s = socket.create_connection(('%s', 3128), timeout=10)\n"
+	       "    s.sendall(b'CONNECT sink.test:%u HTTP/1.1\\r\\nHost: sink.test\\r\\n\\r\\n')\n"
+	       "    assert b' 200 ' in s.recv(100)\n"
+	       "    s.setblocking(False)\n"
+	       "    socks.append(s)\n"
+	       "chunk, total, last = b'x' * 65536, 0, time.monotonic()\n"
+	       "while time.monotonic() - last < 2:\n"
+	       "    _, w, _ = select.select([], socks, [], 0.2)\n"
+	       "    for s in w:\n"
+	       "        try:\n"
+	       "            total += s.send(chunk); last = time.monotonic()\n"
+	       "        except BlockingIOError:\n"
+	       "            pass\n"
+	       "print('STALLED', len(socks), total, os.getpid(), flush=True)\n"
+	       "time.sleep(60)\n"
+	       "EOF\n"
+	       "setsid /usr/bin/python3 /tmp/pxt-stall-%d.py > %s 2>&1 < /dev/null &",
+	       (int)getpid(), N, P.runner, P.sink_port, (int)getpid(), file);
 	ck_assert_msg(r == 0, "%s", out);
 	/* the proxy's loop turns while the pod fills every tunnel */
 	char st[256] = "";
@@ -907,8 +924,9 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 		(budget * N) >> 10, N);
 	/* the tunnels really are full: more went in than the pipes alone can hold */
 	ck_assert_uint_gt(sent, (unsigned long long)N * 65536);
-	ck_assert_msg(total <= budget * N, "runner side holds %" PRIu64 " KiB > budget %" PRIu64 " KiB",
-		      total >> 10, (budget * N) >> 10);
+	ck_assert_msg(total <= budget * N,
+		      "runner side holds %" PRIu64 " KiB > budget %" PRIu64 " KiB", total >> 10,
+		      (budget * N) >> 10);
 	if (cpid > 0)
 		kill(cpid, SIGKILL);
 	snprintf(out, sizeof(out), "/tmp/pxt-stall-%d.py", (int)getpid());
@@ -944,24 +962,28 @@ START_TEST(test_pod_ipv6_reaches_the_proxy_and_nothing_else)
 	const struct ev_rec *e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, "/x6", 3000);
 	ck_assert_int_eq(e->action, POL_ALLOW);
 	/* Python: AAAA, then urllib through the proxy's IPv6 address */
-	r = SH(out, "/usr/bin/python3 -c \"import socket, urllib.request\n"
-		    "print('aaaa', socket.getaddrinfo('up.test', 80, socket.AF_INET6)[0][4][0])\n"
-		    "try:\n  socket.getaddrinfo('bad.test', 80, socket.AF_INET6); print('resolved bad')\n"
-		    "except socket.gaierror:\n  print('nx bad')\n"
-		    "o = urllib.request.build_opener(urllib.request.ProxyHandler("
-		    "{'http': 'http://[%s]:3128'}))\n"
-		    "print(o.open('http://up.test/py6', timeout=10).read().decode())\"",
-		    P.runner6);
+	r = SH(
+	    out,
+	    "/usr/bin/python3 -c \"import socket, urllib.request\n"
+	    "print('aaaa', socket.getaddrinfo('up.test', 80, socket.AF_INET6)[0][4][0])\n"
+	    "try:\n  socket.getaddrinfo('bad.test', 80, socket.AF_INET6); print('resolved bad')\n"
+	    "except socket.gaierror:\n  print('nx bad')\n"
+	    "o = urllib.request.build_opener(urllib.request.ProxyHandler("
+	    "{'http': 'http://[%s]:3128'}))\n"
+	    "print(o.open('http://up.test/py6', timeout=10).read().decode())\"",
+	    P.runner6);
 	char want[128];
 	snprintf(want, sizeof(want), "aaaa %s", P.runner6);
 	ck_assert_msg(r == 0 && strstr(out, want) && strstr(out, "nx bad") &&
-			      strstr(out, "U1 path=/py6"),
+			  strstr(out, "U1 path=/py6"),
 		      "%s", out);
 	/* IPv6 upstream addresses: special ranges and the host's own are denied
 	 * even under default allow; another address is allowed (and unreachable) */
-	SH(out, "for u in 'http://[fd00::1]/' 'http://[::ffff:127.0.0.2]:%u/' 'http://[::ffff:10.1.2.3]/' "
-		"'http://[fe80::1]/' 'http://[" HOST_ADDR6 "]:%u/'; do "
-		"curl -sS -o /dev/null -w \"$u %%{http_code}\\n\" -x http://[%s]:3128 \"$u\"; done",
+	SH(out,
+	   "for u in 'http://[fd00::1]/' 'http://[::ffff:127.0.0.2]:%u/' "
+	   "'http://[::ffff:10.1.2.3]/' "
+	   "'http://[fe80::1]/' 'http://[" HOST_ADDR6 "]:%u/'; do "
+	   "curl -sS -o /dev/null -w \"$u %%{http_code}\\n\" -x http://[%s]:3128 \"$u\"; done",
 	   P.http.port, P.hostsvc[0].port, P.runner6);
 	ck_assert_msg(!strstr(out, " 200") && !strstr(out, " 502") && !strstr(out, " 000"), "%s",
 		      out);
@@ -972,17 +994,20 @@ START_TEST(test_pod_ipv6_reaches_the_proxy_and_nothing_else)
 	e = evlog_wait(P.px, &P.log, PROXY_SRC_PROXY, HOST_ADDR6, 3000);
 	ck_assert_msg(e && strstr(e->reason, "address of the runner's host"), "%s",
 		      e ? e->reason : "no event");
-	SH(out, "curl -sS -o /dev/null -w '%%{http_code}' -x http://[%s]:3128 http://[2001:db8::99]/",
+	SH(out,
+	   "curl -sS -o /dev/null -w '%%{http_code}' -x http://[%s]:3128 http://[2001:db8::99]/",
 	   P.runner6);
 	ck_assert_msg(strstr(out, "502"), "%s", out);
 	/* nothing else answers over IPv6: no route, and other ports of the runner end refused */
-	r = SH(out, "/usr/bin/python3 -c \"import socket, time\n"
-		    "for host, port in (('2001:db8::99', 80), ('%s', 22), ('" HOST_ADDR6 "', %u)):\n"
-		    "  t = time.monotonic()\n"
-		    "  try:\n    socket.create_connection((host, port), timeout=5); print('OPEN', host)\n"
-		    "  except OSError as e:\n"
-		    "    print('refused' if time.monotonic() - t < 1 else 'SLOW', host, e.errno)\"",
-	       P.runner6, P.hostsvc[0].port);
+	r = SH(
+	    out,
+	    "/usr/bin/python3 -c \"import socket, time\n"
+	    "for host, port in (('2001:db8::99', 80), ('%s', 22), ('" HOST_ADDR6 "', %u)):\n"
+	    "  t = time.monotonic()\n"
+	    "  try:\n    socket.create_connection((host, port), timeout=5); print('OPEN', host)\n"
+	    "  except OSError as e:\n"
+	    "    print('refused' if time.monotonic() - t < 1 else 'SLOW', host, e.errno)\"",
+	    P.runner6, P.hostsvc[0].port);
 	ck_assert_msg(r == 0 && !strstr(out, "OPEN") && !strstr(out, "SLOW"), "%s", out);
 	pod_world_stop();
 }
@@ -1001,7 +1026,8 @@ static int v6_clash_child(void)
 	struct evlog log = { 0 };
 	struct proxy_config cfg = { .proxy_port = PROXY_PORT_EPHEMERAL,
 				    .disable = PROXY_NO_HTTP | PROXY_NO_TLS | PROXY_NO_DNS,
-				    .on_event = evlog_cb, .user = &log };
+				    .on_event = evlog_cb,
+				    .user = &log };
 	int one = 1, fd, ok = 0;
 	FILE *f;
 	proxy_t *px;

@@ -83,15 +83,17 @@ START_TEST(test_head_rejects_content_length_with_transfer_encoding)
 {
 	struct proxy_head h;
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nContent-Length: 3\r\n"
-			      "Transfer-Encoding: chunked\r\n\r\n", &h), -EPROTO);
+			      "Transfer-Encoding: chunked\r\n\r\n",
+			      &h),
+			 -EPROTO);
 }
 END_TEST
 
 START_TEST(test_head_rejects_duplicate_content_length)
 {
 	struct proxy_head h;
-	ck_assert_int_eq(head("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
-			      &h), -EPROTO);
+	ck_assert_int_eq(
+	    head("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", &h), -EPROTO);
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n", &h), -EBADMSG);
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n", &h), -EBADMSG);
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n", &h),
@@ -106,11 +108,16 @@ START_TEST(test_head_requires_chunked_as_last_transfer_coding)
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", &h),
 			 -EPROTO);
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
-			      "Transfer-Encoding: chunked\r\n\r\n", &h), -EPROTO);
-	ck_assert_int_gt(head("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", &h), 0);
+			      "Transfer-Encoding: chunked\r\n\r\n",
+			      &h),
+			 -EPROTO);
+	ck_assert_int_gt(head("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", &h),
+			 0);
 	ck_assert_int_eq(h.chunked, 1);
-	ck_assert_int_eq(head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &h), -EPROTO);
-	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", &h), -EPROTO);
+	ck_assert_int_eq(head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &h),
+			 -EPROTO);
+	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", &h),
+			 -EPROTO);
 	ck_assert_int_eq(head("POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n", &h), -EPROTO);
 }
 END_TEST
@@ -141,7 +148,8 @@ START_TEST(test_head_enforces_line_and_count_limits)
 	size_t cr = strlen(edge) - 4;
 	for (size_t n = cr - 1; n <= cr + 3; n++)
 		ck_assert_int_eq(proxy_parse_head(edge, n, 0, LIM_H, 128, &h), 0);
-	ck_assert_int_eq(proxy_parse_head(edge, strlen(edge), 0, LIM_H, 128, &h), (int)strlen(edge));
+	ck_assert_int_eq(proxy_parse_head(edge, strlen(edge), 0, LIM_H, 128, &h),
+			 (int)strlen(edge));
 	edge[cr] = 'b'; /* one more byte on that line is too long, however split */
 	ck_assert_int_eq(proxy_parse_head(edge, cr + 1, 0, LIM_H, 128, &h), -E2BIG);
 	ck_assert_int_eq(proxy_parse_head(edge, strlen(edge), 0, LIM_H, 128, &h), -E2BIG);
@@ -227,17 +235,18 @@ END_TEST
 START_TEST(test_chunked_rejects_bad_framing)
 {
 	const char *bad[] = {
-		"x\r\n",             /* no hex digits */
-		"5\r\nhelloXX",      /* data not followed by CRLF */
-		"5\nhello\r\n",      /* bare LF after the size */
-		"-1\r\n",            /* sign */
-		" 5\r\n",            /* leading space */
+		"x\r\n",                /* no hex digits */
+		"5\r\nhelloXX",         /* data not followed by CRLF */
+		"5\nhello\r\n",         /* bare LF after the size */
+		"-1\r\n",               /* sign */
+		" 5\r\n",               /* leading space */
 		"0\r\nNoColon\r\n\r\n", /* a trailer line that is not a field */
 		"0\r\nX : y\r\n\r\n",   /* space before a trailer's colon */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct proxy_chunked c = { 0 };
-		ck_assert_msg(proxy_chunked_feed(&c, bad[i], strlen(bad[i]), 256) < 0, "case %zu", i);
+		ck_assert_msg(proxy_chunked_feed(&c, bad[i], strlen(bad[i]), 256) < 0, "case %zu",
+			      i);
 	}
 	struct proxy_chunked c = { 0 };
 	ck_assert_int_eq(proxy_chunked_feed(&c, "1234567890abcdef1\r\n", 19, 256), -E2BIG);
@@ -258,9 +267,9 @@ static size_t make_hello(uint8_t *out, const char *sni, int split_at)
 	size_t n = 0;
 	body[n++] = 3, body[n++] = 3;
 	memset(body + n, 0x11, 32), n += 32;
-	body[n++] = 0;                    /* session id */
+	body[n++] = 0;                                                    /* session id */
 	body[n++] = 0, body[n++] = 2, body[n++] = 0x13, body[n++] = 0x01; /* suites */
-	body[n++] = 1, body[n++] = 0;     /* compression */
+	body[n++] = 1, body[n++] = 0;                                     /* compression */
 	size_t ext_len_at = n;
 	n += 2;
 	/* a dummy extension first (supported_versions) */

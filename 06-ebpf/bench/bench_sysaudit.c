@@ -83,8 +83,8 @@ static int wl_strace(void *arg)
 
 	snprintf(n1, sizeof(n1), "%ld", w->getppid);
 	snprintf(n2, sizeof(n2), "%ld", w->opens);
-	execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", self_exe, "--workload",
-	       n1, n2, (char *)NULL);
+	execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", self_exe, "--workload", n1, n2,
+	       (char *)NULL);
 	return 127;
 }
 
@@ -110,8 +110,18 @@ struct result {
 	int ok;
 };
 
-enum cfg { C_BARE, C_FLOOR_EXIT, C_FLOOR_BOTH, C_COUNTERS, C_DETAILED, C_HOST_TAX,
-	   C_OH_BARE, C_OH_REPORT, C_STRACE, C_COUNT };
+enum cfg {
+	C_BARE,
+	C_FLOOR_EXIT,
+	C_FLOOR_BOTH,
+	C_COUNTERS,
+	C_DETAILED,
+	C_HOST_TAX,
+	C_OH_BARE,
+	C_OH_REPORT,
+	C_STRACE,
+	C_COUNT
+};
 static const char *const cfg_names[C_COUNT] = { "bare",     "floor_exit", "floor_both",
 						"counters", "detailed",   "host_tax",
 						"oh_bare",  "oh_report",  "strace" };
@@ -164,9 +174,9 @@ static void prof_print(const sysaudit_t *a, const char *cfg)
 		if (lfd >= 0 && bpf_obj_get_info_by_fd(lfd, &li, &ll) == 0)
 			pfd = bpf_prog_get_fd_by_id(li.prog_id);
 		if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pi, &pl) == 0 && pi.run_cnt)
-			printf("profile %-9s %-10s runs %9llu  %7.0f ns/run  %8.1f ms\n", cfg, pi.name,
-			       (unsigned long long)pi.run_cnt, (double)pi.run_time_ns / pi.run_cnt,
-			       pi.run_time_ns / 1e6);
+			printf("profile %-9s %-10s runs %9llu  %7.0f ns/run  %8.1f ms\n", cfg,
+			       pi.name, (unsigned long long)pi.run_cnt,
+			       (double)pi.run_time_ns / pi.run_cnt, pi.run_time_ns / 1e6);
 		if (pfd >= 0)
 			close(pfd);
 		if (lfd >= 0)
@@ -178,9 +188,10 @@ static void prof_print(const sysaudit_t *a, const char *cfg)
 static double cpu_ms(const struct rusage *a, const struct rusage *b)
 {
 	return (b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec - a->ru_stime.tv_sec) *
-		       1e3 +
-	       (b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) /
-		       1e3;
+		   1e3 +
+	       (b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec -
+		a->ru_stime.tv_usec) /
+		   1e3;
 }
 
 /* One timed run of the workload under configuration @cfg. */
@@ -202,8 +213,10 @@ static struct result one_run(const struct workload *w, enum cfg cfg)
 		if (!(fl = floor_up(cfg == C_FLOOR_BOTH)))
 			goto cleanup;
 	if (cfg == C_COUNTERS || cfg == C_DETAILED || cfg == C_OH_REPORT)
-		if (!(a = audit_up(cfg == C_COUNTERS ? SYSAUDIT_COUNTERS
-				   : cfg == C_DETAILED ? SYSAUDIT_DETAILED : SYSAUDIT_FSREPORT, c.pid)))
+		if (!(a = audit_up(cfg == C_COUNTERS   ? SYSAUDIT_COUNTERS
+				   : cfg == C_DETAILED ? SYSAUDIT_DETAILED
+						       : SYSAUDIT_FSREPORT,
+				   c.pid)))
 			goto cleanup;
 	if (cfg == C_HOST_TAX) { /* another pod, held at its gate, is the one audited */
 		if (ns_child_start(&idle, 0, wl_inprocess, (void *)w))
@@ -229,9 +242,11 @@ static struct result one_run(const struct workload *w, enum cfg cfg)
 		if (profiling) {
 			getrusage(RUSAGE_SELF, &ru1);
 			prof_print(a, cfg_names[cfg]);
-			printf("profile %-9s reader     %8ld records %7.0f ns/record %6.1f ms cpu\n",
-			       cfg_names[cfg], r.events,
-			       r.events ? cpu_ms(&ru0, &ru1) * 1e6 / r.events : 0.0, cpu_ms(&ru0, &ru1));
+			printf(
+			    "profile %-9s reader     %8ld records %7.0f ns/record %6.1f ms cpu\n",
+			    cfg_names[cfg], r.events,
+			    r.events ? cpu_ms(&ru0, &ru1) * 1e6 / r.events : 0.0,
+			    cpu_ms(&ru0, &ru1));
 		}
 	}
 	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
@@ -250,7 +265,6 @@ static long env_long(const char *name, long def)
 
 	return v && *v ? strtol(v, NULL, 10) : def;
 }
-
 
 static int cmp_double(const void *x, const void *y)
 {

@@ -56,8 +56,9 @@ typedef struct sysaudit sysaudit_t;
 /** What the kernel side collects. */
 enum sysaudit_mode {
 	SYSAUDIT_COUNTERS = 0, /**< per-syscall counts in a map; no per-event traffic */
-	SYSAUDIT_DETAILED = 1, /**< counts + events for exec, open, connect, PROT_EXEC maps, fork, exit */
-	SYSAUDIT_ALL = 2,      /**< DETAILED + one SYSAUDIT_EV_SYSCALL event for every other syscall */
+	SYSAUDIT_DETAILED =
+	    1, /**< counts + events for exec, open, connect, PROT_EXEC maps, fork, exit */
+	SYSAUDIT_ALL = 2, /**< DETAILED + one SYSAUDIT_EV_SYSCALL event for every other syscall */
 	/**
 	 * counts + only the file accesses worth telling by default: opens and
 	 * file changes refused by the kernel (EACCES, EPERM, EROFS, ENOENT) and
@@ -89,58 +90,72 @@ struct sysaudit_opts {
 /** Why the last call failed (sysaudit_last_error_kind()). */
 enum sysaudit_errkind {
 	SYSAUDIT_OK = 0,
-	SYSAUDIT_E_NOT_ROOT,   /**< effective uid is not 0 */
-	SYSAUDIT_E_NO_CAP,     /**< root, but CAP_BPF/CAP_PERFMON (or CAP_SYS_ADMIN) missing */
-	SYSAUDIT_E_NO_BTF,     /**< kernel BTF (/sys/kernel/btf/vmlinux) missing or unreadable */
-	SYSAUDIT_E_VERIFIER,   /**< the BPF verifier rejected a program (log kept in the message) */
-	SYSAUDIT_E_TARGET,     /**< target pid missing or its pid namespace unreadable */
-	SYSAUDIT_E_ATTACH,     /**< attaching to a tracepoint failed */
-	SYSAUDIT_E_STATE,      /**< call out of order (attach before open, open twice, ...) */
-	SYSAUDIT_E_OTHER,      /**< anything else (ENOMEM, a libbpf error); see the message */
+	SYSAUDIT_E_NOT_ROOT, /**< effective uid is not 0 */
+	SYSAUDIT_E_NO_CAP,   /**< root, but CAP_BPF/CAP_PERFMON (or CAP_SYS_ADMIN) missing */
+	SYSAUDIT_E_NO_BTF,   /**< kernel BTF (/sys/kernel/btf/vmlinux) missing or unreadable */
+	SYSAUDIT_E_VERIFIER, /**< the BPF verifier rejected a program (log kept in the message) */
+	SYSAUDIT_E_TARGET,   /**< target pid missing or its pid namespace unreadable */
+	SYSAUDIT_E_ATTACH,   /**< attaching to a tracepoint failed */
+	SYSAUDIT_E_STATE,    /**< call out of order (attach before open, open twice, ...) */
+	SYSAUDIT_E_OTHER,    /**< anything else (ENOMEM, a libbpf error); see the message */
 };
 
 /** Kinds of events delivered by sysaudit_consume(). */
 enum sysaudit_kind {
-	SYSAUDIT_EV_EXEC = 1,      /**< execve/execveat: path, argv (first args), ret */
-	SYSAUDIT_EV_OPEN,          /**< openat/openat2/open/creat: path, flags, mode, ret (fd or -errno) */
-	SYSAUDIT_EV_CONNECT,       /**< connect: family, address, port (or unix path), ret */
-	SYSAUDIT_EV_MMAP_EXEC,     /**< mmap with PROT_EXEC: file (path inside its filesystem, "" if anonymous), prot, flags, ret */
+	SYSAUDIT_EV_EXEC = 1, /**< execve/execveat: path, argv (first args), ret */
+	SYSAUDIT_EV_OPEN, /**< openat/openat2/open/creat: path, flags, mode, ret (fd or -errno) */
+	SYSAUDIT_EV_CONNECT, /**< connect: family, address, port (or unix path), ret */
+	SYSAUDIT_EV_MMAP_EXEC, /**< mmap with PROT_EXEC: file (path inside its filesystem, "" if anonymous), prot, flags, ret */
 	SYSAUDIT_EV_MPROTECT_EXEC, /**< mprotect with PROT_EXEC: file of the mapping (as for mmap), ret */
 	SYSAUDIT_EV_FORK,          /**< a new process (not thread) in the pod: child_pid */
 	SYSAUDIT_EV_EXIT,          /**< a process (thread group leader) ended: exit_status */
-	SYSAUDIT_EV_SYSCALL,       /**< a 32-bit call, a sensitive or refused (EPERM/ENOSYS) call; SYSAUDIT_ALL: every other call */
-	SYSAUDIT_EV_NET,           /**< sendto/sendmsg/sendmmsg with an address, bind, listen, accept: address as for connect */
-	SYSAUDIT_EV_FSCHANGE,      /**< unlink, rmdir, mkdir, rename, link, symlink, chmod, chown, truncate (and the *at, f* forms) */
-	SYSAUDIT_EV_LOST,          /**< not a syscall: records were lost since the last notice (lost[]); at most one a second */
+	SYSAUDIT_EV_SYSCALL, /**< a 32-bit call, a sensitive or refused (EPERM/ENOSYS) call; SYSAUDIT_ALL: every other call */
+	SYSAUDIT_EV_NET, /**< sendto/sendmsg/sendmmsg with an address, bind, listen, accept: address as for connect */
+	SYSAUDIT_EV_FSCHANGE, /**< unlink, rmdir, mkdir, rename, link, symlink, chmod, chown, truncate (and the *at, f* forms) */
+	SYSAUDIT_EV_LOST, /**< not a syscall: records were lost since the last notice (lost[]); at most one a second */
 };
 
 /** Bounds of the strings carried by events (bytes, including the NUL): a path. */
-#define SYSAUDIT_PATH_MAX 512     /**< a path: 255 bytes from the kernel, joined with cwd or dirfd */
-#define SYSAUDIT_ARGV_MAX 64      /**< exec: at most this many argv entries are delivered */
-#define SYSAUDIT_ARGS_BYTES 4096  /**< exec: argument bytes captured in all (a cut argument is marked) */
-#define SYSAUDIT_ARG_LEN 256      /**< exec that failed: each of its first 16 arguments, cut to this */
-#define SYSAUDIT_COMM_LEN 16      /**< the task's comm (the kernel's TASK_COMM_LEN) */
+/** a path: 255 bytes from the kernel, joined with cwd or dirfd */
+#define SYSAUDIT_PATH_MAX 512
+#define SYSAUDIT_ARGV_MAX 64 /**< exec: at most this many argv entries are delivered */
+/** exec: argument bytes captured in all (a cut argument is marked) */
+#define SYSAUDIT_ARGS_BYTES 4096
+/** exec that failed: each of its first 16 arguments, cut to this */
+#define SYSAUDIT_ARG_LEN 256
+#define SYSAUDIT_COMM_LEN 16 /**< the task's comm (the kernel's TASK_COMM_LEN) */
 /** A buffer this large always holds one formatted line (every string escaped 6x). */
 #define SYSAUDIT_LINE_MAX 65536
 
 /** Event flags (sysaudit_event.eflags). */
-#define SYSAUDIT_F_PATH_TRUNC 0x1  /**< path was longer than SYSAUDIT_PATH_MAX - 1 */
-#define SYSAUDIT_F_ARGV_TRUNC 0x2  /**< more args than captured, or an arg was truncated */
-#define SYSAUDIT_F_COMPAT 0x4      /**< a 32-bit (int 0x80 / compat) syscall: nr is i386 numbering */
-#define SYSAUDIT_F_WRITE 0x8       /**< open: flags ask for write access (O_WRONLY/O_RDWR/O_CREAT/O_TRUNC) */
-#define SYSAUDIT_F_FILE_BASENAME 0x10 /**< mmap/mprotect: the path walk failed; path holds only the file's name */
-#define SYSAUDIT_F_UNREADABLE 0x100 /**< a string/sockaddr argument could not be read from pod memory */
-#define SYSAUDIT_F_FROM_KERNEL 0x200 /**< exec: path and argv are what the kernel used (new image) */
-#define SYSAUDIT_F_RESOLVED 0x400  /**< path is the file the kernel resolved (new fd, fd, mapping, exec'd file) */
-#define SYSAUDIT_F_JOINED 0x800    /**< path is raw joined to the dirfd's or the cwd's path, lexically normalised */
-#define SYSAUDIT_F_MEMFD 0x1000    /**< exec/mmap: the file is a memfd */
-#define SYSAUDIT_F_ANON 0x2000     /**< exec/mmap: the file has no name in any directory (memfd, deleted) */
-#define SYSAUDIT_F_IMAGE32 0x4000  /**< exec: the new image is a 32-bit program */
+#define SYSAUDIT_F_PATH_TRUNC 0x1 /**< path was longer than SYSAUDIT_PATH_MAX - 1 */
+#define SYSAUDIT_F_ARGV_TRUNC 0x2 /**< more args than captured, or an arg was truncated */
+/** a 32-bit (int 0x80 / compat) syscall: nr is i386 numbering */
+#define SYSAUDIT_F_COMPAT 0x4
+/** open: flags ask for write access (O_WRONLY/O_RDWR/O_CREAT/O_TRUNC) */
+#define SYSAUDIT_F_WRITE 0x8
+/** mmap/mprotect: the path walk failed; path holds only the file's name */
+#define SYSAUDIT_F_FILE_BASENAME 0x10
+/** a string/sockaddr argument could not be read from pod memory */
+#define SYSAUDIT_F_UNREADABLE 0x100
+/** exec: path and argv are what the kernel used (new image) */
+#define SYSAUDIT_F_FROM_KERNEL 0x200
+/** path is the file the kernel resolved (new fd, fd, mapping, exec'd file) */
+#define SYSAUDIT_F_RESOLVED 0x400
+/** path is raw joined to the dirfd's or the cwd's path, lexically normalised */
+#define SYSAUDIT_F_JOINED 0x800
+#define SYSAUDIT_F_MEMFD 0x1000 /**< exec/mmap: the file is a memfd */
+/** exec/mmap: the file has no name in any directory (memfd, deleted) */
+#define SYSAUDIT_F_ANON 0x2000
+#define SYSAUDIT_F_IMAGE32 0x4000     /**< exec: the new image is a 32-bit program */
 #define SYSAUDIT_F_INTERRUPTED 0x8000 /**< the call was ended by a signal (ret is -EINTR) */
-#define SYSAUDIT_F_WATCHED 0x10000 /**< the file (or a directory above it) is watched: watch_tag says which */
+/** the file (or a directory above it) is watched: watch_tag says which */
+#define SYSAUDIT_F_WATCHED 0x10000
 #define SYSAUDIT_F_CWD_TRUNC 0x20000 /**< cwd could not be walked completely */
-#define SYSAUDIT_F_OUTSIDE_ROOT 0x40000 /**< the file is outside the task's root (path is relative to a mount) */
-#define SYSAUDIT_F_RACED 0x80000   /**< a rename moved a directory while the kernel side walked the path: the walk was dropped */
+/** the file is outside the task's root (path is relative to a mount) */
+#define SYSAUDIT_F_OUTSIDE_ROOT 0x40000
+/** a rename moved a directory while the kernel side walked the path: the walk was dropped */
+#define SYSAUDIT_F_RACED 0x80000
 
 /** Kinds of loss (sysaudit_event.lost[], sysaudit_lost_kinds()). */
 enum sysaudit_lost_kind {
@@ -171,16 +186,19 @@ struct sysaudit_event {
 	uint32_t tid;            /**< thread id as seen inside the pod */
 	uint32_t host_pid;       /**< process id in the runner's view */
 	char comm[SYSAUDIT_COMM_LEN]; /**< task command name (pod-controlled) */
-	int nr;                  /**< syscall number (x86-64; i386 with SYSAUDIT_F_COMPAT), -1 for fork/exit */
-	const char *syscall;     /**< syscall name ("openat"), or "fork"/"exit"; never NULL */
-	int64_t ret;             /**< syscall result: value or -errno */
-	uint64_t args[6];        /**< raw syscall arguments */
-	uint64_t exec_id;        /**< the process image (new on fork and exec), unique in the pod, from 1 */
-	uint64_t parent_exec_id; /**< the image it came from: the forking process's, or the one exec replaced */
-	uint32_t uid;            /**< real uid (initial user namespace) */
-	uint32_t euid;           /**< effective uid */
-	uint32_t restarts;       /**< times the call was interrupted and restarted (folded into this event) */
-	uint32_t watch_tag;      /**< SYSAUDIT_F_WATCHED: the tag given to sysaudit_watch() */
+	int nr; /**< syscall number (x86-64; i386 with SYSAUDIT_F_COMPAT), -1 for fork/exit */
+	const char *syscall; /**< syscall name ("openat"), or "fork"/"exit"; never NULL */
+	int64_t ret;         /**< syscall result: value or -errno */
+	uint64_t args[6];    /**< raw syscall arguments */
+	uint64_t
+	    exec_id; /**< the process image (new on fork and exec), unique in the pod, from 1 */
+	uint64_t
+	    parent_exec_id; /**< the image it came from: the forking process's, or the one exec replaced */
+	uint32_t uid;  /**< real uid (initial user namespace) */
+	uint32_t euid; /**< effective uid */
+	uint32_t
+	    restarts; /**< times the call was interrupted and restarted (folded into this event) */
+	uint32_t watch_tag;          /**< SYSAUDIT_F_WATCHED: the tag given to sysaudit_watch() */
 	char cwd[SYSAUDIT_PATH_MAX]; /**< the task's working directory, as the task sees it */
 	/**
 	 * exec: the file executed (the interpreter for a #! script); open and
@@ -190,7 +208,8 @@ struct sysaudit_event {
 	 * path; mapped file (as the pod sees it); "" if none
 	 */
 	char path[SYSAUDIT_PATH_MAX];
-	char raw[SYSAUDIT_PATH_MAX];  /**< the path argument as passed (exec: the name asked for; symlink: the target) */
+	char raw
+	    [SYSAUDIT_PATH_MAX]; /**< the path argument as passed (exec: the name asked for; symlink: the target) */
 	char raw2[SYSAUDIT_PATH_MAX]; /**< rename/link/symlink: the second path as passed */
 	/**
 	 * rename, renameat, renameat2, link, linkat: the second path joined to
@@ -199,20 +218,21 @@ struct sysaudit_event {
 	 * cwd could not be walked, or the result is too long)
 	 */
 	char path2[SYSAUDIT_PATH_MAX];
-	int64_t flags;           /**< open flags / mmap flags */
-	uint32_t mode;           /**< open mode */
-	uint32_t prot;           /**< mmap/mprotect prot */
-	int argc;                /**< exec: captured argv entries (<= SYSAUDIT_ARGV_MAX) */
+	int64_t flags; /**< open flags / mmap flags */
+	uint32_t mode; /**< open mode */
+	uint32_t prot; /**< mmap/mprotect prot */
+	int argc;      /**< exec: captured argv entries (<= SYSAUDIT_ARGV_MAX) */
 	const char *argv[SYSAUDIT_ARGV_MAX]; /**< exec: captured argv entries */
-	uint64_t argv_cut;       /**< exec: bit i = argv[i] was cut (bound reached) */
-	uint32_t argc_total;     /**< exec: arguments the program really got (may exceed argc) */
-	int family;              /**< connect: AF_INET, AF_INET6, AF_UNIX, or other value */
-	uint16_t port;           /**< connect: port (host order) for AF_INET/AF_INET6 */
-	char addr[48];           /**< connect: numeric address text ("127.0.0.1", "::1") */
-	uint32_t child_pid;      /**< fork: the new process, pod view */
-	int exit_status;         /**< exit: raw wait status (exit code << 8 | signal) */
-	uint64_t child_exec_id;  /**< fork: the new process's exec_id */
-	uint64_t lost[SYSAUDIT_LOST_KINDS]; /**< SYSAUDIT_EV_LOST: records lost by kind since the last notice */
+	uint64_t argv_cut;                   /**< exec: bit i = argv[i] was cut (bound reached) */
+	uint32_t argc_total;    /**< exec: arguments the program really got (may exceed argc) */
+	int family;             /**< connect: AF_INET, AF_INET6, AF_UNIX, or other value */
+	uint16_t port;          /**< connect: port (host order) for AF_INET/AF_INET6 */
+	char addr[48];          /**< connect: numeric address text ("127.0.0.1", "::1") */
+	uint32_t child_pid;     /**< fork: the new process, pod view */
+	int exit_status;        /**< exit: raw wait status (exit code << 8 | signal) */
+	uint64_t child_exec_id; /**< fork: the new process's exec_id */
+	uint64_t lost
+	    [SYSAUDIT_LOST_KINDS]; /**< SYSAUDIT_EV_LOST: records lost by kind since the last notice */
 };
 
 /** Decisions a classifier can give an event (docs/audit-events.md `action`). */
@@ -344,7 +364,7 @@ int sysaudit_watch(sysaudit_t *a, const char *path, uint32_t tag);
 
 /** One syscall's count (sysaudit_counts()). */
 struct sysaudit_count {
-	int nr;           /**< syscall number; SYSAUDIT_NR_COMPAT for all 32-bit syscalls together */
+	int nr; /**< syscall number; SYSAUDIT_NR_COMPAT for all 32-bit syscalls together */
 	const char *name; /**< its name, "compat32" or "nr_<N>" if unknown */
 	uint64_t count;   /**< times the pod entered it */
 };

@@ -62,7 +62,7 @@ static const char *syscall_name(const struct probe_hdr *h)
 	if (h->kind == PROBE_EXIT)
 		return "exit";
 	n = (h->eflags & PROBE_F_COMPAT) ? sysaudit_syscall_name32(h->nr)
-					  : sysaudit_syscall_name(h->nr);
+					 : sysaudit_syscall_name(h->nr);
 	return n ? n : "unknown";
 }
 
@@ -221,7 +221,8 @@ static void second_path(const struct probe_path *r, struct sysaudit_event *ev, c
 		base[0] = '\0';
 	} else if (r->fl2 & PROBE_F_DIRBASE) {
 		ev->eflags |= r->fl2 & PROBE_F_RACED;
-		if (r->fl2 & (PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT | PROBE_F_ANON) || !r->base2[0])
+		if (r->fl2 & (PROBE_F_UNREADABLE | PROBE_F_OUTSIDE_ROOT | PROBE_F_ANON) ||
+		    !r->base2[0])
 			return;
 		if (r->fl2 & PROBE_F_PATH_TRUNC)
 			ev->eflags |= SYSAUDIT_F_PATH_TRUNC;
@@ -255,8 +256,8 @@ static void decode_path(const struct probe_path *r, size_t size, struct sysaudit
 		if (ev->path[0])
 			ev->eflags |= SYSAUDIT_F_JOINED;
 	} else {
-		event_path(ev, r->path, ev->raw, r->h.eflags, ev->kind == SYSAUDIT_EV_OPEN ||
-			   ev->kind == SYSAUDIT_EV_FSCHANGE);
+		event_path(ev, r->path, ev->raw, r->h.eflags,
+			   ev->kind == SYSAUDIT_EV_OPEN || ev->kind == SYSAUDIT_EV_FSCHANGE);
 		if (ev->kind == SYSAUDIT_EV_FSCHANGE && size == sizeof(*r))
 			second_path(r, ev, ev->path2, sizeof(ev->path2));
 	}
@@ -328,7 +329,8 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 	    (size != record_size(h.kind) &&
 	     !(size > PROBE_PATH_RAW && size <= PROBE_PATH_SHORT &&
 	       (h.kind == PROBE_OPEN || h.kind == PROBE_MMAP || h.kind == PROBE_MPROTECT)) &&
-	     !(size >= PROBE_EXEC_ARGS && size < sizeof(struct probe_exec) && h.kind == PROBE_EXEC)))
+	     !(size >= PROBE_EXEC_ARGS && size < sizeof(struct probe_exec) &&
+	       h.kind == PROBE_EXEC)))
 		return -EBADMSG;
 	/* 2. common head, then the kind's own fields */
 	memset(ev, 0, sizeof(*ev));
@@ -361,26 +363,31 @@ int sysaudit_decode(const void *data, size_t size, int64_t mono_to_real_ns,
 }
 
 /* The decoded kinds and flags are the raw ones: keep the two headers in step. */
-_Static_assert((int)PROBE_EXEC == (int)SYSAUDIT_EV_EXEC && (int)PROBE_OPEN == (int)SYSAUDIT_EV_OPEN &&
-		       (int)PROBE_CONNECT == (int)SYSAUDIT_EV_CONNECT && (int)PROBE_MMAP == (int)SYSAUDIT_EV_MMAP_EXEC &&
-		       (int)PROBE_MPROTECT == (int)SYSAUDIT_EV_MPROTECT_EXEC && (int)PROBE_FORK == (int)SYSAUDIT_EV_FORK &&
-		       (int)PROBE_EXIT == (int)SYSAUDIT_EV_EXIT && (int)PROBE_SYSCALL == (int)SYSAUDIT_EV_SYSCALL &&
-		       (int)PROBE_NET == (int)SYSAUDIT_EV_NET && (int)PROBE_FSCHANGE == (int)SYSAUDIT_EV_FSCHANGE &&
-		       (int)PROBE_KIND_MAX == (int)SYSAUDIT_EV_LOST,
+_Static_assert((int)PROBE_EXEC == (int)SYSAUDIT_EV_EXEC &&
+		   (int)PROBE_OPEN == (int)SYSAUDIT_EV_OPEN &&
+		   (int)PROBE_CONNECT == (int)SYSAUDIT_EV_CONNECT &&
+		   (int)PROBE_MMAP == (int)SYSAUDIT_EV_MMAP_EXEC &&
+		   (int)PROBE_MPROTECT == (int)SYSAUDIT_EV_MPROTECT_EXEC &&
+		   (int)PROBE_FORK == (int)SYSAUDIT_EV_FORK &&
+		   (int)PROBE_EXIT == (int)SYSAUDIT_EV_EXIT &&
+		   (int)PROBE_SYSCALL == (int)SYSAUDIT_EV_SYSCALL &&
+		   (int)PROBE_NET == (int)SYSAUDIT_EV_NET &&
+		   (int)PROBE_FSCHANGE == (int)SYSAUDIT_EV_FSCHANGE &&
+		   (int)PROBE_KIND_MAX == (int)SYSAUDIT_EV_LOST,
 	       "probe_kind and sysaudit_kind differ");
-_Static_assert(PROBE_F_PATH_TRUNC == SYSAUDIT_F_PATH_TRUNC &&
-		       PROBE_F_ARGV_TRUNC == SYSAUDIT_F_ARGV_TRUNC &&
-		       PROBE_F_COMPAT == SYSAUDIT_F_COMPAT && PROBE_F_BASENAME == SYSAUDIT_F_FILE_BASENAME &&
-		       PROBE_F_UNREADABLE == SYSAUDIT_F_UNREADABLE && PROBE_F_FROM_KERNEL == SYSAUDIT_F_FROM_KERNEL &&
-		       PROBE_F_RESOLVED == SYSAUDIT_F_RESOLVED && PROBE_F_MEMFD == SYSAUDIT_F_MEMFD &&
-		       PROBE_F_ANON == SYSAUDIT_F_ANON && PROBE_F_IMAGE32 == SYSAUDIT_F_IMAGE32 &&
-		       PROBE_F_INTERRUPTED == SYSAUDIT_F_INTERRUPTED && PROBE_F_WATCHED == SYSAUDIT_F_WATCHED &&
-		       PROBE_F_CWD_TRUNC == SYSAUDIT_F_CWD_TRUNC && PROBE_F_OUTSIDE_ROOT == SYSAUDIT_F_OUTSIDE_ROOT &&
-		       PROBE_F_RACED == SYSAUDIT_F_RACED,
-	       "probe and sysaudit flags differ");
+_Static_assert(
+    PROBE_F_PATH_TRUNC == SYSAUDIT_F_PATH_TRUNC && PROBE_F_ARGV_TRUNC == SYSAUDIT_F_ARGV_TRUNC &&
+	PROBE_F_COMPAT == SYSAUDIT_F_COMPAT && PROBE_F_BASENAME == SYSAUDIT_F_FILE_BASENAME &&
+	PROBE_F_UNREADABLE == SYSAUDIT_F_UNREADABLE &&
+	PROBE_F_FROM_KERNEL == SYSAUDIT_F_FROM_KERNEL && PROBE_F_RESOLVED == SYSAUDIT_F_RESOLVED &&
+	PROBE_F_MEMFD == SYSAUDIT_F_MEMFD && PROBE_F_ANON == SYSAUDIT_F_ANON &&
+	PROBE_F_IMAGE32 == SYSAUDIT_F_IMAGE32 && PROBE_F_INTERRUPTED == SYSAUDIT_F_INTERRUPTED &&
+	PROBE_F_WATCHED == SYSAUDIT_F_WATCHED && PROBE_F_CWD_TRUNC == SYSAUDIT_F_CWD_TRUNC &&
+	PROBE_F_OUTSIDE_ROOT == SYSAUDIT_F_OUTSIDE_ROOT && PROBE_F_RACED == SYSAUDIT_F_RACED,
+    "probe and sysaudit flags differ");
 _Static_assert(PROBE_PATH_MAX <= SYSAUDIT_PATH_MAX && PROBE_ARGS_BYTES == SYSAUDIT_ARGS_BYTES &&
-		       PROBE_SLOT == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN &&
-		       PROBE_LOST_SLOTS >= (int)SYSAUDIT_LOST_KINDS - 1,
+		   PROBE_SLOT == SYSAUDIT_ARG_LEN && PROBE_COMM_LEN == SYSAUDIT_COMM_LEN &&
+		   PROBE_LOST_SLOTS >= (int)SYSAUDIT_LOST_KINDS - 1,
 	       "probe and sysaudit bounds differ");
 _Static_assert(PROBE_SLOT_COMPAT == SYSAUDIT_NR_COMPAT && PROBE_SLOT_OTHER == SYSAUDIT_NR_OTHER,
 	       "count slots differ");

@@ -168,7 +168,8 @@ int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len)
 	case SYSAUDIT_EV_OPEN:
 	case SYSAUDIT_EV_FSCHANGE:
 		/* the resolved path; the raw argument when nothing better is known */
-		n = snprintf(buf, len, "%.*s", (int)sizeof(ev->path), ev->path[0] ? ev->path : ev->raw);
+		n = snprintf(buf, len, "%.*s", (int)sizeof(ev->path),
+			     ev->path[0] ? ev->path : ev->raw);
 		break;
 	case SYSAUDIT_EV_LOST:
 		n = snprintf(buf, len, "lost");
@@ -181,9 +182,11 @@ int sysaudit_event_what(const struct sysaudit_event *ev, char *buf, size_t len)
 		/* fall through */
 	case SYSAUDIT_EV_CONNECT:
 		if (ev->family == AF_INET)
-			n = snprintf(buf, len, "%.*s:%u", (int)sizeof(ev->addr), ev->addr, ev->port);
+			n = snprintf(buf, len, "%.*s:%u", (int)sizeof(ev->addr), ev->addr,
+				     ev->port);
 		else if (ev->family == AF_INET6)
-			n = snprintf(buf, len, "[%.*s]:%u", (int)sizeof(ev->addr), ev->addr, ev->port);
+			n = snprintf(buf, len, "[%.*s]:%u", (int)sizeof(ev->addr), ev->addr,
+				     ev->port);
 		else if (ev->family == AF_UNIX)
 			n = snprintf(buf, len, "unix:%.*s", (int)sizeof(ev->path), ev->path);
 		else
@@ -278,7 +281,7 @@ static void fields_kind(struct out *o, const struct sysaudit_event *ev)
 			kv_str(o, "path2", ev->path2, sizeof(ev->path2));
 		puts_(o, (ev->eflags & SYSAUDIT_F_RESOLVED) ? ",\"resolved\":\"kernel\""
 			 : (ev->eflags & SYSAUDIT_F_JOINED) ? ",\"resolved\":\"joined\""
-							     : ",\"resolved\":\"none\"");
+							    : ",\"resolved\":\"none\"");
 		if (ev->eflags & SYSAUDIT_F_WATCHED)
 			putf(o, ",\"watch\":%u", ev->watch_tag);
 		break;
@@ -309,8 +312,9 @@ static void fields_kind(struct out *o, const struct sysaudit_event *ev)
 			putf(o, ",\"exit\":%d", WEXITSTATUS(ev->exit_status));
 		break;
 	case SYSAUDIT_EV_SYSCALL:
-		putf(o, ",\"nr\":%d,\"args\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64
-			"\",\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"]",
+		putf(o,
+		     ",\"nr\":%d,\"args\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64
+		     "\",\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"]",
 		     ev->nr, ev->args[0], ev->args[1], ev->args[2], ev->args[3], ev->args[4],
 		     ev->args[5]);
 		break;

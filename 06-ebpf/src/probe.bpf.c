@@ -79,7 +79,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 const volatile __u32 target_ns_ino = 0; /* inode of the pod's pid namespace */
 const volatile __u32 target_level = 0;  /* its depth (0 = initial namespace) */
 const volatile __u32 mode = PROBE_MODE_COUNTERS;
-const volatile __u64 wake_bytes = 1 << 18;      /* wake the reader at this much data */
+const volatile __u64 wake_bytes = 1 << 18;       /* wake the reader at this much data */
 const volatile __u64 wake_interval_ns = 5000000; /* ... or when it was not woken for this long */
 
 /* When the reader was last woken (any CPU; a racy update only costs an extra
@@ -142,18 +142,18 @@ union probe_any {
  * rather than on the 512-byte BPF stack.
  */
 struct task_state {
-	__u64 exec_id;        /* the process image this task runs */
+	__u64 exec_id; /* the process image this task runs */
 	__u64 parent_exec_id;
-	__u64 cwd_dentry;     /* cwd cache: valid while fs->pwd is this pair, */
+	__u64 cwd_dentry; /* cwd cache: valid while fs->pwd is this pair, */
 	__u64 cwd_mnt;
-	__u64 cwd_root;       /* fs->root.dentry is this one */
-	__u64 cwd_gen;        /* and path_gen has not moved */
+	__u64 cwd_root; /* fs->root.dentry is this one */
+	__u64 cwd_gen;  /* and path_gen has not moved */
 	__u32 cwd_flags;
-	__u32 exec_seen;      /* sched_process_exec filled rec.e: sys_exit sends it */
-	__s32 exec_nr;        /* the syscall that exec'd (execve or execveat) */
-	__u32 held;           /* rec holds a call that exited with -ERESTART* */
-	__u32 restarts;       /* how many times it did */
-	__u32 raw_len;        /* open/mapping records: bytes of rec.p.raw sent, NUL included */
+	__u32 exec_seen; /* sched_process_exec filled rec.e: sys_exit sends it */
+	__s32 exec_nr;   /* the syscall that exec'd (execve or execveat) */
+	__u32 held;      /* rec holds a call that exited with -ERESTART* */
+	__u32 restarts;  /* how many times it did */
+	__u32 raw_len;   /* open/mapping records: bytes of rec.p.raw sent, NUL included */
 	char cwd[PROBE_PATH_MAX];
 	char wbuf[PROBE_PATH_MAX * 2]; /* path walks assemble names right to left here */
 	union probe_any rec;
@@ -213,8 +213,8 @@ static __always_inline void count_syscall(long id, bool compat)
 
 static __always_inline struct task_state *state_of(struct task_struct *t, bool create)
 {
-	struct task_state *s = bpf_task_storage_get(&tstate, t, NULL,
-						    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	struct task_state *s =
+	    bpf_task_storage_get(&tstate, t, NULL, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 
 	if (!s && create)
 		count_lost(PROBE_LOST_STORAGE);
@@ -244,11 +244,11 @@ static __always_inline void ensure_exec_id(struct task_state *s)
 #define SC_MAP 4
 #define SC_FS 5
 #define SC_SENS 6
-#define D2(cls, dfd, path, fd, path2, flags, mode, dfd2)                                      \
-	((cls) | (dfd) << 4 | (path) << 8 | (fd) << 12 | (path2) << 16 | (flags) << 20 |         \
+#define D2(cls, dfd, path, fd, path2, flags, mode, dfd2)                                           \
+	((cls) | (dfd) << 4 | (path) << 8 | (fd) << 12 | (path2) << 16 | (flags) << 20 |           \
 	 (mode) << 24 | (__u32)(dfd2) << 28)
 #define D(cls, dfd, path, fd, path2, flags, mode) D2(cls, dfd, path, fd, path2, flags, mode, NA)
-#define D_CLASS(d) ((d) & 0xf)
+#define D_CLASS(d) ((d)&0xf)
 #define D_DFD(d) (((d) >> 4) & 0xf)
 #define D_PATH(d) (((d) >> 8) & 0xf)
 #define D_FD(d) (((d) >> 12) & 0xf)
@@ -439,8 +439,10 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 
 	if (!s)
 		return 0;
-	out = dst == W_CWD ? s->cwd : dst == W_EXEC ? s->rec.e.path
-	      : dst == W_BASE2 ? s->rec.p.base2 : s->rec.p.path;
+	out = dst == W_CWD     ? s->cwd
+	      : dst == W_EXEC  ? s->rec.e.path
+	      : dst == W_BASE2 ? s->rec.p.base2
+			       : s->rec.p.path;
 	out[0] = '\0';
 	if (!dentry || !mnt)
 		return PROBE_F_UNREADABLE;
@@ -473,7 +475,9 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 
 static __always_inline __u32 walk_file(struct task_state *s, struct file *f, int dst)
 {
-	struct { __u64 mnt, dentry; } fp; /* struct path, as plain numbers */
+	struct {
+		__u64 mnt, dentry;
+	} fp; /* struct path, as plain numbers */
 
 	if (!f || bpf_probe_read_kernel(&fp, sizeof(fp), &f->f_path))
 		return walk_path(s, 0, 0, dst);
@@ -578,7 +582,9 @@ __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct task_struct *leader;
 	struct probe_hdr *h;
-	struct { __u64 mnt, dentry; } pwd;
+	struct {
+		__u64 mnt, dentry;
+	} pwd;
 	__u64 gen, root;
 	__u32 pid = 0;
 
@@ -807,12 +813,12 @@ __noinline int rec_fs_change(struct task_state *s, long id, __u32 tid, __u32 des
 		o->fl2 = PROBE_F_DIRBASE |
 			 walk_file(s, fd_file((__u32)arg_at(g, D_DFD2(desc))), W_BASE2);
 	if (D_FD(desc) != NA) {
-		o->h.eflags |= PROBE_F_RESOLVED |
-			       walk_file(s, fd_file((__u32)arg_at(g, D_FD(desc))), W_PATH);
+		o->h.eflags |=
+		    PROBE_F_RESOLVED | walk_file(s, fd_file((__u32)arg_at(g, D_FD(desc))), W_PATH);
 	} else if (D_DFD(desc) != NA && o->raw[0] != '/' &&
 		   (int)arg_at(g, D_DFD(desc)) != AT_FDCWD_VAL) {
-		o->h.eflags |= PROBE_F_DIRBASE |
-			       walk_file(s, fd_file((__u32)arg_at(g, D_DFD(desc))), W_PATH);
+		o->h.eflags |=
+		    PROBE_F_DIRBASE | walk_file(s, fd_file((__u32)arg_at(g, D_DFD(desc))), W_PATH);
 	}
 	return 0;
 }
@@ -945,7 +951,8 @@ static long argv_step(__u64 i, void *data)
 		e->h.eflags |= PROBE_F_ARGV_TRUNC;
 		return 0;
 	}
-	n = bpf_probe_read_user_str(e->args + (i & (PROBE_SLOTS - 1)) * PROBE_SLOT, PROBE_SLOT, arg);
+	n = bpf_probe_read_user_str(e->args + (i & (PROBE_SLOTS - 1)) * PROBE_SLOT, PROBE_SLOT,
+				    arg);
 	if (n <= 0) {
 		e->h.eflags |= PROBE_F_UNREADABLE;
 		return 1;

@@ -39,31 +39,31 @@
 enum state { ST_NEW = 0, ST_OPEN, ST_ATTACHED };
 
 struct sysaudit {
-	struct probe *skel;  /* BPF object, programs, maps, links */
-	struct ring_buffer *rb;  /* libbpf ring-buffer reader (owns the epoll fd) */
+	struct probe *skel;     /* BPF object, programs, maps, links */
+	struct ring_buffer *rb; /* libbpf ring-buffer reader (owns the epoll fd) */
 	enum state state;
 	enum sysaudit_mode mode;
-	int ncpus;               /* possible CPUs: width of per-CPU map values */
-	int64_t mono_to_real;    /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
+	int ncpus;            /* possible CPUs: width of per-CPU map values */
+	int64_t mono_to_real; /* CLOCK_REALTIME - CLOCK_MONOTONIC at open, ns */
 	/* consume state: valid during one sysaudit_consume/poll call */
 	sysaudit_event_fn cb;
 	void *cb_ctx;
-	int cb_stop;             /* the callback's non-zero return, 0 otherwise */
+	int cb_stop; /* the callback's non-zero return, 0 otherwise */
 	int delivered;
-	uint32_t budget;         /* records one consume call takes at most: one full ring */
-	uint32_t budget_left;    /* of this call; 0 ends it (a flooding pod cannot hold it) */
-	uint64_t malformed;      /* records dropped by sysaudit_decode (never expected) */
+	uint32_t budget;      /* records one consume call takes at most: one full ring */
+	uint32_t budget_left; /* of this call; 0 ends it (a flooding pod cannot hold it) */
+	uint64_t malformed;   /* records dropped by sysaudit_decode (never expected) */
 	uint64_t announced[SYSAUDIT_LOST_KINDS]; /* losses already told in a notice */
-	int64_t last_notice_ns;  /* CLOCK_MONOTONIC of the last loss notice */
-	uint64_t lost_seen;      /* the kernel's lost_total at the last full read */
-	uint64_t malformed_seen; /* malformed at the last full read */
+	int64_t last_notice_ns;                  /* CLOCK_MONOTONIC of the last loss notice */
+	uint64_t lost_seen;                      /* the kernel's lost_total at the last full read */
+	uint64_t malformed_seen;                 /* malformed at the last full read */
 	sysaudit_classify_fn classify;
 	void *classify_ctx;
-	struct sysaudit_event ev;                     /* decode target */
+	struct sysaudit_event ev;         /* decode target */
 	char store[SYSAUDIT_STORE_BYTES]; /* ev.argv points here */
 	enum sysaudit_errkind ekind;
 	char emsg[1536];
-	char log[LOG_CAP];       /* tail of libbpf's messages during open */
+	char log[LOG_CAP]; /* tail of libbpf's messages during open */
 	size_t log_len;
 };
 
@@ -174,7 +174,8 @@ static int check_privileges(struct sysaudit *a)
 	if (geteuid() != 0)
 		return set_err(a, SYSAUDIT_E_NOT_ROOT, -EPERM,
 			       "not root (euid %u): loading BPF programs needs uid 0 with CAP_BPF "
-			       "and CAP_PERFMON (or CAP_SYS_ADMIN)", (unsigned)geteuid());
+			       "and CAP_PERFMON (or CAP_SYS_ADMIN)",
+			       (unsigned)geteuid());
 	if (syscall(SYS_capget, &hdr, d) != 0)
 		return set_err(a, SYSAUDIT_E_NO_CAP, -errno, "capget failed: %s", strerror(errno));
 	if (has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON)))
@@ -231,16 +232,17 @@ static int resolve_target(struct sysaudit *a, pid_t pid, __u32 *ino, __u32 *leve
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
 	if (stat(path, &st) != 0)
 		return set_err(a, SYSAUDIT_E_TARGET, -errno,
-			       "target pid %d: cannot read its pid namespace %s: %s", (int)pid, path,
-			       strerror(errno));
+			       "target pid %d: cannot read its pid namespace %s: %s", (int)pid,
+			       path, strerror(errno));
 	lv = read_pidns_level(pid);
 	if (lv < 0)
-		return set_err(a, SYSAUDIT_E_TARGET, lv, "target pid %d: no NSpid in /proc/%d/status",
-			       (int)pid, (int)pid);
+		return set_err(a, SYSAUDIT_E_TARGET, lv,
+			       "target pid %d: no NSpid in /proc/%d/status", (int)pid, (int)pid);
 	if (lv == 0) /* the filter would match every task on the machine */
 		return set_err(a, SYSAUDIT_E_TARGET, -EINVAL,
 			       "target pid %d is in the initial pid namespace: a pod has its own "
-			       "(auditing the whole machine is refused)", (int)pid);
+			       "(auditing the whole machine is refused)",
+			       (int)pid);
 	*ino = (__u32)st.st_ino;
 	*level = (__u32)lv;
 	return 0;
@@ -278,7 +280,8 @@ static int configure(struct sysaudit *a, const struct sysaudit_opts *o, __u32 in
 	 * return); the report mode needs no process events either */
 	err = err ?: bpf_program__set_autoload(s->progs.task_fork, !counters && !fsreport);
 	err = err ?: bpf_program__set_autoload(s->progs.task_exec, !counters && !fsreport);
-	err = err ?: bpf_program__set_autoload(s->progs.selftest_reject,
+	err = err
+		  ?: bpf_program__set_autoload(s->progs.selftest_reject,
 					       o->selftest_verifier_reject != 0);
 	return err;
 }
@@ -290,16 +293,18 @@ static int load_error(struct sysaudit *a, int err)
 
 	log_summary(a, tail, sizeof(tail));
 	if (strstr(a->log, "failed to find valid kernel BTF") || strstr(a->log, "vmlinux BTF"))
-		return set_err(a, SYSAUDIT_E_NO_BTF, err, "no BTF: libbpf could not load kernel BTF: %s",
-			       tail);
+		return set_err(a, SYSAUDIT_E_NO_BTF, err,
+			       "no BTF: libbpf could not load kernel BTF: %s", tail);
 	if (err == -EPERM)
-		return set_err(a, SYSAUDIT_E_NO_CAP, err,
-			       "no CAP_BPF: the kernel refused BPF (EPERM); capabilities missing in the "
-			       "initial user namespace? %s", tail);
+		return set_err(
+		    a, SYSAUDIT_E_NO_CAP, err,
+		    "no CAP_BPF: the kernel refused BPF (EPERM); capabilities missing in the "
+		    "initial user namespace? %s",
+		    tail);
 	if (strstr(a->log, "PROG LOAD LOG") || strstr(a->log, "program load failed"))
 		return set_err(a, SYSAUDIT_E_VERIFIER, err,
-			       "verifier rejection: the BPF verifier refused %s (%s)",
-			       tail, strerror(-err));
+			       "verifier rejection: the BPF verifier refused %s (%s)", tail,
+			       strerror(-err));
 	return set_err(a, SYSAUDIT_E_OTHER, err, "loading BPF programs failed: %s: %s",
 		       strerror(-err), tail);
 }
@@ -338,11 +343,12 @@ static int open_steps(struct sysaudit *a, const struct sysaudit_opts *o)
 	/* 9. kernel timestamps are CLOCK_MONOTONIC */
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	a->mono_to_real = (int64_t)(rt.tv_sec - mono.tv_sec) * 1000000000LL +
-			  (rt.tv_nsec - mono.tv_nsec);
+	a->mono_to_real =
+	    (int64_t)(rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
 	/* the most records a full ring can hold: the smallest record plus its header */
 	a->budget = bpf_map__max_entries(a->skel->maps.rb) /
-			    ((sizeof(struct probe_sys) + 7) / 8 * 8 + BPF_RINGBUF_HDR_SZ) + 1;
+			((sizeof(struct probe_sys) + 7) / 8 * 8 + BPF_RINGBUF_HDR_SZ) +
+		    1;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	a->last_notice_ns = 0;
 	a->ncpus = libbpf_num_possible_cpus();
@@ -604,7 +610,8 @@ int sysaudit_counts(const sysaudit_t *a, struct sysaudit_count *out, size_t max)
 		if ((err = sysaudit_count_of(a, nr, &c)))
 			return err;
 		if (c)
-			all[n++] = (struct sysaudit_count){ .nr = nr, .name = slot_name(nr), .count = c };
+			all[n++] =
+			    (struct sysaudit_count){ .nr = nr, .name = slot_name(nr), .count = c };
 	}
 	qsort(all, n, sizeof(all[0]), by_count_desc);
 	for (size_t i = 0; i < n && i < max; i++)
@@ -679,7 +686,8 @@ int sysaudit_link_ids(const sysaudit_t *a, uint32_t *ids, size_t max)
 		return -EINVAL;
 	if (a->state != ST_ATTACHED)
 		return -EBADFD;
-	bpf_object__for_each_program(prog, a->skel->obj) {
+	bpf_object__for_each_program(prog, a->skel->obj)
+	{
 		struct bpf_link *const *slot = NULL;
 		struct bpf_link_info info;
 		__u32 len = sizeof(info);

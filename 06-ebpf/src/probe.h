@@ -16,13 +16,13 @@
 #ifndef POD_SYSAUDIT_PROBE_H
 #define POD_SYSAUDIT_PROBE_H
 
-#define PROBE_PATH_MAX 256   /* one path buffer, kernel side */
+#define PROBE_PATH_MAX 256    /* one path buffer, kernel side */
 #define PROBE_ARGS_BYTES 4096 /* exec: argument bytes captured in all */
-#define PROBE_ARG_MAX 512    /* slack after the argument bytes (the kernel's copy) */
-#define PROBE_SLOT 256       /* exec (failed, read from the caller): one argument's slot */
-#define PROBE_SLOTS 16       /* ... and how many slots (PROBE_SLOTS * PROBE_SLOT = 4 KiB) */
-#define PROBE_ARGV_SCAN 32   /* exec (failed): argument pointers followed */
-#define PROBE_SA_MAX 112     /* bytes of a sockaddr copied (sockaddr_un is 110) */
+#define PROBE_ARG_MAX 512     /* slack after the argument bytes (the kernel's copy) */
+#define PROBE_SLOT 256        /* exec (failed, read from the caller): one argument's slot */
+#define PROBE_SLOTS 16        /* ... and how many slots (PROBE_SLOTS * PROBE_SLOT = 4 KiB) */
+#define PROBE_ARGV_SCAN 32    /* exec (failed): argument pointers followed */
+#define PROBE_SA_MAX 112      /* bytes of a sockaddr copied (sockaddr_un is 110) */
 #define PROBE_COMM_LEN 16
 
 /* Count slots: 0..1021 native syscall numbers, then these two (sysaudit.h). */
@@ -62,15 +62,16 @@ enum probe_kind {
 #define PROBE_F_BASENAME 0x10
 #define PROBE_F_UNREADABLE 0x100
 #define PROBE_F_FROM_KERNEL 0x200
-#define PROBE_F_RESOLVED 0x400  /* path is the file the kernel resolved (fd/VMA/bprm) */
-#define PROBE_F_DIRBASE 0x800   /* path is the dirfd's directory; raw is relative to it */
-#define PROBE_F_MEMFD 0x1000    /* exec/mmap: the file is a memfd */
-#define PROBE_F_ANON 0x2000     /* exec/mmap: the file has no name in any directory */
-#define PROBE_F_IMAGE32 0x4000  /* exec: the new image is a 32-bit program */
+#define PROBE_F_RESOLVED 0x400     /* path is the file the kernel resolved (fd/VMA/bprm) */
+#define PROBE_F_DIRBASE 0x800      /* path is the dirfd's directory; raw is relative to it */
+#define PROBE_F_MEMFD 0x1000       /* exec/mmap: the file is a memfd */
+#define PROBE_F_ANON 0x2000        /* exec/mmap: the file has no name in any directory */
+#define PROBE_F_IMAGE32 0x4000     /* exec: the new image is a 32-bit program */
 #define PROBE_F_INTERRUPTED 0x8000 /* the call ended by a signal (-ERESTART* then not restarted) */
-#define PROBE_F_WATCHED 0x10000 /* the resolved file (or a directory above it) is watched */
-#define PROBE_F_CWD_TRUNC 0x20000 /* cwd did not fit or could not be walked */
-#define PROBE_F_OUTSIDE_ROOT 0x40000 /* the walk left the task's root: path is relative to a mount */
+#define PROBE_F_WATCHED 0x10000    /* the resolved file (or a directory above it) is watched */
+#define PROBE_F_CWD_TRUNC 0x20000  /* cwd did not fit or could not be walked */
+/* the walk left the task's root: path is relative to a mount */
+#define PROBE_F_OUTSIDE_ROOT 0x40000
 #define PROBE_F_RACED 0x80000 /* a rename moved a directory during the path walk */
 
 /* Common head of every record, written at syscall exit. */
@@ -84,12 +85,12 @@ struct probe_hdr {
 	__s32 nr;       /* syscall number (i386 numbering when PROBE_F_COMPAT), -1 fork/exit */
 	__s64 ret;      /* syscall return value */
 	__u64 args[6];  /* raw arguments */
-	__u64 exec_id;        /* this process image, unique in the pod (1, 2, ...) */
+	__u64 exec_id;  /* this process image, unique in the pod (1, 2, ...) */
 	__u64 parent_exec_id; /* the image it came from (forking process / replaced image) */
-	__u32 uid;      /* real uid, initial user namespace */
-	__u32 euid;     /* effective uid */
-	__u32 restarts; /* -ERESTART* exits folded into this record */
-	__u32 watch_tag; /* PROBE_F_WATCHED: the tag of the watch entry that matched */
+	__u32 uid;            /* real uid, initial user namespace */
+	__u32 euid;           /* effective uid */
+	__u32 restarts;       /* -ERESTART* exits folded into this record */
+	__u32 watch_tag;      /* PROBE_F_WATCHED: the tag of the watch entry that matched */
 	char comm[PROBE_COMM_LEN];
 	char cwd[PROBE_PATH_MAX]; /* the task's working directory, as the task sees it */
 };
@@ -102,13 +103,13 @@ struct probe_sys {
 /* PROBE_OPEN, PROBE_MMAP, PROBE_MPROTECT, PROBE_FSCHANGE. */
 struct probe_path {
 	struct probe_hdr h;
-	__s64 flags; /* open flags / mmap flags / unlinkat, renameat2 flags */
-	__u32 mode;  /* open / mkdir / chmod mode */
-	__u32 prot;  /* mmap/mprotect prot */
+	__s64 flags;               /* open flags / mmap flags / unlinkat, renameat2 flags */
+	__u32 mode;                /* open / mkdir / chmod mode */
+	__u32 prot;                /* mmap/mprotect prot */
 	char path[PROBE_PATH_MAX]; /* PROBE_F_RESOLVED: the file; PROBE_F_DIRBASE: dirfd's dir */
 	char raw[PROBE_PATH_MAX];  /* the path argument as the pod passed it */
 	char raw2[PROBE_PATH_MAX]; /* rename/link/symlink: the second path */
-	__u32 fl2;  /* PROBE_F_DIRBASE: base2 is the second path's dirfd; walk flags */
+	__u32 fl2; /* PROBE_F_DIRBASE: base2 is the second path's dirfd; walk flags */
 	__u32 pad2;
 	char base2[PROBE_PATH_MAX]; /* the second path's dirfd's directory */
 };
@@ -146,8 +147,8 @@ struct probe_exec {
 /* PROBE_FORK, PROBE_EXIT (emitted directly, no enter/exit pairing). */
 struct probe_task {
 	struct probe_hdr h;
-	__u32 child_pid;   /* fork: new process, pod view */
-	__s32 exit_status; /* exit: task->exit_code */
+	__u32 child_pid;     /* fork: new process, pod view */
+	__s32 exit_status;   /* exit: task->exit_code */
 	__u64 child_exec_id; /* fork: the new process's exec_id */
 };
 

@@ -197,7 +197,8 @@ static int wl_connect(void *arg)
 
 static int wl_openat2_missing(void *arg)
 {
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .mode = 0,
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.mode = 0,
 				.resolve = RESOLVE_NO_SYMLINKS };
 	long fd = syscall(SYS_openat2, AT_FDCWD, (const char *)arg, &how, sizeof(how));
 
@@ -280,7 +281,6 @@ static int wl_open_then_wait(void *arg)
 	return read(fds[0], &b, 1) < 0;
 }
 
-
 /* ---- workloads with known truth for exec, refused calls, paths, restarts --- */
 
 extern char **environ;
@@ -290,7 +290,8 @@ static int wl_exec_memfd(void *arg)
 {
 	char *const argv[] = { "memtrue", "x", NULL };
 	char buf[65536];
-	int in = open("/bin/true", O_RDONLY | O_CLOEXEC), fd = (int)syscall(SYS_memfd_create, "sa-memfd", 0);
+	int in = open("/bin/true", O_RDONLY | O_CLOEXEC),
+	    fd = (int)syscall(SYS_memfd_create, "sa-memfd", 0);
 	ssize_t n;
 
 	(void)arg;
@@ -398,7 +399,8 @@ static int wl_refused(void *arg)
 	long r1, r2, r3 = 20; /* i386 getpid */
 
 	(void)arg;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
 		return 1;
 	r1 = syscall(SYS_io_uring_setup, 4, params);
 	r2 = syscall(SYS_bpf, 0, NULL, 0);
@@ -415,16 +417,16 @@ static int wl_open_six_ways(void *arg)
 
 	snprintf(p, sizeof(p), "%.400s/file.txt", dir);
 	snprintf(link, sizeof(link), "%.400s.link", dir);
-	fds[0] = open(p, O_RDONLY);                         /* 1. direct */
-	fds[1] = open(link, O_RDONLY);                      /* 2. a symlink elsewhere */
+	fds[0] = open(p, O_RDONLY);    /* 1. direct */
+	fds[1] = open(link, O_RDONLY); /* 2. a symlink elsewhere */
 	if (chdir(dir))
 		return 1;
-	fds[2] = open("file.txt", O_RDONLY);                /* 3. relative to the cwd */
+	fds[2] = open("file.txt", O_RDONLY); /* 3. relative to the cwd */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	fds[3] = openat(dfd, "file.txt", O_RDONLY);         /* 4. a dirfd */
+	fds[3] = openat(dfd, "file.txt", O_RDONLY); /* 4. a dirfd */
 	snprintf(longp, sizeof(longp), "/proc/self/root%.500s", p);
-	fds[4] = open(longp, O_RDONLY);                     /* 5. /proc/self/root */
-	n = 0;                                              /* 6. over-long: 300 "/." */
+	fds[4] = open(longp, O_RDONLY); /* 5. /proc/self/root */
+	n = 0;                          /* 6. over-long: 300 "/." */
 	for (int i = 0; i < 300; i++)
 		n += snprintf(longp + n, sizeof(longp) - n, "/.");
 	snprintf(longp + n, sizeof(longp) - n, "%.500s", p);
@@ -458,11 +460,11 @@ static int wl_second_paths(void *arg)
 	sub2 = open("/lnk", O_RDONLY | O_DIRECTORY); /* through the symlink */
 	if (sub < 0 || sub2 < 0)
 		return 4;
-	ok &= rename("a", "b") == 0;                          /* cwd-relative */
-	ok &= renameat(sub, "b", sub2, "c") == 0;             /* two dirfds */
-	ok &= linkat(sub, "x", sub2, "y", 0) == 0;            /* link into the other */
-	ok &= symlinkat("../target-text", sub2, "sl") == 0;   /* a link made at a dirfd */
-	ok &= symlink("anything", "sl3") == 0;                /* ... at the cwd */
+	ok &= rename("a", "b") == 0;                        /* cwd-relative */
+	ok &= renameat(sub, "b", sub2, "c") == 0;           /* two dirfds */
+	ok &= linkat(sub, "x", sub2, "y", 0) == 0;          /* link into the other */
+	ok &= symlinkat("../target-text", sub2, "sl") == 0; /* a link made at a dirfd */
+	ok &= symlink("anything", "sl3") == 0;              /* ... at the cwd */
 	ok &= syscall(SYS_renameat2, AT_FDCWD, "/mnt/sub/c2", AT_FDCWD, "../sub2/./d", 0) == 0;
 	ok &= link("/mnt/sub2/y", "/absent/z") == -1 && errno == ENOENT;
 	return ok ? 0 : 1;
@@ -577,9 +579,9 @@ static int wl_uring_open(void *arg)
 	sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
 		  IORING_OFF_SQ_RING);
 	cq = (p.features & IORING_FEAT_SINGLE_MMAP)
-		     ? sq
-		     : mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
-			    IORING_OFF_CQ_RING);
+		 ? sq
+		 : mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+			IORING_OFF_CQ_RING);
 	sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
 	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
@@ -600,9 +602,10 @@ static int wl_uring_open(void *arg)
 	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) != 1)
 		return 4;
 	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return cqes[*(unsigned *)(cq + p.cq_off.head) & *(unsigned *)(cq + p.cq_off.ring_mask)].res >= 0
-		       ? 0
-		       : 5;
+	return cqes[*(unsigned *)(cq + p.cq_off.head) & *(unsigned *)(cq + p.cq_off.ring_mask)]
+			   .res >= 0
+		   ? 0
+		   : 5;
 }
 
 static void on_alarm(int sig)
@@ -638,7 +641,9 @@ static int wl_udp(void *arg)
 {
 	struct sockaddr_in *sin = arg;
 	struct iovec iov = { .iov_base = "pong", .iov_len = 4 };
-	struct msghdr mh = { .msg_name = sin, .msg_namelen = sizeof(*sin), .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {
+		.msg_name = sin, .msg_namelen = sizeof(*sin), .msg_iov = &iov, .msg_iovlen = 1
+	};
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	ssize_t a = sendto(s, "ping!", 5, 0, (struct sockaddr *)sin, sizeof(*sin));
 	ssize_t b = sendmsg(s, &mh, 0);
@@ -695,13 +700,13 @@ START_TEST(test_format_line_is_the_audit_contract)
 
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq((int)strlen(buf), n);
-	ck_assert_str_eq(buf,
-			 "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"pod\":\"pod-7\",\"src\":\"ebpf\","
-			 "\"cat\":\"fs\",\"action\":\"info\",\"what\":\"/etc/x\",\"rule\":\"default\","
-			 "\"pid\":1,\"tid\":1,\"host_pid\":4242,\"exec_id\":3,\"parent_exec_id\":2,"
-			 "\"uid\":0,\"euid\":0,\"comm\":\"worker\",\"cwd\":\"/srv\",\"syscall\":\"openat\","
-			 "\"ret\":-2,\"errno\":\"ENOENT\",\"flags\":0,\"mode\":0,\"access\":\"read\","
-			 "\"arg_path\":\"../etc/x\",\"resolved\":\"joined\"}\n");
+	ck_assert_str_eq(
+	    buf, "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"pod\":\"pod-7\",\"src\":\"ebpf\","
+		 "\"cat\":\"fs\",\"action\":\"info\",\"what\":\"/etc/x\",\"rule\":\"default\","
+		 "\"pid\":1,\"tid\":1,\"host_pid\":4242,\"exec_id\":3,\"parent_exec_id\":2,"
+		 "\"uid\":0,\"euid\":0,\"comm\":\"worker\",\"cwd\":\"/srv\",\"syscall\":\"openat\","
+		 "\"ret\":-2,\"errno\":\"ENOENT\",\"flags\":0,\"mode\":0,\"access\":\"read\","
+		 "\"arg_path\":\"../etc/x\",\"resolved\":\"joined\"}\n");
 }
 END_TEST
 
@@ -738,7 +743,8 @@ START_TEST(test_format_process_events)
 	ev.syscall = "exit";
 	ev.exit_status = 7 << 8;
 	ck_assert_int_gt(sysaudit_format_fields(&ev, NULL, buf, sizeof(buf)), 0);
-	ck_assert_ptr_nonnull(strstr(buf, "\"cat\":\"life\",\"action\":\"info\",\"what\":\"process_exit\""));
+	ck_assert_ptr_nonnull(
+	    strstr(buf, "\"cat\":\"life\",\"action\":\"info\",\"what\":\"process_exit\""));
 	ck_assert_ptr_nonnull(strstr(buf, "\"exit\":7"));
 	ck_assert_ptr_null(strstr(buf, "\"ret\""));
 	ev.exit_status = SIGKILL;
@@ -795,7 +801,8 @@ START_TEST(test_classifier_hook_turns_open_into_warn)
 	sysaudit_classify(a, &ev, &v);
 	ck_assert_int_eq(v.action, SYSAUDIT_WARN);
 	ck_assert_int_gt(sysaudit_format_fields(&ev, &v, buf, sizeof(buf)), 0);
-	ck_assert_ptr_nonnull(strstr(buf, "\"action\":\"warn\",\"what\":\"/etc/x\",\"rule\":\"/etc\""));
+	ck_assert_ptr_nonnull(
+	    strstr(buf, "\"action\":\"warn\",\"what\":\"/etc/x\",\"rule\":\"/etc\""));
 	sysaudit_destroy(a);
 	sysaudit_destroy(NULL);
 }
@@ -803,7 +810,10 @@ END_TEST
 
 START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 {
-	static union { struct probe_exec x; char more[sizeof(struct probe_exec) + 64]; } u;
+	static union {
+		struct probe_exec x;
+		char more[sizeof(struct probe_exec) + 64];
+	} u;
 	struct probe_exec *const xp = &u.x; /* strings copied from pod memory: fill every byte */
 	static char store[SYSAUDIT_STORE_BYTES];
 	struct sysaudit_event ev;
@@ -861,7 +871,8 @@ START_TEST(test_decoder_rejects_bad_sizes_and_bounds_strings)
 		op->h.nr = SYS_openat;
 		op->h.eflags = 0;
 		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_RAW, 0, &ev, store), -EBADMSG);
-		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_SHORT + 1, 0, &ev, store), -EBADMSG);
+		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_SHORT + 1, 0, &ev, store),
+				 -EBADMSG);
 		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_RAW + 5, 0, &ev, store), 0);
 		ck_assert_str_eq(ev.raw, "AAAA"); /* five bytes, the last forced to NUL */
 		ck_assert_int_eq(sysaudit_decode(op, PROBE_PATH_SHORT, 0, &ev, store), 0);
@@ -950,7 +961,8 @@ END_TEST
 
 START_TEST(test_missing_btf_is_named)
 {
-	struct sysaudit_opts o = { .mode = SYSAUDIT_COUNTERS, .target_pid = getpid(),
+	struct sysaudit_opts o = { .mode = SYSAUDIT_COUNTERS,
+				   .target_pid = getpid(),
 				   .btf_path = "/nonexistent/sysaudit/vmlinux" };
 	char msg[2048];
 
@@ -975,7 +987,7 @@ START_TEST(test_verifier_rejection_is_named_with_its_log)
 	ck_assert_int_lt(sysaudit_open(a, &o), 0);
 	ck_assert_int_eq(sysaudit_last_error_kind(a), SYSAUDIT_E_VERIFIER);
 	ck_assert_msg(strstr(sysaudit_last_error(a), "verifier rejection") &&
-			      strstr(sysaudit_last_error(a), "selftest_reject"),
+			  strstr(sysaudit_last_error(a), "selftest_reject"),
 		      "message: %s", sysaudit_last_error(a));
 	/* nothing half-open: a second open without the broken program works */
 	o.selftest_verifier_reject = 0;
@@ -1328,7 +1340,8 @@ START_TEST(test_all_mode_reports_every_syscall_with_result)
 		ck_assert_int_eq(e->ret, 0); /* the parent is outside the namespace */
 		ck_assert_uint_eq(e->pid, 1);
 		ck_assert_int_gt(sysaudit_format_fields(e, NULL, line, sizeof(line)), 0);
-		ck_assert_ptr_nonnull(strstr(line, "\"cat\":\"life\",\"action\":\"info\",\"what\":\"getppid\""));
+		ck_assert_ptr_nonnull(
+		    strstr(line, "\"cat\":\"life\",\"action\":\"info\",\"what\":\"getppid\""));
 		ck_assert_ptr_nonnull(strstr(line, "\"nr\":110,\"args\":[\"0x"));
 	}
 	ck_assert_int_eq(getppids, 5);
@@ -1417,7 +1430,8 @@ START_TEST(test_epoll_fd_wakes_for_an_isolated_event)
 	pfd.events = POLLIN;
 	ck_assert_int_eq(poll(&pfd, 1, 10000), 1); /* generous: a loaded 2-CPU CI box */
 	ck_assert_int_ge(sysaudit_consume(a, collect, &s), 1);
-	ck_assert_msg(find(&s, SYSAUDIT_EV_OPEN, "/nonexistent/sysaudit-wake") != NULL, "n=%d kind=%d path=%s", s.n, s.ev[0].ev.kind, s.ev[0].ev.path);
+	ck_assert_msg(find(&s, SYSAUDIT_EV_OPEN, "/nonexistent/sysaudit-wake") != NULL,
+		      "n=%d kind=%d path=%s", s.n, s.ev[0].ev.kind, s.ev[0].ev.path);
 	close(hold[1]);
 	ck_assert_int_eq(ns_child_wait(&c, NULL), 0);
 	close(hold[0]);
@@ -1457,7 +1471,8 @@ START_TEST(test_busy_process_outside_the_pod_is_not_reported)
 	outside = fork();
 	ck_assert_int_ge(outside, 0);
 	if (outside == 0) { /* busy, same binary, same paths, but not in the pod */
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion must not leave it spinning */
+		prctl(PR_SET_PDEATHSIG,
+		      SIGKILL); /* a failed assertion must not leave it spinning */
 		if (getppid() == 1)
 			_exit(0);
 		for (;;) {
@@ -1490,7 +1505,6 @@ START_TEST(test_busy_process_outside_the_pod_is_not_reported)
 }
 END_TEST
 
-
 /* ---- TCase truth: workloads whose events are known exactly --------------- */
 
 static int count_exec(const struct sink *s, int ok)
@@ -1498,7 +1512,8 @@ static int count_exec(const struct sink *s, int ok)
 	int n = 0;
 
 	for (int i = 0; i < s->n; i++)
-		n += s->ev[i].ev.kind == SYSAUDIT_EV_EXEC && (ok ? s->ev[i].ev.ret == 0 : s->ev[i].ev.ret < 0);
+		n += s->ev[i].ev.kind == SYSAUDIT_EV_EXEC &&
+		     (ok ? s->ev[i].ev.ret == 0 : s->ev[i].ev.ret < 0);
 	return n;
 }
 
@@ -1700,7 +1715,10 @@ START_TEST(test_long_and_hostile_argv_are_kept_or_marked)
 	for (int k = 0; k < 3; k++) {
 		sink_init(&s);
 		memset(&r, 0, sizeof(r));
-		run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_argv, k == 0 ? (void *)v1 : k == 1 ? (void *)v2 : (void *)v3);
+		run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_argv,
+			  k == 0   ? (void *)v1
+			  : k == 1 ? (void *)v2
+				   : (void *)v3);
 		run_finish(&r, &s);
 		ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 		ck_assert_int_eq(count_exec(&s, 1), 1);
@@ -1723,7 +1741,8 @@ START_TEST(test_long_and_hostile_argv_are_kept_or_marked)
 			ck_assert_uint_eq(e->argc_total, 31);
 			ck_assert_int_lt(e->argc, 31);
 			ck_assert(e->eflags & SYSAUDIT_F_ARGV_TRUNC);
-			ck_assert(e->argv_cut & (1ull << (e->argc - 1))); /* the last one kept is cut */
+			ck_assert(e->argv_cut &
+				  (1ull << (e->argc - 1))); /* the last one kept is cut */
 			ck_assert_ptr_nonnull(strstr(line, "\"argc\":31"));
 			ck_assert_ptr_nonnull(strstr(line, "\"argv_truncated\":true"));
 		}
@@ -1755,7 +1774,8 @@ START_TEST(test_refused_calls_are_counted_and_reported)
 			io++;
 		if (!strcmp(e->syscall, "bpf") && e->ret == -EPERM)
 			bpf++;
-		if ((e->eflags & SYSAUDIT_F_COMPAT) && !strcmp(e->syscall, "getpid") && e->ret == -EPERM)
+		if ((e->eflags & SYSAUDIT_F_COMPAT) && !strcmp(e->syscall, "getpid") &&
+		    e->ret == -EPERM)
 			c32++;
 	}
 	ck_assert_int_eq(io, 1);
@@ -1804,7 +1824,8 @@ START_TEST(test_a_watched_file_is_seen_under_every_name)
 	for (int i = 0; i < s.n; i++) {
 		const struct sysaudit_event *e = &s.ev[i].ev;
 
-		if (e->kind != SYSAUDIT_EV_OPEN || !(e->eflags & SYSAUDIT_F_WATCHED) || strcmp(e->path, real))
+		if (e->kind != SYSAUDIT_EV_OPEN || !(e->eflags & SYSAUDIT_F_WATCHED) ||
+		    strcmp(e->path, real))
 			continue;
 		n++;
 		raw_abs += !strcmp(e->raw, file);
@@ -1858,7 +1879,8 @@ END_TEST
 static const struct sysaudit_event *find_change(const struct sink *s, const char *syscall)
 {
 	for (int i = 0; i < s->n; i++)
-		if (s->ev[i].ev.kind == SYSAUDIT_EV_FSCHANGE && !strcmp(s->ev[i].ev.syscall, syscall))
+		if (s->ev[i].ev.kind == SYSAUDIT_EV_FSCHANGE &&
+		    !strcmp(s->ev[i].ev.syscall, syscall))
 			return &s->ev[i].ev;
 	return NULL;
 }
@@ -2038,7 +2060,8 @@ static int race_check(void *ctx, const struct sysaudit_event *ev)
 	    (strncmp(ev->raw, c->a, strlen(c->a) - 2) != 0))
 		return 0;
 	c->opens++;
-	if ((ev->eflags & SYSAUDIT_F_RESOLVED) && (!strcmp(ev->path, c->a) || !strcmp(ev->path, c->b)))
+	if ((ev->eflags & SYSAUDIT_F_RESOLVED) &&
+	    (!strcmp(ev->path, c->a) || !strcmp(ev->path, c->b)))
 		c->right++;
 	else if ((ev->eflags & SYSAUDIT_F_RACED) && !(ev->eflags & SYSAUDIT_F_RESOLVED))
 		c->raced++;
@@ -2130,7 +2153,7 @@ START_TEST(test_exec_through_proc_self_fd_names_the_file)
 	ck_assert_int_eq(count_kind(&s, SYSAUDIT_EV_EXEC), 1);
 	e = find(&s, SYSAUDIT_EV_EXEC, NULL);
 	ck_assert_int_eq(e->ret, 0);
-	ck_assert_str_eq(e->path, real);         /* the file the kernel executed */
+	ck_assert_str_eq(e->path, real); /* the file the kernel executed */
 	ck_assert_msg(!strncmp(e->raw, "/proc/self/fd/", 14), "raw %s", e->raw); /* as asked */
 	ck_assert_str_eq(e->argv[0], "true-by-fd");
 	free(s.ev);
@@ -2381,7 +2404,8 @@ START_TEST(test_lost_events_are_counted_under_a_flood)
 	/* every syscall gives one record, exit_group none, the process exit one:
 	 * delivered + lost must account for each of them exactly */
 	ck_assert_uint_eq(exits, 1);
-	ck_assert_uint_eq((uint64_t)(s.total - count_kind(&s, SYSAUDIT_EV_LOST)) + lost, syscalls + 1);
+	ck_assert_uint_eq((uint64_t)(s.total - count_kind(&s, SYSAUDIT_EV_LOST)) + lost,
+			  syscalls + 1);
 	free(s.ev);
 	run_end(&r);
 }

@@ -75,8 +75,8 @@ static double start_time(const char *audit)
 		int us = 0;
 		if (!strstr(line, "\"what\":\"start\"") || !strstr(line, "\"src\":\"runner\""))
 			continue;
-		if (sscanf(line, "{\"ts\":\"%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) == 7) {
+		if (sscanf(line, "{\"ts\":\"%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) == 7) {
 			tm.tm_year -= 1900;
 			tm.tm_mon -= 1;
 			t = (double)timegm(&tm) * 1e3 + us / 1e3;
@@ -96,8 +96,10 @@ static int run_one(const char *podrun, const char *worker, const char *mode, str
 	pid_t pid;
 
 	snprintf(audit, sizeof audit, "/tmp/podrun-bench-flood-%d.audit", (int)getpid());
-	snprintf(cmd, sizeof cmd, "%s run --timeout 2 --grace 500 --allow-net=allowed.invalid:80 "
-		 "--audit %s %s %s", podrun, audit, worker, mode);
+	snprintf(cmd, sizeof cmd,
+		 "%s run --timeout 2 --grace 500 --allow-net=allowed.invalid:80 "
+		 "--audit %s %s %s",
+		 podrun, audit, worker, mode);
 	for (char *t = strtok_r(cmd, " ", &save); t && n < 31; t = strtok_r(NULL, " ", &save))
 		argv[n++] = t;
 	argv[n] = NULL;
@@ -138,9 +140,10 @@ static int run_one(const char *podrun, const char *worker, const char *mode, str
 
 int main(void)
 {
-	static const char *const floods[] = { "zero", "maxframe", "doorbell", "ping", "event 4",
-					      "query 4", "stdout", "stderr", "netdeny denied.invalid",
-					      "dns", "open", NULL };
+	static const char *const floods[] = { "zero",   "maxframe", "doorbell",
+					      "ping",   "event 4",  "query 4",
+					      "stdout", "stderr",   "netdeny denied.invalid",
+					      "dns",    "open",     NULL };
 	const char *podrun = getenv("PODRUN_BIN"), *workers = getenv("PODRUN_WORKERS");
 	struct result calm, r, worst = { 0, 0 };
 	const char *worst_lat = "", *worst_cpu = "";
@@ -178,8 +181,9 @@ int main(void)
 	}
 	printf("worst latency: %s; worst runner cpu: %s\n", worst_lat, worst_cpu);
 	printf("BENCH 07-runner timeout_latency_under_flood %.1f ms vs=calm ratio=%.2f\n",
-	       worst.latency_ms, worst.latency_ms / (calm.latency_ms > 0.1 ? calm.latency_ms : 0.1));
-	printf("BENCH 07-runner runner_cpu_under_flood %.3f cpu-s/s vs=calm ratio=%.2f\n", worst.cpu,
-	       worst.cpu / (calm.cpu > 0.001 ? calm.cpu : 0.001));
+	       worst.latency_ms,
+	       worst.latency_ms / (calm.latency_ms > 0.1 ? calm.latency_ms : 0.1));
+	printf("BENCH 07-runner runner_cpu_under_flood %.3f cpu-s/s vs=calm ratio=%.2f\n",
+	       worst.cpu, worst.cpu / (calm.cpu > 0.001 ? calm.cpu : 0.001));
 	return 0;
 }

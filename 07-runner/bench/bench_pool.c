@@ -50,7 +50,8 @@ static double median(double *v, int n)
 static void configure(podrun_t *p, const char *program)
 {
 	podrun_set_program(p, program);
-	podrun_set_stdio(p, -1, getenv("BENCH_POOL_DEBUG") ? 2 : -1, getenv("BENCH_POOL_DEBUG") ? 2 : -1);
+	podrun_set_stdio(p, -1, getenv("BENCH_POOL_DEBUG") ? 2 : -1,
+			 getenv("BENCH_POOL_DEBUG") ? 2 : -1);
 	podrun_set_verbosity(p, PODRUN_QUIET);
 }
 
@@ -66,7 +67,9 @@ static double first_message(podrun_t *p, int clib, double t0)
 		if (podrun_recv(p, buf, sizeof buf) >= 0)
 			return now_ms() - t0;
 		if (podrun_state(p) == PODRUN_EXITED || podrun_dispatch(p, 1000) < 0) {
-			fprintf(stderr, "bench_pool: pod ended before its first message (status %d) %s\n", podrun_exit_code(p), podrun_error(p));
+			fprintf(stderr,
+				"bench_pool: pod ended before its first message (status %d) %s\n",
+				podrun_exit_code(p), podrun_error(p));
 			exit(1);
 		}
 	}
@@ -113,7 +116,8 @@ static double pooled(const char *program, int clib, unsigned size)
 			usleep(2000);
 		t0 = now_ms();
 		if (podrun_pool_take(pool, program, NULL, -1, &p) < 0) {
-			fprintf(stderr, "bench_pool: take %s: %s\n", program, podrun_pool_error(pool));
+			fprintf(stderr, "bench_pool: take %s: %s\n", program,
+				podrun_pool_error(pool));
 			exit(1);
 		}
 		v[i] = first_message(p, clib, t0);
@@ -141,9 +145,13 @@ int main(void)
 	fc = fresh(so, 1);
 	pc = pooled(so, 1, 2);
 	printf("\nwarm pools: start or take -> first message (median of %d, same run)\n", RUNS);
-	printf("  %-8s fresh %8.2f ms   pool take %6.3f ms   %6.1fx faster\n", "python", fp, pp, fp / pp);
-	printf("  %-8s fresh %8.2f ms   pool take %6.3f ms   %6.1fx faster\n", "clib", fc, pc, fc / pc);
-	printf("BENCH 07-runner pool_take_python %.3f ms vs=start_python_api ratio=%.4f\n", pp, pp / fp);
-	printf("BENCH 07-runner pool_take_clib %.3f ms vs=start_clib_api ratio=%.4f\n", pc, pc / fc);
+	printf("  %-8s fresh %8.2f ms   pool take %6.3f ms   %6.1fx faster\n", "python", fp, pp,
+	       fp / pp);
+	printf("  %-8s fresh %8.2f ms   pool take %6.3f ms   %6.1fx faster\n", "clib", fc, pc,
+	       fc / pc);
+	printf("BENCH 07-runner pool_take_python %.3f ms vs=start_python_api ratio=%.4f\n", pp,
+	       pp / fp);
+	printf("BENCH 07-runner pool_take_clib %.3f ms vs=start_clib_api ratio=%.4f\n", pc,
+	       pc / fc);
 	return 0;
 }

@@ -57,8 +57,9 @@ static double run_ms_err(char *const argv[], const char *input, int *status, int
 		dup2(null, 1);
 		dup2(err_fd >= 0 ? err_fd : null, 2);
 		close(in[1]);
-		if (run_as && (chdir("/tmp") || setgroups(0, NULL) ||
-			       setresgid(run_as, run_as, run_as) || setresuid(run_as, run_as, run_as)))
+		if (run_as &&
+		    (chdir("/tmp") || setgroups(0, NULL) || setresgid(run_as, run_as, run_as) ||
+		     setresuid(run_as, run_as, run_as)))
 			_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
@@ -83,8 +84,8 @@ static double run_ms(char *const argv[], const char *input, int *status)
  * that never says HELLO, the release to its exit (exec_to_exit).
  */
 #define NSTEP 9
-static const char *const step_names[NSTEP] = { "policy", "rings", "plan", "net", "cgroups",
-					       "spawn", "ebpf", "mounts", "handshake" };
+static const char *const step_names[NSTEP] = { "policy", "rings", "plan",   "net",      "cgroups",
+					       "spawn",  "ebpf",  "mounts", "handshake" };
 
 static int parse_steps(int fd, double out[NSTEP], int *hello)
 {
@@ -183,7 +184,8 @@ int main(void)
 	setenv("PODRUN_TRACE", "1", 1);
 
 	if (!podrun || !top || !bdir) {
-		fprintf(stderr, "bench: PODRUN_BIN, PODRUN_TOP and PODRUN_BENCH_DIR must be set (make bench)\n");
+		fprintf(stderr, "bench: PODRUN_BIN, PODRUN_TOP and PODRUN_BENCH_DIR must be set "
+				"(make bench)\n");
 		return 1;
 	}
 	snprintf(podrt, sizeof podrt, "%s/07-runner/runtime/build/podrt", top);
@@ -211,7 +213,8 @@ int main(void)
 
 		n = bwrap_args(podrt, kinds[k].bw_program, bw_argv, buf, sizeof buf);
 		if (n < 0) {
-			fprintf(stderr, "bench: podrt --bwrap failed for %s\n", kinds[k].bw_program);
+			fprintf(stderr, "bench: podrt --bwrap failed for %s\n",
+				kinds[k].bw_program);
 			return 1;
 		}
 		if (kinds[k].bw_extra && n < MAX_ARGS - 4) {
@@ -219,7 +222,8 @@ int main(void)
 			int dd = 0;
 			while (dd < n && strcmp(bw_argv[dd], "--"))
 				dd++;
-			memmove(&bw_argv[dd + 3], &bw_argv[dd], (size_t)(n - dd + 1) * sizeof bw_argv[0]);
+			memmove(&bw_argv[dd + 3], &bw_argv[dd],
+				(size_t)(n - dd + 1) * sizeof bw_argv[0]);
 			bw_argv[dd] = "--ro-bind";
 			bw_argv[dd + 1] = (char *)kinds[k].program;
 			bw_argv[dd + 2] = (char *)kinds[k].bw_extra;
@@ -238,7 +242,8 @@ int main(void)
 			a[i] = run_ms_err(pr_argv, kinds[k].input, &st, err_fd);
 			ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
 			if (parse_steps(err_fd, one, &said_hello[k]) < 0) {
-				fprintf(stderr, "bench: no step times from podrun (%s)\n", kinds[k].name);
+				fprintf(stderr, "bench: no step times from podrun (%s)\n",
+					kinds[k].name);
 				ok = 0;
 			}
 			for (int j = 0; j < NSTEP; j++)
@@ -261,9 +266,10 @@ int main(void)
 		printf("%-8s %4d %12.1f %12.1f %8.2f\n", kinds[k].name, kinds[k].rounds, res[k][0],
 		       res[k][1], res[k][0] / res[k][1]);
 	}
-	printf("\nstart by step, medians in ms (handshake: release to the worker's HELLO; a worker\n"
-	       "without the SDK never says HELLO, so for it exec_to_exit: release to its exit)\n%-8s",
-	       "kind");
+	printf(
+	    "\nstart by step, medians in ms (handshake: release to the worker's HELLO; a worker\n"
+	    "without the SDK never says HELLO, so for it exec_to_exit: release to its exit)\n%-8s",
+	    "kind");
 	for (int j = 0; j < NSTEP; j++)
 		printf(" %9.9s", step_names[j]);
 	printf("\n");
@@ -274,8 +280,8 @@ int main(void)
 		printf("\n");
 	}
 	for (int k = 0; k < nk; k++)
-		printf("BENCH 07-runner start_%s %.1f ms vs=bwrap ratio=%.2f\n", kinds[k].name, res[k][0],
-		       res[k][0] / res[k][1]);
+		printf("BENCH 07-runner start_%s %.1f ms vs=bwrap ratio=%.2f\n", kinds[k].name,
+		       res[k][0], res[k][0] / res[k][1]);
 	for (int k = 0; k < nk; k++)
 		for (int j = 0; j < NSTEP; j++)
 			printf("BENCH 07-runner step_%s_%s %.2f ms\n", kinds[k].name,

@@ -26,7 +26,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || !(h = dlopen(argv[1], RTLD_NOW)) ||
 	    !(entry = (podlib_entry_fn)dlsym(h, PODLIB_ENTRY_SYMBOL)) || !(s = entry())) {
-		fprintf(stderr, "clib_host: cannot load %s: %s\n", argc > 1 ? argv[1] : "(none)", dlerror());
+		fprintf(stderr, "clib_host: cannot load %s: %s\n", argc > 1 ? argv[1] : "(none)",
+			dlerror());
 		return 1;
 	}
 	if (s->init && s->init(argc - 1, argv + 1, &state))

@@ -47,10 +47,10 @@ struct client {
 	enum client_state state;
 	char req[DBGUI_REQ_MAX + 1]; /* request head; NUL-terminated */
 	size_t req_len;
-	char *out;                   /* queued output: out[off..len) is unsent */
+	char *out; /* queued output: out[off..len) is unsent */
 	size_t off, len, cap;
 	int close_when_flushed;
-	int want_out;                /* EPOLLOUT currently requested */
+	int want_out; /* EPOLLOUT currently requested */
 };
 
 struct dbgui {
@@ -58,9 +58,9 @@ struct dbgui {
 	int epfd;
 	uint16_t port;
 	char url[96];
-	char host_ok[3][80];         /* Host header values we accept (anti DNS rebinding) */
+	char host_ok[3][80]; /* Host header values we accept (anti DNS rebinding) */
 	struct client *cl[DBGUI_MAX_CLIENTS];
-	char *hist[DBGUI_HISTORY];   /* ring of the newest lines; hist_next is the oldest slot */
+	char *hist[DBGUI_HISTORY]; /* ring of the newest lines; hist_next is the oldest slot */
 	size_t hist_next, hist_count;
 };
 
@@ -135,7 +135,8 @@ static int client_flush(struct dbgui *ui, size_t slot)
 	struct client *c = ui->cl[slot];
 
 	while (c->off < c->len) {
-		ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+		    send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			c->off += (size_t)n;
 			continue;
@@ -145,7 +146,8 @@ static int client_flush(struct dbgui *ui, size_t slot)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!c->want_out) {
 				c->want_out = 1;
-				ep_set(ui, EPOLL_CTL_MOD, c->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, slot);
+				ep_set(ui, EPOLL_CTL_MOD, c->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+				       slot);
 			}
 			return 0;
 		}
@@ -229,7 +231,8 @@ static int header_value(const char *head, const char *name, char *out, size_t ou
 		const char *eol = strstr(line, "\r\n");
 		if (!eol)
 			break;
-		if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+		if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 &&
+		    line[nl] == ':') {
 			const char *v = line + nl + 1;
 			while (*v == ' ' || *v == '\t')
 				v++;

@@ -109,20 +109,20 @@ typedef const struct podlib_service *(*podlib_entry_fn)(void);
  * @param HANDLE handle function
  * @param SHUTDOWN shutdown function or NULL
  */
-#define PODLIB_SERVICE(NAME, INIT, HANDLE, SHUTDOWN)                                    \
-	const struct podlib_service *podlib_service_v1(void);                           \
-	__attribute__((visibility("default"))) const struct podlib_service *            \
-	podlib_service_v1(void)                                                         \
-	{                                                                               \
-		static const struct podlib_service svc = {                              \
-			.abi_version = PODLIB_ABI_VERSION,                              \
-			.struct_size = sizeof(struct podlib_service),                   \
-			.name = (NAME),                                                 \
-			.init = (INIT),                                                 \
-			.handle = (HANDLE),                                             \
-			.shutdown = (SHUTDOWN),                                         \
-		};                                                                      \
-		return &svc;                                                            \
+#define PODLIB_SERVICE(NAME, INIT, HANDLE, SHUTDOWN)                                               \
+	const struct podlib_service *podlib_service_v1(void);                                      \
+	__attribute__((visibility("default"))) const struct podlib_service *podlib_service_v1(     \
+	    void)                                                                                  \
+	{                                                                                          \
+		static const struct podlib_service svc = {                                         \
+			.abi_version = PODLIB_ABI_VERSION,                                         \
+			.struct_size = sizeof(struct podlib_service),                              \
+			.name = (NAME),                                                            \
+			.init = (INIT),                                                            \
+			.handle = (HANDLE),                                                        \
+			.shutdown = (SHUTDOWN),                                                    \
+		};                                                                                 \
+		return &svc;                                                                       \
 	}
 
 #ifdef __cplusplus

@@ -48,11 +48,13 @@ typedef struct podrun podrun_t;
 /** Where a pod is in its life (podrun_state()). Values are stable. */
 enum podrun_state {
 	PODRUN_CONFIGURING = 0, /**< created, not started: setters allowed */
-	PODRUN_STARTING = 1,    /**< podrun_start() in progress, or the worker has not said HELLO yet */
-	PODRUN_RUNNING = 2,     /**< the worker runs */
-	PODRUN_STOPPING = 3,    /**< STOP sent (or a signal forwarded); waiting for the grace period */
-	PODRUN_EXITED = 4,      /**< the pod is gone and cleaned up; podrun_exit_code() is final */
-	PODRUN_FAILED = 5,      /**< podrun_start() failed; nothing is running; podrun_error() says why */
+	PODRUN_STARTING =
+	    1,              /**< podrun_start() in progress, or the worker has not said HELLO yet */
+	PODRUN_RUNNING = 2, /**< the worker runs */
+	PODRUN_STOPPING = 3, /**< STOP sent (or a signal forwarded); waiting for the grace period */
+	PODRUN_EXITED = 4,   /**< the pod is gone and cleaned up; podrun_exit_code() is final */
+	PODRUN_FAILED =
+	    5, /**< podrun_start() failed; nothing is running; podrun_error() says why */
 };
 
 /** Exit status of a pod stopped by its timeout (docs/contracts.md, "Command line"). */
@@ -63,9 +65,9 @@ enum podrun_state {
 #define PODRUN_EXIT_USAGE 2
 
 /** Verbosity levels for podrun_set_verbosity(). */
-#define PODRUN_QUIET (-1)  /**< errors only */
-#define PODRUN_NORMAL 0    /**< one line per warn or deny (the default) */
-#define PODRUN_VERBOSE 1   /**< also allows and lifecycle steps */
+#define PODRUN_QUIET (-1) /**< errors only */
+#define PODRUN_NORMAL 0   /**< one line per warn or deny (the default) */
+#define PODRUN_VERBOSE 1  /**< also allows and lifecycle steps */
 
 /** Default grace period between STOP and SIGKILL, in milliseconds. */
 #define PODRUN_GRACE_MS_DEFAULT 2000

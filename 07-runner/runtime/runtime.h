@@ -84,12 +84,13 @@ struct rt_mount {
 
 /** Inputs of rt_plan_new(); start from rt_config_init(). */
 struct rt_config {
-	const char *top;          /**< project root (a build tree or PREFIX/lib/podrun); NULL: rt_top() */
-	const char *python;       /**< Python interpreter; NULL: "/usr/bin/python3" */
-	const char *bun;          /**< Bun; NULL: "<top>/.deps/bun/node_modules/.bin/bun", else
+	const char *top;    /**< project root (a build tree or PREFIX/lib/podrun); NULL: rt_top() */
+	const char *python; /**< Python interpreter; NULL: "/usr/bin/python3" */
+	const char *bun;    /**< Bun; NULL: "<top>/.deps/bun/node_modules/.bin/bun", else
 	                               "bun" in search_path */
-	const char *podhost;      /**< pod host; NULL: "<top>/07-runner/podhost/build/podhost" */
-	const char *audit_lib;    /**< LD_AUDIT library; NULL: "<top>/07-runner/ldaudit/build/libpodaudit.so";
+	const char *podhost; /**< pod host; NULL: "<top>/07-runner/podhost/build/podhost" */
+	const char
+	    *audit_lib; /**< LD_AUDIT library; NULL: "<top>/07-runner/ldaudit/build/libpodaudit.so";
 	                               "" disables LD_AUDIT and the FFI hooks */
 	const char *ring_lib;     /**< libring.so; NULL: "<top>/01-ring/build/libring.so" */
 	const char *python_sdk;   /**< Python SDK directory; NULL: "<top>/02-ipc/python" (mounted
@@ -100,7 +101,8 @@ struct rt_config {
 	                               NULL: not set (the FFI gates then deny every late load) */
 	char *const *worker_args; /**< NULL-terminated; inserted right after the program
 	                               (e.g. "--pod-socket=...", "--pod-shm-fd=3"); NULL: none */
-	const char *search_path;  /**< PATH for a bare program name; NULL: POL_DEFAULT_PATH (policy.h) */
+	const char
+	    *search_path; /**< PATH for a bare program name; NULL: POL_DEFAULT_PATH (policy.h) */
 };
 
 /** Error detail filled by rt_plan_new(). */
@@ -263,9 +265,8 @@ void rt_plan_free(rt_plan_t *p);
  * @return number of files reported; -ENOENT a needed library was not found
  *         (@p err names it); -ENOEXEC; -ELOOP; -ENOMEM
  */
-int rt_elf_closure(const char *path,
-		   void (*cb)(const char *found, const char *real, void *arg), void *arg,
-		   struct rt_error *err);
+int rt_elf_closure(const char *path, void (*cb)(const char *found, const char *real, void *arg),
+		   void *arg, struct rt_error *err);
 
 /**
  * Normalize an absolute path lexically: no ".", no "//", no trailing "/";

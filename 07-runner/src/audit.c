@@ -58,13 +58,19 @@ const char *pr_act_name(int i)
 int pr_pol_index(enum pol_cat c)
 {
 	switch (c) {
-	case POL_NET: return PR_NET;
+	case POL_NET:
+		return PR_NET;
 	case POL_FS_READ:
-	case POL_FS_WRITE: return PR_FS;
-	case POL_RUN: return PR_RUN;
-	case POL_ENV: return PR_ENV;
-	case POL_FFI: return PR_FFI;
-	default: return PR_LIFE;
+	case POL_FS_WRITE:
+		return PR_FS;
+	case POL_RUN:
+		return PR_RUN;
+	case POL_ENV:
+		return PR_ENV;
+	case POL_FFI:
+		return PR_FFI;
+	default:
+		return PR_LIFE;
 	}
 }
 
@@ -72,13 +78,19 @@ int pr_pol_index(enum pol_cat c)
 const char *pr_pol_cat(enum pol_cat c)
 {
 	switch (c) {
-	case POL_NET: return "net";
+	case POL_NET:
+		return "net";
 	case POL_FS_READ:
-	case POL_FS_WRITE: return "fs";
-	case POL_RUN: return "run";
-	case POL_ENV: return "env";
-	case POL_FFI: return "ffi";
-	default: return "life";
+	case POL_FS_WRITE:
+		return "fs";
+	case POL_RUN:
+		return "run";
+	case POL_ENV:
+		return "env";
+	case POL_FFI:
+		return "ffi";
+	default:
+		return "life";
 	}
 }
 
@@ -364,8 +376,9 @@ static void exit_json(const struct podrun *p, cJSON *o)
 		add_num(a, "dropped", (double)p->au.dropped);
 		add_num(a, "reported", (double)p->au.reported);
 		add_num(a, "human_dropped", (double)p->au.human_dropped);
-		add_num(a, "output_dropped_bytes",
-			(double)(p->io.sink[PR_SINK_OUT].dropped + p->io.sink[PR_SINK_ERR].dropped));
+		add_num(
+		    a, "output_dropped_bytes",
+		    (double)(p->io.sink[PR_SINK_OUT].dropped + p->io.sink[PR_SINK_ERR].dropped));
 		cJSON_AddBoolToObject(a, "capped", p->au.capped);
 	}
 }
@@ -376,7 +389,8 @@ static cJSON *ebpf_json(const struct podrun *p, const struct pr_event *ev)
 	/* one line always fits SYSAUDIT_LINE_MAX, whatever the pod's strings */
 	char *line = malloc(SYSAUDIT_LINE_MAX);
 	int n = line ? sysaudit_format_line(ev->u.ebpf.ev, ev->u.ebpf.v, p->life.id, line,
-					    SYSAUDIT_LINE_MAX) : -ENOMEM;
+					    SYSAUDIT_LINE_MAX)
+		     : -ENOMEM;
 	cJSON *in = NULL, *o, *it;
 
 	if (n > 0)
@@ -385,12 +399,15 @@ static cJSON *ebpf_json(const struct podrun *p, const struct pr_event *ev)
 	if (!in)
 		return NULL;
 	o = cJSON_CreateObject();
-	cJSON_ArrayForEach(it, in) {
+	cJSON_ArrayForEach(it, in)
+	{
 		if (!it->string)
 			continue;
 		if (!strcmp(it->string, "cat")) /* a loss notice keeps its own ("audit") */
-			add_str(o, "cat", cJSON_IsString(it) && !strcmp(it->valuestring, "audit")
-						  ? "audit" : cat_names[ev->cat]);
+			add_str(o, "cat",
+				cJSON_IsString(it) && !strcmp(it->valuestring, "audit")
+				    ? "audit"
+				    : cat_names[ev->cat]);
 		else if (!strcmp(it->string, "rule"))
 			add_str(o, "rule", ev->rule && *ev->rule ? ev->rule : "default");
 		else if (!strcmp(it->string, "what") && ev->what) /* links followed (fsreport.c) */
@@ -528,7 +545,8 @@ static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind, uint64_t
 	/* the start and exit events name the pod's objects and its totals:
 	 * always written (the reserve below the cap is kept for them) */
 	if (p->au.max_bytes && kind != PR_EV_EXIT && kind != PR_EV_START) {
-		uint64_t room = p->au.max_bytes > PR_AUDIT_RESERVE ? p->au.max_bytes - PR_AUDIT_RESERVE : 0;
+		uint64_t room =
+		    p->au.max_bytes > PR_AUDIT_RESERVE ? p->au.max_bytes - PR_AUDIT_RESERVE : 0;
 		if (kind == PR_EV_NOTICE)
 			room = p->au.max_bytes - 1024; /* the exit event's own room */
 		if (p->au.capped || p->au.bytes + len + 1 > room) {
@@ -537,7 +555,8 @@ static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind, uint64_t
 			if (!p->au.capped) {
 				p->au.capped = 1;
 				write_notice(p, PR_LIFE, "audit capped", 0, 0,
-					     "the audit reached its size cap: from now on only counts are kept");
+					     "the audit reached its size cap: from now on only "
+					     "counts are kept");
 			}
 			return;
 		}
@@ -562,8 +581,13 @@ static void write_obj(struct podrun *p, cJSON *o, enum pr_ev_kind kind, uint64_t
 static void write_notice(struct podrun *p, int cat, const char *what, uint64_t folded,
 			 uint64_t dropped, const char *reason)
 {
-	struct pr_event ev = { .kind = PR_EV_NOTICE, .src = "runner", .cat = cat, .act = PR_INFO,
-			       .what = what, .rule = "limits", .reason = reason,
+	struct pr_event ev = { .kind = PR_EV_NOTICE,
+			       .src = "runner",
+			       .cat = cat,
+			       .act = PR_INFO,
+			       .what = what,
+			       .rule = "limits",
+			       .reason = reason,
 			       .u.notice = { folded, dropped } };
 	int capped = p->au.capped;
 
@@ -661,7 +685,8 @@ static void flush_folds(struct podrun *p)
 	for (int c = 0; c < PR_NCAT; c++) {
 		if (!au->w_folded[c] && !au->w_dropped[c])
 			continue;
-		snprintf(why, sizeof why, "more than %d %s events per second: repeats folded, %llu not written",
+		snprintf(why, sizeof why,
+			 "more than %d %s events per second: repeats folded, %llu not written",
 			 PR_AUDIT_RATE, cat_names[c], (unsigned long long)au->w_dropped[c]);
 		write_notice(p, c, "audit rate limit", au->w_folded[c], au->w_dropped[c], why);
 		au->w_folded[c] = au->w_dropped[c] = 0;
@@ -673,7 +698,8 @@ void pr_audit_window(struct podrun *p)
 {
 	flush_folds(p);
 	if (p->au.human_suppressed) {
-		pr_say(p, "podrun: %llu more log lines not shown (rate limit; the audit has them)\n",
+		pr_say(p,
+		       "podrun: %llu more log lines not shown (rate limit; the audit has them)\n",
 		       (unsigned long long)p->au.human_suppressed);
 		p->au.human_suppressed = 0;
 	}
@@ -737,7 +763,7 @@ int pr_audit_open(struct podrun *p)
 	p->au.max_bytes = p->cfg.audit_max ? p->cfg.audit_max : PODRUN_AUDIT_MAX_DEFAULT;
 	if (p->cfg.audit_max == UINT64_MAX)
 		p->au.max_bytes = 0; /* unlimited */
-	p->au.tokens[0] = -1; /* refill() fills every bucket on first use */
+	p->au.tokens[0] = -1;        /* refill() fills every bucket on first use */
 	p->au.refill_us = 0;
 #ifdef PODRUN_HAVE_DBGUI
 	p->au.open = p->cfg.events_on || p->cfg.audit_path || p->cfg.debug_ui;
@@ -750,7 +776,8 @@ int pr_audit_open(struct podrun *p)
 		p->au.to_err = 1;
 		return 0;
 	}
-	p->au.audit_fd = open(p->cfg.audit_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
+	p->au.audit_fd =
+	    open(p->cfg.audit_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
 	if (p->au.audit_fd < 0) {
 		int e = -errno;
 		pr_seterr(p, e, "cannot open audit file %s", p->cfg.audit_path);

@@ -32,12 +32,12 @@ int podrun_new(podrun_t **out)
 	return 0;
 }
 
-#define CONFIGURING(p)                                                         \
-	do {                                                                   \
-		if (!(p))                                                      \
-			return -EINVAL;                                        \
-		if ((p)->life.state != PODRUN_CONFIGURING)                          \
-			return -EBUSY;                                         \
+#define CONFIGURING(p)                                                                             \
+	do {                                                                                       \
+		if (!(p))                                                                          \
+			return -EINVAL;                                                            \
+		if ((p)->life.state != PODRUN_CONFIGURING)                                         \
+			return -EBUSY;                                                             \
 	} while (0)
 
 static int set_str(char **slot, const char *v)
@@ -201,10 +201,20 @@ static int parse_size(const char *s, uint64_t *out, int suffix)
 		return -EINVAL;
 	if (suffix && *end) {
 		switch (*end++) {
-		case 'k': case 'K': mul = 1ull << 10; break;
-		case 'm': case 'M': mul = 1ull << 20; break;
-		case 'g': case 'G': mul = 1ull << 30; break;
-		default: return -EINVAL;
+		case 'k':
+		case 'K':
+			mul = 1ull << 10;
+			break;
+		case 'm':
+		case 'M':
+			mul = 1ull << 20;
+			break;
+		case 'g':
+		case 'G':
+			mul = 1ull << 30;
+			break;
+		default:
+			return -EINVAL;
 		}
 	}
 	if (*end || v == 0 || v > UINT64_MAX / mul - 1)
@@ -247,7 +257,8 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 	CONFIGURING(p);
 	if (!name)
 		return -EINVAL;
-	if (!strncmp(name, "rootfs", 6) || !strcmp(name, "cpu-percent") || !strncmp(name, "rlimit-", 7))
+	if (!strncmp(name, "rootfs", 6) || !strcmp(name, "cpu-percent") ||
+	    !strncmp(name, "rlimit-", 7))
 		return pr_rootfs_option(p, name, value);
 	if (!strcmp(name, "audit-best-effort"))
 		return parse_bool(value, &p->cfg.audit_best_effort);
@@ -338,8 +349,8 @@ int podrun_set_option(podrun_t *p, const char *name, const char *value)
 		if (len == 0 || len >= sizeof p->life.id)
 			return -EINVAL;
 		for (size_t i = 0; i < len; i++)
-			if (!((value[i] >= 'a' && value[i] <= 'z') || (value[i] >= '0' && value[i] <= '9') ||
-			      value[i] == '-'))
+			if (!((value[i] >= 'a' && value[i] <= 'z') ||
+			      (value[i] >= '0' && value[i] <= '9') || value[i] == '-'))
 				return -EINVAL;
 		memcpy(p->life.id, value, len + 1);
 		return 0;

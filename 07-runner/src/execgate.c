@@ -230,14 +230,14 @@ static int named_by_rule(struct podrun *p, const char *host, struct pol_decision
 	if (!realpath(host, real) || policy_rules(p->life.pol, POL_RUN, &r, &n) < 0 || !r)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].action == POL_ALLOW || r[i].pattern[0] != '/' || !realpath(r[i].pattern, rr) ||
-		    strcmp(rr, real))
+		if (r[i].action == POL_ALLOW || r[i].pattern[0] != '/' ||
+		    !realpath(r[i].pattern, rr) || strcmp(rr, real))
 			continue;
 		if (!found || r[i].action > d->action) {
 			d->action = r[i].action;
 			d->rule = r[i].pattern;
-			snprintf(d->reason, sizeof d->reason, "%.80s runs %.80s (%s rule)", r[i].pattern,
-				 real, policy_action_name(r[i].action));
+			snprintf(d->reason, sizeof d->reason, "%.80s runs %.80s (%s rule)",
+				 r[i].pattern, real, policy_action_name(r[i].action));
 		}
 		found = 1;
 	}
@@ -253,9 +253,11 @@ static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 	if (pod[0] != '/') {
 		/* a memory file or an anonymous one: runs only when running anything does */
 		snprintf(v->what, sizeof v->what, "%s", pod);
-		v->d.action = policy_default(p->life.pol, POL_RUN) == POL_ALLOW ? POL_ALLOW : POL_DENY;
+		v->d.action =
+		    policy_default(p->life.pol, POL_RUN) == POL_ALLOW ? POL_ALLOW : POL_DENY;
 		v->d.rule = "default";
-		snprintf(v->d.reason, sizeof v->d.reason, "%s is not a file of the mount plan", pod);
+		snprintf(v->d.reason, sizeof v->d.reason, "%s is not a file of the mount plan",
+			 pod);
 		return;
 	}
 	/* the runtime's own programs are decided like any other: the worker's
@@ -330,9 +332,14 @@ static int is_loader(struct podrun *p, pid_t pid, const char *pod, int fd)
  */
 static int loader_program(const struct seccomp_notif *n, char *prog, size_t cap)
 {
-	static const char *const with_arg[] = { "--library-path", "--preload", "--audit", "--argv0",
-						"--inhibit-rpath", "--glibc-hwcaps-prepend",
-						"--glibc-hwcaps-mask", NULL };
+	static const char *const with_arg[] = { "--library-path",
+						"--preload",
+						"--audit",
+						"--argv0",
+						"--inhibit-rpath",
+						"--glibc-hwcaps-prepend",
+						"--glibc-hwcaps-mask",
+						NULL };
 	static const char *const alone[] = { "--list", "--verify", "--inhibit-cache", NULL };
 	static const char *const no_run[] = { "--help", "--version", "--list-tunables",
 					      "--list-diagnostics", NULL };
@@ -389,9 +396,10 @@ static void decide_loader_program(struct podrun *p, const struct seccomp_notif *
 	if (r < 0 || !strchr(prog, '/')) {
 		snprintf(v->what, sizeof v->what, "%.200s", r < 0 ? "ld.so" : prog);
 		snprintf(v->d.reason, sizeof v->d.reason, "%s",
-			 r < 0 ? "the runner cannot tell which program the loader runs" :
-				 "the loader searches its library path for a program named without a "
-				 "slash: name it by its path");
+			 r < 0
+			     ? "the runner cannot tell which program the loader runs"
+			     : "the loader searches its library path for a program named without a "
+			       "slash: name it by its path");
 		return;
 	}
 	if (prog[0] == '/') {
@@ -402,8 +410,8 @@ static void decide_loader_program(struct podrun *p, const struct seccomp_notif *
 		r = fd < 0 ? -errno : pr_fd_path(fd, base, sizeof base);
 		if (fd >= 0)
 			close(fd);
-		if (r < 0 || snprintf(abs, sizeof abs, "%s/%s", strcmp(base, "/") ? base : "", prog) >=
-				     (int)sizeof abs) {
+		if (r < 0 || snprintf(abs, sizeof abs, "%s/%s", strcmp(base, "/") ? base : "",
+				      prog) >= (int)sizeof abs) {
 			snprintf(v->what, sizeof v->what, "%.200s", prog);
 			return;
 		}
@@ -419,7 +427,8 @@ static void decide_loader_program(struct podrun *p, const struct seccomp_notif *
 		/* nothing there: the loader fails too; a hidden file is still a denial */
 		snprintf(v->what, sizeof v->what, "%s", abs);
 		host_of(p, abs, v->what, sizeof v->what);
-		if (policy_decide(p->life.pol, POL_RUN, v->what, &v->d) < 0 || v->d.action != POL_DENY) {
+		if (policy_decide(p->life.pol, POL_RUN, v->what, &v->d) < 0 ||
+		    v->d.action != POL_DENY) {
 			v->d.action = POL_ALLOW;
 			v->what[0] = '\0';
 		}
@@ -494,7 +503,8 @@ static void gate_one(struct podrun *p, const struct seccomp_notif *n)
 		snprintf(file.what, sizeof file.what, "%.200s", req);
 		file.d.action = POL_DENY;
 		file.d.rule = "default";
-		snprintf(file.d.reason, sizeof file.d.reason, "the runner cannot tell which file this runs");
+		snprintf(file.d.reason, sizeof file.d.reason,
+			 "the runner cannot tell which file this runs");
 	} else {
 		if (!strncmp(pod, "/memfd:", 7))
 			memmove(pod, pod + 1, strlen(pod));

@@ -82,8 +82,8 @@ static void emit_exit(struct podrun *p)
 
 	if (p->life.exit_code > 128 && p->life.exit_code < 128 + 65)
 		snprintf(sig, sizeof sig, "signal %d", p->life.exit_code - 128);
-	PR_AUDIT(p, .kind = PR_EV_EXIT, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "exit",
-		 .pid = 1, .reason = sig[0] ? sig : NULL);
+	PR_AUDIT(p, .kind = PR_EV_EXIT, .src = "runner", .cat = PR_LIFE, .act = PR_INFO,
+		 .what = "exit", .pid = 1, .reason = sig[0] ? sig : NULL);
 	if (p->cfg.verbosity >= PODRUN_VERBOSE)
 		pr_say(p, "podrun: pod %s exited with status %d\n", p->life.id, p->life.exit_code);
 }
@@ -108,7 +108,8 @@ void pr_finish(struct podrun *p)
 
 	/* 2. Drain: the pod's last output and messages, pending control events. */
 	if (p->io.pod_out_r >= 0)
-		while (pr_relay_pod_output(p, p->io.pod_out_r, p->cfg.serve ? PR_SINK_ERR : PR_SINK_OUT, 1) > 0)
+		while (pr_relay_pod_output(p, p->io.pod_out_r,
+					   p->cfg.serve ? PR_SINK_ERR : PR_SINK_OUT, 1) > 0)
 			;
 	if (p->io.pod_err_r >= 0)
 		while (pr_relay_pod_output(p, p->io.pod_err_r, PR_SINK_ERR, 1) > 0)
@@ -238,7 +239,8 @@ static void kill_now(struct podrun *p)
 	if (p->box.sb && !p->box.reaped && !p->life.killed) {
 		p->life.killed = 1;
 		sandbox_kill(p->box.sb, SIGKILL);
-		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "sigkill", .pid = 1);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "sigkill",
+			 .pid = 1);
 	}
 }
 
@@ -265,10 +267,12 @@ int podrun_stop(podrun_t *p, int grace_ms)
 	 * gets SIGTERM, forwarded by the pod's init. SIGKILL after the grace. */
 	if (p->ipc.runner && ipc_runner_state(p->ipc.runner) == IPC_RS_ESTABLISHED &&
 	    ipc_runner_stop(p->ipc.runner, (uint32_t)grace_ms) == 0) {
-		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "stop", .pid = 1);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "stop",
+			 .pid = 1);
 	} else {
 		sandbox_kill(p->box.sb, SIGTERM);
-		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "sigterm", .pid = 1);
+		PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "sigterm",
+			 .pid = 1);
 	}
 	pr_arm_timer(p->life.t_grace, (uint64_t)grace_ms, 0);
 	return 0;

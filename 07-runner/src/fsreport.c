@@ -39,12 +39,12 @@ static int named(const struct sysaudit_event *ev, const char *const *names)
 	return 0;
 }
 
-static const char *const chmods[] = { "chmod", "fchmod", "fchmodat", "fchmodat2", "mknod",
-				      "mknodat", NULL };
+static const char *const chmods[] = { "chmod", "fchmod",  "fchmodat", "fchmodat2",
+				      "mknod", "mknodat", NULL };
 static const char *const symlinks[] = { "symlink", "symlinkat", NULL };
-static const char *const nofollow[] = { "rename", "renameat", "renameat2", "link", "linkat",
-					"unlink", "unlinkat", "rmdir", "symlink", "symlinkat",
-					"mknod", "mknodat", "mkdir", "mkdirat", NULL };
+static const char *const nofollow[] = { "rename", "renameat", "renameat2", "link",    "linkat",
+					"unlink", "unlinkat", "rmdir",     "symlink", "symlinkat",
+					"mknod",  "mknodat",  "mkdir",     "mkdirat", NULL };
 
 /* Path number @p which (0, 1) of @p ev, absolute and lexically clean. */
 static int event_path(const struct sysaudit_event *ev, int which, char *out, size_t cap)
@@ -81,7 +81,8 @@ static int host_view(struct podrun *p, const char *path)
 		return 0;
 	for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {
 		memset(&d, 0, sizeof d);
-		if (policy_decide(p->life.pol, cats[c], path, &d) == 0 && d.rule && strcmp(d.rule, "default"))
+		if (policy_decide(p->life.pol, cats[c], path, &d) == 0 && d.rule &&
+		    strcmp(d.rule, "default"))
 			return 1;
 	}
 	return !pr_provided(p, path);
@@ -127,8 +128,9 @@ static int resolve_in(struct podrun *p, pid_t pid, const char *in, int follow, c
 	} else if (!realpath(dir, got)) {
 		return -errno;
 	}
-	return snprintf(out, cap, "%s%s", strcmp(got, "/") ? got : "", base) < (int)cap ?
-		       0 : -ENAMETOOLONG;
+	return snprintf(out, cap, "%s%s", strcmp(got, "/") ? got : "", base) < (int)cap
+		   ? 0
+		   : -ENAMETOOLONG;
 }
 
 /* The pod path @p in with its links followed: the caller's view, the init's,
@@ -163,8 +165,8 @@ static int own_fd(const struct sysaudit_event *ev, const char *in, char *out, si
 	return ret < 0 ? -1 : 1;
 }
 
-static void resolve(struct podrun *p, const struct sysaudit_event *ev, const char *in,
-		    int follow, char *out, size_t cap)
+static void resolve(struct podrun *p, const struct sysaudit_event *ev, const char *in, int follow,
+		    char *out, size_t cap)
 {
 	pid_t pids[] = { (pid_t)ev->host_pid, p->box.pid, 0 };
 	int own = own_fd(ev, in, out, cap);
@@ -262,7 +264,8 @@ static int warned_change(struct podrun *p, const struct sysaudit_event *ev,
 		resolve(p, ev, pod, !named(ev, nofollow), res, sizeof res);
 		host_path(p, res, host, sizeof host);
 		memset(&d, 0, sizeof d);
-		if (policy_decide(p->life.pol, POL_FS_WRITE, host, &d) == 0 && d.action == POL_WARN) {
+		if (policy_decide(p->life.pol, POL_FS_WRITE, host, &d) == 0 &&
+		    d.action == POL_WARN) {
 			v->action = SYSAUDIT_WARN;
 			snprintf(v->rule, sizeof v->rule, "%s", d.rule ? d.rule : "default");
 			return 1;
@@ -299,7 +302,8 @@ int pr_fs_refused(struct podrun *p, const struct sysaudit_event *ev, struct sysa
 		if (which == 0 && err != EBUSY && err != EXDEV) {
 			/* 3. the policy's own deny of the path (a read-only bind) */
 			memset(&d, 0, sizeof d);
-			if (policy_decide(p->life.pol, write ? POL_FS_WRITE : POL_FS_READ, host, &d) < 0 ||
+			if (policy_decide(p->life.pol, write ? POL_FS_WRITE : POL_FS_READ, host,
+					  &d) < 0 ||
 			    d.action != POL_DENY)
 				return 0;
 			if ((!d.rule || !strcmp(d.rule, "default")) && pr_provided(p, res) &&

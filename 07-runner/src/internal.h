@@ -39,9 +39,23 @@ enum pr_kind { PR_KIND_NATIVE = 0, PR_KIND_PYTHON, PR_KIND_BUN, PR_KIND_CLIB };
 
 /* Epoll tags: which source a ready descriptor belongs to. */
 enum pr_src {
-	PR_SRC_SIGNAL = 1, PR_SRC_PIDFD, PR_SRC_IPC, PR_SRC_TIMEOUT, PR_SRC_GRACE,
-	PR_SRC_TICK, PR_SRC_STDIN, PR_SRC_OUT, PR_SRC_ERR, PR_SRC_PODIN, PR_SRC_PROXY,
-	PR_SRC_BPF, PR_SRC_DBGUI, PR_SRC_DRAIN, PR_SRC_EXEC, PR_SRC_WINDOW, PR_SRC_SINK,
+	PR_SRC_SIGNAL = 1,
+	PR_SRC_PIDFD,
+	PR_SRC_IPC,
+	PR_SRC_TIMEOUT,
+	PR_SRC_GRACE,
+	PR_SRC_TICK,
+	PR_SRC_STDIN,
+	PR_SRC_OUT,
+	PR_SRC_ERR,
+	PR_SRC_PODIN,
+	PR_SRC_PROXY,
+	PR_SRC_BPF,
+	PR_SRC_DBGUI,
+	PR_SRC_DRAIN,
+	PR_SRC_EXEC,
+	PR_SRC_WINDOW,
+	PR_SRC_SINK,
 };
 
 /* The embedder's event queue (podrun_next_event). Ring of malloc'd lines. */
@@ -95,7 +109,7 @@ struct pr_ev_exec {
 /* Traffic accounting of the proxy (PR_EV_TRAFFIC): a connection's end, or a
  * host's totals. */
 struct pr_ev_traffic {
-	int end;              /* 1: "conn_end", 0: "host_total" */
+	int end; /* 1: "conn_end", 0: "host_total" */
 	unsigned requests;
 	const char *decision; /* conn_end: the decision it followed */
 	const char *peer;     /* conn_end: the address connected to */
@@ -134,17 +148,17 @@ struct pr_ev_notice {
  */
 struct pr_event {
 	enum pr_ev_kind kind;
-	const char *src;       /* runner, policy, loader, proxy, dns, ebpf */
-	int cat, act;          /* PR_NET.., PR_ALLOW.. */
+	const char *src; /* runner, policy, loader, proxy, dns, ebpf */
+	int cat, act;    /* PR_NET.., PR_ALLOW.. */
 	const char *what;
-	const char *rule;      /* NULL or "": "default" */
-	const char *reason;    /* NULL: none */
-	int pid;               /* pid inside the pod (0: the runner) */
-	int quiet;             /* no human line on stderr */
+	const char *rule;   /* NULL or "": "default" */
+	const char *reason; /* NULL: none */
+	int pid;            /* pid inside the pod (0: the runner) */
+	int quiet;          /* no human line on stderr */
 	union {
-		const char *scope;   /* DECISION: 04's category, e.g. "fs.read" */
-		const char *detail;  /* REPORT */
-		const char *level;   /* SANDBOX: "info" or "notice" */
+		const char *scope;     /* DECISION: 04's category, e.g. "fs.read" */
+		const char *detail;    /* REPORT */
+		const char *level;     /* SANDBOX: "info" or "notice" */
 		const char *kind_name; /* START: the worker kind */
 		struct pr_ev_net net;
 		struct pr_ev_mount mount;
@@ -174,7 +188,7 @@ struct pr_event {
 
 struct pr_fold {
 	uint64_t hash;
-	void *first;           /* cJSON object of the first folded event */
+	void *first; /* cJSON object of the first folded event */
 	uint64_t n;
 	int cat, counted;
 	char last[32];
@@ -189,14 +203,14 @@ struct pr_audit {
 	uint64_t w_folded[PR_NCAT], w_dropped[PR_NCAT]; /* this window */
 	uint64_t human_suppressed;                      /* this window */
 	uint64_t lines, bytes, folded, dropped, human_dropped, reported;
-	uint64_t max_bytes;    /* cap of the stream; 0 = none */
+	uint64_t max_bytes; /* cap of the stream; 0 = none */
 	int capped;
-	int to_err;            /* --audit -: the lines share the stderr sink */
-	int open;              /* a stream is wanted: audit file, event queue or debug UI */
+	int to_err; /* --audit -: the lines share the stderr sink */
+	int open;   /* a stream is wanted: audit file, event queue or debug UI */
 	uint64_t counts[PR_NCAT][PR_NACT]; /* decisions, for the exit event */
-	struct evq evq;         /* events queued for podrun_next_event() */
+	struct evq evq;                    /* events queued for podrun_next_event() */
 	int audit_fd;
-	sysaudit_t *sa;         /* 06's auditor of the pod's syscalls, or NULL */
+	sysaudit_t *sa; /* 06's auditor of the pod's syscalls, or NULL */
 	int bpf_on;
 	/* denied/warned file access on stderr: once per path (hashes seen); the
 	 * lines share the human log's rate limit (pr_say_decision) */
@@ -215,14 +229,14 @@ struct pr_audit {
 #define PR_SINK_CAP (1u << 20)
 enum { PR_SINK_OUT, PR_SINK_ERR, PR_SINK_AUDIT, PR_NSINK };
 struct pr_sink {
-	int fd;                /* -1: discarded */
-	int own;               /* fd is a reopened descriptor of ours */
-	int sock;              /* send(MSG_DONTWAIT) */
-	int queue;             /* writes may be queued (not a regular file) */
+	int fd;    /* -1: discarded */
+	int own;   /* fd is a reopened descriptor of ours */
+	int sock;  /* send(MSG_DONTWAIT) */
+	int queue; /* writes may be queued (not a regular file) */
 	char *buf;
 	size_t len;
-	int armed;             /* EPOLLOUT registered */
-	uint64_t dropped;      /* bytes dropped because the reader stalled */
+	int armed;        /* EPOLLOUT registered */
+	uint64_t dropped; /* bytes dropped because the reader stalled */
 };
 
 /* A byte queue between a non-blocking reader and writer (stdio relays). */
@@ -242,19 +256,19 @@ struct relay {
 
 /* Configuration (config.c): set before podrun_start(), read-only afterwards. */
 struct pr_config {
-	char *program;          /* as given */
-	char **args;            /* worker arguments (NULL-terminated) */
+	char *program; /* as given */
+	char **args;   /* worker arguments (NULL-terminated) */
 	size_t nargs;
 	char *policy_file, *policy_json;
-	char **flags;           /* policy flags, applied after the file */
+	char **flags; /* policy flags, applied after the file */
 	size_t nflags;
 	uint32_t timeout_s, pids;
 	uint64_t memory;
-	uint32_t cpu_percent;   /* cgroup CPU quota, percent of one CPU */
-	uint32_t nofile;        /* RLIMIT_NOFILE of the worker */
-	uint64_t fsize;         /* RLIMIT_FSIZE of the worker (UINT64_MAX: none) */
+	uint32_t cpu_percent; /* cgroup CPU quota, percent of one CPU */
+	uint32_t nofile;      /* RLIMIT_NOFILE of the worker */
+	uint64_t fsize;       /* RLIMIT_FSIZE of the worker (UINT64_MAX: none) */
 	char *audit_path;
-	int serve;              /* -1 auto, 0, 1 */
+	int serve; /* -1 auto, 0, 1 */
 	int in_fd, out_fd, err_fd;
 	int verbosity;
 	int events_on, audit_best_effort, allow_all, allow_all_ack;
@@ -262,14 +276,14 @@ struct pr_config {
 	int debug_ui;
 	char *debug_ui_addr;
 	int grace_ms;
-	char *audit_btf;        /* tests: another BTF file for 06 (makes eBPF fail) */
+	char *audit_btf;          /* tests: another BTF file for 06 (makes eBPF fail) */
 	struct pr_rootfs *rootfs; /* the pod's own root file system (rootfs.c), or NULL */
-	int audit_level;        /* enum sysaudit_mode for --audit (default SYSAUDIT_DETAILED) */
-	uint64_t audit_max;     /* cap of the audit stream (0 = the default) */
-	uint32_t proto_rate;    /* control messages per second (0 = PR_PROTO_RATE) */
-	int learn_on;           /* learn mode (learn.c) */
-	int learn_group_at;     /* paths under one directory that make it a rule (0: default) */
-	char *shadow_file;      /* --shadow-policy (shadow.c), or NULL */
+	int audit_level;          /* enum sysaudit_mode for --audit (default SYSAUDIT_DETAILED) */
+	uint64_t audit_max;       /* cap of the audit stream (0 = the default) */
+	uint32_t proto_rate;      /* control messages per second (0 = PR_PROTO_RATE) */
+	int learn_on;             /* learn mode (learn.c) */
+	int learn_group_at;       /* paths under one directory that make it a rule (0: default) */
+	char *shadow_file;        /* --shadow-policy (shadow.c), or NULL */
 };
 
 /* The pod's life (lifecycle.c starts it, finish.c ends it). */
@@ -277,16 +291,16 @@ struct pr_life {
 	enum podrun_state state;
 	char id[24];
 	char err[1024];
-	int refused;            /* the policy cannot be enforced as written: exit 2 */
-	int exit_code;          /* final status once EXITED/FAILED */
-	int timed_out;          /* the timeout fired: exit 124 */
-	int killed;             /* SIGKILL was sent by the runner */
+	int refused;   /* the policy cannot be enforced as written: exit 2 */
+	int exit_code; /* final status once EXITED/FAILED */
+	int timed_out; /* the timeout fired: exit 124 */
+	int killed;    /* SIGKILL was sent by the runner */
 	int stop_sent;
 	int signals_seen;
 	uint64_t t_start_ms, t_start_us;
 	policy_t *pol;
-	struct pr_learn *lrn;   /* learn mode: base policy, learned requests (learn.c) */
-	struct pr_shadow *shd;  /* the shadow policy and its differences (shadow.c) */
+	struct pr_learn *lrn;  /* learn mode: base policy, learned requests (learn.c) */
+	struct pr_shadow *shd; /* the shadow policy and its differences (shadow.c) */
 	enum pr_kind kind;
 	char *prog_abs;         /* absolute, resolved program path */
 	int t_timeout, t_grace; /* timerfds: the deadline, the grace after STOP */
@@ -295,75 +309,79 @@ struct pr_life {
 
 /* The event loop (loop.c): descriptors every source is waited on with. */
 struct pr_loop {
-	int ep;                 /* inner epoll: every source; dispatch waits here */
-	int outer_ep;           /* podrun_fd(): inner epoll + pending eventfd */
-	int pending_fd;         /* eventfd: readable while messages/events wait */
+	int ep;         /* inner epoll: every source; dispatch waits here */
+	int outer_ep;   /* podrun_fd(): inner epoll + pending eventfd */
+	int pending_fd; /* eventfd: readable while messages/events wait */
 	int pending_set;
 	int sig_fd;
 	sigset_t sig_old;
 	int sig_blocked;
-	int t_tick;             /* 500 ms: the audit's periodic read */
-	int t_window;           /* 1 s: rate windows, audit folding */
-	unsigned more;          /* PR_MORE_*: sources with work left after their budget */
+	int t_tick;    /* 500 ms: the audit's periodic read */
+	int t_window;  /* 1 s: rate windows, audit folding */
+	unsigned more; /* PR_MORE_*: sources with work left after their budget */
 };
 
 /* The sandbox plane (plan.c builds it; execgate.c, idmap.c, rootless.c). */
 struct pr_box {
 	sandbox_t *sb;
-	pid_t pid;              /* host pid of the pod's init */
+	pid_t pid; /* host pid of the pod's init */
 	int reaped;
-	char **rt_paths;        /* host paths the runtime plan mounted */
+	char **rt_paths; /* host paths the runtime plan mounted */
 	size_t n_rt_paths;
-	char **exec_rt;         /* the runtime's own programs (pod paths), execgate.c */
+	char **exec_rt; /* the runtime's own programs (pod paths), execgate.c */
 	size_t n_exec_rt;
-	char app_host[4096];    /* host directory shown at /pod/app ("" if none) */
-	int exec_fd;            /* seccomp listener of the pod's execs, or -1 */
+	char app_host[4096];                /* host directory shown at /pod/app ("" if none) */
+	int exec_fd;                        /* seccomp listener of the pod's execs, or -1 */
 	char mask_file[128], mask_dir[128]; /* stand-ins bound over denied paths */
-	char cgroups[4][256];   /* the pod's cgroup directories (03) */
-	int idmap_fd;           /* flock held on the pod's id range slot (idmap.c) */
-	uid_t idmap_base;       /* first host uid/gid of the pod's range; 0: none */
-	char degraded[8][192];  /* rootless.c: what this mode cannot have */
+	char cgroups[4][256];               /* the pod's cgroup directories (03) */
+	int idmap_fd;                       /* flock held on the pod's id range slot (idmap.c) */
+	uid_t idmap_base;                   /* first host uid/gid of the pod's range; 0: none */
+	char degraded[8][192];              /* rootless.c: what this mode cannot have */
 	int ndegraded;
-	dev_t pidns_dev;        /* rootless.c: the pod's pid namespace */
+	dev_t pidns_dev; /* rootless.c: the pod's pid namespace */
 	ino_t pidns_ino;
 };
 
 /* The message plane (loop.c): control socket and rings. */
 struct pr_ipc {
 	ipc_runner_t *runner;
-	int ready;              /* HELLO received */
-	int sdk_worker;         /* the worker is expected to speak the protocol */
-	int peeked;             /* podrun_peek() handed out a frame */
-	char *msgbuf;           /* serve/CLI: one frame on its way to stdout */
+	int ready;      /* HELLO received */
+	int sdk_worker; /* the worker is expected to speak the protocol */
+	int peeked;     /* podrun_peek() handed out a frame */
+	char *msgbuf;   /* serve/CLI: one frame on its way to stdout */
 	/* frames the pod wrote before it ended, copied out before the rings are
 	 * unmapped (library mode): podrun_recv() serves them after PODRUN_EXITED */
-	struct { char **msg; uint32_t *len; size_t n, head; } left;
+	struct {
+		char **msg;
+		uint32_t *len;
+		size_t n, head;
+	} left;
 	uint64_t frames_to_pod, frames_to_runner, bytes_to_pod, bytes_to_runner;
-	uint64_t proto_seen;    /* control messages counted at the window's start */
+	uint64_t proto_seen;     /* control messages counted at the window's start */
 	uint64_t proto_spurious; /* doorbells that brought no frame */
-	unsigned flood_windows; /* consecutive windows over the rate */
-	int paused;             /* control traffic over its rate: not read until the next window */
-	int rx_paused;          /* ring not read: stdout is full (messages as lines) */
+	unsigned flood_windows;  /* consecutive windows over the rate */
+	int paused;              /* control traffic over its rate: not read until the next window */
+	int rx_paused;           /* ring not read: stdout is full (messages as lines) */
 };
 
 /* The network plane (lifecycle.c sets it up; 05's podnet and proxy). */
 struct pr_net {
 	podnet_t *podnet;
 	proxy_t *proxy;
-	char resolv_path[256];  /* runner-written resolv.conf, removed at teardown */
+	char resolv_path[256]; /* runner-written resolv.conf, removed at teardown */
 };
 
 /* The stdio plane (relay.c): pipes to and from the pod, and our own output. */
 struct pr_io {
 	int pod_in_w, pod_out_r, pod_err_r; /* pod-side pipe ends we write to / read from */
-	struct relay to_pod_in;         /* runner stdin -> pod stdin (raw mode) */
-	struct relay line_in;           /* serve mode: partial stdin line */
-	int stdin_paused;               /* serve mode: ring full, stdin not read */
+	struct relay to_pod_in;             /* runner stdin -> pod stdin (raw mode) */
+	struct relay line_in;               /* serve mode: partial stdin line */
+	int stdin_paused;                   /* serve mode: ring full, stdin not read */
 	int stdin_eof;
-	int stdin_regular;              /* stdin is a file epoll refuses: polled */
+	int stdin_regular; /* stdin is a file epoll refuses: polled */
 	struct pr_sink sink[PR_NSINK];
-	int out_paused, err_paused;     /* pod stdout/stderr not read: the sink is full */
-	int t_drain;                    /* serve mode: waiting for the pod to read its input */
+	int out_paused, err_paused; /* pod stdout/stderr not read: the sink is full */
+	int t_drain;                /* serve mode: waiting for the pod to read its input */
 };
 
 struct podrun {
@@ -373,12 +391,12 @@ struct podrun {
 	struct pr_box box;
 	struct pr_ipc ipc;
 	struct pr_net net;
-	struct pr_audit au;     /* the audit plane (audit.c) */
+	struct pr_audit au; /* the audit plane (audit.c) */
 	struct pr_io io;
 	/* warm pools (pool.c) */
 	struct {
-		int pod_fd;     /* the pod's end of its launch socket (PR_POD_POOL_FD inside), or -1 */
-		int warm;       /* started for a pool: no timeout until taken, no handshake deadline */
+		int pod_fd; /* the pod's end of its launch socket (PR_POD_POOL_FD inside), or -1 */
+		int warm;   /* started for a pool: no timeout until taken, no handshake deadline */
 	} pool;
 };
 
@@ -400,7 +418,7 @@ struct podrun {
 
 /* util.c */
 void pr_seterr(struct podrun *p, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int pr_sb_reserve(struct strbuf *sb, size_t more);
 void pr_sb_add(struct strbuf *sb, const char *s, size_t n);
 void pr_sb_puts(struct strbuf *sb, const char *s);
@@ -501,9 +519,9 @@ void pr_sinks_close(struct podrun *p);
 /* sweep.c: remove what dead runners left behind */
 void pr_sweep_stale(struct podrun *p);
 /* idmap.c: the pod's host id range (a slot of a locked block, see there) */
-#define PR_POD_UID 65534              /* worker uid/gid inside the pod */
-#define PR_IDMAP_BASE 0x70000000u     /* first host id of the block */
-#define PR_IDMAP_SLOTS 1024u          /* ranges of SANDBOX_IDMAP_SPAN ids */
+#define PR_POD_UID 65534          /* worker uid/gid inside the pod */
+#define PR_IDMAP_BASE 0x70000000u /* first host id of the block */
+#define PR_IDMAP_SLOTS 1024u      /* ranges of SANDBOX_IDMAP_SPAN ids */
 int pr_idmap_acquire(struct podrun *p);
 void pr_idmap_release(struct podrun *p);
 uid_t pr_pod_host_uid(const struct podrun *p);

@@ -31,14 +31,14 @@ struct learn_item {
 };
 
 struct pr_learn {
-	policy_t *base;           /* the policy as given: what the base would deny */
+	policy_t *base; /* the policy as given: what the base would deny */
 	struct learn_item *v;
 	size_t n, cap;
-	uint32_t *slot;           /* open addressing: index + 1 into v, 0 = empty */
-	size_t bytes;             /* text kept, bounded by PR_LEARN_BYTES */
-	uint64_t dropped;         /* requests beyond PR_LEARN_MAX / PR_LEARN_BYTES */
-	char *prog;               /* the program's host path (kept past the teardown) */
-	uint64_t lost;            /* eBPF records lost (at the exit event) */
+	uint32_t *slot;   /* open addressing: index + 1 into v, 0 = empty */
+	size_t bytes;     /* text kept, bounded by PR_LEARN_BYTES */
+	uint64_t dropped; /* requests beyond PR_LEARN_MAX / PR_LEARN_BYTES */
+	char *prog;       /* the program's host path (kept past the teardown) */
+	uint64_t lost;    /* eBPF records lost (at the exit event) */
 };
 
 /* At most this many distinct requests, and this much of their text, are kept
@@ -64,7 +64,8 @@ static cJSON *cat_obj(cJSON *root, enum pol_cat c)
 		fs = cJSON_GetObjectItemCaseSensitive(root, "fs");
 		if (!fs)
 			fs = cJSON_AddObjectToObject(root, "fs");
-		o = fs ? cJSON_GetObjectItemCaseSensitive(fs, c == POL_FS_READ ? "read" : "write") : NULL;
+		o = fs ? cJSON_GetObjectItemCaseSensitive(fs, c == POL_FS_READ ? "read" : "write")
+		       : NULL;
 		if (fs && !o)
 			o = cJSON_AddObjectToObject(fs, c == POL_FS_READ ? "read" : "write");
 		return o;
@@ -77,9 +78,7 @@ static int in_array(const cJSON *a, const char *s)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, a)
-		if (cJSON_IsString(it) && !strcmp(it->valuestring, s))
-			return 1;
+	cJSON_ArrayForEach(it, a) if (cJSON_IsString(it) && !strcmp(it->valuestring, s)) return 1;
 	return 0;
 }
 
@@ -136,9 +135,8 @@ static char *base_text(const policy_t *base, int learn)
 		cJSON *o = cat_obj(root, (enum pol_cat)c), *deny, *it;
 		if (!o || !(deny = cJSON_DetachItemFromObjectCaseSensitive(o, "deny")))
 			continue;
-		cJSON_ArrayForEach(it, deny)
-			if (cJSON_IsString(it))
-				add_unique(o, "warn", it->valuestring);
+		cJSON_ArrayForEach(it, deny) if (cJSON_IsString(it))
+		    add_unique(o, "warn", it->valuestring);
 		cJSON_Delete(deny);
 	}
 	if (learn && policy_default(base, POL_FS_WRITE) == POL_DENY) {
@@ -203,8 +201,9 @@ int pr_learn_prepare(struct podrun *p)
 	p->life.pol = eff;
 	/* loud: the sinks do not exist yet, this goes to fd 2 as --allow-all's warning */
 	if (p->cfg.verbosity >= PODRUN_QUIET)
-		dprintf(2, "podrun: LEARN MODE: every request the base policy would deny is allowed "
-			   "and reported; the pod runs with more rights than its policy\n");
+		dprintf(2,
+			"podrun: LEARN MODE: every request the base policy would deny is allowed "
+			"and reported; the pod runs with more rights than its policy\n");
 	return 0;
 }
 
@@ -413,7 +412,12 @@ static int shared_object(const char *path)
 
 	if (f)
 		fclose(f);
-	return n == sizeof h && !memcmp(h, "\x7f" "ELF", 4) && h[16] == 3 /* ET_DYN */;
+	return n == sizeof h &&
+	       !memcmp(h,
+		       "\x7f"
+		       "ELF",
+		       4) &&
+	       h[16] == 3 /* ET_DYN */;
 }
 
 /* Order by category, then parent directory (for grouping). */
@@ -553,7 +557,8 @@ static int make_rules(const struct podrun *p, int group_at, struct learn_item **
 		if (!v[i].what || !v[i].what[0] ||
 		    (last && last->cat == v[i].cat &&
 		     (!strcmp(last->what, v[i].what) ||
-		      ((v[i].cat == POL_FS_READ || v[i].cat == POL_FS_WRITE) && under_dir(v[i].what, last->what))))) {
+		      ((v[i].cat == POL_FS_READ || v[i].cat == POL_FS_WRITE) &&
+		       under_dir(v[i].what, last->what))))) {
 			free(v[i].what);
 			continue;
 		}
@@ -606,9 +611,7 @@ static void credit(cJSON *lr, enum pol_cat c, const char *rule, int run_no)
 		cJSON_DeleteItemFromObjectCaseSensitive(rules, key);
 		a = cJSON_AddArrayToObject(rules, key);
 	}
-	cJSON_ArrayForEach(it, a)
-		if (cJSON_IsNumber(it) && it->valueint == run_no)
-			return;
+	cJSON_ArrayForEach(it, a) if (cJSON_IsNumber(it) && it->valueint == run_no) return;
 	cJSON_AddItemToArray(a, cJSON_CreateNumber(run_no));
 }
 
@@ -620,7 +623,10 @@ static void add_run(const struct podrun *p, cJSON *lr, int run_no, int group_at)
 	r = cJSON_CreateObject();
 	cJSON_AddNumberToObject(r, "run", run_no);
 	cJSON_AddStringToObject(r, "pod", p->life.id);
-	cJSON_AddStringToObject(r, "program", p->life.lrn->prog ? p->life.lrn->prog : p->cfg.program ? p->cfg.program : "");
+	cJSON_AddStringToObject(r, "program",
+				p->life.lrn->prog ? p->life.lrn->prog
+				: p->cfg.program  ? p->cfg.program
+						  : "");
 	a = cJSON_AddArrayToObject(r, "args");
 	for (size_t i = 0; i < p->cfg.nargs; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(p->cfg.args[i]));
@@ -676,8 +682,8 @@ static int build(struct podrun *p, const char *merge_json, int group_at, char **
 		if (!o)
 			continue;
 		/* already allowed by the policy merged into: credit its rule */
-		if (policy_decide(cur, rules[i].cat, rules[i].what, &d) == 0 && d.action != POL_DENY &&
-		    d.rule && strcmp(d.rule, "default")) {
+		if (policy_decide(cur, rules[i].cat, rules[i].what, &d) == 0 &&
+		    d.action != POL_DENY && d.rule && strcmp(d.rule, "default")) {
 			credit(lr, rules[i].cat, d.rule, run_no);
 			continue;
 		}
@@ -740,12 +746,13 @@ int64_t podrun_learned_policy(podrun_t *p, const char *merge_json, char *buf, ui
 	if (!p->life.lrn)
 		return -ENOENT;
 	if (p->life.lrn->dropped) {
-		pr_seterr(p, 0, "learn: %llu requests beyond the %d kept; the policy would be incomplete",
+		pr_seterr(p, 0,
+			  "learn: %llu requests beyond the %d kept; the policy would be incomplete",
 			  (unsigned long long)p->life.lrn->dropped, PR_LEARN_MAX);
 		return -E2BIG;
 	}
-	ret = build(p, merge_json, p->cfg.learn_group_at > 0 ? p->cfg.learn_group_at : PR_LEARN_GROUP_AT,
-		    &json);
+	ret = build(p, merge_json,
+		    p->cfg.learn_group_at > 0 ? p->cfg.learn_group_at : PR_LEARN_GROUP_AT, &json);
 	if (ret < 0)
 		return ret;
 	len = strlen(json);

@@ -62,7 +62,7 @@ static void step_done(struct step_clock *c, int step)
 /* PODRUN_TRACE=1: one line "podrun: steps NAME=MS ..." once the worker runs. */
 static void trace_steps(const struct podrun *p, struct step_clock *c)
 {
-	static const char *const names[ST_N] = { "policy", "rings", "plan", "net",
+	static const char *const names[ST_N] = { "policy",  "rings", "plan", "net",
 						 "cgroups", "spawn", "ebpf", "mounts" };
 	uint64_t cg = p->box.sb ? sandbox_get_info(p->box.sb)->cgroup_us : 0;
 	char line[512];
@@ -83,7 +83,8 @@ static void trace_steps(const struct podrun *p, struct step_clock *c)
 void pr_fds_init(struct podrun *p)
 {
 	p->loop.ep = p->loop.outer_ep = p->loop.pending_fd = p->loop.sig_fd = p->box.exec_fd = -1;
-	p->life.t_timeout = p->life.t_grace = p->loop.t_tick = p->io.t_drain = p->loop.t_window = -1;
+	p->life.t_timeout = p->life.t_grace = p->loop.t_tick = p->io.t_drain = p->loop.t_window =
+	    -1;
 	for (int i = 0; i < PR_NSINK; i++)
 		p->io.sink[i].fd = -1;
 	p->io.pod_in_w = p->io.pod_out_r = p->io.pod_err_r = -1;
@@ -103,8 +104,8 @@ static void sandbox_log(void *ctx, int level, const char *msg)
 {
 	struct podrun *p = ctx;
 
-	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = msg,
-		 .u.level = level == SANDBOX_LOG_NOTICE ? "notice" : "info");
+	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO,
+		 .what = msg, .u.level = level == SANDBOX_LOG_NOTICE ? "notice" : "info");
 	if (level == SANDBOX_LOG_NOTICE && p->cfg.verbosity >= PODRUN_NORMAL + 1)
 		pr_say(p, "podrun: sandbox: %s\n", msg);
 }
@@ -124,7 +125,8 @@ static int load_policy(struct podrun *p)
 	if (p->cfg.policy_file)
 		ret = policy_load_file(p->life.pol, p->cfg.policy_file, &e);
 	else if (p->cfg.policy_json)
-		ret = policy_load_json(p->life.pol, p->cfg.policy_json, strlen(p->cfg.policy_json), "<api>", &e);
+		ret = policy_load_json(p->life.pol, p->cfg.policy_json, strlen(p->cfg.policy_json),
+				       "<api>", &e);
 	for (size_t i = 0; ret >= 0 && i < p->cfg.nflags; i++)
 		ret = policy_apply_flag(p->life.pol, p->cfg.flags[i], &e);
 	if (ret >= 0)
@@ -137,7 +139,8 @@ static int load_policy(struct podrun *p)
 			pr_seterr(p, 0, "%s: %s%s%s%s", e.file[0] ? e.file : "policy", e.msg,
 				  e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "");
 		else
-			pr_seterr(p, ret, "policy %s", p->cfg.policy_file ? p->cfg.policy_file : "");
+			pr_seterr(p, ret, "policy %s",
+				  p->cfg.policy_file ? p->cfg.policy_file : "");
 		return -EINVAL;
 	}
 	/* CLI limits override the file's. */
@@ -149,7 +152,8 @@ static int load_policy(struct podrun *p)
 	if (!p->cfg.pids)
 		p->cfg.pids = lim->pids;
 	if (!p->cfg.cpu_percent)
-		p->cfg.cpu_percent = lim->cpu_percent ? lim->cpu_percent : PODRUN_CPU_PERCENT_DEFAULT;
+		p->cfg.cpu_percent =
+		    lim->cpu_percent ? lim->cpu_percent : PODRUN_CPU_PERCENT_DEFAULT;
 	if (!p->cfg.nofile)
 		p->cfg.nofile = lim->nofile ? lim->nofile : PODRUN_NOFILE_DEFAULT;
 	if (!p->cfg.fsize)
@@ -191,8 +195,9 @@ static int make_loop(struct podrun *p)
 	p->io.t_drain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	p->loop.t_window = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pr_sinks_open(p);
-	if (p->io.t_drain < 0 || p->loop.t_window < 0 || p->loop.ep < 0 || p->loop.outer_ep < 0 || p->loop.pending_fd < 0 || p->life.t_timeout < 0 ||
-	    p->life.t_grace < 0 || p->loop.t_tick < 0)
+	if (p->io.t_drain < 0 || p->loop.t_window < 0 || p->loop.ep < 0 || p->loop.outer_ep < 0 ||
+	    p->loop.pending_fd < 0 || p->life.t_timeout < 0 || p->life.t_grace < 0 ||
+	    p->loop.t_tick < 0)
 		return -errno;
 	ev.data.u32 = 1;
 	if (epoll_ctl(p->loop.outer_ep, EPOLL_CTL_ADD, p->loop.ep, &ev) < 0)
@@ -287,7 +292,8 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 	if (p->cfg.rootfs)
 		return 0; /* no host runtime: the image brings its own */
 	rt_config_init(&c);
-	snprintf(sock_arg, sizeof sock_arg, "--pod-socket=%s", ipc_runner_socket_path(p->ipc.runner));
+	snprintf(sock_arg, sizeof sock_arg, "--pod-socket=%s",
+		 ipc_runner_socket_path(p->ipc.runner));
 	snprintf(shm_arg, sizeof shm_arg, "--pod-shm-fd=%d", PR_POD_SHM_FD);
 	c.ffi_socket = ipc_runner_query_path(p->ipc.runner);
 	c.worker_args = p->ipc.sdk_worker ? wargs : NULL;
@@ -297,11 +303,14 @@ static int make_runtime(struct podrun *p, rt_plan_t **plan)
 		/* the LD_AUDIT library is not built: FFI loads are not gated */
 		c.audit_lib = "";
 		PR_AUDIT(p, .src = "runner", .cat = PR_FFI, .act = PR_WARN, .what = "ld_audit",
-			 .rule = "build", .reason = "the LD_AUDIT library is not built: dlopen() is not gated");
+			 .rule = "build",
+			 .reason = "the LD_AUDIT library is not built: dlopen() is not gated");
 	}
-	ret = rt_plan_new(&c, p->life.prog_abs ? p->life.prog_abs : p->cfg.program, p->cfg.args, plan, &e);
+	ret = rt_plan_new(&c, p->life.prog_abs ? p->life.prog_abs : p->cfg.program, p->cfg.args,
+			  plan, &e);
 	if (ret < 0)
-		pr_seterr(p, 0, "runtime for %s: %s", p->cfg.program, e.msg[0] ? e.msg : strerror(-ret));
+		pr_seterr(p, 0, "runtime for %s: %s", p->cfg.program,
+			  e.msg[0] ? e.msg : strerror(-ret));
 	return ret;
 }
 
@@ -317,16 +326,25 @@ static void on_proxy_event(const struct proxy_event *ev, void *user)
 		int end = ev->kind == PROXY_EV_CONN_END;
 		PR_AUDIT(p, .kind = PR_EV_TRAFFIC, .src = "proxy", .cat = PR_NET, .act = PR_INFO,
 			 .what = ev->what, .rule = end ? ev->rule : NULL, .pid = ev->pid,
-			 .u.traffic = { .end = end, .requests = ev->count, .decision = pr_act_name(act),
-					.peer = ev->peer ? ev->peer : "", .bytes_up = ev->bytes_up,
-					.bytes_down = ev->bytes_down, .duration_us = ev->duration_us });
+			 .u.traffic = { .end = end,
+					.requests = ev->count,
+					.decision = pr_act_name(act),
+					.peer = ev->peer ? ev->peer : "",
+					.bytes_up = ev->bytes_up,
+					.bytes_down = ev->bytes_down,
+					.duration_us = ev->duration_us });
 		return;
 	}
-	PR_AUDIT(p, .kind = PR_EV_NET, .src = ev->src == PROXY_SRC_DNS ? "dns" : "proxy", .cat = PR_NET,
-		 .act = act, .what = ev->what, .rule = ev->rule, .pid = ev->pid, .reason = ev->reason,
-		 .u.net = { .method = ev->method ? ev->method : "", .url = ev->url ? ev->url : "",
-			    .peer = ev->peer, .status = ev->status, .bytes_up = ev->bytes_up,
-			    .bytes_down = ev->bytes_down, .duration_us = ev->duration_us });
+	PR_AUDIT(p, .kind = PR_EV_NET, .src = ev->src == PROXY_SRC_DNS ? "dns" : "proxy",
+		 .cat = PR_NET, .act = act, .what = ev->what, .rule = ev->rule, .pid = ev->pid,
+		 .reason = ev->reason,
+		 .u.net = { .method = ev->method ? ev->method : "",
+			    .url = ev->url ? ev->url : "",
+			    .peer = ev->peer,
+			    .status = ev->status,
+			    .bytes_up = ev->bytes_up,
+			    .bytes_down = ev->bytes_down,
+			    .duration_us = ev->duration_us });
 }
 
 static int make_net(struct podrun *p)
@@ -339,7 +357,7 @@ static int make_net(struct podrun *p)
 	return 0;
 #endif
 	if (!policy_net_possible(p->life.pol))
-		return 0; /* loopback only: the sandbox's netns has just lo */
+		return 0;  /* loopback only: the sandbox's netns has just lo */
 	if (pr_rootless()) /* no veth: listeners in the pod's own netns (rootless.c) */
 		return pr_rootless_net_prepare(p);
 	nc.index = (uint32_t)getpid() * 131u + (uint32_t)(pr_now_ms() & 0xffff);
@@ -352,7 +370,8 @@ static int make_net(struct podrun *p)
 	pc.policy = p->life.pol;
 	pc.listen_addr = podnet_runner_addr(p->net.podnet);
 	if (access("/proc/sys/net/ipv6", F_OK) == 0)
-		pc.listen_addr6 = podnet_runner_addr6(p->net.podnet); /* the pod's IPv6, same ports */
+		pc.listen_addr6 =
+		    podnet_runner_addr6(p->net.podnet); /* the pod's IPv6, same ports */
 	pc.on_event = on_proxy_event;
 	pc.user = p;
 	/* kernel-chosen ports: a host service on :53, :80, :443 or :3128 never
@@ -360,13 +379,15 @@ static int make_net(struct podrun *p)
 	pc.proxy_port = pc.http_port = pc.tls_port = pc.dns_port = PROXY_PORT_EPHEMERAL;
 	ret = proxy_create(&pc, &p->net.proxy);
 	if (ret == 0)
-		ret = podnet_set_ports(p->net.podnet, proxy_port(p->net.proxy, 0), proxy_port(p->net.proxy, 1),
-				       proxy_port(p->net.proxy, 2), proxy_port(p->net.proxy, 3));
+		ret = podnet_set_ports(p->net.podnet, proxy_port(p->net.proxy, 0),
+				       proxy_port(p->net.proxy, 1), proxy_port(p->net.proxy, 2),
+				       proxy_port(p->net.proxy, 3));
 	if (ret < 0) {
 		pr_seterr(p, ret, "network: proxy listeners");
 		return ret;
 	}
-	snprintf(p->net.resolv_path, sizeof p->net.resolv_path, "/run/podrun/%s.resolv", p->life.id);
+	snprintf(p->net.resolv_path, sizeof p->net.resolv_path, "/run/podrun/%s.resolv",
+		 p->life.id);
 	{
 		const char *txt = podnet_resolv_conf(p->net.podnet);
 		int fd = open(p->net.resolv_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -416,7 +437,8 @@ static int make_fs_report(struct podrun *p)
 	if (sysaudit_open(p->au.sa, &o) < 0 || (watch_warned(p), sysaudit_attach(p->au.sa) < 0) ||
 	    pr_epoll_add(p, sysaudit_epoll_fd(p->au.sa), PR_SRC_BPF, EPOLLIN) < 0) {
 		if (p->cfg.verbosity > PODRUN_NORMAL)
-			dprintf(2, "podrun: file access reports off: %s\n", sysaudit_last_error(p->au.sa));
+			dprintf(2, "podrun: file access reports off: %s\n",
+				sysaudit_last_error(p->au.sa));
 		sysaudit_destroy(p->au.sa);
 		p->au.sa = NULL;
 		return 0;
@@ -430,7 +452,8 @@ static int make_bpf(struct podrun *p)
 	struct sysaudit_opts o = { 0 };
 	int ret;
 
-	if (!p->cfg.audit_path && !p->life.lrn && !p->life.shd) /* learn and shadow need every open */
+	if (!p->cfg.audit_path && !p->life.lrn &&
+	    !p->life.shd) /* learn and shadow need every open */
 		return make_fs_report(p);
 	ret = sysaudit_new(&p->au.sa);
 	if (ret < 0)
@@ -447,7 +470,8 @@ static int make_bpf(struct podrun *p)
 		ret = pr_epoll_add(p, sysaudit_epoll_fd(p->au.sa), PR_SRC_BPF, EPOLLIN);
 	if (ret < 0) {
 		char why[512];
-		snprintf(why, sizeof why, "eBPF audit cannot start: %s", sysaudit_last_error(p->au.sa));
+		snprintf(why, sizeof why, "eBPF audit cannot start: %s",
+			 sysaudit_last_error(p->au.sa));
 		sysaudit_destroy(p->au.sa);
 		p->au.sa = NULL;
 		if (!p->cfg.audit_best_effort) {
@@ -472,9 +496,11 @@ static int start_debug_ui(struct podrun *p)
 
 	if (!p->cfg.debug_ui)
 		return 0;
-	ret = dbgui_start(p->cfg.debug_ui_addr && *p->cfg.debug_ui_addr ? p->cfg.debug_ui_addr : NULL, &p->au.ui);
+	ret = dbgui_start(
+	    p->cfg.debug_ui_addr && *p->cfg.debug_ui_addr ? p->cfg.debug_ui_addr : NULL, &p->au.ui);
 	if (ret < 0) {
-		pr_seterr(p, ret, "debug UI on %s", *p->cfg.debug_ui_addr ? p->cfg.debug_ui_addr : "127.0.0.1:0");
+		pr_seterr(p, ret, "debug UI on %s",
+			  *p->cfg.debug_ui_addr ? p->cfg.debug_ui_addr : "127.0.0.1:0");
 		return ret;
 	}
 	dprintf(2, "podrun: debug UI at %s\n", dbgui_url(p->au.ui));
@@ -514,7 +540,8 @@ static int resolve_program(struct podrun *p)
 			path[0] = '\0';
 		}
 		if (!path[0]) {
-			pr_seterr(p, 0, "program %s: not found in " POL_DEFAULT_PATH, p->cfg.program);
+			pr_seterr(p, 0, "program %s: not found in " POL_DEFAULT_PATH,
+				  p->cfg.program);
 			return -EINVAL;
 		}
 	} else {
@@ -535,11 +562,12 @@ static int resolve_program(struct podrun *p)
 
 static void emit_start(struct podrun *p)
 {
-	PR_AUDIT(p, .kind = PR_EV_START, .src = "runner", .cat = PR_LIFE, .act = PR_INFO, .what = "start",
-		 .pid = 1, .u.kind_name = rt_kind_name((enum rt_kind)p->life.kind));
+	PR_AUDIT(p, .kind = PR_EV_START, .src = "runner", .cat = PR_LIFE, .act = PR_INFO,
+		 .what = "start", .pid = 1,
+		 .u.kind_name = rt_kind_name((enum rt_kind)p->life.kind));
 	if (p->cfg.verbosity >= PODRUN_VERBOSE)
-		pr_say(p, "podrun: pod %s started: %s (%s), host pid %d\n", p->life.id, p->cfg.program,
-		       rt_kind_name((enum rt_kind)p->life.kind), (int)p->box.pid);
+		pr_say(p, "podrun: pod %s started: %s (%s), host pid %d\n", p->life.id,
+		       p->cfg.program, rt_kind_name((enum rt_kind)p->life.kind), (int)p->box.pid);
 }
 
 static int fail_start(struct podrun *p, int ret, int usage)
@@ -660,7 +688,7 @@ int podrun_start(podrun_t *p)
 	 *    policy or program is a usage error: nothing was created. */
 	ret = load_policy(p);
 	if (ret >= 0)
-		ret = pr_learn_prepare(p);  /* learn mode: the base's denials become warnings */
+		ret = pr_learn_prepare(p); /* learn mode: the base's denials become warnings */
 	if (ret >= 0)
 		ret = pr_shadow_prepare(p); /* --shadow-policy */
 	if (ret >= 0)
@@ -743,4 +771,3 @@ cleanup:
 	rt_plan_free(plan);
 	return ret;
 }
-

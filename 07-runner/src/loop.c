@@ -39,17 +39,18 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 	if (ret < 0) {
 		ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
 				   "malformed", "unknown category");
-		PR_AUDIT(p, .src = "loader", .cat = PR_IPC, .act = PR_DENY, .what = ev->u.query.category,
-			 .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
+		PR_AUDIT(p, .src = "loader", .cat = PR_IPC, .act = PR_DENY,
+			 .what = ev->u.query.category, .rule = "malformed",
+			 .pid = pr_pod_pid(ev->peer.pid),
 			 .reason = "query with an unknown category");
 		return;
 	}
 	if (cat == POL_FFI || cat == POL_FS_READ || cat == POL_FS_WRITE || cat == POL_RUN) {
 		if (rt_path_normalize(what, path, sizeof path) < 0) {
-			ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, IPC_ACT_DENY,
-					   "malformed", "not an absolute path");
-			PR_AUDIT(p, .src = "loader", .cat = pr_pol_index(cat), .act = PR_DENY, .what = what,
-				 .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
+			ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id,
+					   IPC_ACT_DENY, "malformed", "not an absolute path");
+			PR_AUDIT(p, .src = "loader", .cat = pr_pol_index(cat), .act = PR_DENY,
+				 .what = what, .rule = "malformed", .pid = pr_pod_pid(ev->peer.pid),
 				 .reason = "request is not an absolute path");
 			return;
 		}
@@ -61,8 +62,11 @@ static void handle_query(struct podrun *p, const struct ipc_event *ev)
 		d.rule = "malformed";
 		snprintf(d.reason, sizeof d.reason, "malformed request");
 	}
-	action = d.action == POL_DENY ? IPC_ACT_DENY : d.action == POL_WARN ? IPC_ACT_WARN : IPC_ACT_ALLOW;
-	ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, action, d.rule, d.reason);
+	action = d.action == POL_DENY   ? IPC_ACT_DENY
+		 : d.action == POL_WARN ? IPC_ACT_WARN
+					: IPC_ACT_ALLOW;
+	ipc_runner_verdict(p->ipc.runner, ev->conn, ev->u.query.request_id, action, d.rule,
+			   d.reason);
 	pr_audit_decision(p, "loader", cat, what, &d, pr_pod_pid(ev->peer.pid));
 }
 
@@ -79,7 +83,8 @@ static void handle_pod_event(struct podrun *p, const struct ipc_event *ev)
 	/* a claim of the pod, not a decision of the runner: never counted */
 	PR_AUDIT(p, .kind = PR_EV_REPORT, .src = "loader", .cat = cat,
 		 .act = pr_act_index(ipc_action_name(ev->u.event.action)), .what = ev->u.event.what,
-		 .rule = "pod-report", .pid = pr_pod_pid(ev->peer.pid), .u.detail = ev->u.event.detail);
+		 .rule = "pod-report", .pid = pr_pod_pid(ev->peer.pid),
+		 .u.detail = ev->u.event.detail);
 }
 
 void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
@@ -118,11 +123,12 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 		break;
 	case IPC_EV_CLOSED:
 		if (ev->err == 0 || (ev->err == -ETIMEDOUT && !p->ipc.ready)) {
-			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = "session closed",
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO,
+				 .what = "session closed",
 				 .reason = ev->reason[0] ? ev->reason : NULL);
 		} else if (ev->err == -EREMOTEIO) {
-			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO, .what = "worker error",
-				 .reason = ev->u.error.text);
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_INFO,
+				 .what = "worker error", .reason = ev->u.error.text);
 			if (p->cfg.verbosity >= PODRUN_NORMAL) {
 				char safe[256];
 				pr_say(p, "podrun: worker reported an error: %s\n",
@@ -130,8 +136,9 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
 			}
 		} else if (ev->err != -ECONNRESET) {
 			/* a protocol violation or a corrupt ring ends the pod */
-			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol",
-				 .rule = "protocol", .reason = ev->reason[0] ? ev->reason : "protocol error");
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY,
+				 .what = "protocol", .rule = "protocol",
+				 .reason = ev->reason[0] ? ev->reason : "protocol error");
 			if (p->life.state == PODRUN_RUNNING || p->life.state == PODRUN_STARTING)
 				podrun_stop(p, 0);
 		}
@@ -148,8 +155,14 @@ void pr_ipc_event(struct podrun *p, const struct ipc_event *ev)
  * loader and interpreters probe there for files that do not exist. */
 static int provided(const struct podrun *p, const char *path, int probe)
 {
-	static const char *const fixed[] = { "/proc", "/dev", "/pod", "/tmp", "/etc/resolv.conf",
-					     "/etc/ld.so.cache", "/etc/ld.so.preload", NULL };
+	static const char *const fixed[] = { "/proc",
+					     "/dev",
+					     "/pod",
+					     "/tmp",
+					     "/etc/resolv.conf",
+					     "/etc/ld.so.cache",
+					     "/etc/ld.so.preload",
+					     NULL };
 	char dir[SYSAUDIT_PATH_MAX];
 
 	for (int i = 0; fixed[i]; i++)
@@ -229,8 +242,8 @@ void pr_bpf_classify(void *ctx, const struct sysaudit_event *ev, struct sysaudit
 	if (ev->kind == SYSAUDIT_EV_OPEN && d.rule && !strcmp(d.rule, "default")) {
 		struct pol_decision f;
 		memset(&f, 0, sizeof f);
-		if (policy_decide(p->life.pol, POL_FFI, path, &f) == 0 && f.rule && strcmp(f.rule, "default") &&
-		    f.action == POL_DENY && ev->ret < 0) {
+		if (policy_decide(p->life.pol, POL_FFI, path, &f) == 0 && f.rule &&
+		    strcmp(f.rule, "default") && f.action == POL_DENY && ev->ret < 0) {
 			v->action = SYSAUDIT_DENY;
 			snprintf(v->rule, sizeof v->rule, "ffi:%s", f.rule);
 			return;
@@ -288,7 +301,8 @@ static void fs_report_line(struct podrun *p, const struct sysaudit_event *ev,
 			return;
 	/* through the stderr sink: never blocks the loop when nobody reads stderr */
 	if (!pr_say_decision(p, v->action == SYSAUDIT_DENY ? "deny" : "warn",
-			     write ? "fs.write" : "fs.read", what, v->rule[0] ? v->rule : "default"))
+			     write ? "fs.write" : "fs.read", what,
+			     v->rule[0] ? v->rule : "default"))
 		return;
 	if (p->au.fsrep_n < sizeof p->au.fsrep_seen / sizeof p->au.fsrep_seen[0])
 		p->au.fsrep_seen[p->au.fsrep_n++] = h;
@@ -333,8 +347,7 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 	 * are logged by the loader and the proxy that made them */
 	PR_AUDIT(p, .kind = PR_EV_EBPF, .src = "ebpf", .cat = cat < 0 ? PR_LIFE : cat,
 		 .act = act[v.action & 3], .what = what, .rule = rule, .pid = (int)ev->pid,
-		 .quiet = cat != PR_RUN,
-		 .u.ebpf = { ev, &v });
+		 .quiet = cat != PR_RUN, .u.ebpf = { ev, &v });
 	return 0;
 }
 
@@ -342,7 +355,8 @@ int pr_bpf_event(void *ctx, const struct sysaudit_event *ev)
 
 int pr_epoll_add(struct podrun *p, int fd, uint32_t tag, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.u64 = ((uint64_t)tag << 32) | (uint32_t)fd };
+	struct epoll_event ev = { .events = events,
+				  .data.u64 = ((uint64_t)tag << 32) | (uint32_t)fd };
 
 	if (epoll_ctl(p->loop.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
@@ -384,7 +398,8 @@ void pr_pending_update(struct podrun *p)
 	uint64_t v = 1;
 
 	if (!want && !p->cfg.msg_to_stdout && p->ipc.runner) {
-		int64_t used = ring_used(ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER));
+		int64_t used =
+		    ring_used(ring_shm_ring(ipc_runner_shm(p->ipc.runner), RING_DIR_TO_RUNNER));
 		want = used != 0;
 	}
 	if (p->loop.pending_fd < 0 || want == p->loop.pending_set)
@@ -428,19 +443,21 @@ static void on_tick(struct podrun *p)
 #ifdef PODRUN_HAVE_DBGUI
 	struct strbuf x = { 0 };
 	char ts[32];
-	static const char *const states[] = { "starting", "starting", "running", "stopping",
-					      "exited", "exited" };
+	static const char *const states[] = { "starting", "starting", "running",
+					      "stopping", "exited",   "exited" };
 
 	if (!p->au.ui)
 		return;
 	pr_timestamp(ts, 0);
-	pr_sb_printf(&x, "{\"ts\":\"%s\",\"pod\":\"%s\",\"src\":\"runner\",\"cat\":\"life\","
-		      "\"action\":\"info\",\"what\":\"stats\",\"rule\":\"default\",\"pid\":0,"
-		      "\"state\":\"%s\",\"rings\":{\"to_pod_frames\":%llu,\"to_runner_frames\":%llu,"
-		      "\"to_pod_bytes\":%llu,\"to_runner_bytes\":%llu},\"syscalls\":{",
-		  ts, p->life.id, states[p->life.state], (unsigned long long)p->ipc.frames_to_pod,
-		  (unsigned long long)p->ipc.frames_to_runner, (unsigned long long)p->ipc.bytes_to_pod,
-		  (unsigned long long)p->ipc.bytes_to_runner);
+	pr_sb_printf(
+	    &x,
+	    "{\"ts\":\"%s\",\"pod\":\"%s\",\"src\":\"runner\",\"cat\":\"life\","
+	    "\"action\":\"info\",\"what\":\"stats\",\"rule\":\"default\",\"pid\":0,"
+	    "\"state\":\"%s\",\"rings\":{\"to_pod_frames\":%llu,\"to_runner_frames\":%llu,"
+	    "\"to_pod_bytes\":%llu,\"to_runner_bytes\":%llu},\"syscalls\":{",
+	    ts, p->life.id, states[p->life.state], (unsigned long long)p->ipc.frames_to_pod,
+	    (unsigned long long)p->ipc.frames_to_runner, (unsigned long long)p->ipc.bytes_to_pod,
+	    (unsigned long long)p->ipc.bytes_to_runner);
 	if (p->au.sa) {
 		struct sysaudit_count c[64];
 		int n = sysaudit_counts(p->au.sa, c, 64);
@@ -514,8 +531,10 @@ static int proto_over(struct podrun *p)
 	p->ipc.paused = 1;
 	p->loop.more &= ~PR_MORE_IPC;
 	ipc_interest(p, 0);
-	snprintf(why, sizeof why, "more than %u control messages per second: not read until the next "
-		 "second; %d such seconds in a row stop the pod", rate, PR_FLOOD_WINDOWS);
+	snprintf(why, sizeof why,
+		 "more than %u control messages per second: not read until the next "
+		 "second; %d such seconds in a row stop the pod",
+		 rate, PR_FLOOD_WINDOWS);
 	PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_WARN, .what = "protocol rate",
 		 .rule = "limits", .reason = why);
 	return 1;
@@ -537,11 +556,12 @@ static void on_window(struct podrun *p)
 	}
 	if (p->ipc.flood_windows >= PR_FLOOD_WINDOWS &&
 	    (p->life.state == PODRUN_RUNNING || p->life.state == PODRUN_STARTING)) {
-		snprintf(why, sizeof why, "more than %u control messages per second for %d seconds: "
-			 "the pod is stopped", p->cfg.proto_rate ? p->cfg.proto_rate : PR_PROTO_RATE,
-			 PR_FLOOD_WINDOWS);
-		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "protocol flood",
-			 .rule = "limits", .reason = why);
+		snprintf(why, sizeof why,
+			 "more than %u control messages per second for %d seconds: "
+			 "the pod is stopped",
+			 p->cfg.proto_rate ? p->cfg.proto_rate : PR_PROTO_RATE, PR_FLOOD_WINDOWS);
+		PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY,
+			 .what = "protocol flood", .rule = "limits", .reason = why);
 		podrun_stop(p, 0);
 	}
 }
@@ -588,8 +608,9 @@ static int handle(struct podrun *p, uint32_t tag, int fd, uint32_t events)
 		if (p->life.state == PODRUN_RUNNING || p->life.state == PODRUN_STARTING ||
 		    p->life.state == PODRUN_STOPPING) {
 			p->life.timed_out = 1;
-			PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_WARN, .what = "timeout",
-				 .rule = "limits", .reason = "the pod ran past its --timeout");
+			PR_AUDIT(p, .src = "runner", .cat = PR_LIFE, .act = PR_WARN,
+				 .what = "timeout", .rule = "limits",
+				 .reason = "the pod ran past its --timeout");
 			podrun_stop(p, p->cfg.grace_ms);
 		}
 		break;
@@ -685,7 +706,8 @@ int pr_loop_once(struct podrun *p, int timeout_ms)
 		}
 	if (p->life.state != PODRUN_EXITED)
 		serve_more(p);
-	if (p->io.stdin_regular && !p->io.stdin_eof && !p->io.stdin_paused && p->life.state != PODRUN_EXITED) {
+	if (p->io.stdin_regular && !p->io.stdin_eof && !p->io.stdin_paused &&
+	    p->life.state != PODRUN_EXITED) {
 		pr_relay_stdin(p);
 		n++;
 	}

@@ -24,38 +24,48 @@
 static void usage(FILE *f)
 {
 	fputs("usage: podrun run [OPTIONS] [--] PROGRAM [ARGS...]\n"
-	      "       podrun pool [--size N] [OPTIONS] [--] PROGRAM   (warm pool: program lines on stdin)\n"
-	      "       podrun learn --out POLICY.json [--merge] [--group-at N] [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	      "       podrun pool [--size N] [OPTIONS] [--] PROGRAM   (warm pool: program lines on "
+	      "stdin)\n"
+	      "       podrun learn --out POLICY.json [--merge] [--group-at N] [OPTIONS] [--] "
+	      "PROGRAM [ARGS...]\n"
 	      "\n"
 	      "PROGRAM: *.py (Python), *.js|*.ts|*.mjs (Bun), *.so (C-lib, service mode),\n"
 	      "         any other executable (native).\n"
 	      "options:\n"
 	      "  --policy FILE                JSON policy; flags below apply on top of it\n"
-	      "  --allow-net[=LIST] --deny-net=LIST --warn-net=LIST      hosts, host:port, *.dom, IP, CIDR\n"
+	      "  --allow-net[=LIST] --deny-net=LIST --warn-net=LIST      hosts, host:port, *.dom, "
+	      "IP, CIDR\n"
 	      "  --allow-read[=LIST] --allow-write[=LIST] (deny-/warn- too)  paths\n"
 	      "  --allow-run[=LIST] --allow-env[=LIST] --allow-ffi[=LIST] (deny-/warn- too)\n"
 	      "  --allow-all                  allow everything (tests and debugging only)\n"
 	      "  --audit FILE                 audit events as JSON lines (- = stderr), with eBPF\n"
 	      "  --audit-best-effort          run without eBPF when it cannot start\n"
-	      "  --audit-level LEVEL          eBPF with --audit: counters | detailed (default) | all\n"
-	      "  --audit-max BYTES[k|m|g]     audit size cap (default 64m; unlimited); then counts only\n"
+	      "  --audit-level LEVEL          eBPF with --audit: counters | detailed (default) | "
+	      "all\n"
+	      "  --audit-max BYTES[k|m|g]     audit size cap (default 64m; unlimited); then counts "
+	      "only\n"
 	      "  --timeout SECONDS            stop the pod after this wall time (exit 124)\n"
 	      "  --memory BYTES[k|m|g]        memory of the pod (default 1g; unlimited)\n"
 	      "  --pids N                     tasks of the pod (default 512; unlimited)\n"
 	      "  --cpu CPUS|N%                CPU quota (default 2 CPUs; unlimited)\n"
 	      "  --nofile N                   open files of the worker (default 1024)\n"
-	      "  --ipc-rate N                 control messages per second of the pod (default 10000)\n"
-	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; unlimited)\n"
+	      "  --ipc-rate N                 control messages per second of the pod (default "
+	      "10000)\n"
+	      "  --fsize BYTES[k|m|g]         largest file the worker writes (default 256m; "
+	      "unlimited)\n"
 	      "  --grace MS                   STOP grace period before SIGKILL (default 2000)\n"
-	      "  --serve                      service mode: stdin lines <-> messages (implied for *.so)\n"
+	      "  --serve                      service mode: stdin lines <-> messages (implied for "
+	      "*.so)\n"
 	      "  --debug-ui[=ADDR:PORT]       serve the debug page (loopback by default)\n"
-	      "  --shadow-policy FILE         also decide every request by FILE; differences are audited\n"
+	      "  --shadow-policy FILE         also decide every request by FILE; differences are "
+	      "audited\n"
 	      "  -q / -v                      quieter / more verbose log on stderr\n"
 	      "learn: run with every request the policy (the base, default deny-all) would deny\n"
 	      "  allowed and reported, then write the policy the run needed:\n"
 	      "  --out FILE                   the learned policy (JSON, with \"_learned\")\n"
 	      "  --merge                      add this run to the learned policy already in --out\n"
-	      "  --group-at N                 N paths under one directory: learn the directory (default 8)\n"
+	      "  --group-at N                 N paths under one directory: learn the directory "
+	      "(default 8)\n"
 	      "exit status: the worker's; 128+N on signal N; 124 timeout; 125 runner failure;\n"
 	      "             2 usage or policy error\n",
 	      f);
@@ -75,10 +85,20 @@ static int parse_u64(const char *s, uint64_t *out, int allow_suffix)
 		return -EINVAL;
 	if (allow_suffix && *end) {
 		switch (*end) {
-		case 'k': case 'K': mul = 1ull << 10; break;
-		case 'm': case 'M': mul = 1ull << 20; break;
-		case 'g': case 'G': mul = 1ull << 30; break;
-		default: return -EINVAL;
+		case 'k':
+		case 'K':
+			mul = 1ull << 10;
+			break;
+		case 'm':
+		case 'M':
+			mul = 1ull << 20;
+			break;
+		case 'g':
+		case 'G':
+			mul = 1ull << 30;
+			break;
+		default:
+			return -EINVAL;
 		}
 		end++;
 	}
@@ -99,18 +119,37 @@ static int usage_error(const char *fmt, const char *what)
 /* Options with a value of their own; policy flags (--allow-*, --deny-*,
  * --warn-*) are one entry each, handed to podrun_add_policy_flag(). */
 enum {
-	O_POLICY = 256, O_AUDIT, O_AUDIT_BEST_EFFORT, O_AUDIT_LEVEL, O_AUDIT_MAX, O_TIMEOUT, O_MEMORY, O_PIDS,
-	O_CPU, O_NOFILE, O_FSIZE, O_IPC_RATE, O_GRACE, O_SERVE, O_DEBUG_UI, O_POLICY_FLAG,
-	O_SHADOW, O_OUT, O_MERGE, O_GROUP_AT,
+	O_POLICY = 256,
+	O_AUDIT,
+	O_AUDIT_BEST_EFFORT,
+	O_AUDIT_LEVEL,
+	O_AUDIT_MAX,
+	O_TIMEOUT,
+	O_MEMORY,
+	O_PIDS,
+	O_CPU,
+	O_NOFILE,
+	O_FSIZE,
+	O_IPC_RATE,
+	O_GRACE,
+	O_SERVE,
+	O_DEBUG_UI,
+	O_POLICY_FLAG,
+	O_SHADOW,
+	O_OUT,
+	O_MERGE,
+	O_GROUP_AT,
 };
 
-#define POLICY_FLAGS(verb, arg)                                                        \
-	{ .name = verb "-net", .has_arg = arg, .val = O_POLICY_FLAG },                 \
-	{ .name = verb "-read", .has_arg = arg, .val = O_POLICY_FLAG },                \
-	{ .name = verb "-write", .has_arg = arg, .val = O_POLICY_FLAG },               \
-	{ .name = verb "-run", .has_arg = arg, .val = O_POLICY_FLAG },                 \
-	{ .name = verb "-env", .has_arg = arg, .val = O_POLICY_FLAG },                 \
-	{ .name = verb "-ffi", .has_arg = arg, .val = O_POLICY_FLAG }
+#define POLICY_FLAGS(verb, arg)                                                                    \
+	{ .name = verb "-net", .has_arg = arg, .val = O_POLICY_FLAG },                             \
+	    { .name = verb "-read", .has_arg = arg, .val = O_POLICY_FLAG },                        \
+	    { .name = verb "-write", .has_arg = arg, .val = O_POLICY_FLAG },                       \
+	    { .name = verb "-run", .has_arg = arg, .val = O_POLICY_FLAG },                         \
+	    { .name = verb "-env", .has_arg = arg, .val = O_POLICY_FLAG },                         \
+	{                                                                                          \
+		.name = verb "-ffi", .has_arg = arg, .val = O_POLICY_FLAG                          \
+	}
 
 static const struct option options[] = {
 	{ .name = "policy", .has_arg = required_argument, .val = O_POLICY },
@@ -156,18 +195,23 @@ static int apply(podrun_t *pod, const struct option *o, int id, const char *v, s
 
 	switch (id) {
 	case O_POLICY:
-		return podrun_set_policy_file(pod, v) ? usage_error("%s needs a file", "--policy") : 0;
+		return podrun_set_policy_file(pod, v) ? usage_error("%s needs a file", "--policy")
+						      : 0;
 	case O_AUDIT:
-		return !*v || podrun_set_audit(pod, v) ? usage_error("%s needs a file (or -)", "--audit") : 0;
+		return !*v || podrun_set_audit(pod, v)
+			   ? usage_error("%s needs a file (or -)", "--audit")
+			   : 0;
 	case O_AUDIT_BEST_EFFORT:
 		return podrun_set_option(pod, "audit-best-effort", "1");
 	case O_AUDIT_LEVEL:
 		if (podrun_set_option(pod, "audit-level", v))
-			return usage_error("--audit-level needs counters, detailed or all, not %s", v);
+			return usage_error("--audit-level needs counters, detailed or all, not %s",
+					   v);
 		return 0;
 	case O_TIMEOUT:
 		if (parse_u64(v, &l->timeout, 0) || l->timeout == 0 || l->timeout > UINT32_MAX)
-			return usage_error("--timeout needs a positive number of seconds, not %s", v);
+			return usage_error("--timeout needs a positive number of seconds, not %s",
+					   v);
 		return 0;
 	case O_MEMORY:
 		if (!strcmp(v, "unlimited"))
@@ -179,7 +223,8 @@ static int apply(podrun_t *pod, const struct option *o, int id, const char *v, s
 		if (!strcmp(v, "unlimited"))
 			l->pids = UINT32_MAX;
 		else if (parse_u64(v, &l->pids, 0) || l->pids == 0 || l->pids >= UINT32_MAX)
-			return usage_error("--pids needs a positive number or unlimited, not %s", v);
+			return usage_error("--pids needs a positive number or unlimited, not %s",
+					   v);
 		return 0;
 	case O_GRACE:
 		if (parse_u64(v, &n, 0) || podrun_set_option(pod, "grace-ms", v))
@@ -200,7 +245,9 @@ static int apply(podrun_t *pod, const struct option *o, int id, const char *v, s
 			return usage_error("%s", podrun_error(pod));
 		return 0;
 	case O_SHADOW:
-		return podrun_set_option(pod, "shadow-policy", v) ? usage_error("%s needs a file", "--shadow-policy") : 0;
+		return podrun_set_option(pod, "shadow-policy", v)
+			   ? usage_error("%s needs a file", "--shadow-policy")
+			   : 0;
 	case O_OUT:
 	case O_MERGE:
 	case O_GROUP_AT:
@@ -211,11 +258,13 @@ static int apply(podrun_t *pod, const struct option *o, int id, const char *v, s
 		else if (id == O_MERGE)
 			l->merge = 1;
 		else if (podrun_set_option(pod, "learn-group-at", v))
-			return usage_error("--group-at needs a number of paths (2 or more), not %s", v);
+			return usage_error("--group-at needs a number of paths (2 or more), not %s",
+					   v);
 		return 0;
 	case O_POLICY_FLAG:
 		snprintf(flag, sizeof flag, "--%s%s%s", o->name, v ? "=" : "", v ? v : "");
-		return podrun_add_policy_flag(pod, flag) < 0 ? usage_error("%s", podrun_error(pod)) : 0;
+		return podrun_add_policy_flag(pod, flag) < 0 ? usage_error("%s", podrun_error(pod))
+							     : 0;
 	default:
 		return 0;
 	}
@@ -245,8 +294,9 @@ static int parse_args(podrun_t *pod, int argc, char **argv, struct cli_limits *l
 			exit(0);
 		case '?':
 		case ':':
-			return usage_error(optopt && optopt < 256 ? "unknown option or missing value: %s"
-								 : "unknown option or bad value: %s",
+			return usage_error(optopt && optopt < 256
+					       ? "unknown option or missing value: %s"
+					       : "unknown option or bad value: %s",
 					   argv[optind - 1]);
 		default:
 			ret = apply(pod, &options[idx], c, optarg, &lim);
@@ -354,8 +404,9 @@ static int write_learned(podrun_t *pod, const struct cli_limits *l)
 	if (n >= 0 && n < INT32_MAX - 1 && (text = malloc((size_t)n + 2)))
 		n = podrun_learned_policy(pod, merge, text, (uint32_t)n + 1);
 	if (n < 0 || !text) {
-		fprintf(stderr, "podrun: learn: %s\n", n < 0 && *podrun_error(pod) ? podrun_error(pod)
-										   : strerror(n < 0 ? (int)-n : ENOMEM));
+		fprintf(stderr, "podrun: learn: %s\n",
+			n < 0 && *podrun_error(pod) ? podrun_error(pod)
+						    : strerror(n < 0 ? (int)-n : ENOMEM));
 		goto out;
 	}
 	snprintf(tmp, sizeof tmp, "%s.tmp%d", l->out, (int)getpid());

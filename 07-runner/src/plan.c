@@ -68,7 +68,7 @@ static const struct bind *covering(const struct plan *pl, const char *path, int 
 }
 
 static struct bind *add(struct plan *pl, const char *src, const char *dst, enum bind_kind kind,
-			 unsigned flags, int from_runtime)
+			unsigned flags, int from_runtime)
 {
 	struct bind *b = find_dst(pl, dst);
 
@@ -159,8 +159,9 @@ static void add_exec_file(struct plan *pl, const char *path)
 /* Every top-level directory of the host but the kernel's and the volatile ones. */
 static void add_top_level(struct plan *pl, enum bind_kind kind)
 {
-	static const char *const dirs[] = { "bin", "etc", "home", "lib", "lib32", "lib64", "libx32",
-					    "opt", "root", "sbin", "srv", "usr", "var", "work", NULL };
+	static const char *const dirs[] = { "bin",   "etc",    "home", "lib",  "lib32",
+					    "lib64", "libx32", "opt",  "root", "sbin",
+					    "srv",   "usr",    "var",  "work", NULL };
 	char path[64];
 	struct stat st;
 
@@ -210,7 +211,8 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 	/* fs.write: read-write binds */
 	if (rules_of(p, POL_FS_WRITE, &r, &n))
 		for (size_t i = 0; i < n; i++)
-			if (r[i].action != POL_DENY && r[i].pattern[0] == '/' && strcmp(r[i].pattern, "/"))
+			if (r[i].action != POL_DENY && r[i].pattern[0] == '/' &&
+			    strcmp(r[i].pattern, "/"))
 				add(pl, r[i].pattern, r[i].pattern, B_RW, SANDBOX_MNT_OPTIONAL, 0);
 	if (policy_default(p->life.pol, POL_FS_WRITE) != POL_DENY)
 		add(pl, "/tmp", "/tmp", B_RW, 0, 0);
@@ -287,7 +289,8 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 
 	if (rules_of(p, POL_FS_READ, &r, &n))
 		for (size_t i = 0; i < n; i++)
-			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' && covering(pl, r[i].pattern, 0))
+			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' &&
+			    covering(pl, r[i].pattern, 0))
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
 	if (rules_of(p, POL_FS_WRITE, &r, &n))
 		for (size_t i = 0; i < n; i++) {
@@ -302,13 +305,16 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 				/* nothing to cover: the pod could create it in the writable tree */
 				p->life.refused = 1;
 				pr_seterr(p, -ENOENT,
-					  "--deny-write=%s: the path does not exist inside the writable %s, "
-					  "so the pod could create it; create it before the run, or drop the rule",
+					  "--deny-write=%s: the path does not exist inside the "
+					  "writable %s, "
+					  "so the pod could create it; create it before the run, "
+					  "or drop the rule",
 					  r[i].pattern, c->dst);
 				return -ENOENT;
 			}
 			memset(&d, 0, sizeof d);
-			if (policy_decide(p->life.pol, POL_FS_READ, r[i].pattern, &d) == 0 && d.action != POL_DENY)
+			if (policy_decide(p->life.pol, POL_FS_READ, r[i].pattern, &d) == 0 &&
+			    d.action != POL_DENY)
 				add(pl, r[i].pattern, r[i].pattern, B_RO, 0, 0);
 			else
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
@@ -358,14 +364,16 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 			if (cats[k] == POL_FS_READ && rt_path_under(prog, pat)) {
 				p->life.refused = 1;
 				pr_seterr(p, -EACCES,
-					  "--deny-read=%s covers the worker %s: the pod could not read its own "
+					  "--deny-read=%s covers the worker %s: the pod could not "
+					  "read its own "
 					  "program; move the worker out of %s or narrow the rule",
 					  pat, prog, pat);
 				return -EACCES;
 			}
 			if (!rt_path_under(pat, app) || !strcmp(pat, app) || !strcmp(pat, prog))
 				continue;
-			if (snprintf(dst, sizeof dst, "%s%s", RT_POD_APP, pat + strlen(app)) >= (int)sizeof dst)
+			if (snprintf(dst, sizeof dst, "%s%s", RT_POD_APP, pat + strlen(app)) >=
+			    (int)sizeof dst)
 				continue;
 			add(pl, pat, dst, B_MASK, 0, 0);
 		}
@@ -373,8 +381,8 @@ static int app_rules(struct podrun *p, struct plan *pl, const rt_plan_t *plan)
 	memset(&d, 0, sizeof d);
 	/* a script is read, not run: its directory runs nothing the Run policy
 	 * denies (a C-library worker maps its own library and its neighbours) */
-	if (rt_plan_kind(plan) != RT_KIND_CLIB && policy_decide(p->life.pol, POL_RUN, app, &d) == 0 &&
-	    d.action == POL_DENY)
+	if (rt_plan_kind(plan) != RT_KIND_CLIB &&
+	    policy_decide(p->life.pol, POL_RUN, app, &d) == 0 && d.action == POL_DENY)
 		ab->kind = B_RO;
 	return 0;
 }
@@ -398,13 +406,16 @@ static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *host, con
 		 * by the user, whose uid is the pod's, mode 0 still refuses it */
 		snprintf(stand_in, sizeof p->box.mask_dir, "%s/%s%s.mask%s",
 			 pr_rootless() ? pr_rootless_ipc_base() : "/run/podrun",
-			 pr_rootless() ? "podrun-" : "", p->life.id, S_ISDIR(st.st_mode) ? "d" : "f");
+			 pr_rootless() ? "podrun-" : "", p->life.id,
+			 S_ISDIR(st.st_mode) ? "d" : "f");
 		if (S_ISDIR(st.st_mode)) {
 			if (mkdir(stand_in, 0) < 0 && (errno != EEXIST || pr_rootless()))
 				goto fallback;
 		} else {
-			fd = open(stand_in, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-				  (pr_rootless() ? O_EXCL : 0), 0);
+			fd = open(stand_in,
+				  O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+				      (pr_rootless() ? O_EXCL : 0),
+				  0);
 			if (fd < 0)
 				goto fallback;
 			close(fd);
@@ -430,7 +441,8 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 	if (b->kind == B_RO_EXEC) {
 		/* a program (run rule), or a library (ffi rule, or a dependency) */
 		cat = PR_RUN;
-		if (policy_decide(p->life.pol, POL_RUN, b->dst, &d) < 0 || !d.rule || !strcmp(d.rule, "default")) {
+		if (policy_decide(p->life.pol, POL_RUN, b->dst, &d) < 0 || !d.rule ||
+		    !strcmp(d.rule, "default")) {
 			cat = PR_FFI;
 			policy_decide(p->life.pol, POL_FFI, b->dst, &d);
 		}
@@ -442,10 +454,11 @@ static void emit_mount(struct podrun *p, const struct bind *b)
 			policy_decide(p->life.pol, POL_RUN, b->src, &d);
 		}
 	} else {
-		policy_decide(p->life.pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->src, &d);
+		policy_decide(p->life.pol, b->kind == B_RW ? POL_FS_WRITE : POL_FS_READ, b->src,
+			      &d);
 	}
-	PR_AUDIT(p, .kind = PR_EV_MOUNT, .src = "policy", .cat = cat, .act = PR_INFO, .what = b->dst,
-		 .rule = d.rule, .u.mount = { how[b->kind], b->dependency });
+	PR_AUDIT(p, .kind = PR_EV_MOUNT, .src = "policy", .cat = cat, .act = PR_INFO,
+		 .what = b->dst, .rule = d.rule, .u.mount = { how[b->kind], b->dependency });
 	if (p->cfg.verbosity >= PODRUN_VERBOSE + 1)
 		dprintf(2, "podrun: mount %s %s\n", how[b->kind], b->dst);
 }
@@ -597,7 +610,8 @@ static int build_env(struct podrun *p, const rt_plan_t *plan, char ***out, size_
 	snprintf(buf, sizeof buf, "POD_QUERY_SOCKET=%s", ipc_runner_query_path(p->ipc.runner));
 	ret |= pr_strv_add(&infra, &ni, buf);
 	if (!env_has(infra, ni, "POD_FFI_SOCKET", 14)) {
-		snprintf(buf, sizeof buf, "POD_FFI_SOCKET=%s", ipc_runner_query_path(p->ipc.runner));
+		snprintf(buf, sizeof buf, "POD_FFI_SOCKET=%s",
+			 ipc_runner_query_path(p->ipc.runner));
 		ret |= pr_strv_add(&infra, &ni, buf);
 	}
 	snprintf(buf, sizeof buf, "POD_ID=%s", p->life.id);
@@ -676,7 +690,8 @@ static const char *ffi_denied(struct podrun *p, const char *found, const char *r
 
 	for (int i = 0; i < 2; i++) {
 		memset(&d, 0, sizeof d);
-		if (names[i] && names[i][0] == '/' && policy_decide(p->life.pol, POL_FFI, names[i], &d) == 0 &&
+		if (names[i] && names[i][0] == '/' &&
+		    policy_decide(p->life.pol, POL_FFI, names[i], &d) == 0 &&
 		    d.action == POL_DENY && d.rule && strcmp(d.rule, "default"))
 			return d.rule;
 	}
@@ -730,12 +745,15 @@ static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
 			snprintf(host, sizeof host, "%s", *t);
 		if ((rule = ffi_denied(p, *t, host))) {
 			p->life.refused = 1;
-			pr_seterr(p, -EPERM,
-				  "--deny-ffi=%s cannot be enforced for a %s worker: its runtime links %s "
-				  "itself, so the library is in the process before the worker runs (a "
-				  "handle of the process or of a trusted module reaches it); drop the rule, "
-				  "or run the code as a worker kind whose runtime does not link it",
-				  rule, kind, *t);
+			pr_seterr(
+			    p, -EPERM,
+			    "--deny-ffi=%s cannot be enforced for a %s worker: its runtime links "
+			    "%s "
+			    "itself, so the library is in the process before the worker runs (a "
+			    "handle of the process or of a trusted module reaches it); drop the "
+			    "rule, "
+			    "or run the code as a worker kind whose runtime does not link it",
+			    rule, kind, *t);
 			return -EPERM;
 		}
 	}
@@ -744,10 +762,11 @@ static int ffi_enforceable(struct podrun *p, const rt_plan_t *plan)
 	rt_elf_closure(rt_plan_program(plan), needed_cb, &c, NULL);
 	if (c.rule) {
 		p->life.refused = 1;
-		pr_seterr(p, -EPERM,
-			  "--deny-ffi=%s: the worker %s links %s (DT_NEEDED), which the loader maps "
-			  "before any gate runs; build the worker without it, or drop the rule",
-			  c.rule, rt_plan_program(plan), c.lib);
+		pr_seterr(
+		    p, -EPERM,
+		    "--deny-ffi=%s: the worker %s links %s (DT_NEEDED), which the loader maps "
+		    "before any gate runs; build the worker without it, or drop the rule",
+		    c.rule, rt_plan_program(plan), c.lib);
 		return -EPERM;
 	}
 	return 0;
@@ -837,11 +856,13 @@ int pr_build_sandbox(struct podrun *p, sandbox_cfg_t *cfg, const struct rt_plan 
 		ret = sandbox_cfg_set_exec_notify(cfg, true);
 	for (char *const *e = rt_plan_exec_paths(plan); ret >= 0 && e && *e; e++)
 		ret = pr_strv_add(&p->box.exec_rt, &p->box.n_exec_rt, *e);
-	if (ret >= 0 && find_dst_host(plan, RT_POD_APP, p->box.app_host, sizeof p->box.app_host) < 0)
+	if (ret >= 0 &&
+	    find_dst_host(plan, RT_POD_APP, p->box.app_host, sizeof p->box.app_host) < 0)
 		p->box.app_host[0] = '\0';
 	/* memory files run only when the Run policy allows running anything */
 	if (ret >= 0)
-		ret = sandbox_cfg_set_memfd_exec(cfg, policy_default(p->life.pol, POL_RUN) == POL_ALLOW);
+		ret = sandbox_cfg_set_memfd_exec(cfg,
+						 policy_default(p->life.pol, POL_RUN) == POL_ALLOW);
 	if (ret < 0)
 		pr_seterr(p, ret, "sandbox: limits");
 cleanup:

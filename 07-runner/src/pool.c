@@ -57,8 +57,8 @@ struct warm {
 };
 
 struct podrun_pool {
-	podrun_t *tmpl;          /* configuration of every pod (never started) */
-	char tmpl_id[24];        /* its id when made: a changed one means "pod-id" was set */
+	podrun_t *tmpl;   /* configuration of every pod (never started) */
+	char tmpl_id[24]; /* its id when made: a changed one means "pod-id" was set */
 	unsigned size;
 	enum pr_kind kind;
 	char prog_abs[PATH_MAX]; /* the template program, resolved */
@@ -69,18 +69,19 @@ struct podrun_pool {
 	pthread_cond_t cv;
 	pthread_t thread;
 	int thread_on;
-	int wake_fd;             /* eventfd: a take or the end wakes the thread */
+	int wake_fd; /* eventfd: a take or the end wakes the thread */
 	int stop;
 	struct warm warm[POOL_MAX];
 	unsigned nwarm;
-	unsigned fails;          /* start failures in a row */
-	uint64_t refill_at;      /* no refill before (pr_now_ms()) */
-	int broken;              /* POOL_FAIL_LIMIT reached: no more refills */
+	unsigned fails;     /* start failures in a row */
+	uint64_t refill_at; /* no refill before (pr_now_ms()) */
+	int broken;         /* POOL_FAIL_LIMIT reached: no more refills */
 	int64_t n_started, n_taken, n_lost, n_failed;
-	char err[1024];          /* last failure (template, start, take) */
+	char err[1024]; /* last failure (template, start, take) */
 };
 
-static void pool_err(struct podrun_pool *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pool_err(struct podrun_pool *pl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void pool_err(struct podrun_pool *pl, const char *fmt, ...)
 {
 	va_list ap;
@@ -246,7 +247,8 @@ static unsigned tend(struct podrun_pool *pl, struct pollfd *pfd, podrun_t **snap
 				w->ready = 1;
 				pthread_cond_broadcast(&pl->cv);
 			} else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-				podrun_stop(w->p, 0); /* the bootstrap is gone: the pod is of no use */
+				podrun_stop(w->p,
+					    0); /* the bootstrap is gone: the pod is of no use */
 			}
 		}
 		if (podrun_state(w->p) == PODRUN_EXITED || podrun_state(w->p) == PODRUN_FAILED) {
@@ -311,14 +313,18 @@ static void *refill_main(void *arg)
 		pfd[0] = (struct pollfd){ .fd = pl->wake_fd, .events = POLLIN };
 		for (unsigned k = 0; k < n; k++) {
 			snap[k] = pl->warm[k].p;
-			pfd[2 * k + 1] = (struct pollfd){ .fd = podrun_fd(pl->warm[k].p), .events = POLLIN };
-			pfd[2 * k + 2] = (struct pollfd){ .fd = pl->warm[k].ready ? -1 : pl->warm[k].fd,
-							  .events = POLLIN };
+			pfd[2 * k + 1] =
+			    (struct pollfd){ .fd = podrun_fd(pl->warm[k].p), .events = POLLIN };
+			pfd[2 * k + 2] =
+			    (struct pollfd){ .fd = pl->warm[k].ready ? -1 : pl->warm[k].fd,
+					     .events = POLLIN };
 		}
 		need = !pl->broken && pl->nwarm < pl->size;
 		pthread_mutex_unlock(&pl->mu);
 
-		timeout = need ? (int)(backoff_until > pr_now_ms() ? backoff_until - pr_now_ms() : 0) : 1000;
+		timeout = need
+			      ? (int)(backoff_until > pr_now_ms() ? backoff_until - pr_now_ms() : 0)
+			      : 1000;
 		if (poll(pfd, 1 + 2 * n, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents && read(pl->wake_fd, &v, sizeof v) < 0)
@@ -350,7 +356,8 @@ static int load_template_policy(struct podrun_pool *pl)
 	if (t->policy_file)
 		ret = policy_load_file(pl->pol, t->policy_file, &e);
 	else if (t->policy_json)
-		ret = policy_load_json(pl->pol, t->policy_json, strlen(t->policy_json), "<api>", &e);
+		ret =
+		    policy_load_json(pl->pol, t->policy_json, strlen(t->policy_json), "<api>", &e);
 	for (size_t i = 0; ret >= 0 && i < t->nflags; i++)
 		ret = policy_apply_flag(pl->pol, t->flags[i], &e);
 	if (ret >= 0)
@@ -368,16 +375,20 @@ static int check_template(struct podrun_pool *pl)
 	char *slash;
 
 	if (!t->program) {
-		pool_err(pl, "no program given: the template names a program of the pool's kind and directory");
+		pool_err(pl, "no program given: the template names a program of the pool's kind "
+			     "and directory");
 		return -EINVAL;
 	}
 	pl->kind = (enum pr_kind)rt_kind_of(t->program);
 	if (pl->kind != PR_KIND_PYTHON && pl->kind != PR_KIND_CLIB) {
-		pool_err(pl, "%s: pools run Python (*.py) and C-library (*.so) workers; start other kinds fresh",
+		pool_err(pl,
+			 "%s: pools run Python (*.py) and C-library (*.so) workers; start other "
+			 "kinds fresh",
 			 t->program);
 		return -EINVAL;
 	}
-	if (!realpath(t->program, pl->prog_abs) || stat(pl->prog_abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (!realpath(t->program, pl->prog_abs) || stat(pl->prog_abs, &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
 		pool_err(pl, "program %s: %s", t->program, strerror(errno ? errno : EINVAL));
 		return -EINVAL;
 	}
@@ -392,17 +403,21 @@ static int check_template(struct podrun_pool *pl)
 		return -EINVAL;
 	}
 	if (t->in_fd >= 0) {
-		pool_err(pl, "a pool pod's stdin is empty (podrun_set_stdio in_fd -1): warm pods would "
+		pool_err(pl,
+			 "a pool pod's stdin is empty (podrun_set_stdio in_fd -1): warm pods would "
 			 "read a shared descriptor before their take");
 		return -EINVAL;
 	}
-	if (t->rootfs || t->debug_ui || t->handle_signals || strcmp(pl->tmpl->life.id, pl->tmpl_id) ||
+	if (t->rootfs || t->debug_ui || t->handle_signals ||
+	    strcmp(pl->tmpl->life.id, pl->tmpl_id) ||
 	    (t->audit_path && strcmp(t->audit_path, "-"))) {
-		pool_err(pl, "%s", t->rootfs ? "a pool runs host runtimes: no \"rootfs\""
-			 : t->debug_ui ? "no debug UI for pool pods (start the pod fresh to watch it)"
-			 : t->handle_signals ? "\"signals\": a pool's signals are its embedder's"
-			 : t->audit_path ? "an audit file is one pod's: use \"-\" (stderr) or events"
-					 : "\"pod-id\": every pool pod has an id of its own");
+		pool_err(
+		    pl, "%s",
+		    t->rootfs     ? "a pool runs host runtimes: no \"rootfs\""
+		    : t->debug_ui ? "no debug UI for pool pods (start the pod fresh to watch it)"
+		    : t->handle_signals ? "\"signals\": a pool's signals are its embedder's"
+		    : t->audit_path     ? "an audit file is one pod's: use \"-\" (stderr) or events"
+					: "\"pod-id\": every pool pod has an id of its own");
 		return -EINVAL;
 	}
 	return 0;
@@ -496,7 +511,8 @@ static int check_program(struct podrun_pool *pl, const char *program, char abs[P
 	}
 	errno = 0;
 	if (!abs[0] || stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pool_err(pl, "program %s: %s", program, errno ? strerror(errno) : "not a regular file");
+		pool_err(pl, "program %s: %s", program,
+			 errno ? strerror(errno) : "not a regular file");
 		return -EINVAL;
 	}
 	if ((enum pr_kind)rt_kind_of(program) != pl->kind) {
@@ -506,13 +522,18 @@ static int check_program(struct podrun_pool *pl, const char *program, char abs[P
 	}
 	if (strncmp(abs, pl->app_host, dl) || abs[dl == 1 ? 0 : dl] != '/' ||
 	    strchr(abs + dl + (dl == 1 ? 0 : 1), '/')) {
-		pool_err(pl, "%s is not in %s, the directory the pool's pods show at " RT_POD_APP
-			 ": start it fresh, or use a pool made for its directory", program, pl->app_host);
+		pool_err(pl,
+			 "%s is not in %s, the directory the pool's pods show at " RT_POD_APP
+			 ": start it fresh, or use a pool made for its directory",
+			 program, pl->app_host);
 		return -EINVAL;
 	}
 	if (pl->kind == PR_KIND_CLIB && strcmp(abs, pl->prog_abs)) {
-		pool_err(pl, "%s: a C-library pool runs the library it was made for (%s): its dependencies "
-			 "and FFI trust are part of the pods' plan", program, pl->prog_abs);
+		pool_err(
+		    pl,
+		    "%s: a C-library pool runs the library it was made for (%s): its dependencies "
+		    "and FFI trust are part of the pods' plan",
+		    program, pl->prog_abs);
 		return -EINVAL;
 	}
 	/* the read rules of the program itself, as the start's plan has them */
@@ -520,9 +541,12 @@ static int check_program(struct podrun_pool *pl, const char *program, char abs[P
 		for (size_t i = 0; i < n; i++)
 			if (r[i].action == POL_DENY && r[i].pattern && r[i].pattern[0] == '/' &&
 			    is_under(abs, r[i].pattern)) {
-				pool_err(pl, "--deny-read=%s covers the worker %s: the pod could not read its "
-					 "own program; move the worker out of %s or narrow the rule",
-					 r[i].pattern, abs, r[i].pattern);
+				pool_err(
+				    pl,
+				    "--deny-read=%s covers the worker %s: the pod could not read "
+				    "its "
+				    "own program; move the worker out of %s or narrow the rule",
+				    r[i].pattern, abs, r[i].pattern);
 				return -EINVAL;
 			}
 	return 0;
@@ -597,8 +621,8 @@ static int launch(struct warm *w, const char *abs, const char *const *args)
 	return 0;
 }
 
-int podrun_pool_take(podrun_pool_t *pl, const char *program, const char *const *args, int timeout_ms,
-		     podrun_t **out)
+int podrun_pool_take(podrun_pool_t *pl, const char *program, const char *const *args,
+		     int timeout_ms, podrun_t **out)
 {
 	char abs[PATH_MAX];
 	uint64_t one = 1;
@@ -672,8 +696,11 @@ int64_t podrun_pool_count(const podrun_pool_t *cpl, const char *what)
 	if (!pl || !what)
 		return -EINVAL;
 	pthread_mutex_lock(&pl->mu);
-	v = !strcmp(what, "started") ? pl->n_started : !strcmp(what, "taken") ? pl->n_taken
-		: !strcmp(what, "lost") ? pl->n_lost : !strcmp(what, "failed") ? pl->n_failed : -EINVAL;
+	v = !strcmp(what, "started")  ? pl->n_started
+	    : !strcmp(what, "taken")  ? pl->n_taken
+	    : !strcmp(what, "lost")   ? pl->n_lost
+	    : !strcmp(what, "failed") ? pl->n_failed
+				      : -EINVAL;
 	pthread_mutex_unlock(&pl->mu);
 	return v;
 }

@@ -130,7 +130,8 @@ int pool_cli_main(podrun_pool_t *pool, unsigned size)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (!sig) {
-		struct pollfd pfd[2] = { { .fd = 0, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN } };
+		struct pollfd pfd[2] = { { .fd = 0, .events = POLLIN },
+					 { .fd = sig_fd, .events = POLLIN } };
 		podrun_t *pod = NULL;
 		size_t len;
 

@@ -95,7 +95,8 @@ static ssize_t sink_put(struct pr_sink *s, const void *buf, size_t n)
 	ssize_t w;
 
 	do {
-		w = s->sock ? send(s->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) : write(s->fd, buf, n);
+		w = s->sock ? send(s->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+			    : write(s->fd, buf, n);
 	} while (w < 0 && errno == EINTR);
 	return w;
 }
@@ -426,8 +427,9 @@ static void send_lines(struct podrun *p)
 			return;
 		}
 		if (ret == -EMSGSIZE)
-			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY, .what = "stdin line",
-				 .rule = "limits", .reason = "line longer than the ring's frame limit");
+			PR_AUDIT(p, .src = "runner", .cat = PR_IPC, .act = PR_DENY,
+				 .what = "stdin line", .rule = "limits",
+				 .reason = "line longer than the ring's frame limit");
 		off += n + (nl ? 1 : 0);
 	}
 	memmove(r->buf, r->buf + off, r->len - off);
@@ -491,7 +493,6 @@ void pr_relay_stdin(struct podrun *p)
 		pr_relay_flush_pod_in(p);
 	}
 }
-
 
 /*
  * Copy one chunk of pod output to sink @p which. When the sink has no room

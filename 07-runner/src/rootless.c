@@ -115,7 +115,10 @@ static int has_word(const char *dir, const char *file, const char *word)
 
 unsigned pr_rootless_delegated(void)
 {
-	static const struct { const char *name, *v1; unsigned bit; } c[] = {
+	static const struct {
+		const char *name, *v1;
+		unsigned bit;
+	} c[] = {
 		{ "memory", "/sys/fs/cgroup/memory", PR_DELEG_MEM },
 		{ "pids", "/sys/fs/cgroup/pids", PR_DELEG_PIDS },
 		{ "cpu", "/sys/fs/cgroup/cpu", PR_DELEG_CPU },
@@ -167,42 +170,50 @@ int pr_rootless_check(struct podrun *p)
 	p->box.ndegraded = 0;
 	if (!pr_rootless())
 		return 0;
-	degraded(p, "identity", "no host id range of its own (needs root); the pod runs as "
-				"your uid in a user namespace of its own");
+	degraded(p, "identity",
+		 "no host id range of its own (needs root); the pod runs as "
+		 "your uid in a user namespace of its own");
 	deleg = pr_rootless_delegated();
 	if ((deleg & (PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU)) == 0)
-		degraded(p, "limits", "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
-				      "namespace; memory and CPU not limited");
+		degraded(p, "limits",
+			 "no cgroup (needs root): pids -> RLIMIT_NPROC of the pod's user "
+			 "namespace; memory and CPU not limited");
 	else if ((deleg & (PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU)) !=
 		 (PR_DELEG_MEM | PR_DELEG_PIDS | PR_DELEG_CPU)) {
 		char why[160];
 
-		snprintf(why, sizeof why, "a delegated cgroup, but no%s%s%s controller in it:%s%s%s",
-			 deleg & PR_DELEG_MEM ? "" : " memory", deleg & PR_DELEG_PIDS ? "" : " pids",
-			 deleg & PR_DELEG_CPU ? "" : " cpu",
-			 deleg & PR_DELEG_PIDS ? "" : " pids -> RLIMIT_NPROC of the pod's user namespace;",
-			 deleg & PR_DELEG_MEM ? "" : " memory not limited;",
-			 deleg & PR_DELEG_CPU ? "" : " CPU not limited");
+		snprintf(
+		    why, sizeof why, "a delegated cgroup, but no%s%s%s controller in it:%s%s%s",
+		    deleg & PR_DELEG_MEM ? "" : " memory", deleg & PR_DELEG_PIDS ? "" : " pids",
+		    deleg & PR_DELEG_CPU ? "" : " cpu",
+		    deleg & PR_DELEG_PIDS ? ""
+					  : " pids -> RLIMIT_NPROC of the pod's user namespace;",
+		    deleg & PR_DELEG_MEM ? "" : " memory not limited;",
+		    deleg & PR_DELEG_CPU ? "" : " CPU not limited");
 		degraded(p, "limits", why);
 	}
 	if (p->cfg.memory && !(deleg & PR_DELEG_MEM)) {
 		char why[128];
 
-		snprintf(why, sizeof why, "the limit of %llu bytes is NOT enforced (needs a cgroup)",
+		snprintf(why, sizeof why,
+			 "the limit of %llu bytes is NOT enforced (needs a cgroup)",
 			 (unsigned long long)p->cfg.memory);
 		degraded(p, "memory", why);
 	}
 	degraded(p, "ebpf", "no eBPF syscall audit (needs CAP_BPF and CAP_PERFMON)");
 	if (policy_net_possible(p->life.pol))
-		degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): the proxy and DNS "
-				   "listen inside the pod's own network namespace; IPv4 only");
+		degraded(p, "net",
+			 "no veth (needs CAP_NET_ADMIN on the host): the proxy and DNS "
+			 "listen inside the pod's own network namespace; IPv4 only");
 	else
 		degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
-	degraded(p, "sweep", "no /run/podrun records (needs root): a runner killed with SIGKILL "
-			     "leaves its socket directory (and resolv.conf, mask files) behind");
+	degraded(p, "sweep",
+		 "no /run/podrun records (needs root): a runner killed with SIGKILL "
+		 "leaves its socket directory (and resolv.conf, mask files) behind");
 	if (policy_default(p->life.pol, POL_RUN) != POL_ALLOW)
-		degraded(p, "memfd", "memory files stay executable (vm.memfd_noexec is root's): "
-				     "code the pod writes into a memfd can run");
+		degraded(p, "memfd",
+			 "memory files stay executable (vm.memfd_noexec is root's): "
+			 "code the pod writes into a memfd can run");
 	return 0;
 }
 

@@ -24,11 +24,11 @@ struct shadow_seen {
 
 struct pr_shadow {
 	policy_t *pol;
-	uint64_t n[2];              /* [0] shadow denies, [1] shadow allows */
+	uint64_t n[2]; /* [0] shadow denies, [1] shadow allows */
 	struct shadow_seen seen[8192];
 	unsigned nseen;
-	uint64_t untold;            /* differences beyond the table: counted, no event */
-	unsigned said;              /* stderr lines */
+	uint64_t untold; /* differences beyond the table: counted, no event */
+	unsigned said;   /* stderr lines */
 };
 
 int pr_shadow_prepare(struct podrun *p)
@@ -49,7 +49,8 @@ int pr_shadow_prepare(struct podrun *p)
 		ret = policy_finalize(p->life.shd->pol, &e);
 	if (ret < 0) {
 		if (e.line)
-			pr_seterr(p, 0, "--shadow-policy: %s:%d:%d: %s", e.file, e.line, e.column, e.msg);
+			pr_seterr(p, 0, "--shadow-policy: %s:%d:%d: %s", e.file, e.line, e.column,
+				  e.msg);
 		else
 			pr_seterr(p, ret, "--shadow-policy %s: %s", p->cfg.shadow_file,
 				  e.msg[0] ? e.msg : "cannot load");

@@ -22,7 +22,8 @@ void pr_seterr(struct podrun *p, int err, const char *fmt, ...)
 	n = vsnprintf(p->life.err, sizeof p->life.err, fmt, ap);
 	va_end(ap);
 	if (err && n >= 0 && (size_t)n < sizeof p->life.err)
-		snprintf(p->life.err + n, sizeof p->life.err - n, ": %s", strerror(err < 0 ? -err : err));
+		snprintf(p->life.err + n, sizeof p->life.err - n, ": %s",
+			 strerror(err < 0 ? -err : err));
 }
 
 /* ---- string buffer ------------------------------------------------------ */

@@ -36,10 +36,10 @@
 
 struct flood {
 	pid_t pid;
-	int out, err;          /* read ends of podrun's stdout and stderr, never read */
+	int out, err; /* read ends of podrun's stdout and stderr, never read */
 	char audit[128];
 	double t0;
-	double end_real_ms;    /* wall clock when podrun had exited */
+	double end_real_ms; /* wall clock when podrun had exited */
 };
 
 static double real_ms(void)
@@ -56,7 +56,8 @@ static double start_event_ms(const char *audit)
 	struct tm tm = { 0 };
 	int us = 0;
 
-	if (!t_audit_line(audit, line, sizeof line, "\"what\":\"start\"", "\"src\":\"runner\"", NULL) ||
+	if (!t_audit_line(audit, line, sizeof line, "\"what\":\"start\"", "\"src\":\"runner\"",
+			  NULL) ||
 	    sscanf(line, "{\"ts\":\"%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
 		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) != 7)
 		return -1;
@@ -74,11 +75,12 @@ static void flood_start(struct flood *f, const char *opts, const char *mode)
 	char cmd[1024], *argv[64], *save = NULL;
 	int out[2], err[2], n = 0;
 
-	snprintf(f->audit, sizeof f->audit, "/tmp/podrun-hostile-%d-%d.audit", (int)getpid(), seq++);
+	snprintf(f->audit, sizeof f->audit, "/tmp/podrun-hostile-%d-%d.audit", (int)getpid(),
+		 seq++);
 	unlink(f->audit);
 	/* rootless (an ordinary user runs the suite): no eBPF, said in the audit */
-	snprintf(cmd, sizeof cmd, "%s run --audit %s%s %s %s/hostile_worker %s", t_podrun(), f->audit,
-		 geteuid() ? " --audit-best-effort" : "", opts, t_workers(), mode);
+	snprintf(cmd, sizeof cmd, "%s run --audit %s%s %s %s/hostile_worker %s", t_podrun(),
+		 f->audit, geteuid() ? " --audit-best-effort" : "", opts, t_workers(), mode);
 	for (char *tok = strtok_r(cmd, " ", &save); tok && n < 63; tok = strtok_r(NULL, " ", &save))
 		argv[n++] = tok;
 	argv[n] = NULL;
@@ -146,7 +148,8 @@ static int is_notice(const cJSON *o)
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "what");
 	return cJSON_IsString(w) && cJSON_GetObjectItemCaseSensitive(o, "folded") &&
-	       (!strcmp(w->valuestring, "audit rate limit") || !strcmp(w->valuestring, "audit capped"));
+	       (!strcmp(w->valuestring, "audit rate limit") ||
+		!strcmp(w->valuestring, "audit capped"));
 }
 
 /*
@@ -161,7 +164,8 @@ static int audit_exact(const char *audit, size_t len, uint64_t cap, int *capped)
 	int lines = 0, last_is_exit = 0;
 
 	if (len > cap) {
-		snprintf(why, sizeof why, "audit %zu bytes over its cap %llu", len, (unsigned long long)cap);
+		snprintf(why, sizeof why, "audit %zu bytes over its cap %llu", len,
+			 (unsigned long long)cap);
 		return 0;
 	}
 	for (; *s; s = e + 1) {
@@ -188,9 +192,8 @@ static int audit_exact(const char *audit, size_t len, uint64_t cap, int *capped)
 			const cJSON *cat, *act;
 			last_is_exit = 1;
 			counted = 0;
-			cJSON_ArrayForEach(cat, c)
-				cJSON_ArrayForEach(act, cat)
-					counted += act->valuedouble;
+			cJSON_ArrayForEach(cat, c) cJSON_ArrayForEach(act, cat) counted +=
+			    act->valuedouble;
 			dropped = cJSON_GetObjectItemCaseSensitive(a, "dropped")->valuedouble;
 			*capped = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "capped"));
 		}
@@ -201,8 +204,8 @@ static int audit_exact(const char *audit, size_t len, uint64_t cap, int *capped)
 		return 0;
 	}
 	if (written + dropped != counted) {
-		snprintf(why, sizeof why, "totals: %.0f in lines + %.0f dropped != %.0f counted", written,
-			 dropped, counted);
+		snprintf(why, sizeof why, "totals: %.0f in lines + %.0f dropped != %.0f counted",
+			 written, dropped, counted);
 		return 0;
 	}
 	return 1;
@@ -271,16 +274,18 @@ static void sigterm_case(const char *opts, const char *mode)
 /* Every test runs as root and, rootless, as an ordinary user (podrun then
  * runs rootless); one that has no rootless form says why it is skipped. */
 #define ROOT_ONLY(why) POD_REQUIRE(pod_is_root(), "rootless: " why)
-#define BOTH_MODES() do { } while (0)
+#define BOTH_MODES()                                                                               \
+	do {                                                                                       \
+	} while (0)
 
-#define FLOOD_TEST(name, opts, mode, cap)                                              \
-	START_TEST(test_##name##_flood_cannot_take_control)                           \
-	{                                                                              \
-		if (!strcmp(mode, "open"))                                             \
-			ROOT_ONLY("no eBPF events without root");                      \
-		timeout_case(opts, mode, cap);                                         \
-		sigterm_case(opts, mode);                                              \
-	}                                                                              \
+#define FLOOD_TEST(name, opts, mode, cap)                                                          \
+	START_TEST(test_##name##_flood_cannot_take_control)                                        \
+	{                                                                                          \
+		if (!strcmp(mode, "open"))                                                         \
+			ROOT_ONLY("no eBPF events without root");                                  \
+		timeout_case(opts, mode, cap);                                                     \
+		sigterm_case(opts, mode);                                                          \
+	}                                                                                          \
 	END_TEST
 
 #define NET "--allow-net=allowed.invalid:80"
@@ -330,7 +335,8 @@ START_TEST(test_protocol_flood_is_stopped_with_a_reason)
 	ck_assert_msg(st >= 0 && st != 124, "status %d after %.0f ms", st, took);
 	audit = slurp(f.audit, &len);
 	ck_assert_msg(t_audit_line(audit, line, sizeof line, "\"what\":\"protocol flood\"",
-				   "\"action\":\"deny\"", NULL), "no protocol flood event");
+				   "\"action\":\"deny\"", NULL),
+		      "no protocol flood event");
 	ck_assert(t_audit_line(audit, line, sizeof line, "\"what\":\"protocol rate\"", NULL));
 	free(audit);
 	check_audit_and_leftovers(&f, UINT64_MAX, &capped);
@@ -345,15 +351,16 @@ START_TEST(test_pid1_shows_nothing_of_the_runner)
 	char cmd[1024];
 	BOTH_MODES();
 	setenv("PODRUN_SECRET_PROBE", "s3cr3t-value", 1);
-	snprintf(cmd, sizeof cmd, "run --timeout 20 --grace 700 --audit @AUDIT%s %s/hostile_worker proc1",
+	snprintf(cmd, sizeof cmd,
+		 "run --timeout 20 --grace 700 --audit @AUDIT%s %s/hostile_worker proc1",
 		 geteuid() ? " --audit-best-effort" : "", t_workers());
 	t_runs(&r, NULL, 30, cmd);
 	unsetenv("PODRUN_SECRET_PROBE");
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	ck_assert_msg(strstr(r.out, "cmdline=") && strstr(r.out, "comm="), "%s", r.out);
 	ck_assert_msg(!strstr(r.out, "podrun") && !strstr(r.out, "--timeout") &&
-		      !strstr(r.out, "--grace") && !strstr(r.out, t_workers()) &&
-		      !strstr(r.out, r.audit_path) && !strstr(r.out, "s3cr3t-value"),
+			  !strstr(r.out, "--grace") && !strstr(r.out, t_workers()) &&
+			  !strstr(r.out, r.audit_path) && !strstr(r.out, "s3cr3t-value"),
 		      "the pod sees the runner in /proc/1: %s", r.out);
 	t_run_free(&r);
 }

@@ -41,7 +41,9 @@
  * runs rootless, docs/rootless.md). BOTH(): the test holds in both modes.
  * ROOT_ONLY(why): it has no rootless form; an ordinary user skips it saying
  * why (from the middle of a test: what follows needs root). */
-#define BOTH() do { } while (0)
+#define BOTH()                                                                                     \
+	do {                                                                                       \
+	} while (0)
 #define ROOT_ONLY(why) POD_REQUIRE(pod_is_root(), "rootless: " why)
 #define ROOT() ROOT_ONLY("needs root")
 
@@ -61,7 +63,8 @@ static long proc_cpu_ticks(pid_t pid)
 	fclose(f);
 	buf[n] = '\0';
 	rp = strrchr(buf, ')'); /* fields after the command name */
-	if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!rp ||
+	    sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	return (long)(ut + st);
 }
@@ -72,7 +75,8 @@ static long proc_cpu_ticks(pid_t pid)
  * (a busy loop costs a whole core, or its share of one on a busy machine). */
 START_TEST(test_runner_sleeps_while_the_pod_has_closed_its_stdin)
 {
-	const char *py = t_write_tmp("closed_stdin.py", "import os, time\nos.close(0)\ntime.sleep(3)\n");
+	const char *py =
+	    t_write_tmp("closed_stdin.py", "import os, time\nos.close(0)\ntime.sleep(3)\n");
 	int in[2], st;
 	long c0, c1, hz = sysconf(_SC_CLK_TCK);
 	pid_t pid;
@@ -99,7 +103,8 @@ START_TEST(test_runner_sleeps_while_the_pod_has_closed_its_stdin)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	unlink(py);
 	ck_assert_int_ge(c0, 0);
-	ck_assert_msg((c1 - c0) * 1000 / hz < 50, "the runner used %ld ms of CPU in 1 s while the pod slept",
+	ck_assert_msg((c1 - c0) * 1000 / hz < 50,
+		      "the runner used %ld ms of CPU in 1 s while the pod slept",
 		      (c1 - c0) * 1000 / hz);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "podrun status %d", st);
 }
@@ -129,12 +134,12 @@ static void dump(const struct run *r)
 		r->status, r->out, r->err, r->audit);
 }
 
-#define EXPECT(cond, r)                                                          \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			dump(r);                                                 \
-			ck_abort_msg("%s (status %d)", #cond, (r)->status);      \
-		}                                                                \
+#define EXPECT(cond, r)                                                                            \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			dump(r);                                                                   \
+			ck_abort_msg("%s (status %d)", #cond, (r)->status);                        \
+		}                                                                                  \
 	} while (0)
 
 /* ======================================================================== */
@@ -193,7 +198,8 @@ START_TEST(test_setup_failure_exits_125_and_leaves_nothing)
 	struct run r;
 	pid_t runner;
 	BOTH();
-	snprintf(cmd, sizeof cmd, "run --audit /nonexistent/dir/audit.jsonl %s exit 0", W("plain_worker"));
+	snprintf(cmd, sizeof cmd, "run --audit /nonexistent/dir/audit.jsonl %s exit 0",
+		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 125 && strstr(r.err, "/nonexistent/dir/audit.jsonl"), &r);
 	runner = r.pid;
@@ -262,7 +268,8 @@ START_TEST(test_timeout_stops_the_pod_with_124)
 {
 	struct run r;
 	BOTH();
-	snprintf(cmd, sizeof cmd, "run --timeout 1 --grace 300 --audit @AUDIT --audit-best-effort %s sleep 30",
+	snprintf(cmd, sizeof cmd,
+		 "run --timeout 1 --grace 300 --audit @AUDIT --audit-best-effort %s sleep 30",
 		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 124 && r.ms < 6000, &r);
@@ -275,11 +282,13 @@ END_TEST
 START_TEST(test_policy_file_limits_apply_and_flags_override)
 {
 	struct run r;
-	const char *pol = t_write_tmp("limits.json",
-				      "{ \"version\": 1, \"env\": { \"warn\": [\"HOME\"] },\n"
-				      "  \"limits\": { \"timeout_s\": 1, \"memory\": \"64m\", \"pids\": 16 } }\n");
+	const char *pol = t_write_tmp(
+	    "limits.json",
+	    "{ \"version\": 1, \"env\": { \"warn\": [\"HOME\"] },\n"
+	    "  \"limits\": { \"timeout_s\": 1, \"memory\": \"64m\", \"pids\": 16 } }\n");
 	BOTH();
-	snprintf(cmd, sizeof cmd, "run --grace 200 --policy %s %s sleep 30", pol, W("plain_worker"));
+	snprintf(cmd, sizeof cmd, "run --grace 200 --policy %s %s sleep 30", pol,
+		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 124 && r.ms < 6000 && strstr(r.err, "podrun: warn env HOME"), &r);
 	t_run_free(&r);
@@ -302,11 +311,13 @@ START_TEST(test_quiet_and_verbose_logs)
 	snprintf(cmd, sizeof cmd, "run --warn-env=HOME %s exit 0", W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.err, "podrun: warn env HOME (rule: HOME)") &&
-	       !strstr(r.err, "started"), &r);
+		   !strstr(r.err, "started"),
+	       &r);
 	t_run_free(&r);
 	snprintf(cmd, sizeof cmd, "run -v %s exit 0", W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
-	EXPECT(r.status == 0 && strstr(r.err, "started") && strstr(r.err, "exited with status 0"), &r);
+	EXPECT(r.status == 0 && strstr(r.err, "started") && strstr(r.err, "exited with status 0"),
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -396,7 +407,8 @@ START_TEST(test_native_fs_read_allow_deny_warn)
 	t_run_free(&r);
 	/* warn: allowed, and reported when opened (eBPF) */
 	ROOT_ONLY("warned file access is reported by eBPF");
-	snprintf(cmd, sizeof cmd, "run --warn-read=%s --audit @AUDIT %s read %s", f, W("plain_worker"), f);
+	snprintf(cmd, sizeof cmd, "run --warn-read=%s --audit @AUDIT %s read %s", f,
+		 W("plain_worker"), f);
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
 	EXPECT(t_audit_count(&r, "\"cat\":\"fs\"", "\"action\":\"warn\"", f, NULL) >= 1, &r);
@@ -418,7 +430,8 @@ START_TEST(test_fs_denials_and_warnings_are_visible_by_default)
 	/* not granted: cat gets ENOENT, the runner says so once for two opens */
 	t_runs(&r, NULL, 20, "run /bin/cat /etc/hostname /etc/hostname");
 	EXPECT(r.status != 0, &r);
-	for (p = r.err; (p = strstr(p, "podrun: deny fs.read /etc/hostname (rule: default)\n")); p++)
+	for (p = r.err; (p = strstr(p, "podrun: deny fs.read /etc/hostname (rule: default)\n"));
+	     p++)
 		n++;
 	EXPECT(n == 1, &r);
 	t_run_free(&r);
@@ -442,7 +455,8 @@ START_TEST(test_native_fs_write_allow_deny_warn)
 	snprintf(path, sizeof path, "%s/w.txt", data_dir());
 	unlink(path);
 	/* allow: the file appears on the host */
-	snprintf(cmd, sizeof cmd, "run --allow-write=%s %s write %s", data_dir(), W("plain_worker"), path);
+	snprintf(cmd, sizeof cmd, "run --allow-write=%s %s write %s", data_dir(), W("plain_worker"),
+		 path);
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok wrote"), &r);
 	f = fopen(path, "r");
@@ -453,7 +467,8 @@ START_TEST(test_native_fs_write_allow_deny_warn)
 	t_run_free(&r);
 	unlink(path);
 	/* deny: readable only -> read-only file system */
-	snprintf(cmd, sizeof cmd, "run --allow-read=%s %s write %s", data_dir(), W("plain_worker"), path);
+	snprintf(cmd, sizeof cmd, "run --allow-read=%s %s write %s", data_dir(), W("plain_worker"),
+		 path);
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 1 && strstr(r.err, "Read-only file system"), &r);
 	ck_assert_int_ne(access(path, F_OK), 0);
@@ -474,7 +489,8 @@ START_TEST(test_native_run_allow_deny_warn)
 {
 	struct run r;
 	BOTH();
-	snprintf(cmd, sizeof cmd, "run --allow-run=/usr/bin/true %s run /usr/bin/true", W("plain_worker"));
+	snprintf(cmd, sizeof cmd, "run --allow-run=/usr/bin/true %s run /usr/bin/true",
+		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok ran /usr/bin/true status 0"), &r);
 	t_run_free(&r);
@@ -482,11 +498,14 @@ START_TEST(test_native_run_allow_deny_warn)
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 1 && strstr(r.err, "error: run /usr/bin/true"), &r);
 	t_run_free(&r);
-	snprintf(cmd, sizeof cmd, "run --warn-run=/usr/bin/true --audit @AUDIT %s run /usr/bin/true",
+	snprintf(cmd, sizeof cmd,
+		 "run --warn-run=/usr/bin/true --audit @AUDIT %s run /usr/bin/true",
 		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok ran"), &r);
-	EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "\"action\":\"warn\"", "/usr/bin/true", NULL) >= 1, &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "\"action\":\"warn\"", "/usr/bin/true", NULL) >=
+		   1,
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -497,22 +516,30 @@ START_TEST(test_native_env_allow_deny_warn)
 	BOTH();
 	setenv("PODRUN_T_ALLOWED", "a-value", 1);
 	setenv("PODRUN_T_SECRET", "s3cret", 1);
-	snprintf(cmd, sizeof cmd, "run --allow-env=PODRUN_T_ALLOWED %s env PODRUN_T_ALLOWED", W("plain_worker"));
+	snprintf(cmd, sizeof cmd, "run --allow-env=PODRUN_T_ALLOWED %s env PODRUN_T_ALLOWED",
+		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok PODRUN_T_ALLOWED=a-value"), &r);
 	t_run_free(&r);
-	snprintf(cmd, sizeof cmd, "run --allow-env=PODRUN_T_* --deny-env=PODRUN_T_SECRET --audit @AUDIT %s env PODRUN_T_SECRET",
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-env=PODRUN_T_* --deny-env=PODRUN_T_SECRET --audit @AUDIT %s env "
+		 "PODRUN_T_SECRET",
 		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 1 && strstr(r.out, "unset PODRUN_T_SECRET"), &r);
-	EXPECT(t_audit_count(&r, "\"cat\":\"env\"", "\"action\":\"deny\"", "PODRUN_T_SECRET", NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"env\"", "\"action\":\"deny\"", "PODRUN_T_SECRET",
+			     NULL) == 1,
+	       &r);
 	EXPECT(!strstr(r.audit, "s3cret"), &r);
 	t_run_free(&r);
-	snprintf(cmd, sizeof cmd, "run --warn-env=PODRUN_T_ALLOWED --audit @AUDIT %s env PODRUN_T_ALLOWED",
+	snprintf(cmd, sizeof cmd,
+		 "run --warn-env=PODRUN_T_ALLOWED --audit @AUDIT %s env PODRUN_T_ALLOWED",
 		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok PODRUN_T_ALLOWED=a-value"), &r);
-	EXPECT(t_audit_count(&r, "\"cat\":\"env\"", "\"action\":\"warn\"", "PODRUN_T_ALLOWED", NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"cat\":\"env\"", "\"action\":\"warn\"", "PODRUN_T_ALLOWED",
+			     NULL) == 1,
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -542,7 +569,8 @@ static void act(int k, struct run *r, const char *flags, const char *what)
 		snprintf(in, sizeof in, "%s\n", what);
 		t_runs(r, in, 60, cmd);
 	} else {
-		snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s %s %s", flags, W(kinds[k].worker), what);
+		snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s %s %s", flags, W(kinds[k].worker),
+			 what);
 		t_runs(r, NULL, 60, cmd);
 	}
 }
@@ -558,7 +586,8 @@ static int refused(int k, const struct run *r, const char *needle)
 {
 	const char *s = kinds[k].clib ? r->out : r->err;
 	const char *e = strstr(s, "error: ");
-	return (kinds[k].clib || r->status == 1) && e && strstr(e, needle) && !strstr(r->out, "ok ");
+	return (kinds[k].clib || r->status == 1) && e && strstr(e, needle) &&
+	       !strstr(r->out, "ok ");
 }
 
 static int audited(const struct run *r, const char *cat, const char *action, const char *what)
@@ -629,7 +658,9 @@ START_TEST(test_kind_run)
 	EXPECT(refused(_i, &r, "/usr/bin/true"), &r);
 	t_run_free(&r);
 	act(_i, &r, "--warn-run=/usr/bin/true", "run /usr/bin/true");
-	EXPECT(done_ok(_i, &r, "ok ran /usr/bin/true") && audited(&r, "run", "warn", "/usr/bin/true"), &r);
+	EXPECT(done_ok(_i, &r, "ok ran /usr/bin/true") &&
+		   audited(&r, "run", "warn", "/usr/bin/true"),
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -643,10 +674,13 @@ START_TEST(test_kind_env)
 	EXPECT(done_ok(_i, &r, "ok PODRUN_T_KIND=kind-value"), &r);
 	t_run_free(&r);
 	act(_i, &r, "--deny-env=PODRUN_T_KIND", "env PODRUN_T_KIND");
-	EXPECT(strstr(r.out, "unset PODRUN_T_KIND") && audited(&r, "env", "deny", "PODRUN_T_KIND"), &r);
+	EXPECT(strstr(r.out, "unset PODRUN_T_KIND") && audited(&r, "env", "deny", "PODRUN_T_KIND"),
+	       &r);
 	t_run_free(&r);
 	act(_i, &r, "--warn-env=PODRUN_T_KIND", "env PODRUN_T_KIND");
-	EXPECT(done_ok(_i, &r, "ok PODRUN_T_KIND=kind-value") && audited(&r, "env", "warn", "PODRUN_T_KIND"), &r);
+	EXPECT(done_ok(_i, &r, "ok PODRUN_T_KIND=kind-value") &&
+		   audited(&r, "env", "warn", "PODRUN_T_KIND"),
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -665,7 +699,8 @@ START_TEST(test_kind_ffi)
 	/* (rootless, a native or C-library worker's denied load is refused all
 	 * the same, but only eBPF would report it: said at start, "ebpf") */
 	EXPECT(refused(_i, &r, FFI_LIB) && (audited(&r, "ffi", "deny", FFI_LIB) ||
-					    (!pod_is_root() && (_i == 0 || kinds[_i].clib))), &r);
+					    (!pod_is_root() && (_i == 0 || kinds[_i].clib))),
+	       &r);
 	t_run_free(&r);
 	act(_i, &r, "--warn-ffi=" FFI_LIB, "ffi " FFI_LIB);
 	EXPECT(done_ok(_i, &r, "ok loaded " FFI_LIB) && audited(&r, "ffi", "warn", FFI_LIB), &r);
@@ -689,7 +724,8 @@ START_TEST(test_kind_net)
 	EXPECT(done_ok(_i, &r, "ok net") && audited(&r, "net", "allow", "localhost:"), &r);
 	t_run_free(&r);
 	/* another host is allowed, so the pod has a network and the proxy decides */
-	snprintf(flags, sizeof flags, "--allow-net=allowed.invalid:80 --deny-net=localhost:%d", port);
+	snprintf(flags, sizeof flags, "--allow-net=allowed.invalid:80 --deny-net=localhost:%d",
+		 port);
 	act(_i, &r, flags, what);
 	EXPECT(refused(_i, &r, "net") && audited(&r, "net", "deny", "localhost:"), &r);
 	t_run_free(&r);
@@ -716,8 +752,10 @@ START_TEST(test_pod_starts_next_to_host_services_on_standard_ports)
 		    "a private network namespace per test (CK_FORK=no)");
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
 	ck_assert_int_eq(system("ip link set lo up"), 0);
-	static const struct { int type, port; } svc[] = {
-		{ SOCK_STREAM, 53 }, { SOCK_DGRAM, 53 }, { SOCK_STREAM, 80 },
+	static const struct {
+		int type, port;
+	} svc[] = {
+		{ SOCK_STREAM, 53 },  { SOCK_DGRAM, 53 },    { SOCK_STREAM, 80 },
 		{ SOCK_STREAM, 443 }, { SOCK_STREAM, 3128 },
 	};
 	for (size_t i = 0; i < sizeof svc / sizeof svc[0]; i++) {
@@ -736,12 +774,15 @@ START_TEST(test_pod_starts_next_to_host_services_on_standard_ports)
 		 port, W("native_worker"), port);
 	t_runs(&r, NULL, 30, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "ok net"), &r);
-	EXPECT(t_audit_count(&r, "\"src\":\"proxy\"", "\"action\":\"allow\"", "localhost:", NULL) >= 1,
+	EXPECT(t_audit_count(&r, "\"src\":\"proxy\"", "\"action\":\"allow\"", "localhost:", NULL) >=
+		   1,
 	       &r);
 	/* traffic accounting: the connection's end and the pod's total for the host */
-	EXPECT(t_audit_count(&r, "\"event\":\"conn_end\"", "\"decision\":\"allow\"", "localhost:",
-			     NULL) == 1, &r);
-	EXPECT(t_audit_count(&r, "\"event\":\"host_total\"", "\"requests\":1", "localhost:", NULL) == 1,
+	EXPECT(t_audit_count(&r, "\"event\":\"conn_end\"", "\"decision\":\"allow\"",
+			     "localhost:", NULL) == 1,
+	       &r);
+	EXPECT(t_audit_count(&r, "\"event\":\"host_total\"", "\"requests\":1",
+			     "localhost:", NULL) == 1,
 	       &r);
 	t_run_free(&r);
 	kill(srv, SIGKILL);
@@ -759,7 +800,8 @@ START_TEST(test_pod_without_net_rules_has_loopback_only)
 	pid_t srv;
 	BOTH();
 	srv = t_http_server(&port);
-	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s net 127.0.0.1 %d", W("plain_worker"), port);
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s net 127.0.0.1 %d", W("plain_worker"),
+		 port);
 	t_runs(&r, NULL, 30, cmd);
 	/* no proxy, no veth: 127.0.0.1 is the pod's own loopback, nothing listens */
 	EXPECT(r.status == 1 && strstr(r.err, "Connection refused"), &r);
@@ -780,7 +822,8 @@ START_TEST(test_audit_lines_follow_the_schema_and_end_with_life)
 	char line[16384];
 	int n;
 	BOTH();
-	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --warn-env=HOME %s exit 5", W("plain_worker"));
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --warn-env=HOME %s exit 5",
+		 W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 5, &r);
 	n = t_audit_wellformed(r.audit, why, sizeof why);
@@ -790,7 +833,8 @@ START_TEST(test_audit_lines_follow_the_schema_and_end_with_life)
 	}
 	/* the start event names the pod's BPF links (by id), the last line is the
 	 * life summary with exit and counts (and syscalls from eBPF) */
-	ck_assert(t_audit_line(r.audit, line, sizeof line, "\"what\":\"start\"", "\"bpf_links\":[", NULL));
+	ck_assert(t_audit_line(r.audit, line, sizeof line, "\"what\":\"start\"", "\"bpf_links\":[",
+			       NULL));
 	if (pod_is_root())
 		ck_assert_ptr_null(strstr(line, "\"bpf_links\":[]"));
 	else /* rootless: no eBPF (said at start, "ebpf") */
@@ -802,7 +846,8 @@ START_TEST(test_audit_lines_follow_the_schema_and_end_with_life)
 		ck_assert_ptr_nonnull(strstr(line, "\"syscalls\":{"));
 	else /* rootless: the syscall counts come from eBPF */
 		ck_assert_ptr_null(strstr(line, "\"syscalls\":{"));
-	ck_assert_ptr_nonnull(strstr(r.audit + strlen(r.audit) - strlen(line) - 1, "\"what\":\"exit\""));
+	ck_assert_ptr_nonnull(
+	    strstr(r.audit + strlen(r.audit) - strlen(line) - 1, "\"what\":\"exit\""));
 	t_run_free(&r);
 }
 END_TEST
@@ -859,9 +904,11 @@ START_TEST(test_audit_matches_the_documented_schema)
 	snprintf(checker, sizeof checker, "%s/docs/check_audit_schema.py", top);
 	ck_assert_msg(access(checker, R_OK) == 0, "%s missing", checker);
 	srv = t_http_server(&port);
-	setenv("PODRUN_T_SCHEMA", "x\001\"y\xff", 1); /* hostile bytes in a variable's value stay out */
+	setenv("PODRUN_T_SCHEMA", "x\001\"y\xff",
+	       1); /* hostile bytes in a variable's value stay out */
 	snprintf(cmd, sizeof cmd,
-		 "run -v --audit @AUDIT --warn-env=PODRUN_T_SCHEMA --deny-env=AWS_* --warn-read=/etc/hostname "
+		 "run -v --audit @AUDIT --warn-env=PODRUN_T_SCHEMA --deny-env=AWS_* "
+		 "--warn-read=/etc/hostname "
 		 "--deny-ffi=" FFI_LIB " --allow-net=localhost:%d --deny-net=denied.invalid "
 		 "%s net localhost %d",
 		 port, W("worker.py"), port);
@@ -890,7 +937,8 @@ START_TEST(test_audit_to_stderr_with_dash)
 	BOTH();
 	snprintf(cmd, sizeof cmd, "run -q --audit - %s exit 0", W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
-	EXPECT(r.status == 0 && strstr(r.err, "{\"ts\":\"") && strstr(r.err, "\"what\":\"exit\""), &r);
+	EXPECT(r.status == 0 && strstr(r.err, "{\"ts\":\"") && strstr(r.err, "\"what\":\"exit\""),
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -976,21 +1024,29 @@ START_TEST(test_query_socket_decides_and_rejects_malformed_requests)
 {
 	struct run r;
 	BOTH();
-	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --warn-ffi=/opt/lib/x.so %s query ffi /opt/lib/../lib/x.so event",
-		 W("native_worker"));
+	snprintf(
+	    cmd, sizeof cmd,
+	    "run --audit @AUDIT --warn-ffi=/opt/lib/x.so %s query ffi /opt/lib/../lib/x.so event",
+	    W("native_worker"));
 	t_runs(&r, NULL, 30, cmd);
 	/* normalized before the decision; the pod's EVENT is audited as its report */
 	EXPECT(r.status == 0 && strstr(r.out, "verdict warn rule=/opt/lib/x.so"), &r);
-	EXPECT(t_audit_count(&r, "\"src\":\"loader\"", "\"action\":\"warn\"", "\"what\":\"/opt/lib/x.so\"", NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"src\":\"loader\"", "\"action\":\"warn\"",
+			     "\"what\":\"/opt/lib/x.so\"", NULL) == 1,
+	       &r);
 	EXPECT(t_audit_count(&r, "\"reported_by\":\"pod\"", NULL) == 1, &r);
 	/* the pod's own report is written but not counted as a decision */
-	EXPECT(t_audit_count(&r, "\"what\":\"exit\"", "\"ffi\":{\"allow\":0,\"warn\":1,\"deny\":0,\"info\":0}", NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"what\":\"exit\"",
+			     "\"ffi\":{\"allow\":0,\"warn\":1,\"deny\":0,\"info\":0}", NULL) == 1,
+	       &r);
 	t_run_free(&r);
-	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-ffi %s query ffi relative/lib.so", W("native_worker"));
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-ffi %s query ffi relative/lib.so",
+		 W("native_worker"));
 	t_runs(&r, NULL, 30, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "verdict deny rule=malformed"), &r);
 	t_run_free(&r);
-	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s query bogus-category x", W("native_worker"));
+	snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s query bogus-category x",
+		 W("native_worker"));
 	t_runs(&r, NULL, 30, cmd);
 	EXPECT(r.status == 0 && strstr(r.out, "verdict deny rule=malformed"), &r);
 	t_run_free(&r);
@@ -1031,8 +1087,9 @@ START_TEST(test_query_socket_refuses_a_process_outside_the_pod)
 	content = calloc(1, 1 << 20);
 	ck_assert(fread(content, 1, (1 << 20) - 1, f) > 0);
 	fclose(f);
-	ck_assert_msg(strstr(content, "\"cat\":\"ipc\",\"action\":\"deny\",\"what\":\"connection\""),
-		      "no deny event for the stranger: %.2000s", content);
+	ck_assert_msg(
+	    strstr(content, "\"cat\":\"ipc\",\"action\":\"deny\",\"what\":\"connection\""),
+	    "no deny event for the stranger: %.2000s", content);
 	free(content);
 	unlink(audit);
 }
@@ -1056,7 +1113,8 @@ START_TEST(test_debug_ui_streams_events_and_stats)
 	snprintf(errf, sizeof errf, "/tmp/podrun-test-%d-ui.err", (int)getpid());
 	pid = fork();
 	if (pid == 0) {
-		int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600), nul = open("/dev/null", O_RDWR);
+		int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+		    nul = open("/dev/null", O_RDWR);
 		dup2(nul, 0);
 		dup2(nul, 1);
 		dup2(e, 2);
@@ -1083,7 +1141,8 @@ START_TEST(test_debug_ui_streams_events_and_stats)
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
 	{
 		char req[128];
-		int rl = snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+		int rl = snprintf(req, sizeof req,
+				  "GET /events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
 		ck_assert(write(fd, req, (size_t)rl) == rl);
 	}
 	for (got = 0, t0 = t_now_ms(); t_now_ms() - t0 < 4000 && got < (int)sizeof buf - 1;) {
@@ -1103,8 +1162,10 @@ START_TEST(test_debug_ui_streams_events_and_stats)
 	waitpid(pid, &st, 0);
 	unlink(errf);
 	ck_assert_msg(strstr(buf, "text/event-stream"), "not an event stream: %.500s", buf);
-	ck_assert_msg(strstr(buf, "\"action\":\"warn\",\"what\":\"PODRUN_T_UI\""), "no warn event: %.3000s", buf);
-	ck_assert_msg(strstr(buf, "\"what\":\"stats\",\"rule\":\"default\",\"pid\":0,\"state\":\"running\",\"rings\":{"),
+	ck_assert_msg(strstr(buf, "\"action\":\"warn\",\"what\":\"PODRUN_T_UI\""),
+		      "no warn event: %.3000s", buf);
+	ck_assert_msg(strstr(buf, "\"what\":\"stats\",\"rule\":\"default\",\"pid\":0,\"state\":"
+				  "\"running\",\"rings\":{"),
 		      "no stats line: %.3000s", buf);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
@@ -1275,7 +1336,8 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	pid = t_spawn(cmd, audit);
 	ck_assert(wait_for_start(audit, line, sizeof line));
 #ifdef PODRUN_HAVE_PROXY
-	ck_assert_ptr_nonnull(strstr(line, pod_is_root() ? "\"net\":\"veth\"" : "\"net\":\"netns\""));
+	ck_assert_ptr_nonnull(
+	    strstr(line, pod_is_root() ? "\"net\":\"veth\"" : "\"net\":\"netns\""));
 #endif
 	s = strstr(line, "\"host_pid\":");
 	ck_assert_ptr_nonnull(s);
@@ -1334,7 +1396,8 @@ START_TEST(test_many_sequential_pods_leave_nothing)
 	BOTH();
 	for (int i = 0; i < n; i++) {
 		struct run r;
-		snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s exit %d", W("plain_worker"), i % 7);
+		snprintf(cmd, sizeof cmd, "run --audit @AUDIT %s exit %d", W("plain_worker"),
+			 i % 7);
 		t_runs(&r, NULL, 20, cmd);
 		EXPECT(r.status == i % 7, &r);
 		if (!t_runner_left_nothing(r.audit, r.pid, 3000, why, sizeof why)) {
@@ -1355,7 +1418,8 @@ START_TEST(test_concurrent_pods_leave_nothing)
 	BOTH();
 	for (int i = 0; i < N; i++) {
 		/* every other pod with a network: 10 veths and proxies at once */
-		snprintf(audits[i], sizeof audits[i], "/tmp/podrun-test-%d-conc-%d.audit", (int)getpid(), i);
+		snprintf(audits[i], sizeof audits[i], "/tmp/podrun-test-%d-conc-%d.audit",
+			 (int)getpid(), i);
 		snprintf(cmd, sizeof cmd, "run --serve --audit @AUDIT %s%s echo",
 			 i % 2 ? "--allow-net=allowed.invalid:80 " : "", W("native_worker"));
 		pids[i] = t_spawn(cmd, audits[i]);
@@ -1532,7 +1596,8 @@ static const char *hostile_dir(void)
 	}
 
 	snprintf(c, sizeof c,
-		 "rm -rf %s && mkdir -p %s/P/.git/hooks %s/P/locked %s/P/other && cp %s/workers/hostile_fs.py %s/ && "
+		 "rm -rf %s && mkdir -p %s/P/.git/hooks %s/P/locked %s/P/other && cp "
+		 "%s/workers/hostile_fs.py %s/ && "
 		 "echo topsecret > %s/secret.txt && cp /usr/bin/true %s/helper && "
 		 "echo original > %s/P/.git/hooks/pre-commit && "
 		 "for h in pre-push post-merge commit-msg pre-rebase post-checkout applypatch-msg "
@@ -1561,7 +1626,8 @@ START_TEST(test_worker_directory_obeys_deny_read)
 	snprintf(flags, sizeof flags, "--deny-read=%s --audit @AUDIT", rule);
 	hostile(&r, flags, "read /pod/app/secret.txt");
 	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
-	EXPECT(t_audit_count(&r, "\"mount\":\"hidden\"", "/pod/app/secret.txt", rule, NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"mount\":\"hidden\"", "/pod/app/secret.txt", rule, NULL) == 1,
+	       &r);
 	t_run_free(&r);
 	/* without the rule the file is the worker's own data */
 	hostile(&r, "", "read /pod/app/secret.txt");
@@ -1580,7 +1646,8 @@ START_TEST(test_worker_directory_obeys_run_rules)
 	struct run r;
 	char flags[512];
 	BOTH();
-	snprintf(flags, sizeof flags, "--deny-run=%s/helper --allow-run=%s", hostile_dir(), hostile_dir());
+	snprintf(flags, sizeof flags, "--deny-run=%s/helper --allow-run=%s", hostile_dir(),
+		 hostile_dir());
 	hostile(&r, flags, "exec /pod/app/helper");
 	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
 	t_run_free(&r);
@@ -1602,8 +1669,8 @@ START_TEST(test_deny_write_survives_rename_link_and_symlink)
 	const char *d = hostile_dir();
 	FILE *f;
 	BOTH();
-	snprintf(flags, sizeof flags, "--allow-read=%s/P --allow-write=%s/P --deny-write=%s/P/.git/hooks",
-		 d, d, d);
+	snprintf(flags, sizeof flags,
+		 "--allow-read=%s/P --allow-write=%s/P --deny-write=%s/P/.git/hooks", d, d, d);
 	snprintf(hook, sizeof hook, "%s/P/.git/hooks/pre-commit", d);
 	snprintf(rule, sizeof rule, "%s/P/.git/hooks", d);
 	snprintf(act, sizeof act, "rename-ancestor %s/P", d);
@@ -1723,12 +1790,14 @@ START_TEST(test_valid_policies_with_symlinked_files_start)
 	 * and the pod's runs of it are refused by the exec decision, naming the rule */
 	hostile(&r, "--allow-read --deny-run=python3", "exec /usr/bin/python3");
 	EXPECT(r.status == 1 && strstr(r.out, "errno 13") &&
-	       strstr(r.err, "podrun: deny run /usr/bin/python3.11 (rule: /usr/bin/python3)"), &r);
+		   strstr(r.err, "podrun: deny run /usr/bin/python3.11 (rule: /usr/bin/python3)"),
+	       &r);
 	t_run_free(&r);
 	/* the interpreter running elsewhere (ETXTBSY) does not stop a bare --allow-read */
 	busy = fork();
 	if (busy == 0) {
-		execl("/usr/bin/python3", "python3", "-c", "import time; time.sleep(30)", (char *)NULL);
+		execl("/usr/bin/python3", "python3", "-c", "import time; time.sleep(30)",
+		      (char *)NULL);
 		_exit(127);
 	}
 	usleep(200 * 1000);
@@ -1806,7 +1875,8 @@ START_TEST(test_each_pod_runs_as_a_host_uid_of_its_own)
 	ROOT_ONLY("no host id range without root (said: identity)");
 	setenv("POD_SECRET", "s3cr3t-value", 1);
 	for (int i = 0; i < 2; i++) {
-		snprintf(audit[i], sizeof audit[i], "/tmp/podrun-test-%d-id%d.audit", (int)getpid(), i);
+		snprintf(audit[i], sizeof audit[i], "/tmp/podrun-test-%d-id%d.audit", (int)getpid(),
+			 i);
 		snprintf(cmd, sizeof cmd, "run --audit @AUDIT --allow-env=POD_SECRET %s sleep 30",
 			 W("plain_worker"));
 		runner[i] = t_spawn(cmd, audit[i]);
@@ -1908,9 +1978,10 @@ static int count_lines(const char *text, const char *prefix)
  * rule; with --audit, exactly one deny event each. */
 START_TEST(test_every_exec_is_decided_and_each_denial_seen_once)
 {
-	static const char *const progs[] = { "id", "env", "true", "false", "uname", "date", "ls",
-					     "cat", "head", "tail", "sort", "uniq", "wc", "tr", "cut",
-					     "expr", "sleep", "stat", "touch", "mkdir", NULL };
+	static const char *const progs[] = { "id",    "env",   "true", "false", "uname", "date",
+					     "ls",    "cat",   "head", "tail",  "sort",  "uniq",
+					     "wc",    "tr",    "cut",  "expr",  "sleep", "stat",
+					     "touch", "mkdir", NULL };
 	char args[2048] = "spawn", flags[256], want[128];
 	struct run r;
 	BOTH();
@@ -1930,15 +2001,18 @@ START_TEST(test_every_exec_is_decided_and_each_denial_seen_once)
 		EXPECT(strstr(r.err, want), &r);
 	}
 	t_run_free(&r);
-	snprintf(flags, sizeof flags, "--allow-read=/usr/bin --deny-run=/usr/bin/id --audit @AUDIT");
+	snprintf(flags, sizeof flags,
+		 "--allow-read=/usr/bin --deny-run=/usr/bin/id --audit @AUDIT");
 	hostile(&r, flags, args);
 	EXPECT(r.status == 0, &r);
 	for (int i = 0; progs[i]; i++) {
 		snprintf(want, sizeof want, "\"what\":\"/usr/bin/%s\"", progs[i]);
-		EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "\"action\":\"deny\"", want, NULL) == 1, &r);
+		EXPECT(t_audit_count(&r, "\"cat\":\"run\"", "\"action\":\"deny\"", want, NULL) == 1,
+		       &r);
 	}
 	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", "\"what\":\"/usr/bin/id\"",
-			     "\"rule\":\"/usr/bin/id\"", "\"stage\":\"exec\"", NULL) == 1, &r);
+			     "\"rule\":\"/usr/bin/id\"", "\"stage\":\"exec\"", NULL) == 1,
+	       &r);
 	t_run_free(&r);
 }
 END_TEST
@@ -1951,8 +2025,9 @@ START_TEST(test_exec_of_a_hidden_program_is_a_seen_denial)
 	hostile(&r, "--deny-run=/usr/bin/id --audit @AUDIT",
 		"spawn /usr/bin/id /usr/bin/true /nonexistent/prog");
 	EXPECT(r.status == 0, &r);
-	EXPECT(strstr(r.out, "/usr/bin/id errno 13\n") && strstr(r.out, "/usr/bin/true errno 13\n") &&
-		       strstr(r.out, "/nonexistent/prog errno 2\n"),
+	EXPECT(strstr(r.out, "/usr/bin/id errno 13\n") &&
+		   strstr(r.out, "/usr/bin/true errno 13\n") &&
+		   strstr(r.out, "/nonexistent/prog errno 2\n"),
 	       &r);
 	EXPECT(count_lines(r.err, "podrun: deny run /usr/bin/id (rule: /usr/bin/id)") == 1, &r);
 	EXPECT(count_lines(r.err, "podrun: deny run /usr/bin/true (rule: default)") == 1, &r);
@@ -1990,7 +2065,8 @@ START_TEST(test_exec_decides_the_interpreter_of_a_script_and_memfds)
 	chmod(path, 0755);
 	/* the script is allowed, its interpreter is not: EACCES naming the interpreter */
 	snprintf(flags, sizeof flags, "--allow-run=%s --allow-read=/usr", hostile_name());
-	snprintf(cmd, sizeof cmd, "run %s %s/hostile_fs.py exec /pod/app/s.sh", flags, hostile_name());
+	snprintf(cmd, sizeof cmd, "run %s %s/hostile_fs.py exec /pod/app/s.sh", flags,
+		 hostile_name());
 	t_runs(&r, NULL, 30, cmd);
 	EXPECT(r.status == 1 && strstr(r.out, "errno 13"), &r);
 	EXPECT(strstr(r.err, "podrun: deny run /usr/bin/dash (rule: default)"), &r);
@@ -2002,7 +2078,6 @@ START_TEST(test_exec_decides_the_interpreter_of_a_script_and_memfds)
 	t_run_free(&r);
 }
 END_TEST
-
 
 #define LDSO "/lib64/ld-linux-x86-64.so.2"
 
@@ -2029,14 +2104,17 @@ START_TEST(test_runtime_programs_run_again_are_decided)
 	EXPECT(count_lines(r.err, "podrun: deny run") == 0, &r);
 	t_run_free(&r);
 	/* ld.so PROGRAM: the loader is allowed, PROGRAM is not */
-	hostile(&r, "--allow-read=/usr/bin --allow-run=" LDSO " --allow-run=/usr/bin/true --audit @AUDIT",
-		"try ldso=" LDSO ",/usr/bin/id ldso=" LDSO ",--argv0,x,/usr/bin/env ldso=" LDSO ",id "
-		"ldso=" LDSO ",/usr/bin/true ldso=" LDSO ",--frob");
+	hostile(
+	    &r,
+	    "--allow-read=/usr/bin --allow-run=" LDSO " --allow-run=/usr/bin/true --audit @AUDIT",
+	    "try ldso=" LDSO ",/usr/bin/id ldso=" LDSO ",--argv0,x,/usr/bin/env ldso=" LDSO ",id "
+	    "ldso=" LDSO ",/usr/bin/true ldso=" LDSO ",--frob");
 	EXPECT(r.status == 0, &r);
 	EXPECT(strstr(r.out, "ldso=" LDSO ",/usr/bin/id errno 13\n") &&
-		       strstr(r.out, "ldso=" LDSO ",--argv0,x,/usr/bin/env errno 13\n") &&
-		       strstr(r.out, "ldso=" LDSO ",id errno 13\n") &&
-		       strstr(r.out, "ldso=" LDSO ",/usr/bin/true ok\n"), &r);
+		   strstr(r.out, "ldso=" LDSO ",--argv0,x,/usr/bin/env errno 13\n") &&
+		   strstr(r.out, "ldso=" LDSO ",id errno 13\n") &&
+		   strstr(r.out, "ldso=" LDSO ",/usr/bin/true ok\n"),
+	       &r);
 	EXPECT(one_line(&r, "deny", "run", "/usr/bin/id", "default"), &r);
 	EXPECT(one_line(&r, "deny", "run", "/usr/bin/env", "default"), &r);
 	EXPECT(one_line(&r, "deny", "run", "id", "default"), &r); /* searched: refused */
@@ -2046,7 +2124,8 @@ START_TEST(test_runtime_programs_run_again_are_decided)
 	EXPECT(one_deny_event(&r, "/usr/bin/id", "default", "\"stage\":\"exec\""), &r);
 	t_run_free(&r);
 	/* the loader itself is a program like any other */
-	hostile(&r, "--allow-read=/usr/bin --allow-run=/usr/bin/true", "try ldso=" LDSO ",/usr/bin/true");
+	hostile(&r, "--allow-read=/usr/bin --allow-run=/usr/bin/true",
+		"try ldso=" LDSO ",/usr/bin/true");
 	EXPECT(r.status == 0 && strstr(r.out, "errno 13\n"), &r);
 	EXPECT(one_line(&r, "deny", "run", LDSO, "default"), &r);
 	t_run_free(&r);
@@ -2082,19 +2161,26 @@ struct attempt {
 static const struct attempt attempts[] = {
 	{ "read=/etc/hostname", ENOENT, "fs.read", "/etc/hostname", "default" },
 	{ "read=%1$s/P/secret", EACCES, "fs.read", "%1$s/P/secret", "%1$s/P/secret" },
-	{ "write=%1$s/P/.git/hooks/pre-commit", EROFS, "fs.write", "%1$s/P/.git/hooks/pre-commit", "H" },
+	{ "write=%1$s/P/.git/hooks/pre-commit", EROFS, "fs.write", "%1$s/P/.git/hooks/pre-commit",
+	  "H" },
 	{ "create=%1$s/P/.git/hooks/new", EROFS, "fs.write", "%1$s/P/.git/hooks/new", "H" },
 	{ "rename=%1$s/P/.git,%1$s/P/.git-moved", EBUSY, "fs.write", "%1$s/P/.git", "H" },
-	{ "rename=%1$s/P/.git/hooks,%1$s/P/hooks-moved", EXDEV, "fs.write", "%1$s/P/.git/hooks", "H" },
-	{ "link=%1$s/P/.git/hooks/pre-push,%1$s/P/x", EXDEV, "fs.write", "%1$s/P/.git/hooks/pre-push", "H" },
-	{ "symlinkw=%1$s/P/lnk,.git/hooks,post-merge", EROFS, "fs.write", "%1$s/P/.git/hooks/post-merge", "H" },
+	{ "rename=%1$s/P/.git/hooks,%1$s/P/hooks-moved", EXDEV, "fs.write", "%1$s/P/.git/hooks",
+	  "H" },
+	{ "link=%1$s/P/.git/hooks/pre-push,%1$s/P/x", EXDEV, "fs.write",
+	  "%1$s/P/.git/hooks/pre-push", "H" },
+	{ "symlinkw=%1$s/P/lnk,.git/hooks,post-merge", EROFS, "fs.write",
+	  "%1$s/P/.git/hooks/post-merge", "H" },
 	{ "chmod=%1$s/P/plain,4755", EPERM, "fs.write", "%1$s/P/plain", "setid" },
 	{ "creatmode=%1$s/P/suid,2755", EPERM, "fs.write", "%1$s/P/suid", "setid" },
-	{ "unlink=%1$s/P/.git/hooks/commit-msg", EROFS, "fs.write", "%1$s/P/.git/hooks/commit-msg", "H" },
+	{ "unlink=%1$s/P/.git/hooks/commit-msg", EROFS, "fs.write", "%1$s/P/.git/hooks/commit-msg",
+	  "H" },
 	{ "mkdir=%1$s/P/.git/hooks/sub", EROFS, "fs.write", "%1$s/P/.git/hooks/sub", "H" },
 	{ "rmdir=%1$s/P/locked", EBUSY, "fs.write", "%1$s/P/locked", "%1$s/P/locked" },
-	{ "truncate=%1$s/P/.git/hooks/pre-rebase", EROFS, "fs.write", "%1$s/P/.git/hooks/pre-rebase", "H" },
-	{ "utime=%1$s/P/.git/hooks/post-checkout", EROFS, "fs.write", "%1$s/P/.git/hooks/post-checkout", "H" },
+	{ "truncate=%1$s/P/.git/hooks/pre-rebase", EROFS, "fs.write",
+	  "%1$s/P/.git/hooks/pre-rebase", "H" },
+	{ "utime=%1$s/P/.git/hooks/post-checkout", EROFS, "fs.write",
+	  "%1$s/P/.git/hooks/post-checkout", "H" },
 	{ "mknod=%1$s/P/.git/hooks/fifo", EROFS, "fs.write", "%1$s/P/.git/hooks/fifo", "H" },
 	{ "rename=%1$s/P/plain2,%1$s/P/.git/hooks/applypatch-msg", EXDEV, "fs.write",
 	  "%1$s/P/.git/hooks/applypatch-msg", "H" },
@@ -2151,21 +2237,23 @@ START_TEST(test_denied_fs_and_run_attempts_each_seen_once)
 			attempt_str(attempts[i].what, d, py, what, sizeof what);
 			attempt_str(attempts[i].rule, d, py, rule, sizeof rule);
 			snprintf(line, sizeof line, "%s errno %d\n", op, attempts[i].err);
-			ck_assert_msg(count_lines(r.out, line) == 1, "attempt %d: want \"%s\" in\n%s", i,
-				      line, r.out);
+			ck_assert_msg(count_lines(r.out, line) == 1,
+				      "attempt %d: want \"%s\" in\n%s", i, line, r.out);
 			ck_assert_msg(one_line(&r, "deny", attempts[i].cat, what, rule),
-				      "attempt %d (%s): want one line deny %s %s (rule: %s) in\n%s", i, op,
-				      attempts[i].cat, what, rule, r.err);
+				      "attempt %d (%s): want one line deny %s %s (rule: %s) in\n%s",
+				      i, op, attempts[i].cat, what, rule, r.err);
 			if (pass)
-				ck_assert_msg(one_deny_event(&r, what, rule, NULL),
-					      "attempt %d (%s): want one deny event for %s (rule %s)\n%s", i,
-					      op, what, rule, r.audit);
+				ck_assert_msg(
+				    one_deny_event(&r, what, rule, NULL),
+				    "attempt %d (%s): want one deny event for %s (rule %s)\n%s", i,
+				    op, what, rule, r.audit);
 		}
 		/* the stricter format: every decision line on stderr reads the same way */
-		for (const char *l = r.err; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		for (const char *l = r.err; l && *l;
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 			if (!strncmp(l, "podrun: deny ", 13) || !strncmp(l, "podrun: warn ", 13))
 				ck_assert_msg(strstr(l, " (rule: ") && strchr(l, '\n') &&
-						      strstr(l, " (rule: ") < strchr(l, '\n'),
+						  strstr(l, " (rule: ") < strchr(l, '\n'),
 					      "%s", l);
 		t_run_free(&r);
 	}
@@ -2186,8 +2274,9 @@ START_TEST(test_more_ways_around_a_protected_path_are_refused)
 	snprintf(hooks, sizeof hooks, "%s/P/.git/hooks", d);
 	snprintf(hook, sizeof hook, "%s/pre-commit", hooks);
 	snprintf(git, sizeof git, "%s/P/.git", d);
-	snprintf(flags, sizeof flags, "--allow-read=%s/P --allow-write=%s/P --deny-write=%s --audit @AUDIT",
-		 d, d, hooks);
+	snprintf(flags, sizeof flags,
+		 "--allow-read=%s/P --allow-write=%s/P --deny-write=%s --audit @AUDIT", d, d,
+		 hooks);
 	snprintf(args, sizeof args,
 		 "try write=/proc/self/root%s write=/proc/self/cwd/../..%s exchange=%s,%s/P/other "
 		 "exchange=%s/P/other,%s opath=%s bind=%s/P/other,%s openat2=%s",
@@ -2212,7 +2301,8 @@ START_TEST(test_more_ways_around_a_protected_path_are_refused)
 	EXPECT(one_line(&r, "deny", "fs.write", hook, hooks), &r);
 	EXPECT(one_line(&r, "deny", "fs.write", git, hooks), &r);
 	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", "\"syscall\":\"renameat2\"", "\"ret\":-16",
-			     NULL) == 2, &r);
+			     NULL) == 2,
+	       &r);
 	snprintf(line, sizeof line, "\"arg_path\":\"/proc/self/root%s\"", hook);
 	EXPECT(t_audit_count(&r, "\"action\":\"deny\"", line, NULL) == 1, &r);
 	/* the host's tree is unchanged */
@@ -2232,8 +2322,9 @@ START_TEST(test_warned_file_changes_are_told)
 	ROOT();
 	snprintf(plain, sizeof plain, "%s/P/plain", d);
 	snprintf(two, sizeof two, "%s/P/plain2", d);
-	snprintf(flags, sizeof flags, "--allow-write=%s/P --warn-write=%s --warn-write=%s --audit @AUDIT",
-		 d, plain, two);
+	snprintf(flags, sizeof flags,
+		 "--allow-write=%s/P --warn-write=%s --warn-write=%s --audit @AUDIT", d, plain,
+		 two);
 	snprintf(args, sizeof args, "try truncate=%s unlink=%s", plain, two);
 	hostile(&r, flags, args);
 	EXPECT(r.status == 0, &r);
@@ -2243,7 +2334,9 @@ START_TEST(test_warned_file_changes_are_told)
 	EXPECT(strstr(r.out, line), &r);
 	EXPECT(one_line(&r, "warn", "fs.write", plain, plain), &r);
 	EXPECT(one_line(&r, "deny", "fs.write", two, two), &r);
-	EXPECT(t_audit_count(&r, "\"action\":\"warn\"", "\"syscall\":\"truncate\"", plain, NULL) == 1, &r);
+	EXPECT(t_audit_count(&r, "\"action\":\"warn\"", "\"syscall\":\"truncate\"", plain, NULL) ==
+		   1,
+	       &r);
 	EXPECT(one_deny_event(&r, two, two, "\"ret\":-16"), &r);
 	t_run_free(&r);
 }
@@ -2255,25 +2348,32 @@ START_TEST(test_unenforceable_ffi_deny_is_refused_at_start)
 	struct run r;
 	BOTH();
 	/* a native worker whose DT_NEEDED names the denied library */
-	t_runs(&r, NULL, 30, "run --deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1 /usr/bin/curl --version");
-	EXPECT(r.status == 2 && strstr(r.err, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1: the worker "
-					     "/usr/bin/curl links") && strstr(r.err, "(DT_NEEDED)"), &r);
+	t_runs(&r, NULL, 30,
+	       "run --deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1 /usr/bin/curl --version");
+	EXPECT(r.status == 2 &&
+		   strstr(r.err, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1: the worker "
+				 "/usr/bin/curl links") &&
+		   strstr(r.err, "(DT_NEEDED)"),
+	       &r);
 	t_run_free(&r);
 	/* python3.11 links libz itself; the trusted _ssl extension links libcrypto */
-	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", "read /pod/app/secret.txt");
+	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libz.so.1.2.13",
+		"read /pod/app/secret.txt");
 	EXPECT(r.status == 2 && strstr(r.err, "cannot be enforced for a Python worker"), &r);
 	t_run_free(&r);
-	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "read /pod/app/secret.txt");
+	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+		"read /pod/app/secret.txt");
 	EXPECT(r.status == 2 && strstr(r.err, "cannot be enforced for a Python worker") &&
-	       strstr(r.err, "libcrypto"), &r);
+		   strstr(r.err, "libcrypto"),
+	       &r);
 	t_run_free(&r);
 	/* a library nothing of the runtime links stays a per-request decision */
-	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcjson.so.1", "read /pod/app/secret.txt");
+	hostile(&r, "--deny-ffi=/usr/lib/x86_64-linux-gnu/libcjson.so.1",
+		"read /pod/app/secret.txt");
 	EXPECT(r.status == 0 && strstr(r.out, "ok read 10 bytes"), &r);
 	t_run_free(&r);
 }
 END_TEST
-
 
 /* ======================================================================== */
 /* rootless: podrun run by an ordinary user                                   */
@@ -2304,7 +2404,8 @@ static int run_rootless(const char *args, char *err, size_t cap)
 		int i = 0, fd = open("/dev/null", O_RDWR);
 
 		argv[i++] = t_podrun();
-		for (tok = strtok_r(copy, " ", &save); tok && i < 63; tok = strtok_r(NULL, " ", &save))
+		for (tok = strtok_r(copy, " ", &save); tok && i < 63;
+		     tok = strtok_r(NULL, " ", &save))
 			argv[i++] = tok;
 		argv[i] = NULL;
 		dup2(fd, 0);
@@ -2325,8 +2426,9 @@ static int run_rootless(const char *args, char *err, size_t cap)
 		if (chdir("/tmp"))
 			_exit(126);
 		/* root becomes the ordinary user; an ordinary user already is one */
-		if (geteuid() == 0 && (setgroups(0, NULL) || setresgid(ROOTLESS_UID, ROOTLESS_UID, ROOTLESS_UID) ||
-				       setresuid(ROOTLESS_UID, ROOTLESS_UID, ROOTLESS_UID)))
+		if (geteuid() == 0 &&
+		    (setgroups(0, NULL) || setresgid(ROOTLESS_UID, ROOTLESS_UID, ROOTLESS_UID) ||
+		     setresuid(ROOTLESS_UID, ROOTLESS_UID, ROOTLESS_UID)))
 			_exit(126);
 		execve(argv[0], (char *const *)argv, envp);
 		_exit(127);
@@ -2346,7 +2448,8 @@ START_TEST(test_rootless_run_works_and_says_what_it_lacks)
 	int n = 0;
 	FILE *f;
 
-	ROOT_ONLY("the test switches to an ordinary uid itself"); /* to become an ordinary user for the run */
+	ROOT_ONLY(
+	    "the test switches to an ordinary uid itself"); /* to become an ordinary user for the run */
 	snprintf(audit, sizeof audit, "/tmp/podrun-test-%d-rootless.audit", (int)getpid());
 	unlink(audit);
 	snprintf(cmd, sizeof cmd, "run --audit %s --audit-best-effort %s exit 3", audit,
@@ -2392,7 +2495,8 @@ START_TEST(test_rootless_pids_limit_is_an_rlimit_of_the_pod)
 	snprintf(cmd, sizeof cmd, "run --memory 512m %s exit 0", W("plain_worker"));
 	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 0);
 	ck_assert_msg(strstr(err, "podrun: rootless: memory: the limit of 536870912 bytes is NOT "
-				  "enforced"), "%s", err);
+				  "enforced"),
+		      "%s", err);
 }
 END_TEST
 
@@ -2444,7 +2548,8 @@ START_TEST(test_rootless_limits_in_a_delegated_cgroup)
 	ROOT_ONLY("the test delegates a cgroup to an ordinary user itself");
 	for (int j = 0; j < 2; j++) {
 		v1_own(ctrl[j], own, sizeof own);
-		POD_REQUIRE(own[0] && access(own, W_OK) == 0, "no v1 memory and pids hierarchies here");
+		POD_REQUIRE(own[0] && access(own, W_OK) == 0,
+			    "no v1 memory and pids hierarchies here");
 		snprintf(rootless_join[j], sizeof rootless_join[j], "%s/podrun-deleg-%d", own,
 			 (int)getpid());
 		rmdir(rootless_join[j]);
@@ -2456,9 +2561,11 @@ START_TEST(test_rootless_limits_in_a_delegated_cgroup)
 	/* memory: the hog is killed by the cgroup (no "memory" line: enforced) */
 	snprintf(cmd, sizeof cmd, "run --memory 32m %s hog 256", W("plain_worker"));
 	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 128 + 9);
-	ck_assert_msg(!strstr(err, "rootless: memory:") &&
-		      strstr(err, "rootless: limits: a delegated cgroup, but no cpu controller in it: "
-				  "CPU not limited\n"), "%s", err);
+	ck_assert_msg(
+	    !strstr(err, "rootless: memory:") &&
+		strstr(err, "rootless: limits: a delegated cgroup, but no cpu controller in it: "
+			    "CPU not limited\n"),
+	    "%s", err);
 	/* control: a small allocation under the same limit completes */
 	snprintf(cmd, sizeof cmd, "run --memory 128m %s hog 16", W("plain_worker"));
 	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 0);
@@ -2479,7 +2586,8 @@ START_TEST(test_rootless_limits_in_a_delegated_cgroup)
 	unlink(audit);
 	/* the pod's cgroups are gone: the delegated ones are empty again */
 	for (int j = 0; j < 2; j++) {
-		ck_assert_msg(rmdir(rootless_join[j]) == 0, "%s: %s", rootless_join[j], strerror(errno));
+		ck_assert_msg(rmdir(rootless_join[j]) == 0, "%s: %s", rootless_join[j],
+			      strerror(errno));
 		rootless_join[j][0] = '\0';
 	}
 }
@@ -2513,13 +2621,14 @@ static int run_rootless_out(const char *args, char *out, size_t ocap, char *err,
 START_TEST(test_rootless_net_through_the_proxy)
 {
 	static const char py[] =
-		"import os, sys, urllib.request\n"
-		"os.environ.pop('no_proxy', None); os.environ.pop('NO_PROXY', None)\n"
-		"for u in [a for a in sys.argv[1:] if a.startswith('http')]:\n"
-		"    try:\n"
-		"        print('PY', u, urllib.request.urlopen(u, timeout=20).read().decode().strip())\n"
-		"    except Exception as e:\n"
-		"        print('PY', u, 'ERR', e)\n";
+	    "import os, sys, urllib.request\n"
+	    "os.environ.pop('no_proxy', None); os.environ.pop('NO_PROXY', None)\n"
+	    "for u in [a for a in sys.argv[1:] if a.startswith('http')]:\n"
+	    "    try:\n"
+	    "        print('PY', u, urllib.request.urlopen(u, "
+	    "timeout=20).read().decode().strip())\n"
+	    "    except Exception as e:\n"
+	    "        print('PY', u, 'ERR', e)\n";
 	char out[8192], err[16384], audit[128];
 	const char *script;
 	int port = 0;
@@ -2534,13 +2643,15 @@ START_TEST(test_rootless_net_through_the_proxy)
 	unlink(audit);
 	/* curl through the explicit proxy its http_proxy names (the runner address;
 	 * --noproxy replaces NO_PROXY, which lists localhost) */
-	snprintf(cmd, sizeof cmd, "run --audit %s --audit-best-effort --allow-net=localhost:%d "
+	snprintf(cmd, sizeof cmd,
+		 "run --audit %s --audit-best-effort --allow-net=localhost:%d "
 		 "/usr/bin/curl -sS -m 20 --noproxy none.invalid http://localhost:%d/",
 		 audit, port, port);
 	ck_assert_int_eq(run_rootless_out(cmd, out, sizeof out, err, sizeof err), 0);
 	ck_assert_msg(!strcmp(out, "hello\n"), "out: %s\nerr: %s", out, err);
 	ck_assert_msg(strstr(err, "rootless: net: no veth") && strstr(err, "inside the pod's own "
-		      "network namespace"), "%s", err);
+									   "network namespace"),
+		      "%s", err);
 	{
 		char *a = calloc(1, 1 << 20);
 		FILE *f = fopen(audit, "r");
@@ -2549,29 +2660,37 @@ START_TEST(test_rootless_net_through_the_proxy)
 		fclose(f);
 		ck_assert_msg(strstr(a, "\"net\":\"netns\""), "%s", a);
 		ck_assert_msg(strstr(a, "\"src\":\"proxy\",\"cat\":\"net\",\"action\":\"allow\","
-				  "\"what\":\"localhost:"), "%s", a);
+					"\"what\":\"localhost:"),
+			      "%s", a);
 		ck_assert_msg(t_audit_wellformed(a, why, sizeof why), "%s", why);
 		free(a);
 		unlink(audit);
 	}
 	/* Python's urllib with the pod's HTTP_PROXY: the named host is served;
 	 * another name, and the host's loopback by number, are refused (403) */
-	snprintf(cmd, sizeof cmd, "run --allow-net=localhost:%d %s http://localhost:%d/ "
-		 "http://denied.invalid:%d/ http://127.0.0.1:%d/", port, script, port, port, port);
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-net=localhost:%d %s http://localhost:%d/ "
+		 "http://denied.invalid:%d/ http://127.0.0.1:%d/",
+		 port, script, port, port, port);
 	ck_assert_int_eq(run_rootless_out(cmd, out, sizeof out, err, sizeof err), 0);
-	ck_assert_msg(strstr(out, "PY http://localhost:") && strstr(out, "/ hello\n"), "out: %s\nerr: %s",
-		      out, err);
+	ck_assert_msg(strstr(out, "PY http://localhost:") && strstr(out, "/ hello\n"),
+		      "out: %s\nerr: %s", out, err);
 	ck_assert_msg(strstr(out, "PY http://denied.invalid:") && strstr(out, "HTTP Error 403"),
 		      "out: %s\nerr: %s", out, err);
-	ck_assert_msg(strstr(out, "PY http://127.0.0.1:") && !strstr(strstr(out, "PY http://127.0.0.1:"),
-		      "hello"), "out: %s\nerr: %s", out, err);
+	ck_assert_msg(strstr(out, "PY http://127.0.0.1:") &&
+			  !strstr(strstr(out, "PY http://127.0.0.1:"), "hello"),
+		      "out: %s\nerr: %s", out, err);
 	/* a direct connection, past the proxy: the pod's netns has no route out,
 	 * and its own filter resets anything but the listeners */
-	snprintf(cmd, sizeof cmd, "run --allow-net=localhost:%d /usr/bin/curl -sS -m 20 --noproxy * "
-		 "http://10.255.255.1:%d/", port, port);
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-net=localhost:%d /usr/bin/curl -sS -m 20 --noproxy * "
+		 "http://10.255.255.1:%d/",
+		 port, port);
 	ck_assert_int_eq(run_rootless_out(cmd, out, sizeof out, err, sizeof err), 7);
-	snprintf(cmd, sizeof cmd, "run --allow-net=localhost:%d /usr/bin/curl -sS -m 20 --noproxy * "
-		 "http://169.254.1.1:%d/", port, port);
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-net=localhost:%d /usr/bin/curl -sS -m 20 --noproxy * "
+		 "http://169.254.1.1:%d/",
+		 port, port);
 	ck_assert_int_eq(run_rootless_out(cmd, out, sizeof out, err, sizeof err), 7);
 	ck_assert_msg(!strstr(out, "hello"), "%s", out);
 	/* DNS: the pod's resolver is the runner's, allowed names answer with the
@@ -2580,8 +2699,8 @@ START_TEST(test_rootless_net_through_the_proxy)
 		 port);
 	ck_assert_int_eq(run_rootless_out(cmd, out, sizeof out, err, sizeof err), 0);
 	ck_assert_msg(strstr(out, "169.254.1.1"), "out: %s\nerr: %s", out, err);
-	snprintf(cmd, sizeof cmd, "run --allow-net=localhost:%d /usr/bin/getent ahostsv4 denied.invalid",
-		 port);
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-net=localhost:%d /usr/bin/getent ahostsv4 denied.invalid", port);
 	ck_assert_int_eq(run_rootless_out(cmd, out, sizeof out, err, sizeof err), 2);
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);

@@ -66,7 +66,8 @@ static podrun_pool_t *pool_of(const char *program, const char *const *flags, uns
 }
 
 /* Take a pod for @p program with @p args and run it to its end. */
-static int take_run(podrun_pool_t *pool, const char *program, const char *const *args, podrun_t **keep)
+static int take_run(podrun_pool_t *pool, const char *program, const char *const *args,
+		    podrun_t **keep)
 {
 	podrun_t *p = NULL;
 	int ret = podrun_pool_take(pool, program, args, 60000, &p), status;
@@ -106,15 +107,16 @@ static int fresh_run(const char *program, const char *const *flags, const char *
 
 START_TEST(test_pool_pod_behaves_like_a_fresh_pod)
 {
-	static const char *const flags[] = { "--allow-read=/etc/hostname", "--deny-read=/etc/shadow",
-					     "--allow-env=POOL_TEST_VAR", NULL };
+	static const char *const flags[] = { "--allow-read=/etc/hostname",
+					     "--deny-read=/etc/shadow", "--allow-env=POOL_TEST_VAR",
+					     NULL };
 	static const char *const cases[][3] = {
-		{ "read", "/etc/hostname", NULL }, /* allowed: 0 */
-		{ "read", "/etc/shadow", NULL },   /* denied by a rule: 1 */
-		{ "read", "/etc/passwd", NULL },   /* denied by default: 1 */
-		{ "env", "POOL_TEST_VAR", NULL },  /* allowed variable: 0 */
-		{ "env", "HOME", NULL },           /* withheld: 1 */
-		{ "exit", "7", NULL },             /* status passed through */
+		{ "read", "/etc/hostname", NULL },   /* allowed: 0 */
+		{ "read", "/etc/shadow", NULL },     /* denied by a rule: 1 */
+		{ "read", "/etc/passwd", NULL },     /* denied by default: 1 */
+		{ "env", "POOL_TEST_VAR", NULL },    /* allowed variable: 0 */
+		{ "env", "HOME", NULL },             /* withheld: 1 */
+		{ "exit", "7", NULL },               /* status passed through */
 		{ "write", "/etc/pool-test", NULL }, /* denied: 1 */
 	};
 	podrun_pool_t *pool;
@@ -128,8 +130,10 @@ START_TEST(test_pool_pod_behaves_like_a_fresh_pod)
 		podrun_t *a = NULL, *b = NULL;
 		int fs = fresh_run(worker, flags, cases[i], &a);
 		int ps = take_run(pool, worker, cases[i], &b);
-		ck_assert_msg(fs == ps, "%s %s: fresh %d, pool %d", cases[i][0], cases[i][1], fs, ps);
-		ck_assert_int_eq(podrun_count(a, "fs", "deny") > 0, podrun_count(b, "fs", "deny") > 0);
+		ck_assert_msg(fs == ps, "%s %s: fresh %d, pool %d", cases[i][0], cases[i][1], fs,
+			      ps);
+		ck_assert_int_eq(podrun_count(a, "fs", "deny") > 0,
+				 podrun_count(b, "fs", "deny") > 0);
 		podrun_free(a);
 		podrun_free(b);
 	}
@@ -182,7 +186,8 @@ START_TEST(test_take_refuses_what_the_plan_cannot_cover)
 	pool = pool_of(worker, flags, 1);
 	ck_assert_int_eq(podrun_pool_take(pool, crash, NULL, 60000, &p), -EINVAL);
 	ck_assert_ptr_null(p);
-	ck_assert_msg(strstr(podrun_pool_error(pool), "covers the worker"), "%s", podrun_pool_error(pool));
+	ck_assert_msg(strstr(podrun_pool_error(pool), "covers the worker"), "%s",
+		      podrun_pool_error(pool));
 	ck_assert_int_eq(fresh_run(crash, flags, NULL, NULL), PODRUN_EXIT_USAGE);
 	/* another directory */
 	snprintf(other_dir, sizeof other_dir, "/tmp/podrun-pool-%d.py", (int)getpid());
@@ -197,7 +202,8 @@ START_TEST(test_take_refuses_what_the_plan_cannot_cover)
 	ck_assert_int_eq(podrun_pool_take(pool, "/bin/true", NULL, 60000, &p), -EINVAL);
 	ck_assert_int_eq(podrun_pool_take(pool, "/nonexistent/x.py", NULL, 60000, &p), -EINVAL);
 	/* the refusals used no pod: the one warm pod still runs the next program */
-	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "4", NULL }, NULL), 4);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "4", NULL }, NULL),
+			 4);
 	podrun_pool_free(pool);
 
 	/* a C-library pool runs its own library only */
@@ -253,9 +259,11 @@ START_TEST(test_pool_survives_a_crashing_pod)
 	paths();
 	pool = pool_of(worker, NULL, 1);
 	ck_assert_int_eq(take_run(pool, crash, NULL, NULL), 128 + SIGSEGV);
-	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "5", NULL }, NULL), 5);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "5", NULL }, NULL),
+			 5);
 	ck_assert_int_eq(take_run(pool, crash, NULL, NULL), 128 + SIGSEGV);
-	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "0", NULL }, NULL), 0);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "0", NULL }, NULL),
+			 0);
 	ck_assert_int_eq(podrun_pool_count(pool, "taken"), 4);
 	podrun_pool_free(pool);
 }
@@ -277,7 +285,8 @@ START_TEST(test_timeouts_and_stops_work_for_pool_pods)
 	for (t0 = now_ms(); podrun_pool_ready(pool) < 1 && now_ms() - t0 < 60000;)
 		usleep(20000);
 	usleep(1500 * 1000);
-	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "3", NULL }, NULL), 3);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "3", NULL }, NULL),
+			 3);
 	/* and it fires */
 	ck_assert_int_eq(take_run(pool, sleeper, NULL, NULL), PODRUN_EXIT_TIMEOUT);
 	/* a stop (STOP, SIGTERM, then SIGKILL) ends a taken pod */
@@ -390,7 +399,8 @@ START_TEST(test_pool_replaces_a_warm_pod_that_dies)
 	for (t0 = now_ms(); podrun_pool_count(pool, "lost") < 1 && now_ms() - t0 < 60000;)
 		usleep(20000);
 	ck_assert_int_eq(podrun_pool_count(pool, "lost"), 1);
-	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "6", NULL }, NULL), 6);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "6", NULL }, NULL),
+			 6);
 	ck_assert_int_ge(podrun_pool_count(pool, "started"), 2);
 	podrun_pool_free(pool);
 }
@@ -411,7 +421,8 @@ START_TEST(test_pool_free_leaves_nothing)
 	pool = pool_of(worker, flags, 3);
 	for (t0 = now_ms(); podrun_pool_ready(pool) < 3 && now_ms() - t0 < 60000;)
 		usleep(20000);
-	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "0", NULL }, NULL), 0);
+	ck_assert_int_eq(take_run(pool, worker, (const char *const[]){ "exit", "0", NULL }, NULL),
+			 0);
 	ck_assert_int_eq(podrun_pool_take(pool, sleeper, NULL, 60000, &p), 0); /* still running */
 	n = collect(getpid(), objs, 256);
 	/* three pods or more (the refill of the takes): sockets, cgroups, veths */
@@ -514,10 +525,10 @@ END_TEST
 static void cli_end(int sig)
 {
 	const char *argv[] = { "podrun", "pool", "--size", "2", "--allow-net=example.invalid:443",
-			       "--", worker, NULL };
+			       "--",     worker, NULL };
 	static char objs[256][300];
 	char why[512] = "", in[4200];
-	
+
 	int in_w, out_r, st, n = 0;
 	pid_t pid;
 	double t0;

@@ -28,10 +28,22 @@ static const char *env_or(const char *name, const char *dflt)
 	return v && *v ? v : dflt;
 }
 
-const char *t_podrun(void) { return env_or("PODRUN_BIN", "build/podrun"); }
-const char *t_workers(void) { return env_or("PODRUN_WORKERS", "build/workers"); }
-const char *t_tests(void) { return env_or("PODRUN_TESTS", "tests"); }
-int t_san(void) { return !strcmp(env_or("PODRUN_SAN", "0"), "1"); }
+const char *t_podrun(void)
+{
+	return env_or("PODRUN_BIN", "build/podrun");
+}
+const char *t_workers(void)
+{
+	return env_or("PODRUN_WORKERS", "build/workers");
+}
+const char *t_tests(void)
+{
+	return env_or("PODRUN_TESTS", "tests");
+}
+int t_san(void)
+{
+	return !strcmp(env_or("PODRUN_SAN", "0"), "1");
+}
 
 double t_now_ms(void)
 {
@@ -281,8 +293,9 @@ void t_json_str(const char *line, const char *key, char *out, size_t cap)
  * action, what, rule, pid. A cheap structural check, not a JSON parser. */
 int t_audit_wellformed(const char *audit, char *why, size_t cap)
 {
-	static const char *const keys[] = { "\"ts\":\"", "\"pod\":\"", "\"src\":\"", "\"cat\":\"",
-					    "\"action\":\"", "\"what\":", "\"rule\":", "\"pid\":", NULL };
+	static const char *const keys[] = { "\"ts\":\"",  "\"pod\":\"",    "\"src\":\"",
+					    "\"cat\":\"", "\"action\":\"", "\"what\":",
+					    "\"rule\":",  "\"pid\":",      NULL };
 	const char *s = audit, *e;
 	int lines = 0;
 
@@ -355,8 +368,8 @@ static int count_lines_cmd(const char *cmd)
 static int dead_cgroups(void)
 {
 	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
-					     "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified",
-					     "/sys/fs/cgroup", NULL };
+					     "/sys/fs/cgroup/cpu",    "/sys/fs/cgroup/unified",
+					     "/sys/fs/cgroup",        NULL };
 	int n = 0;
 
 	for (int i = 0; roots[i]; i++) {
@@ -366,7 +379,8 @@ static int dead_cgroups(void)
 		if (!d)
 			continue;
 		while ((e = readdir(d)))
-			if (sscanf(e->d_name, "sbx-%d-", &pid) == 1 && kill(pid, 0) < 0 && errno == ESRCH)
+			if (sscanf(e->d_name, "sbx-%d-", &pid) == 1 && kill(pid, 0) < 0 &&
+			    errno == ESRCH)
 				n++;
 		closedir(d);
 	}
@@ -403,19 +417,19 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 		t_leftovers(&a);
 		/* other programs run on the machine too: only growth counts */
 		if (a.run_pod <= b->run_pod && a.run_podrun <= b->run_podrun && a.shm <= b->shm &&
-		    a.mounts <= b->mounts && a.veths <= b->veths &&
-		    a.cgroups <= b->cgroups)
+		    a.mounts <= b->mounts && a.veths <= b->veths && a.cgroups <= b->cgroups)
 			return 1;
 		if (t_now_ms() - t0 > ms)
 			break;
 		usleep(50000);
 	}
-	snprintf(why, cap,
-		 "before/after: /run/pod %d/%d, /run/podrun %d/%d, shm %d/%d, mounts %d/%d, "
-		 "veths %d/%d, bpf links %d/%d, bpf progs %d/%d, netns %d/%d, dead-runner cgroups %d/%d",
-		 b->run_pod, a.run_pod, b->run_podrun, a.run_podrun, b->shm, a.shm, b->mounts,
-		 a.mounts, b->veths, a.veths, b->bpf_links, a.bpf_links, b->bpf_progs, a.bpf_progs,
-		 b->netns, a.netns, b->cgroups, a.cgroups);
+	snprintf(
+	    why, cap,
+	    "before/after: /run/pod %d/%d, /run/podrun %d/%d, shm %d/%d, mounts %d/%d, "
+	    "veths %d/%d, bpf links %d/%d, bpf progs %d/%d, netns %d/%d, dead-runner cgroups %d/%d",
+	    b->run_pod, a.run_pod, b->run_podrun, a.run_podrun, b->shm, a.shm, b->mounts, a.mounts,
+	    b->veths, a.veths, b->bpf_links, a.bpf_links, b->bpf_progs, a.bpf_progs, b->netns,
+	    a.netns, b->cgroups, a.cgroups);
 	return 0;
 }
 
@@ -458,7 +472,8 @@ int t_pod_objects_gone(const char *audit, char *why, size_t cap)
 				unsigned id = (unsigned)strtoul(c, (char **)&c, 10);
 				int gone = 0;
 				for (int i = 0; i < 60 && !gone; i++) {
-					snprintf(show, sizeof show, "bpftool link show id %u >/dev/null 2>&1", id);
+					snprintf(show, sizeof show,
+						 "bpftool link show id %u >/dev/null 2>&1", id);
 					gone = system(show) != 0;
 					if (!gone)
 						usleep(50000);
@@ -482,7 +497,8 @@ int t_pod_objects_gone(const char *audit, char *why, size_t cap)
 				size_t n;
 				if (!e)
 					break;
-				n = (size_t)(e - c - 1) < sizeof path - 1 ? (size_t)(e - c - 1) : sizeof path - 1;
+				n = (size_t)(e - c - 1) < sizeof path - 1 ? (size_t)(e - c - 1)
+									  : sizeof path - 1;
 				memcpy(path, c + 1, n);
 				path[n] = '\0';
 				if (stat(path, &st) == 0) {
@@ -545,8 +561,8 @@ static int runner_record(pid_t runner, char *hit, size_t cap)
 static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t cap)
 {
 	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
-					     "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified",
-					     "/sys/fs/cgroup", NULL };
+					     "/sys/fs/cgroup/cpu",    "/sys/fs/cgroup/unified",
+					     "/sys/fs/cgroup",        NULL };
 	char prefix[64], hit[512];
 
 	snprintf(prefix, sizeof prefix, "pod-ring-%d-", (int)runner);
@@ -656,7 +672,8 @@ pid_t t_http_server(int *port)
 	*port = ntohs(a.sin_port);
 	pid = fork();
 	if (pid == 0) {
-		static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n";
+		static const char resp[] =
+		    "HTTP/1.0 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n";
 		alarm(600);
 		for (;;) {
 			char buf[4096];

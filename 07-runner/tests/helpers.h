@@ -13,18 +13,18 @@
 
 /** Result of one podrun run. Strings are malloc'd and NUL-terminated. */
 struct run {
-	int status;       /* podrun's exit status, or 128+N when it died by signal N */
-	char *out, *err;  /* its stdout and stderr */
-	char *audit;      /* the audit file's content ("" when none) */
+	int status;      /* podrun's exit status, or 128+N when it died by signal N */
+	char *out, *err; /* its stdout and stderr */
+	char *audit;     /* the audit file's content ("" when none) */
 	char audit_path[128];
-	pid_t pid;        /* podrun's pid */
-	double ms;        /* wall time */
+	pid_t pid; /* podrun's pid */
+	double ms; /* wall time */
 };
 
 /** Paths from the environment the Makefile sets. */
 const char *t_podrun(void);
-const char *t_workers(void);  /* built workers */
-const char *t_tests(void);    /* tests/ (scripts, policies) */
+const char *t_workers(void); /* built workers */
+const char *t_tests(void);   /* tests/ (scripts, policies) */
 int t_san(void);
 
 /**
@@ -52,15 +52,15 @@ int t_audit_wellformed(const char *audit, char *why, size_t cap);
 
 /** What a pod could leave on the host, for before/after comparisons. */
 struct leftovers {
-	int run_pod;       /* entries in /run/pod (02's socket dirs) */
-	int run_podrun;    /* entries in /run/podrun (registry records) */
-	int shm;           /* /dev/shm entries named pod-ring* */
-	int mounts;        /* lines of /proc/self/mountinfo */
-	int veths;         /* links named podr* */
-	int bpf_links;     /* bpftool link list entries */
-	int bpf_progs;     /* bpftool prog list entries */
-	int netns;         /* network namespaces with a process in them (lsns) */
-	int cgroups;       /* sbx-* cgroup directories of dead runners (any runner's) */
+	int run_pod;    /* entries in /run/pod (02's socket dirs) */
+	int run_podrun; /* entries in /run/podrun (registry records) */
+	int shm;        /* /dev/shm entries named pod-ring* */
+	int mounts;     /* lines of /proc/self/mountinfo */
+	int veths;      /* links named podr* */
+	int bpf_links;  /* bpftool link list entries */
+	int bpf_progs;  /* bpftool prog list entries */
+	int netns;      /* network namespaces with a process in them (lsns) */
+	int cgroups;    /* sbx-* cgroup directories of dead runners (any runner's) */
 };
 void t_leftovers(struct leftovers *l);
 /** Poll until no leftover of a dead pod exists (up to @p ms); diff in @p why. */

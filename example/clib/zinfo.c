@@ -17,7 +17,8 @@ static int zinfo_handle(void *state, const void *msg, size_t len, podlib_reply_f
 {
 	char out[128];
 	(void)state;
-	unsigned long crc = crc32(0L, (const Bytef *)msg, (uInt)(len > 0xffffffffu ? 0xffffffffu : len));
+	unsigned long crc =
+	    crc32(0L, (const Bytef *)msg, (uInt)(len > 0xffffffffu ? 0xffffffffu : len));
 	int n = snprintf(out, sizeof(out), "zlib %s crc32=0x%08lx", zlibVersion(), crc);
 	return reply(ctx, out, (size_t)n);
 }

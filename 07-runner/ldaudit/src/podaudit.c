@@ -53,11 +53,11 @@ static char g_socket[PATH_MAX];      /* "" = no runner: every late load is denie
 static char *g_trusted[MAX_TRUSTED]; /* exact paths, or directories ending in '/' */
 static unsigned g_ntrusted;
 static int g_timeout_ms = 2000;
-static int g_quiet;                  /* POD_FFI_QUIET=1: no stderr line */
-static int g_debug;                  /* POD_FFI_DEBUG=1: trace every loader callback */
+static int g_quiet; /* POD_FFI_QUIET=1: no stderr line */
+static int g_debug; /* POD_FFI_DEBUG=1: trace every loader callback */
 
 /* State, under the loader's lock. */
-static int g_started;   /* 1 once the initial link map is complete */
+static int g_started;    /* 1 once the initial link map is complete */
 static int g_cur_denied; /* the current search already hit a denied candidate */
 
 /* Decisions already made, keyed by file identity (bind mounts share it). */
@@ -181,7 +181,8 @@ static int decide(const char *name)
 	int have_real = realpath(path, real) != NULL;
 	char canon[PATH_MAX];
 	int have_canon = canonical_dir(path, canon, sizeof(canon)) == 0;
-	if (is_trusted(path) || (have_real && is_trusted(real)) || (have_canon && is_trusted(canon)))
+	if (is_trusted(path) || (have_real && is_trusted(real)) ||
+	    (have_canon && is_trusted(canon)))
 		return 1;
 	/* 2. one question per file, however many paths lead to it */
 	int have_st = stat(path, &st) == 0;
@@ -198,7 +199,8 @@ static int decide(const char *name)
 		g_cache[g_ncache].dev = st.st_dev;
 		g_cache[g_ncache].ino = st.st_ino;
 		g_cache[g_ncache].allow = allow;
-		snprintf(g_cache[g_ncache].rule, sizeof(g_cache[0].rule), "%s", allow ? "" : g_last_rule);
+		snprintf(g_cache[g_ncache].rule, sizeof(g_cache[0].rule), "%s",
+			 allow ? "" : g_last_rule);
 		g_ncache++;
 	}
 	return allow;

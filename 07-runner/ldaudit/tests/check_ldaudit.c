@@ -30,17 +30,17 @@
 #include "podtest.h"
 
 static const char *g_fix, *g_lib, *g_top;
-static char g_py_trusted[65536]; /* POD_FFI_TRUSTED=... the runtime module computes for Python */
+static char g_py_trusted[65536];  /* POD_FFI_TRUSTED=... the runtime module computes for Python */
 static char g_bun_trusted[65536]; /* ... and for Bun */
 
 /* What the fake runner saw and how it answers. */
 struct harness {
-	int silent;           /* 1: never answer (timeout test) */
+	int silent; /* 1: never answer (timeout test) */
 	int nqueries;
 	char queries[32][IPC_REQUEST_MAX + 1];
-	char out[16384];      /* the child's stdout */
-	char err[16384];      /* the child's stderr */
-	int status;           /* the child's exit status */
+	char out[16384]; /* the child's stdout */
+	char err[16384]; /* the child's stderr */
+	int status;      /* the child's exit status */
 };
 
 static void answer(ipc_runner_t *r, struct harness *h, const struct ipc_event *ev)
@@ -59,8 +59,8 @@ static void answer(ipc_runner_t *r, struct harness *h, const struct ipc_event *e
 		ipc_runner_verdict(r, ev->conn, ev->u.query.request_id, IPC_ACT_WARN, "/rules/warn",
 				   "reported");
 	else
-		ipc_runner_verdict(r, ev->conn, ev->u.query.request_id, IPC_ACT_ALLOW, "/rules/allow",
-				   "allowed");
+		ipc_runner_verdict(r, ev->conn, ev->u.query.request_id, IPC_ACT_ALLOW,
+				   "/rules/allow", "allowed");
 }
 
 static void drain(int fd, char *buf, size_t cap, int *open_)
@@ -184,7 +184,8 @@ START_TEST(test_allowed_and_warned_libraries_load_after_one_query_each)
 	fix(a, "libffi_allowed.so");
 	fix(w, "libffi_warned.so");
 	probe(&h, NULL, a, w, a);
-	ck_assert_msg(strstr(h.out, "ok allowed\nok warned\nok allowed\n"), "out: %s err: %s", h.out, h.err);
+	ck_assert_msg(strstr(h.out, "ok allowed\nok warned\nok allowed\n"), "out: %s err: %s",
+		      h.out, h.err);
 	ck_assert_int_eq(queried(&h, "/libffi_allowed.so"), 1); /* loaded once: asked once */
 	ck_assert_int_eq(queried(&h, "/libffi_warned.so"), 1);
 	ck_assert_ptr_null(strstr(h.err, "denied"));
@@ -237,8 +238,8 @@ START_TEST(test_a_denied_dependency_refuses_the_library_that_needs_it)
 	probe(&h, NULL, n, NULL, NULL);
 	ck_assert_msg(strstr(h.out, "fail "), "out: %s", h.out);
 	ck_assert_int_eq(queried(&h, "/libffi_needs_denied.so"), 1);
-	ck_assert_msg(queried(&h, "/libffi_denied.so") >= 1, "queries %d: %s %s; out %s err %s", h.nqueries,
-		      h.queries[0], h.queries[1], h.out, h.err);
+	ck_assert_msg(queried(&h, "/libffi_denied.so") >= 1, "queries %d: %s %s; out %s err %s",
+		      h.nqueries, h.queries[0], h.queries[1], h.out, h.err);
 	ck_assert_ptr_nonnull(strstr(h.err, "pod: ffi denied: "));
 	ck_assert_msg(!strstr(h.err, "ffi-ctor:"), "a constructor ran: %s", h.err);
 }
@@ -251,8 +252,10 @@ START_TEST(test_missing_files_are_left_to_the_loader_without_a_query)
 	memset(&h, 0, sizeof(h));
 	fix(a, "libffi_allowed.so");
 	probe(&h, NULL, "/nonexistent/libffi_denied.so", "libffi_nowhere.so", a);
-	ck_assert_msg(strstr(h.out, "fail /nonexistent/libffi_denied.so\nfail libffi_nowhere.so\nok allowed\n"),
-		      "out: %s", h.out);
+	ck_assert_msg(
+	    strstr(h.out,
+		   "fail /nonexistent/libffi_denied.so\nfail libffi_nowhere.so\nok allowed\n"),
+	    "out: %s", h.out);
 	ck_assert_int_eq(h.nqueries, 1); /* only the library that exists */
 	ck_assert_ptr_null(strstr(h.err, "pod: ffi denied"));
 }
@@ -299,7 +302,7 @@ START_TEST(test_concurrent_dlopen_threads_each_get_their_decision)
 {
 	static struct harness h;
 	char prog[PATH_MAX], audit[PATH_MAX + 16], a[PATH_MAX], d[PATH_MAX], w[PATH_MAX],
-		nd[PATH_MAX], want[PATH_MAX + 64];
+	    nd[PATH_MAX], want[PATH_MAX + 64];
 	memset(&h, 0, sizeof(h));
 	fix(prog, "ffi_probe");
 	fix(a, "libffi_allowed.so");
@@ -310,15 +313,16 @@ START_TEST(test_concurrent_dlopen_threads_each_get_their_decision)
 	char *argv[] = { prog, "-t", a, d, w, nd, a, d, NULL };
 	char *env[] = { audit, NULL };
 	run_gated(argv, env, &h);
-	snprintf(want, sizeof(want), "ok allowed\nfail %s\nok warned\nfail %s\nok allowed\nfail %s\n", d,
-		 nd, d);
+	snprintf(want, sizeof(want),
+		 "ok allowed\nfail %s\nok warned\nfail %s\nok allowed\nfail %s\n", d, nd, d);
 	ck_assert_msg(strstr(h.out, want), "out: %s err: %s", h.out, h.err);
 	ck_assert_int_eq(queried(&h, "/libffi_allowed.so"), 1);
 	ck_assert_int_eq(queried(&h, "/libffi_warned.so"), 1);
 	ck_assert_int_eq(queried(&h, "/libffi_denied.so"), 1); /* then decided from the cache */
 	snprintf(want, sizeof(want), "pod: ffi denied: %s (rule /rules/deny-test)", d);
 	ck_assert_msg(strstr(h.err, want), "stderr: %s", h.err);
-	ck_assert_msg(!strstr(h.err, "ffi-ctor: denied") && !strstr(h.err, "ffi-ctor: needs_denied"),
+	ck_assert_msg(!strstr(h.err, "ffi-ctor: denied") &&
+			  !strstr(h.err, "ffi-ctor: needs_denied"),
 		      "stderr: %s", h.err);
 	assert_no_fd_left(&h);
 }
@@ -340,8 +344,9 @@ START_TEST(test_without_a_runner_every_late_load_is_denied)
 	ck_assert_msg(strstr(out, "pod: ffi denied: ") && strstr(out, "rule no-runner"), "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "fail "));
 	/* a socket path where nobody listens: also denied */
-	snprintf(cmd, sizeof(cmd), "env -i LD_AUDIT=%s POD_FFI_SOCKET=/nonexistent/q.sock %s %s 2>&1",
-		 audit, prog, a);
+	snprintf(cmd, sizeof(cmd),
+		 "env -i LD_AUDIT=%s POD_FFI_SOCKET=/nonexistent/q.sock %s %s 2>&1", audit, prog,
+		 a);
 	f = popen(cmd, "r");
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
@@ -349,7 +354,6 @@ START_TEST(test_without_a_runner_every_late_load_is_denied)
 	ck_assert_msg(strstr(out, "rule no-answer") && strstr(out, "fail "), "%s", out);
 }
 END_TEST
-
 
 /* ---- python ------------------------------------------------------------------ */
 
@@ -401,7 +405,8 @@ START_TEST(test_python_with_ld_audit_too_loads_allowed_and_warned)
 	ck_assert_msg(strstr(h.out, "ok warned\nok allowed\n"), "out: %s err: %s", h.out, h.err);
 	/* Python's own startup and stdlib extension modules never reach the runner */
 	for (int i = 0; i < h.nqueries; i++)
-		ck_assert_msg(strstr(h.queries[i], "/libffi_"), "unexpected query %s", h.queries[i]);
+		ck_assert_msg(strstr(h.queries[i], "/libffi_"), "unexpected query %s",
+			      h.queries[i]);
 }
 END_TEST
 
@@ -427,8 +432,8 @@ START_TEST(test_python_ctypes_asks_about_the_interpreters_own_libraries)
 	snprintf(ring, sizeof(ring), "POD_RING_LIB=%s", t);
 	char *env[] = { ring, NULL };
 	probe_python(&h, 0, env, lib, t); /* the hook alone */
-	ck_assert_msg(strstr(h.out, "ok loaded ") && strstr(h.out, "ok trusted\n"), "out: %s err: %s", h.out,
-		      h.err);
+	ck_assert_msg(strstr(h.out, "ok loaded ") && strstr(h.out, "ok trusted\n"),
+		      "out: %s err: %s", h.out, h.err);
 	const char *base = strrchr(lib, '/');
 	ck_assert_msg(queried(&h, base) == 1, "%s asked %d times", lib, queried(&h, base));
 	ck_assert_int_eq(queried(&h, "/libffi_trusted.so"), 0);
@@ -455,14 +460,16 @@ START_TEST(test_python_without_a_runner_denies)
 	char cmd[4 * PATH_MAX], a[PATH_MAX], out[4096] = "";
 	fix(a, "libffi_allowed.so");
 	snprintf(cmd, sizeof(cmd),
-		 "env -i POD_FFI_GATE=1 POD_FFI_QUIET=1 /usr/bin/python3 -I %s/07-runner/ldaudit/boot/podboot.py "
+		 "env -i POD_FFI_GATE=1 POD_FFI_QUIET=1 /usr/bin/python3 -I "
+		 "%s/07-runner/ldaudit/boot/podboot.py "
 		 "%s/07-runner/ldaudit/tests/ffi_probe.py %s 2>&1",
 		 g_top, g_top, a);
 	FILE *f = popen(cmd, "r");
 	size_t n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
 	ck_assert_int_eq(pclose(f), 0);
-	ck_assert_msg(strstr(out, "denied pod: ffi denied: ") && strstr(out, "(rule no-runner"), "%s", out);
+	ck_assert_msg(strstr(out, "denied pod: ffi denied: ") && strstr(out, "(rule no-runner"),
+		      "%s", out);
 }
 END_TEST
 
@@ -470,7 +477,8 @@ START_TEST(test_python_boot_codec_matches_the_ipc_vectors)
 {
 	char cmd[4 * PATH_MAX];
 	snprintf(cmd, sizeof(cmd),
-		 "/usr/bin/python3 -I %s/07-runner/ldaudit/tests/test_boot_codec.py %s/07-runner/ldaudit/boot "
+		 "/usr/bin/python3 -I %s/07-runner/ldaudit/tests/test_boot_codec.py "
+		 "%s/07-runner/ldaudit/boot "
 		 "%s/02-ipc/tests/vectors",
 		 g_top, g_top, g_top);
 	ck_assert_int_eq(system(cmd), 0);
@@ -478,7 +486,6 @@ START_TEST(test_python_boot_codec_matches_the_ipc_vectors)
 END_TEST
 
 /* ---- bun --------------------------------------------------------------------- */
-
 
 /* Run bun --preload podpreload.ts tests/ffi_probe.ts with the gate (and LD_AUDIT when asked). */
 static void probe_bun(struct harness *h, int with_ld_audit, const char *a, const char *b)
@@ -488,8 +495,11 @@ static void probe_bun(struct harness *h, int with_ld_audit, const char *a, const
 	snprintf(pre, sizeof(pre), "%s/07-runner/ldaudit/boot/podpreload.ts", g_top);
 	snprintf(script, sizeof(script), "%s/07-runner/ldaudit/tests/ffi_probe.ts", g_top);
 	snprintf(audit, sizeof(audit), "LD_AUDIT=%s", g_lib);
-	char *argv[] = { bun, "--no-install", "--preload", pre, script, (char *)a, (char *)b, NULL };
-	char *env[8] = { g_bun_trusted, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", "POD_FFI_GATE=1", NULL, NULL };
+	char *argv[] = {
+		bun, "--no-install", "--preload", pre, script, (char *)a, (char *)b, NULL
+	};
+	char *env[8] = { g_bun_trusted, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", "POD_FFI_GATE=1",
+			 NULL, NULL };
 	if (with_ld_audit)
 		env[3] = audit;
 	run_gated(argv, env, h);
@@ -537,7 +547,8 @@ START_TEST(test_bun_with_ld_audit_too_loads_allowed_and_warned)
 	ck_assert_msg(strstr(h.out, "ok warned\nok allowed\n"), "out: %s err: %s", h.out, h.err);
 	/* Bun's own startup (and the preload's use of libc) never reach the runner */
 	for (int i = 0; i < h.nqueries; i++)
-		ck_assert_msg(strstr(h.queries[i], "/libffi_"), "unexpected query %s", h.queries[i]);
+		ck_assert_msg(strstr(h.queries[i], "/libffi_"), "unexpected query %s",
+			      h.queries[i]);
 }
 END_TEST
 
@@ -545,7 +556,8 @@ START_TEST(test_bun_preload_codec_matches_the_ipc_vectors)
 {
 	char cmd[4 * PATH_MAX];
 	snprintf(cmd, sizeof(cmd),
-		 "POD_FFI_QUIET=1 %s/.deps/bun/node_modules/.bin/bun %s/07-runner/ldaudit/tests/test_preload_codec.ts "
+		 "POD_FFI_QUIET=1 %s/.deps/bun/node_modules/.bin/bun "
+		 "%s/07-runner/ldaudit/tests/test_preload_codec.ts "
 		 "%s/07-runner/ldaudit/boot/podpreload.ts %s/02-ipc/tests/vectors",
 		 g_top, g_top, g_top, g_top);
 	ck_assert_int_eq(system(cmd), 0);
@@ -593,7 +605,8 @@ static int trusted_for(const char *name, char *out, size_t cap)
 {
 	char cmd[PATH_MAX * 2];
 	static char line[65536];
-	snprintf(cmd, sizeof(cmd), "%s/07-runner/runtime/build/podrt --sdk-dir /tmp %s/07-runner/ldaudit/tests/%s",
+	snprintf(cmd, sizeof(cmd),
+		 "%s/07-runner/runtime/build/podrt --sdk-dir /tmp %s/07-runner/ldaudit/tests/%s",
 		 g_top, g_top, name);
 	out[0] = '\0';
 	FILE *f = popen(cmd, "r");

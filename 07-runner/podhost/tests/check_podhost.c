@@ -36,11 +36,11 @@ struct run {
 	int want_replies;      /* replies to wait for before STOP */
 	char replies[16][256]; /* what the pod sent */
 	int nreplies;
-	int ready;             /* the handshake completed */
-	int closed_err;        /* IPC_EV_CLOSED's err */
+	int ready;                         /* the handshake completed */
+	int closed_err;                    /* IPC_EV_CLOSED's err */
 	char error_text[IPC_TEXT_MAX + 1]; /* the pod's ERROR text, if any */
-	char err[8192];        /* the pod host's stderr */
-	int status;            /* its exit status (or 128+signal) */
+	char err[8192];                    /* the pod host's stderr */
+	int status;                        /* its exit status (or 128+signal) */
 };
 
 static void read_replies(ipc_runner_t *r, struct run *x)
@@ -71,7 +71,8 @@ static void on_event(ipc_runner_t *r, struct run *x, const struct ipc_event *ev,
 		break;
 	case IPC_EV_DATA:
 		read_replies(r, x);
-		if (x->stop && x->nreplies >= x->want_replies && ipc_runner_state(r) == IPC_RS_ESTABLISHED)
+		if (x->stop && x->nreplies >= x->want_replies &&
+		    ipc_runner_state(r) == IPC_RS_ESTABLISHED)
 			ipc_runner_stop(r, 2000);
 		break;
 	case IPC_EV_CLOSED:

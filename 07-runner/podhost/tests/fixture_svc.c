@@ -30,13 +30,15 @@ __attribute__((unused)) static int echo_init(int argc, char **argv, void **state
 	for (int i = 0; i < argc; i++) {
 		strncat(e->args, i ? " " : "", sizeof(e->args) - strlen(e->args) - 1);
 		const char *base = strrchr(argv[i], '/');
-		strncat(e->args, i == 0 && base ? base + 1 : argv[i], sizeof(e->args) - strlen(e->args) - 1);
+		strncat(e->args, i == 0 && base ? base + 1 : argv[i],
+			sizeof(e->args) - strlen(e->args) - 1);
 	}
 	*state = e;
 	return 0;
 }
 
-__attribute__((unused)) static int echo_handle(void *state, const void *msg, size_t len, podlib_reply_fn reply, void *ctx)
+__attribute__((unused)) static int echo_handle(void *state, const void *msg, size_t len,
+					       podlib_reply_fn reply, void *ctx)
 {
 	struct echo *e = state;
 	char out[4096];

@@ -198,7 +198,7 @@ struct dyn_acc {
 };
 
 static void acc_printf(struct dyn_acc *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void acc_printf(struct dyn_acc *a, const char *fmt, ...)
 {
@@ -261,7 +261,8 @@ static int dyn_key(const char *dir, char *key, size_t cap)
 	char k1[PATH_MAX + 128], k2[PATH_MAX + 128];
 	int n;
 
-	if (rt_cache_key(dir, k1, sizeof(k1)) < 0 || rt_cache_key("/etc/ld.so.cache", k2, sizeof(k2)) < 0)
+	if (rt_cache_key(dir, k1, sizeof(k1)) < 0 ||
+	    rt_cache_key("/etc/ld.so.cache", k2, sizeof(k2)) < 0)
 		return -ENOENT;
 	n = snprintf(key, cap, "%s | %s", k1, k2);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
@@ -270,7 +271,7 @@ static int dyn_key(const char *dir, char *key, size_t cap)
 /* Every "s" line still true? */
 static int dyn_still_true(const char *body)
 {
-	for (const char *l = body; *l; ) {
+	for (const char *l = body; *l;) {
 		const char *end = strchr(l, '\n');
 		if (!end)
 			return 0;
@@ -283,8 +284,9 @@ static int dyn_still_true(const char *body)
 			struct stat st;
 			size_t plen;
 
-			if (sscanf(l, "s %llu %llu %lld %lld.%ld %lld.%ld %n", &dev, &ino, &size, &ms, &mn,
-				   &cs, &cn, &off) != 7 || off <= 0 || l + off > end)
+			if (sscanf(l, "s %llu %llu %lld %lld.%ld %lld.%ld %n", &dev, &ino, &size,
+				   &ms, &mn, &cs, &cn, &off) != 7 ||
+			    off <= 0 || l + off > end)
 				return 0;
 			plen = (size_t)(end - (l + off));
 			if (plen == 0 || plen >= sizeof(path))
@@ -292,8 +294,9 @@ static int dyn_still_true(const char *body)
 			memcpy(path, l + off, plen);
 			path[plen] = '\0';
 			if (lstat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino ||
-			    st.st_size != size || st.st_mtim.tv_sec != ms || st.st_mtim.tv_nsec != mn ||
-			    st.st_ctim.tv_sec != cs || st.st_ctim.tv_nsec != cn)
+			    st.st_size != size || st.st_mtim.tv_sec != ms ||
+			    st.st_mtim.tv_nsec != mn || st.st_ctim.tv_sec != cs ||
+			    st.st_ctim.tv_nsec != cn)
 				return 0;
 		} else if (l[0] != 'p' && l[0] != 'x') {
 			return 0;
@@ -307,7 +310,7 @@ static int dyn_still_true(const char *body)
 static int dyn_replay(char *body, void (*cb)(const char *, const char *, void *),
 		      void (*interp_cb)(const char *, void *), void *arg)
 {
-	for (char *l = body; *l; ) {
+	for (char *l = body; *l;) {
 		char *end = strchr(l, '\n');
 		if (!end)
 			return -ESTALE;

@@ -145,11 +145,20 @@ static int read_dynamic(int fd, const Elf64_Phdr *phs, unsigned n, const Elf64_P
 			}
 			needed[nneeded++] = dyn[i].d_un.d_val;
 			break;
-		case DT_STRTAB: strtab = dyn[i].d_un.d_ptr; break;
-		case DT_STRSZ: strsz = dyn[i].d_un.d_val; break;
-		case DT_RPATH: rpath = dyn[i].d_un.d_val; break;
-		case DT_RUNPATH: runpath = dyn[i].d_un.d_val; break;
-		default: break;
+		case DT_STRTAB:
+			strtab = dyn[i].d_un.d_ptr;
+			break;
+		case DT_STRSZ:
+			strsz = dyn[i].d_un.d_val;
+			break;
+		case DT_RPATH:
+			rpath = dyn[i].d_un.d_val;
+			break;
+		case DT_RUNPATH:
+			runpath = dyn[i].d_un.d_val;
+			break;
+		default:
+			break;
 		}
 	}
 	if (nneeded == 0 && rpath == UINT64_MAX && runpath == UINT64_MAX)
@@ -181,7 +190,8 @@ static int read_dynamic(int fd, const Elf64_Phdr *phs, unsigned n, const Elf64_P
 	const char *s;
 	if (rpath != UINT64_MAX && (s = strtab_at(tab, strsz, rpath)) && !(e->rpath = strdup(s)))
 		ret = -ENOMEM;
-	if (runpath != UINT64_MAX && (s = strtab_at(tab, strsz, runpath)) && !(e->runpath = strdup(s)))
+	if (runpath != UINT64_MAX && (s = strtab_at(tab, strsz, runpath)) &&
+	    !(e->runpath = strdup(s)))
 		ret = -ENOMEM;
 cleanup:
 	free(dyn);
@@ -225,7 +235,8 @@ int rt_elf_read_fd(int fd, struct rt_elf *e)
 		if (ph[i].p_type == PT_INTERP)
 			ret = ninterp++ ? -ENOEXEC : read_interp(fd, &ph[i], fsize, e);
 		else if (ph[i].p_type == PT_DYNAMIC)
-			ret = ndynamic++ ? -ENOEXEC : read_dynamic(fd, ph, eh.e_phnum, &ph[i], fsize, e);
+			ret = ndynamic++ ? -ENOEXEC
+					 : read_dynamic(fd, ph, eh.e_phnum, &ph[i], fsize, e);
 	}
 cleanup:
 	if (ret < 0)
@@ -265,7 +276,7 @@ struct cache_entry {
 #define CACHE_FLAG_ELF_LIBC6 0x0003
 #define CACHE_HWCAP_EXTENSION (1ull << 62)
 
-static char *g_cache;   /* whole file, NUL-terminated copy; NULL when absent */
+static char *g_cache; /* whole file, NUL-terminated copy; NULL when absent */
 static size_t g_cache_len;
 
 static void cache_load(void)
@@ -345,10 +356,11 @@ static int sysdirs_parse(char *body)
 	char *save = NULL, norm[PATH_MAX];
 	struct strv dirs = { 0 };
 	int ret = 0;
-	for (char *l = strtok_r(body, "\n", &save); l && ret == 0; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = strtok_r(body, "\n", &save); l && ret == 0;
+	     l = strtok_r(NULL, "\n", &save)) {
 		if (l[0] != '/' || rt_path_normalize(l, norm, sizeof(norm)) < 0 ||
-		    (strcmp(norm, l) != 0 && !(strlen(l) == strlen(norm) + 1 &&
-					       strncmp(norm, l, strlen(norm)) == 0)) ||
+		    (strcmp(norm, l) != 0 &&
+		     !(strlen(l) == strlen(norm) + 1 && strncmp(norm, l, strlen(norm)) == 0)) ||
 		    dirs.n >= MAX_SEARCH_DIRS)
 			ret = -EIO;
 		else
@@ -384,7 +396,8 @@ static void sysdirs_from_loader(void)
 	/* 1. the cached answer, if it is for this very loader file */
 	int have_key = rt_cache_key(self.interp, key, sizeof(key)) == 0;
 	rt_cache_name("ldso-", self.interp, name, sizeof(name));
-	if (have_key && rt_cache_get(name, key, body, sizeof(body)) == 0 && sysdirs_parse(body) == 0)
+	if (have_key && rt_cache_get(name, key, body, sizeof(body)) == 0 &&
+	    sysdirs_parse(body) == 0)
 		goto cleanup;
 	/* 2. otherwise ask, and keep the answer */
 	sysdirs_ask(self.interp);
@@ -487,7 +500,8 @@ static int search(const char *name, const struct rt_elf *obj, const char *origin
 	}
 	/* 1. DT_RPATH of the object, then of the executable, unless it has DT_RUNPATH */
 	if (!obj->runpath) {
-		if (obj->rpath && (ret = search_list(obj->rpath, origin, name, out, cap)) != -ENOENT)
+		if (obj->rpath &&
+		    (ret = search_list(obj->rpath, origin, name, out, cap)) != -ENOENT)
 			return ret;
 		if (exe_rpath && (ret = search_list(exe_rpath, origin, name, out, cap)) != -ENOENT)
 			return ret;
@@ -602,7 +616,8 @@ int rt_elf_closure(const char *path, void (*cb)(const char *found, const char *r
 		rt_path_dirname(nodes[next].real, origin, sizeof(origin));
 		if (ret == 0 && e.interp[0]) {
 			if (!loadable(e.interp))
-				ret = rt_fail(err, -ENOENT, "%s: interpreter %s is missing or not loadable",
+				ret = rt_fail(err, -ENOENT,
+					      "%s: interpreter %s is missing or not loadable",
 					      nodes[next].found, e.interp);
 			else
 				ret = report(nodes, &n, e.interp, cb, arg);

@@ -31,7 +31,7 @@ char *const *strv_view(const struct strv *s);
 
 /** Fill err with a formatted message (err may be NULL). Returns @p ret. */
 int rt_fail(struct rt_error *err, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /** Directory part of @p path into @p out ("/" for "/x"). */
 int rt_path_dirname(const char *path, char *out, size_t cap);
@@ -73,8 +73,8 @@ void rt_elf_clear(struct rt_elf *e);
 /** What the system Python reports about itself. */
 struct rt_pyinfo {
 	char executable[PATH_MAX]; /**< realpath of the interpreter */
-	struct strv dirs;          /**< stdlib, platstdlib, purelib, platlib, site dirs (existing) */
-	struct strv dynload;       /**< lib-dynload directories (extension modules of the stdlib) */
+	struct strv dirs;    /**< stdlib, platstdlib, purelib, platlib, site dirs (existing) */
+	struct strv dynload; /**< lib-dynload directories (extension modules of the stdlib) */
 };
 
 /**

@@ -108,8 +108,8 @@ static void finish_mounts(rt_plan_t *p)
 
 struct closure_ctx {
 	rt_plan_t *p;
-	int trusted; /* add every library to the FFI-trusted list */
-	int ret;     /* first error */
+	int trusted;          /* add every library to the FFI-trusted list */
+	int ret;              /* first error */
 	struct strv *interps; /* ELF interpreters seen (for exec paths), or NULL */
 };
 
@@ -157,7 +157,8 @@ static int mount_closure(rt_plan_t *p, const char *host, int trusted, struct rt_
 	if (ret < 0)
 		return ret;
 	if (c.ret < 0)
-		return rt_fail(err, c.ret, "%s: planning its libraries: %s", host, strerror(-c.ret));
+		return rt_fail(err, c.ret, "%s: planning its libraries: %s", host,
+			       strerror(-c.ret));
 	if (rt_elf_read(host, &e) == 0) {
 		if (e.interp[0] && !strv_contains(&p->exec, e.interp))
 			ret = strv_push(&p->exec, e.interp);
@@ -282,7 +283,8 @@ static int plan_ffi(rt_plan_t *p, struct rt_error *err)
 	if ((ret = strv_pushf(&p->env, "LD_AUDIT=%s", RT_POD_AUDIT_LIB)) < 0 ||
 	    (ret = strv_push(&p->env, "POD_FFI_GATE=1")) < 0)
 		return ret;
-	if (p->cfg->ffi_socket && (ret = strv_pushf(&p->env, "POD_FFI_SOCKET=%s", p->cfg->ffi_socket)) < 0)
+	if (p->cfg->ffi_socket &&
+	    (ret = strv_pushf(&p->env, "POD_FFI_SOCKET=%s", p->cfg->ffi_socket)) < 0)
 		return ret;
 	/* POD_FFI_TRUSTED=a:b:dir/ */
 	size_t len = 0;
@@ -328,7 +330,8 @@ static int plan_python(rt_plan_t *p, char *const args[], struct rt_error *err)
 
 	/* 1. the interpreter describes itself (trusted system binary) */
 	if ((ret = rt_python_describe(python, &py)) < 0)
-		return rt_fail(err, ret, "%s: could not ask it for its paths (%s)", python, strerror(-ret));
+		return rt_fail(err, ret, "%s: could not ask it for its paths (%s)", python,
+			       strerror(-ret));
 	/* 2. interpreter + its libraries, the stdlib and site directories */
 	if ((ret = mount_path(p, py.executable, py.executable, err)) < 0 ||
 	    (ret = mount_closure(p, py.executable, 1, err)) < 0)
@@ -350,13 +353,16 @@ static int plan_python(rt_plan_t *p, char *const args[], struct rt_error *err)
 	if (ret < 0)
 		goto cleanup;
 	/* 4. the project's files: SDK, FFI bootstrap, libring.so */
-	if ((ret = sdk_dir(p, p->cfg->python_sdk, "02-ipc/python", RT_POD_SDK_PYTHON, "Python SDK", err)) < 0 ||
-	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
+	if ((ret = sdk_dir(p, p->cfg->python_sdk, "02-ipc/python", RT_POD_SDK_PYTHON, "Python SDK",
+			   err)) < 0 ||
+	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap",
+				err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		goto cleanup;
 	/* 5. argv: python -I BOOT SCRIPT worker-args args */
 	program_pod_path(p, app, sizeof(app));
-	if ((ret = strv_push(&p->argv, py.executable)) < 0 || (ret = strv_push(&p->argv, "-I")) < 0 ||
+	if ((ret = strv_push(&p->argv, py.executable)) < 0 ||
+	    (ret = strv_push(&p->argv, "-I")) < 0 ||
 	    (ret = strv_pushf(&p->argv, "%s/podboot.py", RT_POD_BOOT)) < 0 ||
 	    (ret = strv_push(&p->argv, app)) < 0 || (ret = push_args(p, args)) < 0)
 		goto cleanup;
@@ -381,23 +387,26 @@ static int plan_bun(rt_plan_t *p, char *const args[], struct rt_error *err)
 	else if (rt_path_join(p->top, ".deps/bun/node_modules/.bin/bun", bun, sizeof(bun)) < 0)
 		return -ENAMETOOLONG;
 	else if (access(bun, X_OK) != 0)
-		find_in_path("bun", p->cfg->search_path ? p->cfg->search_path : POL_DEFAULT_PATH, bun,
-			     sizeof(bun));
+		find_in_path("bun", p->cfg->search_path ? p->cfg->search_path : POL_DEFAULT_PATH,
+			     bun, sizeof(bun));
 	char real[PATH_MAX];
 	if (!realpath(bun, real))
 		return rt_fail(err, -ENOENT, "Bun not found at %s (run make deps)", bun);
-	if ((ret = mount_path(p, real, RT_POD_BUN, err)) < 0 || (ret = mount_closure(p, real, 1, err)) < 0)
+	if ((ret = mount_path(p, real, RT_POD_BUN, err)) < 0 ||
+	    (ret = mount_closure(p, real, 1, err)) < 0)
 		return ret;
 	/* 2. the project's files */
 	if ((ret = sdk_dir(p, p->cfg->bun_sdk, "02-ipc/bun", RT_POD_SDK_BUN, "Bun SDK", err)) < 0 ||
-	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap", err)) < 0 ||
+	    (ret = project_file(p, NULL, "07-runner/ldaudit/boot", RT_POD_BOOT, "FFI bootstrap",
+				err)) < 0 ||
 	    (ret = ring_lib(p, err)) < 0)
 		return ret;
 	/* 3. argv: bun --no-install --preload BOOT SCRIPT worker-args args; the
 	 *    preload makes `import "pod"` the SDK and, with POD_FFI_GATE=1, gates
 	 *    bun:ffi; --no-install: never fetch a missing package from a registry */
 	program_pod_path(p, app, sizeof(app));
-	if ((ret = strv_push(&p->argv, RT_POD_BUN)) < 0 || (ret = strv_push(&p->argv, "--no-install")) < 0 ||
+	if ((ret = strv_push(&p->argv, RT_POD_BUN)) < 0 ||
+	    (ret = strv_push(&p->argv, "--no-install")) < 0 ||
 	    (ret = strv_push(&p->argv, "--preload")) < 0 ||
 	    (ret = strv_pushf(&p->argv, "%s/podpreload.ts", RT_POD_BOOT)) < 0 ||
 	    (ret = strv_push(&p->argv, app)) < 0 || (ret = push_args(p, args)) < 0)
@@ -423,12 +432,14 @@ static int plan_clib(rt_plan_t *p, char *const args[], struct rt_error *err)
 		return -ENAMETOOLONG;
 	if (access(host, X_OK) != 0)
 		return rt_fail(err, -ENOENT, "pod host not found at %s (is it built?)", host);
-	if ((ret = mount_path(p, host, RT_POD_PODHOST, err)) < 0 || (ret = mount_closure(p, host, 1, err)) < 0)
+	if ((ret = mount_path(p, host, RT_POD_PODHOST, err)) < 0 ||
+	    (ret = mount_closure(p, host, 1, err)) < 0)
 		return ret;
 	/* 2. the library must be a shared object of this machine; its own
 	 *    dependencies are mounted but not trusted: FFI policy decides them */
 	if ((ret = rt_elf_read(p->program, &e)) < 0)
-		return rt_fail(err, ret, "%s: not an ELF shared library of this machine", p->program);
+		return rt_fail(err, ret, "%s: not an ELF shared library of this machine",
+			       p->program);
 	int type = e.type;
 	rt_elf_clear(&e);
 	if (type != ET_DYN)
@@ -439,8 +450,8 @@ static int plan_clib(rt_plan_t *p, char *const args[], struct rt_error *err)
 	if ((ret = strv_push(&p->trusted, app)) < 0)
 		return ret;
 	/* 3. argv: podhost LIB worker-args args */
-	if ((ret = strv_push(&p->argv, RT_POD_PODHOST)) < 0 || (ret = strv_push(&p->argv, app)) < 0 ||
-	    (ret = push_args(p, args)) < 0)
+	if ((ret = strv_push(&p->argv, RT_POD_PODHOST)) < 0 ||
+	    (ret = strv_push(&p->argv, app)) < 0 || (ret = push_args(p, args)) < 0)
 		return ret;
 	return strv_push(&p->exec, RT_POD_PODHOST);
 }
@@ -489,8 +500,8 @@ static int plan_native(rt_plan_t *p, char *const args[], struct rt_error *err)
 		if (depth == MAX_SHEBANG_DEPTH)
 			return rt_fail(err, -ELOOP, "%s: #! chain too deep", p->program);
 		if (read_shebang(cur, interp, sizeof(interp)) < 0)
-			return rt_fail(err, -ENOEXEC, "%s: neither an ELF of this machine nor a #! script",
-				       cur);
+			return rt_fail(err, -ENOEXEC,
+				       "%s: neither an ELF of this machine nor a #! script", cur);
 		if ((ret = mount_path(p, interp, interp, err)) < 0 ||
 		    (ret = strv_push(&p->exec, interp)) < 0)
 			return ret;
@@ -554,7 +565,8 @@ int rt_plan_new(const struct rt_config *cfg, const char *program, char *const ar
 	if (p->cfg->top)
 		snprintf(p->top, sizeof(p->top), "%s", p->cfg->top);
 	else if ((ret = rt_top(p->top, sizeof(p->top))) < 0) {
-		rt_fail(err, ret, "the project's files (02-ipc/, 07-runner/) are not above this program");
+		rt_fail(err, ret,
+			"the project's files (02-ipc/, 07-runner/) are not above this program");
 		goto cleanup;
 	}
 	p->kind = rt_kind_of(program);
@@ -563,10 +575,18 @@ int rt_plan_new(const struct rt_config *cfg, const char *program, char *const ar
 		goto cleanup;
 	/* 2. the runtime of its kind */
 	switch (p->kind) {
-	case RT_KIND_PYTHON: ret = plan_python(p, args, err); break;
-	case RT_KIND_BUN: ret = plan_bun(p, args, err); break;
-	case RT_KIND_CLIB: ret = plan_clib(p, args, err); break;
-	default: ret = plan_native(p, args, err); break;
+	case RT_KIND_PYTHON:
+		ret = plan_python(p, args, err);
+		break;
+	case RT_KIND_BUN:
+		ret = plan_bun(p, args, err);
+		break;
+	case RT_KIND_CLIB:
+		ret = plan_clib(p, args, err);
+		break;
+	default:
+		ret = plan_native(p, args, err);
+		break;
 	}
 	if (ret < 0)
 		goto cleanup;
@@ -630,7 +650,8 @@ int rt_plan_host_path(const rt_plan_t *p, const char *pod_path, char *out, size_
 {
 	char norm[PATH_MAX], host[PATH_MAX];
 	const struct rt_mount *best = NULL;
-	if (!pod_path || pod_path[0] != '/' || strstr(pod_path, "/../") || has_suffix(pod_path, "/.."))
+	if (!pod_path || pod_path[0] != '/' || strstr(pod_path, "/../") ||
+	    has_suffix(pod_path, "/.."))
 		return -EINVAL;
 	if (rt_path_normalize(pod_path, norm, sizeof(norm)) < 0)
 		return -ENAMETOOLONG;

@@ -121,8 +121,8 @@ int rt_path_under(const char *path, const char *dir)
 
 int rt_path_join(const char *dir, const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, "%s%s%s", dir, (dir[0] && dir[strlen(dir) - 1] == '/') ? "" : "/",
-			 name);
+	int n = snprintf(out, cap, "%s%s%s", dir,
+			 (dir[0] && dir[strlen(dir) - 1] == '/') ? "" : "/", name);
 	return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
 }
 
@@ -154,25 +154,25 @@ int rt_open_regular(const char *path)
  * answer can be checked against the file system (see pyinfo_still_true()).
  */
 static const char py_code[] =
-	"import os, sys, sysconfig\n"
-	"print('exe\\t' + os.path.realpath(sys.executable))\n"
-	"seen = []\n"
-	"def add(k, p):\n"
-	"    if p and p not in seen:\n"
-	"        seen.append(p)\n"
-	"        if os.path.isdir(p): print(k + '\\t' + os.path.realpath(p))\n"
-	"        else: print('miss\\t' + os.path.abspath(p))\n"
-	"paths = sysconfig.get_paths()\n"
-	"for k in ('stdlib', 'platstdlib', 'purelib', 'platlib'):\n"
-	"    add('dir', paths.get(k))\n"
-	"for p in sys.path:\n"
-	"    if os.path.basename(p) == 'lib-dynload':\n"
-	"        add('dynload', p)\n"
-	"    else:\n"
-	"        add('dir', p)\n"
-	"import site\n"
-	"for p in site.getsitepackages():\n"
-	"    add('dir', p)\n";
+    "import os, sys, sysconfig\n"
+    "print('exe\\t' + os.path.realpath(sys.executable))\n"
+    "seen = []\n"
+    "def add(k, p):\n"
+    "    if p and p not in seen:\n"
+    "        seen.append(p)\n"
+    "        if os.path.isdir(p): print(k + '\\t' + os.path.realpath(p))\n"
+    "        else: print('miss\\t' + os.path.abspath(p))\n"
+    "paths = sysconfig.get_paths()\n"
+    "for k in ('stdlib', 'platstdlib', 'purelib', 'platlib'):\n"
+    "    add('dir', paths.get(k))\n"
+    "for p in sys.path:\n"
+    "    if os.path.basename(p) == 'lib-dynload':\n"
+    "        add('dynload', p)\n"
+    "    else:\n"
+    "        add('dir', p)\n"
+    "import site\n"
+    "for p in site.getsitepackages():\n"
+    "    add('dir', p)\n";
 
 /* Read all of a child's stdout into buf (bounded), with an overall deadline. */
 static int read_all(int fd, char *buf, size_t cap, int timeout_ms)
@@ -183,7 +183,8 @@ static int read_all(int fd, char *buf, size_t cap, int timeout_ms)
 	for (;;) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		long left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		long left = timeout_ms -
+			    ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -224,7 +225,8 @@ static int parse_pyinfo(char *text, struct rt_pyinfo *info)
 		} else if (strcmp(line, "dir") == 0) {
 			ret = strv_contains(&info->dirs, val) ? 0 : strv_push(&info->dirs, val);
 		} else if (strcmp(line, "dynload") == 0) {
-			ret = strv_contains(&info->dynload, val) ? 0 : strv_push(&info->dynload, val);
+			ret =
+			    strv_contains(&info->dynload, val) ? 0 : strv_push(&info->dynload, val);
 		} else if (strcmp(line, "miss") != 0) {
 			return -EIO;
 		}

@@ -180,7 +180,8 @@ static void compare_with_loader(const char *prog)
 		if (sscanf(start, "%4095s", path) != 1 || path[0] != '/')
 			continue; /* linux-vdso.so.1 has no file */
 		ck_assert_ptr_nonnull(realpath(path, real));
-		ck_assert_msg(set_has(&ours, real), "%s: loader loads %s, closure misses it", prog, real);
+		ck_assert_msg(set_has(&ours, real), "%s: loader loads %s, closure misses it", prog,
+			      real);
 		checked++;
 	}
 	pclose(f);
@@ -479,7 +480,8 @@ START_TEST(test_clib_plan_runs_the_pod_host_and_trusts_only_the_library)
 	ck_assert_int_eq(rt_plan_host_path(p, RT_POD_APP "//./libfixdep.so", out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(realpath(lib, real));
 	ck_assert_str_eq(out, real);
-	ck_assert_int_eq(rt_plan_host_path(p, "/pod/app/../../etc/passwd", out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(rt_plan_host_path(p, "/pod/app/../../etc/passwd", out, sizeof(out)),
+			 -EINVAL);
 	ck_assert_int_eq(rt_plan_host_path(p, "/etc/passwd", out, sizeof(out)), -ENOENT);
 	ck_assert_int_eq(rt_plan_host_path(p, "relative.so", out, sizeof(out)), -EINVAL);
 	rt_plan_free(p);
@@ -524,7 +526,8 @@ START_TEST(test_absent_sdk_folders_are_skipped_unless_configured)
 	struct rt_config cfg;
 	ck_assert_ptr_nonnull(mkdtemp(top));
 	/* a checkout with libring.so and the FFI bootstrap, but no 02-ipc SDKs */
-	snprintf(path, sizeof(path), "mkdir -p %s/01-ring/build %s/07-runner/ldaudit && "
+	snprintf(path, sizeof(path),
+		 "mkdir -p %s/01-ring/build %s/07-runner/ldaudit && "
 		 "ln -s %s/01-ring/build/libring.so %s/01-ring/build/ 2>/dev/null || "
 		 "ln -s %s/01-ring/build/san/libring.so %s/01-ring/build/libring.so; "
 		 "ln -s %s/07-runner/ldaudit/boot %s/07-runner/ldaudit/boot",
@@ -655,7 +658,8 @@ START_TEST(test_python_sdk_and_libring_work_with_only_the_planned_mounts)
 	script(prog, "fixture_sdk.py");
 	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
 	int status = run_plan(p, out, sizeof(out));
-	ck_assert_msg(status == 0 && strstr(out, "sdk connect ring True"), "status %d, output: %s", status, out);
+	ck_assert_msg(status == 0 && strstr(out, "sdk connect ring True"), "status %d, output: %s",
+		      status, out);
 	rt_plan_free(p);
 }
 END_TEST
@@ -686,7 +690,8 @@ START_TEST(test_bun_sdk_imports_as_pod_with_only_the_planned_mounts)
 	script(prog, "fixture_sdk.ts");
 	rt_plan_t *p = plan_or_fail(&cfg, prog, NULL);
 	int status = run_plan(p, out, sizeof(out));
-	ck_assert_msg(status == 0 && strstr(out, "sdk function function"), "status %d, output: %s", status, out);
+	ck_assert_msg(status == 0 && strstr(out, "sdk function function"), "status %d, output: %s",
+		      status, out);
 	rt_plan_free(p);
 }
 END_TEST
@@ -726,7 +731,8 @@ static void drop_private_cache(void)
 	DIR *d = opendir(g_cache_tmp);
 	for (struct dirent *de; d && (de = readdir(d));)
 		if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
-			if (snprintf(path, sizeof(path), "%s/%s", g_cache_tmp, de->d_name) < (int)sizeof(path))
+			if (snprintf(path, sizeof(path), "%s/%s", g_cache_tmp, de->d_name) <
+			    (int)sizeof(path))
 				unlink(path);
 	if (d)
 		closedir(d);
@@ -820,7 +826,8 @@ START_TEST(test_dynload_closure_is_cached_until_a_module_changes)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(so, sizeof(so), "%s/m.so", dir);
 	/* a real shared object with a dependency (libc) */
-	int in = open("/lib/x86_64-linux-gnu/libz.so.1", O_RDONLY), out = open(so, O_WRONLY | O_CREAT, 0644);
+	int in = open("/lib/x86_64-linux-gnu/libz.so.1", O_RDONLY),
+	    out = open(so, O_WRONLY | O_CREAT, 0644);
 	ck_assert_int_ge(in, 0);
 	ck_assert_int_ge(out, 0);
 	ssize_t n;

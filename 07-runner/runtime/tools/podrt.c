@@ -20,7 +20,8 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: podrt [--bwrap] [--top DIR] [--no-ffi] [--ffi-socket PATH] [--sdk-dir DIR] PROGRAM [ARGS...]\n");
+	fprintf(stderr, "usage: podrt [--bwrap] [--top DIR] [--no-ffi] [--ffi-socket PATH] "
+			"[--sdk-dir DIR] PROGRAM [ARGS...]\n");
 	exit(2);
 }
 

@@ -46,7 +46,8 @@ static int net_get(char *arg, podlib_reply_fn reply, void *ctx)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
 		return say(reply, ctx, "error: net %s: %s", arg, strerror(errno));
-	snprintf(req, sizeof req, "GET http://%s:%s/ HTTP/1.0\r\nHost: %s:%s\r\n\r\n", host, port, host, port);
+	snprintf(req, sizeof req, "GET http://%s:%s/ HTTP/1.0\r\nHost: %s:%s\r\n\r\n", host, port,
+		 host, port);
 	if (write(fd, req, strlen(req)) < 0 || (n = read(fd, resp, sizeof resp - 1)) <= 0) {
 		close(fd);
 		return say(reply, ctx, "error: net %s: %s", arg, strerror(errno));

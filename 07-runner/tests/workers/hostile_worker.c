@@ -182,7 +182,8 @@ static int flood_netdeny(const char *host)
 {
 	struct sockaddr_in a;
 	char req[256], buf[4096];
-	int n = snprintf(req, sizeof req, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n", host, host);
+	int n =
+	    snprintf(req, sizeof req, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n", host, host);
 
 	if (proxy_addr(&a) < 0) {
 		fprintf(stderr, "error: no HTTP_PROXY\n");
@@ -222,9 +223,38 @@ static int flood_dns(void)
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	for (uint16_t id = 0;; id++) {
 		/* header: id, RD, 1 question; name denied.invalid, A, IN */
-		unsigned char q[64] = { (unsigned char)(id >> 8), (unsigned char)id, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-					6, 'd', 'e', 'n', 'i', 'e', 'd', 7, 'i', 'n', 'v', 'a', 'l', 'i', 'd', 0,
-					0, 1, 0, 1 };
+		unsigned char q[64] = { (unsigned char)(id >> 8),
+					(unsigned char)id,
+					1,
+					0,
+					0,
+					1,
+					0,
+					0,
+					0,
+					0,
+					0,
+					0,
+					6,
+					'd',
+					'e',
+					'n',
+					'i',
+					'e',
+					'd',
+					7,
+					'i',
+					'n',
+					'v',
+					'a',
+					'l',
+					'i',
+					'd',
+					0,
+					0,
+					1,
+					0,
+					1 };
 		char buf[512];
 		sendto(s, q, 32, 0, (struct sockaddr *)&a, sizeof a);
 		while (recv(s, buf, sizeof buf, 0) > 0)
@@ -286,7 +316,8 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "ping"))
 		return flood_session(w, IPC_PING);
 	if (!strcmp(mode, "event") || !strcmp(mode, "query"))
-		return flood_query(argc > 2 ? atoi(argv[2]) : 4, mode[0] == 'q' ? IPC_QUERY : IPC_EVENT);
+		return flood_query(argc > 2 ? atoi(argv[2]) : 4,
+				   mode[0] == 'q' ? IPC_QUERY : IPC_EVENT);
 	if (!strcmp(mode, "stdout"))
 		return flood_fd(1);
 	if (!strcmp(mode, "stderr"))

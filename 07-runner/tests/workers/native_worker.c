@@ -79,7 +79,8 @@ static int do_run(char **argv)
 		return fail("wait", argv[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return 1;
-	printf("ok ran %s status %d\n", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	printf("ok ran %s status %d\n", argv[0],
+	       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }
 
@@ -121,8 +122,8 @@ static int do_net(const char *host, const char *port)
 		return fail("net", host);
 	}
 	freeaddrinfo(ai);
-	snprintf(req, sizeof req, "GET http://%s:%s/ HTTP/1.0\r\nHost: %s:%s\r\n\r\n", host, port, host,
-		 port);
+	snprintf(req, sizeof req, "GET http://%s:%s/ HTTP/1.0\r\nHost: %s:%s\r\n\r\n", host, port,
+		 host, port);
 	if (write(fd, req, strlen(req)) < 0)
 		return fail("net", host);
 	n = read(fd, resp, sizeof resp - 1);
@@ -138,7 +139,6 @@ static int do_net(const char *host, const char *port)
 	fprintf(stderr, "error: net %s:%s: %s\n", host, port, resp);
 	return 1;
 }
-
 
 int main(int argc, char **argv)
 {
@@ -182,7 +182,8 @@ int main(int argc, char **argv)
 		if (n == 0)
 			printf("verdict %s rule=%s\n", ipc_action_name(v.action), v.rule);
 		if (argc > 4 && !strcmp(argv[4], "event"))
-			ipc_client_event(c, IPC_ACT_INFO, argv[2], argv[3], "reported by the test worker");
+			ipc_client_event(c, IPC_ACT_INFO, argv[2], argv[3],
+					 "reported by the test worker");
 		ipc_client_close(c);
 		return n < 0;
 	}
