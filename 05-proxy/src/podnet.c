@@ -305,15 +305,20 @@ static int ifindex_of(struct nl_sock *sk, const char *name)
 	return ret;
 }
 
-static int add_addr_len(struct nl_sock *sk, int ifindex, struct in_addr a, int plen)
+/* An address of @p family (@p len bytes at @p bytes) with prefix @p plen on
+ * ifindex, with IFA_* @p flags. */
+static int add_addr_any(struct nl_sock *sk, int ifindex, int family, const void *bytes, int len,
+			int plen, unsigned flags)
 {
 	struct rtnl_addr *ra = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &a, 4);
+	struct nl_addr *local = nl_addr_build(family, bytes, (size_t)len);
 	int ret = -ENOMEM;
 	if (ra && local) {
 		nl_addr_set_prefixlen(local, plen);
 		rtnl_addr_set_ifindex(ra, ifindex);
-		rtnl_addr_set_family(ra, AF_INET);
+		rtnl_addr_set_family(ra, family);
+		if (flags)
+			rtnl_addr_set_flags(ra, flags);
 		ret = nlerr(rtnl_addr_set_local(ra, local));
 		if (ret == 0)
 			ret = nlerr(rtnl_addr_add(sk, ra, 0));
@@ -323,6 +328,11 @@ static int add_addr_len(struct nl_sock *sk, int ifindex, struct in_addr a, int p
 	if (ra)
 		rtnl_addr_put(ra);
 	return ret;
+}
+
+static int add_addr_len(struct nl_sock *sk, int ifindex, struct in_addr a, int plen)
+{
+	return add_addr_any(sk, ifindex, AF_INET, &a, 4, plen, 0);
 }
 
 static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
@@ -334,23 +344,7 @@ static int add_addr(struct nl_sock *sk, int ifindex, struct in_addr a)
  * link has two ends, both ours: no wait before the address can be used). */
 static int add_addr6(struct nl_sock *sk, int ifindex, const struct in6_addr *a)
 {
-	struct rtnl_addr *ra = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET6, a, 16);
-	int ret = -ENOMEM;
-	if (ra && local) {
-		nl_addr_set_prefixlen(local, 64);
-		rtnl_addr_set_ifindex(ra, ifindex);
-		rtnl_addr_set_family(ra, AF_INET6);
-		rtnl_addr_set_flags(ra, IFA_F_NODAD);
-		ret = nlerr(rtnl_addr_set_local(ra, local));
-		if (ret == 0)
-			ret = nlerr(rtnl_addr_add(sk, ra, 0));
-	}
-	if (local)
-		nl_addr_put(local);
-	if (ra)
-		rtnl_addr_put(ra);
-	return ret;
+	return add_addr_any(sk, ifindex, AF_INET6, a, 16, 64, IFA_F_NODAD);
 }
 
 /* IPv6 on one side's veth end: on, no router advertisements, no autoconf,
