@@ -203,8 +203,10 @@ def main():
             return 1
         print("SKIP: learn tests need root (real pods and eBPF)")
         return 0
-    # the pods read their files from here: a directory the host shows them
-    WORK = tempfile.mkdtemp(prefix="learn-tests-", dir=os.path.join(TOP, "07-runner/build"))
+    # the pods read their files from here: a directory the host shows them. Not
+    # the tree, which may lie under /tmp: a pod has its own /tmp, so a learning
+    # pod cannot see the host's /tmp (only files a base rule names are bound).
+    WORK = tempfile.mkdtemp(prefix="podrun-learn-tests-", dir="/var/tmp")
     os.chmod(WORK, 0o755)
     srv = http.server.HTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -214,7 +216,9 @@ def main():
         outdir = os.path.join(WORK, "out")
         os.mkdir(outdir)
         os.chmod(outdir, 0o777)
-        data = os.path.join(EXAMPLE, "data/public.txt")
+        data = os.path.join(WORK, "public.txt")
+        shutil.copy(os.path.join(EXAMPLE, "data/public.txt"), data)
+        os.chmod(data, 0o644)
         libz = "/usr/lib/x86_64-linux-gnu/libz.so.1"
         py = [os.path.join(EXAMPLE, "python/worker.py"), "act", "net=http://localhost:%d/x" % port,
               "read=" + data, "write=" + os.path.join(outdir, "f.txt"), "run=/usr/bin/uname",
@@ -272,8 +276,7 @@ def main():
         check(sum(p.startswith(many + "/") for p in e) == 10 and many not in e, "group: --group-at 11 keeps the 10 paths")
     finally:
         srv.shutdown()
-        if not failures:
-            shutil.rmtree(WORK, ignore_errors=True)
+        shutil.rmtree(WORK, ignore_errors=True)
     print("learn tests: %d failures" % len(failures))
     return 1 if failures else 0
 

@@ -4,7 +4,7 @@
 // example Python worker in SDK service mode, and zinfo.so (links libz) for a denied
 // FFI load. Needs root (namespaces, cgroups), like every end-to-end test of 07-runner.
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Pod, PodError, PodState } from "../podrun.ts";
 
@@ -221,39 +221,49 @@ describe("learn mode", () => {
   // learn mode needs the eBPF audit (every open of the pod): root only
   test.skipIf(process.getuid?.() !== 0)("Pod.learn() on a Bun worker returns the policy it needed; under it the run has no deny or warn", async () => {
     const worker = join(EX, "bun/worker.ts");
-    const data = join(EX, "data/public.txt");
+    // the data outside /tmp (where the tree may lie): a pod has its own /tmp,
+    // so a learning pod cannot see the host's
+    const dir = mkdtempSync("/var/tmp/podrun-learn-bun-");
+    chmodSync(dir, 0o755);
+    const data = join(dir, "public.txt");
+    copyFileSync(join(EX, "data/public.txt"), data);
+    chmodSync(data, 0o644);
     const args = ["act", `read=${data}`, "env=HOME"];
-    const policy = await Pod.learn({ program: worker, args, stdio: "ignore" });
-    const fs = policy.fs as { read: { allow?: string[] } };
-    expect(fs.read.allow).toContain(data);
-    expect((policy.env as { allow?: string[] }).allow).toContain("HOME");
-    const learned = policy._learned as { runs: { run: number; exit: number }[]; rules: Record<string, number[]> };
-    expect(learned.runs.length).toBe(1);
-    expect(learned.runs[0].exit).toBe(0);
-    expect(learned.rules[`fs.read ${data}`]).toEqual([1]);
+    try {
+      const policy = await Pod.learn({ program: worker, args, stdio: "ignore" });
+      const fs = policy.fs as { read: { allow?: string[] } };
+      expect(fs.read.allow).toContain(data);
+      expect((policy.env as { allow?: string[] }).allow).toContain("HOME");
+      const learned = policy._learned as { runs: { run: number; exit: number }[]; rules: Record<string, number[]> };
+      expect(learned.runs.length).toBe(1);
+      expect(learned.runs[0].exit).toBe(0);
+      expect(learned.rules[`fs.read ${data}`]).toEqual([1]);
 
-    // enforce: the same run, no deny and no warn
-    const pod = await Pod.start({ program: worker, args, policy, stdio: "ignore" });
-    expect(await pod.wait()).toBe(0);
-    const bad = [];
-    for await (const ev of pod.events()) if (ev.action === "deny" || ev.action === "warn") bad.push(ev);
-    expect(bad).toEqual([]);
-    pod.free();
+      // enforce: the same run, no deny and no warn
+      const pod = await Pod.start({ program: worker, args, policy, stdio: "ignore" });
+      expect(await pod.wait()).toBe(0);
+      const bad = [];
+      for await (const ev of pod.events()) if (ev.action === "deny" || ev.action === "warn") bad.push(ev);
+      expect(bad).toEqual([]);
+      pod.free();
 
-    // without the read rule, exactly that read is denied
-    const fewer = structuredClone(policy) as typeof policy;
-    (fewer.fs as { read: { allow: string[] } }).read.allow = fs.read.allow!.filter((p) => p !== data);
-    const pod2 = await Pod.start({ program: worker, args, policy: fewer, stdio: "ignore" });
-    await pod2.wait();
-    const denied = new Set<string>();
-    for await (const ev of pod2.events()) if (ev.action === "deny" || ev.action === "warn") denied.add(`${ev.cat} ${ev.what}`);
-    expect([...denied]).toEqual([`fs ${data}`]);
-    pod2.free();
+      // without the read rule, exactly that read is denied
+      const fewer = structuredClone(policy) as typeof policy;
+      (fewer.fs as { read: { allow: string[] } }).read.allow = fs.read.allow!.filter((p) => p !== data);
+      const pod2 = await Pod.start({ program: worker, args, policy: fewer, stdio: "ignore" });
+      await pod2.wait();
+      const denied = new Set<string>();
+      for await (const ev of pod2.events()) if (ev.action === "deny" || ev.action === "warn") denied.add(`${ev.cat} ${ev.what}`);
+      expect([...denied]).toEqual([`fs ${data}`]);
+      pod2.free();
 
-    // merge: a second run (another variable) is added as run 2
-    const merged = await Pod.learn({ program: worker, args: ["act", "env=LANG"], merge: policy, stdio: "ignore" });
-    const m = merged._learned as { runs: unknown[]; rules: Record<string, number[]> };
-    expect(m.runs.length).toBe(2);
-    expect(m.rules[`fs.read ${data}`]).toEqual([1]);
+      // merge: a second run (another variable) is added as run 2
+      const merged = await Pod.learn({ program: worker, args: ["act", "env=LANG"], merge: policy, stdio: "ignore" });
+      const m = merged._learned as { runs: unknown[]; rules: Record<string, number[]> };
+      expect(m.runs.length).toBe(2);
+      expect(m.rules[`fs.read ${data}`]).toEqual([1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120000);
 });
