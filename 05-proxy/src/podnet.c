@@ -474,6 +474,22 @@ static void nat_rules(const struct podnet *pn, const char *r, char *out, size_t 
 		snprintf(out + n, cap - n, "  }\n}\n");
 }
 
+/* Load @p rules with a fresh libnftables context (its own netlink socket);
+ * on failure the library's message goes to pn->err. */
+static int run_nft(struct podnet *pn, const char *rules)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return -ENOMEM;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	int ret = nft_run_cmd_from_buffer(nft, rules) == 0 ? 0 : -EIO;
+	if (ret < 0)
+		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
+	nft_ctx_free(nft);
+	return ret;
+}
+
 static int pod_nft(struct podnet *pn)
 {
 	char rules[4000], nat[2000], tcp[96] = "", udp[32] = "", r[INET_ADDRSTRLEN];
@@ -521,16 +537,7 @@ static int pod_nft(struct podnet *pn)
 		 "  }\n"
 		 "}\n%s",
 		 r, tcp, r, udp, v6out, v6in, nat);
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft)
-		return -ENOMEM;
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	int ret = nft_run_cmd_from_buffer(nft, rules) == 0 ? 0 : -EIO;
-	if (ret < 0)
-		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
-	nft_ctx_free(nft);
-	return ret;
+	return run_nft(pn, rules);
 }
 
 /* libnftables opens its netlink socket without FD_CLOEXEC and does not show
@@ -792,16 +799,7 @@ static int userns_nft(struct podnet *pn)
 		 "  }\n"
 		 "}\n",
 		 r, c->proxy_port, c->http_port, c->tls_port, c->dns_port, r, c->dns_port);
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft)
-		return -ENOMEM;
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	int ret = nft_run_cmd_from_buffer(nft, rules) == 0 ? 0 : -EIO;
-	if (ret < 0)
-		snprintf(pn->err, sizeof(pn->err), "%s", nft_ctx_get_error_buffer(nft));
-	nft_ctx_free(nft);
-	return ret;
+	return run_nft(pn, rules);
 }
 
 /* The helper child, inside the pod's user and network namespaces. */
