@@ -53,8 +53,9 @@
 #define AT_EMPTY_PATH 0x1000
 #endif
 
-/* A NUL-terminated string of the pod at @p addr. */
-static int read_pod_string(pid_t pid, uint64_t addr, char *out, size_t cap)
+/* Up to @p len bytes of the pod's memory at @p addr. @return bytes read, or
+ * -errno (opening /proc/PID/mem) / -EFAULT (nothing readable there). */
+static ssize_t read_pod_mem(pid_t pid, uint64_t addr, void *out, size_t len)
 {
 	char mem[64];
 	ssize_t n;
@@ -64,10 +65,18 @@ static int read_pod_string(pid_t pid, uint64_t addr, char *out, size_t cap)
 	fd = open(mem, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, out, cap - 1, (off_t)addr);
+	n = pread(fd, out, len, (off_t)addr);
 	close(fd);
-	if (n <= 0)
-		return -EFAULT;
+	return n <= 0 ? -EFAULT : n;
+}
+
+/* A NUL-terminated string of the pod at @p addr. */
+static int read_pod_string(pid_t pid, uint64_t addr, char *out, size_t cap)
+{
+	ssize_t n = read_pod_mem(pid, addr, out, cap - 1);
+
+	if (n < 0)
+		return (int)n;
 	out[n] = '\0';
 	return strlen(out) < (size_t)n ? 0 : -ENAMETOOLONG;
 }
@@ -279,16 +288,10 @@ static void decide_file(struct podrun *p, const char *pod, struct verdict *v)
 /* Pod memory: the pointer at @p addr. */
 static int read_pod_ptr(pid_t pid, uint64_t addr, uint64_t *out)
 {
-	char mem[64];
-	ssize_t n;
-	int fd;
+	ssize_t n = read_pod_mem(pid, addr, out, sizeof *out);
 
-	snprintf(mem, sizeof mem, "/proc/%d/mem", (int)pid);
-	fd = open(mem, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, out, sizeof *out, (off_t)addr);
-	close(fd);
+	if (n < 0)
+		return (int)n;
 	return n == (ssize_t)sizeof *out ? 0 : -EFAULT;
 }
 
