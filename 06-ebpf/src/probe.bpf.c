@@ -176,12 +176,29 @@ static __always_inline void count_lost(__u32 slot)
 }
 
 /*
+ * The same task, as a pointer the verifier does not trust. Every load through
+ * a trusted pointer (the current task, a tracepoint's arguments) makes the
+ * verifier look up "<type>__safe_trusted", "__safe_rcu" and their "_or_null"
+ * forms by name in the kernel's BTF, a linear search of some 100,000 types,
+ * once per load on every path it explores: that was most of the auditor's
+ * load time (tens of milliseconds per pod start). Through an untrusted
+ * pointer the loads are the same guarded loads, without the search; the cast
+ * itself is inlined to a register move. Helpers that need a trusted task
+ * (task storage, pt_regs) get the original pointer.
+ */
+static __always_inline struct task_struct *plain_task(const struct task_struct *t)
+{
+	return bpf_rdonly_cast(t, bpf_core_type_id_kernel(struct task_struct));
+}
+
+/*
  * Is task @t in the pod? If so, *nr = its id as the pod sees it.
  * Hot path: runs for every syscall on the machine. @t is a BTF pointer, so the
  * field reads below are plain loads the verifier guards (no helper calls).
  */
-static __always_inline bool pod_view(struct task_struct *t, __u32 *nr)
+static __always_inline bool pod_view(struct task_struct *task, __u32 *nr)
 {
+	struct task_struct *t = plain_task(task);
 	struct pid *p = t->thread_pid;
 	struct pid_namespace *ns;
 
@@ -433,7 +450,7 @@ enum walk_dst { W_CWD, W_PATH, W_EXEC, W_BASE2 };
  */
 __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = plain_task(bpf_get_current_task_btf());
 	struct walk_ctx c = {};
 	char *out;
 
@@ -487,7 +504,7 @@ static __always_inline __u32 walk_file(struct task_state *s, struct file *f, int
 /* The file behind fd @fd of the current task, or NULL. */
 static __always_inline struct file *fd_file(__u64 fd)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = plain_task(bpf_get_current_task_btf());
 	struct fdtable *fdt = t->files->fdt;
 	struct file **fds;
 	struct file *f = NULL;
@@ -579,7 +596,7 @@ __noinline int watched(struct task_state *s, __u64 file)
  */
 __noinline int fill_hdr(struct task_state *s, __u32 kind, __u64 nr_tid)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = plain_task(bpf_get_current_task_btf());
 	struct task_struct *leader;
 	struct probe_hdr *h;
 	struct {
@@ -1232,7 +1249,7 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 	r->h.nr = -1;
 	r->h.tid = ptid;
 	if (ps) {
-		struct task_struct *leader = parent->group_leader;
+		struct task_struct *leader = plain_task(parent)->group_leader;
 		__u32 pid = 0;
 
 		if (leader && pod_view(leader, &pid))
