@@ -28,6 +28,7 @@
  * exchange counter lines once per many frames instead of once per frame.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ring.h"
@@ -37,6 +38,40 @@
 static inline uint32_t frame_bytes(uint32_t len)
 {
 	return (RING_LEN_BYTES + len + 7u) & ~7u; /* len <= 16 MiB: no overflow */
+}
+
+/*
+ * Copy a payload into or out of the ring. A frame's payload starts 4 bytes
+ * after its length word, so its address modulo 4 KiB moves from frame to
+ * frame. When the destination lies 1 to 31 bytes past the source modulo
+ * 4 KiB, a forward copy keeps loading from addresses whose low 12 bits match
+ * stores it has just issued ("4K aliasing"): the CPU cannot tell them apart
+ * in time and stalls each load. glibc's memcpy (rep movsb at these sizes)
+ * fell from about 40 GB/s to under 3 GB/s for a 64 KiB copy at distances
+ * 4 to 12 on the machine of the benchmark, i.e. on one frame of 15 in a
+ * stream of 64 KiB frames. Copied backwards, in 64-byte blocks, the loads
+ * move away from the recent stores instead of into them: about 24 GB/s at
+ * every distance. Small copies are too short to stall.
+ */
+#define ALIAS_COPY_MIN 1024u
+static void copy_payload(void *dst, const void *src, size_t len)
+{
+	uintptr_t dist = ((uintptr_t)dst - (uintptr_t)src) & 4095u;
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (len < ALIAS_COPY_MIN || dist == 0 || dist >= 32) {
+		memcpy(dst, src, len);
+		return;
+	}
+	while (len >= 64) {
+		uint8_t block[64];
+
+		len -= 64;
+		memcpy(block, s + len, 64);
+		memcpy(d + len, block, 64);
+	}
+	memcpy(d, s, len);
 }
 
 /*
@@ -139,7 +174,7 @@ static uint64_t put_frame(struct ring *r, uint64_t pos, const void *buf, uint32_
 	uint8_t *p = r->data + (pos & r->mask);
 	memcpy(p, &len, RING_LEN_BYTES);
 	if (len)
-		memcpy(p + RING_LEN_BYTES, buf, len);
+		copy_payload(p + RING_LEN_BYTES, buf, len);
 	return pos + frame_bytes(len);
 }
 
@@ -326,7 +361,7 @@ int ring_read(ring_t *r, void *buf, uint32_t cap)
 	if ((uint32_t)len > cap)
 		return -EMSGSIZE;
 	if (len)
-		memcpy(buf, payload_at(r, at), (size_t)len);
+		copy_payload(buf, payload_at(r, at), (size_t)len);
 	cons_publish(r, at + frame_bytes((uint32_t)len));
 	return len;
 }
@@ -351,7 +386,7 @@ int ring_read_batch(ring_t *r, void *buf, size_t cap, uint32_t *lens, unsigned n
 			break;
 		}
 		if (len)
-			memcpy(out + used, payload_at(r, at), (size_t)len);
+			copy_payload(out + used, payload_at(r, at), (size_t)len);
 		used += (size_t)len;
 		lens[i] = (uint32_t)len;
 		pos = at + frame_bytes((uint32_t)len);
