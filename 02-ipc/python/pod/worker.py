@@ -15,6 +15,7 @@ Every wait ends on a message, the runner closing the socket, or a timeout.
 import ctypes
 import errno
 import itertools
+import mmap
 import os
 import select
 import socket
@@ -152,7 +153,12 @@ class Worker:
             self.close()
             raise
         # Buffers reused by every batch call (no per-frame allocation on the fast path).
-        self._buf = (ctypes.c_char * max(max_frame_hint, self.max_frame * 2))()
+        # The receive buffer is an anonymous mapping: its pages are zero and
+        # come when first written. A ctypes array would be zeroed here, page by
+        # page: about 1.6 ms for the usual 2 MiB, paid by every worker's start.
+        size = max(max_frame_hint, self.max_frame * 2)
+        self._map = mmap.mmap(-1, size)
+        self._buf = (ctypes.c_char * size).from_buffer(self._map)
         self._buf_addr = ctypes.addressof(self._buf)
         self._view = memoryview(self._buf).cast('B')
         self._lens = (ctypes.c_uint32 * MAX_BATCH)()
