@@ -293,6 +293,8 @@ const volatile __u32 sysdesc[SYSDESC_N] = {
 	[__NR_accept4] = D(SC_NET, NA, NA, NA, NA, NA, NA),
 	[__NR_mmap] = D(SC_MAP, NA, NA, NA, NA, NA, NA),
 	[__NR_mprotect] = D(SC_MAP, NA, NA, NA, NA, NA, NA),
+	/* mprotect with a protection key: the same change of a mapping */
+	[__NR_pkey_mprotect] = D(SC_MAP, NA, NA, NA, NA, NA, NA),
 	[__NR_unlink] = D(SC_FS, NA, 0, NA, NA, NA, NA),
 	[__NR_rmdir] = D(SC_FS, NA, 0, NA, NA, NA, NA),
 	[__NR_mkdir] = D(SC_FS, NA, 0, NA, NA, NA, 1),
@@ -338,6 +340,9 @@ const volatile __u32 sysdesc[SYSDESC_N] = {
 	[__NR_kexec_load] = SENS,
 	[__NR_kexec_file_load] = SENS,
 	[__NR_userfaultfd] = SENS,
+	/* System V shared memory attached with SHM_EXEC is executable memory
+	 * that neither mmap nor mprotect made */
+	[__NR_shmat] = SENS,
 	[__NR_keyctl] = SENS,
 	[__NR_add_key] = SENS,
 	[__NR_request_key] = SENS,
@@ -899,7 +904,8 @@ static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, vo
 	return 0;
 }
 
-/* mmap/mprotect with PROT_EXEC. Returns 0 when the call asked for no PROT_EXEC. */
+/* mmap, mprotect or pkey_mprotect with PROT_EXEC (the protection is the
+ * third argument of all three). Returns 0 when the call asked for no PROT_EXEC. */
 __noinline int rec_map(struct task_state *s, long id, long ret, __u32 tid)
 {
 	struct task_struct *t = bpf_get_current_task_btf();

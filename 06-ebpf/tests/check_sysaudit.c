@@ -25,6 +25,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -1318,6 +1319,66 @@ START_TEST(test_mprotect_exec_names_the_mapped_file)
 }
 END_TEST
 
+/* Executable memory made without mmap or mprotect: pkey_mprotect (key -1
+ * behaves as mprotect on any CPU) and System V shared memory attached with
+ * SHM_EXEC. */
+static int wl_exec_memory_other_ways(void *arg)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *q;
+	int id, ok = 1;
+
+	(void)arg;
+	if (p == MAP_FAILED)
+		return 1;
+	if (syscall(SYS_pkey_mprotect, p, 4096, PROT_READ | PROT_EXEC, -1) != 0)
+		ok = 0;
+	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (id < 0)
+		return 1;
+	q = shmat(id, NULL, SHM_EXEC);
+	shmctl(id, IPC_RMID, NULL);
+	if (q == (void *)-1)
+		ok = 0;
+	else
+		shmdt(q);
+	return ok ? 0 : 1;
+}
+
+START_TEST(test_exec_memory_by_pkey_mprotect_and_shmat_is_reported)
+{
+	struct run r = { 0 };
+	struct sink s;
+	int pkey = 0, shm = 0;
+
+	REQUIRE_BPF();
+	sink_init(&s);
+	run_start(&r, SYSAUDIT_DETAILED, 0, wl_exec_memory_other_ways, NULL);
+	run_finish(&r, &s);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (int i = 0; i < s.n; i++) {
+		const struct sysaudit_event *e = &s.ev[i].ev;
+
+		if (e->kind == SYSAUDIT_EV_MPROTECT_EXEC && !strcmp(e->syscall, "pkey_mprotect")) {
+			pkey++;
+			ck_assert_int_eq(e->ret, 0);
+			ck_assert(e->prot & PROT_EXEC);
+			ck_assert_str_eq(e->path, ""); /* anonymous: no file behind it */
+			ck_assert_str_eq(sysaudit_event_cat(e), "ffi");
+		}
+		if (e->kind == SYSAUDIT_EV_SYSCALL && !strcmp(e->syscall, "shmat")) {
+			shm++;
+			ck_assert(e->args[2] & SHM_EXEC);
+			ck_assert_int_gt(e->ret, 0);
+		}
+	}
+	ck_assert_int_eq(pkey, 1);
+	ck_assert_int_eq(shm, 1);
+	free(s.ev);
+	run_end(&r);
+}
+END_TEST
+
 START_TEST(test_all_mode_reports_every_syscall_with_result)
 {
 	struct run r = { 0 };
@@ -2562,6 +2623,7 @@ static Suite *sysaudit_suite(void)
 	tcase_add_test(tc, test_fork_and_exit_events_carry_pod_pids_and_status);
 	tcase_add_test(tc, test_mmap_prot_exec_names_the_file);
 	tcase_add_test(tc, test_mprotect_exec_names_the_mapped_file);
+	tcase_add_test(tc, test_exec_memory_by_pkey_mprotect_and_shmat_is_reported);
 	tcase_add_test(tc, test_all_mode_reports_every_syscall_with_result);
 	tcase_add_test(tc, test_32bit_syscalls_are_counted_and_reported);
 	tcase_add_test(tc, test_open_for_writing_is_flagged_write);
