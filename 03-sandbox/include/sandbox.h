@@ -380,6 +380,30 @@ void sandbox_limits_default(struct sandbox_limits *l);
  */
 int sandbox_cfg_set_limits(sandbox_cfg_t *cfg, const struct sandbox_limits *l);
 
+/**
+ * Name the pod's cgroups (default: sbx-<runner pid>-<sequence>, picked at
+ * spawn). A supervisor that records what it creates before creating it (so
+ * that a later sweep can remove what a supervisor killed in mid-spawn left)
+ * gives its own unique name and gets the directories from
+ * sandbox_cgroup_paths(). sandbox_spawn() then fails with -EEXIST when a
+ * cgroup of that name exists in any hierarchy.
+ * @param cfg   configuration
+ * @param name  1-63 bytes of [A-Za-z0-9_.-], not starting with '.'
+ * @return 0, -EINVAL (bad name)
+ */
+int sandbox_cfg_set_cgroup_name(sandbox_cfg_t *cfg, const char *name);
+
+/**
+ * The directories a spawn may create for cgroups named @p name, before it
+ * does: one per hierarchy present here ("" where absent). Which of them a
+ * spawn creates depends on the limits and on delegation; the others do not
+ * exist, and removing them finds nothing.
+ * @param name  as for sandbox_cfg_set_cgroup_name()
+ * @param out   [0] v2, [1] v1 memory, [2] v1 pids, [3] v1 cpu
+ * @return 0, -EINVAL (bad name), -ENAMETOOLONG
+ */
+int sandbox_cgroup_paths(const char *name, char out[4][256]);
+
 /** Severity passed to the log callback. */
 enum sandbox_log_level {
 	SANDBOX_LOG_NOTICE = 0, /**< degraded protection or fallback, e.g. no Landlock, cgroup v1 */

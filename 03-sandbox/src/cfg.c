@@ -427,6 +427,32 @@ int sandbox_cfg_set_landlock(sandbox_cfg_t *cfg, int mode)
 	return 0;
 }
 
+/* A cgroup name: 1-63 of [A-Za-z0-9_.-], not starting with '.' (no "..", no
+ * hidden or special names, nothing a path could be made of). */
+bool sbx_cgroup_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63 || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '_' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+int sandbox_cfg_set_cgroup_name(sandbox_cfg_t *cfg, const char *name)
+{
+	if (!cfg || !name || !sbx_cgroup_name_ok(name))
+		return -EINVAL;
+	snprintf(cfg->cgroup_name, sizeof(cfg->cgroup_name), "%s", name);
+	return 0;
+}
+
 int sandbox_cfg_set_limits(sandbox_cfg_t *cfg, const struct sandbox_limits *l)
 {
 	struct rlimit cur;

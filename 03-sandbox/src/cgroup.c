@@ -16,7 +16,11 @@
  * the id eBPF programs see from bpf_get_current_cgroup_id().
  *
  * Names: sbx-<runner pid>-<sequence>, unique among concurrent runners; names a
- * dead runner with the same pid left behind are skipped (pick_name).
+ * dead runner with the same pid left behind are skipped (pick_name). A
+ * supervisor may give its own name instead (sandbox_cfg_set_cgroup_name()) and
+ * learn the directories before the spawn (sandbox_cgroup_paths()): a
+ * supervisor killed in the middle of a spawn can then have recorded what it
+ * was about to create.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -308,7 +312,16 @@ int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,
 
 	pthread_once(&h_once, discover);
 	*v2_fd = -1;
-	pick_name(name, sizeof(name));
+	if (sb->cfg && sb->cfg->cgroup_name[0]) {
+		snprintf(name, sizeof(name), "%s", sb->cfg->cgroup_name);
+		if (name_taken(&h_v2, name) || name_taken(&h_mem, name) ||
+		    name_taken(&h_pids, name) || name_taken(&h_cpu, name)) {
+			sbx_err(err, "cgroup %s: a cgroup of that name exists", name);
+			return -EEXIST;
+		}
+	} else {
+		pick_name(name, sizeof(name));
+	}
 	/* 1. the v2 cgroup: identity for eBPF, and limits when delegated */
 	if (h_v2.ok && make_dir(&h_v2, name, in->cgroup_v2, sizeof(in->cgroup_v2)) == 0) {
 		*v2_fd = open(in->cgroup_v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -386,4 +399,20 @@ void sbx_cgroup_remove(sandbox_t *sb)
 	remove_dir(sb->info.cgroup_v1_pids);
 	remove_dir(sb->info.cgroup_v1_cpu);
 	remove_dir(sb->info.cgroup_v2);
+}
+
+int sandbox_cgroup_paths(const char *name, char out[4][256])
+{
+	const struct hier *hs[4] = { &h_v2, &h_mem, &h_pids, &h_cpu };
+
+	if (!name || !out || !sbx_cgroup_name_ok(name))
+		return -EINVAL;
+	pthread_once(&h_once, discover);
+	for (int i = 0; i < 4; i++) {
+		out[i][0] = '\0';
+		if (hs[i]->ok && (size_t)snprintf(out[i], 256, "%s%s/%s", hs[i]->mnt, hs[i]->self,
+						  name) >= 256)
+			return -ENAMETOOLONG;
+	}
+	return 0;
 }

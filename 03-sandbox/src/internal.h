@@ -69,6 +69,7 @@ struct sandbox_cfg {
 	bool exec_notify; /* execve/execveat are decided by the runner */
 	int landlock;     /* enum sandbox_landlock */
 	struct sandbox_limits limits;
+	char cgroup_name[64]; /* sandbox_cfg_set_cgroup_name(); "" = picked at spawn */
 	bool idmap;     /* host_uid/host_gid set (userns.c) */
 	uid_t host_uid; /* first host uid of the pod's range */
 	gid_t host_gid; /* first host gid of the pod's range */
@@ -187,6 +188,8 @@ int sbx_cgroup_create(sandbox_t *sb, const struct sandbox_limits *l, int *v2_fd,
 		      struct sandbox_error *err);
 int sbx_cgroup_join_self(const struct sandbox_info *info);
 void sbx_cgroup_remove(sandbox_t *sb);
+/* Is @name acceptable as a cgroup name (cfg.c)? */
+bool sbx_cgroup_name_ok(const char *name);
 
 /* error formatting */
 void sbx_err(struct sandbox_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

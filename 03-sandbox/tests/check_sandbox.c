@@ -694,6 +694,56 @@ START_TEST(test_cgroups_left_by_a_dead_runner_with_our_pid_are_skipped)
 }
 END_TEST
 
+/* A supervisor's own cgroup name: the paths are known before the spawn, the
+ * spawn creates exactly those, a taken name is refused, bad names too. */
+START_TEST(test_named_cgroups_are_known_before_the_spawn)
+{
+	struct sandbox_error e;
+	char planned[4][256], name[64];
+	const struct sandbox_info *in;
+	sandbox_cfg_t *c;
+	sandbox_t *sb = NULL, *sb2 = NULL;
+	int used = 0;
+
+	POD_REQUIRE_ROOT();
+	ck_assert_int_eq(sandbox_cgroup_paths("../x", planned), -EINVAL);
+	ck_assert_int_eq(sandbox_cgroup_paths(".hidden", planned), -EINVAL);
+	ck_assert_int_eq(sandbox_cgroup_paths("a/b", planned), -EINVAL);
+	ck_assert_int_eq(sandbox_cgroup_paths("", planned), -EINVAL);
+	snprintf(name, sizeof(name), "sbxtest-%d-named", (int)getpid());
+	ck_assert_int_eq(sandbox_cgroup_paths(name, planned), 0);
+	c = std_cfg(&fx);
+	cfg_probe(c, ARGS("exit", "0"));
+	ck_assert_int_eq(sandbox_cfg_set_cgroup_name(c, "a b"), -EINVAL);
+	ck_assert_int_eq(sandbox_cfg_set_cgroup_name(c, name), 0);
+	for (int k = 0; k < 4; k++) /* nothing exists before the spawn */
+		ck_assert(!planned[k][0] || access(planned[k], F_OK) < 0);
+	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0);
+	in = sandbox_get_info(sb);
+	{
+		const char *made[4] = { in->cgroup_v2, in->cgroup_v1_memory, in->cgroup_v1_pids,
+					in->cgroup_v1_cpu };
+
+		for (int k = 0; k < 4; k++)
+			if (made[k][0]) { /* every directory made was announced */
+				ck_assert_str_eq(made[k], planned[k]);
+				ck_assert_int_eq(access(made[k], F_OK), 0);
+				used++;
+			}
+	}
+	ck_assert_int_gt(used, 0);
+	/* the same name again, while the first pod holds it: refused */
+	ck_assert_int_eq(sandbox_spawn(c, &sb2, &e), -EEXIST);
+	ck_assert_ptr_null(sb2);
+	sandbox_destroy(sb);
+	for (int k = 0; k < 4; k++) /* and gone with the pod */
+		ck_assert(!planned[k][0] || access(planned[k], F_OK) < 0);
+	ck_assert_int_eq(sandbox_spawn(c, &sb, &e), 0); /* free again */
+	sandbox_destroy(sb);
+	sandbox_cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_pod_init_is_inside_its_cgroups_before_the_worker_runs)
 {
 	const struct sandbox_info *in;
@@ -1552,6 +1602,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_netns_fd_is_a_different_namespace_with_only_lo);
 	tcase_add_test(tc, test_cgroups_used_are_reported);
 	tcase_add_test(tc, test_cgroups_left_by_a_dead_runner_with_our_pid_are_skipped);
+	tcase_add_test(tc, test_named_cgroups_are_known_before_the_spawn);
 	tcase_add_test(tc, test_pod_init_is_inside_its_cgroups_before_the_worker_runs);
 	tcase_add_test(tc, test_socket_in_read_only_bound_directory_is_reachable);
 	tcase_add_test(tc, test_single_file_bind_and_mask);

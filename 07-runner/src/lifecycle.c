@@ -605,12 +605,41 @@ static int configure_sandbox(struct podrun *p, const rt_plan_t *plan, sandbox_cf
 	return ret;
 }
 
+/*
+ * The pod's cgroups are named after the pod (sbx-ID), and their directories
+ * are in the registry record before sandbox_spawn() creates them: a runner
+ * killed in the middle of the spawn leaves nothing a sweep cannot name.
+ */
+static int name_cgroups(struct podrun *p, sandbox_cfg_t *cfg)
+{
+	char name[64];
+	int ret;
+
+	snprintf(name, sizeof name, "sbx-%s", p->life.id);
+	ret = sandbox_cfg_set_cgroup_name(cfg, name);
+	if (ret >= 0)
+		ret = sandbox_cgroup_paths(name, p->box.cgroups);
+	if (ret < 0) {
+		pr_seterr(p, 0, "cgroup name %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	pr_registry_write(p);
+	return 0;
+}
+
 /* 7. Spawn: clone3 into new namespaces; the pod's init waits for us (03). */
-static int spawn_pod(struct podrun *p, const sandbox_cfg_t *cfg)
+static int spawn_pod(struct podrun *p, sandbox_cfg_t *cfg)
 {
 	struct sandbox_error se = { { 0 } };
-	int ret = sandbox_spawn(cfg, &p->box.sb, &se);
+	int ret = name_cgroups(p, cfg);
 
+	if (ret < 0)
+		return ret;
+	ret = sandbox_spawn(cfg, &p->box.sb, &se);
+	if (ret == -EEXIST) { /* another pod's cgroups: never ours to remove */
+		memset(p->box.cgroups, 0, sizeof p->box.cgroups);
+		pr_registry_write(p);
+	}
 	if (ret < 0) {
 		pr_seterr(p, 0, "spawn: %s", se.msg[0] ? se.msg : strerror(-ret));
 		return ret;

@@ -25,6 +25,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1380,6 +1381,104 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	ck_assert_msg(t_pod_objects_gone(line, why, sizeof why), "%s", why);
 	unlink(audit);
 	ck_assert_msg(t_runner_pid_left_nothing(pid, 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
+/* The directory of this process's own cgroup in the first hierarchy found
+ * of @p want ("" = cgroup v2; else a v1 controller), under @p mnt. */
+static int own_cgroup_dir(const char *want, const char *mnt, char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
+		if (!want[0] ? c1[1] == '\0' : strstr(c1 + 1, want) != NULL) {
+			snprintf(out, cap, "%s%s", mnt, strcmp(c2 + 1, "/") ? c2 + 1 : "");
+			found = access(out, F_OK) == 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A runner killed in the middle of its spawn, right after it made the pod's
+ * first cgroup (seen with inotify on the parent directory) and before the
+ * spawn returned: the next run's sweep still removes every cgroup of that
+ * pod, because the runner recorded their names before making them.
+ */
+START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
+{
+	static const char *const hier[][2] = { { "", "/sys/fs/cgroup/unified" },
+					       { "", "/sys/fs/cgroup" },
+					       { "memory", "/sys/fs/cgroup/memory" },
+					       { "pids", "/sys/fs/cgroup/pids" },
+					       { "cpu", "/sys/fs/cgroup/cpu" } };
+	char parent[5][512], name[NAME_MAX + 1] = "", path[3000];
+	int nparent = 0, ifd, st, watched = -1;
+	double t0;
+	pid_t pid;
+	struct run r;
+
+	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
+	for (size_t i = 0; i < sizeof hier / sizeof hier[0]; i++)
+		if (own_cgroup_dir(hier[i][0], hier[i][1], parent[nparent], sizeof parent[0]))
+			nparent++;
+	ck_assert_int_gt(nparent, 0);
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	ck_assert_int_ge(ifd, 0);
+	for (int i = 0; i < nparent && watched < 0; i++) /* the first hierarchy made */
+		watched = inotify_add_watch(ifd, parent[i], IN_CREATE | IN_ONLYDIR);
+	ck_assert_int_ge(watched, 0);
+	snprintf(cmd, sizeof cmd, "run %s sleep 30", W("plain_worker"));
+	pid = t_spawn(cmd, NULL);
+	t0 = t_now_ms();
+	while (!name[0] && t_now_ms() - t0 < 20000) {
+		char buf[4096] __attribute__((aligned(8)));
+		struct pollfd pf = { .fd = ifd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		n = read(ifd, buf, sizeof buf);
+		for (char *q = buf; n > 0 && q < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)q;
+
+			if (!name[0] && ev->len && !strncmp(ev->name, "sbx-", 4)) {
+				kill(pid, SIGKILL); /* at once: the spawn is under way */
+				snprintf(name, sizeof name, "%s", ev->name);
+			}
+			q += sizeof *ev + ev->len;
+		}
+	}
+	close(ifd);
+	if (!name[0])
+		kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	ck_assert_msg(name[0], "no pod cgroup was made");
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* the next run sweeps what the dead runner recorded */
+	snprintf(cmd, sizeof cmd, "run %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0, &r);
+	t_run_free(&r);
+	for (int i = 0; i < nparent; i++) {
+		snprintf(path, sizeof path, "%s/%s", parent[i], name);
+		for (int k = 0; k < 100 && access(path, F_OK) == 0; k++)
+			usleep(20000); /* a concurrent runner's sweep may hold it */
+		ck_assert_msg(access(path, F_OK) < 0, "%s left by a runner killed in its spawn",
+			      path);
+	}
 }
 END_TEST
 
@@ -2845,6 +2944,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_cleanup_after_worker_sigkill);
 	tcase_add_test(tc, test_cleanup_after_runner_sigterm);
 	tcase_add_test(tc, test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine);
+	tcase_add_test(tc, test_runner_killed_during_spawn_leaves_no_cgroup);
 	tcase_add_test(tc, test_runner_sleeps_while_the_pod_has_closed_its_stdin);
 	suite_add_tcase(s, tc);
 

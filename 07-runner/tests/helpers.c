@@ -364,7 +364,42 @@ static int count_lines_cmd(const char *cmd)
 	return n;
 }
 
-/* sbx-<runnerpid>-<n> cgroups whose runner no longer exists (03's naming). */
+/* Is the runner with this pid gone? */
+static int pid_gone(int pid)
+{
+	return pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH);
+}
+
+/*
+ * Is the cgroup directory @name a pod's whose runner is gone? podrun names a
+ * pod's cgroups sbx-<pod id> and records them with its pid in
+ * /run/podrun/<pod id>.owner before creating them; 03's own names (its
+ * tests, other embedders) are sbx-<runner pid>-<n>. A podrun name with no
+ * record is a leftover.
+ */
+static int cgroup_of_dead_runner(const char *name)
+{
+	char rec[320];
+	FILE *f;
+	int pid = 0;
+	unsigned n;
+
+	if (strncmp(name, "sbx-", 4))
+		return 0;
+	snprintf(rec, sizeof rec, "/run/podrun/%s.owner", name + 4);
+	f = fopen(rec, "re");
+	if (f) {
+		int ok = fscanf(f, "runner %d", &pid) == 1;
+
+		fclose(f);
+		return !ok || pid_gone(pid);
+	}
+	if (sscanf(name, "sbx-%d-%u", &pid, &n) == 2)
+		return pid_gone(pid);
+	return 1;
+}
+
+/* cgroups of pods whose runner no longer exists. */
 static int dead_cgroups(void)
 {
 	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
@@ -375,13 +410,10 @@ static int dead_cgroups(void)
 	for (int i = 0; roots[i]; i++) {
 		DIR *d = opendir(roots[i]);
 		struct dirent *e;
-		int pid;
 		if (!d)
 			continue;
 		while ((e = readdir(d)))
-			if (sscanf(e->d_name, "sbx-%d-", &pid) == 1 && kill(pid, 0) < 0 &&
-			    errno == ESRCH)
-				n++;
+			n += cgroup_of_dead_runner(e->d_name);
 		closedir(d);
 	}
 	return n;
@@ -570,12 +602,20 @@ static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t ca
 		snprintf(why, cap, "shm %s left", hit);
 		return 0;
 	}
-	snprintf(prefix, sizeof prefix, "sbx-%d-", (int)runner);
-	for (int i = 0; roots[i]; i++)
-		if (find_prefix(roots[i], prefix, hit, sizeof hit)) {
-			snprintf(why, cap, "cgroup %s left", hit);
-			return 0;
-		}
+	/* podrun's names (sbx-<pod id>), and 03's (sbx-<runner pid>-<n>) */
+	for (int k = 0; k < 2; k++) {
+		if (k == 0 && !pod[0])
+			continue;
+		if (k == 0)
+			snprintf(prefix, sizeof prefix, "sbx-%s", pod);
+		else
+			snprintf(prefix, sizeof prefix, "sbx-%d-", (int)runner);
+		for (int i = 0; roots[i]; i++)
+			if (find_prefix(roots[i], prefix, hit, sizeof hit)) {
+				snprintf(why, cap, "cgroup %s left", hit);
+				return 0;
+			}
+	}
 	if (runner_record(runner, hit, sizeof hit)) {
 		snprintf(why, cap, "registry record %s left", hit);
 		return 0;
