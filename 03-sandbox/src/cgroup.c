@@ -410,8 +410,8 @@ int sandbox_cgroup_paths(const char *name, char out[4][256])
 	pthread_once(&h_once, discover);
 	for (int i = 0; i < 4; i++) {
 		out[i][0] = '\0';
-		if (hs[i]->ok && (size_t)snprintf(out[i], 256, "%s%s/%s", hs[i]->mnt, hs[i]->self,
-						  name) >= 256)
+		if (hs[i]->ok &&
+		    (size_t)snprintf(out[i], 256, "%s%s/%s", hs[i]->mnt, hs[i]->self, name) >= 256)
 			return -ENAMETOOLONG;
 	}
 	return 0;

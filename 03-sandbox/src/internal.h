@@ -70,9 +70,9 @@ struct sandbox_cfg {
 	int landlock;     /* enum sandbox_landlock */
 	struct sandbox_limits limits;
 	char cgroup_name[64]; /* sandbox_cfg_set_cgroup_name(); "" = picked at spawn */
-	bool idmap;     /* host_uid/host_gid set (userns.c) */
-	uid_t host_uid; /* first host uid of the pod's range */
-	gid_t host_gid; /* first host gid of the pod's range */
+	bool idmap;           /* host_uid/host_gid set (userns.c) */
+	uid_t host_uid;       /* first host uid of the pod's range */
+	gid_t host_gid;       /* first host gid of the pod's range */
 	sandbox_log_fn log;
 	void *log_ctx;
 };
