@@ -312,6 +312,10 @@ struct ipc_peer_rule {
 /** Options of ipc_runner_create(); start from ipc_runner_opts_init(). */
 struct ipc_runner_opts {
 	const char *base_dir;          /**< NULL: /run/pod (made 0711 if missing), else /tmp */
+	const char *dir_name;          /**< NULL: a new random "ipc-XXXXXX"; else this name,
+	                                    made with mkdir (EEXIST if it exists): for a
+	                                    supervisor that records it before it exists. Only
+	                                    where no one else may create names (/run/pod) */
 	uint32_t ring_capacity;        /**< bytes per ring, power of two; 0: 1 MiB */
 	uid_t owner_uid;               /**< chown the directory and sockets to the pod's user
 	                                    (host uid), or (uid_t)-1 to keep the runner's */

@@ -301,11 +301,23 @@ static int make_dir(ipc_runner_t *r)
 		if (mkdir(base, 0711) < 0 && errno != EEXIST)
 			base = "/tmp";
 	}
-	/* room for "/ipc-XXXXXX/query.sock" */
-	if (snprintf(tmpl, sizeof tmpl, "%s/ipc-XXXXXX", base) >= (int)sizeof tmpl - 12)
-		return -ENAMETOOLONG;
-	if (!mkdtemp(tmpl)) /* mode 0700, random name, O_EXCL semantics */
-		return -errno;
+	if (r->o.dir_name) { /* the caller's name: one path component, no dot name */
+		const char *n = r->o.dir_name;
+
+		if (!n[0] || n[0] == '.' || strchr(n, '/') || strlen(n) > 40)
+			return -EINVAL;
+		/* room for "/NAME/query.sock" */
+		if (snprintf(tmpl, sizeof tmpl, "%s/%s", base, n) >= (int)sizeof tmpl - 12)
+			return -ENAMETOOLONG;
+		if (mkdir(tmpl, 0700) < 0) /* mode 0700; fails if the name exists */
+			return -errno;
+	} else {
+		/* room for "/ipc-XXXXXX/query.sock" */
+		if (snprintf(tmpl, sizeof tmpl, "%s/ipc-XXXXXX", base) >= (int)sizeof tmpl - 12)
+			return -ENAMETOOLONG;
+		if (!mkdtemp(tmpl)) /* mode 0700, random name, O_EXCL semantics */
+			return -errno;
+	}
 	memcpy(r->dir, tmpl, sizeof tmpl);
 	if ((r->o.owner_uid != (uid_t)-1 || r->o.owner_gid != (gid_t)-1) &&
 	    chown(r->dir, r->o.owner_uid, r->o.owner_gid) < 0)

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -176,6 +178,37 @@ static void stop_and_reap(ipc_runner_t *r, pid_t pid)
 }
 
 /* ---- tests ----------------------------------------------------------- */
+
+/* A directory name chosen by the caller: made as given, mode 0700; a name
+ * that exists is EEXIST (never shared); a path or a dot name is EINVAL. */
+START_TEST(test_caller_named_socket_directory)
+{
+	struct ipc_runner_opts o;
+	ipc_runner_t *r = NULL, *r2 = NULL;
+	char name[64], want[128];
+	struct stat st;
+
+	ipc_runner_opts_init(&o);
+	o.base_dir = "/tmp";
+	snprintf(name, sizeof name, "ipc-test-%d", (int)getpid());
+	snprintf(want, sizeof want, "/tmp/%s", name);
+	o.dir_name = name;
+	ck_assert_int_eq(ipc_runner_create(&o, &r), 0);
+	ck_assert_str_eq(ipc_runner_dir(r), want);
+	ck_assert_int_eq(stat(want, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(ipc_runner_create(&o, &r2), -EEXIST);
+	ck_assert_ptr_null(r2);
+	ipc_runner_destroy(r);
+	ck_assert_int_ne(access(want, F_OK), 0);
+	o.dir_name = "a/b";
+	ck_assert_int_eq(ipc_runner_create(&o, &r2), -EINVAL);
+	o.dir_name = "..";
+	ck_assert_int_eq(ipc_runner_create(&o, &r2), -EINVAL);
+	o.dir_name = "";
+	ck_assert_int_eq(ipc_runner_create(&o, &r2), -EINVAL);
+}
+END_TEST
 
 START_TEST(test_handshake_reports_ready_with_pid_language_and_credentials)
 {
@@ -477,6 +510,7 @@ END_TEST
 TCase *tcase_session(void)
 {
 	TCase *tc = tcase_create("session");
+	tcase_add_test(tc, test_caller_named_socket_directory);
 	tcase_add_test(tc, test_handshake_reports_ready_with_pid_language_and_credentials);
 	tcase_add_test(tc, test_echo_of_many_frames_keeps_order_and_content_with_few_doorbells);
 	tcase_add_test(tc, test_no_lost_wakeup_in_10000_bursty_sleep_wake_cycles);

@@ -345,10 +345,11 @@ struct pr_box {
 /* The message plane (loop.c): control socket and rings. */
 struct pr_ipc {
 	ipc_runner_t *runner;
-	int ready;      /* HELLO received */
-	int sdk_worker; /* the worker is expected to speak the protocol */
-	int peeked;     /* podrun_peek() handed out a frame */
-	char *msgbuf;   /* serve/CLI: one frame on its way to stdout */
+	char planned_dir[128]; /* the socket directory, recorded before it is made */
+	int ready;             /* HELLO received */
+	int sdk_worker;        /* the worker is expected to speak the protocol */
+	int peeked;            /* podrun_peek() handed out a frame */
+	char *msgbuf;          /* serve/CLI: one frame on its way to stdout */
 	/* frames the pod wrote before it ended, copied out before the rings are
 	 * unmapped (library mode): podrun_recv() serves them after PODRUN_EXITED */
 	struct {

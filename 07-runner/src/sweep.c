@@ -68,6 +68,8 @@ int pr_registry_write(struct podrun *p)
 	/* (cgroups: remembered in p->box.cgroups so that teardown can check them) */
 	if (p->ipc.runner)
 		fprintf(f, "dir %s\n", ipc_runner_dir(p->ipc.runner));
+	else if (p->ipc.planned_dir[0])
+		fprintf(f, "dir %s\n", p->ipc.planned_dir);
 	if (p->net.resolv_path[0])
 		fprintf(f, "file %s\n", p->net.resolv_path);
 	if (p->net.podnet) /* (a name only: the pair dies with the pod's netns) */
@@ -151,6 +153,29 @@ int pr_remove_cgroup(const char *dir, int wait_ms)
 	}
 }
 
+/*
+ * The runner's files of a pod are all named /run/podrun/<pod id>.*: the
+ * resolv.conf file, the stand-ins of masked paths, a record being rewritten.
+ * A runner killed after making one and before rewriting its record leaves a
+ * file the record does not name: remove them all with the record.
+ */
+static void sweep_siblings(const char *record)
+{
+	static const char *const kinds[] = { "resolv", "maskf", "owner.tmp" };
+	const char *base = strrchr(record, '/') + 1, *dot = strrchr(base, '.');
+	char path[600];
+
+	if (!dot || strcmp(dot, ".owner"))
+		return;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		snprintf(path, sizeof path, PR_RUN_DIR "/%.*s.%s", (int)(dot - base), base,
+			 kinds[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, PR_RUN_DIR "/%.*s.maskd", (int)(dot - base), base);
+	rmdir(path);
+}
+
 static void sweep_one(struct podrun *p, const char *record)
 {
 	char line[600], what[16], arg[512];
@@ -185,6 +210,7 @@ static void sweep_one(struct podrun *p, const char *record)
 		/* veth: went with the pod's netns (deleting one end removes the pair) */
 	}
 	fclose(f);
+	sweep_siblings(record);
 	unlink(record);
 	if (p->cfg.verbosity >= PODRUN_VERBOSE)
 		dprintf(2, "podrun: removed leftovers of a dead runner (%s)\n", record);

@@ -1412,37 +1412,21 @@ static int own_cgroup_dir(const char *want, const char *mnt, char *out, size_t c
 }
 
 /*
- * A runner killed in the middle of its spawn, right after it made the pod's
- * first cgroup (seen with inotify on the parent directory) and before the
- * spawn returned: the next run's sweep still removes every cgroup of that
- * pod, because the runner recorded their names before making them.
+ * Start "podrun CMDLINE" and SIGKILL it the moment a name beginning with
+ * @p prefix and ending with @p suffix appears in @p dir (inotify): the runner
+ * is then in the middle of making that object. Returns 1 with the name.
  */
-START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
+static int kill_runner_when_made(const char *dir, const char *prefix, const char *suffix,
+				 const char *cmdline, char *name, size_t cap)
 {
-	static const char *const hier[][2] = { { "", "/sys/fs/cgroup/unified" },
-					       { "", "/sys/fs/cgroup" },
-					       { "memory", "/sys/fs/cgroup/memory" },
-					       { "pids", "/sys/fs/cgroup/pids" },
-					       { "cpu", "/sys/fs/cgroup/cpu" } };
-	char parent[5][512], name[NAME_MAX + 1] = "", path[3000];
-	int nparent = 0, ifd, st, watched = -1;
-	double t0;
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), st;
+	double t0 = t_now_ms();
 	pid_t pid;
-	struct run r;
 
-	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
-	for (size_t i = 0; i < sizeof hier / sizeof hier[0]; i++)
-		if (own_cgroup_dir(hier[i][0], hier[i][1], parent[nparent], sizeof parent[0]))
-			nparent++;
-	ck_assert_int_gt(nparent, 0);
-	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	ck_assert_int_ge(ifd, 0);
-	for (int i = 0; i < nparent && watched < 0; i++) /* the first hierarchy made */
-		watched = inotify_add_watch(ifd, parent[i], IN_CREATE | IN_ONLYDIR);
-	ck_assert_int_ge(watched, 0);
-	snprintf(cmd, sizeof cmd, "run %s sleep 30", W("plain_worker"));
-	pid = t_spawn(cmd, NULL);
-	t0 = t_now_ms();
+	name[0] = '\0';
+	if (ifd < 0 || inotify_add_watch(ifd, dir, IN_CREATE) < 0)
+		return 0;
+	pid = t_spawn(cmdline, NULL);
 	while (!name[0] && t_now_ms() - t0 < 20000) {
 		char buf[4096] __attribute__((aligned(8)));
 		struct pollfd pf = { .fd = ifd, .events = POLLIN };
@@ -1453,10 +1437,12 @@ START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
 		n = read(ifd, buf, sizeof buf);
 		for (char *q = buf; n > 0 && q < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)q;
+			size_t l = ev->len ? strlen(ev->name) : 0;
 
-			if (!name[0] && ev->len && !strncmp(ev->name, "sbx-", 4)) {
-				kill(pid, SIGKILL); /* at once: the spawn is under way */
-				snprintf(name, sizeof name, "%s", ev->name);
+			if (!name[0] && l && !strncmp(ev->name, prefix, strlen(prefix)) &&
+			    l >= strlen(suffix) && !strcmp(ev->name + l - strlen(suffix), suffix)) {
+				kill(pid, SIGKILL); /* at once: the runner is making it */
+				snprintf(name, cap, "%s", ev->name);
 			}
 			q += sizeof *ev + ev->len;
 		}
@@ -1465,22 +1451,86 @@ START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
 	if (!name[0])
 		kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	ck_assert_msg(name[0], "no pod cgroup was made");
-	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	/* the next run sweeps what the dead runner recorded */
+	return name[0] && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+/* After a killed runner: the next run works, and its sweep removed @p path. */
+static void next_run_sweeps(const char *path)
+{
+	struct run r;
+
 	snprintf(cmd, sizeof cmd, "run %s exit 0", W("plain_worker"));
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0, &r);
 	t_run_free(&r);
+	for (int k = 0; k < 100 && access(path, F_OK) == 0; k++)
+		usleep(20000); /* a concurrent runner's sweep may be removing it */
+	ck_assert_msg(access(path, F_OK) < 0, "%s left by a runner killed while making it", path);
+}
+
+/*
+ * A runner killed in the middle of its spawn, right after it made the pod's
+ * first cgroup and before the spawn returned: the next run's sweep still
+ * removes every cgroup of that pod, because the runner recorded their names
+ * before making them.
+ */
+START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
+{
+	static const char *const hier[][2] = { { "", "/sys/fs/cgroup/unified" },
+					       { "", "/sys/fs/cgroup" },
+					       { "memory", "/sys/fs/cgroup/memory" },
+					       { "pids", "/sys/fs/cgroup/pids" },
+					       { "cpu", "/sys/fs/cgroup/cpu" } };
+	char parent[5][512], name[NAME_MAX + 1], path[3000];
+	int nparent = 0;
+
+	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
+	for (size_t i = 0; i < sizeof hier / sizeof hier[0]; i++)
+		if (own_cgroup_dir(hier[i][0], hier[i][1], parent[nparent], sizeof parent[0]))
+			nparent++;
+	ck_assert_int_gt(nparent, 0);
+	snprintf(cmd, sizeof cmd, "run %s sleep 30", W("plain_worker"));
+	/* the first hierarchy found is the first one a spawn makes */
+	ck_assert_msg(kill_runner_when_made(parent[0], "sbx-", "", cmd, name, sizeof name),
+		      "no pod cgroup was made in %s", parent[0]);
 	for (int i = 0; i < nparent; i++) {
 		snprintf(path, sizeof path, "%s/%s", parent[i], name);
-		for (int k = 0; k < 100 && access(path, F_OK) == 0; k++)
-			usleep(20000); /* a concurrent runner's sweep may hold it */
-		ck_assert_msg(access(path, F_OK) < 0, "%s left by a runner killed in its spawn",
-			      path);
+		next_run_sweeps(path);
 	}
 }
 END_TEST
+
+/* The same for the socket directory, /run/pod/ipc-<pod id>. */
+START_TEST(test_runner_killed_making_its_socket_dir_leaves_nothing)
+{
+	char name[NAME_MAX + 1], path[600];
+
+	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
+	mkdir("/run/pod", 0711);
+	snprintf(cmd, sizeof cmd, "run %s sleep 30", W("plain_worker"));
+	ck_assert(kill_runner_when_made("/run/pod", "ipc-", "", cmd, name, sizeof name));
+	snprintf(path, sizeof path, "/run/pod/%s", name);
+	next_run_sweeps(path);
+}
+END_TEST
+
+#ifdef PODRUN_HAVE_PROXY
+/* And for the pod's resolv.conf file, /run/podrun/<pod id>.resolv, made
+ * before the record that names it is rewritten. */
+START_TEST(test_runner_killed_making_its_resolv_file_leaves_nothing)
+{
+	char name[NAME_MAX + 1], path[600];
+
+	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
+	mkdir("/run/podrun", 0700);
+	snprintf(cmd, sizeof cmd, "run --allow-net=allowed.invalid:80 %s sleep 30",
+		 W("plain_worker"));
+	ck_assert(kill_runner_when_made("/run/podrun", "", ".resolv", cmd, name, sizeof name));
+	snprintf(path, sizeof path, "/run/podrun/%s", name);
+	next_run_sweeps(path);
+}
+END_TEST
+#endif
 
 /* ======================================================================== */
 /* scale                                                                       */
@@ -2945,6 +2995,10 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_cleanup_after_runner_sigterm);
 	tcase_add_test(tc, test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine);
 	tcase_add_test(tc, test_runner_killed_during_spawn_leaves_no_cgroup);
+	tcase_add_test(tc, test_runner_killed_making_its_socket_dir_leaves_nothing);
+#ifdef PODRUN_HAVE_PROXY
+	tcase_add_test(tc, test_runner_killed_making_its_resolv_file_leaves_nothing);
+#endif
 	tcase_add_test(tc, test_runner_sleeps_while_the_pod_has_closed_its_stdin);
 	suite_add_tcase(s, tc);
 
