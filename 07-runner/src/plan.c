@@ -222,6 +222,8 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 	if (rules_of(p, POL_FS_READ, &r, &n))
 		for (size_t i = 0; i < n; i++) {
 			const char *path = r[i].pattern;
+			char real[PATH_MAX];
+
 			if (r[i].action == POL_DENY || path[0] != '/')
 				continue;
 			if (!strcmp(path, "/")) {
@@ -231,6 +233,13 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 			if (covering(pl, path, 0) && find_dst(pl, path) == NULL &&
 			    covering(pl, path, 0)->kind != B_RO)
 				continue; /* already readable through a runtime/exec/rw bind */
+			/* a path through a link (/lib -> usr/lib) to a file an exec or
+			 * runtime bind shows: bound here, the mount would go through the
+			 * link and lay a noexec copy over the runtime's (python3 then
+			 * cannot map libm.so.6); it is readable already */
+			if (realpath(path, real) && strcmp(real, path) && covering(pl, real, 0) &&
+			    covering(pl, real, 0)->kind != B_RO)
+				continue;
 			add(pl, path, path, B_RO, SANDBOX_MNT_OPTIONAL, 0);
 		}
 }
@@ -280,6 +289,40 @@ static int runs_through_link(const struct plan *pl, const char *path)
 	       covering(pl, real, 1);
 }
 
+/*
+ * The runtime's own files (the interpreter, its libraries and modules) are
+ * provided by the runner and are not the worker's reads to decide: a
+ * --deny-read that is one of them or a directory above them leaves them
+ * readable, or the interpreter could not start. Said once per rule at start,
+ * with the first such file, so that the rule is never silently narrower than
+ * written. (A denial *inside* a runtime directory is masked as written.)
+ */
+static void runtime_stays(struct podrun *p, const struct plan *pl, const char *denied)
+{
+	const char *first = NULL;
+	char tail[32] = "";
+	size_t more = 0;
+
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->b[i].from_runtime && pl->b[i].kind != B_MASK &&
+		    rt_path_under(pl->b[i].dst, denied) && strncmp(pl->b[i].dst, "/pod/", 5)) {
+			if (!first)
+				first = pl->b[i].dst;
+			else
+				more++;
+		}
+	if (!first)
+		return;
+	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO,
+		 .what = "deny-read covers runtime files", .u.level = "notice");
+	if (more)
+		snprintf(tail, sizeof tail, " and %zu more", more);
+	pr_say(p,
+	       "podrun: --deny-read=%s covers %s%s, which the %s runtime provides: "
+	       "they stay readable (the interpreter needs them)\n",
+	       denied, first, tail, rt_kind_name((enum rt_kind)p->life.kind));
+}
+
 /* Denials inside something visible: mask them (or make them read-only). */
 static int policy_masks(struct podrun *p, struct plan *pl)
 {
@@ -288,10 +331,13 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 	struct pol_decision d;
 
 	if (rules_of(p, POL_FS_READ, &r, &n))
-		for (size_t i = 0; i < n; i++)
-			if (r[i].action == POL_DENY && r[i].pattern[0] == '/' &&
-			    covering(pl, r[i].pattern, 0))
+		for (size_t i = 0; i < n; i++) {
+			if (r[i].action != POL_DENY || r[i].pattern[0] != '/')
+				continue;
+			runtime_stays(p, pl, r[i].pattern);
+			if (covering(pl, r[i].pattern, 0))
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
+		}
 	if (rules_of(p, POL_FS_WRITE, &r, &n))
 		for (size_t i = 0; i < n; i++) {
 			const struct bind *c;

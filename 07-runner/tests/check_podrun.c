@@ -1766,6 +1766,45 @@ static void hostile(struct run *r, const char *flags, const char *args)
 	t_runs(r, NULL, 30, line);
 }
 
+/*
+ * Read rules and the runtime's own files. A read rule naming a runtime
+ * library through a link (/lib -> usr/lib on a merged-/usr system) leaves the
+ * interpreter working (it used to lay a noexec copy over libm.so.6: python3
+ * could not start). A --deny-read above the runtime's files is said at start:
+ * they stay readable, never silently.
+ */
+START_TEST(test_read_rules_over_runtime_files)
+{
+	char real[PATH_MAX];
+	struct run r;
+
+	BOTH();
+	if (!realpath("/lib/x86_64-linux-gnu/libm.so.6", real) ||
+	    !strcmp(real, "/lib/x86_64-linux-gnu/libm.so.6")) {
+		printf("SKIP: /lib is not a link to usr/lib here\n");
+		return;
+	}
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-read=/lib/x86_64-linux-gnu/libm.so.6 %s read "
+		 "/usr/lib/x86_64-linux-gnu/libm.so.6",
+		 W("worker.py"));
+	t_runs(&r, NULL, 60, cmd);
+	EXPECT(r.status == 0 && strstr(r.out, "ok read"), &r);
+	t_run_free(&r);
+	snprintf(cmd, sizeof cmd, "run --deny-read=/usr/lib %s exit 0", W("worker.py"));
+	t_runs(&r, NULL, 60, cmd);
+	EXPECT(r.status == 0 && strstr(r.err, "--deny-read=/usr/lib covers /usr/lib/") &&
+		   strstr(r.err, "which the python runtime provides: they stay readable"),
+	       &r);
+	t_run_free(&r);
+	/* a rule with nothing of the runtime under it says nothing */
+	snprintf(cmd, sizeof cmd, "run --deny-read=/home %s exit 0", W("worker.py"));
+	t_runs(&r, NULL, 60, cmd);
+	EXPECT(r.status == 0 && !strstr(r.err, "runtime provides"), &r);
+	t_run_free(&r);
+}
+END_TEST
+
 START_TEST(test_worker_directory_obeys_deny_read)
 {
 	struct run r;
@@ -2900,6 +2939,7 @@ static Suite *podrun_suite(void)
 	tcase_add_checked_fixture(tc, t_tmp_cleanup_at_exit, NULL);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_worker_directory_obeys_deny_read);
+	tcase_add_test(tc, test_read_rules_over_runtime_files);
 	tcase_add_test(tc, test_worker_directory_obeys_run_rules);
 	tcase_add_test(tc, test_deny_write_survives_rename_link_and_symlink);
 	tcase_add_test(tc, test_setuid_bit_cannot_be_planted);
