@@ -132,7 +132,12 @@ static void proxy_start(struct proxy_thread *t, uint16_t allow_port, uint32_t pi
 		.disable = PROXY_NO_HTTP | PROXY_NO_TLS | PROXY_NO_DNS,
 		.resolver = PROXY_RESOLVE_HOSTS,
 		.on_event = quiet_event,
-		.limits = { .max_requests = 100000000, .pipe_buf = pipe_buf, .sock_buf = sock_buf },
+		/* an explicit pipe size is fixed (no bulk pipe); 0: the defaults,
+		 * 64 KiB grown to 1 MiB once a direction carries bulk */
+		.limits = { .max_requests = 100000000,
+			    .pipe_buf = pipe_buf,
+			    .pipe_bulk = pipe_buf,
+			    .sock_buf = sock_buf },
 	};
 	cfg.listen_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int r = proxy_create(&cfg, &t->px);
@@ -580,8 +585,8 @@ int main(void)
 		uint64_t bytes; /* 0: BULK_BYTES */
 	} v[] = {
 		{ "  direct loopback TCP", NULL, BULK_DIRECT, 0, 0, 0, 0, 0 },
-		{ "  splice, pipes 64 KiB (default)", "connect_bulk", BULK_SPLICE, 0, 0, 0, 1e9,
-		  0 },
+		{ "  splice, default (64 KiB, 1 MiB once bulk)", "connect_bulk", BULK_SPLICE, 0, 0,
+		  0, 1e9, 0 },
 		{ "  splice, pipes 64 KiB, sock_buf 64 KiB", "connect_bulk_pipe64k", BULK_SPLICE,
 		  64u << 10, 64u << 10, 0, 1e9, 0 },
 		{ "  splice, pipes 256 KiB", "connect_bulk_pipe256k", BULK_SPLICE, 256u << 10, 0, 0,

@@ -434,6 +434,13 @@ struct proxy_limits {
 	uint32_t sock_buf;
 	/** capacity of each of a tunnel's two splice pipes (65536) */
 	uint32_t pipe_buf;
+	/** a tunnel direction that has carried bulk_after bytes (1 MiB) gets a
+	 *  pipe of pipe_bulk bytes (1 MiB), for at most bulk_pipes directions of
+	 *  the proxy at once (16): bulk transfers run at near the pipe's speed
+	 *  while the worst case grows by a fixed bulk_pipes x pipe_bulk */
+	uint32_t pipe_bulk;
+	uint32_t bulk_after;
+	uint32_t bulk_pipes;
 };
 
 /**
@@ -446,6 +453,15 @@ struct proxy_limits {
  * @return bytes
  */
 uint64_t proxy_conn_budget(const struct proxy_limits *l);
+
+/**
+ * The most a pod's network can hold on the runner's side with limits @p l:
+ * max_conns times proxy_conn_budget(), plus the bulk pipes (bulk_pipes times
+ * what pipe_bulk adds to pipe_buf).
+ * @param l  limits as in effect (zero fields: the defaults)
+ * @return bytes
+ */
+uint64_t proxy_budget(const struct proxy_limits *l);
 
 /** What proxy_create() needs. */
 struct proxy_config {
@@ -529,6 +545,7 @@ struct proxy_stats {
 	uint64_t dns_queries;    /**< DNS questions answered */
 	uint64_t bytes_up;       /**< pod -> upstream payload bytes */
 	uint64_t bytes_down;     /**< upstream -> pod payload bytes */
+	uint64_t bulk_pipes;     /**< tunnel directions now relaying through a bulk pipe */
 };
 
 /**

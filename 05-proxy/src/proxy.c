@@ -138,6 +138,14 @@ static void set_limits(struct proxy_limits *l)
 		l->sock_buf = 65536; /* 32 KiB stalled bulk tunnels (see the README) */
 	if (!l->pipe_buf)
 		l->pipe_buf = 65536;
+	if (!l->pipe_bulk)
+		l->pipe_bulk = 1u << 20;
+	if (l->pipe_bulk < l->pipe_buf)
+		l->pipe_bulk = l->pipe_buf;
+	if (!l->bulk_after)
+		l->bulk_after = 1u << 20;
+	if (!l->bulk_pipes)
+		l->bulk_pipes = 16;
 	/* a connection holds up to PX_FDS_PER_CONN fds (pod socket, upstream
 	 * socket, two splice pipes): the pod must not be able to use up the
 	 * runner's fd table, so the limit fits the table, minus a reserve */
@@ -166,6 +174,15 @@ uint64_t proxy_conn_budget(const struct proxy_limits *in)
 	uint64_t pipe =
 	    ((uint64_t)l.pipe_buf + (uint64_t)page - 1) / (uint64_t)page * (uint64_t)page;
 	return 2 * (2 * 2 * (uint64_t)l.sock_buf) + 2 * pipe + 2 * (uint64_t)conn_buf_cap(&l);
+}
+
+uint64_t proxy_budget(const struct proxy_limits *in)
+{
+	struct proxy_limits l = in ? *in : (struct proxy_limits){ 0 };
+
+	set_limits(&l);
+	return (uint64_t)l.max_conns * proxy_conn_budget(&l) +
+	       (uint64_t)l.bulk_pipes * (l.pipe_bulk - l.pipe_buf);
 }
 
 /* Bound the kernel buffers of a connection's socket (see proxy_limits.sock_buf). */
@@ -459,8 +476,12 @@ static void close_fd(struct proxy *px, struct pxfd *f)
 	f->events = 0;
 }
 
-static void close_pipe(struct pxdir *d)
+static void close_pipe(struct proxy *px, struct pxdir *d)
 {
+	if (d->bulk) {
+		px->n_bulk--;
+		d->bulk = 0;
+	}
 	for (int i = 0; i < 2; i++)
 		if (d->pipe[i] >= 0) {
 			close(d->pipe[i]);
@@ -483,8 +504,8 @@ void px_close(struct conn *c)
 		again_remove(c);
 	close_fd(px, &c->cli);
 	close_fd(px, &c->up);
-	close_pipe(&c->c2u);
-	close_pipe(&c->u2c);
+	close_pipe(px, &c->c2u);
+	close_pipe(px, &c->u2c);
 	c->dead = 1;
 	/* unlink from the open list, push on the dead list */
 	if (c->prev)
@@ -1095,8 +1116,10 @@ int proxy_fd(const proxy_t *p)
 
 void proxy_get_stats(const proxy_t *p, struct proxy_stats *out)
 {
-	if (p && out)
+	if (p && out) {
 		*out = p->st;
+		out->bulk_pipes = p->n_bulk;
+	}
 }
 
 uint16_t proxy_port(const proxy_t *p, int which)

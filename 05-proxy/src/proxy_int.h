@@ -115,6 +115,7 @@ struct pxdir {
 	size_t cap;    /* the pipe's capacity (F_GETPIPE_SZ) */
 	int eof;       /* source said EOF */
 	int shut;      /* SHUT_WR sent to the destination */
+	int bulk;      /* the pipe was grown to pipe_bulk (counted in proxy.n_bulk) */
 };
 
 struct conn {
@@ -220,6 +221,7 @@ struct proxy {
 	struct conn *dead;        /* closed, to free after the batch */
 	struct proxy_stats st;
 	int use_splice;
+	uint32_t n_bulk;      /* tunnel directions with a bulk pipe (at most lim.bulk_pipes) */
 	struct resolver *res; /* resolve.c; NULL until first needed */
 	struct pxfd resfd;
 	/* Tunnels are edge-triggered; one that stops on its budget (not on EAGAIN)

@@ -677,6 +677,40 @@ START_TEST(test_connect_denied_gets_403_and_allowed_tunnels)
 }
 END_TEST
 
+/* A tunnel direction that carries bulk (here 3 MiB up) is relayed through a
+ * bulk pipe; the other direction is not; the count returns to 0 at the end. */
+START_TEST(test_bulk_tunnel_direction_gets_a_bulk_pipe)
+{
+	static char body[3 << 20];
+	char head[512], resp[4096];
+	struct proxy_stats st;
+	int eof, fd = raw_connect(W.port[0]);
+	const char *conn = "CONNECT up.test:80 HTTP/1.1\r\nHost: up.test:80\r\n\r\n";
+
+	raw_send(W.px, fd, conn, strlen(conn));
+	raw_recv(W.px, fd, resp, sizeof(resp), "\r\n\r\n", 4000, &eof);
+	ck_assert_msg(strstr(resp, "200 Connection established"), "%s", resp);
+	proxy_get_stats(W.px, &st);
+	ck_assert_uint_eq(st.bulk_pipes, 0);
+	snprintf(head, sizeof head,
+		 "POST /bulk HTTP/1.1\r\nHost: up.test\r\nContent-Length: %zu\r\n\r\n",
+		 sizeof body);
+	memset(body, 'b', sizeof body);
+	raw_send(W.px, fd, head, strlen(head));
+	raw_send(W.px, fd, body, sizeof body);
+	raw_recv(W.px, fd, resp, sizeof(resp), "got=", 10000, &eof);
+	ck_assert_msg(strstr(resp, "got=3145728"), "%s", resp);
+	proxy_get_stats(W.px, &st);
+	ck_assert_uint_eq(st.bulk_pipes, 1); /* up only: the answer is small */
+	close(fd);
+	for (int i = 0; i < 100 && st.bulk_pipes; i++) {
+		spin(W.px, 20);
+		proxy_get_stats(W.px, &st);
+	}
+	ck_assert_uint_eq(st.bulk_pipes, 0);
+}
+END_TEST
+
 START_TEST(test_transparent_http_routes_by_host_header)
 {
 	char resp[4096];
@@ -1192,6 +1226,7 @@ TCase *tcase_loopback(void)
 	tcase_add_test(tc, test_many_interim_responses_are_relayed_in_order);
 	tcase_add_test(tc, test_requests_per_connection_are_limited);
 	tcase_add_test(tc, test_connect_denied_gets_403_and_allowed_tunnels);
+	tcase_add_test(tc, test_bulk_tunnel_direction_gets_a_bulk_pipe);
 	tcase_add_test(tc, test_transparent_http_routes_by_host_header);
 	tcase_add_test(tc, test_transparent_tls_garbage_is_reset);
 	tcase_add_test(tc, test_client_hello_sent_byte_by_byte_is_routed_by_sni);
