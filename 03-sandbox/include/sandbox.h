@@ -381,8 +381,8 @@ void sandbox_limits_default(struct sandbox_limits *l);
 int sandbox_cfg_set_limits(sandbox_cfg_t *cfg, const struct sandbox_limits *l);
 
 /**
- * Name the pod's cgroups (default: sbx-<runner pid>-<sequence>, picked at
- * spawn). A supervisor that records what it creates before creating it (so
+ * Name the pod's cgroups (default: "sbx-PID-N", the runner's pid and a
+ * sequence number, picked at spawn). A supervisor that records what it creates before creating it (so
  * that a later sweep can remove what a supervisor killed in mid-spawn left)
  * gives its own unique name and gets the directories from
  * sandbox_cgroup_paths(). sandbox_spawn() then fails with -EEXIST when a

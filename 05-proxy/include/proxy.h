@@ -434,12 +434,15 @@ struct proxy_limits {
 	uint32_t sock_buf;
 	/** capacity of each of a tunnel's two splice pipes (65536) */
 	uint32_t pipe_buf;
-	/** a tunnel direction that has carried bulk_after bytes (1 MiB) gets a
-	 *  pipe of pipe_bulk bytes (1 MiB), for at most bulk_pipes directions of
-	 *  the proxy at once (16): bulk transfers run at near the pipe's speed
-	 *  while the worst case grows by a fixed bulk_pipes x pipe_bulk */
+	/** capacity of a bulk pipe (1 MiB): a tunnel direction that has carried
+	 *  bulk_after bytes gets one, for at most bulk_pipes directions of the
+	 *  proxy at once, so bulk transfers run at near the big pipe's speed
+	 *  while the worst case grows by a fixed bulk_pipes x pipe_bulk;
+	 *  equal to pipe_buf: no bulk pipes */
 	uint32_t pipe_bulk;
+	/** payload bytes a direction carries before it gets a bulk pipe (1 MiB) */
 	uint32_t bulk_after;
+	/** bulk pipes of the proxy at once (16) */
 	uint32_t bulk_pipes;
 };
 
