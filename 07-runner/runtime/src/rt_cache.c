@@ -52,10 +52,17 @@ int rt_cache_key(const char *program, char *key, size_t cap)
 	return 0;
 }
 
-/* Owned by us, not group/other-writable. */
+/*
+ * Owned by us or by root, not group/other-writable. An ordinary user's
+ * runner (rootless) thus reads the answers a root runner wrote to the
+ * machine's cache (it cannot write there): they are the same for every user
+ * (the loader's directories; Python asked with -I -S, without user site or
+ * environment). It never believes another ordinary user's files.
+ */
 static int safe_owner_mode(const struct stat *st)
 {
-	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+	return (st->st_uid == geteuid() || st->st_uid == 0) &&
+	       !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
 /* Open the cache directory if it is safe; create it (0755) when @p create. */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -796,6 +797,46 @@ START_TEST(test_cache_refuses_unsafe_or_corrupt_files)
 }
 END_TEST
 
+/* A rootless runner reads what root wrote to the cache, never what another
+ * ordinary user wrote. */
+START_TEST(test_cache_written_by_root_is_believed_by_an_ordinary_user)
+{
+	char path[PATH_MAX], buf[256];
+	const char *key = "podrt-cache 1 /x 1 2 3 4.0 5.0";
+	int st;
+	pid_t pid;
+
+	if (!pod_is_root()) {
+		printf("SKIP: needs root to write a root-owned cache and drop to another uid\n");
+		return;
+	}
+	use_private_cache();
+	cache_file("t", path, sizeof(path));
+	ck_assert_int_eq(chmod(g_cache_tmp, 0755), 0);
+	ck_assert_int_eq(rt_cache_put("t", key, "/usr/lib\n"), 0);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	for (int round = 0; round < 2; round++) {
+		if (round == 1) /* now another ordinary user's file */
+			ck_assert_int_eq(chown(path, 4324, 4324), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			int r;
+
+			if (setgroups(0, NULL) < 0 || setgid(4323) < 0 || setuid(4323) < 0)
+				_exit(3);
+			r = rt_cache_get("t", key, buf, sizeof(buf));
+			_exit(round == 0 ? (r == 0 && !strcmp(buf, "/usr/lib\n") ? 0 : 1)
+					 : (r == -EPERM ? 0 : 2));
+		}
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "round %d: status %d", round,
+			      WEXITSTATUS(st));
+	}
+	drop_private_cache();
+}
+END_TEST
+
 static void dyn_collect(const char *found, const char *real, void *arg)
 {
 	ck_assert_int_eq(strv_pushf(arg, "%s|%s", found, real), 0);
@@ -940,6 +981,7 @@ static Suite *runtime_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_cache_answer_holds_only_for_the_same_program_file);
 	tcase_add_test(tc, test_cache_refuses_unsafe_or_corrupt_files);
+	tcase_add_test(tc, test_cache_written_by_root_is_believed_by_an_ordinary_user);
 	tcase_add_test(tc, test_dynload_closure_is_cached_until_a_module_changes);
 	tcase_add_test(tc, test_python_cached_answer_equals_a_fresh_one_and_corruption_falls_back);
 	suite_add_tcase(s, tc);
