@@ -61,8 +61,7 @@ int rt_cache_key(const char *program, char *key, size_t cap)
  */
 static int safe_owner_mode(const struct stat *st)
 {
-	return (st->st_uid == geteuid() || st->st_uid == 0) &&
-	       !(st->st_mode & (S_IWGRP | S_IWOTH));
+	return (st->st_uid == geteuid() || st->st_uid == 0) && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
 /* Open the cache directory if it is safe; create it (0755) when @p create. */
