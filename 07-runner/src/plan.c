@@ -156,6 +156,70 @@ static void add_exec_file(struct plan *pl, const char *path)
 	rt_elf_closure(path, closure_cb, pl, NULL); /* not ELF (a script): nothing more */
 }
 
+/*
+ * @p path with the links of its directories resolved, its last component
+ * kept: where a bind onto @p path would land, since the mount follows the
+ * pod's links (/lib -> usr/lib) up to a file the runtime binds under its own
+ * name (libz.so.1, itself a link on the host). As given when the directory
+ * does not resolve.
+ */
+static void resolve_dirs(const char *path, char *out, size_t cap)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	snprintf(out, cap, "%s", path);
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof dir)
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (realpath(dir, real)) {
+		size_t rl = strcmp(real, "/") ? strlen(real) : 0, sl = strlen(slash);
+
+		if (rl + sl < cap) {
+			memcpy(out, real, rl);
+			memcpy(out + rl, slash, sl + 1);
+		}
+	}
+}
+
+/*
+ * The runtime's own files (the interpreter, its libraries and modules) are
+ * provided by the runner and are not the worker's to decide: a --deny-read of
+ * one of them or of a directory above them leaves them readable, and an
+ * --allow-write leaves them read-only and executable, or the interpreter
+ * could not start. Said once per rule at start, with the first such file,
+ * so that a rule is never silently other than written. @p path is the rule's
+ * path with its links resolved (where the runtime's binds are); @p stays what
+ * the files keep. (A denial *inside* a runtime directory is masked as written.)
+ */
+static void runtime_stays(struct podrun *p, const struct plan *pl, const char *flag,
+			  const char *rule, const char *path, const char *stays)
+{
+	const char *first = NULL;
+	char tail[32] = "";
+	size_t more = 0;
+
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->b[i].from_runtime && pl->b[i].kind != B_MASK &&
+		    rt_path_under(pl->b[i].dst, path) && strncmp(pl->b[i].dst, "/pod/", 5)) {
+			if (!first)
+				first = pl->b[i].dst;
+			else
+				more++;
+		}
+	if (!first)
+		return;
+	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO,
+		 .what = "a rule covers runtime files", .u.level = "notice");
+	if (more)
+		snprintf(tail, sizeof tail, " and %zu more", more);
+	pr_say(p,
+	       "podrun: %s=%s covers %s%s, which the %s runtime provides: they stay %s "
+	       "(the interpreter needs them)\n",
+	       flag, rule, first, tail, rt_kind_name((enum rt_kind)p->life.kind), stays);
+}
+
 /* Every top-level directory of the host but the kernel's and the volatile ones. */
 static void add_top_level(struct plan *pl, enum bind_kind kind)
 {
@@ -210,10 +274,23 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 	}
 	/* fs.write: read-write binds */
 	if (rules_of(p, POL_FS_WRITE, &r, &n))
-		for (size_t i = 0; i < n; i++)
-			if (r[i].action != POL_DENY && r[i].pattern[0] == '/' &&
-			    strcmp(r[i].pattern, "/"))
-				add(pl, r[i].pattern, r[i].pattern, B_RW, SANDBOX_MNT_OPTIONAL, 0);
+		for (size_t i = 0; i < n; i++) {
+			const char *path = r[i].pattern;
+			char real[PATH_MAX];
+
+			if (r[i].action == POL_DENY || path[0] != '/' || !strcmp(path, "/"))
+				continue;
+			resolve_dirs(path, real, sizeof real);
+			runtime_stays(p, pl, "--allow-write", path, real,
+				      "read-only and executable");
+			/* through a link (/lib -> usr/lib) to a runtime file: bound
+			 * here, the mount would follow the link and lay a noexec
+			 * copy over the runtime's */
+			if (strcmp(real, path) && covering(pl, real, 0) &&
+			    covering(pl, real, 0)->from_runtime)
+				continue;
+			add(pl, path, path, B_RW, SANDBOX_MNT_OPTIONAL, 0);
+		}
 	if (policy_default(p->life.pol, POL_FS_WRITE) != POL_DENY)
 		add(pl, "/tmp", "/tmp", B_RW, 0, 0);
 	/* fs.read: read-only binds (noexec: reading is not running) */
@@ -237,7 +314,8 @@ static void policy_binds(struct podrun *p, struct plan *pl)
 			 * runtime bind shows: bound here, the mount would go through the
 			 * link and lay a noexec copy over the runtime's (python3 then
 			 * cannot map libm.so.6); it is readable already */
-			if (realpath(path, real) && strcmp(real, path) && covering(pl, real, 0) &&
+			resolve_dirs(path, real, sizeof real);
+			if (strcmp(real, path) && covering(pl, real, 0) &&
 			    covering(pl, real, 0)->kind != B_RO)
 				continue;
 			add(pl, path, path, B_RO, SANDBOX_MNT_OPTIONAL, 0);
@@ -289,40 +367,6 @@ static int runs_through_link(const struct plan *pl, const char *path)
 	       covering(pl, real, 1);
 }
 
-/*
- * The runtime's own files (the interpreter, its libraries and modules) are
- * provided by the runner and are not the worker's reads to decide: a
- * --deny-read that is one of them or a directory above them leaves them
- * readable, or the interpreter could not start. Said once per rule at start,
- * with the first such file, so that the rule is never silently narrower than
- * written. (A denial *inside* a runtime directory is masked as written.)
- */
-static void runtime_stays(struct podrun *p, const struct plan *pl, const char *denied)
-{
-	const char *first = NULL;
-	char tail[32] = "";
-	size_t more = 0;
-
-	for (size_t i = 0; i < pl->n; i++)
-		if (pl->b[i].from_runtime && pl->b[i].kind != B_MASK &&
-		    rt_path_under(pl->b[i].dst, denied) && strncmp(pl->b[i].dst, "/pod/", 5)) {
-			if (!first)
-				first = pl->b[i].dst;
-			else
-				more++;
-		}
-	if (!first)
-		return;
-	PR_AUDIT(p, .kind = PR_EV_SANDBOX, .src = "runner", .cat = PR_LIFE, .act = PR_INFO,
-		 .what = "deny-read covers runtime files", .u.level = "notice");
-	if (more)
-		snprintf(tail, sizeof tail, " and %zu more", more);
-	pr_say(p,
-	       "podrun: --deny-read=%s covers %s%s, which the %s runtime provides: "
-	       "they stay readable (the interpreter needs them)\n",
-	       denied, first, tail, rt_kind_name((enum rt_kind)p->life.kind));
-}
-
 /* Denials inside something visible: mask them (or make them read-only). */
 static int policy_masks(struct podrun *p, struct plan *pl)
 {
@@ -334,7 +378,7 @@ static int policy_masks(struct podrun *p, struct plan *pl)
 		for (size_t i = 0; i < n; i++) {
 			if (r[i].action != POL_DENY || r[i].pattern[0] != '/')
 				continue;
-			runtime_stays(p, pl, r[i].pattern);
+			runtime_stays(p, pl, "--deny-read", r[i].pattern, r[i].pattern, "readable");
 			if (covering(pl, r[i].pattern, 0))
 				add(pl, NULL, r[i].pattern, B_MASK, 0, 0);
 		}

@@ -1770,8 +1770,9 @@ static void hostile(struct run *r, const char *flags, const char *args)
  * Read rules and the runtime's own files. A read rule naming a runtime
  * library through a link (/lib -> usr/lib on a merged-/usr system) leaves the
  * interpreter working (it used to lay a noexec copy over libm.so.6: python3
- * could not start). A --deny-read above the runtime's files is said at start:
- * they stay readable, never silently.
+ * could not start); so does a write rule. A --deny-read above the runtime's
+ * files is said at start: they stay readable, never silently; an
+ * --allow-write over them too: they stay read-only.
  */
 START_TEST(test_read_rules_over_runtime_files)
 {
@@ -1795,6 +1796,19 @@ START_TEST(test_read_rules_over_runtime_files)
 	t_runs(&r, NULL, 60, cmd);
 	EXPECT(r.status == 0 && strstr(r.err, "--deny-read=/usr/lib covers /usr/lib/") &&
 		   strstr(r.err, "which the python runtime provides: they stay readable"),
+	       &r);
+	t_run_free(&r);
+	/* a write rule through the link: no noexec copy over the runtime's libz,
+	 * and said; the file stays read-only */
+	snprintf(cmd, sizeof cmd,
+		 "run --allow-write=/lib/x86_64-linux-gnu/libz.so.1 %s write "
+		 "/usr/lib/x86_64-linux-gnu/libz.so.1",
+		 W("worker.py"));
+	t_runs(&r, NULL, 60, cmd);
+	EXPECT(r.status == 1 &&
+		   strstr(r.err, "--allow-write=/lib/x86_64-linux-gnu/libz.so.1 covers "
+				 "/usr/lib/x86_64-linux-gnu/libz.so.1") &&
+		   strstr(r.err, "they stay read-only and executable"),
 	       &r);
 	t_run_free(&r);
 	/* a rule with nothing of the runtime under it says nothing */
