@@ -149,6 +149,16 @@ def allowed_by(pol_path, cat, what):
     return subprocess.run([PODPOLICY, "check", pol_path, c, what], capture_output=True).returncode in (0, 3)
 
 
+def shadow_run(policy, shadow, audit, cmd):
+    """Run cmd enforcing policy with the shadow policy; return the exit status,
+    its stderr, every audit event, the shadow differences and the exit event."""
+    rc, out, err = podrun(["run", "--policy", policy, "--shadow-policy", shadow, "--audit", audit, "--"] + cmd)
+    evs = events(audit)
+    diffs = [e for e in evs if "shadow" in e and e["cat"] != "life"]
+    exit_ev = [e for e in evs if e["cat"] == "life" and e["what"] == "exit"][0]
+    return rc, err, evs, diffs, exit_ev
+
+
 def shadow_tests(pol_path, cmd):
     d = tempfile.mkdtemp(prefix="shadow-", dir=WORK)
     policy = json.load(open(pol_path))
@@ -162,10 +172,7 @@ def shadow_tests(pol_path, cmd):
     sp = os.path.join(d, "strict.json")
     json.dump(strict, open(sp, "w"))
     audit = os.path.join(d, "strict.jsonl")
-    rc, out, err = podrun(["run", "--policy", pol_path, "--shadow-policy", sp, "--audit", audit, "--"] + cmd)
-    evs = events(audit)
-    diffs = [e for e in evs if "shadow" in e and e["cat"] != "life"]
-    exit_ev = [e for e in evs if e["cat"] == "life" and e["what"] == "exit"][0]
+    rc, err, evs, diffs, exit_ev = shadow_run(pol_path, sp, audit, cmd)
     start_ev = [e for e in evs if e["cat"] == "life" and e["what"] == "start"][0]
     want = sorted({(e["cat"], e["what"]) for e in evs if "shadow" not in e and e["action"] in ("allow", "warn")
                    and (e["cat"], e.get("rule")) in gone})
@@ -182,10 +189,7 @@ def shadow_tests(pol_path, cmd):
     enforced = os.path.join(d, "enforced.json")
     json.dump(strict, open(enforced, "w"))
     audit = os.path.join(d, "loose.jsonl")
-    rc, out, err = podrun(["run", "--policy", enforced, "--shadow-policy", pol_path, "--audit", audit, "--"] + cmd)
-    evs = events(audit)
-    diffs = [e for e in evs if "shadow" in e and e["cat"] != "life"]
-    exit_ev = [e for e in evs if e["cat"] == "life" and e["what"] == "exit"][0]
+    rc, err, evs, diffs, exit_ev = shadow_run(enforced, pol_path, audit, cmd)
     want = sorted({(e["cat"], e["what"]) for e in evs if e["action"] == "deny" and allowed_by(pol_path, e["cat"], e["what"])})
     got = sorted((e["cat"], e["what"]) for e in diffs)
     check(len(want) >= 2 and got == want and all(e["shadow"] == "allow" for e in diffs),
