@@ -364,6 +364,11 @@ static int count_lines_cmd(const char *cmd)
 	return n;
 }
 
+/* Where the pods' cgroups are looked for: each hierarchy's top. */
+static const char *const cg_roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+					"/sys/fs/cgroup/cpu",    "/sys/fs/cgroup/unified",
+					"/sys/fs/cgroup",        NULL };
+
 /* Is the runner with this pid gone? */
 static int pid_gone(int pid)
 {
@@ -402,13 +407,10 @@ static int cgroup_of_dead_runner(const char *name)
 /* cgroups of pods whose runner no longer exists. */
 static int dead_cgroups(void)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
-					     "/sys/fs/cgroup/cpu",    "/sys/fs/cgroup/unified",
-					     "/sys/fs/cgroup",        NULL };
 	int n = 0;
 
-	for (int i = 0; roots[i]; i++) {
-		DIR *d = opendir(roots[i]);
+	for (int i = 0; cg_roots[i]; i++) {
+		DIR *d = opendir(cg_roots[i]);
 		struct dirent *e;
 		if (!d)
 			continue;
@@ -589,12 +591,22 @@ static int runner_record(pid_t runner, char *hit, size_t cap)
 	return n;
 }
 
+/* A cgroup whose name begins with @p prefix, in any hierarchy: said in @p why. */
+static int cgroup_named(const char *prefix, char *why, size_t cap)
+{
+	char hit[512];
+
+	for (int i = 0; cg_roots[i]; i++)
+		if (find_prefix(cg_roots[i], prefix, hit, sizeof hit)) {
+			snprintf(why, cap, "cgroup %s left", hit);
+			return 1;
+		}
+	return 0;
+}
+
 /* What one runner still holds, by its pid and pod id; 1 when nothing. */
 static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t cap)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
-					     "/sys/fs/cgroup/cpu",    "/sys/fs/cgroup/unified",
-					     "/sys/fs/cgroup",        NULL };
 	char prefix[64], hit[512];
 
 	snprintf(prefix, sizeof prefix, "pod-ring-%d-", (int)runner);
@@ -603,19 +615,14 @@ static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t ca
 		return 0;
 	}
 	/* podrun's names (sbx-<pod id>), and 03's (sbx-<runner pid>-<n>) */
-	for (int k = 0; k < 2; k++) {
-		if (k == 0 && !pod[0])
-			continue;
-		if (k == 0)
-			snprintf(prefix, sizeof prefix, "sbx-%s", pod);
-		else
-			snprintf(prefix, sizeof prefix, "sbx-%d-", (int)runner);
-		for (int i = 0; roots[i]; i++)
-			if (find_prefix(roots[i], prefix, hit, sizeof hit)) {
-				snprintf(why, cap, "cgroup %s left", hit);
-				return 0;
-			}
+	if (pod[0]) {
+		snprintf(prefix, sizeof prefix, "sbx-%s", pod);
+		if (cgroup_named(prefix, why, cap))
+			return 0;
 	}
+	snprintf(prefix, sizeof prefix, "sbx-%d-", (int)runner);
+	if (cgroup_named(prefix, why, cap))
+		return 0;
 	if (runner_record(runner, hit, sizeof hit)) {
 		snprintf(why, cap, "registry record %s left", hit);
 		return 0;
