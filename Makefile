@@ -22,17 +22,25 @@ DESTDIR ?=
 all: deps-ensure
 	@set -e; for l in $(ACTIVE); do $(MAKE) --no-print-directory -C $$l; done
 
-# Runs every layer's suite even when one fails, then reports and fails.
+# Runs every layer's suite even when one fails, then reports and fails. A
+# failed part's own failure lines (Check's FILE:LINE:F:, TAP's "not ok", FAIL,
+# Bun's "(fail)") are repeated at the end, where a log's tail shows them.
+FAIL_LINES := ':[0-9]+:[FE]:|^not ok|FAIL|^\(fail\)|^ *(error|Error)[: ]'
 test: deps-ensure
-	@pass=0; fail=0; failed=; \
-	for l in $(ACTIVE); do \
-	  echo "=== $$l: make test"; \
-	  if $(MAKE) --no-print-directory -C $$l test; then pass=$$((pass+1)); \
+	@pass=0; fail=0; failed=; logs=$$(mktemp -d); \
+	for l in $(ACTIVE) tree; do \
+	  echo "=== $$l: make $$([ $$l = tree ] && echo check-tree || echo test)"; \
+	  if [ $$l = tree ]; then set -- check-tree; else set -- -C $$l test; fi; \
+	  log=$$logs/$$(echo $$l | tr / _); \
+	  { $(MAKE) --no-print-directory "$$@"; echo $$? >$$log.rc; } 2>&1 | tee $$log.log; \
+	  if [ "$$(cat $$log.rc)" = 0 ]; then pass=$$((pass+1)); \
 	  else fail=$$((fail+1)); failed="$$failed $$l"; fi; \
 	done; \
-	echo "=== tree: make check-tree"; \
-	if $(MAKE) --no-print-directory check-tree; then pass=$$((pass+1)); \
-	else fail=$$((fail+1)); failed="$$failed tree"; fi; \
+	for l in $$failed; do \
+	  echo "=== what failed in $$l:"; \
+	  grep -E $(FAIL_LINES) $$logs/$$(echo $$l | tr / _).log | grep -v -E '^ *(OK|SKIP)' | head -40; \
+	done; \
+	rm -rf $$logs; \
 	[ -z "$$failed" ] || echo "failed layers:$$failed"; \
 	echo "layers: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
