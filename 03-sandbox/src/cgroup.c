@@ -24,8 +24,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <mntent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,7 +378,32 @@ int sbx_cgroup_join_self(const struct sandbox_info *info)
 	return 0;
 }
 
-/* rmdir, retrying briefly while the last task is still leaving. */
+/* SIGKILL every task still in the pod's cgroup @p dir (it is the pod's own:
+ * nothing else was put there). */
+static void kill_members(const char *dir)
+{
+	char path[PATH_MAX], line[32];
+	FILE *f;
+
+	if (snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int)sizeof path)
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		pid_t pid = (pid_t)atoi(line);
+		if (pid > 1 && pid != getpid())
+			kill(pid, SIGKILL);
+	}
+	fclose(f);
+}
+
+/*
+ * rmdir, retrying for up to a second while the last tasks are leaving. A task
+ * still there after the pod's init was reaped (one that left the pod's pid
+ * namespace's reach, or is still being torn down) is killed first: a cgroup
+ * that stays busy would outlive the pod.
+ */
 static void remove_dir(char *dir)
 {
 	struct timespec ts = { 0, 500 * 1000 };
@@ -388,6 +415,8 @@ static void remove_dir(char *dir)
 			break;
 		if (errno != EBUSY)
 			break;
+		if (i % 20 == 0)
+			kill_members(dir);
 		nanosleep(&ts, NULL);
 	}
 	dir[0] = '\0';

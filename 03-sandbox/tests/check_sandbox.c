@@ -775,6 +775,54 @@ START_TEST(test_pod_init_is_inside_its_cgroups_before_the_worker_runs)
 }
 END_TEST
 
+/* A task in the pod's cgroup that the pod's pid namespace does not take down
+ * (here: a process of the test moved into it) would keep the cgroup busy
+ * for good; destroy kills it and the cgroups go. */
+START_TEST(test_destroy_kills_a_stray_task_in_the_pods_cgroup)
+{
+	const struct sandbox_info *in;
+	sandbox_t *sb;
+	char path[512], pid_s[32], dirs[4][256];
+	int rd, fd, st;
+	pid_t stray;
+
+	POD_REQUIRE_ROOT();
+	sb = start_trapterm(&rd);
+	in = sandbox_get_info(sb);
+	snprintf(dirs[0], sizeof dirs[0], "%s", in->cgroup_v2);
+	snprintf(dirs[1], sizeof dirs[1], "%s", in->cgroup_v1_memory);
+	snprintf(dirs[2], sizeof dirs[2], "%s", in->cgroup_v1_pids);
+	snprintf(dirs[3], sizeof dirs[3], "%s", in->cgroup_v1_cpu);
+	stray = fork();
+	ck_assert_int_ge(stray, 0);
+	if (stray == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(pid_s, sizeof pid_s, "%d", (int)stray);
+	snprintf(path, sizeof path, "%s/cgroup.procs",
+		 dirs[1][0]   ? dirs[1]
+		 : dirs[2][0] ? dirs[2]
+			      : dirs[0]);
+	fd = open(path, O_WRONLY);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(write(fd, pid_s, strlen(pid_s)), (ssize_t)strlen(pid_s));
+	close(fd);
+	sandbox_destroy(sb);
+	close(rd);
+	for (int i = 0; i < 300 && waitpid(stray, &st, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (kill(stray, 0) == 0 && waitpid(stray, &st, WNOHANG) == 0) {
+		kill(stray, SIGKILL);
+		waitpid(stray, &st, 0);
+		ck_abort_msg("a task in the pod's cgroup outlived sandbox_destroy()");
+	}
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "stray status %#x", st);
+	for (int i = 0; i < 4; i++)
+		ck_assert_msg(!dirs[i][0] || access(dirs[i], F_OK) < 0, "cgroup %s left", dirs[i]);
+}
+END_TEST
+
 START_TEST(test_socket_in_read_only_bound_directory_is_reachable)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -1604,6 +1652,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_cgroups_left_by_a_dead_runner_with_our_pid_are_skipped);
 	tcase_add_test(tc, test_named_cgroups_are_known_before_the_spawn);
 	tcase_add_test(tc, test_pod_init_is_inside_its_cgroups_before_the_worker_runs);
+	tcase_add_test(tc, test_destroy_kills_a_stray_task_in_the_pods_cgroup);
 	tcase_add_test(tc, test_socket_in_read_only_bound_directory_is_reachable);
 	tcase_add_test(tc, test_single_file_bind_and_mask);
 	tcase_add_test(tc, test_user_namespace_option_runs_the_worker_unprivileged);

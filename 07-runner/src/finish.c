@@ -133,6 +133,7 @@ void pr_finish(struct podrun *p)
 	/* 4. One `life` event with the exit status and the counts; then what is
 	 *    queued for stdout, stderr and the audit, while readers take it. */
 	emit_exit(p);
+	pr_trace(p, "exit event");
 	pr_sinks_final_flush(p, 200);
 
 	/* 5. Remove everything (the pod is gone already). */
@@ -160,10 +161,13 @@ void pr_teardown(struct podrun *p, int kill_pod)
 	p->net.proxy = NULL;
 	podnet_destroy(p->net.podnet);
 	p->net.podnet = NULL;
+	pr_trace(p, "teardown: proxy and network closed");
 	sysaudit_destroy(p->au.sa);
 	p->au.sa = NULL;
+	pr_trace(p, "teardown: eBPF detached");
 	sandbox_destroy(p->box.sb); /* kills if needed, reaps, removes cgroups */
 	p->box.sb = NULL;
+	pr_trace(p, "teardown: sandbox destroyed");
 	pr_idmap_release(p); /* the pod is reaped: its id range is free */
 	/* Tasks killed with the pod may still hold a cgroup for a moment: make
 	 * sure each is gone; keep the sweep record if one cannot be removed. */
@@ -173,6 +177,7 @@ void pr_teardown(struct podrun *p, int kill_pod)
 		else
 			p->box.cgroups[i][0] = '\0';
 	}
+	pr_trace(p, "teardown: cgroups removed");
 	ipc_runner_destroy(p->ipc.runner); /* sockets, directory, ring mapping */
 	p->ipc.runner = NULL;
 #ifdef PODRUN_HAVE_DBGUI
