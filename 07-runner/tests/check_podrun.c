@@ -1384,33 +1384,6 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 }
 END_TEST
 
-/* The directory of this process's own cgroup in the first hierarchy found
- * of @p want ("" = cgroup v2; else a v1 controller), under @p mnt. */
-static int own_cgroup_dir(const char *want, const char *mnt, char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[1024];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
-		if (!want[0] ? c1[1] == '\0' : strstr(c1 + 1, want) != NULL) {
-			snprintf(out, cap, "%s%s", mnt, strcmp(c2 + 1, "/") ? c2 + 1 : "");
-			found = access(out, F_OK) == 0;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /*
  * Start "podrun CMDLINE" and SIGKILL it the moment a name beginning with
  * @p prefix and ending with @p suffix appears in @p dir (inotify): the runner
@@ -1486,7 +1459,7 @@ START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
 
 	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
 	for (size_t i = 0; i < sizeof hier / sizeof hier[0]; i++)
-		if (own_cgroup_dir(hier[i][0], hier[i][1], parent[nparent], sizeof parent[0]))
+		if (t_own_cgroup_dir(hier[i][0], hier[i][1], parent[nparent], sizeof parent[0]))
 			nparent++;
 	ck_assert_int_gt(nparent, 0);
 	snprintf(cmd, sizeof cmd, "run %s sleep 30", W("plain_worker"));

@@ -364,10 +364,63 @@ static int count_lines_cmd(const char *cmd)
 	return n;
 }
 
-/* Where the pods' cgroups are looked for: each hierarchy's top. */
-static const char *const cg_roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
-					"/sys/fs/cgroup/cpu",    "/sys/fs/cgroup/unified",
-					"/sys/fs/cgroup",        NULL };
+/* The directory of this process's own cgroup in the first hierarchy found
+ * of @p want ("" = cgroup v2; else a v1 controller), under @p mnt. */
+int t_own_cgroup_dir(const char *want, const char *mnt, char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
+		if (!want[0] ? c1[1] == '\0' : strstr(c1 + 1, want) != NULL) {
+			snprintf(out, cap, "%s%s", mnt, strcmp(c2 + 1, "/") ? c2 + 1 : "");
+			found = access(out, F_OK) == 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Where the pods' cgroups are looked for: in each hierarchy, the cgroup of
+ * this process (03 makes a pod's under its runner's own, and podrun is this
+ * process's child), which may lie below the hierarchy's top (a memory cgroup
+ * of a service manager), and the top itself. NULL-terminated.
+ */
+static const char *const *cg_roots_list(void)
+{
+	static const char *const hier[][2] = { { "memory", "/sys/fs/cgroup/memory" },
+					       { "pids", "/sys/fs/cgroup/pids" },
+					       { "cpu", "/sys/fs/cgroup/cpu" },
+					       { "", "/sys/fs/cgroup/unified" },
+					       { "", "/sys/fs/cgroup" } };
+	static char dirs[10][512];
+	static const char *list[11];
+	int n = 0;
+
+	if (list[0])
+		return list;
+	for (size_t i = 0; i < sizeof hier / sizeof hier[0]; i++) {
+		if (t_own_cgroup_dir(hier[i][0], hier[i][1], dirs[n], sizeof dirs[n]) &&
+		    strcmp(dirs[n], hier[i][1]))
+			list[n] = dirs[n], n++;
+		snprintf(dirs[n], sizeof dirs[n], "%s", hier[i][1]);
+		list[n] = dirs[n], n++;
+	}
+	list[n] = NULL;
+	return list;
+}
+#define cg_roots (cg_roots_list())
 
 /* Is the runner with this pid gone? */
 static int pid_gone(int pid)
@@ -457,13 +510,14 @@ int t_no_leftovers(const struct leftovers *b, int ms, char *why, size_t cap)
 			break;
 		usleep(50000);
 	}
-	snprintf(
-	    why, cap,
-	    "before/after: /run/pod %d/%d, /run/podrun %d/%d, shm %d/%d, mounts %d/%d, "
-	    "veths %d/%d, bpf links %d/%d, bpf progs %d/%d, netns %d/%d, dead-runner cgroups %d/%d",
-	    b->run_pod, a.run_pod, b->run_podrun, a.run_podrun, b->shm, a.shm, b->mounts, a.mounts,
-	    b->veths, a.veths, b->bpf_links, a.bpf_links, b->bpf_progs, a.bpf_progs, b->netns,
-	    a.netns, b->cgroups, a.cgroups);
+	snprintf(why, cap,
+		 "before/after: /run/pod %d/%d, /run/podrun %d/%d, shm %d/%d, "
+		 "mounts %d/%d, "
+		 "veths %d/%d, bpf links %d/%d, bpf progs %d/%d, netns %d/%d, "
+		 "dead-runner cgroups %d/%d",
+		 b->run_pod, a.run_pod, b->run_podrun, a.run_podrun, b->shm, a.shm, b->mounts,
+		 a.mounts, b->veths, a.veths, b->bpf_links, a.bpf_links, b->bpf_progs, a.bpf_progs,
+		 b->netns, a.netns, b->cgroups, a.cgroups);
 	return 0;
 }
 
@@ -507,7 +561,9 @@ int t_pod_objects_gone(const char *audit, char *why, size_t cap)
 				int gone = 0;
 				for (int i = 0; i < 60 && !gone; i++) {
 					snprintf(show, sizeof show,
-						 "bpftool link show id %u >/dev/null 2>&1", id);
+						 "bpftool link show id %u "
+						 ">/dev/null 2>&1",
+						 id);
 					gone = system(show) != 0;
 					if (!gone)
 						usleep(50000);
@@ -614,15 +670,14 @@ static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t ca
 		snprintf(why, cap, "shm %s left", hit);
 		return 0;
 	}
-	/* podrun's names (sbx-<pod id>), and 03's (sbx-<runner pid>-<n>) */
+	/* podrun names a pod's cgroups sbx-<pod id> (03's own sbx-<pid>-<n> is
+	 * not looked for by pid: pids are reused within a run of the suite, and a
+	 * dead process's leftover is the dead-cgroup count's) */
 	if (pod[0]) {
 		snprintf(prefix, sizeof prefix, "sbx-%s", pod);
 		if (cgroup_named(prefix, why, cap))
 			return 0;
 	}
-	snprintf(prefix, sizeof prefix, "sbx-%d-", (int)runner);
-	if (cgroup_named(prefix, why, cap))
-		return 0;
 	if (runner_record(runner, hit, sizeof hit)) {
 		snprintf(why, cap, "registry record %s left", hit);
 		return 0;
@@ -719,8 +774,8 @@ pid_t t_http_server(int *port)
 	*port = ntohs(a.sin_port);
 	pid = fork();
 	if (pid == 0) {
-		static const char resp[] =
-		    "HTTP/1.0 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n";
+		static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: "
+					   "6\r\nConnection: close\r\n\r\nhello\n";
 		alarm(600);
 		for (;;) {
 			char buf[4096];

@@ -63,6 +63,11 @@ struct leftovers {
 	int cgroups;    /* sbx-* cgroup directories of dead runners (any runner's) */
 };
 void t_leftovers(struct leftovers *l);
+
+/* The directory of this process's own cgroup in the first hierarchy found of
+ * @p want ("" = cgroup v2; else a v1 controller) mounted at @p mnt, in @p out;
+ * @return 1 when it exists. */
+int t_own_cgroup_dir(const char *want, const char *mnt, char *out, size_t cap);
 /** Poll until no leftover of a dead pod exists (up to @p ms); diff in @p why. */
 int t_no_leftovers(const struct leftovers *before, int ms, char *why, size_t cap);
 /** Check one pod's own objects (from its start event) are gone. */
