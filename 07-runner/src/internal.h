@@ -541,6 +541,8 @@ int pr_rootless_peer_rule(struct podrun *p, struct ipc_peer_rule *rule);
 int pr_rootless_net_prepare(struct podrun *p);
 int pr_rootless_net_attach(struct podrun *p, proxy_event_fn on_event);
 
+int pr_run_dir(char *out, size_t cap);
+int pr_run_file(const struct podrun *p, const char *kind, char *out, size_t cap);
 int pr_registry_write(struct podrun *p);
 void pr_registry_remove(struct podrun *p);
 int pr_remove_cgroup(const char *dir, int wait_ms);

@@ -252,15 +252,15 @@ static int make_ipc(struct podrun *p)
 	/* A worker that does not use the SDK never says HELLO: give it all the time
 	 * it wants (its session stays optional); SDK workers get 15 s under load. */
 	o.handshake_timeout_ms = p->ipc.sdk_worker && !p->pool.warm ? 15000 : 0x7fffffff;
-	/* With root, the directory is /run/pod/ipc-<pod id>, in the registry record
-	 * before it exists (as the cgroups): a runner killed in between leaves
-	 * nothing unnamed. Rootless, the base is the user's: a random name. */
-	if (!pr_rootless()) {
-		snprintf(name, sizeof name, "ipc-%s", p->life.id);
-		o.dir_name = name;
-		snprintf(p->ipc.planned_dir, sizeof p->ipc.planned_dir, "/run/pod/%s", name);
-		pr_registry_write(p);
-	}
+	/* The directory is ipc-<pod id> under the base (/run/pod; rootless the
+	 * user's), in the registry record before it exists (as the cgroups): a
+	 * runner killed in between leaves nothing unnamed. A name that exists
+	 * already is another's: EEXIST, never removed. */
+	snprintf(name, sizeof name, "ipc-%s", p->life.id);
+	o.dir_name = name;
+	snprintf(p->ipc.planned_dir, sizeof p->ipc.planned_dir, "%s/%s",
+		 pr_rootless() ? pr_rootless_ipc_base() : "/run/pod", name);
+	pr_registry_write(p);
 	ret = ipc_runner_create(&o, &p->ipc.runner);
 	if (ret == -EEXIST && p->ipc.planned_dir[0]) { /* not ours: never to be removed */
 		p->ipc.planned_dir[0] = '\0';

@@ -492,12 +492,11 @@ static int plan_mask(struct podrun *p, sandbox_cfg_t *cfg, const char *host, con
 		return 1; /* nothing to hide */
 	stand_in = S_ISDIR(st.st_mode) ? p->box.mask_dir : p->box.mask_file;
 	if (!stand_in[0]) {
-		/* rootless: next to the socket directory, a new name (O_EXCL): owned
-		 * by the user, whose uid is the pod's, mode 0 still refuses it */
-		snprintf(stand_in, sizeof p->box.mask_dir, "%s/%s%s.mask%s",
-			 pr_rootless() ? pr_rootless_ipc_base() : "/run/podrun",
-			 pr_rootless() ? "podrun-" : "", p->life.id,
-			 S_ISDIR(st.st_mode) ? "d" : "f");
+		/* in the run directory (rootless: the user's own, a new name, O_EXCL:
+		 * owned by the user, whose uid is the pod's, mode 0 still refuses it) */
+		if (pr_run_file(p, S_ISDIR(st.st_mode) ? "maskd" : "maskf", stand_in,
+				sizeof p->box.mask_dir) < 0)
+			goto fallback;
 		if (S_ISDIR(st.st_mode)) {
 			if (mkdir(stand_in, 0) < 0 && (errno != EEXIST || pr_rootless()))
 				goto fallback;

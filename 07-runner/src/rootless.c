@@ -31,14 +31,18 @@
  *             and passes them back); the proxy serves them from the host
  *             side and connects upstream as the invoking user. IPv4 only
  *             (no IPv6 listener), said on this line
- *   sweep     no /run/podrun records: a runner killed with SIGKILL leaves its
- *             socket directory for its user to remove
+ *   sweep     only when the user has no run directory of its own (podrun-UID
+ *             under the socket base, made 0700 by the first run; refused when
+ *             it is another user's, a link, or open to others): then a runner
+ *             killed with SIGKILL leaves its socket directory behind. With
+ *             one, the records and the sweep work as with root (sweep.c)
  *   memfd     vm.memfd_noexec can be written by host root only: memory files
  *             stay executable in the pod (said only when Run is not allowed
  *             anyway)
  *
  * The socket directory lives in $XDG_RUNTIME_DIR when it is a directory of
- * ours, else in /tmp (02 makes it 0700, random name). Connections are
+ * ours, else in /tmp (02 makes it 0700, ipc-<pod id>, recorded before it is
+ * made in the run directory podrun-<uid> next to it, see sweep.c). Connections are
  * accepted from processes in the pod's pid namespace, as with root; the
  * namespace is recorded before the init drops privileges (an unprivileged
  * runner may not look at a non-dumpable init's /proc entry afterwards).
@@ -165,6 +169,7 @@ static void degraded(struct podrun *p, const char *key, const char *why)
 
 int pr_rootless_check(struct podrun *p)
 {
+	char dir[200];
 	unsigned deleg;
 
 	p->box.ndegraded = 0;
@@ -207,9 +212,11 @@ int pr_rootless_check(struct podrun *p)
 			 "listen inside the pod's own network namespace; IPv4 only");
 	else
 		degraded(p, "net", "no veth (needs CAP_NET_ADMIN on the host): loopback only");
-	degraded(p, "sweep",
-		 "no /run/podrun records (needs root): a runner killed with SIGKILL "
-		 "leaves its socket directory (and resolv.conf, mask files) behind");
+	if (pr_run_dir(dir, sizeof dir) < 0)
+		degraded(p, "sweep",
+			 "no run directory of the user's own (podrun-UID is another user's or "
+			 "open to others): a runner killed with SIGKILL leaves its socket "
+			 "directory behind");
 	if (policy_default(p->life.pol, POL_RUN) != POL_ALLOW)
 		degraded(p, "memfd",
 			 "memory files stay executable (vm.memfd_noexec is root's): "
@@ -287,8 +294,7 @@ int pr_rootless_net_prepare(struct podrun *p)
 		pr_seterr(p, ret, "network");
 		return ret;
 	}
-	snprintf(p->net.resolv_path, sizeof p->net.resolv_path, "%s/podrun-%s.resolv",
-		 pr_rootless_ipc_base(), p->life.id);
+	pr_run_file(p, "resolv", p->net.resolv_path, sizeof p->net.resolv_path);
 	txt = podnet_resolv_conf(p->net.podnet);
 	fd = open(p->net.resolv_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, txt, strlen(txt)) != (ssize_t)strlen(txt)) {

@@ -7,10 +7,13 @@
  * namespace, BPF links held by the runner's descriptors and the unlinked shm
  * all vanish with their last reference. What stays is named in the file
  * system: the control socket directory, the pod's cgroups, the resolv.conf
- * file. Each runner records those names in /run/podrun/<pod>.owner together
+ * file. Each runner records those names in <run dir>/<pod>.owner together
  * with its own pid and start time; the next podrun_start() removes the
  * objects of every record whose runner is gone (pid dead, or reused by a
- * process with another start time).
+ * process with another start time). The run directory is /run/podrun with
+ * root; an ordinary user's runner keeps its records (and its resolv.conf and
+ * mask files) in a directory of its own, podrun-<uid> under its socket base
+ * ($XDG_RUNTIME_DIR or /tmp), and sweeps only what its own records name.
  *
  * Layer 07 (runner). Builds on libc only (and 03-sandbox's info for the
  * cgroup paths). Used by podrun_start() and pr_teardown().
@@ -21,6 +24,32 @@
 #include <sys/stat.h>
 
 #define PR_RUN_DIR "/run/podrun"
+
+/*
+ * The run directory into @p out (see above), made 0700 if missing. Rootless,
+ * a directory that is a link, another user's or open to others is refused
+ * (a name in /tmp is anybody's to take first): no records, no sweep.
+ * @return 0, or -errno.
+ */
+int pr_run_dir(char *out, size_t cap)
+{
+	struct stat st;
+
+	if (!pr_rootless()) {
+		snprintf(out, cap, PR_RUN_DIR);
+		return mkdir(out, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	}
+	if (snprintf(out, cap, "%s/podrun-%u", pr_rootless_ipc_base(), (unsigned)geteuid()) >=
+	    (int)cap)
+		return -ENAMETOOLONG;
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(out, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
 
 /* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
 static unsigned long long proc_start_time(pid_t pid)
@@ -49,15 +78,33 @@ static unsigned long long proc_start_time(pid_t pid)
 	return st;
 }
 
+/*
+ * The path of one of the runner's files of this pod, <run dir>/<pod id>.@p kind
+ * (resolv, maskf, maskd). Rootless without a run directory of its own, the
+ * file goes next to the socket directory as <base>/podrun-<pod id>.@p kind,
+ * which no sweep knows (said at start). @return 0, or -ENAMETOOLONG.
+ */
+int pr_run_file(const struct podrun *p, const char *kind, char *out, size_t cap)
+{
+	char dir[200];
+	int n;
+
+	if (pr_run_dir(dir, sizeof dir) == 0)
+		n = snprintf(out, cap, "%s/%s.%s", dir, p->life.id, kind);
+	else
+		n = snprintf(out, cap, "%s/podrun-%s.%s", pr_rootless_ipc_base(), p->life.id, kind);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
 int pr_registry_write(struct podrun *p)
 {
-	char tmp[300];
+	char tmp[300], dir[200];
 	FILE *f;
 	const struct sandbox_info *si;
 
-	if (mkdir(PR_RUN_DIR, 0700) < 0 && errno != EEXIST)
-		return 0; /* not root: no sweep records, nothing to sweep either */
-	snprintf(p->life.registry, sizeof p->life.registry, PR_RUN_DIR "/%s.owner", p->life.id);
+	if (pr_run_dir(dir, sizeof dir) < 0)
+		return 0; /* no run directory: no sweep records (said at start) */
+	snprintf(p->life.registry, sizeof p->life.registry, "%s/%s.owner", dir, p->life.id);
 	snprintf(tmp, sizeof tmp, "%s.tmp", p->life.registry);
 	f = fopen(tmp, "we");
 	if (!f) {
@@ -107,10 +154,13 @@ static void remove_dir(const char *dir)
 {
 	DIR *d;
 	struct dirent *e;
-	char path[1024];
+	char path[1024], where[128];
 
-	if (strncmp(dir, "/run/", 5) && strncmp(dir, "/tmp/", 5))
-		return; /* only where 02-ipc creates them */
+	/* only where this runner's 02-ipc creates them */
+	snprintf(where, sizeof where, "%s/ipc-",
+		 pr_rootless() ? pr_rootless_ipc_base() : "/run/pod");
+	if (strncmp(dir, where, strlen(where)) || strstr(dir, "/.."))
+		return;
 	d = opendir(dir);
 	if (d) {
 		while ((e = readdir(d))) {
@@ -154,7 +204,7 @@ int pr_remove_cgroup(const char *dir, int wait_ms)
 }
 
 /*
- * The runner's files of a pod are all named /run/podrun/<pod id>.*: the
+ * The runner's files of a pod are all named <run dir>/<pod id>.*: the
  * resolv.conf file, the stand-ins of masked paths, a record being rewritten.
  * A runner killed after making one and before rewriting its record leaves a
  * file the record does not name: remove them all with the record.
@@ -163,24 +213,41 @@ static void sweep_siblings(const char *record)
 {
 	static const char *const kinds[] = { "resolv", "maskf", "owner.tmp" };
 	const char *base = strrchr(record, '/') + 1, *dot = strrchr(base, '.');
+	int dlen = (int)(base - record), ilen;
 	char path[600];
 
 	if (!dot || strcmp(dot, ".owner"))
 		return;
+	ilen = (int)(dot - base);
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		snprintf(path, sizeof path, PR_RUN_DIR "/%.*s.%s", (int)(dot - base), base,
-			 kinds[i]);
+		snprintf(path, sizeof path, "%.*s%.*s.%s", dlen, record, ilen, base, kinds[i]);
 		unlink(path);
 	}
-	snprintf(path, sizeof path, PR_RUN_DIR "/%.*s.maskd", (int)(dot - base), base);
+	snprintf(path, sizeof path, "%.*s%.*s.maskd", dlen, record, ilen, base);
 	rmdir(path);
 }
 
-static void sweep_one(struct podrun *p, const char *record)
+/*
+ * A record names only its own pod's cgroups: sbx-<the record's pod id>. (A
+ * rootless run directory can be within a pod's reach when a rule lets the
+ * pod write /tmp; a record it forged must not make the sweep empty another
+ * cgroup of the user's.)
+ */
+static int own_cgroup(const char *record, const char *cg)
+{
+	const char *base = strrchr(record, '/') + 1, *dot = strrchr(base, '.');
+	const char *leaf = strrchr(cg, '/');
+
+	return dot && leaf && !strncmp(leaf + 1, "sbx-", 4) &&
+	       strlen(leaf + 5) == (size_t)(dot - base) && !strncmp(leaf + 5, base, dot - base);
+}
+
+static void sweep_one(struct podrun *p, const char *dir, const char *record)
 {
 	char line[600], what[16], arg[512];
-	int pid = 0;
+	int pid = 0, in_dir;
 	unsigned long long start = 0;
+	size_t dlen = strlen(dir);
 	FILE *f = fopen(record, "re");
 
 	if (!f)
@@ -199,13 +266,16 @@ static void sweep_one(struct podrun *p, const char *record)
 	while (fgets(line, sizeof line, f)) {
 		if (sscanf(line, "%15s %511[^\n]", what, arg) != 2)
 			continue;
+		/* files: only the run directory's own entries */
+		in_dir =
+		    !strncmp(arg, dir, dlen) && arg[dlen] == '/' && !strchr(arg + dlen + 1, '/');
 		if (!strcmp(what, "dir"))
 			remove_dir(arg);
-		else if (!strcmp(what, "cgroup"))
+		else if (!strcmp(what, "cgroup") && own_cgroup(record, arg))
 			pr_remove_cgroup(arg, 1000);
-		else if (!strcmp(what, "file") && !strncmp(arg, PR_RUN_DIR "/", sizeof PR_RUN_DIR))
+		else if (!strcmp(what, "file") && in_dir)
 			unlink(arg);
-		else if (!strcmp(what, "rmdir") && !strncmp(arg, PR_RUN_DIR "/", sizeof PR_RUN_DIR))
+		else if (!strcmp(what, "rmdir") && in_dir)
 			rmdir(arg);
 		/* veth: went with the pod's netns (deleting one end removes the pair) */
 	}
@@ -218,19 +288,19 @@ static void sweep_one(struct podrun *p, const char *record)
 
 void pr_sweep_stale(struct podrun *p)
 {
-	DIR *d = opendir(PR_RUN_DIR);
+	DIR *d;
 	struct dirent *e;
-	char path[1024];
+	char dir[200], path[1024];
 	size_t n;
 
-	if (!d)
+	if (pr_run_dir(dir, sizeof dir) < 0 || !(d = opendir(dir)))
 		return;
 	while ((e = readdir(d))) {
 		n = strlen(e->d_name);
 		if (n < 7 || strcmp(e->d_name + n - 6, ".owner"))
 			continue;
-		snprintf(path, sizeof path, PR_RUN_DIR "/%s", e->d_name);
-		sweep_one(p, path);
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		sweep_one(p, dir, path);
 	}
 	closedir(d);
 }

@@ -14,6 +14,7 @@
  * works AND appears in the audit as a warn event.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1355,7 +1356,8 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	ck_assert_msg(!alive(init_pid), "pod init %d survived its runner", init_pid);
 	/* the dead runner's socket directory is still there until the next run
 	 * sweeps it (any podrun started on this machine may be that run: when
-	 * the directory is gone already, another runner swept it) */
+	 * the directory is gone already, another runner swept it); rootless too,
+	 * from the user's own run directory */
 	if (access(dir, F_OK) != 0)
 		fprintf(stderr, "note: %s was swept by a concurrent runner\n", dir);
 	/* the next run works normally */
@@ -1363,18 +1365,6 @@ START_TEST(test_runner_sigkill_takes_the_pod_down_and_next_run_is_fine)
 	t_runs(&r, NULL, 20, cmd);
 	EXPECT(r.status == 0, &r);
 	t_run_free(&r);
-	if (!pod_is_root()) {
-		/* rootless: no sweep (said at start, "sweep"): the socket directory
-		 * and the resolv.conf file stay for their user, who removes them */
-		char rm[600], pod[32];
-
-		ck_assert_msg(access(dir, F_OK) == 0, "%s", dir);
-		t_json_str(line, "pod", pod, sizeof pod);
-		snprintf(rm, sizeof rm, "rm -rf '%s' /tmp/podrun-%s.*", dir, pod);
-		ck_assert_int_eq(system(rm), 0);
-		unlink(audit);
-		return;
-	}
 	ck_assert_msg(access(dir, F_OK) < 0, "stale %s not swept", dir);
 	/* every object the dead runner's pod had (veth, cgroups, record) is gone */
 	strcat(line, "\n");
@@ -1457,7 +1447,7 @@ START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
 	char parent[5][512], name[NAME_MAX + 1], path[3000];
 	int nparent = 0;
 
-	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
+	ROOT_ONLY("no cgroup of the pod's own without root (said: limits)");
 	for (size_t i = 0; i < sizeof hier / sizeof hier[0]; i++)
 		if (t_own_cgroup_dir(hier[i][0], hier[i][1], parent[nparent], sizeof parent[0]))
 			nparent++;
@@ -1473,33 +1463,35 @@ START_TEST(test_runner_killed_during_spawn_leaves_no_cgroup)
 }
 END_TEST
 
-/* The same for the socket directory, /run/pod/ipc-<pod id>. */
+/* The same for the socket directory, ipc-<pod id> under /run/pod (rootless:
+ * under $XDG_RUNTIME_DIR or /tmp, recorded in the user's run directory). */
 START_TEST(test_runner_killed_making_its_socket_dir_leaves_nothing)
 {
 	char name[NAME_MAX + 1], path[600];
 
-	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
-	mkdir("/run/pod", 0711);
+	BOTH();
+	if (pod_is_root())
+		mkdir("/run/pod", 0711);
 	snprintf(cmd, sizeof cmd, "run %s sleep 30", W("plain_worker"));
-	ck_assert(kill_runner_when_made("/run/pod", "ipc-", "", cmd, name, sizeof name));
-	snprintf(path, sizeof path, "/run/pod/%s", name);
+	ck_assert(kill_runner_when_made(t_sock_base(), "ipc-", "", cmd, name, sizeof name));
+	snprintf(path, sizeof path, "%s/%s", t_sock_base(), name);
 	next_run_sweeps(path);
 }
 END_TEST
 
 #ifdef PODRUN_HAVE_PROXY
-/* And for the pod's resolv.conf file, /run/podrun/<pod id>.resolv, made
+/* And for the pod's resolv.conf file, <run dir>/<pod id>.resolv, made
  * before the record that names it is rewritten. */
 START_TEST(test_runner_killed_making_its_resolv_file_leaves_nothing)
 {
 	char name[NAME_MAX + 1], path[600];
 
-	ROOT_ONLY("the stale sweep is root's (/run/podrun)");
-	mkdir("/run/podrun", 0700);
+	BOTH();
+	mkdir(t_run_dir(), 0700);
 	snprintf(cmd, sizeof cmd, "run --allow-net=allowed.invalid:80 %s sleep 30",
 		 W("plain_worker"));
-	ck_assert(kill_runner_when_made("/run/podrun", "", ".resolv", cmd, name, sizeof name));
-	snprintf(path, sizeof path, "/run/podrun/%s", name);
+	ck_assert(kill_runner_when_made(t_run_dir(), "", ".resolv", cmd, name, sizeof name));
+	snprintf(path, sizeof path, "%s/%s", t_run_dir(), name);
 	next_run_sweeps(path);
 }
 END_TEST
@@ -2619,7 +2611,10 @@ static int run_rootless(const char *args, char *err, size_t cap)
 
 START_TEST(test_rootless_run_works_and_says_what_it_lacks)
 {
-	char audit[128], err[8192], *a, *start;
+	char audit[128], err[8192], *a, *start, rd[64];
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
 	int n = 0;
 	FILE *f;
 
@@ -2632,9 +2627,28 @@ START_TEST(test_rootless_run_works_and_says_what_it_lacks)
 	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 3);
 	for (const char *s = err; (s = strstr(s, "podrun: rootless: ")); s++)
 		n++;
-	ck_assert_msg(n == 6, "%d lines: %s", n, err); /* with "memfd": Run is not allowed */
+	ck_assert_msg(n == 5, "%d lines: %s", n, err); /* with "memfd": Run is not allowed */
 	ck_assert_ptr_nonnull(strstr(err, "rootless: limits: no cgroup"));
 	ck_assert_ptr_nonnull(strstr(err, "rootless: ebpf: no eBPF syscall audit"));
+	/* the sweep works: its records are in the user's own run directory, mode
+	 * 0700, and the run removed its own */
+	ck_assert_msg(!strstr(err, "rootless: sweep"), "%s", err);
+	snprintf(rd, sizeof rd, "/tmp/podrun-%d", ROOTLESS_UID);
+	ck_assert_int_eq(stat(rd, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode) && st.st_uid == ROOTLESS_UID && (st.st_mode & 0777) == 0700);
+	d = opendir(rd);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		ck_assert_msg(!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."),
+			      "%s/%s left after the run", rd, e->d_name);
+	closedir(d);
+	/* a run directory open to others is not used (anybody may have made it
+	 * in /tmp): no records then, and the start says so */
+	ck_assert_int_eq(chmod(rd, 0755), 0);
+	ck_assert_int_eq(run_rootless(cmd, err, sizeof err), 3);
+	ck_assert_int_eq(chmod(rd, 0700), 0);
+	ck_assert_msg(strstr(err, "podrun: rootless: sweep: no run directory of the user's own"),
+		      "%s", err);
 	f = fopen(audit, "r");
 	ck_assert_ptr_nonnull(f);
 	a = calloc(1, 1 << 20);

@@ -300,11 +300,11 @@ END_TEST
 
 /* ---- nothing left behind ---------------------------------------------------- */
 
-/* The objects of every pod whose /run/podrun record names runner @p pid:
+/* The objects of every pod whose run-directory record names runner @p pid:
  * control socket dirs, cgroups, files, veths (one per line: "KIND NAME"). */
 static int collect(pid_t pid, char objs[][300], int cap)
 {
-	DIR *d = opendir("/run/podrun");
+	DIR *d = opendir(t_run_dir());
 	struct dirent *e;
 	int n = 0;
 
@@ -316,7 +316,7 @@ static int collect(pid_t pid, char objs[][300], int cap)
 		FILE *f;
 		if (!strstr(e->d_name, ".owner"))
 			continue;
-		snprintf(path, sizeof path, "/run/podrun/%s", e->d_name);
+		snprintf(path, sizeof path, "%s/%s", t_run_dir(), e->d_name);
 		if (!(f = fopen(path, "r")))
 			continue;
 		if (fgets(line, sizeof line, f))

@@ -422,6 +422,33 @@ static const char *const *cg_roots_list(void)
 }
 #define cg_roots (cg_roots_list())
 
+/* Where podrun keeps a pod's socket directory: /run/pod with root; rootless
+ * $XDG_RUNTIME_DIR when it is a directory of this user's, else /tmp. */
+const char *t_sock_base(void)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (!geteuid())
+		return "/run/pod";
+	if (x && x[0] == '/' && strlen(x) < 64 && stat(x, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && access(x, W_OK | X_OK) == 0)
+		return x;
+	return "/tmp";
+}
+
+/* podrun's run directory (registry records, resolv.conf, mask files):
+ * /run/podrun with root; rootless podrun-<uid> under the socket base. */
+const char *t_run_dir(void)
+{
+	static char dir[128];
+
+	if (!geteuid())
+		return "/run/podrun";
+	snprintf(dir, sizeof dir, "%s/podrun-%u", t_sock_base(), (unsigned)geteuid());
+	return dir;
+}
+
 /* Is the runner with this pid gone? */
 static int pid_gone(int pid)
 {
@@ -431,7 +458,7 @@ static int pid_gone(int pid)
 /*
  * Is the cgroup directory @name a pod's whose runner is gone? podrun names a
  * pod's cgroups sbx-<pod id> and records them with its pid in
- * /run/podrun/<pod id>.owner before creating them; 03's own names (its
+ * <run dir>/<pod id>.owner before creating them; 03's own names (its
  * tests, other embedders) are sbx-<runner pid>-<n>. A podrun name with no
  * record is a leftover.
  */
@@ -444,7 +471,7 @@ static int cgroup_of_dead_runner(const char *name)
 
 	if (strncmp(name, "sbx-", 4))
 		return 0;
-	snprintf(rec, sizeof rec, "/run/podrun/%s.owner", name + 4);
+	snprintf(rec, sizeof rec, "%s/%s.owner", t_run_dir(), name + 4);
 	f = fopen(rec, "re");
 	if (f) {
 		int ok = fscanf(f, "runner %d", &pid) == 1;
@@ -476,9 +503,12 @@ static int dead_cgroups(void)
 
 void t_leftovers(struct leftovers *l)
 {
-	l->run_pod = count_dir("/run/pod", "ipc-");
+	char ids[160];
+
+	snprintf(ids, sizeof ids, "%s/ids", t_run_dir());
+	l->run_pod = count_dir(t_sock_base(), "ipc-");
 	/* (the id range locks' directory, /run/podrun/ids, stays by design) */
-	l->run_podrun = count_dir("/run/podrun", NULL) - (access("/run/podrun/ids", F_OK) == 0);
+	l->run_podrun = count_dir(t_run_dir(), NULL) - (access(ids, F_OK) == 0);
 	l->shm = count_dir("/dev/shm", "pod-ring");
 	l->mounts = count_lines_cmd("cat /proc/self/mountinfo");
 	l->veths = count_lines_cmd("ip -o link show 2>/dev/null | grep -E '^[0-9]+: podr[0-9]'");
@@ -538,7 +568,7 @@ int t_pod_objects_gone(const char *audit, char *why, size_t cap)
 		snprintf(why, cap, "socket directory %s left", dir);
 		return 0;
 	}
-	snprintf(path, sizeof path, "/run/podrun/%s.owner", pod);
+	snprintf(path, sizeof path, "%s/%s.owner", t_run_dir(), pod);
 	if (stat(path, &st) == 0) {
 		snprintf(why, cap, "registry record %s left", path);
 		return 0;
@@ -620,10 +650,10 @@ static int find_prefix(const char *dir, const char *prefix, char *hit, size_t ca
 	return n;
 }
 
-/* A /run/podrun/<pod>.owner record whose runner is @p runner. */
+/* A <run dir>/<pod>.owner record whose runner is @p runner. */
 static int runner_record(pid_t runner, char *hit, size_t cap)
 {
-	DIR *d = opendir("/run/podrun");
+	DIR *d = opendir(t_run_dir());
 	struct dirent *e;
 	char path[512], line[64];
 	int n = 0, pid;
@@ -634,7 +664,7 @@ static int runner_record(pid_t runner, char *hit, size_t cap)
 		FILE *f;
 		if (!strstr(e->d_name, ".owner"))
 			continue;
-		snprintf(path, sizeof path, "/run/podrun/%s", e->d_name);
+		snprintf(path, sizeof path, "%s/%s", t_run_dir(), e->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
@@ -683,7 +713,7 @@ static int runner_named_gone(pid_t runner, const char *pod, char *why, size_t ca
 		return 0;
 	}
 	snprintf(prefix, sizeof prefix, "%s.", pod);
-	if (pod[0] && find_prefix("/run/podrun", prefix, hit, sizeof hit)) {
+	if (pod[0] && find_prefix(t_run_dir(), prefix, hit, sizeof hit)) {
 		snprintf(why, cap, "%s left", hit);
 		return 0;
 	}

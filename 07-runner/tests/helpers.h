@@ -63,6 +63,10 @@ struct leftovers {
 	int cgroups;    /* sbx-* cgroup directories of dead runners (any runner's) */
 };
 void t_leftovers(struct leftovers *l);
+/* podrun's socket base (/run/pod; rootless $XDG_RUNTIME_DIR or /tmp) and run
+ * directory (/run/podrun; rootless podrun-<uid> under the socket base). */
+const char *t_sock_base(void);
+const char *t_run_dir(void);
 
 /* The directory of this process's own cgroup in the first hierarchy found of
  * @p want ("" = cgroup v2; else a v1 controller) mounted at @p mnt, in @p out;
