@@ -304,7 +304,8 @@ struct pr_life {
 	enum pr_kind kind;
 	char *prog_abs;         /* absolute, resolved program path */
 	int t_timeout, t_grace; /* timerfds: the deadline, the grace after STOP */
-	char registry[256];     /* /run/podrun/<id>.owner, for the stale sweep */
+	char registry[256];     /* <run dir>/<id>.owner, for the stale sweep */
+	int registry_ours;      /* that record was made by this runner (link(): unique) */
 };
 
 /* The event loop (loop.c): descriptors every source is waited on with. */

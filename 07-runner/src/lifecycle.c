@@ -260,7 +260,11 @@ static int make_ipc(struct podrun *p)
 	o.dir_name = name;
 	snprintf(p->ipc.planned_dir, sizeof p->ipc.planned_dir, "%s/%s",
 		 pr_rootless() ? pr_rootless_ipc_base() : "/run/pod", name);
-	pr_registry_write(p);
+	if (pr_registry_write(p) == -EEXIST) { /* nothing of that pod is ours */
+		p->ipc.planned_dir[0] = '\0';
+		pr_seterr(p, 0, "pod id %s is in use by another runner's pod", p->life.id);
+		return -EEXIST;
+	}
 	ret = ipc_runner_create(&o, &p->ipc.runner);
 	if (ret == -EEXIST && p->ipc.planned_dir[0]) { /* not ours: never to be removed */
 		p->ipc.planned_dir[0] = '\0';

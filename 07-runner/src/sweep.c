@@ -105,7 +105,7 @@ int pr_registry_write(struct podrun *p)
 	if (pr_run_dir(dir, sizeof dir) < 0)
 		return 0; /* no run directory: no sweep records (said at start) */
 	snprintf(p->life.registry, sizeof p->life.registry, "%s/%s.owner", dir, p->life.id);
-	snprintf(tmp, sizeof tmp, "%s.tmp", p->life.registry);
+	snprintf(tmp, sizeof tmp, "%s.%d.tmp", p->life.registry, (int)getpid());
 	f = fopen(tmp, "we");
 	if (!f) {
 		p->life.registry[0] = '\0';
@@ -134,7 +134,23 @@ int pr_registry_write(struct podrun *p)
 	for (int i = 0; i < 4; i++)
 		if (p->box.cgroups[i][0])
 			fprintf(f, "cgroup %s\n", p->box.cgroups[i]);
-	if (fclose(f) != 0 || rename(tmp, p->life.registry) < 0) {
+	if (fclose(f) != 0) {
+		unlink(tmp);
+		p->life.registry[0] = '\0';
+		return 0;
+	}
+	if (!p->life.registry_ours) {
+		/* The first record: link() fails when the name exists, i.e. a live
+		 * runner's pod has this id (a dead one's record was swept before). */
+		int err = link(tmp, p->life.registry) < 0 ? errno : 0;
+
+		unlink(tmp);
+		if (err) {
+			p->life.registry[0] = '\0';
+			return err == EEXIST ? -EEXIST : 0;
+		}
+		p->life.registry_ours = 1;
+	} else if (rename(tmp, p->life.registry) < 0) {
 		unlink(tmp);
 		p->life.registry[0] = '\0';
 	}
@@ -211,10 +227,12 @@ int pr_remove_cgroup(const char *dir, int wait_ms)
  */
 static void sweep_siblings(const char *record)
 {
-	static const char *const kinds[] = { "resolv", "maskf", "owner.tmp" };
+	static const char *const kinds[] = { "resolv", "maskf" };
 	const char *base = strrchr(record, '/') + 1, *dot = strrchr(base, '.');
 	int dlen = (int)(base - record), ilen;
-	char path[600];
+	char path[600], tmp_prefix[64];
+	struct dirent *e;
+	DIR *d;
 
 	if (!dot || strcmp(dot, ".owner"))
 		return;
@@ -225,6 +243,21 @@ static void sweep_siblings(const char *record)
 	}
 	snprintf(path, sizeof path, "%.*s%.*s.maskd", dlen, record, ilen, base);
 	rmdir(path);
+	/* records being written: <pod id>.owner.<runner pid>.tmp */
+	snprintf(tmp_prefix, sizeof tmp_prefix, "%.*s.owner.", ilen, base);
+	snprintf(path, sizeof path, "%.*s", dlen, record);
+	if (!(d = opendir(path)))
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (!strncmp(e->d_name, tmp_prefix, strlen(tmp_prefix)) && n > 4 &&
+		    !strcmp(e->d_name + n - 4, ".tmp")) {
+			snprintf(path, sizeof path, "%.*s%s", dlen, record, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
 }
 
 /*

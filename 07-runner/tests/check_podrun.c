@@ -1646,6 +1646,47 @@ START_TEST(test_library_free_stops_a_running_pod)
 }
 END_TEST
 
+/* Two pods with one id (the "pod-id" option: podrun-oci gives the container's)
+ * would share the registry record that names their objects: the second start
+ * is refused, and the first pod keeps its record, its socket directory and
+ * its run. */
+START_TEST(test_library_refuses_a_pod_id_in_use)
+{
+	podrun_t *a = NULL, *b = NULL;
+	char id[32], rec[256], dir[256];
+	struct stat st;
+
+	BOTH();
+	snprintf(id, sizeof id, "dup%d", (int)getpid());
+	for (int i = 0; i < 2; i++) {
+		podrun_t **p = i ? &b : &a;
+
+		ck_assert_int_eq(podrun_new(p), 0);
+		ck_assert_int_eq(podrun_set_program(*p, W("plain_worker")), 0);
+		ck_assert_int_eq(podrun_add_arg(*p, "sleep"), 0);
+		ck_assert_int_eq(podrun_add_arg(*p, "30"), 0);
+		ck_assert_int_eq(podrun_set_option(*p, "grace-ms", "200"), 0);
+		ck_assert_int_eq(podrun_set_option(*p, "pod-id", id), 0);
+		ck_assert_int_eq(podrun_set_stdio(*p, -1, -1, -1), 0);
+	}
+	ck_assert_int_eq(podrun_start(a), 0);
+	snprintf(rec, sizeof rec, "%s/%s.owner", t_run_dir(), id);
+	ck_assert_msg(stat(rec, &st) == 0, "%s", rec);
+	ck_assert_int_eq(podrun_start(b), -EEXIST);
+	ck_assert_msg(strstr(podrun_error(b), "pod id") && strstr(podrun_error(b), "in use"), "%s",
+		      podrun_error(b));
+	podrun_free(b);
+	/* the first pod is untouched: its record, its socket directory, its run */
+	ck_assert_msg(stat(rec, &st) == 0, "%s removed by the refused start", rec);
+	snprintf(dir, sizeof dir, "%s/ipc-%s", t_sock_base(), id);
+	ck_assert_msg(stat(dir, &st) == 0, "%s of the first pod removed", dir);
+	ck_assert_int_eq(kill(podrun_pid(a), 0), 0);
+	podrun_free(a);
+	ck_assert_msg(stat(rec, &st) < 0, "%s left", rec);
+	ck_assert_msg(t_runner_pid_left_nothing(getpid(), 3000, why, sizeof why), "%s", why);
+}
+END_TEST
+
 /* ======================================================================== */
 
 /* ---- every FS and Run rule holds: hostile workers ------------------------ */
@@ -3056,6 +3097,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_library_round_trip_events_and_stop);
 	tcase_add_test(tc, test_library_reports_policy_errors_as_usage);
 	tcase_add_test(tc, test_library_free_stops_a_running_pod);
+	tcase_add_test(tc, test_library_refuses_a_pod_id_in_use);
 	suite_add_tcase(s, tc);
 	return s;
 }
