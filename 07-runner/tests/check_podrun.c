@@ -1497,6 +1497,77 @@ START_TEST(test_runner_killed_making_its_resolv_file_leaves_nothing)
 END_TEST
 #endif
 
+/*
+ * A record is input too: rootless, the run directory is in /tmp, which a pod
+ * may write when a rule lets it. A forged record of a "dead runner" that
+ * names things outside its reach (a file and a directory elsewhere, another
+ * pod's cgroup with a process in it) makes the sweep remove the record and
+ * nothing else.
+ */
+START_TEST(test_sweep_removes_only_what_a_record_may_name)
+{
+	char rec[300], file[128], dir[128], inner[160], cg[600] = "", body[2048];
+	struct run r;
+	pid_t sleeper = -1;
+	FILE *f;
+	int st;
+
+	BOTH();
+	mkdir(t_run_dir(), 0700);
+	snprintf(file, sizeof file, "%s", t_write_tmp("victim", "keep\n"));
+	snprintf(dir, sizeof dir, "/tmp/podrun-test-%d-victimdir", (int)getpid());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(inner, sizeof inner, "%s/inside", dir);
+	f = fopen(inner, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	if (pod_is_root()) {
+		char parent[512], procs[700], pid_s[32];
+		int fd;
+
+		ck_assert(t_own_cgroup_dir("pids", "/sys/fs/cgroup/pids", parent, sizeof parent));
+		snprintf(cg, sizeof cg, "%s/sbx-other%d", parent, (int)getpid());
+		ck_assert_int_eq(mkdir(cg, 0755), 0);
+		sleeper = fork();
+		if (sleeper == 0) {
+			pause();
+			_exit(0);
+		}
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", cg);
+		snprintf(pid_s, sizeof pid_s, "%d", (int)sleeper);
+		fd = open(procs, O_WRONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, pid_s, strlen(pid_s)), (ssize_t)strlen(pid_s));
+		close(fd);
+	}
+	snprintf(body, sizeof body,
+		 "runner 999999999 1\ndir %s\nfile %s\nrmdir %s\nfile %s/../%s\n%s%s%s", dir, file,
+		 dir, t_run_dir(), file + 5, cg[0] ? "cgroup " : "", cg, cg[0] ? "\n" : "");
+	snprintf(rec, sizeof rec, "%s/forged%d.owner", t_run_dir(), (int)getpid());
+	f = fopen(rec, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(body, f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "run %s exit 0", W("plain_worker"));
+	t_runs(&r, NULL, 20, cmd);
+	EXPECT(r.status == 0, &r);
+	t_run_free(&r);
+	ck_assert_msg(access(rec, F_OK) < 0, "the dead runner's record %s was not swept", rec);
+	ck_assert_msg(access(file, F_OK) == 0, "%s removed through a forged record", file);
+	ck_assert_msg(access(inner, F_OK) == 0, "%s emptied through a forged record", dir);
+	if (sleeper > 0) {
+		int alive = waitpid(sleeper, &st, WNOHANG) == 0 && access(cg, F_OK) == 0;
+
+		kill(sleeper, SIGKILL);
+		waitpid(sleeper, &st, 0);
+		rmdir(cg);
+		ck_assert_msg(alive, "another pod's cgroup %s emptied through a forged record", cg);
+	}
+	unlink(inner);
+	rmdir(dir);
+}
+END_TEST
+
 /* ======================================================================== */
 /* scale                                                                       */
 /* ======================================================================== */
@@ -3082,6 +3153,7 @@ static Suite *podrun_suite(void)
 	tcase_add_test(tc, test_runner_killed_making_its_resolv_file_leaves_nothing);
 #endif
 	tcase_add_test(tc, test_runner_sleeps_while_the_pod_has_closed_its_stdin);
+	tcase_add_test(tc, test_sweep_removes_only_what_a_record_may_name);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
