@@ -85,6 +85,12 @@ struct sysaudit_opts {
 	const char *btf_path;
 	/** Tests only: also load a program the verifier must reject (exercises that error path). */
 	int selftest_verifier_reject;
+	/**
+	 * 1: relocate against the kernel's whole BTF even when the cut-down copy the
+	 * build made matches the running kernel (see sysaudit_core_btf()); tests
+	 * compare the two.
+	 */
+	int core_btf_kernel;
 };
 
 /** Why the last call failed (sysaudit_last_error_kind()). */
@@ -515,6 +521,17 @@ int sysaudit_syscall_nr(const char *name);
  * @return the kind of the last error, SYSAUDIT_OK when the last call succeeded
  */
 enum sysaudit_errkind sysaudit_last_error_kind(const sysaudit_t *a);
+
+/**
+ * Which BTF the last sysaudit_open() relocated the programs against:
+ * "cut-down" (the copy the build cut from the kernel's BTF down to the types
+ * the programs read, used on that kernel: same build id, same BTF size),
+ * "kernel" (the kernel's whole BTF: another kernel, a btf_path, or
+ * core_btf_kernel), or "" before an open got that far.
+ * @param a the auditor (NULL allowed)
+ * @return a static string
+ */
+const char *sysaudit_core_btf(const sysaudit_t *a);
 
 /**
  * Human sentence naming the cause of the last failure, e.g. "not root: loading

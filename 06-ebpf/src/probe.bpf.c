@@ -77,7 +77,11 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 /* Load-time settings (rodata, frozen before the verifier runs: it prunes the
  * branches of the modes not in use). Written only by probe.c before load. */
 const volatile __u32 target_ns_ino = 0; /* inode of the pod's pid namespace */
-const volatile __u32 target_level = 0;  /* its depth (0 = initial namespace) */
+/* The kernel's BTF ids of the types the programs cast to (bpf_rdonly_cast()).
+ * Not bpf_core_type_id_kernel(): with a cut-down BTF for the relocations
+ * (probe.c, core_btf_choose()) that would be an id of the cut-down copy. */
+const volatile __u32 kid_task_struct = 0, kid_dentry = 0, kid_vfsmount = 0, kid_mount = 0;
+const volatile __u32 target_level = 0; /* its depth (0 = initial namespace) */
 const volatile __u32 mode = PROBE_MODE_COUNTERS;
 const volatile __u64 wake_bytes = 1 << 18;       /* wake the reader at this much data */
 const volatile __u64 wake_interval_ns = 5000000; /* ... or when it was not woken for this long */
@@ -188,7 +192,7 @@ static __always_inline void count_lost(__u32 slot)
  */
 static __always_inline struct task_struct *plain_task(const struct task_struct *t)
 {
-	return bpf_rdonly_cast(t, bpf_core_type_id_kernel(struct task_struct));
+	return bpf_rdonly_cast(t, kid_task_struct);
 }
 
 /*
@@ -469,10 +473,9 @@ __noinline int walk_path(struct task_state *s, __u64 dentry, __u64 mnt, int dst)
 	if (!dentry || !mnt)
 		return PROBE_F_UNREADABLE;
 	c.buf = s->wbuf;
-	c.d = bpf_rdonly_cast((void *)dentry, bpf_core_type_id_kernel(struct dentry));
-	c.vm = bpf_rdonly_cast((void *)mnt, bpf_core_type_id_kernel(struct vfsmount));
-	c.m = bpf_rdonly_cast((void *)(mnt - bpf_core_field_offset(struct mount, mnt)),
-			      bpf_core_type_id_kernel(struct mount));
+	c.d = bpf_rdonly_cast((void *)dentry, kid_dentry);
+	c.vm = bpf_rdonly_cast((void *)mnt, kid_vfsmount);
+	c.m = bpf_rdonly_cast((void *)(mnt - bpf_core_field_offset(struct mount, mnt)), kid_mount);
 	c.root_d = t->fs->root.dentry;
 	c.root_m = t->fs->root.mnt;
 	c.off = MASK;

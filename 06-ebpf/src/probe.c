@@ -9,6 +9,7 @@
  *
  *   sysaudit_open:   1. state   2. root?   3. capabilities?   4. BTF?
  *                    5. target pid namespace (inode, level)
+ *                    5b. the kernel's type ids; the BTF to relocate against
  *                    6. open skeleton, write rodata, size maps, pick programs
  *                    7. load (the verifier runs)   8. ring buffer   9. clock offset
  *   sysaudit_attach: attach every loaded program (links kept in the skeleton)
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -28,9 +30,11 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "core_btf.h"
 #include "probe.skel.h"
 
 #define LOG_CAP 4096
@@ -65,6 +69,10 @@ struct sysaudit {
 	char emsg[1536];
 	char log[LOG_CAP]; /* tail of libbpf's messages during open */
 	size_t log_len;
+	__u32 kid[4];           /* kernel BTF ids: task_struct, dentry, vfsmount, mount */
+	const char *core_btf;   /* what the relocations used: "cut-down" or "kernel" */
+	int core_btf_fd;        /* memfd holding the cut-down BTF during the load, or -1 */
+	char core_btf_path[32]; /* /proc/self/fd/N of it */
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -271,6 +279,10 @@ static int configure(struct sysaudit *a, const struct sysaudit_opts *o, __u32 in
 
 	s->rodata->target_ns_ino = ino;
 	s->rodata->target_level = level;
+	s->rodata->kid_task_struct = a->kid[0];
+	s->rodata->kid_dentry = a->kid[1];
+	s->rodata->kid_vfsmount = a->kid[2];
+	s->rodata->kid_mount = a->kid[3];
 	s->rodata->mode = (__u32)o->mode;
 	rb = counters ? ringbuf_size(1) : ringbuf_size(o->ringbuf_bytes);
 	s->rodata->wake_bytes = rb / 4;
@@ -311,10 +323,104 @@ static int load_error(struct sysaudit *a, int err)
 
 static int on_record(void *ctx, void *data, size_t size);
 
+/* The running kernel's GNU build id (/sys/kernel/notes), as hex; "" if none. */
+static void kernel_build_id(char *out, size_t cap)
+{
+	unsigned char d[1024];
+	ssize_t n;
+	size_t i = 0;
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, d, sizeof(d));
+	close(fd);
+	while (n > 0 && i + 12 <= (size_t)n) {
+		__u32 h[3];
+		size_t name, desc;
+
+		memcpy(h, d + i, sizeof(h));
+		name = i + 12;
+		desc = name + ((h[0] + 3) & ~3u);
+		i = desc + ((h[1] + 3) & ~3u);
+		if (i > (size_t)n)
+			break;
+		if (h[2] == 3 && h[0] == 4 && !memcmp(d + name, "GNU", 4) && h[1] * 2 < cap) {
+			for (__u32 k = 0; k < h[1]; k++)
+				snprintf(out + 2 * k, cap - 2 * k, "%02x", d[desc + k]);
+			return;
+		}
+	}
+}
+
+/*
+ * Step 5b: the kernel's BTF ids of the types the programs cast to (kid_*), and
+ * the BTF libbpf relocates against. libbpf finds each of the 19 kernel types
+ * the programs read by scanning every type of the BTF it is given, some
+ * 126,000 in the kernel's: about half of the load. The build cut a copy down to
+ * the types and fields the programs use (core_btf.h, from `bpftool gen
+ * min_core_btf`) and noted the ids; on the kernel it was cut from (same build
+ * id, same BTF size) both are used, and each scan covers a few dozen types. On
+ * any other kernel, with a test's BTF file or core_btf_kernel, the ids are
+ * looked up in the kernel's BTF and libbpf relocates against all of it.
+ */
+static int core_btf_choose(struct sysaudit *a, const struct sysaudit_opts *o, const char **custom)
+{
+	static const char *const names[4] = { "task_struct", "dentry", "vfsmount", "mount" };
+	static const __u32 built[4] = { CORE_BTF_KID_TASK_STRUCT, CORE_BTF_KID_DENTRY,
+					CORE_BTF_KID_VFSMOUNT, CORE_BTF_KID_MOUNT };
+	char bid[2 * 64 + 1];
+	struct btf *kb;
+	struct stat st;
+	int fd;
+
+	*custom = o->btf_path;
+	a->core_btf = "kernel";
+	if (!o->btf_path && !o->core_btf_kernel && CORE_BTF_LEN > 0 &&
+	    stat("/sys/kernel/btf/vmlinux", &st) == 0 && st.st_size == CORE_BTF_KERNEL_SIZE &&
+	    (kernel_build_id(bid, sizeof(bid)), !strcmp(bid, CORE_BTF_BUILD_ID))) {
+		fd = memfd_create("sysaudit-core-btf", MFD_CLOEXEC);
+		if (fd >= 0 && write(fd, core_btf, CORE_BTF_LEN) == (ssize_t)CORE_BTF_LEN) {
+			a->core_btf_fd = fd;
+			snprintf(a->core_btf_path, sizeof(a->core_btf_path), "/proc/self/fd/%d",
+				 fd);
+			*custom = a->core_btf_path;
+			a->core_btf = "cut-down";
+			memcpy(a->kid, built, sizeof(a->kid));
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	kb = btf__load_vmlinux_btf();
+	if (!kb)
+		return set_err(a, SYSAUDIT_E_NO_BTF, -errno,
+			       "no BTF: the kernel's BTF cannot be read: %s", strerror(errno));
+	for (int i = 0; i < 4; i++) {
+		int id = btf__find_by_name_kind(kb, names[i], BTF_KIND_STRUCT);
+
+		if (id <= 0) {
+			btf__free(kb);
+			return set_err(a, SYSAUDIT_E_NO_BTF, -ENOENT,
+				       "no BTF: the kernel's BTF has no struct %s", names[i]);
+		}
+		a->kid[i] = (__u32)id;
+	}
+	btf__free(kb);
+	return 0;
+}
+
+static void core_btf_release(struct sysaudit *a)
+{
+	if (a->core_btf_fd >= 0)
+		close(a->core_btf_fd);
+	a->core_btf_fd = -1;
+}
+
 static int open_steps(struct sysaudit *a, const struct sysaudit_opts *o)
 {
-	const char *btf = o->btf_path ? o->btf_path : "/sys/kernel/btf/vmlinux";
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+	const char *btf = o->btf_path ? o->btf_path : "/sys/kernel/btf/vmlinux", *custom = NULL;
 	struct timespec rt, mono;
 	__u32 ino = 0, level = 0;
 	int err;
@@ -325,6 +431,10 @@ static int open_steps(struct sysaudit *a, const struct sysaudit_opts *o)
 	/* 5. which pid namespace */
 	if ((err = resolve_target(a, o->target_pid, &ino, &level)))
 		return err;
+	/* 5b. the kernel's type ids; the BTF the relocations use */
+	if ((err = core_btf_choose(a, o, &custom)))
+		return err;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = custom);
 	/* 6. open the skeleton and configure it */
 	a->skel = probe__open_opts(&oo);
 	if (!a->skel)
@@ -333,7 +443,9 @@ static int open_steps(struct sysaudit *a, const struct sysaudit_opts *o)
 		return set_err(a, SYSAUDIT_E_OTHER, err, "configuring the BPF object failed: %s",
 			       strerror(-err));
 	/* 7. load: the verifier checks every program here */
-	if ((err = probe__load(a->skel)))
+	err = probe__load(a->skel);
+	core_btf_release(a);
+	if (err)
 		return load_error(a, err);
 	/* 8. ring buffer reader */
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.rb), on_record, a, NULL);
@@ -367,6 +479,8 @@ int sysaudit_new(sysaudit_t **out)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
+	a->core_btf_fd = -1;
+	a->core_btf = "";
 	*out = a;
 	return 0;
 }
@@ -398,6 +512,7 @@ int sysaudit_open(sysaudit_t *a, const struct sysaudit_opts *opts)
 		libbpf_set_print(old);
 	capturing = NULL;
 	if (err) { /* nothing half-open: the handle may be destroyed or opened again */
+		core_btf_release(a);
 		ring_buffer__free(a->rb);
 		a->rb = NULL;
 		probe__destroy(a->skel);
@@ -746,10 +861,16 @@ const char *sysaudit_last_error(const sysaudit_t *a)
 	return a ? a->emsg : "no auditor (NULL handle)";
 }
 
+const char *sysaudit_core_btf(const sysaudit_t *a)
+{
+	return a ? a->core_btf : "";
+}
+
 void sysaudit_destroy(sysaudit_t *a)
 {
 	if (!a)
 		return;
+	core_btf_release(a);
 	ring_buffer__free(a->rb);
 	probe__destroy(a->skel); /* detaches every link, closes programs and maps */
 	free(a);

@@ -134,10 +134,14 @@ struct run {
 	int status;
 };
 
+static int kernel_btf; /* run_start(): opts.core_btf_kernel */
+
 static void run_start(struct run *r, enum sysaudit_mode mode, uint32_t rb_bytes, ns_child_fn fn,
 		      void *arg)
 {
-	struct sysaudit_opts o = { .mode = mode, .ringbuf_bytes = rb_bytes };
+	struct sysaudit_opts o = { .mode = mode,
+				   .ringbuf_bytes = rb_bytes,
+				   .core_btf_kernel = kernel_btf };
 
 	ck_assert_int_eq(ns_child_start(&r->child, 0, fn, arg), 0);
 	o.target_pid = r->child.pid;
@@ -1100,6 +1104,76 @@ START_TEST(test_exec_event_has_binary_and_arguments)
 	ck_assert_int_eq(e->exit_status, 0);
 	free(s.ev);
 	run_end(&r);
+}
+END_TEST
+
+/* Paths through several mounts (/dev, /proc, the root), a cwd and an exec. */
+static int wl_walks(void *arg)
+{
+	char *const argv[] = { "echo", "walked", NULL };
+	int fd;
+
+	(void)arg;
+	if (chdir("/tmp") < 0)
+		return 126;
+	fd = open("/dev/null", O_WRONLY);
+	close(open("/proc/self/status", O_RDONLY));
+	dup2(fd, 1);
+	execv("/bin/echo", argv);
+	return 127;
+}
+
+/*
+ * The cut-down BTF the build made (sysaudit_core_btf()) is what an open on
+ * this kernel relocates against, and the programs read through it exactly
+ * what they read through the kernel's whole BTF: paths walked across
+ * mounts, the cwd, the exec's file, comm and arguments.
+ */
+START_TEST(test_cut_down_btf_reads_what_the_kernel_btf_reads)
+{
+	char real[PATH_MAX], seen[2][4][PATH_MAX + 64];
+	const char *want[2] = { "cut-down", "kernel" };
+
+	REQUIRE_BPF();
+	ck_assert_ptr_nonnull(realpath("/bin/echo", real));
+	for (int k = 0; k < 2; k++) {
+		struct run r = { 0 };
+		struct sink s;
+		const struct sysaudit_event *e;
+
+		kernel_btf = k;
+		sink_init(&s);
+		run_start(&r, SYSAUDIT_DETAILED, 0, wl_walks, NULL);
+		kernel_btf = 0;
+		ck_assert_str_eq(sysaudit_core_btf(r.a), want[k]);
+		run_finish(&r, &s);
+		ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+		e = find(&s, SYSAUDIT_EV_OPEN, "/dev/null");
+		ck_assert_msg(e != NULL, "%s BTF: no open of /dev/null among %d", want[k], s.n);
+		snprintf(seen[k][0], sizeof seen[k][0], "%s %s", e->path, e->cwd);
+		e = find(&s, SYSAUDIT_EV_OPEN, "/proc/self/status");
+		if (!e) /* the kernel's resolution names the pid */
+			for (int i = 0; i < s.n && !e; i++)
+				if (s.ev[i].ev.kind == SYSAUDIT_EV_OPEN &&
+				    !strcmp(s.ev[i].ev.raw, "/proc/self/status"))
+					e = &s.ev[i].ev;
+		ck_assert_msg(e != NULL, "%s BTF: no open of /proc/self/status", want[k]);
+		/* (the resolved name holds the task's pid, which differs by run) */
+		snprintf(seen[k][1], sizeof seen[k][1], "%s %s",
+			 strncmp(e->path, "/proc/", 6) ? e->path : "/proc/", e->cwd);
+		e = find(&s, SYSAUDIT_EV_EXEC, real);
+		ck_assert_msg(e != NULL, "%s BTF: no exec of %s among %d", want[k], real, s.n);
+		ck_assert_int_eq(e->argc, 2);
+		snprintf(seen[k][2], sizeof seen[k][2], "%s %s %s %s %s", e->path, e->raw, e->comm,
+			 e->argv[0], e->argv[1]);
+		snprintf(seen[k][3], sizeof seen[k][3], "%s %u", e->cwd, e->pid);
+		free(s.ev);
+		run_end(&r);
+	}
+	ck_assert_str_eq(seen[0][0], "/dev/null /tmp");
+	ck_assert_str_eq(seen[0][3], "/tmp 1");
+	for (int i = 0; i < 4; i++)
+		ck_assert_str_eq(seen[0][i], seen[1][i]);
 }
 END_TEST
 
@@ -2617,6 +2691,7 @@ static Suite *sysaudit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_exec_event_has_binary_and_arguments);
 	tcase_add_test(tc, test_openat_event_has_path_flags_and_enoent);
+	tcase_add_test(tc, test_cut_down_btf_reads_what_the_kernel_btf_reads);
 	tcase_add_test(tc, test_connect_event_has_address_and_port);
 	tcase_add_test(tc, test_openat2_flags_come_from_open_how);
 	tcase_add_test(tc, test_connect_unix_reports_the_socket_path);
