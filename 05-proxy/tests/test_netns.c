@@ -851,6 +851,20 @@ static uint64_t rss_bytes(void)
 	return kb * 1024;
 }
 
+/* The stalled-tunnel client and its files go when the test's process ends,
+ * also through a failed assertion (Check's child then exits). */
+static void stall_cleanup(void)
+{
+	char c[160];
+
+	snprintf(c, sizeof(c),
+		 "pkill -KILL -f /tmp/[p]xt-stall-%d.py; rm -f /tmp/pxt-stall-%d.py "
+		 "/tmp/pxt-stall-%d.out",
+		 (int)getpid(), (int)getpid(), (int)getpid());
+	if (system(c) < 0)
+		fprintf(stderr, "could not run: %s\n", c);
+}
+
 /* 250 CONNECT tunnels to an allowed upstream that never reads, the pod writing
  * into each until it blocks: what the runner's side holds stays within the
  * documented per-connection budget (proxy_conn_budget()). */
@@ -859,6 +873,7 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 	POD_REQUIRE_ROOT();
 	enum { N = 250 };
 	char out[8192], file[64];
+	atexit(stall_cleanup);
 	struct rlimit rl = { 8192, 8192 }; /* room for 256 connections */
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	want_sink = 1;
