@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -851,18 +852,33 @@ static uint64_t rss_bytes(void)
 	return kb * 1024;
 }
 
-/* The stalled-tunnel client and its files go when the test's process ends,
- * also through a failed assertion (Check's child then exits). */
+/*
+ * The stalled-tunnel test's client script and output are
+ * /tmp/pxt-stall-<suite pid>-<test pid>.{py,out}. Check's own process (the
+ * suite's) removes them, and ends the client (it sleeps 60 s), once the
+ * test case is over: also when the test's process died on an assertion or
+ * was killed at its timeout, as in make try's mutation runs.
+ */
+static void stall_name(char *buf, size_t cap, const char *ext)
+{
+	snprintf(buf, cap, "/tmp/pxt-stall-%d-%d.%s", (int)getppid(), (int)getpid(), ext);
+}
+
 static void stall_cleanup(void)
 {
-	char c[160];
+	char c[128];
+	glob_t g;
 
-	snprintf(c, sizeof(c),
-		 "pkill -KILL -f /tmp/[p]xt-stall-%d.py; rm -f /tmp/pxt-stall-%d.py "
-		 "/tmp/pxt-stall-%d.out",
-		 (int)getpid(), (int)getpid(), (int)getpid());
+	/* (the pattern's [p] keeps pkill from matching its own shell) */
+	snprintf(c, sizeof(c), "pkill -KILL -f '/tmp/[p]xt-stall-%d-'", (int)getpid());
 	if (system(c) < 0)
 		fprintf(stderr, "could not run: %s\n", c);
+	snprintf(c, sizeof(c), "/tmp/pxt-stall-%d-*", (int)getpid());
+	if (glob(c, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
 }
 
 /* 250 CONNECT tunnels to an allowed upstream that never reads, the pod writing
@@ -872,17 +888,17 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 {
 	POD_REQUIRE_ROOT();
 	enum { N = 250 };
-	char out[8192], file[64];
-	atexit(stall_cleanup);
+	char out[8192], file[64], script[64];
 	struct rlimit rl = { 8192, 8192 }; /* room for 256 connections */
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	want_sink = 1;
 	pod_world_start(NULL, 1);
-	snprintf(file, sizeof(file), "/tmp/pxt-stall-%d.out", (int)getpid());
+	stall_name(file, sizeof(file), "out");
+	stall_name(script, sizeof(script), "py");
 	uint64_t rss0 = rss_bytes();
 	int r =
 	    SH(out,
-	       "cat > /tmp/pxt-stall-%d.py <<'EOF'\n"
+	       "cat > %s <<'EOF'\n"
 	       "import socket, select, time, sys, os\n"
 	       "socks = []\n"
 	       "for i in range(%d):\n"
@@ -902,8 +918,8 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 	       "print('STALLED', len(socks), total, os.getpid(), flush=True)\n"
 	       "time.sleep(60)\n"
 	       "EOF\n"
-	       "setsid /usr/bin/python3 /tmp/pxt-stall-%d.py > %s 2>&1 < /dev/null &",
-	       (int)getpid(), N, P.runner, P.sink_port, (int)getpid(), file);
+	       "setsid /usr/bin/python3 %s > %s 2>&1 < /dev/null &",
+	       script, N, P.runner, P.sink_port, script, file);
 	ck_assert_msg(r == 0, "%s", out);
 	/* the proxy's loop turns while the pod fills every tunnel */
 	char st[256] = "";
@@ -944,8 +960,7 @@ START_TEST(test_stalled_tunnels_stay_within_the_memory_budget)
 		      (budget * N) >> 10);
 	if (cpid > 0)
 		kill(cpid, SIGKILL);
-	snprintf(out, sizeof(out), "/tmp/pxt-stall-%d.py", (int)getpid());
-	unlink(out);
+	unlink(script);
 	unlink(file);
 	pod_world_stop();
 }
@@ -1094,6 +1109,7 @@ TCase *tcase_netns(void)
 {
 	TCase *tc = tcase_create("netns");
 	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, NULL, stall_cleanup);
 	tcase_add_test(tc, test_pod_gets_veth_address_route_and_rules);
 	tcase_add_test(tc, test_ipv6_port_held_on_the_host_is_picked_again);
 	tcase_add_test(tc, test_pod_curl_explicit_proxy_allow_deny_warn);
