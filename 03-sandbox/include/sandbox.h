@@ -404,6 +404,16 @@ int sandbox_cfg_set_cgroup_name(sandbox_cfg_t *cfg, const char *name);
  */
 int sandbox_cgroup_paths(const char *name, char out[4][256]);
 
+/**
+ * Remove one pod cgroup directory (sandbox_destroy() does this for its own):
+ * rmdir, retried while it is busy, killing (SIGKILL) the tasks still in it.
+ * For a supervisor's sweep of cgroups a dead supervisor left.
+ * @param dir      the cgroup's directory
+ * @param wait_ms  how long to retry while it stays busy
+ * @return 0 when it is gone (or was), -EBUSY after @p wait_ms, other -errno
+ */
+int sandbox_cgroup_remove(const char *dir, int wait_ms);
+
 /** Severity passed to the log callback. */
 enum sandbox_log_level {
 	SANDBOX_LOG_NOTICE = 0, /**< degraded protection or fallback, e.g. no Landlock, cgroup v1 */

@@ -399,26 +399,30 @@ static void kill_members(const char *dir)
 }
 
 /*
- * rmdir, retrying for up to a second while the last tasks are leaving. A task
- * still there after the pod's init was reaped (one that left the pod's pid
- * namespace's reach, or is still being torn down) is killed first: a cgroup
- * that stays busy would outlive the pod.
+ * rmdir, retrying every 0.5 ms for up to @p wait_ms while the last tasks are
+ * leaving. A task still there after the pod's init was reaped (one that left
+ * the pod's pid namespace's reach, or is still being torn down) is killed,
+ * every 10 ms: a cgroup that stays busy would outlive the pod.
  */
-static void remove_dir(char *dir)
+int sandbox_cgroup_remove(const char *dir, int wait_ms)
 {
 	struct timespec ts = { 0, 500 * 1000 };
 
-	if (!dir[0])
-		return;
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0;; i++) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
-			break;
-		if (errno != EBUSY)
-			break;
+			return 0;
+		if (errno != EBUSY || i >= 2 * wait_ms)
+			return -errno;
 		if (i % 20 == 0)
 			kill_members(dir);
 		nanosleep(&ts, NULL);
 	}
+}
+
+static void remove_dir(char *dir)
+{
+	if (dir[0])
+		sandbox_cgroup_remove(dir, 1000);
 	dir[0] = '\0';
 }
 

@@ -191,32 +191,15 @@ static void remove_dir(const char *dir)
 }
 
 /*
- * A cgroup of a dead pod: kill what is left in it, then remove it. Tasks
- * killed a moment ago still count until the kernel has finished them, so the
- * removal is retried for up to @p wait_ms. @return 0 when the cgroup is gone.
+ * A cgroup of a dead pod: kill what is left in it, then remove it, retried for
+ * up to @p wait_ms (03's sandbox_cgroup_remove()). Only under /sys/fs/cgroup.
+ * @return 0 when the cgroup is gone.
  */
 int pr_remove_cgroup(const char *dir, int wait_ms)
 {
-	char path[1024], line[32];
-	FILE *f;
-
 	if (strncmp(dir, "/sys/fs/cgroup/", 15) || strstr(dir, "/../"))
 		return -EINVAL;
-	for (int waited = 0;; waited += 5) {
-		if (rmdir(dir) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY || waited >= wait_ms)
-			return -errno;
-		snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-		f = fopen(path, "re");
-		if (f) {
-			while (fgets(line, sizeof line, f))
-				if (atoi(line) > 1)
-					kill((pid_t)atoi(line), SIGKILL);
-			fclose(f);
-		}
-		usleep(5000);
-	}
+	return sandbox_cgroup_remove(dir, wait_ms);
 }
 
 /*
